@@ -1,0 +1,85 @@
+// Package data loads labelled image datasets (Fashion-MNIST, MNIST and
+// CIFAR-10 in their original binary formats) into memory as normalised
+// float32 tensors in NCHW order, and writes fixture files in those formats.
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Set is a labelled image set in memory: float32 pixels in NCHW order, normalised.
+type Set struct {
+	Name       string    // human-readable, e.g. "fashion-mnist:/usr/share/datasets/fashion-mnist (test)"
+	N, C, H, W int       // examples, channels, rows, columns
+	Images     []float32 // len N*C*H*W, image i at Images[i*C*H*W:(i+1)*C*H*W]
+	Labels     []int32   // len N, each in [0, Classes)
+	Classes    int       // 10 for all kinds here
+}
+
+// Image returns the C*H*W pixels of image i, sharing memory with s.
+func (s *Set) Image(i int) []float32 {
+	d := s.C * s.H * s.W
+	return s.Images[i*d : (i+1)*d : (i+1)*d]
+}
+
+// Slice returns a view of examples [lo,hi) that shares memory with s.
+// It panics if the bounds are out of range.
+func (s *Set) Slice(lo, hi int) *Set {
+	if lo < 0 || hi < lo || hi > s.N {
+		panic(fmt.Sprintf("data: Slice(%d, %d) out of range for %d examples", lo, hi, s.N))
+	}
+	d := s.C * s.H * s.W
+	v := *s
+	v.Name = fmt.Sprintf("%s[%d:%d]", s.Name, lo, hi)
+	v.N = hi - lo
+	v.Images = s.Images[lo*d : hi*d : hi*d]
+	v.Labels = s.Labels[lo:hi:hi]
+	return &v
+}
+
+// Options selects what Load reads and how it scales pixels.
+type Options struct {
+	Split string // "train" or "test" (empty means "train")
+	Limit int    // >0: keep the first Limit examples in file order
+	Raw   bool   // true: pixels scaled to [0,1] only, no mean/std normalisation
+}
+
+// Kinds lists the dataset kinds Load understands.
+func Kinds() []string { return []string{"fashion-mnist", "mnist", "cifar10"} }
+
+// Load reads the dataset named by spec, which has the form "KIND:PATH" where
+// KIND is one of Kinds and PATH is the directory holding the files.
+func Load(spec string, opt Options) (*Set, error) {
+	kind, dir, ok := strings.Cut(spec, ":")
+	if !ok || kind == "" || dir == "" {
+		return nil, fmt.Errorf("data: --data %q: expected KIND:PATH", spec)
+	}
+	split := opt.Split
+	if split == "" {
+		split = "train"
+	}
+	if split != "train" && split != "test" {
+		return nil, fmt.Errorf("data: --split %q: want train or test", opt.Split)
+	}
+	if opt.Limit < 0 {
+		return nil, fmt.Errorf("data: --limit %d: want 0 (all) or a positive count", opt.Limit)
+	}
+	var (
+		s   *Set
+		err error
+	)
+	switch kind {
+	case "fashion-mnist", "mnist":
+		s, err = loadIDX(kind, dir, split, opt)
+	case "cifar10":
+		s, err = loadCIFAR(dir, split, opt)
+	default:
+		return nil, fmt.Errorf("data: unknown kind %q in --data %q (want fashion-mnist, mnist or cifar10)", kind, spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Name = fmt.Sprintf("%s:%s (%s)", kind, dir, split)
+	return s, nil
+}
