@@ -1,0 +1,131 @@
+// Package cpu is the reference compute engine: pure Go, one image at a time per goroutine,
+// batch norm folded into the convolution weights, convolutions as im2col followed by a matrix
+// product. Every other engine is tested against it.
+package cpu
+
+import "math"
+
+// ConvGeom is the shape of one convolution on one image.
+type ConvGeom struct {
+	Cin, H, W      int // input
+	Cout, OH, OW   int // output
+	K, Stride, Pad int
+}
+
+// ColSize is the im2col buffer length in floats: (Cin·K·K) × (OH·OW).
+func (g ConvGeom) ColSize() int { return g.Cin * g.K * g.K * g.OH * g.OW }
+
+// Im2col lays the receptive fields of in ([Cin,H,W]) out as the columns of col
+// ([Cin·K·K rows] × [OH·OW columns]): col[(ci·K+kh)·K+kw][oh·OW+ow] = in[ci][oh·s+kh−p][ow·s+kw−p],
+// zero outside the image.
+func Im2col(col, in []float32, g ConvGeom) {
+	n := g.OH * g.OW
+	for ci := range g.Cin {
+		plane := in[ci*g.H*g.W : (ci+1)*g.H*g.W]
+		for kh := range g.K {
+			for kw := range g.K {
+				row := col[((ci*g.K+kh)*g.K+kw)*n:][:n]
+				for oh := range g.OH {
+					ih := oh*g.Stride + kh - g.Pad
+					dst := row[oh*g.OW : (oh+1)*g.OW]
+					if ih < 0 || ih >= g.H {
+						clear(dst)
+						continue
+					}
+					src := plane[ih*g.W : (ih+1)*g.W]
+					for ow := range g.OW {
+						iw := ow*g.Stride + kw - g.Pad
+						if iw < 0 || iw >= g.W {
+							dst[ow] = 0
+						} else {
+							dst[ow] = src[iw]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Conv computes one image's convolution with a fused epilogue:
+//
+//	out[co][p] = ReLU?( b[co] + Σ_{ci,kh,kw} w[co][ci][kh][kw]·in[ci][…] + res[co][p] )
+//
+// res may be nil (no residual). col is scratch of at least g.ColSize() floats (unused for 1x1
+// stride-1 convolutions, which read the input directly).
+func Conv(out, in, w, b, res []float32, relu bool, g ConvGeom, col []float32) {
+	n := g.OH * g.OW
+	k := g.Cin * g.K * g.K
+	src := in
+	if !(g.K == 1 && g.Stride == 1 && g.Pad == 0) {
+		src = col[:k*n]
+		Im2col(src, in, g)
+	}
+	matmul(g.Cout, n, k, w, src, out)
+	Epilogue(out, b, res, relu, n)
+}
+
+// Epilogue adds the per-channel bias, the optional residual and applies the optional ReLU to
+// out, laid out as [channels][n]. ReLU keeps NaN (as PyTorch's does).
+func Epilogue(out, b, res []float32, relu bool, n int) {
+	for c, bc := range b {
+		row := out[c*n : (c+1)*n]
+		if res != nil {
+			r := res[c*n : (c+1)*n]
+			for i := range row {
+				row[i] += bc + r[i]
+			}
+		} else {
+			for i := range row {
+				row[i] += bc
+			}
+		}
+		if relu {
+			for i, v := range row {
+				if v < 0 {
+					row[i] = 0
+				}
+			}
+		}
+	}
+}
+
+// Linear computes out[j] = ReLU?(b[j] + Σ_i w[j][i]·x[i]) for one image; w is [len(out)][len(x)].
+func Linear(out, x, w, b []float32, relu bool) {
+	matmul(len(out), 1, len(x), w, x, out)
+	Epilogue(out, b, nil, relu, 1)
+}
+
+// MaxPool takes the maximum over K×K windows with stride K in ceil mode (windows that run past
+// the edge cover only the part inside), per channel of in [C,H,W]; out is [C,⌈H/K⌉,⌈W/K⌉].
+// A NaN in a window gives NaN, as PyTorch's does.
+func MaxPool(out, in []float32, c, h, w, k int) {
+	oh, ow := (h+k-1)/k, (w+k-1)/k
+	for ch := range c {
+		plane := in[ch*h*w:]
+		for y := range oh {
+			for x := range ow {
+				m := float32(math.Inf(-1))
+				for i := y * k; i < min(y*k+k, h); i++ {
+					for j := x * k; j < min(x*k+k, w); j++ {
+						if v := plane[i*w+j]; v > m || v != v {
+							m = v
+						}
+					}
+				}
+				out[(ch*oh+y)*ow+x] = m
+			}
+		}
+	}
+}
+
+// GlobalAvgPool sets out[c] to the mean of channel c of in [C, n] (accumulated in float64).
+func GlobalAvgPool(out, in []float32, n int) {
+	for c := range out {
+		var s float64
+		for _, v := range in[c*n : (c+1)*n] {
+			s += float64(v)
+		}
+		out[c] = float32(s / float64(n))
+	}
+}

@@ -1,0 +1,107 @@
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"landscape/data"
+	"landscape/direction"
+	"landscape/engine"
+	"landscape/model"
+)
+
+// Case is one network, input shape and set of points the suite evaluates.
+type Case struct {
+	Model   string
+	InC, HW int
+	Images  int
+	DirType string
+}
+
+// Cases covers every layer kind: convolutions 3x3 and 1x1 at strides 1 and 2, folded batch
+// norm, identity and projection shortcuts, no shortcuts, ceil-mode max pooling on odd sizes,
+// global average pooling, linear layers with BN1d, and perturbed running statistics.
+var Cases = []Case{
+	{Model: "resnet8", InC: 3, HW: 12, Images: 6, DirType: "weights"},
+	{Model: "resnet8-noshort", InC: 1, HW: 10, Images: 5, DirType: "weights"},
+	{Model: "wrn8-2", InC: 2, HW: 8, Images: 4, DirType: "states"},
+	{Model: "vgg9", InC: 3, HW: 12, Images: 3, DirType: "states"},
+}
+
+// Setup builds a problem of case c with random weights, data and filter-normalised directions
+// (biases and BN entries copied, so every entry is perturbed).
+func Setup(c Case, seed int64) (*engine.Problem, error) {
+	n, err := model.Build(c.Model, model.Config{InC: c.InC, HW: c.HW, Classes: 10})
+	if err != nil {
+		return nil, err
+	}
+	w := model.Init(n, seed)
+	opt := direction.Options{Norm: "filter", Ignore: "none", DirType: c.DirType}
+	dx := direction.Random(n, c.DirType, seed, 0)
+	dy := direction.Random(n, c.DirType, seed, 1)
+	direction.Normalize(dx, w, opt)
+	direction.Normalize(dy, w, opt)
+	d := data.Synthetic(c.Images, c.InC, c.HW, c.HW, 10, seed)
+	return engine.NewProblem(n, w, dx, dy, d)
+}
+
+// Points are the grid points the suite evaluates: the centre, the axes, and a far corner.
+var Points = []engine.Point{{A: 0, B: 0}, {A: 0.25, B: 0}, {A: 0, B: -0.5}, {A: -0.3, B: 0.7}}
+
+// Expected returns the naive float64 sums for each point over images [lo, hi).
+func Expected(p *engine.Problem, pts []engine.Point, lo, hi int) []engine.Sums {
+	out := make([]engine.Sums, len(pts))
+	for k, pt := range pts {
+		w := p.WeightsAt(pt)
+		for i := lo; i < hi; i++ {
+			l, ok := CrossEntropy(Naive(p.Net, w, p.Data.Image(i)), p.Data.Labels[i])
+			out[k].Loss += l
+			if ok {
+				out[k].Correct++
+			}
+		}
+	}
+	return out
+}
+
+// LossTol is the relative tolerance on a loss sum: float32 arithmetic with batch norm folded
+// into the weights, against a float64 evaluation of the unfused network.
+const LossTol = 1e-4
+
+// Run checks factory's engines against the naive evaluation on every case: loss sums to LossTol
+// relative, correct counts within one image (a near-tie may flip in float32).
+func Run(t *testing.T, factory engine.Factory) {
+	for _, c := range Cases {
+		t.Run(fmt.Sprintf("%s_%dx%dx%d_%s", c.Model, c.InC, c.HW, c.HW, c.DirType), func(t *testing.T) {
+			p, err := Setup(c, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := factory(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			lo, hi := 1, c.Images // a range not starting at zero
+			got, err := e.Evaluate(context.Background(), Points, lo, hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Expected(p, Points, lo, hi)
+			if len(got) != len(want) {
+				t.Fatalf("%d results for %d points", len(got), len(want))
+			}
+			for k := range want {
+				rel := math.Abs(got[k].Loss-want[k].Loss) / math.Abs(want[k].Loss)
+				if !(rel <= LossTol) {
+					t.Errorf("point %v: loss sum %.8g, want %.8g (rel err %.2g > %g)", Points[k], got[k].Loss, want[k].Loss, rel, LossTol)
+				}
+				if d := got[k].Correct - want[k].Correct; d < -1 || d > 1 {
+					t.Errorf("point %v: %d correct, want %d", Points[k], got[k].Correct, want[k].Correct)
+				}
+			}
+		})
+	}
+}
