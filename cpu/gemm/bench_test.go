@@ -1,0 +1,94 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+type benchShape struct {
+	m, k, n int
+	transB  bool
+}
+
+func (s benchShape) name() string {
+	t := ""
+	if s.transB {
+		t = "_tB"
+	}
+	return fmt.Sprintf("m%d_k%d_n%d%s", s.m, s.k, s.n, t)
+}
+
+// benchShapes are the im2col GEMMs of CIFAR ResNet convolutions (m = output
+// channels, k = input channels·9 or input channels for 1×1, n = output
+// pixels·batch) and small linear layers (m = batch, B stored n×k).
+var benchShapes = []benchShape{
+	// 3×3 convolutions, batch 1.
+	{16, 27, 1024, false},
+	{16, 144, 1024, false},
+	{32, 288, 256, false},
+	{64, 576, 64, false},
+	{64, 576, 1024, false},
+	{128, 1152, 256, false},
+	{256, 2304, 64, false},
+	{512, 2304, 64, false},
+	// 3×3 convolutions, batch 16.
+	{16, 144, 16384, false},
+	{32, 288, 4096, false},
+	{64, 576, 1024 * 4, false},
+	{128, 1152, 4096, false},
+	// 1×1 shortcut convolutions, batch 16.
+	{32, 16, 4096, false},
+	{128, 64, 4096, false},
+	// Linear layers.
+	{64, 64, 10, true},
+	{64, 512, 10, true},
+	{32, 4096, 256, true},
+	{128, 2048, 128, true},
+}
+
+func benchSgemm(b *testing.B, s benchShape) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	a := make([]float32, s.m*s.k)
+	bb := make([]float32, s.k*s.n)
+	c := make([]float32, s.m*s.n)
+	for i := range a {
+		a[i] = rng.Float32()
+	}
+	for i := range bb {
+		bb[i] = rng.Float32()
+	}
+	ldb := s.n
+	if s.transB {
+		ldb = s.k
+	}
+	var w Workspace
+	w.Sgemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, bb, ldb, 0, c, s.n)
+	b.ResetTimer()
+	for b.Loop() {
+		w.Sgemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, bb, ldb, 0, c, s.n)
+	}
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSgemm measures the implementation in use (Impl()).
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		b.Run(s.name(), func(b *testing.B) { benchSgemm(b, s) })
+	}
+}
+
+// BenchmarkSgemmImpl measures every available implementation.
+func BenchmarkSgemmImpl(b *testing.B) {
+	saved := current
+	defer func() { current = saved }()
+	for _, name := range implNames() {
+		b.Run(name, func(b *testing.B) {
+			for _, s := range benchShapes {
+				setImpl(name)
+				b.Run(s.name(), func(b *testing.B) { benchSgemm(b, s) })
+			}
+		})
+	}
+}
