@@ -31,7 +31,9 @@ func ReadSafetensors(path string) (*Weights, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	bad := func(f string, a ...any) error { return fmt.Errorf("%s: not a valid safetensors file: %s", path, fmt.Sprintf(f, a...)) }
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("%s: not a valid safetensors file: %s", path, fmt.Sprintf(f, a...))
+	}
 	if len(raw) < 8 {
 		return nil, nil, bad("%d bytes, too short for the 8-byte header length", len(raw))
 	}

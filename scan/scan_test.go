@@ -1,0 +1,193 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"landscape/cpu"
+	"landscape/engine"
+	"landscape/internal/enginetest"
+)
+
+func problem(t *testing.T) (*engine.Problem, []engine.Point) {
+	t.Helper()
+	p, err := enginetest.Setup(enginetest.Case{Model: "resnet8", InC: 1, HW: 8, Images: 7, DirType: "weights"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []engine.Point
+	for i := range 5 {
+		pts = append(pts, engine.Point{A: 0.1 * float64(i), B: -0.05 * float64(i)})
+	}
+	return p, pts
+}
+
+// direct evaluates every point over all images in one call.
+func direct(t *testing.T, p *engine.Problem, pts []engine.Point) []engine.Sums {
+	e, _ := cpu.New(p)
+	s, err := e.Evaluate(context.Background(), pts, 0, p.Data.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func cpus(p *engine.Problem, n int) []engine.Engine {
+	var es []engine.Engine
+	for range n {
+		e, _ := cpu.New(p)
+		es = append(es, e)
+	}
+	return es
+}
+
+type result struct{ loss, acc float64 }
+
+func collect(m *sync.Map) Done {
+	return func(k int, loss, acc float64) { m.Store(k, result{loss, acc}) }
+}
+
+func check(t *testing.T, p *engine.Problem, want []engine.Sums, got *sync.Map, todo []int) {
+	t.Helper()
+	n := float64(p.Data.N)
+	for _, k := range todo {
+		v, ok := got.Load(k)
+		if !ok {
+			t.Errorf("point %d never reported", k)
+			continue
+		}
+		r := v.(result)
+		if math.Abs(r.loss-want[k].Loss/n) > 1e-12*math.Abs(r.loss) || r.acc != 100*float64(want[k].Correct)/n {
+			t.Errorf("point %d: %v, want loss %v acc %v", k, r, want[k].Loss/n, 100*float64(want[k].Correct)/n)
+		}
+	}
+}
+
+func TestSplitsAndMatchesDirect(t *testing.T) {
+	p, pts := problem(t)
+	want := direct(t, p, pts)
+	todo := []int{4, 0, 2, 3} // a resumed scan: point 1 already done
+	var got sync.Map
+	if err := Run(context.Background(), p, pts, todo, cpus(p, 2), Options{Images: 3, Points: 3}, collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p, want, &got, todo)
+	if _, ok := got.Load(1); ok {
+		t.Error("point 1 was not asked for but reported")
+	}
+}
+
+func TestDeterministicAcrossWorkers(t *testing.T) {
+	p, pts := problem(t)
+	todo := []int{0, 1, 2, 3, 4}
+	var a, b sync.Map
+	Run(context.Background(), p, pts, todo, cpus(p, 1), Options{Images: 2}, collect(&a))
+	Run(context.Background(), p, pts, todo, cpus(p, 3), Options{Images: 2, Points: 2}, collect(&b))
+	for _, k := range todo {
+		x, _ := a.Load(k)
+		y, _ := b.Load(k)
+		if x != y {
+			t.Errorf("point %d: %v with one worker, %v with three", k, x, y)
+		}
+	}
+}
+
+// flaky fails every other call, or always.
+type flaky struct {
+	engine.Engine
+	calls  atomic.Int64
+	always bool
+}
+
+func (f *flaky) Name() string { return "flaky" }
+func (f *flaky) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	if f.calls.Add(1)%2 == 0 || f.always {
+		return nil, errors.New("simulated device fault")
+	}
+	return f.Engine.Evaluate(ctx, pts, lo, hi)
+}
+
+func TestRequeuesFailedBatches(t *testing.T) {
+	p, pts := problem(t)
+	want := direct(t, p, pts)
+	c := cpus(p, 2)
+	es := []engine.Engine{&flaky{Engine: c[0]}, c[1]}
+	var got sync.Map
+	var logs atomic.Int64
+	opt := Options{Images: 2, Log: func(string, ...any) { logs.Add(1) }}
+	if err := Run(context.Background(), p, pts, []int{0, 1, 2, 3, 4}, es, opt, collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p, want, &got, []int{0, 1, 2, 3, 4})
+	if logs.Load() == 0 {
+		t.Error("failures were not logged")
+	}
+}
+
+func TestFallbackWhenEveryEngineFails(t *testing.T) {
+	p, pts := problem(t)
+	want := direct(t, p, pts)
+	bad := &flaky{Engine: cpus(p, 1)[0], always: true}
+	var got sync.Map
+	opt := Options{Images: 4, Fallback: cpu.New, FallbackWorkers: 2}
+	if err := Run(context.Background(), p, pts, []int{0, 1, 2, 3, 4}, []engine.Engine{bad}, opt, collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p, want, &got, []int{0, 1, 2, 3, 4})
+
+	var none sync.Map
+	err := Run(context.Background(), p, pts, []int{0, 1}, []engine.Engine{&flaky{Engine: bad.Engine, always: true}}, Options{}, collect(&none))
+	if err == nil {
+		t.Fatal("no error when every engine fails and there is no fallback")
+	}
+}
+
+// cancelling stops the scan with ctx's error; points already reported stay valid.
+func TestCancel(t *testing.T) {
+	p, pts := problem(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int64
+	err := Run(ctx, p, pts, []int{0, 1, 2, 3, 4}, cpus(p, 1), Options{Images: 7}, func(int, float64, float64) {
+		if n.Add(1) == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if n.Load() != 2 {
+		t.Errorf("%d points reported after cancelling at the second", n.Load())
+	}
+}
+
+type sized struct{ engine.Engine }
+
+func (sized) Capacity() (int, int) { return 5, 7 }
+
+func TestCapacity(t *testing.T) {
+	p, pts := problem(t)
+	var calls atomic.Int64
+	e := &counting{Engine: sized{cpus(p, 1)[0]}, calls: &calls}
+	var got sync.Map
+	if err := Run(context.Background(), p, pts, []int{0, 1, 2, 3, 4}, []engine.Engine{e}, Options{}, collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d Evaluate calls, want 1 (5 points, 7 images per call)", calls.Load())
+	}
+}
+
+type counting struct {
+	engine.Engine
+	calls *atomic.Int64
+}
+
+func (c *counting) Capacity() (int, int) { return c.Engine.(Capacity).Capacity() }
+func (c *counting) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	c.calls.Add(1)
+	return c.Engine.Evaluate(ctx, pts, lo, hi)
+}
