@@ -1,0 +1,38 @@
+// Command landscape computes and draws the loss landscapes of neural networks
+// (Li et al., "Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// errInterrupted marks a run stopped by a signal after saving its work.
+var errInterrupted = errors.New("interrupted")
+
+func main() {
+	root := &cobra.Command{
+		Use:           "landscape",
+		Short:         "Loss landscapes of neural networks: scan, bench, plot",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(scanCmd(), benchCmd())
+	for _, extra := range extraCommands {
+		root.AddCommand(extra())
+	}
+	if err := root.Execute(); err != nil {
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintln(os.Stderr, "landscape: interrupted; the points computed so far are saved")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "landscape:", err)
+		os.Exit(1)
+	}
+}
+
+// extraCommands are registered by other files of this command (plot, train, …).
+var extraCommands []func() *cobra.Command
