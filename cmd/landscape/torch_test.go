@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"landscape/surface"
+)
+
+const python = "/usr/bin/python3"
+
+var torchOnce struct {
+	sync.Once
+	err error
+}
+
+// needTorch skips the test when PyTorch is missing, unless LANDSCAPE_REQUIRE_TORCH is set (CI),
+// where a missing PyTorch fails it.
+func needTorch(t *testing.T) {
+	t.Helper()
+	torchOnce.Do(func() {
+		if out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput(); err != nil {
+			torchOnce.err = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if torchOnce.err != nil {
+		if os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
+			t.Fatalf("PyTorch is required (apt-get install python3-torch): %v", torchOnce.err)
+		}
+		t.Skipf("no PyTorch (%v); `make deps` installs it", torchOnce.err)
+	}
+}
+
+func torchRef(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command(python, append([]string{"../../tools/torch_ref.py"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torch_ref.py %v: %v\n%s", args, err, out)
+	}
+}
+
+// export writes PyTorch-initialised weights (nets.py) with non-trivial batch-norm statistics.
+func export(t *testing.T, dir, name string, inC, hw int, seed int, varScale float64) string {
+	path := filepath.Join(dir, fmt.Sprintf("%s_%d.safetensors", name, seed))
+	torchRef(t, "export", "--model", name, "--in-ch", fmt.Sprint(inC), "--hw", fmt.Sprint(hw),
+		"--seed", fmt.Sprint(seed), "--var-scale", fmt.Sprint(varScale), "--out", path)
+	return path
+}
+
+// compareTorch evaluates every point of the surface file in PyTorch with the saved directions
+// and checks losses to 2e-4 relative (non-finite where PyTorch's is) and accuracies within one
+// example.
+func compareTorch(t *testing.T, npz, model, weights, dirs, dataSpec string, limit int) *surface.Surface {
+	t.Helper()
+	sf, err := surface.Load(npz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []string
+	for k := range sf.Len() {
+		a, b := sf.Coord(k)
+		pts = append(pts, fmt.Sprintf("%g,%g", a, b))
+	}
+	res := filepath.Join(filepath.Dir(npz), "torch.json")
+	torchRef(t, "eval", "--model", model, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
+		"--split", sf.Split, "--limit", fmt.Sprint(limit), "--points="+strings.Join(pts, ";"), "--out", res)
+	raw, err := os.ReadFile(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []struct{ Loss, Acc float64 }
+	// json has no NaN: torch_ref writes NaN/Infinity, which Go's decoder rejects; map them.
+	fixed := strings.NewReplacer("-Infinity", "\"-Inf\"", "Infinity", "\"+Inf\"", "NaN", "\"NaN\"").Replace(string(raw))
+	var rawVals []map[string]any
+	if err := json.Unmarshal([]byte(fixed), &rawVals); err != nil {
+		t.Fatalf("%s: %v", res, err)
+	}
+	num := func(v any) float64 {
+		if s, ok := v.(string); ok {
+			f, _ := parseFloat(s)
+			return f
+		}
+		return v.(float64)
+	}
+	for _, m := range rawVals {
+		want = append(want, struct{ Loss, Acc float64 }{num(m["loss"]), num(m["acc"])})
+	}
+	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
+	for k, w := range want {
+		got := sf.Loss[k]
+		a, b := sf.Coord(k)
+		finite := !math.IsNaN(w.Loss) && !math.IsInf(w.Loss, 0)
+		switch {
+		case !sf.Computed[k]:
+			t.Errorf("point (%g,%g) not computed", a, b)
+		case finite && !(math.Abs(got-w.Loss) <= 2e-4*math.Abs(w.Loss)):
+			t.Errorf("point (%g,%g): loss %.7g, PyTorch %.7g (rel %.2g)", a, b, got, w.Loss, math.Abs(got-w.Loss)/math.Abs(w.Loss))
+		case !finite && !(math.IsNaN(got) || math.IsInf(got, 0)):
+			t.Errorf("point (%g,%g): loss %.7g, PyTorch diverged (%v)", a, b, got, w.Loss)
+		}
+		if math.Abs(sf.Acc[k]-w.Acc) > oneExample {
+			t.Errorf("point (%g,%g): accuracy %.3f%%, PyTorch %.3f%%", a, b, sf.Acc[k], w.Acc)
+		}
+	}
+	return sf
+}
+
+func parseFloat(s string) (float64, error) {
+	var f float64
+	_, err := fmt.Sscan(s, &f)
+	return f, err
+}
+
+const fashion = "/usr/share/datasets/fashion-mnist"
+
+func needFashion(t *testing.T) string {
+	if _, err := os.Stat(fashion); err != nil {
+		if os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
+			t.Fatalf("Fashion-MNIST is required (apt-get install dataset-fashion-mnist): %v", err)
+		}
+		t.Skip("no Fashion-MNIST; `make deps` installs it")
+	}
+	return "fashion-mnist:" + fashion
+}
+
+func TestTorchResNet20FilterNorm2D(t *testing.T) {
+	needTorch(t)
+	spec := needFashion(t)
+	dir := t.TempDir()
+	w := export(t, dir, "resnet20", 1, 28, 1, 1)
+	out, dirs := filepath.Join(dir, "s.npz"), filepath.Join(dir, "d.safetensors")
+	mustRun(t, "scan", "--model", "resnet20", "--weights", w, "--data", spec, "--split", "test", "--limit", "100",
+		"--x", "-1:1:3", "--y", "-1:1:3", "--out", out, "--save-dirs", dirs, "--device", "cpu")
+	compareTorch(t, out, "resnet20", w, dirs, spec, 100)
+}
+
+func TestTorchResNet20NoShortLayerNormCopiedBN(t *testing.T) {
+	needTorch(t)
+	spec := needFashion(t)
+	dir := t.TempDir()
+	w := export(t, dir, "resnet20-noshort", 1, 28, 2, 1)
+	out, dirs := filepath.Join(dir, "s.npz"), filepath.Join(dir, "d.safetensors")
+	mustRun(t, "scan", "--model", "resnet20-noshort", "--weights", w, "--data", spec, "--split", "train", "--limit", "80",
+		"--x", "-0.5:0.5:3", "--y", "-0.5:0.5:2", "--norm", "layer", "--ignore", "none", "--seed", "5", "--out", out, "--save-dirs", dirs)
+	compareTorch(t, out, "resnet20-noshort", w, dirs, spec, 80)
+}
+
+func TestTorchVGG9CIFARFormat(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 40)
+	w := export(t, dir, "vgg9", 3, 32, 3, 1)
+	out, dirs := filepath.Join(dir, "s.npz"), filepath.Join(dir, "d.safetensors")
+	mustRun(t, "scan", "--model", "vgg9", "--weights", w, "--data", spec, "--split", "test",
+		"--x", "-1:1:4", "--ignore", "none", "--out", out, "--save-dirs", dirs)
+	compareTorch(t, out, "vgg9", w, dirs, spec, 0)
+}
+
+// 1D interpolation between two solutions in states mode: past α = 1 the interpolated running
+// variance turns negative and the loss diverges; the scan records it and goes on.
+func TestTorchInterpolationStatesDiverges(t *testing.T) {
+	needTorch(t)
+	spec := needFashion(t)
+	dir := t.TempDir()
+	w1 := export(t, dir, "resnet20", 1, 28, 4, 1)
+	w2 := export(t, dir, "resnet20", 1, 28, 5, 0.05)
+	out, dirs := filepath.Join(dir, "s.npz"), filepath.Join(dir, "d.safetensors")
+	mustRun(t, "scan", "--model", "resnet20", "--weights", w1, "--weights2", w2, "--data", spec, "--split", "test",
+		"--limit", "60", "--x", "-0.5:2:6", "--dir-type", "states", "--out", out, "--save-dirs", dirs)
+	sf := compareTorch(t, out, "resnet20", w1, dirs, spec, 60)
+	last := sf.Len() - 1
+	if !sf.Computed[last] || !(math.IsNaN(sf.Loss[last]) || math.IsInf(sf.Loss[last], 0)) {
+		t.Errorf("α = 2 should diverge (negative running variance); loss %v", sf.Loss[last])
+	}
+	if l := sf.Loss[0]; math.IsNaN(l) || math.IsInf(l, 0) {
+		t.Errorf("α = -0.5 should not diverge; loss %v", l)
+	}
+}
