@@ -39,10 +39,7 @@ func colourBar(c draw.Canvas, r vg.Rectangle, cmap colormap, lo, hi float64, lab
 	sty := textStyle(9, black)
 	sty.YAlign = draw.YCenter
 	var widest vg.Length
-	for _, t := range (gplot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Label == "" || t.Value < lo-1e-9*math.Abs(hi-lo) || t.Value > hi+1e-9*math.Abs(hi-lo) {
-			continue
-		}
+	for _, t := range majorTicks(lo, hi, 6) {
 		yy := y(t.Value)
 		c.StrokeLine2(draw.LineStyle{Color: black, Width: vg.Points(0.5)}, r.Max.X, yy, r.Max.X+4, yy)
 		c.FillText(sty, vg.Point{X: r.Max.X + 6, Y: yy}, t.Label)

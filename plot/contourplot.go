@@ -184,10 +184,14 @@ func (m maskCells) Plot(c draw.Canvas, p *gplot.Plot) {
 			}
 			x0, x1 := half(m.g.x, i)
 			y0, y1 := half(m.g.y, j)
-			c.FillPolygon(maskGrey, c.ClipPolygonXY([]vg.Point{
+			poly := c.ClipPolygonXY([]vg.Point{
 				{X: trX(x0), Y: trY(y0)}, {X: trX(x1), Y: trY(y0)},
 				{X: trX(x1), Y: trY(y1)}, {X: trX(x0), Y: trY(y1)},
-			}))
+			})
+			if len(poly) > 0 { // outlined too, so neighbours leave no seam
+				c.FillPolygon(maskGrey, poly)
+				c.StrokeLines(draw.LineStyle{Color: maskGrey, Width: vg.Points(0.5)}, append(poly, poly[0]))
+			}
 		}
 	}
 }

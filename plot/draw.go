@@ -181,6 +181,7 @@ func Compare(ss []*Surface, outPrefix string, opt Options) ([]string, error) {
 				p.Title.Text += "\n(no points masked)"
 			}
 			p.X.Label.Text, p.Y.Label.Text = "x", "y"
+			p.X.Tick.Marker, p.Y.Tick.Marker = niceTicks{5}, niceTicks{5}
 			p.Add(maskCells{g}, newContourLines(g, o.levels(), summer, o.levelLabel))
 			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = ext[0], ext[1], ext[2], ext[3]
 			p.Draw(tiles.At(c, k, 0))

@@ -53,12 +53,15 @@ func lineFigure(cs []curve, o Options, title string, legend bool, lossLabelCol, 
 		p.Y.Label.Text = "Loss"
 		p.Y.Label.TextStyle.Color = lossLabelCol
 		p.Y.Tick.Label.Color = lossLabelCol
+		p.X.Tick.Marker = niceTicks{8}
+		p.Y.Tick.Marker = niceTicks{6}
 		if o.Log {
 			p.Y.Scale = gplot.LogScale{}
 			p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
 		}
 		leg := gplot.NewLegend()
 		leg.Left, leg.Top = true, true
+		leg.Padding = vg.Points(3)
 		for _, cv := range cs {
 			ls := draw.LineStyle{Color: cv.lossCol, Width: vg.Points(1.5)}
 			as := draw.LineStyle{Color: cv.accCol, Width: vg.Points(1.5)}
@@ -103,7 +106,7 @@ func rightAxis(c draw.Canvas, p *gplot.Plot, da draw.Canvas, accMin float64, col
 	ts.Color = col
 	ts.XAlign, ts.YAlign = draw.XLeft, draw.YCenter
 	var widest vg.Length
-	for _, t := range (gplot.DefaultTicks{}).Ticks(accMin, 100) {
+	for _, t := range (niceTicks{6}).Ticks(accMin, 100) {
 		if t.Value < accMin || t.Value > 100 {
 			continue
 		}

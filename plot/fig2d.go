@@ -27,6 +27,8 @@ func newPlot2D(g *grid, title, note string) *gplot.Plot {
 	}
 	p.X.Label.Text = "x"
 	p.Y.Label.Text = "y"
+	p.X.Tick.Marker = niceTicks{5}
+	p.Y.Tick.Marker = niceTicks{5}
 	return p
 }
 
@@ -120,18 +122,52 @@ func bandOf(levels []float64, v float64) int {
 
 // heatFigure draws a heat map of the grid cells (plot_2D.py's _2dheat,
 // cmap viridis, range VMin..VMax, values outside it clipped to the ends)
-// with a colour bar; masked points are grey.
+// with a colour bar; masked points are grey. gonum's vector HeatMap leaves
+// hairline seams between cells in PNGs, so the cells are rasterised
+// (nearest node, several pixels per cell) and drawn as one image.
 func heatFigure(g *grid, o Options, title, note string) figure {
 	return func(c draw.Canvas) error {
 		p := newPlot2D(g, title, note)
 		lo, hi := o.zRange()
-		pal := palette{viridis, 256}
-		hm := plotter.NewHeatMap(g, pal)
-		hm.Min, hm.Max = lo, hi
-		cs := pal.Colors()
-		hm.Underflow, hm.Overflow, hm.NaN = cs[0], cs[len(cs)-1], maskGrey
-		p.Add(hm)
+		img, r := heatImage(g, lo, hi, viridis)
+		p.Add(plotter.NewImage(img, r[0], r[2], r[1], r[3]))
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = r[0], r[1], r[2], r[3]
 		withBar(c, p, viridis, lo, hi, o.zLabel(""), nil)
 		return nil
 	}
+}
+
+// heatImage rasterises the cells of g, each node's cell reaching half way
+// to its neighbours, and returns the image and its extent (xmin, xmax,
+// ymin, ymax).
+func heatImage(g *grid, lo, hi float64, cmap colormap) (image.Image, [4]float64) {
+	nx, ny := g.Dims()
+	ext := func(a []float64) (float64, float64) {
+		n := len(a)
+		return a[0] - (a[1]-a[0])/2, a[n-1] + (a[n-1]-a[n-2])/2
+	}
+	x0, x1 := ext(g.x)
+	y0, y1 := ext(g.y)
+	w, h := nx*max(1, 800/nx), ny*max(1, 800/ny)
+	nearest := func(a []float64, v float64) int {
+		v = math.Max(a[0], math.Min(a[len(a)-1], v))
+		i, f, _ := locate(a, v)
+		if f >= 0.5 {
+			i++
+		}
+		return i
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for py := range h {
+		j := nearest(g.y, y1-(float64(py)+0.5)/float64(h)*(y1-y0))
+		for px := range w {
+			i := nearest(g.x, x0+(float64(px)+0.5)/float64(w)*(x1-x0))
+			col := maskGrey
+			if v := g.Z(i, j); !math.IsNaN(v) {
+				col = cmap((v - lo) / (hi - lo))
+			}
+			img.SetRGBA(px, py, col)
+		}
+	}
+	return img, [4]float64{x0, x1, y0, y1}
 }

@@ -109,13 +109,7 @@ type axis3 struct{ lo, hi, h float64 }
 func (a axis3) at(v float64) float64 { return -a.h + 2*a.h*(v-a.lo)/(a.hi-a.lo) }
 
 func (a axis3) ticks() []gplot.Tick {
-	var ts []gplot.Tick
-	for _, t := range (gplot.DefaultTicks{}).Ticks(a.lo, a.hi) {
-		if t.Label != "" && t.Value >= a.lo-1e-9*(a.hi-a.lo) && t.Value <= a.hi+1e-9*(a.hi-a.lo) {
-			ts = append(ts, t)
-		}
-	}
-	return ts
+	return majorTicks(a.lo, a.hi, 5)
 }
 
 // surfaceFigure renders g as a shaded 3D surface (plot_2D.py's _3dsurface,
