@@ -261,6 +261,9 @@ func runScan(parent context.Context, f *scanFlags) error {
 	if err := f.dev.validate(); err != nil {
 		return err
 	}
+	if f.workers < 1 {
+		return fmt.Errorf("--workers %d: want at least 1", f.workers)
+	}
 	s, err := prepareScan(f)
 	if err != nil {
 		return err

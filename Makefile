@@ -1,0 +1,30 @@
+# landscape — loss landscapes of neural networks.
+#   make build   bin/landscape (pure Go, CGO_ENABLED=0, no CUDA needed)
+#   make test    every test (installs PyTorch and Fashion-MNIST first when missing and possible)
+#   make bench   CPU speed beside PyTorch's (../shared/peer/torch_scan.py) in one run
+# GPU targets (gpu, kernels, kernels-check, vet-cuda, device-check) are in gpu.mk.
+
+GO      ?= go
+PYTHON  ?= /usr/bin/python3
+PEER    ?= ../shared/peer
+
+.PHONY: build test test-go test-noasm deps bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/landscape ./cmd/landscape
+
+deps:
+	./scripts/deps.sh
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+	$(GO) test -timeout 10m -tags noasm ./cpu/...
+
+bench: build deps
+	./scripts/bench-cpu.sh
+
+clean:
+	rm -rf bin demo-out device-check
+
+-include gpu.mk

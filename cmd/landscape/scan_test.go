@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"landscape/model"
+	"landscape/surface"
+)
+
+// smallScan is a resnet8 scan on 16 random 8x8 MNIST-format images.
+func smallScan(t *testing.T) (dir string, args []string) {
+	dir = t.TempDir()
+	spec := writeIDX(t, dir, 16, 8)
+	w := writeWeights(t, dir, "resnet8", model.Config{InC: 1, HW: 8, Classes: 10}, 1)
+	return dir, []string{"scan", "--model", "resnet8", "--weights", w, "--data", spec, "--split", "test",
+		"--x", "-1:1:5", "--y", "-1:1:4", "--batch-size", "5"}
+}
+
+func TestScanWritesSurfaceAndResumes(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "s.npz")
+	mustRun(t, append(args, "--out", out)...)
+	sf, err := surface.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf.Len() != 20 || len(sf.Missing()) != 0 || len(sf.X) != 5 || len(sf.Y) != 4 {
+		t.Fatalf("surface %d points, %d missing", sf.Len(), len(sf.Missing()))
+	}
+	for k := range sf.Len() {
+		if math.IsNaN(sf.Loss[k]) || sf.Acc[k] < 0 || sf.Acc[k] > 100 {
+			t.Errorf("point %d: loss %v acc %v", k, sf.Loss[k], sf.Acc[k])
+		}
+	}
+	before, _ := os.ReadFile(out)
+	msg := mustRun(t, append(args, "--out", out)...)
+	if !strings.Contains(msg, "already computed") {
+		t.Errorf("re-run of a finished scan says %q", msg)
+	}
+	after, _ := os.ReadFile(out)
+	if !bytes.Equal(before, after) {
+		t.Error("re-running a finished scan changed the file")
+	}
+}
+
+// Killing a scan with SIGKILL at any moment and re-running it yields the same file as an
+// uninterrupted run.
+func TestSIGKILLThenResumeGivesSameFile(t *testing.T) {
+	dir, args := smallScan(t)
+	whole := filepath.Join(dir, "whole.npz")
+	mustRun(t, append(args, "--out", whole, "--workers", "1")...)
+	want, _ := os.ReadFile(whole)
+
+	for i, delay := range []time.Duration{0, 30 * time.Millisecond, 120 * time.Millisecond, 300 * time.Millisecond} {
+		out := filepath.Join(dir, "killed.npz")
+		os.Remove(out)
+		cmd := exec.Command(bin, append(args, "--out", out, "--save-every", "1ms", "--workers", "1")...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		cmd.Wait()
+		if sf, err := surface.Load(out); err == nil {
+			t.Logf("kill %d after %v: %d of %d points saved", i, delay, sf.Len()-len(sf.Missing()), sf.Len())
+		} else if _, statErr := os.Stat(out); statErr == nil {
+			t.Fatalf("kill %d left an unreadable file: %v", i, err)
+		}
+		mustRun(t, append(args, "--out", out, "--workers", "2")...)
+		got, _ := os.ReadFile(out)
+		if !bytes.Equal(got, want) {
+			t.Errorf("kill %d after %v: resumed file differs from the uninterrupted one", i, delay)
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, ".killed.npz.tmp*"))
+	if len(matches) > 1 {
+		t.Errorf("temporary files pile up: %v", matches)
+	}
+}
+
+func TestResumeRefusesOtherSettings(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "s.npz")
+	mustRun(t, append(args, "--out", out)...)
+	before, _ := os.ReadFile(out)
+	_, e, code := run(t, append(args, "--out", out, "--norm", "layer")...)
+	if code == 0 || !strings.Contains(e, "other settings") || !strings.Contains(e, "norm: filter in the file, layer now") {
+		t.Errorf("exit %d, stderr %q", code, e)
+	}
+	_, e, code = run(t, append(args[:len(args)-4], "--x", "-1:1:6", "--y", "-1:1:4", "--out", out)...)
+	if code == 0 || !strings.Contains(e, "x: -1:1:5 in the file, -1:1:6 now") {
+		t.Errorf("changed axis: exit %d, stderr %q", code, e)
+	}
+	after, _ := os.ReadFile(out)
+	if !bytes.Equal(before, after) {
+		t.Error("a refused scan changed the existing file")
+	}
+}
+
+func TestSaveDirsThenReuse(t *testing.T) {
+	dir, args := smallScan(t)
+	a, b := filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz")
+	dirs := filepath.Join(dir, "dirs.safetensors")
+	mustRun(t, append(args, "--out", a, "--seed", "9", "--save-dirs", dirs)...)
+	mustRun(t, append(args, "--out", b, "--dirs", dirs)...) // filter normalisation is idempotent
+	sa, _ := surface.Load(a)
+	sb, _ := surface.Load(b)
+	for k := range sa.Len() {
+		if math.Abs(sa.Loss[k]-sb.Loss[k]) > 1e-5*math.Abs(sa.Loss[k]) {
+			t.Errorf("point %d: %v with the seed, %v with the saved directions", k, sa.Loss[k], sb.Loss[k])
+		}
+	}
+	// a different draw must not overwrite the saved file
+	_, e, code := run(t, append(args, "--out", filepath.Join(dir, "c.npz"), "--seed", "10", "--save-dirs", dirs)...)
+	if code == 0 || !strings.Contains(e, "not overwriting") {
+		t.Errorf("exit %d, stderr %q", code, e)
+	}
+}
+
+func TestOneDimensionalScan(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "s.npz")
+	mustRun(t, append(args[:len(args)-4], "--x", "-1:1:7", "--out", out)...)
+	sf, err := surface.Load(out)
+	if err != nil || sf.Is2D() || sf.Len() != 7 {
+		t.Fatalf("1D surface: %v %+v", err, sf)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "bad.npz")
+	base := append(append([]string{}, args...), "--out", out)
+	set := func(flag, val string) []string {
+		a := append([]string{}, base...)
+		for i := range a {
+			if a[i] == flag {
+				a[i+1] = val
+				return a
+			}
+		}
+		return append(a, flag, val)
+	}
+	other := writeWeights(t, t.TempDir(), "resnet14", model.Config{InC: 1, HW: 8, Classes: 10}, 2)
+	threeCh := writeWeights(t, t.TempDir(), "resnet8", model.Config{InC: 3, HW: 8, Classes: 10}, 2)
+	// a file missing one tensor, and one with an extra tensor
+	w, _, _ := model.ReadSafetensors(base[4])
+	missing := model.NewWeights()
+	for _, n := range w.Names {
+		if n != "layer1.0.bn1.running_var" {
+			missing.Add(w.Tensors[n])
+		}
+	}
+	missingPath := filepath.Join(dir, "missing.safetensors")
+	model.WriteSafetensors(missingPath, missing, nil)
+	extra := w.Clone()
+	extra.Add(model.NewTensor("foo.weight", 2, 2))
+	extraPath := filepath.Join(dir, "extra.safetensors")
+	model.WriteSafetensors(extraPath, extra, nil)
+	wrong := w.Clone()
+	wrong.Tensors["layer1.0.conv2.weight"].Shape = []int{16, 16, 9}
+	wrongPath := filepath.Join(dir, "wrong.safetensors")
+	model.WriteSafetensors(wrongPath, wrong, nil)
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	os.WriteFile(garbage, []byte("not a safetensors file at all"), 0o644)
+
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{set("--model", "resnet7"), []string{"resnet7"}},
+		{set("--model", "alexnet"), []string{"unknown model", "alexnet"}},
+		{set("--weights", filepath.Join(dir, "nope.safetensors")), []string{"nope.safetensors"}},
+		{set("--weights", garbage), []string{"garbage.safetensors", "safetensors"}},
+		{set("--weights", missingPath), []string{"missing tensor", "layer1.0.bn1.running_var", "[16]"}},
+		{set("--weights", extraPath), []string{"unexpected tensor", "foo.weight"}},
+		{set("--weights", wrongPath), []string{"layer1.0.conv2.weight", "[16, 16, 9]", "[16, 16, 3, 3]"}},
+		{set("--weights", other), []string{"layer1.1.conv1.weight", "unexpected"}},
+		{set("--weights", threeCh), []string{"1-channel", "3 channels"}},
+		{set("--data", "foo:/x"), []string{"unknown kind", "foo"}},
+		{set("--data", "mnist"), []string{"KIND:PATH"}},
+		{set("--data", "cifar10:"+dir), []string{"test_batch.bin"}},
+		{set("--split", "val"), []string{"--split", "val"}},
+		{set("--limit", "-3"), []string{"--limit"}},
+		{set("--x", "1:-1:5"), []string{"--x", "MAX"}},
+		{set("--y", "0:1"), []string{"--y", "MIN:MAX:NUM"}},
+		{set("--norm", "fancy"), []string{"--norm", "fancy"}},
+		{set("--ignore", "bias"), []string{"--ignore"}},
+		{set("--dir-type", "buffers"), []string{"--dir-type"}},
+		{set("--dirs", filepath.Join(dir, "nodirs.safetensors")), []string{"nodirs.safetensors"}},
+		{set("--dirs", base[4]), []string{"--dirs", "x.conv1.weight"}},
+		{set("--weights2", other), []string{"--weights2"}},
+		{set("--device", "tpu"), []string{"--device", "tpu"}},
+		{set("--precision", "fp8"), []string{"--precision"}},
+		{set("--workers", "0"), []string{"--workers"}},
+		{set("--out", filepath.Join(dir, "no", "such", "dir", "s.npz")), []string{"no/such/dir"}},
+		{set("--out", filepath.Join(dir, "s.txt")), []string{"--out", ".npz"}},
+	}
+	for _, c := range cases {
+		_, e, code := run(t, c.args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1; stderr %q", c.args, code, e)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(e, w) {
+				t.Errorf("%v: stderr %q does not mention %q", c.args, e, w)
+			}
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed scan left an output file")
+	}
+}
+
+func TestDeviceAutoFallsBackToCPU(t *testing.T) {
+	dir, args := smallScan(t)
+	_, e, code := run(t, append(args, "--out", filepath.Join(dir, "s.npz"), "--device", "auto")...)
+	if code != 0 || !strings.Contains(e, "no usable GPU") || !strings.Contains(e, "on the CPU") {
+		t.Errorf("exit %d, stderr %q", code, e)
+	}
+	_, e, code = run(t, append(args, "--out", filepath.Join(dir, "g.npz"), "--device", "gpu")...)
+	if code == 0 || !strings.Contains(e, "--device gpu") {
+		t.Errorf("--device gpu without a GPU: exit %d, stderr %q", code, e)
+	}
+}
+
+func TestBench(t *testing.T) {
+	o := mustRun(t, "bench", "--model", "resnet8", "--images", "8", "--points", "2", "--hw", "8", "--device", "cpu")
+	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8"} {
+		if !strings.Contains(o, w) {
+			t.Errorf("bench output %q lacks %q", o, w)
+		}
+	}
+}
+
+func TestInterruptSavesAndExits130(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "s.npz")
+	a := append(args[:len(args)-4], "--x", "-1:1:40", "--y", "-1:1:40", "--out", out, "--save-every", "1h", "--workers", "1")
+	cmd := exec.Command(bin, a...)
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if x, ok := err.(*exec.ExitError); !ok || x.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130; stderr %q", err, e.String())
+	}
+	sf, err := surface.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := sf.Len() - len(sf.Missing())
+	if done == 0 || done == sf.Len() {
+		t.Errorf("%d of %d points saved after the interrupt", done, sf.Len())
+	}
+	if !strings.Contains(e.String(), "interrupted") {
+		t.Errorf("stderr %q", e.String())
+	}
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo use when it is missing and this machine can install it
+# (Debian, root): PyTorch and numpy for the system python3 (the PyTorch agreement tests and the
+# peer benchmark) and Fashion-MNIST. With --cuda, also the CUDA toolkit from Debian's non-free
+# component (nvcc, ptxas, cuda.h) for `make gpu` and `make kernels`.
+set -euo pipefail
+pkgs=()
+/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
+[ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
+if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
+  pkgs+=(nvidia-cuda-toolkit)
+fi
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "deps: missing ${pkgs[*]} and cannot install them here (need root and apt-get); the tests that need them will skip" >&2
+  exit 0
+fi
+src=/etc/apt/sources.list.d/debian.sources
+if [[ " ${pkgs[*]} " == *" nvidia-cuda-toolkit "* ]] && [ -f $src ] && ! grep -q '^Components:.*non-free' $src; then
+  sed -i 's/^Components: main.*/Components: main contrib non-free non-free-firmware/' $src
+fi
+echo "deps: installing ${pkgs[*]}" >&2
+apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
