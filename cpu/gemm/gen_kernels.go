@@ -31,7 +31,6 @@ type kernel struct {
 	zmm    bool // AVX-512 (16 lanes, Z registers) or AVX2+FMA (8 lanes, Y registers)
 	bcst   bool // AVX-512: embedded-broadcast FMA operands instead of VBROADCASTSS
 	unroll int  // k-loop unrolling
-	pfB    int  // if > 0, prefetch B this many rows ahead (strided B)
 }
 
 func (kn kernel) lanes() int {
@@ -59,97 +58,133 @@ func (kn kernel) emit(w *writer) {
 	mr, nv := kn.mr, kn.nv
 	nacc := mr * nv
 	vbytes := kn.lanes() * 4
+	nr := nv * kn.lanes()
+	nreg := 16
+	if kn.zmm {
+		nreg = 32
+	}
+	if mr > 8 || nacc+nv+1 > nreg {
+		log.Fatalf("%s: too many rows or registers", kn.name)
+	}
 	bReg := func(v int) string { return kn.reg(nacc + v) } // B vectors
 	bc := kn.reg(nacc + nv)                                // broadcast register
-	if nacc+nv+1 > map[bool]int{true: 32, false: 16}[kn.zmm] {
-		log.Fatalf("%s: too many registers", kn.name)
-	}
 	acc := func(i, v int) string { return kn.reg(i*nv + v) }
+	// aRow(i) addresses A[i][p] for the current p: rows 0-3 hang off AX,
+	// rows 4-7 off R9 = AX + 4·rs, with R10 = rs and R11 = 3·rs (bytes).
+	aRow := func(i int) string {
+		base := "AX"
+		if i >= 4 {
+			base = "R9"
+		}
+		return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
+	}
 
-	w.f("// func %s(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)", kn.name)
+	w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)", kn.name)
 	w.f("// Requires: %s", map[bool]string{true: "AVX512F", false: "AVX, AVX2, FMA3"}[kn.zmm])
-	w.f("TEXT ·%s(SB), NOSPLIT, $0-56", kn.name)
+	w.f("TEXT ·%s(SB), NOSPLIT, $0-80", kn.name)
 	w.f("\tMOVQ k+0(FP), CX")
 	w.f("\tMOVQ a+8(FP), AX")
-	w.f("\tMOVQ b+16(FP), BX")
-	w.f("\tMOVQ ldb+24(FP), DX")
+	w.f("\tMOVQ rsa+16(FP), R10")
+	w.f("\tSHLQ $2, R10")
+	w.f("\tLEAQ (R10)(R10*2), R11")
+	w.f("\tLEAQ (AX)(R10*4), R9")
+	w.f("\tMOVQ csa+24(FP), R12")
+	w.f("\tSHLQ $2, R12")
+	w.f("\tMOVQ b+32(FP), BX")
+	w.f("\tMOVQ ldb+40(FP), DX")
 	w.f("\tSHLQ $2, DX")
-	w.f("\tMOVQ c+32(FP), DI")
-	w.f("\tMOVQ ldc+40(FP), SI")
+	w.f("\tMOVQ c+48(FP), DI")
+	w.f("\tMOVQ ldc+56(FP), SI")
 	w.f("\tSHLQ $2, SI")
 	w.f("")
 	w.f("\t// Prefetch the C tile and zero the accumulators.")
-	w.f("\tMOVQ DI, R9")
+	w.f("\tMOVQ DI, R13")
 	for i := 0; i < mr; i++ {
 		for l := 0; l < (nv*vbytes+63)/64; l++ {
-			w.f("\tPREFETCHT0 %d(R9)", l*64)
+			w.f("\tPREFETCHT0 %d(R13)", l*64)
 		}
 		if i < mr-1 {
-			w.f("\tADDQ SI, R9")
+			w.f("\tADDQ SI, R13")
 		}
 	}
 	for i := 0; i < nacc; i++ {
 		w.f("\tVXORPS %s, %s, %s", kn.reg(i), kn.reg(i), kn.reg(i))
 	}
 	w.f("")
-	step := func(u int) {
+	// step emits one k-step; with pack, it also stores the row of B at R13.
+	step := func(pack bool) {
 		for v := 0; v < nv; v++ {
 			w.f("\tVMOVUPS %d(BX), %s", v*vbytes, bReg(v))
 		}
-		if kn.pfB > 0 {
-			w.f("\tPREFETCHT0 (BX)(R10*1)")
+		if pack {
+			for v := 0; v < nv; v++ {
+				w.f("\tVMOVUPS %s, %d(R13)", bReg(v), v*vbytes)
+			}
 		}
 		for i := 0; i < mr; i++ {
-			off := (u*mr + i) * 4
+			a := aRow(i)
 			if kn.bcst {
 				for v := 0; v < nv; v++ {
-					w.f("\tVFMADD231PS.BCST %d(AX), %s, %s", off, bReg(v), acc(i, v))
+					w.f("\tVFMADD231PS.BCST %s, %s, %s", a, bReg(v), acc(i, v))
 				}
 			} else {
-				w.f("\tVBROADCASTSS %d(AX), %s", off, bc)
+				w.f("\tVBROADCASTSS %s, %s", a, bc)
 				for v := 0; v < nv; v++ {
 					w.f("\tVFMADD231PS %s, %s, %s", bReg(v), bc, acc(i, v))
 				}
 			}
 		}
+		w.f("\tADDQ R12, AX")
+		if mr > 4 {
+			w.f("\tADDQ R12, R9")
+		}
 		w.f("\tADDQ DX, BX")
+		if pack {
+			w.f("\tADDQ $%d, R13", nr*4)
+		}
 	}
 	U := kn.unroll
-	if kn.pfB > 0 {
-		w.f("\tMOVQ DX, R10")
-		w.f("\tIMULQ $%d, R10", kn.pfB)
-	}
 	w.f("\tMOVQ CX, R8")
 	w.f("\tSHRQ $%d, R8", log2(U))
 	w.f("\tANDQ $%d, CX", U-1)
-	w.f("\tTESTQ R8, R8")
-	w.f("\tJZ tail")
-	w.f("")
-	w.f("loop:")
-	for u := 0; u < U; u++ {
-		step(u)
+	w.f("\tMOVQ bp+72(FP), R13")
+	w.f("\tTESTQ R13, R13")
+	w.f("\tJNZ packloop0")
+	for _, pack := range []bool{false, true} {
+		p := ""
+		if pack {
+			p = "pack"
+		}
+		w.f("")
+		w.f("%sloop0:", p)
+		w.f("\tTESTQ R8, R8")
+		w.f("\tJZ %stail", p)
+		w.f("")
+		w.f("%sloop:", p)
+		for u := 0; u < U; u++ {
+			step(pack)
+		}
+		w.f("\tDECQ R8")
+		w.f("\tJNZ %sloop", p)
+		w.f("")
+		w.f("%stail:", p)
+		w.f("\tTESTQ CX, CX")
+		w.f("\tJZ update")
+		w.f("")
+		w.f("%stailloop:", p)
+		step(pack)
+		w.f("\tDECQ CX")
+		w.f("\tJNZ %stailloop", p)
+		w.f("\tJMP update")
 	}
-	w.f("\tADDQ $%d, AX", U*mr*4)
-	w.f("\tDECQ R8")
-	w.f("\tJNZ loop")
-	w.f("")
-	w.f("tail:")
-	w.f("\tTESTQ CX, CX")
-	w.f("\tJZ update")
-	w.f("")
-	w.f("tailloop:")
-	step(0)
-	w.f("\tADDQ $%d, AX", mr*4)
-	w.f("\tDECQ CX")
-	w.f("\tJNZ tailloop")
 	w.f("")
 	w.f("update:")
 	alpha, beta := kn.reg(nacc), kn.reg(nacc+1)
-	w.f("\tVBROADCASTSS alpha+48(FP), %s", alpha)
-	w.f("\tMOVL beta+52(FP), R8")
+	w.f("\tVBROADCASTSS alpha+64(FP), %s", alpha)
+	w.f("\tMOVL beta+68(FP), R8")
 	w.f("\tSHLL $1, R8 // drop the sign: beta == -0 counts as 0")
 	w.f("\tJZ store")
-	w.f("\tVBROADCASTSS beta+52(FP), %s", beta)
+	w.f("\tVBROADCASTSS beta+68(FP), %s", beta)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			w.f("\tVMULPS %s, %s, %s", alpha, acc(i, v), acc(i, v))
@@ -216,17 +251,16 @@ func main() {
 }
 
 var avx512Kernels = []kernel{
-	{name: "kernAVX512x8x32", mr: 8, nv: 2, zmm: true, unroll: 4},
-	{name: "kernAVX512x8x32b", mr: 8, nv: 2, zmm: true, bcst: true, unroll: 4},
 	{name: "kernAVX512x8x48", mr: 8, nv: 3, zmm: true, unroll: 4},
-	{name: "kernAVX512x12x32", mr: 12, nv: 2, zmm: true, unroll: 4},
-	{name: "kernAVX512x14x32", mr: 14, nv: 2, zmm: true, unroll: 4},
-	{name: "kernAVX512x16x16", mr: 16, nv: 1, zmm: true, bcst: true, unroll: 4},
-	{name: "kernAVX512x6x64", mr: 6, nv: 4, zmm: true, unroll: 4},
-	{name: "kernAVX512x4x64", mr: 4, nv: 4, zmm: true, unroll: 4},
+	{name: "kernAVX512x8x48b", mr: 8, nv: 3, zmm: true, bcst: true, unroll: 4},
+	{name: "kernAVX512x8x32", mr: 8, nv: 2, zmm: true, unroll: 4},
+	{name: "kernAVX512x8x16", mr: 8, nv: 1, zmm: true, unroll: 4},
+	{name: "kernAVX512x8x16b", mr: 8, nv: 1, zmm: true, bcst: true, unroll: 4},
 }
 
 var avx2Kernels = []kernel{
-	{name: "kernAVX2x6x16", mr: 6, nv: 2, unroll: 4},
 	{name: "kernAVX2x4x24", mr: 4, nv: 3, unroll: 4},
+	{name: "kernAVX2x4x16", mr: 4, nv: 2, unroll: 4},
+	{name: "kernAVX2x4x8", mr: 4, nv: 1, unroll: 4},
+	{name: "kernAVX2x6x16", mr: 6, nv: 2, unroll: 4},
 }

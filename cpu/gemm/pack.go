@@ -1,65 +1,53 @@
 package gemm
 
-// packA packs the mc×kc block of op(A) whose top-left element is op(A)[i0][p0]
-// into dst as ceil(mc/mr) micro-panels of mr rows: panel q starts at
-// dst[q*mr*kc] and holds op(A)[i0+q*mr+i][p0+p] at p*mr+i. Rows past mc are
-// zero.
-func packA(transA bool, mr, mc, kc int, a []float32, lda, i0, p0 int, dst []float32) {
-	for ir := 0; ir < mc; ir += mr {
-		mrr := min(mr, mc-ir)
-		d := dst[ir*kc : (ir+mr)*kc]
-		if transA {
-			// op(A)[i][p] = a[p*lda+i]: rows of the panel are contiguous.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+ir:][:mrr]
-				dp := d[p*mr : p*mr+mr]
-				copy(dp, src)
-				clear(dp[mrr:])
-			}
-			continue
+// packAPanel packs the mrr×kc block of op(A) whose top-left element is
+// op(A)[i0][p0] into dst[:mr*kc] as a micro-panel: op(A)[i0+i][p0+p] goes to
+// dst[p*mr+i]. Rows mrr..mr-1 are zero.
+func packAPanel(transA bool, mr, mrr, kc int, a []float32, lda, i0, p0 int, dst []float32) {
+	d := dst[:mr*kc]
+	if transA {
+		// op(A)[i][p] = a[p*lda+i]: the rows of the panel are contiguous.
+		for p := 0; p < kc; p++ {
+			dp := d[p*mr : p*mr+mr]
+			copy(dp, a[(p0+p)*lda+i0:][:mrr])
+			clear(dp[mrr:])
 		}
-		for i := 0; i < mrr; i++ {
-			src := a[(i0+ir+i)*lda+p0:][:kc]
-			for p, v := range src {
-				d[p*mr+i] = v
-			}
+		return
+	}
+	for i := 0; i < mrr; i++ {
+		for p, v := range a[(i0+i)*lda+p0:][:kc] {
+			d[p*mr+i] = v
 		}
-		for i := mrr; i < mr; i++ {
-			for p := 0; p < kc; p++ {
-				d[p*mr+i] = 0
-			}
+	}
+	for i := mrr; i < mr; i++ {
+		for p := 0; p < kc; p++ {
+			d[p*mr+i] = 0
 		}
 	}
 }
 
-// packB packs the kc×nc block of op(B) whose top-left element is op(B)[p0][j0]
-// into dst as ceil(nc/nr) micro-panels of nr columns: panel q starts at
-// dst[q*nr*kc] and holds op(B)[p0+p][j0+q*nr+j] at p*nr+j. Columns past nc are
-// zero.
-func packB(transB bool, nr, nc, kc int, b []float32, ldb, p0, j0 int, dst []float32) {
-	for jr := 0; jr < nc; jr += nr {
-		nrr := min(nr, nc-jr)
-		d := dst[jr*kc : (jr+nr)*kc]
-		if !transB {
-			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j0+jr:][:nrr]
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, src)
-				clear(dp[nrr:])
-			}
-			continue
+// packBPanel packs the kc×nrr block of op(B) whose top-left element is
+// op(B)[p0][j0] into dst[:kc*nr] as a micro-panel: op(B)[p0+p][j0+j] goes to
+// dst[p*nr+j]. Columns nrr..nr-1 are zero.
+func packBPanel(transB bool, nr, nrr, kc int, b []float32, ldb, p0, j0 int, dst []float32) {
+	d := dst[:kc*nr]
+	if !transB {
+		for p := 0; p < kc; p++ {
+			dp := d[p*nr : p*nr+nr]
+			copy(dp, b[(p0+p)*ldb+j0:][:nrr])
+			clear(dp[nrr:])
 		}
-		// op(B)[p][j] = b[j*ldb+p].
-		for j := 0; j < nrr; j++ {
-			src := b[(j0+jr+j)*ldb+p0:][:kc]
-			for p, v := range src {
-				d[p*nr+j] = v
-			}
+		return
+	}
+	// op(B)[p][j] = b[j*ldb+p].
+	for j := 0; j < nrr; j++ {
+		for p, v := range b[(j0+j)*ldb+p0:][:kc] {
+			d[p*nr+j] = v
 		}
-		for j := nrr; j < nr; j++ {
-			for p := 0; p < kc; p++ {
-				d[p*nr+j] = 0
-			}
+	}
+	for j := nrr; j < nr; j++ {
+		for p := 0; p < kc; p++ {
+			d[p*nr+j] = 0
 		}
 	}
 }

@@ -114,18 +114,55 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// kernelFunc is the signature of the micro-kernels. For the mr×nr tile
-// T = Σ_p a[p*mr+i]·b[p*ldb+j], p < k (a: a packed A micro-panel; b: k rows of
-// nr floats, ldb apart) it sets c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j],
-// without reading c when beta == ±0.
-type kernelFunc func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+// kernelFunc is the signature of the micro-kernels. For an mr×nr tile
+// (mr, nr fixed by the kernel) it computes
+//
+//	T[i][j] = Σ_{p<k} a[i*rsa+p*csa]·b[p*ldb+j]
+//	c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j]
+//
+// and does not read c when beta == ±0. A is thus read in place (rsa = lda,
+// csa = 1 or rsa = 1, csa = lda) or from a packed micro-panel (rsa = 1,
+// csa = mr); B is a packed micro-panel (ldb = nr) or B itself. If bp is not
+// nil, the kernel also packs the k×nr block of B it reads into bp[p*nr+j],
+// for the next tiles of the same column panel.
+type kernelFunc func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bp *float32)
 
-// impl is a micro-kernel with its register and cache blocking.
+// panelKernel is a micro-kernel for tiles nr columns wide.
+type panelKernel struct {
+	nr   int
+	kern kernelFunc
+}
+
+// impl is a set of micro-kernels with their register and cache blocking.
 type impl struct {
-	name       string
-	mr, nr     int // register block (micro-tile) of C
-	kc, mc, nc int // cache blocks: k, rows of A and columns of B (maximums)
-	kern       kernelFunc
+	name    string
+	mr      int           // rows of every micro-tile
+	kernels []panelKernel // by decreasing nr; kernels[0] is the main one
+	kc, mc  int           // maximum cache blocks of k and of rows of A
+	nc      int           // maximum cache block of columns of B
+	packA   bool          // pack A even when it could be read in place
+	packB   bool          // pack B even when it could be read in place
+	noFuse  bool          // do not pack B in the first kernel call of a panel
+}
+
+// panel returns the index in im.kernels of the kernel for the next micro-panel
+// of a block of B that has rem columns left.
+func (im *impl) panel(rem int) int {
+	ks := im.kernels
+	if rem >= ks[0].nr {
+		// Two half-width panels beat a full one and a narrow one.
+		if len(ks) > 2 && rem == ks[0].nr+ks[len(ks)-1].nr && 2*ks[1].nr == rem {
+			return 1
+		}
+		return 0
+	}
+	// The narrowest kernel that covers rem.
+	for i := len(ks) - 1; i >= 0; i-- {
+		if ks[i].nr >= rem {
+			return i
+		}
+	}
+	return 0
 }
 
 var (
@@ -182,21 +219,24 @@ func grow(buf []float32, n int) []float32 {
 }
 
 func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mr, nr := im.mr, im.nr
+	mr := im.mr
+	nrMax := im.kernels[0].nr
 	kc := blocks(k, im.kc, 1)
 	mc := blocks(m, im.mc, mr)
-	nc := blocks(n, im.nc, nr)
-	// B is read in place when it is not transposed and each of its
-	// micro-panels is used by a single block of A (m ≤ mc): packing would
-	// cost as much as it saves.
-	direct := !transB && m <= mc
-	w.ap = grow(w.ap, mc*kc)
-	if direct {
-		w.bp = grow(w.bp, nr*kc)
+	nc := blocks(n, im.nc, nrMax)
+	packA := im.packA
+	packB := im.packB || transB
+	if packA {
+		w.ap = grow(w.ap, mc*kc)
 	} else {
-		w.bp = grow(w.bp, nc*kc)
+		w.ap = grow(w.ap, mr*kc)
 	}
-	w.tile = grow(w.tile, mr*nr)
+	if packB {
+		w.bp = grow(w.bp, (nc+nrMax)*kc)
+	} else {
+		w.bp = grow(w.bp, nrMax*kc)
+	}
+	w.tile = grow(w.tile, mr*nrMax)
 	ap, bp, tile := w.ap, w.bp, w.tile
 
 	for jc := 0; jc < n; jc += nc {
@@ -207,38 +247,67 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 			if pc > 0 {
 				be = 1
 			}
-			if direct {
-				// Only a partial last micro-panel needs packing.
-				if rem := ncur % nr; rem != 0 {
-					packB(false, nr, rem, kcur, b, ldb, pc, jc+ncur-rem, bp)
+			if packB {
+				for jr := 0; jr < ncur; {
+					nr := im.kernels[im.panel(ncur-jr)].nr
+					nrr := min(nr, ncur-jr)
+					packBPanel(transB, nr, nrr, kcur, b, ldb, pc, jc+jr, bp[jr*kcur:])
+					jr += nrr
 				}
-			} else {
-				packB(transB, nr, ncur, kcur, b, ldb, pc, jc, bp)
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				packA(transA, mr, mcur, kcur, a, lda, ic, pc, ap)
-				for jr := 0; jr < ncur; jr += nr {
+				if packA {
+					for ir := 0; ir < mcur; ir += mr {
+						packAPanel(transA, mr, min(mr, mcur-ir), kcur, a, lda, ic+ir, pc, ap[ir*kcur:])
+					}
+				}
+				for jr := 0; jr < ncur; {
+					pk := im.kernels[im.panel(ncur-jr)]
+					nr := pk.nr
 					nrr := min(nr, ncur-jr)
-					var bptr *float32
+					var bptr, bfuse *float32
 					bstride := nr
 					switch {
-					case !direct:
+					case packB:
 						bptr = &bp[jr*kcur]
 					case nrr == nr:
+						// Read B in place; if several row panels of A use
+						// it, the first kernel call packs it on the way.
 						bptr = &b[pc*ldb+jc+jr]
 						bstride = ldb
+						if mcur > mr && !im.noFuse {
+							bfuse = &bp[0]
+						}
 					default:
+						packBPanel(false, nr, nrr, kcur, b, ldb, pc, jc+jr, bp)
 						bptr = &bp[0]
 					}
 					for ir := 0; ir < mcur; ir += mr {
 						mrr := min(mr, mcur-ir)
-						apan := &ap[ir*kcur]
+						var aptr *float32
+						rsa, csa := 1, mr
+						switch {
+						case packA:
+							aptr = &ap[ir*kcur]
+						case mrr < mr:
+							packAPanel(transA, mr, mrr, kcur, a, lda, ic+ir, pc, ap)
+							aptr = &ap[0]
+						case transA:
+							aptr = &a[pc*lda+ic+ir]
+							rsa, csa = 1, lda
+						default:
+							aptr = &a[(ic+ir)*lda+pc]
+							rsa, csa = lda, 1
+						}
 						if mrr == mr && nrr == nr {
-							im.kern(kcur, apan, bptr, bstride, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be)
+							pk.kern(kcur, aptr, rsa, csa, bptr, bstride, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be, bfuse)
+							if bfuse != nil {
+								bptr, bstride, bfuse = bfuse, nr, nil
+							}
 							continue
 						}
-						im.kern(kcur, apan, bptr, bstride, &tile[0], nr, 1, 0)
+						pk.kern(kcur, aptr, rsa, csa, bptr, bstride, &tile[0], nr, 1, 0, nil)
 						for i := 0; i < mrr; i++ {
 							crow := c[(ic+ir+i)*ldc+jc+jr:][:nrr]
 							trow := tile[i*nr:][:nrr]
@@ -253,6 +322,7 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 							}
 						}
 					}
+					jr += nrr
 				}
 			}
 		}

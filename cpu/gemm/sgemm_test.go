@@ -174,7 +174,7 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 			label := name
 			if small {
 				im := *current
-				im.kc, im.mc, im.nc = 7, 2*im.mr, 3*im.nr
+				im.kc, im.mc, im.nc = 7, 2*im.mr, 3*im.kernels[0].nr
 				current = &im
 				label += "/smallblocks"
 			}
@@ -226,7 +226,7 @@ func TestSgemmEdges(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		for _, tr := range transposes {
 			for m := 1; m <= 2*current.mr+1; m++ {
-				n := 1 + (m*7)%(2*current.nr+1)
+				n := 1 + (m*7)%(2*current.kernels[0].nr+1)
 				tc := testCase{transA: tr[0], transB: tr[1], m: m, n: n, k: 1 + m%5, alpha: 1, beta: 0, gapC: 1}
 				if !tc.run(t, rng, Sgemm) {
 					return
@@ -267,9 +267,9 @@ func TestSgemmLargeBlocks(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	im := current
-	tc := testCase{m: im.mc + im.mr + 1, n: im.nr + 3, k: im.kc + 5, alpha: 1.5, beta: 0.5, gapA: 1, gapB: 2, gapC: 3}
+	tc := testCase{m: im.mc + im.mr + 1, n: im.kernels[0].nr + 3, k: im.kc + 5, alpha: 1.5, beta: 0.5, gapA: 1, gapB: 2, gapC: 3}
 	tc.run(t, rng, Sgemm)
-	tc = testCase{transB: true, m: 2*im.mr + 1, n: im.nc + im.nr + 2, k: 9, alpha: 1, beta: 0}
+	tc = testCase{transB: true, m: 2*im.mr + 1, n: im.nc + im.kernels[0].nr + 2, k: 9, alpha: 1, beta: 0}
 	tc.run(t, rng, Sgemm)
 }
 
