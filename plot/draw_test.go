@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"image"
 	"image/color"
@@ -65,6 +66,17 @@ func checkSVG(t *testing.T, path string) {
 	}
 	if !bytes.Contains(b, []byte("<svg")) {
 		t.Errorf("%s: no <svg element", path)
+	}
+	// Embedded rasters must be labelled with their real type, PNG.
+	for _, part := range bytes.Split(b, []byte(`xlink:href="data:`))[1:] {
+		mime, data, _ := bytes.Cut(part, []byte(";base64,"))
+		data, _, _ = bytes.Cut(data, []byte(`"`))
+		raw, err := base64.StdEncoding.DecodeString(string(data))
+		if err != nil || string(mime) != "image/png" {
+			t.Errorf("%s: embedded image of type %s: %v", path, mime, err)
+		} else if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
+			t.Errorf("%s: embedded image is not a PNG: %v", path, err)
+		}
 	}
 	d := xml.NewDecoder(bytes.NewReader(b))
 	for {

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -75,7 +76,17 @@ func render(base string, w, h vg.Length, fig figure, exts ...string) ([]string, 
 			return paths, fmt.Errorf("plot: drawing %s: %w", path, err)
 		}
 		err := writeAtomic(path, func(w io.Writer) error {
-			_, err := cw.WriteTo(w)
+			var buf bytes.Buffer
+			if _, err := cw.WriteTo(&buf); err != nil {
+				return err
+			}
+			b := buf.Bytes()
+			if ext == "svg" {
+				// vgsvg labels its embedded PNGs image/jpg, which
+				// strict renderers (librsvg) then refuse to show.
+				b = bytes.ReplaceAll(b, []byte("data:image/jpg;base64,"), []byte("data:image/png;base64,"))
+			}
+			_, err := w.Write(b)
 			return err
 		})
 		if err != nil {
