@@ -47,6 +47,23 @@ func TestLevels(t *testing.T) {
 	}
 }
 
+func TestOptionDefaults(t *testing.T) {
+	for _, c := range []struct{ in, want Options }{
+		{Options{}, Options{VMin: 0.1, VMax: 10, VLevel: 0.5, LossMax: 5}},
+		{Options{VMax: 5}, Options{VMin: 0, VMax: 5, VLevel: 0.5, LossMax: 5}},
+		{Options{VMin: 1}, Options{VMin: 1, VMax: 10, VLevel: 0.5, LossMax: 5}},
+		{Options{VMin: 3, VMax: 2, VLevel: -1}, Options{VMin: 0.1, VMax: 10, VLevel: 0.5, LossMax: 5}},
+		{Options{VMax: 5, Log: true}, Options{VMin: 0.005, VMax: 5, VLevel: 0.5, LossMax: 5, Log: true}},
+	} {
+		if got := c.in.withDefaults(); got != c.want {
+			t.Errorf("%+v.withDefaults() = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+	if got := maskNote([]float64{1, math.NaN(), math.Inf(1)}, []float64{math.NaN(), math.NaN(), 1}); got != "(2 NaN, 1 Inf points masked)" {
+		t.Errorf("maskNote: %q", got)
+	}
+}
+
 func TestNiceTicks(t *testing.T) {
 	var labels []string
 	for _, tk := range majorTicks(-1, 1, 5) {

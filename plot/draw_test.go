@@ -145,6 +145,9 @@ func TestDraw2D(t *testing.T) {
 		}
 	}
 	checkHeatIncreasesWithX(t, readPNG(t, paths[4]))
+	if svg, _ := os.ReadFile(paths[1]); !bytes.Contains(svg, []byte("(1 NaN, 1 Inf points masked)")) {
+		t.Error("2D contour title does not report the masked points")
+	}
 	checkVTP(t, paths[7])
 }
 
@@ -255,6 +258,9 @@ func TestDraw1D(t *testing.T) {
 		}
 		img := checkPNG(t, paths[0], 1050, 750, 10)
 		checkSVG(t, paths[1])
+		if svg, _ := os.ReadFile(paths[1]); !bytes.Contains(svg, []byte("(1 NaN, 1 Inf points masked)")) {
+			t.Errorf("%s: title does not report the masked points", paths[1])
+		}
 		var blues, reds int
 		b := img.Bounds()
 		for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -17,9 +17,8 @@ const (
 	fig2dH = 5 * vg.Inch
 )
 
-// newPlot2D is a plot titled title (and note on a second line) with axes
-// fitted to g.
-func newPlot2D(g *grid, title, note string) *gplot.Plot {
+// newPlot2D is a plot titled title, with note on a second line.
+func newPlot2D(title, note string) *gplot.Plot {
 	p := gplot.New()
 	p.Title.Text = title
 	if note != "" {
@@ -42,7 +41,7 @@ func fitAxes(p *gplot.Plot, g *grid) {
 // summer), masked points greyed.
 func contourFigure(g *grid, o Options, title, note string) figure {
 	return func(c draw.Canvas) error {
-		p := newPlot2D(g, title, note)
+		p := newPlot2D(title, note)
 		p.Add(maskCells{g}, newContourLines(g, o.levels(), summer, o.levelLabel))
 		fitAxes(p, g)
 		p.Draw(c)
@@ -58,7 +57,7 @@ func contourFigure(g *grid, o Options, title, note string) figure {
 // grey.
 func contourfFigure(g *grid, o Options, title, note string) figure {
 	return func(c draw.Canvas) error {
-		p := newPlot2D(g, title, note)
+		p := newPlot2D(title, note)
 		levels := o.levels()
 		x0, x1, y0, y1 := g.x[0], g.x[len(g.x)-1], g.y[0], g.y[len(g.y)-1]
 		p.Add(plotter.NewImage(bandImage(g, levels, summer, 600, 600), x0, y0, x1, y1))
@@ -127,7 +126,7 @@ func bandOf(levels []float64, v float64) int {
 // (nearest node, several pixels per cell) and drawn as one image.
 func heatFigure(g *grid, o Options, title, note string) figure {
 	return func(c draw.Canvas) error {
-		p := newPlot2D(g, title, note)
+		p := newPlot2D(title, note)
 		lo, hi := o.zRange()
 		img, r := heatImage(g, lo, hi, viridis)
 		p.Add(plotter.NewImage(img, r[0], r[2], r[1], r[3]))

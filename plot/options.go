@@ -10,7 +10,8 @@ import (
 type Options struct {
 	// VMin, VMax and VLevel are the contour range and spacing, as in
 	// plot_2D.py: levels VMin, VMin+VLevel, ... below VMax. Defaults 0.1,
-	// 10 and 0.5 (used when VMax <= VMin, or VLevel <= 0). They also set
+	// 10 and 0.5: zero VMin and VMax mean 0.1 and 10, zero VMax alone 10,
+	// an empty range 0.1..10, and VLevel <= 0 means 0.5. They also set
 	// the colour range of the heat map and the z clip of the 3D surface.
 	VMin, VMax, VLevel float64
 	// Log log-scales the loss: 1D, a log y axis; 2D, the figures show
@@ -36,6 +37,12 @@ const logFloor = 1e-12
 
 // withDefaults fills in the defaults described on Options.
 func (o Options) withDefaults() Options {
+	switch {
+	case o.VMin == 0 && o.VMax == 0:
+		o.VMin, o.VMax = 0.1, 10
+	case o.VMax == 0:
+		o.VMax = 10
+	}
 	if !(o.VMax > o.VMin) || math.IsInf(o.VMax, 0) || math.IsInf(o.VMin, 0) {
 		o.VMin, o.VMax = 0.1, 10
 	}
@@ -114,18 +121,28 @@ func (o Options) title(s *Surface) string {
 	return filepath.Base(s.Path) + ": " + o.zLabel(s.Split)
 }
 
-// maskNote says how many values of v are not finite, e.g.
-// "(3 NaN, 1 Inf points masked)", or "" if all are finite.
+// maskNote says at how many points (indices) one of the parallel slices
+// vs is not finite, e.g. "(3 NaN, 1 Inf points masked)", or "" if none; a
+// point with both a NaN and an Inf counts as NaN.
 func maskNote(vs ...[]float64) string {
-	nan, inf := 0, 0
+	n := 0
 	for _, v := range vs {
-		for _, x := range v {
-			switch {
-			case math.IsNaN(x):
-				nan++
-			case math.IsInf(x, 0):
-				inf++
+		n = max(n, len(v))
+	}
+	nan, inf := 0, 0
+	for i := range n {
+		isNaN, isInf := false, false
+		for _, v := range vs {
+			if i < len(v) {
+				isNaN = isNaN || math.IsNaN(v[i])
+				isInf = isInf || math.IsInf(v[i], 0)
 			}
+		}
+		switch {
+		case isNaN:
+			nan++
+		case isInf:
+			inf++
 		}
 	}
 	switch {
