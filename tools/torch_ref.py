@@ -3,6 +3,7 @@
 loss/accuracy at grid points exactly as the paper's code (tomgoldstein/loss-landscape) does.
 
   torch_ref.py export --model resnet20 --in-ch 1 --hw 28 --seed 1 --out w.safetensors [--var-scale S]
+  torch_ref.py names --model M --in-ch C --hw HW     (state_dict names and shapes as JSON)
   torch_ref.py eval --model M --weights W --dirs D --data KIND:DIR --split S --limit N \
       --points 'a,b;a,b;...' --dir-type weights|states --out result.json
 
@@ -144,6 +145,11 @@ def evaluate(a):
     json.dump(res, open(a.out, "w"))
 
 
+def names(a):
+    net = build(a.model, a.in_ch, a.classes, a.hw)
+    print(json.dumps([[k, list(v.shape)] for k, v in net.state_dict().items()]))
+
+
 p = argparse.ArgumentParser()
 sub = p.add_subparsers(dest="cmd", required=True)
 e = sub.add_parser("export")
@@ -154,6 +160,11 @@ e.add_argument("--hw", type=int, default=32)
 e.add_argument("--seed", type=int, default=0)
 e.add_argument("--var-scale", type=float, default=1.0)
 e.add_argument("--out", required=True)
+nm = sub.add_parser("names")
+nm.add_argument("--model", required=True)
+nm.add_argument("--in-ch", type=int, default=3)
+nm.add_argument("--classes", type=int, default=10)
+nm.add_argument("--hw", type=int, default=32)
 v = sub.add_parser("eval")
 for f in ("--model", "--weights", "--dirs", "--data", "--points", "--out"):
     v.add_argument(f, required=True)
@@ -161,4 +172,4 @@ v.add_argument("--split", default="test")
 v.add_argument("--limit", type=int, default=0)
 a = p.parse_args()
 torch.set_num_threads(2)
-export(a) if a.cmd == "export" else evaluate(a)
+{"export": export, "eval": evaluate, "names": names}[a.cmd](a)
