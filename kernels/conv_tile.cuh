@@ -1,0 +1,98 @@
+// conv_tile.cuh: what the convolution kernels (conv.cu, conv_mma.cu) share: the parameter
+// list, the implicit-im2col gather of the B operand and the fused epilogue.
+//
+// A convolution of weight set k is the GEMM   Out_k[m][n] = Σ_r W'_k[m][r] · X_k[r][n]
+// with m = output channel, n = (b, oh, ow) an output pixel of image b, r = (ci, kh, kw) and
+// X_k[r][n] = In_k[b][ci][oh·s + kh − p][ow·s + kw − p] (zero outside the image): im2col,
+// never materialised, gathered tile by tile into shared memory ("implicit GEMM").
+// A linear layer is the same GEMM with H = W = KS = 1: Cin features, one pixel per image.
+//
+// taps[r] = (ci·H·W + kh·W + kw, kh·65536 + kw) decodes a reduction index r once per layer
+// (computed by the host), so the gather does no integer division:
+// X[r][n] = img_b[taps[r].x + ih0·W + iw0] when 0 ≤ ih0 + kh < H and 0 ≤ iw0 + kw < W.
+#pragma once
+#include "common.cuh"
+
+#define CONV_PARAMS                                                                        \
+    const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ w,          \
+        const float *__restrict__ bias, i64 w_set_stride, const float *__restrict__ res,   \
+        float *__restrict__ out, const int2 *__restrict__ taps, int B, int Cin, int H,     \
+        int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu
+#define CONV_ARGS                                                                            \
+    in, in_set_stride, w, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS, \
+        stride, pad, relu
+
+// ConvShape holds a launch's sizes and its weight set's base pointers.
+struct ConvShape {
+    const float *in;   // input of weight set k
+    const float *w;    // W'_k, [Cout][R]
+    const float *bias; // b'_k
+    const float *res;  // residual of weight set k, or null
+    float *out;        // output of weight set k
+    const int2 *taps;  // reduction index decode table, R entries
+    int Cin, H, W, Cout, OHW, OW, KS, stride, pad, relu;
+    int R;    // reduction length Cin·KS·KS
+    int Npix; // B·OH·OW
+};
+
+__device__ __forceinline__ ConvShape conv_shape(CONV_PARAMS) {
+    ConvShape s;
+    i64 k = blockIdx.z;
+    s.in = in + k * in_set_stride;
+    s.w = w + k * w_set_stride;
+    s.bias = bias + k * w_set_stride;
+    i64 out_set = (i64)B * Cout * OH * OW;
+    s.res = res ? res + k * out_set : 0;
+    s.out = out + k * out_set;
+    s.taps = taps;
+    s.Cin = Cin, s.H = H, s.W = W, s.Cout = Cout, s.OHW = OH * OW, s.OW = OW;
+    s.KS = KS, s.stride = stride, s.pad = pad, s.relu = relu;
+    s.R = Cin * KS * KS;
+    s.Npix = B * OH * OW;
+    return s;
+}
+
+// Column is one output pixel n's receptive field: its image and top-left input coordinate.
+struct Column {
+    const float *img; // image b; null past the last pixel
+    int ih0, iw0;
+    int origin; // ih0·W + iw0 (negative in the padding)
+};
+
+__device__ __forceinline__ Column column_of(const ConvShape &s, int n) {
+    Column c = {0, 0, 0, 0};
+    if (n < s.Npix) {
+        int b = n / s.OHW, p = n - b * s.OHW;
+        int oh = p / s.OW, ow = p - oh * s.OW;
+        c.ih0 = oh * s.stride - s.pad;
+        c.iw0 = ow * s.stride - s.pad;
+        c.img = s.in + (i64)b * s.Cin * s.H * s.W;
+        c.origin = c.ih0 * s.W + c.iw0;
+    }
+    return c;
+}
+
+// im2col_at returns X[r][n] for the column c of pixel n: the input element under tap r.
+__device__ __forceinline__ float im2col_at(const ConvShape &s, const Column &c, int r) {
+    if (!c.img || r >= s.R) return 0.f;
+    int2 t = s.taps[r];
+    int ih = c.ih0 + (t.y >> 16), iw = c.iw0 + (t.y & 0xffff);
+    if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0.f;
+    return c.img[c.origin + t.x];
+}
+
+// weight_at returns W'[m][r], zero outside the matrix.
+__device__ __forceinline__ float weight_at(const ConvShape &s, int m, int r) {
+    return (m < s.Cout && r < s.R) ? s.w[(i64)m * s.R + r] : 0.f;
+}
+
+// store_out writes Out[m][n] = ReLU?(acc + (b'[m] + Res[m][n])), the CPU engine's order of
+// additions (cpu.Epilogue); ReLU keeps NaN like PyTorch's.
+__device__ __forceinline__ void store_out(const ConvShape &s, int m, int n, float acc) {
+    if (m >= s.Cout || n >= s.Npix) return;
+    int b = n / s.OHW, p = n - b * s.OHW;
+    i64 o = ((i64)b * s.Cout + m) * s.OHW + p;
+    float v = s.res ? acc + (s.bias[m] + s.res[o]) : acc + s.bias[m];
+    if (s.relu && v < 0.f) v = 0.f;
+    s.out[o] = v;
+}

@@ -1,0 +1,261 @@
+// emu_test.cpp: runs every kernel on the host (emu.h) against straightforward references, on
+// random inputs with ragged sizes (partial tiles in every dimension, several weight sets, a shared
+// input, residuals, NaN propagation). Exit status 0 when every relative error is in tolerance.
+#include "emu.h"
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+typedef long long i64;
+
+#define CONV_SIG                                                                                   \
+    (const float *in, i64 in_set_stride, const float *w, const float *bias, i64 w_set_stride,       \
+     const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout,       \
+     int OH, int OW, int KS, int stride, int pad, int relu)
+extern "C" {
+void conv_f32_bm16 CONV_SIG;
+void conv_f32_bm32 CONV_SIG;
+void conv_f32_bm64 CONV_SIG;
+void conv_tf32_bm16 CONV_SIG;
+void conv_tf32_bm32 CONV_SIG;
+void conv_tf32_bm64 CONV_SIG;
+void conv_bf16_bm16 CONV_SIG;
+void conv_bf16_bm32 CONV_SIG;
+void conv_bf16_bm64 CONV_SIG;
+void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
+void avgpool(const float *in, float *out, i64 planes, int HW);
+void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
+void fold_weights(const float *theta, const float *dx, const float *dy, const float *ab, const int *table,
+                  int layers, float *folded, i64 fold_stride);
+void filter_normalize(float *d, const float *w, int per);
+}
+
+namespace {
+std::mt19937 rng(1);
+int failures = 0;
+
+std::vector<float> randn(size_t n, float scale = 1) {
+    std::normal_distribution<float> d(0, scale);
+    std::vector<float> v(n);
+    for (auto &x : v) x = d(rng);
+    return v;
+}
+
+template <typename T>
+void check(const char *what, const std::vector<double> &want, const std::vector<T> &got, double tol) {
+    double num = 0, den = 0;
+    bool nan = false;
+    for (size_t i = 0; i < want.size(); i++) {
+        if (std::isnan(want[i]) != std::isnan((double)got[i])) nan = true;
+        if (std::isnan(want[i])) continue;
+        num += (got[i] - want[i]) * (got[i] - want[i]);
+        den += want[i] * want[i];
+    }
+    const double rel = std::sqrt(num / (den > 0 ? den : 1));
+    const bool ok = !nan && rel <= tol;
+    std::printf("%-4s %-46s rel %.3g (tol %.g)%s\n", ok ? "ok" : "FAIL", what, rel, tol, nan ? " NaN mismatch" : "");
+    failures += !ok;
+}
+
+typedef void(*ConvFn) CONV_SIG;
+
+struct ConvCase {
+    int K, B, Cin, H, W, Cout, KS, stride, pad;
+    bool shared_input, residual, relu;
+};
+
+void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase &c, double tol) {
+    const int OH = (c.H + 2 * c.pad - c.KS) / c.stride + 1, OW = (c.W + 2 * c.pad - c.KS) / c.stride + 1;
+    const int R = c.Cin * c.KS * c.KS;
+    const i64 in_set = c.shared_input ? 0 : (i64)c.B * c.Cin * c.H * c.W;
+    const i64 out_set = (i64)c.B * c.Cout * OH * OW;
+    const i64 w_set = (i64)c.Cout * R + c.Cout + 3; // weights, then biases, then slack
+    auto in = randn(c.shared_input ? in_set + c.B * c.Cin * c.H * c.W : in_set * c.K);
+    auto wb = randn(w_set * c.K, 0.3f);
+    auto res = randn(out_set * c.K);
+    std::vector<float> out(out_set * c.K, NAN);
+    std::vector<int2> taps(R);
+    for (int r = 0; r < R; r++) {
+        const int ci = r / (c.KS * c.KS), kh = r / c.KS % c.KS, kw = r % c.KS;
+        taps[r] = int2{(ci * c.H + kh) * c.W + kw, kh * 65536 + kw};
+    }
+    const int Npix = c.B * OH * OW;
+    dim3 grid{(unsigned)((Npix + 127) / 128), (unsigned)((c.Cout + BM - 1) / BM), (unsigned)c.K};
+    emu_launch(grid, dim3{(unsigned)threads, 1, 1}, [&] {
+        fn(in.data(), in_set, wb.data(), wb.data() + (i64)c.Cout * R, w_set, c.residual ? res.data() : nullptr,
+           out.data(), taps.data(), c.B, c.Cin, c.H, c.W, c.Cout, OH, OW, c.KS, c.stride, c.pad, c.relu);
+    });
+    std::vector<double> want(out.size());
+    for (int k = 0; k < c.K; k++)
+        for (int b = 0; b < c.B; b++)
+            for (int m = 0; m < c.Cout; m++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++) {
+                        const float *img = in.data() + k * in_set + (i64)b * c.Cin * c.H * c.W;
+                        const float *wk = wb.data() + k * w_set;
+                        double s = 0;
+                        for (int ci = 0; ci < c.Cin; ci++)
+                            for (int kh = 0; kh < c.KS; kh++)
+                                for (int kw = 0; kw < c.KS; kw++) {
+                                    const int ih = oh * c.stride + kh - c.pad, iw = ow * c.stride + kw - c.pad;
+                                    if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                                    s += (double)wk[((m * c.Cin + ci) * c.KS + kh) * c.KS + kw] * img[(ci * c.H + ih) * c.W + iw];
+                                }
+                        const i64 o = k * out_set + (((i64)b * c.Cout + m) * OH + oh) * OW + ow;
+                        s += wk[(i64)c.Cout * R + m];
+                        if (c.residual) s += res[o];
+                        if (c.relu && s < 0) s = 0;
+                        want[o] = s;
+                    }
+    char what[160];
+    std::snprintf(what, sizeof what, "%s K%d B%d %dx%dx%d->%d k%d s%d%s%s%s", name, c.K, c.B, c.Cin, c.H, c.W, c.Cout,
+                  c.KS, c.stride, c.shared_input ? " shared" : "", c.residual ? " res" : "", c.relu ? " relu" : "");
+    check(what, want, out, tol);
+}
+
+void test_pools() {
+    const int N = 3, C = 5, H = 7, W = 6, KS = 2, OH = 4, OW = 3;
+    auto in = randn(N * C * H * W);
+    in[17] = NAN;
+    std::vector<float> out(N * C * OH * OW);
+    emu_launch(dim3{2, 1, 1}, dim3{64, 1, 1}, [&] { maxpool(in.data(), out.data(), N, C, H, W, KS); });
+    std::vector<double> want(out.size());
+    for (int p = 0; p < N * C; p++)
+        for (int y = 0; y < OH; y++)
+            for (int x = 0; x < OW; x++) {
+                double m = -INFINITY;
+                for (int i = y * KS; i < std::min(y * KS + KS, H); i++)
+                    for (int j = x * KS; j < std::min(x * KS + KS, W); j++) {
+                        const double v = in[(p * H + i) * W + j];
+                        if (v > m || v != v) m = v;
+                    }
+                want[(p * OH + y) * OW + x] = m;
+            }
+    check("maxpool 3x5x7x6 ceil, one NaN", want, out, 0);
+
+    std::vector<float> avg(N * C);
+    emu_launch(dim3{1, 1, 1}, dim3{8, 1, 1}, [&] { avgpool(in.data(), avg.data(), N * C, H * W); });
+    std::vector<double> wavg(N * C);
+    for (int p = 0; p < N * C; p++) {
+        double s = 0;
+        for (int i = 0; i < H * W; i++) s += in[p * H * W + i];
+        wavg[p] = (float)(s / (H * W));
+    }
+    check("avgpool 15 planes of 42", wavg, avg, 0);
+}
+
+void test_loss() {
+    const int K = 3, B = 300, classes = 10;
+    auto z = randn(K * B * classes, 3);
+    z[5 * classes + 3] = NAN; // set 0, image 5: NaN logit
+    std::vector<int> labels(B);
+    for (auto &l : labels) l = rng() % classes;
+    std::vector<double> loss(K, 1.5);
+    std::vector<i64> correct(K, 2);
+    emu_launch(dim3{K, 1, 1}, dim3{256, 1, 1}, [&] {
+        cross_entropy(z.data(), labels.data(), B, classes, loss.data(), correct.data());
+    });
+    std::vector<double> wl(K, 1.5), wc(K, 2);
+    for (int k = 0; k < K; k++)
+        for (int b = 0; b < B; b++) {
+            const float *v = z.data() + (k * B + b) * classes;
+            int best = 0;
+            double m = v[0];
+            for (int j = 0; j < classes; j++) {
+                if (std::isnan(m)) break;
+                if (v[j] > m || std::isnan(v[j])) m = v[j], best = j;
+            }
+            double e = 0;
+            for (int j = 0; j < classes; j++) e += std::exp((double)v[j] - m);
+            wl[k] += std::log(e) + m - v[labels[b]];
+            wc[k] += best == labels[b];
+        }
+    std::vector<double> gl(loss.begin() + 1, loss.end()), gc(correct.begin(), correct.end());
+    check("cross_entropy loss (sets 1,2)", std::vector<double>(wl.begin() + 1, wl.end()), gl, 1e-12);
+    std::printf("%-4s %-46s %s\n", std::isnan(loss[0]) ? "ok" : "FAIL", "cross_entropy NaN logit gives NaN", "");
+    failures += !std::isnan(loss[0]);
+    check("cross_entropy correct counts", wc, gc, 0);
+}
+
+void test_fold() {
+    // Two layers: a conv [6][4] with BN and no bias, a linear [3][5] with bias and no BN.
+    const int P = 6 * 4 + 4 * 6 + 3 * 5 + 3;
+    auto theta = randn(P), dx = randn(P, 0.1f), dy = randn(P, 0.1f);
+    for (int c = 0; c < 6; c++) theta[24 + 18 + c] = 0.5f + std::fabs(theta[24 + 18 + c]); // variances
+    theta[24 + 18 + 2] = -3;                                                                   // one negative: NaN
+    const int F = 11;
+    std::vector<int> table = {0, -1, 24, 30, 36, 42, 4, 6, 0, 24, 0, 48, 63, -1, -1, -1, -1, 5, 3, 30, 45, 6};
+    (void)F;
+    const int K = 2, FP = 48;
+    std::vector<float> ab = {0.25f, -0.5f, -1.0f, 0.75f}, folded(K * FP, 7);
+    emu_launch(dim3{9, K, 1}, dim3{4, 1, 1}, [&] {
+        fold_weights(theta.data(), dx.data(), dy.data(), ab.data(), table.data(), 2, folded.data(), FP);
+    });
+    std::vector<double> want(K * FP, 7);
+    for (int k = 0; k < K; k++) {
+        auto at = [&](int i) { float d = ab[2 * k] * dx[i]; d = d + ab[2 * k + 1] * dy[i]; return theta[i] + d; };
+        for (int c = 0; c < 6; c++) {
+            const double s = (double)at(24 + c) / std::sqrt((double)at(42 + c) + 1e-5);
+            for (int i = 0; i < 4; i++) want[k * FP + c * 4 + i] = (float)((double)at(c * 4 + i) * s);
+            want[k * FP + 24 + c] = (float)((0 - (double)at(36 + c)) * s + (double)at(30 + c));
+        }
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < 5; i++) want[k * FP + 30 + c * 5 + i] = at(48 + c * 5 + i);
+            want[k * FP + 45 + c] = at(63 + c);
+        }
+    }
+    check("fold_weights (bit-exact, NaN channel)", want, folded, 0);
+}
+
+void test_filter_normalize() {
+    const int rows = 5, per = 300;
+    auto d = randn(rows * per), w = randn(rows * per, 2);
+    std::vector<double> want(rows * per);
+    for (int r = 0; r < rows; r++) {
+        double sd = 0, sw = 0;
+        for (int i = 0; i < per; i++) sd += (double)d[r * per + i] * d[r * per + i], sw += (double)w[r * per + i] * w[r * per + i];
+        const float f = (float)(std::sqrt(sw) / (std::sqrt(sd) + 1e-10));
+        for (int i = 0; i < per; i++) want[r * per + i] = d[r * per + i] * f;
+    }
+    emu_launch(dim3{rows, 1, 1}, dim3{256, 1, 1}, [&] { filter_normalize(d.data(), w.data(), per); });
+    check("filter_normalize", want, d, 1e-6);
+}
+} // namespace
+
+int main() {
+    const ConvCase cases[] = {
+        {2, 3, 3, 7, 6, 10, 3, 1, 1, true, false, true},    // first layer: shared images, Cout < 16
+        {2, 2, 20, 9, 7, 24, 3, 1, 1, false, true, true},   // residual + ReLU, R = 180 (partial k tile)
+        {1, 2, 18, 9, 7, 40, 3, 2, 1, false, false, true},  // stride 2, odd size
+        {3, 2, 17, 9, 7, 70, 1, 2, 0, false, false, false}, // 1x1 projection, two channel tiles
+        {2, 37, 70, 1, 1, 10, 1, 1, 0, false, false, false}, // linear layer as 1x1 on 1x1 images
+        {2, 2, 16, 8, 8, 64, 3, 1, 1, false, true, true}      // whole tiles only: 128 pixels, 64 channels
+    };
+    struct {
+        const char *name;
+        ConvFn fn[3];
+        int threads;
+        double tol;
+    } kinds[] = {{"conv_f32", {conv_f32_bm16, conv_f32_bm32, conv_f32_bm64}, 256, 1e-6},
+                 {"conv_tf32", {conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64}, 128, 3e-3},
+                 {"conv_bf16", {conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64}, 128, 2e-2}};
+    for (auto &kd : kinds)
+        for (auto &c : cases)
+            for (int i = 0; i < 3; i++) {
+                const int bm = 16 << i;
+                char name[32];
+                std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
+                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol);
+            }
+    test_pools();
+    test_loss();
+    test_fold();
+    test_filter_normalize();
+    if (failures) {
+        std::printf("%d FAILED\n", failures);
+        return 1;
+    }
+    std::printf("all kernels match their references\n");
+    return 0;
+}

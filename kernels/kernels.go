@@ -1,0 +1,139 @@
+// Package kernels holds the CUDA kernels of the GPU engine as PTX, compiled from the .cu files
+// beside this one by `make kernels` (nvcc 11.8, -arch=compute_80) and committed, so building
+// needs no CUDA toolkit. The driver JIT-compiles the PTX for the GPU at module load.
+//
+// Each kernel's parameter list is declared here (Kernels) and checked against the PTX by this
+// package's tests, so that the host passes every argument at its exact size.
+package kernels
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+)
+
+//go:embed ptx/*.ptx
+var ptxFiles embed.FS
+
+// PTX returns the PTX text of module name (a .cu file's base name, e.g. "conv").
+func PTX(module string) (string, error) {
+	b, err := ptxFiles.ReadFile("ptx/" + module + ".ptx")
+	if err != nil {
+		return "", fmt.Errorf("kernels: no PTX module %q", module)
+	}
+	return string(b), nil
+}
+
+// Modules lists the embedded PTX modules.
+func Modules() []string {
+	entries, _ := ptxFiles.ReadDir("ptx")
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		out = append(out, n[:len(n)-len(".ptx")])
+	}
+	return out
+}
+
+// Param is the kind of one kernel parameter, which fixes its size.
+type Param byte
+
+const (
+	Ptr Param = 'p' // device pointer, 8 bytes
+	I32 Param = 'i' // int, 4 bytes
+	I64 Param = 'l' // long long, 8 bytes
+	F32 Param = 'f' // float, 4 bytes
+)
+
+// Size is the parameter's size in bytes.
+func (p Param) Size() int {
+	if p == I32 || p == F32 {
+		return 4
+	}
+	return 8
+}
+
+// Kernel is one entry point: its module and its parameters in order.
+type Kernel struct {
+	Module, Name string
+	Params []Param
+}
+
+// ConvParams is the parameter list of every conv_* kernel (see conv_tile.cuh's CONV_PARAMS):
+// in, in_set_stride, w, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS,
+// stride, pad, relu.
+var ConvParams = []Param{Ptr, I64, Ptr, Ptr, I64, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32}
+
+// ConvName is the conv kernel for a precision ("f32", "tf32" or "bf16") and row tile (16, 32, 64).
+func ConvName(precision string, bm int) string { return fmt.Sprintf("conv_%s_bm%d", precision, bm) }
+
+// ConvTile returns the row-tile height for a layer with cout output channels.
+func ConvTile(cout int) int {
+	switch {
+	case cout <= 16:
+		return 16
+	case cout <= 32:
+		return 32
+	}
+	return 64
+}
+
+// Threads per block of the conv kernels, by precision.
+func ConvThreads(precision string) int {
+	if precision == "f32" {
+		return 256
+	}
+	return 128
+}
+
+// ConvPixelTile is the output-pixel tile (grid x covers ⌈B·OH·OW / ConvPixelTile⌉ blocks).
+const ConvPixelTile = 128
+
+// Loss and norm kernels use this many threads per block (LOSS_THREADS, NORM_THREADS).
+const (
+	LossThreads = 256
+	NormThreads = 256
+)
+
+// FoldFields is the number of int32 fields per layer in fold_weights' table (weights.cu).
+const FoldFields = 11
+
+// Kernels lists every entry point of the embedded modules.
+var Kernels = func() map[string]Kernel {
+	m := map[string]Kernel{}
+	add := func(module, name string, p ...Param) { m[name] = Kernel{module, name, p} }
+	for _, prec := range []string{"f32", "tf32", "bf16"} {
+		module := "conv_mma"
+		if prec == "f32" {
+			module = "conv"
+		}
+		for _, bm := range []int{16, 32, 64} {
+			add(module, ConvName(prec, bm), ConvParams...)
+		}
+	}
+	add("pool", "maxpool", Ptr, Ptr, I64, I32, I32, I32, I32)
+	add("pool", "avgpool", Ptr, Ptr, I64, I32)
+	add("loss", "cross_entropy", Ptr, Ptr, I32, I32, Ptr, Ptr)
+	add("weights", "fold_weights", Ptr, Ptr, Ptr, Ptr, Ptr, I32, Ptr, I64)
+	add("weights", "filter_normalize", Ptr, Ptr, I32)
+	return m
+}()
+
+// Lookup returns the kernel called name, or an error.
+func Lookup(name string) (Kernel, error) {
+	k, ok := Kernels[name]
+	if !ok {
+		return k, fmt.Errorf("kernels: no kernel %q", name)
+	}
+	return k, nil
+}
+
+// Names returns the kernel names, sorted.
+func Names() []string {
+	var out []string
+	for n := range Kernels {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}

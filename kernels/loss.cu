@@ -1,0 +1,47 @@
+// loss.cu: cross-entropy and accuracy of K·B logit vectors, reduced per weight set on the device.
+//
+// For weight set k (one block) and images b < B with labels y_b = labels[b]:
+//
+//   ℓ_kb = log Σ_j exp(z_kbj − μ) + μ − z_kb,y_b,   μ = max_j z_kbj     (in double, like
+//          engine.CrossEntropy; NaN counts as the largest logit and the first maximum wins)
+//   loss_sum[k] += Σ_b ℓ_kb          (double)
+//   correct[k]  += #{b : argmax_j z_kbj = y_b}
+//
+// The block sums in a fixed tree order, so results are deterministic; successive image
+// batches accumulate into the same sums (the host zeroes them at the start of an evaluation).
+#include "common.cuh"
+
+#define LOSS_THREADS 256
+
+LS_KERNEL void __launch_bounds__(LOSS_THREADS)
+    cross_entropy(const float *__restrict__ logits, const int *__restrict__ labels, int B,
+                  int classes, double *__restrict__ loss_sum, i64 *__restrict__ correct) {
+    __shared__ double ls[LOSS_THREADS];
+    __shared__ i64 cs[LOSS_THREADS];
+    const int k = blockIdx.x, tid = threadIdx.x;
+    double l = 0;
+    i64 c = 0;
+    for (int b = tid; b < B; b += LOSS_THREADS) {
+        const float *z = logits + ((i64)k * B + b) * classes;
+        int best = 0;
+        double m = z[0];
+        for (int j = 0; j < classes; j++) {
+            const double f = z[j];
+            if (m != m) break;
+            if (f > m || f != f) m = f, best = j;
+        }
+        double e = 0;
+        for (int j = 0; j < classes; j++) e += exp((double)z[j] - m);
+        const int y = labels[b];
+        l += log(e) + m - (double)z[y];
+        c += best == y;
+    }
+    ls[tid] = l;
+    cs[tid] = c;
+    __syncthreads();
+    for (int h = LOSS_THREADS / 2; h > 0; h /= 2) {
+        if (tid < h) ls[tid] += ls[tid + h], cs[tid] += cs[tid + h];
+        __syncthreads();
+    }
+    if (tid == 0) loss_sum[k] += ls[0], correct[k] += cs[0];
+}
