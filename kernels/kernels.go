@@ -56,7 +56,7 @@ func (p Param) Size() int {
 // Kernel is one entry point: its module and its parameters in order.
 type Kernel struct {
 	Module, Name string
-	Params []Param
+	Params       []Param
 }
 
 // ConvParams is the parameter list of every conv_* kernel (see conv_tile.cuh's CONV_PARAMS):
