@@ -59,3 +59,14 @@ func archImpls() []*impl {
 	}
 	return l
 }
+
+// transpose8 sets dst[p*ldd+j] = src[j*lds+p] for j < 8, p < kc&^7.
+//
+//go:noescape
+func transpose8(kc int, src *float32, lds int, dst *float32, ldd int)
+
+func init() {
+	if cpu.X86.HasAVX {
+		packT8 = transpose8
+	}
+}
