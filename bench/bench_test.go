@@ -1,0 +1,62 @@
+// Package bench holds the engines' Go benchmarks and, in RESULTS.md, every measured figure with
+// the command, machine and date that produced it.
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"landscape/cpu"
+	"landscape/data"
+	"landscape/direction"
+	"landscape/engine"
+	"landscape/model"
+)
+
+func problem(b *testing.B, name string, images int) *engine.Problem {
+	n, err := model.Build(name, model.Config{InC: 3, HW: 32, Classes: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := model.Init(n, 1)
+	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
+	dx, dy := direction.Random(n, "weights", 1, 0), direction.Random(n, "weights", 1, 1)
+	direction.Normalize(dx, w, opt)
+	direction.Normalize(dy, w, opt)
+	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(images, 3, 32, 32, 10, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkCPUEngine measures one CPU engine (one core) evaluating one point on a batch of
+// 32x32 images; img/s and GFLOP/s are per core.
+func BenchmarkCPUEngine(b *testing.B) {
+	for _, name := range []string{"resnet20", "resnet56"} {
+		b.Run(name, func(b *testing.B) {
+			const images = 32
+			p := problem(b, name, images)
+			e, _ := cpu.New(p)
+			pt := []engine.Point{{A: 0.1, B: -0.2}}
+			e.Evaluate(context.Background(), pt, 0, 1) // prepare the weight set
+			b.ResetTimer()
+			for range b.N {
+				if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N*images)/s, "img/s")
+			b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkPrepare measures folding batch norm into one weight set (done once per point).
+func BenchmarkPrepare(b *testing.B) {
+	p := problem(b, "resnet56", 1)
+	for i := range b.N {
+		cpu.Prepare(p, engine.Point{A: float64(i), B: 0})
+	}
+}
