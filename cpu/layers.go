@@ -33,13 +33,26 @@ func Im2col(col, in []float32, g ConvGeom) {
 						continue
 					}
 					src := plane[ih*g.W : (ih+1)*g.W]
-					for ow := range g.OW {
-						iw := ow*g.Stride + kw - g.Pad
-						if iw < 0 || iw >= g.W {
-							dst[ow] = 0
-						} else {
-							dst[ow] = src[iw]
-						}
+					// valid outputs: 0 ≤ ow·s + kw − p < W
+					lo := max(0, (g.Pad-kw+g.Stride-1)/g.Stride)
+					hi := 0
+					if last := g.W - 1 + g.Pad - kw; last >= 0 {
+						hi = min(g.OW, last/g.Stride+1)
+					}
+					if hi <= lo {
+						clear(dst)
+						continue
+					}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					first := lo*g.Stride + kw - g.Pad
+					if g.Stride == 1 {
+						copy(dst[lo:hi], src[first:first+hi-lo])
+						continue
+					}
+					d := dst[lo:hi]
+					for i := range d {
+						d[i] = src[first+i*g.Stride]
 					}
 				}
 			}

@@ -1,13 +1,9 @@
 package cpu
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "landscape/cpu/gemm"
 
-var impl gonum.Implementation
-
-// matmul computes c = a·b for row-major a [m×k], b [k×n], c [m×n].
+// matmul computes c = a·b for row-major a [m×k], b [k×n], c [m×n] with the packed, register-
+// blocked GEMM of package gemm (AVX-512 or AVX2 assembly, pure Go elsewhere and with -tags noasm).
 func matmul(m, n, k int, a, b, c []float32) {
-	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+	gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 }
