@@ -250,17 +250,17 @@ func main() {
 	}
 }
 
+// The kernels used by impl_amd64.go: for each instruction set a main kernel
+// and narrower ones for the last columns of C (n is a multiple of 16 in the
+// convolutions this package serves, so 48 + 16 or 32 cover every case).
 var avx512Kernels = []kernel{
 	{name: "kernAVX512x8x48", mr: 8, nv: 3, zmm: true, unroll: 4},
-	{name: "kernAVX512x8x48b", mr: 8, nv: 3, zmm: true, bcst: true, unroll: 4},
 	{name: "kernAVX512x8x32", mr: 8, nv: 2, zmm: true, unroll: 4},
 	{name: "kernAVX512x8x16", mr: 8, nv: 1, zmm: true, unroll: 4},
-	{name: "kernAVX512x8x16b", mr: 8, nv: 1, zmm: true, bcst: true, unroll: 4},
 }
 
 var avx2Kernels = []kernel{
 	{name: "kernAVX2x4x24", mr: 4, nv: 3, unroll: 4},
 	{name: "kernAVX2x4x16", mr: 4, nv: 2, unroll: 4},
 	{name: "kernAVX2x4x8", mr: 4, nv: 1, unroll: 4},
-	{name: "kernAVX2x6x16", mr: 6, nv: 2, unroll: 4},
 }

@@ -2,7 +2,7 @@ package gemm
 
 import "unsafe"
 
-// packT8, if not nil, sets dst[p*ldd+j] = src[j*lds+p] for j < 8 and
+// packT8, if not nil (set by archImpls), sets dst[p*ldd+j] = src[j*lds+p] for j < 8 and
 // p < kc&^7 (eight rows of src transposed into eight columns of dst).
 var packT8 func(kc int, src *float32, lds int, dst *float32, ldd int)
 

@@ -140,9 +140,6 @@ type impl struct {
 	kernels []panelKernel // by decreasing nr; kernels[0] is the main one
 	kc, mc  int           // maximum cache blocks of k and of rows of A
 	nc      int           // maximum cache block of columns of B
-	packA   bool          // pack A even when it could be read in place
-	packB   bool          // pack B even when it could be read in place
-	noFuse  bool          // do not pack B in the first kernel call of a panel
 }
 
 // panel returns the index in im.kernels of the kernel for the next micro-panel
@@ -218,20 +215,29 @@ func grow(buf []float32, n int) []float32 {
 	return s[off : off+n : off+n]
 }
 
+// gemm is the blocked product, for alpha ≠ 0, k > 0 and non-empty C.
+//
+// Loops, outermost first (BLIS naming): jc over blocks of nc columns of B
+// and C; pc over blocks of kc of the inner dimension; ic over blocks of mc
+// rows of A and C; jr over micro-panels of B (nr columns, nr chosen per
+// panel by impl.panel); ir over micro-panels of A (mr rows), each a call of
+// the micro-kernel for one tile of C.
+//
+// A is never packed, except the last micro-panel when mr does not divide m:
+// the kernels read it in place through (rsa, csa) strides. B, when not
+// transposed, is read in place by the first kernel call of each micro-panel,
+// which also packs it into w.bp for the other row panels of A (B's rows are
+// often a multiple of 4 KiB apart, which would make a tall micro-panel read
+// in place thrash the caches). A transposed B is packed for the whole kc×nc
+// block up front, with 8×8 transposes.
 func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr := im.mr
 	nrMax := im.kernels[0].nr
 	kc := blocks(k, im.kc, 1)
 	mc := blocks(m, im.mc, mr)
 	nc := blocks(n, im.nc, nrMax)
-	packA := im.packA
-	packB := im.packB || transB
-	if packA {
-		w.ap = grow(w.ap, mc*kc)
-	} else {
-		w.ap = grow(w.ap, mr*kc)
-	}
-	if packB {
+	w.ap = grow(w.ap, mr*kc)
+	if transB {
 		w.bp = grow(w.bp, (nc+nrMax)*kc)
 	} else {
 		w.bp = grow(w.bp, nrMax*kc)
@@ -245,23 +251,18 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 			kcur := min(kc, k-pc)
 			be := beta
 			if pc > 0 {
-				be = 1
+				be = 1 // later k-blocks accumulate onto the first
 			}
-			if packB {
+			if transB {
 				for jr := 0; jr < ncur; {
 					nr := im.kernels[im.panel(ncur-jr)].nr
 					nrr := min(nr, ncur-jr)
-					packBPanel(transB, nr, nrr, kcur, b, ldb, pc, jc+jr, bp[jr*kcur:])
+					packBPanel(true, nr, nrr, kcur, b, ldb, pc, jc+jr, bp[jr*kcur:])
 					jr += nrr
 				}
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				if packA {
-					for ir := 0; ir < mcur; ir += mr {
-						packAPanel(transA, mr, min(mr, mcur-ir), kcur, a, lda, ic+ir, pc, ap[ir*kcur:])
-					}
-				}
 				for jr := 0; jr < ncur; {
 					pk := im.kernels[im.panel(ncur-jr)]
 					nr := pk.nr
@@ -269,17 +270,16 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 					var bptr, bfuse *float32
 					bstride := nr
 					switch {
-					case packB:
+					case transB:
 						bptr = &bp[jr*kcur]
 					case nrr == nr:
-						// Read B in place; if several row panels of A use
-						// it, the first kernel call packs it on the way.
 						bptr = &b[pc*ldb+jc+jr]
 						bstride = ldb
-						if mcur > mr && !im.noFuse {
+						if mcur > mr {
 							bfuse = &bp[0]
 						}
 					default:
+						// A partial micro-panel: pack it, zero-padded.
 						packBPanel(false, nr, nrr, kcur, b, ldb, pc, jc+jr, bp)
 						bptr = &bp[0]
 					}
@@ -288,8 +288,6 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 						var aptr *float32
 						rsa, csa := 1, mr
 						switch {
-						case packA:
-							aptr = &ap[ir*kcur]
 						case mrr < mr:
 							packAPanel(transA, mr, mrr, kcur, a, lda, ic+ir, pc, ap)
 							aptr = &ap[0]
@@ -303,10 +301,13 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 						if mrr == mr && nrr == nr {
 							pk.kern(kcur, aptr, rsa, csa, bptr, bstride, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be, bfuse)
 							if bfuse != nil {
+								// The rest of the row panels read the packed copy.
 								bptr, bstride, bfuse = bfuse, nr, nil
 							}
 							continue
 						}
+						// An edge tile: compute it into tile, then update the
+						// part of C that exists.
 						pk.kern(kcur, aptr, rsa, csa, bptr, bstride, &tile[0], nr, 1, 0, nil)
 						for i := 0; i < mrr; i++ {
 							crow := c[(ic+ir+i)*ldc+jc+jr:][:nrr]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -202,7 +203,7 @@ func TestSgemmSmall(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		var w Workspace
 		pick := func() int { return sizes[rng.IntN(len(sizes))] }
-		for iter := 0; iter < 120; iter++ {
+		for iter := 0; iter < 200; iter++ {
 			tr := transposes[iter%4]
 			tc := testCase{
 				transA: tr[0], transB: tr[1],
@@ -220,18 +221,21 @@ func TestSgemmSmall(t *testing.T) {
 	})
 }
 
-// TestSgemmEdges sweeps m and n through every remainder of the micro-tile.
+// TestSgemmEdges sweeps m and n through every remainder of the micro-tiles
+// and every combination of panel widths.
 func TestSgemmEdges(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
-		for _, tr := range transposes {
-			for m := 1; m <= 2*current.mr+1; m++ {
-				n := 1 + (m*7)%(2*current.kernels[0].nr+1)
-				tc := testCase{transA: tr[0], transB: tr[1], m: m, n: n, k: 1 + m%5, alpha: 1, beta: 0, gapC: 1}
+		mr, nr := current.mr, current.kernels[0].nr
+		for i, tr := range transposes {
+			for m := 1; m <= 2*mr+1; m++ {
+				tc := testCase{transA: tr[0], transB: tr[1], m: m, n: 1 + (m*7+i)%(2*nr+1), k: 1 + m%5, alpha: 1, beta: 0, gapC: 1}
 				if !tc.run(t, rng, Sgemm) {
 					return
 				}
-				tc.m, tc.n, tc.beta = n%20+1, m*3, 0.5
+			}
+			for n := 1; n <= 3*nr+1; n++ {
+				tc := testCase{transA: tr[0], transB: tr[1], m: []int{mr, 2*mr + 1}[n%2], n: n, k: 9 + n%3, alpha: -1, beta: 0.5, gapB: n % 2}
 				if !tc.run(t, rng, Sgemm) {
 					return
 				}
@@ -259,18 +263,68 @@ func TestSgemmShapes(t *testing.T) {
 	})
 }
 
-// TestSgemmLargeBlocks crosses the real cache-block boundaries of the
-// current implementation once.
+// TestSgemmLargeBlocks crosses the real cache-block boundaries of each
+// implementation once.
 func TestSgemmLargeBlocks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
+	saved := current
+	defer func() { current = saved }()
+	for _, name := range implNames() {
+		setImpl(name)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, 8))
+			im := current
+			nr := im.kernels[0].nr
+			tc := testCase{transA: true, m: im.mc + im.mr + 1, n: nr + 3, k: im.kc + 5, alpha: 1.5, beta: 0.5, gapA: 1, gapB: 2, gapC: 3}
+			tc.run(t, rng, Sgemm)
+			tc = testCase{m: 2*im.mr + 1, n: im.nc + nr + 2, k: im.kc + 1, alpha: 1, beta: 0}
+			tc.run(t, rng, Sgemm)
+			tc.transB, tc.k = true, 9
+			tc.run(t, rng, Sgemm)
+		})
 	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	im := current
-	tc := testCase{m: im.mc + im.mr + 1, n: im.kernels[0].nr + 3, k: im.kc + 5, alpha: 1.5, beta: 0.5, gapA: 1, gapB: 2, gapC: 3}
-	tc.run(t, rng, Sgemm)
-	tc = testCase{transB: true, m: 2*im.mr + 1, n: im.nc + im.kernels[0].nr + 2, k: 9, alpha: 1, beta: 0}
-	tc.run(t, rng, Sgemm)
+}
+
+// TestSgemmConcurrent runs Sgemm from several goroutines (for -race and the
+// workspace pool).
+func TestSgemmConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, n, k := 16+g, 100, 37
+			a := make([]float32, m*k)
+			b := make([]float32, k*n)
+			for i := range a {
+				a[i] = float32(i%7) - 3
+			}
+			for i := range b {
+				b[i] = float32(i%5) - 2
+			}
+			c := make([]float32, m*n)
+			for it := 0; it < 50; it++ {
+				Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						var s float32
+						for p := 0; p < k; p++ {
+							s += a[i*k+p] * b[p*n+j]
+						}
+						if s != c[i*n+j] { // small integers: exact
+							errs <- fmt.Sprintf("goroutine %d: C[%d][%d] = %v, want %v", g, i, j, c[i*n+j], s)
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
 
 var negZero = float32(math.Copysign(0, -1))
@@ -355,6 +409,9 @@ func TestSgemmNoAllocs(t *testing.T) {
 			w.Sgemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0.5, c, n)
 		}); avg != 0 {
 			t.Errorf("Workspace.Sgemm(%v, %v): %v allocations per call", tr[0], tr[1], avg)
+		}
+		if raceEnabled {
+			continue
 		}
 		if avg := testing.AllocsPerRun(20, func() {
 			Sgemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0.5, c, n)

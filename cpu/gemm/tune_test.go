@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,9 +53,7 @@ func TestTune(t *testing.T) {
 		reps := max(1, int(2e6/flops*100))
 		for round := 0; round < 7; round++ {
 			for i, n := range names {
-				if !setImpl(n) {
-					t.Fatalf("no impl %s", n)
-				}
+				setTuneImpl(t, n)
 				w.Sgemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, bb, ldb, 0, c, s.n)
 				t0 := time.Now()
 				for r := 0; r < reps; r++ {
@@ -63,6 +63,7 @@ func TestTune(t *testing.T) {
 				best[i] = max(best[i], g)
 			}
 		}
+		runtime.GC()
 		fmt.Fprintf(&out, "%-22s", s.name())
 		for _, g := range best {
 			fmt.Fprintf(&out, "%10.1f", g)
@@ -70,4 +71,31 @@ func TestTune(t *testing.T) {
 		out.WriteString("\n")
 	}
 	t.Log("\n" + out.String())
+}
+
+// setTuneImpl selects an implementation given as name[:kc=N][:mc=N][:nc=N].
+func setTuneImpl(t *testing.T, spec string) {
+	parts := strings.Split(spec, ":")
+	if !setImpl(parts[0]) {
+		t.Fatalf("no impl %s", parts[0])
+	}
+	im := *current
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		x, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("bad %q", p)
+		}
+		switch k {
+		case "kc":
+			im.kc = x
+		case "mc":
+			im.mc = x
+		case "nc":
+			im.nc = x
+		default:
+			t.Fatalf("bad %q", p)
+		}
+	}
+	current = &im
 }
