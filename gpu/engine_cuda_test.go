@@ -1,0 +1,466 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gorgonia.org/cu"
+
+	"landscape/cpu"
+	"landscape/data"
+	"landscape/direction"
+	"landscape/engine"
+	"landscape/internal/enginetest"
+	"landscape/kernels"
+	"landscape/model"
+	"landscape/scan"
+)
+
+func factory(o Options) engine.Factory {
+	return func(p *engine.Problem) (engine.Engine, error) { return New(p, o) }
+}
+
+// TestConformance runs the engine suite with the sizes from free memory, and with tiny K and B
+// so that every Evaluate spans several point groups and image batches.
+func TestConformance(t *testing.T) {
+	t.Run("capacity", func(t *testing.T) { enginetest.Run(t, factory(Options{})) })
+	t.Run("K3B2", func(t *testing.T) { enginetest.Run(t, factory(Options{Points: 3, Images: 2})) })
+}
+
+// relErr is ‖got − want‖ / ‖want‖ over all elements; NaN where want is finite never passes.
+func relErr(got []float32, want []float64) float64 {
+	var num, den float64
+	for i, w := range want {
+		g := float64(got[i])
+		if math.IsNaN(w) && math.IsNaN(g) {
+			continue
+		}
+		num += (g - w) * (g - w)
+		den += w * w
+	}
+	if den == 0 {
+		den = 1
+	}
+	return math.Sqrt(num / den)
+}
+
+func randSlice(n int, scale float64, seed int64) []float32 {
+	d := data.Synthetic(1, 1, 1, n, 2, seed) // deterministic N(0,1)-ish pixels
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(float64(d.Images[i]) * scale)
+	}
+	return out
+}
+
+// kernelReport prints one line the device check's table collects.
+func kernelReport(t *testing.T, name string, rel, tol float64) {
+	t.Helper()
+	ok := rel <= tol
+	fmt.Printf("kernel %-34s rel_err %.3g tol %.g %s\n", name, rel, tol, map[bool]string{true: "ok", false: "FAIL"}[ok])
+	if !ok {
+		t.Errorf("%s: relative error %.3g > %g", name, rel, tol)
+	}
+}
+
+type convCase struct {
+	k, b, cin, h, w, cout, ks, stride, pad int
+	shared, residual, relu                 bool
+}
+
+// TestKernels compares every kernel with the CPU engine's layer functions on fresh random inputs.
+func TestKernels(t *testing.T) {
+	d, err := openDevice(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := d.bind()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	defer d.close()
+	cases := []convCase{
+		{2, 3, 3, 32, 32, 16, 3, 1, 1, true, false, true},
+		{2, 4, 16, 16, 16, 32, 3, 2, 1, false, false, true},
+		{3, 2, 32, 17, 15, 64, 3, 1, 1, false, true, true},
+		{2, 3, 16, 16, 16, 32, 1, 2, 0, false, false, false},
+		{2, 37, 64, 1, 1, 10, 1, 1, 0, false, false, false},
+		{1, 2, 20, 9, 7, 100, 3, 1, 1, false, true, true},
+	}
+	for _, prec := range []string{"f32", "tf32", "bf16"} {
+		tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2}[prec]
+		for ci, c := range cases {
+			for _, bm := range []int{16, 32, 64} {
+				rel, err := runConv(d, cu.Stream{}, prec, bm, c, int64(ci))
+				if err != nil {
+					t.Fatal(err)
+				}
+				kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", kernels.ConvName(prec, bm), c.ks, c.stride, c.cin, c.cout), rel, tol)
+			}
+		}
+	}
+	testPools(t, d)
+	testCrossEntropy(t, d)
+	testFold(t, d)
+	testFilterNormalize(t, d)
+}
+
+// runConv runs one conv kernel on random data and returns its error against cpu.Conv.
+func runConv(d *device, s cu.Stream, prec string, bm int, c convCase, seed int64) (float64, error) {
+	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
+	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
+	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
+	sets := c.k
+	if c.shared {
+		sets = 1
+	}
+	in := randSlice(sets*c.b*inImg, 1, seed)
+	wsz := c.cout * g.R()
+	wb := randSlice(c.k*(wsz+c.cout), 1/math.Sqrt(float64(g.R())), seed+1)
+	res := randSlice(c.k*c.b*outImg, 1, seed+2)
+	dIn, err := upload(d, in)
+	if err != nil {
+		return 0, err
+	}
+	dW, err := upload(d, wb)
+	if err != nil {
+		return 0, err
+	}
+	dRes, err := upload(d, res)
+	if err != nil {
+		return 0, err
+	}
+	dTaps, err := upload(d, Taps(g))
+	if err != nil {
+		return 0, err
+	}
+	dOut, err := d.alloc(int64(c.k * c.b * outImg * 4))
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, p := range []cu.DevicePtr{dIn, dW, dRes, dTaps, dOut} {
+			d.free(p)
+		}
+	}()
+	inSet := c.b * inImg
+	if c.shared {
+		inSet = 0
+	}
+	var resArg cu.DevicePtr
+	if c.residual {
+		resArg = dRes
+	}
+	threads := 128
+	if prec == "f32" {
+		threads = 256
+	}
+	if err := d.launch(s, kernels.ConvName(prec, bm), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1}, 0,
+		dIn, inSet, dW, dW+cu.DevicePtr(4*wsz), wsz+c.cout, resArg, dOut, dTaps,
+		c.b, c.cin, c.h, c.w, c.cout, g.OH, g.OW, c.ks, c.stride, c.pad, b2i(c.relu)); err != nil {
+		return 0, err
+	}
+	if err := cu.Synchronize(); err != nil {
+		return 0, err
+	}
+	got := make([]float32, c.k*c.b*outImg)
+	if err := copyFrom(d, got, dOut); err != nil {
+		return 0, err
+	}
+	want := make([]float64, len(got))
+	cg := cpu.ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, OH: g.OH, OW: g.OW, K: c.ks, Stride: c.stride, Pad: c.pad}
+	col := make([]float32, cg.ColSize())
+	out := make([]float32, outImg)
+	for k := range c.k {
+		w := wb[k*(wsz+c.cout):]
+		for b := range c.b {
+			img := in[(k*c.b+b)*inImg:]
+			if c.shared {
+				img = in[b*inImg:]
+			}
+			var r []float32
+			if c.residual {
+				r = res[(k*c.b+b)*outImg:][:outImg]
+			}
+			cpu.Conv(out, img[:inImg], w[:wsz], w[wsz:wsz+c.cout], r, c.relu, cg, col)
+			for i, v := range out {
+				want[(k*c.b+b)*outImg+i] = float64(v)
+			}
+		}
+	}
+	return relErr(got, want), nil
+}
+
+func testPools(t *testing.T, d *device) {
+	const n, c, h, w = 6, 8, 9, 7
+	in := randSlice(n*c*h*w, 1, 11)
+	in[5] = float32(math.NaN())
+	oh, ow := (h+1)/2, (w+1)/2
+	dIn, _ := upload(d, in)
+	dOut, _ := d.alloc(int64(n * c * oh * ow * 4))
+	defer d.free(dIn)
+	defer d.free(dOut)
+	if err := d.launch(cu.Stream{}, "maxpool", dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1}, 0, dIn, dOut, n, c, h, w, 2); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, n*c*oh*ow)
+	if err := cu.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+	copyFrom(d, got, dOut)
+	want := make([]float32, len(got))
+	for i := range n {
+		cpu.MaxPool(want[i*c*oh*ow:], in[i*c*h*w:], c, h, w, 2)
+	}
+	kernelReport(t, "maxpool 2x2 ceil (NaN kept)", relErr(got, f64(want)), 0)
+	if !math.IsNaN(float64(got[0])) {
+		t.Error("maxpool dropped a NaN")
+	}
+	if err := d.launch(cu.Stream{}, "avgpool", dim{1, 1, 1}, dim{256, 1, 1}, 0, dIn, dOut, n*c, h*w); err != nil {
+		t.Fatal(err)
+	}
+	if err := cu.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+	avg := make([]float32, n*c)
+	copyFrom(d, avg, dOut)
+	wantAvg := make([]float32, n*c)
+	cpu.GlobalAvgPool(wantAvg, in, h*w)
+	kernelReport(t, "avgpool", relErr(avg, f64(wantAvg)), 0)
+}
+
+func testCrossEntropy(t *testing.T, d *device) {
+	const k, b, classes = 3, 1000, 10
+	z := randSlice(k*b*classes, 4, 12)
+	labels := make([]int32, b)
+	for i := range labels {
+		labels[i] = int32((i * 7) % classes)
+	}
+	dz, _ := upload(d, z)
+	dl, _ := upload(d, labels)
+	loss, _ := upload(d, make([]float64, k))
+	correct, _ := upload(d, make([]int64, k))
+	if err := d.launch(cu.Stream{}, "cross_entropy", dim{k, 1, 1}, dim{256, 1, 1}, 0, dz, dl, b, classes, loss, correct); err != nil {
+		t.Fatal(err)
+	}
+	if err := cu.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+	gl, gc := make([]float64, k), make([]int64, k)
+	copyFrom(d, gl, loss)
+	copyFrom(d, gc, correct)
+	var num, den float64
+	for kk := range k {
+		var wl float64
+		var wc int64
+		for i := range b {
+			l, ok := engine.CrossEntropy(z[(kk*b+i)*classes:][:classes], labels[i])
+			wl += l
+			if ok {
+				wc++
+			}
+		}
+		num += (gl[kk] - wl) * (gl[kk] - wl)
+		den += wl * wl
+		if gc[kk] != wc {
+			t.Errorf("set %d: %d correct, want %d", kk, gc[kk], wc)
+		}
+	}
+	kernelReport(t, "cross_entropy", math.Sqrt(num/den), 1e-12)
+}
+
+func testFold(t *testing.T, d *device) {
+	p, err := enginetest.Setup(enginetest.Cases[3], 5) // vgg9: conv bias + BN, linear + BN1d
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(p, Options{Points: 4, Images: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	release, _ := e.d.bind()
+	defer release()
+	got := make([]float32, len(enginetest.Points)*e.layout.Folded)
+	copyFrom(e.d, got, e.folded)
+	var mismatches int
+	for k, pt := range enginetest.Points {
+		w, b := cpu.Prepare(p, pt)
+		for i, ll := range e.layout.Layers {
+			if ll.WOut < 0 {
+				continue
+			}
+			base := got[k*e.layout.Folded:]
+			for j, v := range w[i] {
+				if math.Float32bits(base[ll.WOut+j]) != math.Float32bits(v) {
+					mismatches++
+				}
+			}
+			for j, v := range b[i] {
+				if math.Float32bits(base[ll.BOut+j]) != math.Float32bits(v) {
+					mismatches++
+				}
+			}
+		}
+	}
+	kernelReport(t, "fold_weights (bit-exact elements differing)", float64(mismatches), 0)
+}
+
+func testFilterNormalize(t *testing.T, d *device) {
+	const rows, per = 16, 27
+	dir, w := randSlice(rows*per, 1, 13), randSlice(rows*per, 0.5, 14)
+	dd, _ := upload(d, dir)
+	dw, _ := upload(d, w)
+	if err := d.launch(cu.Stream{}, "filter_normalize", dim{rows, 1, 1}, dim{256, 1, 1}, 0, dd, dw, per); err != nil {
+		t.Fatal(err)
+	}
+	if err := cu.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, rows*per)
+	copyFrom(d, got, dd)
+	dt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: append([]float32(nil), dir...)}
+	wt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: w}
+	dws, wws := model.NewWeights(), model.NewWeights()
+	dws.Add(dt)
+	wws.Add(wt)
+	direction.Normalize(dws, wws, direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
+	kernelReport(t, "filter_normalize", relErr(got, f64(dt.Data)), 1e-6)
+}
+
+func f64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestScanResnet20 scans a resnet20 grid with the scheduler on the GPU and on the CPU engine.
+func TestScanResnet20(t *testing.T) {
+	n, err := model.Build("resnet20", model.Config{InC: 3, HW: 32, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := model.Init(n, 1)
+	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
+	dx, dy := direction.Random(n, "weights", 1, 0), direction.Random(n, "weights", 1, 1)
+	direction.Normalize(dx, w, opt)
+	direction.Normalize(dy, w, opt)
+	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(100, 3, 32, 32, 10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []engine.Point
+	for i := range 5 {
+		for j := range 5 {
+			pts = append(pts, engine.Point{A: -1 + 0.5*float64(i), B: -1 + 0.5*float64(j)})
+		}
+	}
+	todo := make([]int, len(pts))
+	for i := range todo {
+		todo[i] = i
+	}
+	run := func(es []engine.Engine, o scan.Options) ([]float64, []float64) {
+		loss, acc := make([]float64, len(pts)), make([]float64, len(pts))
+		if err := scan.Run(context.Background(), p, pts, todo, es, o, func(k int, l, a float64) { loss[k], acc[k] = l, a }); err != nil {
+			t.Fatal(err)
+		}
+		return loss, acc
+	}
+	var cpus []engine.Engine
+	for range 8 {
+		e, _ := cpu.New(p)
+		cpus = append(cpus, e)
+	}
+	wantLoss, wantAcc := run(cpus, scan.Options{Images: 25, Points: 1})
+	for _, prec := range Precisions {
+		g, err := New(p, Options{Precision: prec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotLoss, gotAcc := run([]engine.Engine{g}, scan.Options{Images: 40, Points: 7})
+		g.Close()
+		worst, accDiff := 0.0, 0.0
+		for k := range pts {
+			worst = math.Max(worst, math.Abs(gotLoss[k]-wantLoss[k])/math.Abs(wantLoss[k]))
+			if math.IsNaN(gotLoss[k]) {
+				worst = math.Inf(1)
+			}
+			accDiff = math.Max(accDiff, math.Abs(gotAcc[k]-wantAcc[k]))
+		}
+		tol := map[string]float64{"fp32": 1e-4, "tf32": 2e-2, "bf16": 5e-2}[prec]
+		fmt.Printf("scan resnet20 %s: 25 points x 100 images, max loss rel err vs cpu %.3g (tol %g), max acc diff %.1f%%\n", prec, worst, tol, accDiff)
+		if !(worst <= tol) {
+			t.Errorf("%s: loss rel err %.3g > %g", prec, worst, tol)
+		}
+		if prec == "fp32" && accDiff > 2 {
+			t.Errorf("fp32: accuracy differs by %.1f%%", accDiff)
+		}
+	}
+}
+
+// TestSpeed measures resnet56 on synthetic 32x32 data when LANDSCAPE_SPEED="images,points" is
+// set, printing one "speed ..." line per precision (the device check's table reads them).
+func TestSpeed(t *testing.T) {
+	spec := os.Getenv("LANDSCAPE_SPEED")
+	if spec == "" {
+		t.Skip("set LANDSCAPE_SPEED=images,points")
+	}
+	f := strings.Split(spec, ",")
+	images, _ := strconv.Atoi(f[0])
+	points, _ := strconv.Atoi(f[1])
+	n, _ := model.Build("resnet56", model.Config{InC: 3, HW: 32, Classes: 10})
+	w := model.Init(n, 1)
+	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
+	dx, dy := direction.Random(n, "weights", 1, 0), direction.Random(n, "weights", 1, 1)
+	direction.Normalize(dx, w, opt)
+	direction.Normalize(dy, w, opt)
+	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(images, 3, 32, 32, 10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := make([]engine.Point, points)
+	for i := range pts {
+		pts[i] = engine.Point{A: -1 + 2*float64(i)/float64(max(1, points-1)), B: 0.5}
+	}
+	var ref []engine.Sums
+	for _, prec := range Precisions {
+		e, err := Open(p, Options{Precision: prec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Evaluate(context.Background(), pts[:1], 0, min(images, 256)); err != nil { // warm-up, JIT
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		got, err := e.Evaluate(context.Background(), pts, 0, images)
+		el := time.Since(t0).Seconds()
+		k, b := e.Capacity()
+		e.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = got
+		}
+		var worst float64
+		for i := range got {
+			worst = math.Max(worst, math.Abs(got[i].Loss-ref[i].Loss)/math.Abs(ref[i].Loss))
+		}
+		fmt.Printf("speed precision=%s images=%d points=%d K=%d B=%d img_per_s=%.1f seconds=%.3f loss0=%.5f loss_rel_vs_fp32=%.2e\n",
+			prec, images, points, k, b, float64(images*points)/el, el, got[0].Loss/float64(images), worst)
+	}
+}

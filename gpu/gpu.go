@@ -1,0 +1,42 @@
+// Package gpu is the CUDA engine: it evaluates many weight sets θ + α_k·δ + β_k·η at once on one
+// GPU, with the dataset and θ, δ, η resident on the device, the weight sets combined and their
+// batch norms folded on the device, and only (α_k, β_k) going in and per-point sums coming out.
+//
+// Built with -tags cuda it drives the GPU through gorgonia.org/cu (the CUDA driver API) and the
+// PTX of package kernels. gorgonia.org/cu ends the process when cuInit fails, so only the worker
+// binary cmd/landscape-gpu is built that way; the landscape binary reaches GPUs through package
+// gpu/remote. Without the tag, New returns ErrNoCUDA.
+//
+// Everything that needs no device (where each tensor lives, the fold table, the im2col tap
+// tables, batch sizes from free memory) is computed by Layout in plain Go and tested everywhere.
+package gpu
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoCUDA is returned by New and Devices in builds without the cuda tag.
+var ErrNoCUDA = errors.New("gpu: built without CUDA (build cmd/landscape-gpu with -tags cuda: make gpu)")
+
+// Options configure an engine.
+type Options struct {
+	Device    int    // CUDA device ordinal
+	Precision string // "fp32" (default), "tf32" or "bf16": the convolutions' arithmetic
+	Points    int    // weight sets per launch (K); 0: from free memory (Layout.Capacity)
+	Images    int    // images per launch (B); 0: from free memory
+}
+
+// Precisions lists the accepted Options.Precision values.
+var Precisions = []string{"fp32", "tf32", "bf16"}
+
+// kernelPrecision maps an Options.Precision to the conv kernels' name part.
+func kernelPrecision(p string) (string, error) {
+	switch p {
+	case "", "fp32":
+		return "f32", nil
+	case "tf32", "bf16":
+		return p, nil
+	}
+	return "", fmt.Errorf("gpu: precision %q: want fp32, tf32 or bf16", p)
+}

@@ -1,0 +1,161 @@
+package gpu
+
+import (
+	"fmt"
+
+	"landscape/engine"
+	"landscape/kernels"
+	"landscape/model"
+)
+
+// Layout says where a problem's tensors live on the device. The raw vector holds every entry of
+// the base weights in state_dict order (θ, and δ, η in the same positions with zeros where a
+// direction has no entry); the folded vector holds, per conv/linear layer of the plan, W' then
+// b' (see kernels/weights.cu), one copy per weight set.
+type Layout struct {
+	Raw       int            // floats in the raw vector
+	RawOffset map[string]int // entry name → offset in the raw vector
+	Folded    int            // floats in one weight set's folded vector
+	Table     []int32        // fold_weights' table: kernels.FoldFields per conv/linear layer
+	Channels  int            // output channels summed over conv/linear layers (fold grid x)
+	Layers    []LayerLayout  // per plan layer
+}
+
+// LayerLayout is one plan layer's folded weights and its im2col tap table (conv/linear only).
+type LayerLayout struct {
+	WOut, BOut int     // offsets of W' and b' in the folded vector; −1 for pooling layers
+	Taps       []int32 // pairs (ci·H·W + kh·W + kw, kh·65536 + kw), one per reduction index
+	Geom       ConvGeom
+}
+
+// ConvGeom is a conv or linear layer as the conv kernels see it (a linear layer is a 1x1
+// convolution of a 1x1 image with Cin = its input features).
+type ConvGeom struct {
+	Cin, H, W, Cout, OH, OW, KS, Stride, Pad int
+}
+
+// R is the reduction length Cin·KS·KS.
+func (g ConvGeom) R() int { return g.Cin * g.KS * g.KS }
+
+// Geom returns the conv-kernel geometry of a conv or linear layer.
+func Geom(l *model.Layer) ConvGeom {
+	if l.Kind == model.OpLinear {
+		return ConvGeom{Cin: l.InShape[0] * l.InShape[1] * l.InShape[2], H: 1, W: 1, Cout: l.Cout(), OH: 1, OW: 1, KS: 1, Stride: 1}
+	}
+	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2], Cout: l.Cout(),
+		OH: l.OutShape[1], OW: l.OutShape[2], KS: l.K, Stride: l.Stride, Pad: l.Pad}
+}
+
+// Taps returns the tap table of a geometry (see kernels/conv_tile.cuh).
+func Taps(g ConvGeom) []int32 {
+	t := make([]int32, 0, 2*g.R())
+	for ci := range g.Cin {
+		for kh := range g.KS {
+			for kw := range g.KS {
+				t = append(t, int32((ci*g.H+kh)*g.W+kw), int32(kh<<16|kw))
+			}
+		}
+	}
+	return t
+}
+
+// NewLayout lays out problem p.
+func NewLayout(p *engine.Problem) (*Layout, error) {
+	l := &Layout{RawOffset: map[string]int{}}
+	for _, name := range p.Base.Names {
+		l.RawOffset[name] = l.Raw
+		l.Raw += len(p.Base.Tensors[name].Data)
+	}
+	raw := func(name string) (int32, error) {
+		if name == "" {
+			return -1, nil
+		}
+		off, ok := l.RawOffset[name]
+		if !ok {
+			return 0, fmt.Errorf("gpu: weights have no entry %q", name)
+		}
+		return int32(off), nil
+	}
+	if l.Raw >= 1<<31 {
+		return nil, fmt.Errorf("gpu: %d parameters do not fit the kernels' 32-bit offsets", l.Raw)
+	}
+	for i := range p.Plan.Layers {
+		pl := &p.Plan.Layers[i]
+		ll := LayerLayout{WOut: -1, BOut: -1}
+		if pl.Kind == model.OpConv || pl.Kind == model.OpLinear {
+			g := Geom(pl)
+			ll.Geom, ll.Taps = g, Taps(g)
+			ll.WOut = l.Folded
+			ll.BOut = l.Folded + g.Cout*g.R()
+			// Fields F_W … F_VAR of kernels/weights.cu: raw offsets, −1 for what the layer lacks.
+			names := [6]string{pl.Weight, pl.Bias}
+			if pl.BN != "" {
+				names[2], names[3], names[4], names[5] = pl.BN+".weight", pl.BN+".bias", pl.BN+".running_mean", pl.BN+".running_var"
+			}
+			row := make([]int32, kernels.FoldFields)
+			for i, name := range names {
+				off, err := raw(name)
+				if err != nil {
+					return nil, err
+				}
+				row[i] = off
+			}
+			row[6], row[7] = int32(g.R()), int32(g.Cout)
+			row[8], row[9], row[10] = int32(ll.WOut), int32(ll.BOut), int32(l.Channels)
+			if n := len(p.Base.Tensors[pl.Weight].Data); n != g.Cout*g.R() {
+				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, n, g.Cout*g.R())
+			}
+			l.Table = append(l.Table, row...)
+			l.Channels += g.Cout
+			l.Folded = ll.BOut + g.Cout
+		}
+		l.Layers = append(l.Layers, ll)
+	}
+	return l, nil
+}
+
+// RawVector returns w's entries at their raw offsets, zeros where w has no entry (w may be nil).
+func (l *Layout) RawVector(w *model.Weights) []float32 {
+	v := make([]float32, l.Raw)
+	if w == nil {
+		return v
+	}
+	for name, off := range l.RawOffset {
+		if t := w.Get(name); t != nil {
+			copy(v[off:], t.Data)
+		}
+	}
+	return v
+}
+
+// Capacity picks the weight sets K and images B per launch for a device with free bytes of
+// memory: B = min(n, 1024) images, and as many weight sets (at most 64) as 80% of free memory
+// holds, each needing its folded vector and B images' activations; B shrinks when not even one
+// weight set fits. It returns (0, 0) when nothing fits.
+func (l *Layout) Capacity(p *engine.Problem, free int64) (points, images int) {
+	perImage := int64(0) // bytes of activations per (weight set, image)
+	for _, b := range p.Plan.Buffers {
+		perImage += 4 * int64(b)
+	}
+	budget := free*8/10 - 256<<20
+	perSet := 4*int64(l.Folded) + 16
+	images = min(p.Data.N, 1024)
+	if budget < perSet+perImage {
+		return 0, 0
+	}
+	k := budget / (perSet + int64(images)*perImage)
+	if k < 1 {
+		return 1, int((budget - perSet) / perImage)
+	}
+	return int(min(k, 64)), images
+}
+
+// Bytes is the device memory the engine allocates for K weight sets of B images, beyond the
+// resident problem (dataset, θ, δ, η, tables).
+func (l *Layout) Bytes(p *engine.Problem, k, b int) int64 {
+	var n int64
+	for _, s := range p.Plan.Buffers {
+		n += 4 * int64(s) * int64(k) * int64(b)
+	}
+	return n + int64(k)*(4*int64(l.Folded)+16+8)
+}
