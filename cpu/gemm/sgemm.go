@@ -263,6 +263,10 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
+				if r := mcur % mr; r != 0 {
+					// The last row panel is partial: pack it, zero-padded.
+					packAPanel(transA, mr, r, kcur, a, lda, ic+mcur-r, pc, ap)
+				}
 				for jr := 0; jr < ncur; {
 					pk := im.kernels[im.panel(ncur-jr)]
 					nr := pk.nr
@@ -289,7 +293,6 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 						rsa, csa := 1, mr
 						switch {
 						case mrr < mr:
-							packAPanel(transA, mr, mrr, kcur, a, lda, ic+ir, pc, ap)
 							aptr = &ap[0]
 						case transA:
 							aptr = &a[pc*lda+ic+ir]
