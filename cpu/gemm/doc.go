@@ -40,9 +40,9 @@
 //   - A transposed B (linear layers, weights n×k) is packed for the whole
 //     kc×nc block with 8×8 AVX transposes.
 //   - The micro-panels of B are not all the same width: the AVX-512 kernel
-//     is 8×48 but the last columns use 8×32 or 8×16 kernels (and n = 64 is
-//     two 8×32 panels), so n a multiple of 16, as in every convolution here,
-//     has no ragged edge. Other edges are computed into a scratch tile and
+//     is 8×48 but the last columns use 8×32 or 8×16 kernels (n = 64 is
+//     two 8×32 panels, which measured the same as 48 + 16), so n a multiple
+//     of 16, as in every convolution here, has no ragged edge. Other edges are computed into a scratch tile and
 //     only the part inside C is copied out, so nothing outside the m×n
 //     window of C is written (or, with beta = 0, read).
 //
