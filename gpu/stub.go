@@ -9,3 +9,6 @@ func New(p *engine.Problem, o Options) (engine.Engine, error) { return nil, ErrN
 
 // Devices returns ErrNoCUDA: this build has no CUDA support.
 func Devices() (int, error) { return 0, ErrNoCUDA }
+
+// DeviceName returns ErrNoCUDA: this build has no CUDA support.
+func DeviceName(ordinal int) (string, error) { return "", ErrNoCUDA }

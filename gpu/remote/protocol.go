@@ -1,0 +1,163 @@
+// Package remote runs engines in worker processes (cmd/landscape-gpu, one per GPU) and talks to
+// them over their stdin/stdout, so that the landscape binary never links the CUDA driver
+// (gorgonia.org/cu ends a process whose cuInit fails) and a GPU fault kills a worker, not the scan.
+//
+// The protocol, version "landscape-gpu/1", is line-oriented JSON, each line one message:
+//
+//	worker → client   hello: {"proto":"landscape-gpu/1","ok":true,"devices":2,"name":"NVIDIA H100"}
+//	                  or {"proto":…,"ok":false,"error":"…"} and exit. Anything else on the first
+//	                  line (cuInit's message) is the reason the worker could not start.
+//	client → worker   {"op":"problem","model":"resnet56","config":{…},"base":FILE,"dx":FILE,
+//	                  "dy":FILE,"precision":"tf32","data":{"n":…,"c":…,"h":…,"w":…,…}}
+//	                  followed by the images (n·c·h·w float32) and the labels (n int32), raw
+//	                  little-endian; the weights travel as safetensors files the client wrote.
+//	worker → client   {"ok":true,"name":"gpu0 (…)","points":K,"images":B}
+//	client → worker   {"op":"eval","lo":0,"hi":512,"a":[…],"b":[…]}
+//	worker → client   {"ok":true,"loss":[…],"correct":[…]}
+//	client → worker   {"op":"close"} (or end of input): the worker exits.
+//
+// Floating-point values that must survive exactly (coordinates, loss sums, which may be NaN
+// or infinite) travel as the bits of their float64 (math.Float64bits).
+package remote
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"landscape/model"
+)
+
+// Proto names the protocol version; both sides must agree.
+const Proto = "landscape-gpu/1"
+
+// Hello is the worker's first line.
+type Hello struct {
+	Proto   string `json:"proto"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+	Devices int    `json:"devices,omitempty"` // devices the worker's engine can use
+	Name    string `json:"name,omitempty"`    // this worker's device
+}
+
+// DataHeader describes the images and labels that follow a problem request.
+type DataHeader struct {
+	Name    string `json:"name"`
+	N       int    `json:"n"`
+	C       int    `json:"c"`
+	H       int    `json:"h"`
+	W       int    `json:"w"`
+	Classes int    `json:"classes"`
+}
+
+// Request is a client → worker message.
+type Request struct {
+	Op string `json:"op"` // "problem", "eval" or "close"
+
+	Model     string       `json:"model,omitempty"`
+	Config    model.Config `json:"config"`
+	Base      string       `json:"base,omitempty"` // safetensors files
+	DX        string       `json:"dx,omitempty"`
+	DY        string       `json:"dy,omitempty"`
+	Precision string       `json:"precision,omitempty"`
+	Data      *DataHeader  `json:"data,omitempty"`
+
+	Lo int      `json:"lo"`
+	Hi int      `json:"hi"`
+	A  []uint64 `json:"a,omitempty"` // float64 bits of each point's α
+	B  []uint64 `json:"b,omitempty"` // and β
+}
+
+// Reply is a worker → client answer to a request.
+type Reply struct {
+	OK      bool     `json:"ok"`
+	Error   string   `json:"error,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Points  int      `json:"points,omitempty"` // the engine's Capacity, 0 when it has none
+	Images  int      `json:"images,omitempty"`
+	Loss    []uint64 `json:"loss,omitempty"` // float64 bits of each point's loss sum
+	Correct []int64  `json:"correct,omitempty"`
+}
+
+// writeLine writes v as one JSON line.
+func writeLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// readLine reads one line (without its newline); lines are at most a few MB (eval replies).
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		if err == io.EOF && len(line) > 0 {
+			return line, io.ErrUnexpectedEOF
+		}
+		return line, err
+	}
+	return line[:len(line)-1], nil
+}
+
+const chunk = 1 << 16
+
+// writeFloat32s writes s as raw little-endian float32.
+func writeFloat32s(w io.Writer, s []float32) error {
+	buf := make([]byte, 4*min(len(s), chunk))
+	for len(s) > 0 {
+		n := min(len(s), chunk)
+		for i, v := range s[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		if _, err := w.Write(buf[:4*n]); err != nil {
+			return err
+		}
+		s = s[n:]
+	}
+	return nil
+}
+
+// writeInt32s writes s as raw little-endian int32.
+func writeInt32s(w io.Writer, s []int32) error {
+	buf := make([]byte, 4*min(len(s), chunk))
+	for len(s) > 0 {
+		n := min(len(s), chunk)
+		for i, v := range s[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], uint32(v))
+		}
+		if _, err := w.Write(buf[:4*n]); err != nil {
+			return err
+		}
+		s = s[n:]
+	}
+	return nil
+}
+
+// readWords fills n 32-bit little-endian words through put.
+func readWords(r io.Reader, n int, put func(i int, u uint32)) error {
+	buf := make([]byte, 4*min(n, chunk))
+	for i := 0; i < n; {
+		m := min(n-i, chunk)
+		if _, err := io.ReadFull(r, buf[:4*m]); err != nil {
+			return fmt.Errorf("reading data: %w", err)
+		}
+		for j := range m {
+			put(i+j, binary.LittleEndian.Uint32(buf[4*j:]))
+		}
+		i += m
+	}
+	return nil
+}
+
+func bits(x []float64) []uint64 {
+	out := make([]uint64, len(x))
+	for i, v := range x {
+		out[i] = math.Float64bits(v)
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"landscape/cpu"
+	"landscape/engine"
+	"landscape/internal/enginetest"
+	"landscape/scan"
+)
+
+var (
+	buildOnce sync.Once
+	workerBin string
+	buildErr  error
+)
+
+// worker builds cmd/landscape-gpu without the cuda tag (it then serves the CPU engine, or
+// answers that it has no CUDA) once per test run.
+func worker(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "landscape-gpu-test-*")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		workerBin = filepath.Join(dir, WorkerName)
+		out, err := exec.Command("go", "build", "-o", workerBin, "landscape/cmd/landscape-gpu").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the worker: %v", buildErr)
+	}
+	return workerBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if workerBin != "" {
+		os.RemoveAll(filepath.Dir(workerBin))
+	}
+	os.Exit(code)
+}
+
+func cpuWorkers(t *testing.T, p *engine.Problem, devices int) []engine.Engine {
+	t.Helper()
+	es, err := Engines(context.Background(), p, Options{Worker: worker(t), Engine: "cpu", Devices: devices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, e := range es {
+			e.Close()
+		}
+	})
+	return es
+}
+
+func setup(t *testing.T, c int) *engine.Problem {
+	t.Helper()
+	p, err := enginetest.Setup(enginetest.Cases[c], 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestMatchesCPUExactly runs every conformance case through two workers and compares their sums
+// bit for bit with the CPU engine in this process: the protocol loses nothing.
+func TestMatchesCPUExactly(t *testing.T) {
+	for c := range enginetest.Cases {
+		p := setup(t, c)
+		es := cpuWorkers(t, p, 2)
+		if len(es) != 2 {
+			t.Fatalf("%d engines, want 2", len(es))
+		}
+		local, _ := cpu.New(p)
+		pts := append(enginetest.Points, engine.Point{A: math.Inf(1), B: 0})
+		want, err := local.Evaluate(context.Background(), pts, 1, p.Data.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			got, err := e.Evaluate(context.Background(), pts, 1, p.Data.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range want {
+				same := math.Float64bits(got[k].Loss) == math.Float64bits(want[k].Loss) ||
+					math.IsNaN(got[k].Loss) && math.IsNaN(want[k].Loss) // NaN payloads vary with the build
+				if !same || got[k].Correct != want[k].Correct {
+					t.Errorf("%s point %v: %+v, want %+v", e.Name(), pts[k], got[k], want[k])
+				}
+			}
+		}
+	}
+}
+
+func TestConformanceThroughWorker(t *testing.T) {
+	enginetest.Run(t, func(p *engine.Problem) (engine.Engine, error) {
+		es, err := Engines(context.Background(), p, Options{Worker: worker(t), Engine: "cpu"})
+		if err != nil {
+			return nil, err
+		}
+		return es[0], nil
+	})
+}
+
+// evalWithin runs Evaluate and fails the test if it has not returned within d.
+func evalWithin(t *testing.T, ctx context.Context, e engine.Engine, d time.Duration, during func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Evaluate(ctx, enginetest.Points, 0, 2)
+		done <- err
+	}()
+	if during != nil {
+		time.Sleep(200 * time.Millisecond)
+		during()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("Evaluate still running after %v", d)
+		return nil
+	}
+}
+
+func TestWorkerKilledMidEvaluate(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "hang-in-eval")
+	e := cpuWorkers(t, setup(t, 0), 1)[0]
+	err := evalWithin(t, context.Background(), e, 10*time.Second, func() { e.(*Engine).cmd.Process.Kill() })
+	if err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Evaluate after kill: %v, want an error saying the worker was killed", err)
+	}
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err == nil {
+		t.Fatal("a dead worker's engine answered")
+	}
+}
+
+func TestWorkerExitsMidEvaluate(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "exit-in-eval")
+	e := cpuWorkers(t, setup(t, 0), 1)[0]
+	err := evalWithin(t, context.Background(), e, 10*time.Second, nil)
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("Evaluate: %v, want the worker's exit status", err)
+	}
+}
+
+func TestContextEndsEvaluate(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "hang-in-eval")
+	e := cpuWorkers(t, setup(t, 0), 1)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := evalWithin(t, ctx, e, 10*time.Second, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Evaluate: %v, want the context's deadline", err)
+	}
+}
+
+func TestErrorAnswer(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "error-in-eval")
+	e := cpuWorkers(t, setup(t, 0), 1)[0]
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err == nil || !strings.Contains(err.Error(), "injected fault") {
+		t.Fatalf("Evaluate: %v, want the worker's error", err)
+	}
+}
+
+// TestSchedulerRequeuesFailedWorker scans with two workers, one of which dies on its first task:
+// the scheduler re-queues the task on the other and the scan matches the CPU engine.
+func TestSchedulerRequeuesFailedWorker(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "exit-in-eval@1")
+	p := setup(t, 0)
+	es := cpuWorkers(t, p, 2)
+	pts := enginetest.Points
+	todo := []int{0, 1, 2, 3}
+	scanWith := func(es []engine.Engine) []float64 {
+		loss := make([]float64, len(pts))
+		if err := scan.Run(context.Background(), p, pts, todo, es, scan.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
+			t.Fatal(err)
+		}
+		return loss
+	}
+	local, _ := cpu.New(p)
+	want, got := scanWith([]engine.Engine{local}), scanWith(es)
+	for k := range want {
+		if got[k] != want[k] {
+			t.Errorf("point %d: loss %v, want %v", k, got[k], want[k])
+		}
+	}
+}
+
+func TestMissingWorker(t *testing.T) {
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: "/nonexistent/landscape-gpu"})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/landscape-gpu") {
+		t.Fatalf("err = %v, want one naming the missing worker", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, err = Engines(context.Background(), setup(t, 0), Options{})
+	if err == nil || !strings.Contains(err.Error(), "no GPU worker") {
+		t.Fatalf("err = %v, want 'no GPU worker'", err)
+	}
+}
+
+func TestWorkerWithoutCUDA(t *testing.T) {
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: worker(t)})
+	if err == nil || !strings.Contains(err.Error(), "built without CUDA") {
+		t.Fatalf("err = %v, want the worker's 'built without CUDA'", err)
+	}
+}
+
+// TestCUDAInitFailure stands in for a cuda-built worker on a machine without a GPU:
+// gorgonia.org/cu prints its message and exits before main.
+func TestCUDAInitFailure(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), WorkerName)
+	script := "#!/bin/sh\necho 'Error in initialization, please refer to \"https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html\" for details on: NoDevice'\nexit 1\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: fake})
+	if err == nil || !strings.Contains(err.Error(), "CUDA initialisation failed") || !strings.Contains(err.Error(), "NoDevice") {
+		t.Fatalf("err = %v, want the CUDA initialisation failure", err)
+	}
+}
+
+func TestCPUWorkerRejectsTF32(t *testing.T) {
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: worker(t), Engine: "cpu", Precision: "tf32"})
+	if err == nil || !strings.Contains(err.Error(), "fp32") {
+		t.Fatalf("err = %v, want the precision refused", err)
+	}
+}

@@ -1,0 +1,180 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"landscape/data"
+	"landscape/engine"
+	"landscape/model"
+)
+
+// Opener makes the engine a worker serves, for a problem and a precision.
+type Opener func(p *engine.Problem, precision string) (engine.Engine, error)
+
+// Serve is a worker's main loop: it writes hello, and unless hello says the worker cannot work,
+// answers requests from in on out until a close request or the end of in. Errors of a request
+// are answered, not returned; Serve returns an error only when the pipes fail.
+//
+// The environment variable LANDSCAPE_GPU_WORKER_FAULT=KIND[@DEVICE] injects faults for the
+// client's tests: "exit-in-eval" exits with status 3 on receiving an eval request,
+// "hang-in-eval" never answers one, "error-in-eval" answers it with an error; with @DEVICE only
+// the worker serving that device misbehaves.
+func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) error {
+	hello.Proto = Proto
+	w := bufio.NewWriter(out)
+	send := func(v any) error {
+		if err := writeLine(w, v); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	if err := send(hello); err != nil || !hello.OK {
+		return err
+	}
+	fault := faultFor(device)
+	r := bufio.NewReaderSize(in, 1<<20)
+	var e engine.Engine
+	defer func() {
+		if e != nil {
+			e.Close()
+		}
+	}()
+	for {
+		line, err := readLine(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var req Request
+		if err := json.Unmarshal(line, &req); err != nil {
+			return fmt.Errorf("bad request %.80q: %w", line, err)
+		}
+		var rep Reply
+		switch req.Op {
+		case "problem":
+			if e != nil {
+				e.Close()
+				e = nil
+			}
+			var p *engine.Problem
+			p, err = readProblem(r, &req)
+			if err == nil {
+				e, err = open(p, req.Precision)
+			}
+			if err != nil {
+				rep.Error = err.Error()
+				break
+			}
+			rep = Reply{OK: true, Name: e.Name()}
+			if c, ok := e.(interface{ Capacity() (int, int) }); ok {
+				rep.Points, rep.Images = c.Capacity()
+			}
+		case "eval":
+			switch fault {
+			case "exit-in-eval":
+				os.Exit(3)
+			case "hang-in-eval":
+				for {
+					time.Sleep(time.Hour)
+				}
+			case "error-in-eval":
+				rep.Error = "injected fault"
+			}
+			if e == nil {
+				rep.Error = "eval before problem"
+			}
+			if rep.Error != "" {
+				break
+			}
+			pts := make([]engine.Point, len(req.A))
+			for i := range pts {
+				pts[i] = engine.Point{A: math.Float64frombits(req.A[i]), B: math.Float64frombits(req.B[i])}
+			}
+			sums, err := e.Evaluate(context.Background(), pts, req.Lo, req.Hi)
+			if err != nil {
+				rep.Error = err.Error()
+				break
+			}
+			rep.OK = true
+			for _, s := range sums {
+				rep.Loss = append(rep.Loss, math.Float64bits(s.Loss))
+				rep.Correct = append(rep.Correct, s.Correct)
+			}
+		case "close":
+			return nil
+		default:
+			rep.Error = fmt.Sprintf("unknown op %q", req.Op)
+		}
+		if err := send(rep); err != nil {
+			return err
+		}
+	}
+}
+
+func faultFor(device int) string {
+	f := os.Getenv("LANDSCAPE_GPU_WORKER_FAULT")
+	kind, dev, ok := strings.Cut(f, "@")
+	if ok && dev != fmt.Sprint(device) {
+		return ""
+	}
+	return kind
+}
+
+// readProblem builds the problem of a problem request, reading its data from r.
+func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
+	h := req.Data
+	if h == nil || h.N < 0 || h.C <= 0 || h.H <= 0 || h.W <= 0 || int64(h.N)*int64(h.C*h.H*h.W) > 1<<34 {
+		return nil, fmt.Errorf("problem request without a valid data header")
+	}
+	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes,
+		Images: make([]float32, h.N*h.C*h.H*h.W), Labels: make([]int32, h.N)}
+	if err := readWords(r, len(d.Images), func(i int, u uint32) { d.Images[i] = math.Float32frombits(u) }); err != nil {
+		return nil, err
+	}
+	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
+		return nil, err
+	}
+	n, err := model.Build(req.Model, req.Config)
+	if err != nil {
+		return nil, err
+	}
+	load := func(file string) (*model.Weights, error) {
+		if file == "" {
+			return nil, nil
+		}
+		w, _, err := model.ReadSafetensors(file)
+		return w, err
+	}
+	base, err := load(req.Base)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		return nil, fmt.Errorf("problem request without base weights")
+	}
+	if err := n.CheckWeights(base, req.Base); err != nil {
+		return nil, err
+	}
+	dx, err := load(req.DX)
+	if err != nil {
+		return nil, err
+	}
+	dy, err := load(req.DY)
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewProblem(n, model.Order(n, base), dx, dy, d)
+}
+
+// waitTimeout is how long Close waits for a worker to exit before killing it.
+var waitTimeout = 5 * time.Second
