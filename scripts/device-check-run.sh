@@ -1,0 +1,75 @@
+#!/bin/bash
+# run.sh (from scripts/device-check-run.sh): the GPU engine's device check, on a machine with a
+# GPU, python3 with PyTorch CUDA and no Go. Run from the device-check folder:
+#   ./run.sh [images] [points]        (defaults 4096 and 8; about 3 minutes on an H100)
+# It runs every kernel against the CPU layer functions, the engine conformance suite, a resnet20
+# scan against the CPU engine, and resnet56 speed in fp32/tf32/bf16 beside PyTorch, then prints
+# one table. Exit status 1 when a correctness check failed.
+set -u
+cd "$(dirname "$0")"
+N=${1:-4096}
+P=${2:-8}
+log=$(mktemp -d)
+status=0
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) && card=$(echo "$card" | head -1) || card=""
+[ -x ./gpu.test ] || { echo "run.sh: no gpu.test here: run make -f gpu.mk device-check first"; exit 2; }
+echo "== device check on ${card:-unknown GPU}: $(date -u +%Y-%m-%dT%H:%MZ) =="
+
+step() { # name timeout command...: runs, keeps the output, reports PASS/FAIL
+	local name=$1 limit=$2
+	shift 2
+	local t0=$SECONDS
+	timeout "$limit" "$@" >"$log/$name.out" 2>&1
+	local rc=$?
+	echo "-- $name: rc=$rc ($((SECONDS - t0)) s)"
+	return $rc
+}
+
+step kernels 180 ./gpu.test -test.run '^TestKernels$' -test.v || status=1
+grep -E '^kernel ' "$log/kernels.out"
+grep -E -- '--- FAIL|panic|Error' "$log/kernels.out" | head -20
+
+step conformance 180 ./gpu.test -test.run '^TestConformance$' -test.v || status=1
+grep -E -- '--- (PASS|FAIL)' "$log/conformance.out" | head -20
+grep -E 'rel err|correct, want' "$log/conformance.out" | head -10
+
+step scan20 180 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
+grep -E '^scan resnet20|FAIL|Error' "$log/scan20.out"
+
+step speed 240 env LANDSCAPE_SPEED="$N,$P" ./gpu.test -test.run '^TestSpeed$' -test.v
+grep -E '^speed |FAIL|Error' "$log/speed.out"
+
+for prec in fp32 tf32 bf16; do
+	if [ -f peer/torch_scan.py ]; then
+		step "torch-$prec" 120 python3 peer/torch_scan.py --device cuda --model resnet56 --precision "$prec" \
+			--channels-last --images "$N" --points "$P"
+		grep -E 'img_per_s=' "$log/torch-$prec.out" || tail -3 "$log/torch-$prec.out"
+	fi
+done
+
+if [ -x ./landscape ]; then
+	step bench-cli 120 ./landscape bench --model resnet56 --device gpu --precision fp32 --images "$N" --points "$P"
+	tail -5 "$log/bench-cli.out"
+fi
+
+field() { # file key: the value of key=... on the first line that has it
+	grep -o "$2=[^ ]*" "$1" 2>/dev/null | head -1 | cut -d= -f2
+}
+echo
+echo "== ${card:-unknown GPU}: resnet56, 32x32 synthetic, $N images x $P points =="
+kpass=$(grep -c '^kernel .* ok$' "$log/kernels.out")
+kfail=$(grep -c '^kernel .* FAIL$' "$log/kernels.out")
+echo "kernels vs cpu layers: $kpass ok, $kfail failed"
+echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL)"
+grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
+printf '%-9s %12s %12s %9s %18s\n' precision "ours img/s" "torch img/s" ours/torch "loss rel vs fp32"
+for prec in fp32 tf32 bf16; do
+	line=$(grep "^speed precision=$prec " "$log/speed.out")
+	ours=$(echo "$line" | grep -o 'img_per_s=[^ ]*' | cut -d= -f2)
+	rel=$(echo "$line" | grep -o 'loss_rel_vs_fp32=[^ ]*' | cut -d= -f2)
+	torch=$(field "$log/torch-$prec.out" img_per_s)
+	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+	printf '%-9s %12s %12s %9s %18s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}"
+done
+echo "logs: $log"
+exit $status
