@@ -242,3 +242,17 @@ func TestCPUWorkerRejectsTF32(t *testing.T) {
 		t.Fatalf("err = %v, want the precision refused", err)
 	}
 }
+
+// TestNoCUDAInLandscape guards the rule that makes the landscape binary run on machines without
+// a GPU: neither it nor this client may link gorgonia.org/cu (its init exits when cuInit fails).
+func TestNoCUDAInLandscape(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "landscape/cmd/landscape", "landscape/gpu/remote").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "gorgonia.org/cu" || dep == "landscape/gpu" {
+			t.Errorf("the landscape binary depends on %s", dep)
+		}
+	}
+}
