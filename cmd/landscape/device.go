@@ -14,12 +14,16 @@ import (
 
 // deviceFlags choose the compute engine.
 type deviceFlags struct {
-	device, precision string
+	device, precision    string
+	worker, workerEngine string // the GPU worker's path and engine (hidden; "cpu" tests the protocol)
 }
 
 func (d *deviceFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&d.device, "device", "auto", "auto: a working GPU, else the CPU; gpu: fail without one; cpu")
 	c.Flags().StringVar(&d.precision, "precision", "fp32", "GPU arithmetic: fp32 (exact), tf32 or bf16 (tensor cores)")
+	c.Flags().StringVar(&d.worker, "gpu-worker", "", "path of the landscape-gpu worker (default: next to landscape, then $PATH)")
+	c.Flags().StringVar(&d.workerEngine, "gpu-worker-engine", "gpu", "engine the workers serve (cpu: test the worker protocol without a GPU)")
+	c.Flags().MarkHidden("gpu-worker-engine")
 }
 
 func (d *deviceFlags) validate() error {
@@ -40,7 +44,7 @@ func (d *deviceFlags) validate() error {
 }
 
 // gpuEngines starts GPU engines for a problem; set by gpu_remote.go when the GPU client is built in.
-var gpuEngines func(ctx context.Context, p *engine.Problem, precision string) ([]engine.Engine, error)
+var gpuEngines func(ctx context.Context, p *engine.Problem, d *deviceFlags) ([]engine.Engine, error)
 
 // engines returns the engines to scan with and the scheduler options (CPU fallback for GPUs).
 func (d *deviceFlags) engines(ctx context.Context, p *engine.Problem, workers int) ([]engine.Engine, scan.Options, error) {
@@ -74,5 +78,5 @@ func (d *deviceFlags) tryGPU(ctx context.Context, p *engine.Problem) ([]engine.E
 	if gpuEngines == nil {
 		return nil, fmt.Errorf("this build has no GPU client")
 	}
-	return gpuEngines(ctx, p, d.precision)
+	return gpuEngines(ctx, p, d)
 }
