@@ -117,9 +117,39 @@ func runBench(ctx context.Context, f *benchFlags) error {
 		return err
 	}
 	imgs := float64(f.points * f.images)
-	fmt.Printf("engine=%s device=%s precision=%s model=%s images=%d points=%d workers=%d img_per_s=%.1f points_per_s=%.3f gflops=%.1f loss0=%.5f\n",
+	extra := ""
+	if f.dev.precision != "fp32" {
+		e, err := precisionError(ctx, f, p, pts, all, losses)
+		if err != nil {
+			return err
+		}
+		extra = fmt.Sprintf(" loss_rel_err_vs_fp32=%.2e", e)
+	}
+	fmt.Printf("engine=%s device=%s precision=%s model=%s images=%d points=%d workers=%d img_per_s=%.1f points_per_s=%.3f gflops=%.1f loss0=%.5f%s\n",
 		engines[0].Name(), f.dev.device, f.dev.precision, f.model, f.images, f.points, len(engines),
-		imgs/el, float64(f.points)/el, imgs*p.Net.FLOPs()/el/1e9, losses[0])
+		imgs/el, float64(f.points)/el, imgs*p.Net.FLOPs()/el/1e9, losses[0], extra)
 	fmt.Fprintf(os.Stderr, "(%d images x %d points in %.2f s; %.1f MFLOP per image)\n", f.images, f.points, el, p.Net.FLOPs()/1e6)
 	return nil
+}
+
+// precisionError recomputes the points in fp32 on the same device and returns the largest
+// relative loss difference of the reduced-precision run.
+func precisionError(ctx context.Context, f *benchFlags, p *engine.Problem, pts []engine.Point, all []int, losses []float64) (float64, error) {
+	ref := f.dev
+	ref.precision = "fp32"
+	engines, opt, err := ref.engines(ctx, p, f.workers)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, e := range engines {
+			e.Close()
+		}
+	}()
+	opt.Images = f.batch
+	worst := 0.0
+	err = scan.Run(ctx, p, pts, all, engines, opt, func(k int, loss, _ float64) {
+		worst = math.Max(worst, math.Abs(losses[k]-loss)/math.Abs(loss))
+	})
+	return worst, err
 }

@@ -61,7 +61,7 @@ func (d *deviceFlags) engines(ctx context.Context, p *engine.Problem, workers in
 		if d.device == "gpu" {
 			return nil, opt, fmt.Errorf("--device gpu: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "landscape: no usable GPU (%v); computing on the CPU with %d workers\n", err, workers)
+		fmt.Fprintf(os.Stderr, "landscape: no usable GPU (%v); computing on the CPU (fp32) with %d workers\n", err, workers)
 	}
 	var es []engine.Engine
 	for range workers {
