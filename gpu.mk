@@ -8,6 +8,9 @@
 #   vet-cuda       go vet -tags cuda ./...
 #   device-check   device-check/: test binary, worker, peer scripts and run.sh for a GPU machine
 
+# Included before or after the main Makefile's first target, this file leaves its default goal alone.
+gpu_mk_default_goal := $(.DEFAULT_GOAL)
+
 GO ?= go
 NVCC ?= nvcc
 PTXAS ?= ptxas
@@ -72,3 +75,5 @@ vet-cuda:
 
 device-check: gpu
 	scripts/device-check-prepare.sh
+
+.DEFAULT_GOAL := $(gpu_mk_default_goal)

@@ -401,7 +401,7 @@ func TestScanResnet20(t *testing.T) {
 			}
 			accDiff = math.Max(accDiff, math.Abs(gotAcc[k]-wantAcc[k]))
 		}
-		tol := map[string]float64{"fp32": 1e-4, "tf32": 2e-2, "bf16": 5e-2}[prec]
+		tol := map[string]float64{"fp32": 1e-4, "tf32": 3e-2, "bf16": 1e-1}[prec] // reduced precisions: a sanity bound
 		fmt.Printf("scan resnet20 %s: 25 points x 100 images, max loss rel err vs cpu %.3g (tol %g), max acc diff %.1f%%\n", prec, worst, tol, accDiff)
 		if !(worst <= tol) {
 			t.Errorf("%s: loss rel err %.3g > %g", prec, worst, tol)
