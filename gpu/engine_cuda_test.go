@@ -52,8 +52,9 @@ func relErr(got []float32, want []float64) float64 {
 	return math.Sqrt(num / den)
 }
 
+// randSlice returns n deterministic N(0, scale²) values.
 func randSlice(n int, scale float64, seed int64) []float32 {
-	d := data.Synthetic(1, 1, 1, n, 2, seed) // deterministic N(0,1)-ish pixels
+	d := data.Synthetic(1, 1, 1, n, 2, seed)
 	out := make([]float32, n)
 	for i := range out {
 		out[i] = float32(float64(d.Images[i]) * scale)
@@ -110,8 +111,8 @@ func TestKernels(t *testing.T) {
 	}
 	testPools(t, d)
 	testCrossEntropy(t, d)
-	testFold(t, d)
 	testFilterNormalize(t, d)
+	testFold(t) // last: its engine binds (and destroys) a context of its own on this thread
 }
 
 // runConv runs one conv kernel on random data and returns its error against cpu.Conv.
@@ -278,7 +279,7 @@ func testCrossEntropy(t *testing.T, d *device) {
 	kernelReport(t, "cross_entropy", math.Sqrt(num/den), 1e-12)
 }
 
-func testFold(t *testing.T, d *device) {
+func testFold(t *testing.T) {
 	p, err := enginetest.Setup(enginetest.Cases[3], 5) // vgg9: conv bias + BN, linear + BN1d
 	if err != nil {
 		t.Fatal(err)
