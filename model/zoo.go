@@ -52,6 +52,9 @@ func Build(name string, c Config) (*Net, error) {
 	if name == "vgg9" {
 		return vgg9(c), nil
 	}
+	if n, ok, err := buildSmall(name, c); ok {
+		return n, err
+	}
 	return nil, fmt.Errorf("unknown model %q (known: %v)", name, ZooNames())
 }
 

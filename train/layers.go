@@ -1,0 +1,483 @@
+package train
+
+import (
+	"math"
+
+	"landscape/cpu"
+)
+
+// The layer kernels below work on batch activations laid out [C][B][P] (P = H·W pixels of one
+// image's channel plane): element (c, n, p) at index (c·B + n)·P + p. Forward kernels overwrite
+// their outputs; backward kernels add into the gradients they produce (a slot read by two
+// layers, like a residual block's input, sums both contributions), except where noted.
+
+// oneByOne reports whether a convolution reads its input directly (1×1, stride 1, no padding).
+func oneByOne(g cpu.ConvGeom) bool { return g.K == 1 && g.Stride == 1 && g.Pad == 0 }
+
+// validCols returns the range [lo, hi) of output columns ow whose input column
+// ow·stride + kw − pad lies inside a row of w pixels.
+func validCols(g cpu.ConvGeom, kw int) (lo, hi int) {
+	if a := g.Pad - kw; a > 0 {
+		lo = (a + g.Stride - 1) / g.Stride
+	}
+	if b := g.W - 1 + g.Pad - kw; b >= 0 {
+		hi = min(g.OW, b/g.Stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// im2col fills col [Cin·K·K][n·OH·OW] with the receptive fields of images lo … lo+n−1 of
+// in ([Cin][B][H·W]): col[(ci·K+kh)·K+kw][i·OH·OW + oh·OW + ow] =
+// in[ci][lo+i][(oh·s+kh−p)·W + ow·s+kw−p], zero outside the image.
+func im2col[T Float](col, in []T, g cpu.ConvGeom, B, lo, n int) {
+	op, hw := g.OH*g.OW, g.H*g.W
+	cols := n * op
+	for ci := range g.Cin {
+		for kh := range g.K {
+			for kw := range g.K {
+				row := col[((ci*g.K+kh)*g.K+kw)*cols:][:cols]
+				c0, c1 := validCols(g, kw)
+				off := kw - g.Pad
+				for i := range n {
+					plane := in[(ci*B+lo+i)*hw:][:hw]
+					dst := row[i*op:][:op]
+					if sameSize(g) {
+						shiftPlane(dst, plane, g, kh, kw, c0, c1)
+						continue
+					}
+					for oh := range g.OH {
+						ih := oh*g.Stride + kh - g.Pad
+						d := dst[oh*g.OW:][:g.OW]
+						if ih < 0 || ih >= g.H || c0 == c1 {
+							clear(d)
+							continue
+						}
+						src := plane[ih*g.W:][:g.W]
+						clear(d[:c0])
+						clear(d[c1:])
+						if g.Stride == 1 {
+							copy(d[c0:c1], src[c0+off:])
+							continue
+						}
+						for ow := c0; ow < c1; ow++ {
+							d[ow] = src[ow*g.Stride+off]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameSize reports whether a convolution keeps the plane size with stride 1 ("same" padding):
+// then row (kh, kw) of the im2col matrix is the input plane shifted by (kh−p)·W + kw−p, one
+// contiguous copy, with the rows and columns that fall outside the image zeroed.
+func sameSize(g cpu.ConvGeom) bool { return g.Stride == 1 && g.OH == g.H && g.OW == g.W }
+
+// validRows returns the range [lo, hi) of output rows whose input row oh + kh − pad lies
+// inside the image, for a same-size convolution.
+func validRows(g cpu.ConvGeom, kh int) (lo, hi int) {
+	lo, hi = max(0, g.Pad-kh), min(g.H, g.H+g.Pad-kh)
+	return lo, max(lo, hi)
+}
+
+// shiftPlane is im2col's row (kh, kw) for one image of a same-size convolution.
+func shiftPlane[T Float](dst, plane []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
+	r0, r1 := validRows(g, kh)
+	if r0 == r1 || c0 == c1 {
+		clear(dst)
+		return
+	}
+	W := g.W
+	shift := (kh-g.Pad)*W + kw - g.Pad
+	start, end := r0*W+c0, (r1-1)*W+c1
+	clear(dst[:start])
+	copy(dst[start:end], plane[start+shift:end+shift])
+	clear(dst[end:])
+	for r := r0; r < r1; r++ { // the columns that wrapped around from a neighbouring row
+		clear(dst[r*W+c1 : min(end, (r+1)*W+c0)])
+	}
+}
+
+// unshiftPlane is the adjoint of shiftPlane: plane += src shifted back, ignoring the entries
+// of src outside the valid window (it zeroes those wrapped-around columns of src first).
+func unshiftPlane[T Float](plane, src []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
+	r0, r1 := validRows(g, kh)
+	if r0 == r1 || c0 == c1 {
+		return
+	}
+	W := g.W
+	shift := (kh-g.Pad)*W + kw - g.Pad
+	start, end := r0*W+c0, (r1-1)*W+c1
+	for r := r0; r < r1; r++ {
+		clear(src[r*W+c1 : min(end, (r+1)*W+c0)])
+	}
+	accumulate(plane[start+shift:end+shift], src[start:end])
+}
+
+// col2im is the adjoint of im2col: it adds every entry of dcol back onto the input pixel it
+// was read from, dIn[ci][lo+i][ih·W+iw] += dcol[(ci·K+kh)·K+kw][i·OH·OW + oh·OW + ow].
+func col2im[T Float](dIn, dcol []T, g cpu.ConvGeom, B, lo, n int) {
+	op, hw := g.OH*g.OW, g.H*g.W
+	cols := n * op
+	for ci := range g.Cin {
+		for kh := range g.K {
+			for kw := range g.K {
+				row := dcol[((ci*g.K+kh)*g.K+kw)*cols:][:cols]
+				c0, c1 := validCols(g, kw)
+				off := kw - g.Pad
+				for i := range n {
+					plane := dIn[(ci*B+lo+i)*hw:][:hw]
+					src := row[i*op:][:op]
+					if sameSize(g) {
+						unshiftPlane(plane, src, g, kh, kw, c0, c1)
+						continue
+					}
+					for oh := range g.OH {
+						ih := oh*g.Stride + kh - g.Pad
+						if ih < 0 || ih >= g.H || c0 == c1 {
+							continue
+						}
+						dst := plane[ih*g.W:][:g.W]
+						s := src[oh*g.OW:][:g.OW]
+						if g.Stride == 1 {
+							accumulate(dst[c0+off:c1+off], s[c0:c1])
+							continue
+						}
+						for ow := c0; ow < c1; ow++ {
+							dst[ow*g.Stride+off] += s[ow]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convForward computes images lo … lo+n−1 of a convolution,
+//
+//	out[co][n][p] = b[co] + Σ_r w[co][r]·col[r][n·OH·OW + p],   r = (ci·K+kh)·K+kw,
+//
+// as one matrix product w [Cout × Cin·K·K] · col. b may be nil; col is scratch of
+// Cin·K·K·n·OH·OW elements (unused for 1×1 stride-1 convolutions, which read in directly).
+func convForward[T Float](out, in, w, b []T, g cpu.ConvGeom, B, lo, n int, col []T) {
+	op, k := g.OH*g.OW, g.Cin*g.K*g.K
+	dst := out[lo*op:]
+	if oneByOne(g) {
+		matmul(false, false, g.Cout, n*op, k, 1, w, k, in[lo*op:], B*op, 0, dst, B*op)
+	} else {
+		im2col(col, in, g, B, lo, n)
+		matmul(false, false, g.Cout, n*op, k, 1, w, k, col, n*op, 0, dst, B*op)
+	}
+	if b != nil {
+		for co, bc := range b {
+			row := dst[co*B*op:][:n*op]
+			for i := range row {
+				row[i] += bc
+			}
+		}
+	}
+}
+
+// convBackward accumulates the gradients of a convolution over images lo … lo+n−1 given
+// dOut = ∂L/∂out:
+//
+//	dW += dOut · colᵀ,   db[co] += Σ dOut[co],   dIn += col2im(wᵀ · dOut).
+//
+// db and dIn may be nil (no bias; the input needs no gradient). col and dcol are scratch like
+// convForward's col.
+func convBackward[T Float](dW, db, dIn, dOut, in, w []T, g cpu.ConvGeom, B, lo, n int, col, dcol []T) {
+	op, k := g.OH*g.OW, g.Cin*g.K*g.K
+	dy := dOut[lo*op:]
+	src, ldSrc := in[lo*op:], B*op
+	if !oneByOne(g) {
+		im2col(col, in, g, B, lo, n)
+		src, ldSrc = col, n*op
+	}
+	matmul(false, true, g.Cout, k, n*op, 1, dy, B*op, src, ldSrc, 1, dW, k)
+	if db != nil {
+		for co := range db {
+			var s T
+			for _, v := range dy[co*B*op:][:n*op] {
+				s += v
+			}
+			db[co] += s
+		}
+	}
+	if dIn == nil {
+		return
+	}
+	if oneByOne(g) {
+		matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 1, dIn[lo*op:], B*op)
+		return
+	}
+	matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 0, dcol, n*op)
+	col2im(dIn, dcol, g, B, lo, n)
+}
+
+// bnForward normalises channels lo … hi−1 of x ([C][M], M = B·P values per channel) by their
+// batch statistics, as batch norm does in training mode:
+//
+//	μ = mean(x_c),  σ² = mean((x_c − μ)²) (biased),  y = γ·(x − μ)/√(σ² + ε) + β,
+//
+// and stores μ and 1/√(σ²+ε) for the backward pass. With runMean != nil it also updates the
+// running statistics with momentum m = 0.1 and the unbiased variance σ²·M/(M−1):
+// run ← (1−m)·run + m·stat. Sums are accumulated in float64.
+func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, runVar []T, M, lo, hi int) {
+	const m = 0.1
+	for c := lo; c < hi; c++ {
+		xs, ys := x[c*M:][:M], y[c*M:][:M]
+		var s float64
+		for _, v := range xs {
+			s += float64(v)
+		}
+		mu := s / float64(M)
+		var q float64
+		for _, v := range xs {
+			d := float64(v) - mu
+			q += d * d
+		}
+		v := q / float64(M)
+		is := 1 / math.Sqrt(v+BNEps)
+		mean[c], invstd[c] = mu, is
+		a := float64(gamma[c]) * is
+		sc, sh := T(a), T(float64(beta[c])-mu*a)
+		for i, xv := range xs {
+			ys[i] = xv*sc + sh
+		}
+		if runMean != nil {
+			unbiased := v
+			if M > 1 {
+				unbiased = q / float64(M-1)
+			}
+			runMean[c] = T((1-m)*float64(runMean[c]) + m*mu)
+			runVar[c] = T((1-m)*float64(runVar[c]) + m*unbiased)
+		}
+	}
+}
+
+// BNEps is batch norm's ε (PyTorch's default).
+const BNEps = 1e-5
+
+// bnBackward accumulates batch norm's gradients for channels lo … hi−1, with x̂ = (x−μ)·s,
+// s = 1/√(σ²+ε) and M values per channel:
+//
+//	dβ += Σ dy,  dγ += Σ dy·x̂,  dx += γ·s·(dy − Σdy/M − x̂·Σ(dy·x̂)/M).
+func bnBackward[T Float](dx, dGamma, dBeta, dy, x, gamma []T, mean, invstd []float64, M, lo, hi int) {
+	for c := lo; c < hi; c++ {
+		xs, dys := x[c*M:][:M], dy[c*M:][:M]
+		mu, is := mean[c], invstd[c]
+		var sdy, sdyx float64
+		for i, g := range dys {
+			sdy += float64(g)
+			sdyx += float64(g) * (float64(xs[i]) - mu) * is
+		}
+		dBeta[c] += T(sdy)
+		dGamma[c] += T(sdyx)
+		if dx == nil {
+			continue
+		}
+		k := float64(gamma[c]) * is
+		mdy, mdyx := sdy/float64(M), sdyx/float64(M)*is
+		dxs := dx[c*M:][:M]
+		for i, g := range dys {
+			dxs[i] += T(k * (float64(g) - mdy - (float64(xs[i])-mu)*mdyx))
+		}
+	}
+}
+
+// relu sets y = max(x, 0) (NaN stays NaN, as in PyTorch). y may be x.
+func relu[T Float](y, x []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = max(v, 0) // branch-free
+	}
+}
+
+// reluBackward adds dy where the output y is positive: dx += dy·[y > 0].
+func reluBackward[T Float](dx, dy, y []T) {
+	if y32, ok := any(y).([]float32); ok {
+		reluBackward32(any(dx).([]float32), any(dy).([]float32), y32)
+		return
+	}
+	for i, v := range y {
+		if v > 0 {
+			dx[i] += dy[i]
+		}
+	}
+}
+
+// reluBackward32 is reluBackward without branches (the signs of y are random, so a branch
+// mispredicts half the time): dy is masked by bits that are all ones exactly when
+// 0 < bits(y) ≤ bits(+Inf) as signed integers, that is when y > 0.
+func reluBackward32(dx, dy, y []float32) {
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	for i, v := range y {
+		u := int32(math.Float32bits(v))
+		m := uint32(^((u - 1) | (0x7f800000 - u)) >> 31)
+		dx[i] += math.Float32frombits(math.Float32bits(dy[i]) & m)
+	}
+}
+
+// add sets y = a + b.
+func add[T Float](y, a, b []T) {
+	for i := range y {
+		y[i] = a[i] + b[i]
+	}
+}
+
+// accumulate adds dy to dx (the backward pass of each operand of an addition).
+func accumulate[T Float](dx, dy []T) {
+	for i, v := range dy {
+		dx[i] += v
+	}
+}
+
+// maxPool takes the maximum over K×K windows with stride K in ceil mode (edge windows cover
+// only the part inside), for planes lo … hi−1 of in ([planes][H·W]); out is
+// [planes][⌈H/K⌉·⌈W/K⌉] and arg receives the index in its plane of each maximum: the first
+// one in row-major window order, or the first NaN, as PyTorch picks.
+func maxPool[T Float](out, in []T, arg []int32, h, w, k, lo, hi int) {
+	oh, ow := (h+k-1)/k, (w+k-1)/k
+	for pl := lo; pl < hi; pl++ {
+		plane := in[pl*h*w:][:h*w]
+		for y := range oh {
+			for x := range ow {
+				best := y*k*w + x*k
+				m := plane[best]
+				for i := y * k; i < min(y*k+k, h); i++ {
+					for j := x * k; j < min(x*k+k, w); j++ {
+						if v := plane[i*w+j]; (v > m || v != v) && m == m {
+							m, best = v, i*w+j
+						}
+					}
+				}
+				o := (pl*oh+y)*ow + x
+				out[o], arg[o] = m, int32(best)
+			}
+		}
+	}
+}
+
+// maxPoolBackward routes each output gradient to its window's maximum: dIn[arg] += dOut.
+func maxPoolBackward[T Float](dIn, dOut []T, arg []int32, h, w, k, lo, hi int) {
+	n := ((h + k - 1) / k) * ((w + k - 1) / k)
+	for pl := lo; pl < hi; pl++ {
+		d := dIn[pl*h*w:][:h*w]
+		for o := pl * n; o < (pl+1)*n; o++ {
+			d[arg[o]] += dOut[o]
+		}
+	}
+}
+
+// avgPool sets out[pl] to the mean of plane pl of in ([planes][P]) for planes lo … hi−1,
+// accumulated in float64.
+func avgPool[T Float](out, in []T, P, lo, hi int) {
+	for pl := lo; pl < hi; pl++ {
+		var s float64
+		for _, v := range in[pl*P:][:P] {
+			s += float64(v)
+		}
+		out[pl] = T(s / float64(P))
+	}
+}
+
+// avgPoolBackward spreads each plane's gradient evenly: dIn[pl][p] += dOut[pl]/P.
+func avgPoolBackward[T Float](dIn, dOut []T, P, lo, hi int) {
+	for pl := lo; pl < hi; pl++ {
+		g := dOut[pl] / T(P)
+		for i := range dIn[pl*P:][:P] {
+			dIn[pl*P+i] += g
+		}
+	}
+}
+
+// linearForward computes out[o][n] = b[o] + Σ_f w[o][f]·x_n[f] for images lo … lo+cnt−1, where
+// image n's flattened input x_n[c·P+p] = in[c][n][p] (PyTorch's flatten order) and out is
+// [O][B]. For P = 1 this is one product w · in; otherwise one per channel.
+func linearForward[T Float](out, in, w, b []T, C, P, O, B, lo, cnt int) {
+	F := C * P
+	dst := out[lo:]
+	if P == 1 {
+		matmul(false, false, O, cnt, C, 1, w, C, in[lo:], B, 0, dst, B)
+	} else {
+		for c := range C {
+			beta := T(1)
+			if c == 0 {
+				beta = 0
+			}
+			matmul(false, true, O, cnt, P, 1, w[c*P:], F, in[(c*B+lo)*P:], P, beta, dst, B)
+		}
+	}
+	for o, bo := range b {
+		row := dst[o*B:][:cnt]
+		for i := range row {
+			row[i] += bo
+		}
+	}
+}
+
+// linearBackward accumulates, for images lo … lo+cnt−1 and dy = ∂L/∂out ([O][B]):
+//
+//	dW[o][c·P+p] += Σ_n dy[o][n]·in[c][n][p],  db[o] += Σ_n dy[o][n],
+//	dIn[c][n][p] += Σ_o w[o][c·P+p]·dy[o][n]   (skipped when dIn is nil).
+func linearBackward[T Float](dW, db, dIn, dy, in, w []T, C, P, O, B, lo, cnt int) {
+	F := C * P
+	g := dy[lo:]
+	for o := range O {
+		var s T
+		for _, v := range g[o*B:][:cnt] {
+			s += v
+		}
+		db[o] += s
+	}
+	if P == 1 {
+		matmul(false, true, O, C, cnt, 1, g, B, in[lo:], B, 1, dW, C)
+		if dIn != nil {
+			matmul(true, false, C, cnt, O, 1, w, C, g, B, 1, dIn[lo:], B)
+		}
+		return
+	}
+	for c := range C {
+		matmul(false, false, O, P, cnt, 1, g, B, in[(c*B+lo)*P:], P, 1, dW[c*P:], F)
+		if dIn != nil {
+			matmul(true, false, cnt, P, O, 1, g, B, w[c*P:], F, 1, dIn[(c*B+lo)*P:], P)
+		}
+	}
+}
+
+// crossEntropy computes, for images lo … hi−1 of logits ([K][B]), the loss
+// −log softmax(z_n)[label_n] (in float64, log Σ exp(z − max) + max − z_label) and whether the
+// first largest logit (or first NaN, as torch.max) is the label; with dz != nil it sets
+// dz[k][n] = scale·(softmax(z_n)[k] − [k = label_n]), the gradient of scale·Σ_n loss_n.
+func crossEntropy[T Float](dz, z []T, labels []int32, K, B, lo, hi int, scale float64) (loss float64, correct int) {
+	p := make([]float64, K)
+	for n := lo; n < hi; n++ {
+		best, m := 0, float64(z[n])
+		for k := 1; k < K && m == m; k++ {
+			if v := float64(z[k*B+n]); v > m || v != v {
+				best, m = k, v
+			}
+		}
+		var s float64
+		for k := range K {
+			p[k] = math.Exp(float64(z[k*B+n]) - m)
+			s += p[k]
+		}
+		y := int(labels[n])
+		loss += math.Log(s) + m - float64(z[y*B+n])
+		if best == y {
+			correct++
+		}
+		if dz != nil {
+			for k := range K {
+				g := p[k] / s
+				if k == y {
+					g--
+				}
+				dz[k*B+n] = T(scale * g)
+			}
+		}
+	}
+	return loss, correct
+}
