@@ -9,20 +9,28 @@ import (
 
 	"gorgonia.org/cu"
 
+	"landscape/engine"
 	"landscape/kernels"
 )
 
-// device is one GPU with a context of its own and the kernel modules loaded in it. The driver
-// API binds a context to an OS thread: every method that touches the GPU runs between bind()
-// and its release.
-type device struct {
-	ordinal int
-	dev     cu.Device
-	ctx     cu.CUContext
-	name    string
-	mods    []cu.Module
-	fns     map[string]cu.Function
-	allocs  []cu.DevicePtr
+// New uploads problem p to GPU o.Device and returns its engine.
+func New(p *engine.Problem, o Options) (engine.Engine, error) { return Open(p, o) }
+
+// Open is New returning the concrete type.
+func Open(p *engine.Problem, o Options) (*Engine, error) {
+	d, err := openDevice(o.Device)
+	if err != nil {
+		return nil, err
+	}
+	e, err := newEngine(d, o.Device, p, o)
+	if err != nil {
+		if exit, berr := d.enter(); berr == nil {
+			d.close()
+			exit()
+		}
+		return nil, err
+	}
+	return e, nil
 }
 
 // Devices returns the number of CUDA devices.
@@ -37,6 +45,21 @@ func DeviceName(ordinal int) (string, error) {
 	return d.Name()
 }
 
+// device is one GPU with a context of its own, the kernel modules loaded in it, one stream for
+// all launches and two events timing the work between waits. The driver API binds a context
+// to an OS thread: every call happens between enter() and its exit.
+type device struct {
+	ordinal     int
+	name        string
+	ctx         cu.CUContext
+	mods        []cu.Module
+	fns         map[string]cu.Function
+	allocs      []cu.DevicePtr
+	stream      cu.Stream
+	start, stop cu.Event
+	timing      bool // start has been recorded since the last wait
+}
+
 func openDevice(ordinal int) (*device, error) {
 	n, err := cu.NumDevices()
 	if err != nil {
@@ -45,49 +68,63 @@ func openDevice(ordinal int) (*device, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, fmt.Errorf("gpu: no device %d (%d found)", ordinal, n)
 	}
-	d := &device{ordinal: ordinal, fns: map[string]cu.Function{}}
-	if d.dev, err = cu.GetDevice(ordinal); err != nil {
+	dev, err := cu.GetDevice(ordinal)
+	if err != nil {
 		return nil, fmt.Errorf("gpu: device %d: %w", ordinal, err)
 	}
-	if d.name, err = d.dev.Name(); err != nil {
+	d := &device{ordinal: ordinal, fns: map[string]cu.Function{}}
+	if d.name, err = dev.Name(); err != nil {
 		return nil, fmt.Errorf("gpu: device %d name: %w", ordinal, err)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	// MakeContext creates the context and makes it current on this thread.
-	if d.ctx, err = d.dev.MakeContext(cu.SchedBlockingSync); err != nil {
+	// cuCtxCreate makes the new context current on this thread.
+	if d.ctx, err = dev.MakeContext(cu.SchedBlockingSync); err != nil {
 		return nil, fmt.Errorf("gpu: device %d (%s): creating a context: %w", ordinal, d.name, err)
 	}
-	for _, name := range kernels.Modules() {
-		src, err := kernels.PTX(name)
-		if err != nil {
-			d.close()
-			return nil, err
-		}
-		mod, err := cu.LoadData(src)
-		if err != nil {
-			d.close()
-			return nil, fmt.Errorf("gpu: %s: loading PTX module %s (driver JIT for this GPU): %w", d.name, name, err)
-		}
-		d.mods = append(d.mods, mod)
-		for _, k := range kernels.Kernels {
-			if k.Module != name {
-				continue
-			}
-			fn, err := mod.Function(k.Name)
-			if err != nil {
-				d.close()
-				return nil, fmt.Errorf("gpu: %s: kernel %s: %w", d.name, k.Name, err)
-			}
-			d.fns[k.Name] = fn
-		}
+	if err := d.load(); err != nil {
+		d.close()
+		return nil, err
 	}
 	return d, nil
 }
 
-// bind makes the device's context current on this goroutine's (locked) OS thread; call the
-// returned function to release the thread.
-func (d *device) bind() (release func(), err error) {
+// load JIT-compiles the PTX modules for this GPU and creates the stream and events.
+func (d *device) load() error {
+	for _, name := range kernels.Modules() {
+		src, err := kernels.PTX(name)
+		if err != nil {
+			return err
+		}
+		mod, err := cu.LoadData(src)
+		if err != nil {
+			return fmt.Errorf("gpu: %s: loading PTX module %s (driver JIT): %w", d.name, name, err)
+		}
+		d.mods = append(d.mods, mod)
+		for _, k := range kernels.Kernels {
+			if k.Module == name {
+				if d.fns[k.Name], err = mod.Function(k.Name); err != nil {
+					return fmt.Errorf("gpu: %s: kernel %s: %w", d.name, k.Name, err)
+				}
+			}
+		}
+	}
+	var err error
+	if d.stream, err = cu.MakeStream(cu.DefaultStream); err != nil {
+		return fmt.Errorf("gpu: %s: creating a stream: %w", d.name, err)
+	}
+	if d.start, err = cu.MakeEvent(cu.DefaultEvent); err != nil {
+		return fmt.Errorf("gpu: %s: creating an event: %w", d.name, err)
+	}
+	if d.stop, err = cu.MakeEvent(cu.DefaultEvent); err != nil {
+		return fmt.Errorf("gpu: %s: creating an event: %w", d.name, err)
+	}
+	return nil
+}
+
+func (d *device) label() string { return d.name }
+
+func (d *device) enter() (func(), error) {
 	runtime.LockOSThread()
 	if err := cu.SetCurrentContext(d.ctx); err != nil {
 		runtime.UnlockOSThread()
@@ -96,12 +133,23 @@ func (d *device) bind() (release func(), err error) {
 	return runtime.UnlockOSThread, nil
 }
 
-// close frees everything; the context must be bound (or be current from openDevice).
+// close frees everything; the context must be current.
 func (d *device) close() error {
 	var first error
 	keep := func(err error) {
 		if first == nil && err != nil {
 			first = err
+		}
+	}
+	var noStream cu.Stream
+	if d.stream != noStream {
+		keep(d.stream.Synchronize())
+		keep(d.stream.Destroy())
+	}
+	var noEvent cu.Event
+	for _, ev := range []*cu.Event{&d.start, &d.stop} {
+		if *ev != noEvent {
+			keep(cu.DestroyEvent(ev))
 		}
 	}
 	for _, p := range d.allocs {
@@ -118,74 +166,57 @@ func (d *device) close() error {
 	return first
 }
 
-// alloc returns n bytes of device memory, freed by close.
-func (d *device) alloc(n int64) (cu.DevicePtr, error) {
+func (d *device) alloc(n int64) (ptr, error) {
 	p, err := cu.MemAlloc(max(n, 4))
 	if err != nil {
 		return 0, fmt.Errorf("gpu: %s: allocating %d MiB: %w", d.name, n>>20, err)
 	}
 	d.allocs = append(d.allocs, p)
-	return p, nil
+	return ptr(p), nil
 }
 
-// free releases one allocation made by alloc.
-func (d *device) free(p cu.DevicePtr) error {
-	for i, q := range d.allocs {
-		if q == p {
-			d.allocs = append(d.allocs[:i], d.allocs[i+1:]...)
-			return cu.MemFree(p)
-		}
-	}
-	return fmt.Errorf("gpu: freeing unknown pointer %v", p)
-}
-
-// upload allocates device memory for a slice and copies it there.
-func upload[T float32 | int32 | float64 | int64](d *device, s []T) (cu.DevicePtr, error) {
-	var z T
-	n := int64(len(s)) * int64(unsafe.Sizeof(z))
-	p, err := d.alloc(n)
-	if err != nil || len(s) == 0 {
-		return p, err
-	}
-	if err := cu.MemcpyHtoD(p, unsafe.Pointer(&s[0]), n); err != nil {
-		return 0, fmt.Errorf("gpu: %s: copying %d bytes to the device: %w", d.name, n, err)
-	}
-	return p, nil
-}
-
-// copyTo copies s to device memory at p.
-func copyTo[T float32 | int32 | float64 | int64](d *device, p cu.DevicePtr, s []T) error {
-	if len(s) == 0 {
+// copyIn and zero run on the legacy default stream, which waits for d.stream's earlier work (a
+// blocking stream) and which d.stream's later work waits for.
+func (d *device) copyIn(dst ptr, src []byte) error {
+	if len(src) == 0 {
 		return nil
 	}
-	n := int64(len(s)) * int64(unsafe.Sizeof(s[0]))
-	if err := cu.MemcpyHtoD(p, unsafe.Pointer(&s[0]), n); err != nil {
-		return fmt.Errorf("gpu: %s: copying %d bytes to the device: %w", d.name, n, err)
+	if err := cu.MemcpyHtoD(cu.DevicePtr(dst), unsafe.Pointer(&src[0]), int64(len(src))); err != nil {
+		return fmt.Errorf("gpu: %s: copying %d bytes to the device: %w", d.name, len(src), err)
 	}
 	return nil
 }
 
-// copyFrom copies len(s) elements at p into s. Work queued on other streams must be finished.
-func copyFrom[T float32 | int32 | float64 | int64](d *device, s []T, p cu.DevicePtr) error {
-	if len(s) == 0 {
+func (d *device) copyOut(dst []byte, src ptr) error {
+	if len(dst) == 0 {
 		return nil
 	}
-	n := int64(len(s)) * int64(unsafe.Sizeof(s[0]))
-	if err := cu.MemcpyDtoH(unsafe.Pointer(&s[0]), p, n); err != nil {
-		return fmt.Errorf("gpu: %s: copying %d bytes from the device: %w", d.name, n, err)
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), cu.DevicePtr(src), int64(len(dst))); err != nil {
+		return fmt.Errorf("gpu: %s: copying %d bytes from the device: %w", d.name, len(dst), err)
 	}
 	return nil
 }
 
-// dim is a launch's grid or block size.
-type dim struct{ x, y, z int }
+func (d *device) zero(dst ptr, n int64) error {
+	if err := cu.MemsetD8(cu.DevicePtr(dst), 0, n); err != nil {
+		return fmt.Errorf("gpu: %s: clearing %d bytes: %w", d.name, n, err)
+	}
+	return nil
+}
 
-// launch runs kernel name on stream s. args are given as cu.DevicePtr (Ptr), int (I32 or I64)
-// or float32 (F32) and checked against the kernel's declared parameters; each is stored in a
-// slot of its own at its exact size (cu.Function.Launch copies 8 bytes from every slot, and the
-// driver reads only the parameter's size, the low bytes on a little-endian host).
-func (d *device) launch(s cu.Stream, name string, grid, block dim, shared int, args ...any) error {
-	k, err := kernels.Lookup(name)
+func (d *device) freeMemory() (int64, error) {
+	free, _, err := cu.MemInfo()
+	if err != nil {
+		return 0, fmt.Errorf("gpu: %s: reading free memory: %w", d.name, err)
+	}
+	return free, nil
+}
+
+// launch queues a kernel on d.stream. Each argument sits in an 8-byte slot of its own holding
+// exactly its bytes: cu.Function.Launch copies 8 bytes from every slot, and the driver reads
+// the parameter's own size (the low bytes, on a little-endian host).
+func (d *device) launch(name string, grid, block dim, args ...any) error {
+	slots, err := packArgs(name, args)
 	if err != nil {
 		return err
 	}
@@ -193,47 +224,37 @@ func (d *device) launch(s cu.Stream, name string, grid, block dim, shared int, a
 	if !ok {
 		return fmt.Errorf("gpu: kernel %s not loaded", name)
 	}
-	if len(args) != len(k.Params) {
-		return fmt.Errorf("gpu: %s takes %d arguments, got %d", name, len(k.Params), len(args))
-	}
-	slots := make([]uint64, len(args))
-	ptrs := make([]unsafe.Pointer, len(args))
-	for i, a := range args {
-		slot := unsafe.Pointer(&slots[i])
-		ptrs[i] = slot
-		switch want := k.Params[i]; {
-		case want == kernels.Ptr:
-			p, ok := a.(cu.DevicePtr)
-			if !ok {
-				return fmt.Errorf("gpu: %s argument %d: want a device pointer, got %T", name, i, a)
-			}
-			*(*uint64)(slot) = uint64(p)
-		case want == kernels.I32 || want == kernels.I64:
-			v, ok := a.(int)
-			if !ok {
-				return fmt.Errorf("gpu: %s argument %d: want an int, got %T", name, i, a)
-			}
-			if want == kernels.I32 {
-				if int(int32(v)) != v {
-					return fmt.Errorf("gpu: %s argument %d: %d overflows int32", name, i, v)
-				}
-				*(*int32)(slot) = int32(v)
-			} else {
-				*(*int64)(slot) = int64(v)
-			}
-		case want == kernels.F32:
-			v, ok := a.(float32)
-			if !ok {
-				return fmt.Errorf("gpu: %s argument %d: want a float32, got %T", name, i, a)
-			}
-			*(*float32)(slot) = v
-		}
-	}
 	if grid.x < 1 || grid.y < 1 || grid.z < 1 || grid.y > 65535 || grid.z > 65535 {
 		return fmt.Errorf("gpu: %s: grid %+v out of range", name, grid)
 	}
-	if err := fn.Launch(grid.x, grid.y, grid.z, block.x, block.y, block.z, shared, s, ptrs); err != nil {
+	params := make([]unsafe.Pointer, len(slots))
+	for i := range slots {
+		params[i] = unsafe.Pointer(&slots[i])
+	}
+	if !d.timing {
+		if err := d.start.Record(d.stream); err != nil {
+			return fmt.Errorf("gpu: %s: recording an event: %w", d.name, err)
+		}
+		d.timing = true
+	}
+	if err := fn.Launch(grid.x, grid.y, grid.z, block.x, block.y, block.z, 0, d.stream, params); err != nil {
 		return fmt.Errorf("gpu: %s: launching %s (grid %+v, block %+v): %w", d.name, name, grid, block, err)
 	}
 	return nil
+}
+
+// wait synchronises with d.stream, returning the first asynchronous error (a fault in a
+// kernel) and the device time since the first launch after the previous wait.
+func (d *device) wait() (float64, error) {
+	if !d.timing {
+		return 0, d.stream.Synchronize()
+	}
+	d.timing = false
+	if err := d.stop.Record(d.stream); err != nil {
+		return 0, err
+	}
+	if err := d.stream.Synchronize(); err != nil {
+		return 0, err
+	}
+	return d.start.Elapsed(d.stop)
 }

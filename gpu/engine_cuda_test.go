@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"gorgonia.org/cu"
-
 	"landscape/cpu"
 	"landscape/data"
 	"landscape/direction"
@@ -83,7 +81,7 @@ func TestKernels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release, err := d.bind()
+	release, err := d.enter()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +99,7 @@ func TestKernels(t *testing.T) {
 		tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2}[prec]
 		for ci, c := range cases {
 			for _, bm := range []int{16, 32, 64} {
-				rel, err := runConv(d, cu.Stream{}, prec, bm, c, int64(ci))
+				rel, err := runConv(d, prec, bm, c, int64(ci))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,7 +114,7 @@ func TestKernels(t *testing.T) {
 }
 
 // runConv runs one conv kernel on random data and returns its error against cpu.Conv.
-func runConv(d *device, s cu.Stream, prec string, bm int, c convCase, seed int64) (float64, error) {
+func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, error) {
 	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
@@ -148,16 +146,11 @@ func runConv(d *device, s cu.Stream, prec string, bm int, c convCase, seed int64
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		for _, p := range []cu.DevicePtr{dIn, dW, dRes, dTaps, dOut} {
-			d.free(p)
-		}
-	}()
 	inSet := c.b * inImg
 	if c.shared {
 		inSet = 0
 	}
-	var resArg cu.DevicePtr
+	var resArg ptr
 	if c.residual {
 		resArg = dRes
 	}
@@ -165,16 +158,16 @@ func runConv(d *device, s cu.Stream, prec string, bm int, c convCase, seed int64
 	if prec == "f32" {
 		threads = 256
 	}
-	if err := d.launch(s, kernels.ConvName(prec, bm), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1}, 0,
-		dIn, inSet, dW, dW+cu.DevicePtr(4*wsz), wsz+c.cout, resArg, dOut, dTaps,
+	if err := d.launch(kernels.ConvName(prec, bm), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
+		dIn, inSet, dW, dW+ptr(4*wsz), wsz+c.cout, resArg, dOut, dTaps,
 		c.b, c.cin, c.h, c.w, c.cout, g.OH, g.OW, c.ks, c.stride, c.pad, b2i(c.relu)); err != nil {
 		return 0, err
 	}
-	if err := cu.Synchronize(); err != nil {
+	if err := waitErr(d); err != nil {
 		return 0, err
 	}
 	got := make([]float32, c.k*c.b*outImg)
-	if err := copyFrom(d, got, dOut); err != nil {
+	if err := download(d, got, dOut); err != nil {
 		return 0, err
 	}
 	want := make([]float64, len(got))
@@ -208,16 +201,14 @@ func testPools(t *testing.T, d *device) {
 	oh, ow := (h+1)/2, (w+1)/2
 	dIn, _ := upload(d, in)
 	dOut, _ := d.alloc(int64(n * c * oh * ow * 4))
-	defer d.free(dIn)
-	defer d.free(dOut)
-	if err := d.launch(cu.Stream{}, "maxpool", dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1}, 0, dIn, dOut, n, c, h, w, 2); err != nil {
+	if err := d.launch("maxpool", dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1}, dIn, dOut, n, c, h, w, 2); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]float32, n*c*oh*ow)
-	if err := cu.Synchronize(); err != nil {
+	if err := waitErr(d); err != nil {
 		t.Fatal(err)
 	}
-	copyFrom(d, got, dOut)
+	download(d, got, dOut)
 	want := make([]float32, len(got))
 	for i := range n {
 		cpu.MaxPool(want[i*c*oh*ow:], in[i*c*h*w:], c, h, w, 2)
@@ -226,14 +217,14 @@ func testPools(t *testing.T, d *device) {
 	if !math.IsNaN(float64(got[0])) {
 		t.Error("maxpool dropped a NaN")
 	}
-	if err := d.launch(cu.Stream{}, "avgpool", dim{1, 1, 1}, dim{256, 1, 1}, 0, dIn, dOut, n*c, h*w); err != nil {
+	if err := d.launch("avgpool", dim{1, 1, 1}, dim{256, 1, 1}, dIn, dOut, n*c, h*w); err != nil {
 		t.Fatal(err)
 	}
-	if err := cu.Synchronize(); err != nil {
+	if err := waitErr(d); err != nil {
 		t.Fatal(err)
 	}
 	avg := make([]float32, n*c)
-	copyFrom(d, avg, dOut)
+	download(d, avg, dOut)
 	wantAvg := make([]float32, n*c)
 	cpu.GlobalAvgPool(wantAvg, in, h*w)
 	kernelReport(t, "avgpool", relErr(avg, f64(wantAvg)), 0)
@@ -250,15 +241,15 @@ func testCrossEntropy(t *testing.T, d *device) {
 	dl, _ := upload(d, labels)
 	loss, _ := upload(d, make([]float64, k))
 	correct, _ := upload(d, make([]int64, k))
-	if err := d.launch(cu.Stream{}, "cross_entropy", dim{k, 1, 1}, dim{256, 1, 1}, 0, dz, dl, b, classes, loss, correct); err != nil {
+	if err := d.launch("cross_entropy", dim{k, 1, 1}, dim{256, 1, 1}, dz, dl, b, classes, loss, correct); err != nil {
 		t.Fatal(err)
 	}
-	if err := cu.Synchronize(); err != nil {
+	if err := waitErr(d); err != nil {
 		t.Fatal(err)
 	}
 	gl, gc := make([]float64, k), make([]int64, k)
-	copyFrom(d, gl, loss)
-	copyFrom(d, gc, correct)
+	download(d, gl, loss)
+	download(d, gc, correct)
 	var num, den float64
 	for kk := range k {
 		var wl float64
@@ -292,10 +283,10 @@ func testFold(t *testing.T) {
 	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	release, _ := e.d.bind()
+	release, _ := e.dev.enter()
 	defer release()
 	got := make([]float32, len(enginetest.Points)*e.layout.Folded)
-	copyFrom(e.d, got, e.folded)
+	download(e.dev, got, e.folded)
 	var mismatches int
 	for k, pt := range enginetest.Points {
 		w, b := cpu.Prepare(p, pt)
@@ -324,14 +315,14 @@ func testFilterNormalize(t *testing.T, d *device) {
 	dir, w := randSlice(rows*per, 1, 13), randSlice(rows*per, 0.5, 14)
 	dd, _ := upload(d, dir)
 	dw, _ := upload(d, w)
-	if err := d.launch(cu.Stream{}, "filter_normalize", dim{rows, 1, 1}, dim{256, 1, 1}, 0, dd, dw, per); err != nil {
+	if err := d.launch("filter_normalize", dim{rows, 1, 1}, dim{256, 1, 1}, dd, dw, per); err != nil {
 		t.Fatal(err)
 	}
-	if err := cu.Synchronize(); err != nil {
+	if err := waitErr(d); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]float32, rows*per)
-	copyFrom(d, got, dd)
+	download(d, got, dd)
 	dt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: append([]float32(nil), dir...)}
 	wt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: w}
 	dws, wws := model.NewWeights(), model.NewWeights()
@@ -464,4 +455,9 @@ func TestSpeed(t *testing.T) {
 		fmt.Printf("speed precision=%s images=%d points=%d K=%d B=%d img_per_s=%.1f seconds=%.3f loss0=%.5f loss_rel_vs_fp32=%.2e\n",
 			prec, images, points, k, b, float64(images*points)/el, el, got[0].Loss/float64(images), worst)
 	}
+}
+
+func waitErr(d *device) error {
+	_, err := d.wait()
+	return err
 }

@@ -1,0 +1,98 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"landscape/kernels"
+)
+
+// ptr is a device address.
+type ptr uint64
+
+// dim is a launch's grid or block size.
+type dim struct{ x, y, z int }
+
+// backend is what the engine needs of a device: the CUDA driver (device_cuda.go) or, in tests,
+// a Go model of the kernels that checks how the engine calls them (fake_test.go).
+type backend interface {
+	label() string
+	// enter binds the device to the calling goroutine until the returned function is called.
+	enter() (exit func(), err error)
+	alloc(bytes int64) (ptr, error)
+	copyIn(dst ptr, src []byte) error
+	copyOut(dst []byte, src ptr) error
+	zero(dst ptr, bytes int64) error
+	// launch queues kernel name; args are ptr, int or float32, in the kernel's parameter order.
+	launch(name string, grid, block dim, args ...any) error
+	// wait waits for the queued work and returns its first error; its device time in ms.
+	wait() (ms float64, err error)
+	freeMemory() (int64, error)
+	close() error
+}
+
+// bytesOf views a slice's memory as bytes.
+func bytesOf[T float32 | int32 | float64 | int64](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+// upload allocates device memory for s and copies s there.
+func upload[T float32 | int32 | float64 | int64](b backend, s []T) (ptr, error) {
+	p, err := b.alloc(int64(len(bytesOf(s))))
+	if err == nil {
+		err = b.copyIn(p, bytesOf(s))
+	}
+	return p, err
+}
+
+// packArgs checks launch arguments against kernel name's declared parameters and returns each
+// in an 8-byte slot holding exactly the parameter's bytes (little-endian, upper bytes zero).
+func packArgs(name string, args []any) ([]uint64, error) {
+	k, err := kernels.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) != len(k.Params) {
+		return nil, fmt.Errorf("gpu: %s takes %d arguments, got %d", name, len(k.Params), len(args))
+	}
+	slots := make([]uint64, len(args))
+	for i, a := range args {
+		switch want := k.Params[i]; want {
+		case kernels.Ptr:
+			p, ok := a.(ptr)
+			if !ok {
+				return nil, fmt.Errorf("gpu: %s argument %d: want a device pointer, got %T", name, i, a)
+			}
+			slots[i] = uint64(p)
+		case kernels.I32, kernels.I64:
+			v, ok := a.(int)
+			if !ok {
+				return nil, fmt.Errorf("gpu: %s argument %d: want an int, got %T", name, i, a)
+			}
+			if want == kernels.I32 && int(int32(v)) != v {
+				return nil, fmt.Errorf("gpu: %s argument %d: %d overflows int32", name, i, v)
+			}
+			if want == kernels.I32 {
+				slots[i] = uint64(uint32(int32(v)))
+			} else {
+				slots[i] = uint64(int64(v))
+			}
+		case kernels.F32:
+			v, ok := a.(float32)
+			if !ok {
+				return nil, fmt.Errorf("gpu: %s argument %d: want a float32, got %T", name, i, a)
+			}
+			slots[i] = uint64(math.Float32bits(v))
+		}
+	}
+	return slots, nil
+}
+
+// download copies len(s) elements at p into s (after wait).
+func download[T float32 | int32 | float64 | int64](b backend, s []T, p ptr) error {
+	return b.copyOut(bytesOf(s), p)
+}

@@ -1,0 +1,296 @@
+package gpu
+
+import (
+	"context"
+	"fmt"
+
+	"landscape/engine"
+	"landscape/kernels"
+	"landscape/model"
+)
+
+// Engine evaluates weight sets of one problem on one GPU. The dataset, θ, δ, η, the fold table
+// and the tap tables are uploaded once; each Evaluate sends (α_k, β_k) per point and receives
+// per-point sums. Like every engine it is used by one goroutine at a time.
+type Engine struct {
+	dev     backend
+	ordinal int
+	p       *engine.Problem
+	layout  *Layout
+	conv    string // conv kernels' precision: f32, tf32, bf16
+	k, b    int    // weight sets and images per launch
+	ms      float64
+
+	images, labels   ptr // the whole dataset, resident
+	theta, dx, dy    ptr // raw vectors
+	table            ptr // fold_weights' table
+	taps             []ptr
+	folded           ptr   // [k][layout.Folded]
+	ab               ptr   // [k][2] float32
+	lossSum, correct ptr   // [k] float64, [k] int64
+	bufs             []ptr // plan buffers, [k·b][size]
+}
+
+// newEngine uploads p to dev and sizes the launches (Options.Points/Images, else free memory).
+func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine, error) {
+	conv, err := kernelPrecision(o.Precision)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := NewLayout(p)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv}
+	exit, err := dev.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer exit()
+	if err := e.upload(o); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) upload(o Options) error {
+	p, l, d := e.p, e.layout, e.dev
+	var err error
+	for _, u := range []struct {
+		dst *ptr
+		src func() (ptr, error)
+	}{
+		{&e.images, func() (ptr, error) { return upload(d, p.Data.Images) }},
+		{&e.labels, func() (ptr, error) { return upload(d, p.Data.Labels) }},
+		{&e.theta, func() (ptr, error) { return upload(d, l.RawVector(p.Base)) }},
+		{&e.dx, func() (ptr, error) { return upload(d, l.RawVector(p.DX)) }},
+		{&e.dy, func() (ptr, error) { return upload(d, l.RawVector(p.DY)) }},
+		{&e.table, func() (ptr, error) { return upload(d, l.Table) }},
+	} {
+		if *u.dst, err = u.src(); err != nil {
+			return err
+		}
+	}
+	e.taps = make([]ptr, len(l.Layers))
+	for i, ll := range l.Layers {
+		if ll.Taps != nil {
+			if e.taps[i], err = upload(d, ll.Taps); err != nil {
+				return err
+			}
+		}
+	}
+	free, err := d.freeMemory()
+	if err != nil {
+		return err
+	}
+	k, b := l.Capacity(p, free)
+	if o.Points > 0 {
+		k = o.Points
+	}
+	if o.Images > 0 {
+		b = o.Images
+	}
+	if k < 1 || b < 1 {
+		return fmt.Errorf("gpu: %s: %d MiB free is too little for one weight set of %s", d.label(), free>>20, p.Net.Name)
+	}
+	e.k, e.b = k, b
+	sizes := []int64{int64(k) * int64(l.Folded) * 4, int64(k) * 8, int64(k) * 8, int64(k) * 8}
+	for i, dst := range []*ptr{&e.folded, &e.ab, &e.lossSum, &e.correct} {
+		if *dst, err = d.alloc(sizes[i]); err != nil {
+			return err
+		}
+	}
+	for _, size := range p.Plan.Buffers {
+		buf, err := d.alloc(int64(k) * int64(b) * int64(size) * 4)
+		if err != nil {
+			return err
+		}
+		e.bufs = append(e.bufs, buf)
+	}
+	return nil
+}
+
+// Name implements engine.Engine: "gpu0 (NVIDIA H100 80GB HBM3, tf32)".
+func (e *Engine) Name() string {
+	prec := map[string]string{"f32": "fp32", "tf32": "tf32", "bf16": "bf16"}[e.conv]
+	return fmt.Sprintf("gpu%d (%s, %s)", e.ordinal, e.dev.label(), prec)
+}
+
+// Capacity returns the weight sets and images one launch takes (scan.Capacity).
+func (e *Engine) Capacity() (points, images int) { return e.k, e.b }
+
+// LastMilliseconds is the device time of the last Evaluate's last point group.
+func (e *Engine) LastMilliseconds() float64 { return e.ms }
+
+// Close implements engine.Engine: it frees the device memory and the context.
+func (e *Engine) Close() error {
+	if e.dev == nil {
+		return nil
+	}
+	exit, err := e.dev.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	err = e.dev.close()
+	e.dev = nil
+	return err
+}
+
+// Evaluate implements engine.Engine: the points go through in groups of Capacity's K, the
+// images [lo, hi) in batches of B; a group's sums stay on the device until it is done.
+func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	if e.dev == nil {
+		return nil, fmt.Errorf("gpu: engine is closed")
+	}
+	if lo < 0 || hi > e.p.Data.N || lo > hi {
+		return nil, fmt.Errorf("gpu: images [%d, %d) outside the %d of the dataset", lo, hi, e.p.Data.N)
+	}
+	exit, err := e.dev.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer exit()
+	out := make([]engine.Sums, len(pts))
+	for p0 := 0; p0 < len(pts); p0 += e.k {
+		group := pts[p0:min(p0+e.k, len(pts))]
+		if err := e.evaluateGroup(ctx, group, lo, hi, out[p0:p0+len(group)]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
+	k, d, l := len(pts), e.dev, e.layout
+	ab := make([]float32, 2*k)
+	for i, pt := range pts {
+		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
+		if e.p.DX != nil {
+			ab[2*i] = float32(pt.A)
+		}
+		if e.p.DY != nil {
+			ab[2*i+1] = float32(pt.B)
+		}
+	}
+	if err := d.copyIn(e.ab, bytesOf(ab)); err != nil {
+		return err
+	}
+	if err := d.zero(e.lossSum, int64(k)*8); err != nil {
+		return err
+	}
+	if err := d.zero(e.correct, int64(k)*8); err != nil {
+		return err
+	}
+	if err := d.launch("fold_weights", dim{l.Channels, k, 1}, dim{128, 1, 1},
+		e.theta, e.dx, e.dy, e.ab, e.table, len(l.Table)/kernels.FoldFields, e.folded, l.Folded); err != nil {
+		return err
+	}
+	data := e.p.Data
+	pixels := data.C * data.H * data.W
+	for b0 := lo; b0 < hi; b0 += e.b {
+		if err := ctx.Err(); err != nil {
+			d.wait()
+			return err
+		}
+		b := min(e.b, hi-b0)
+		logits, err := e.forward(k, b, e.images+ptr(4*b0*pixels))
+		if err != nil {
+			return err
+		}
+		if err := d.launch("cross_entropy", dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1},
+			logits, e.labels+ptr(4*b0), b, e.p.Net.Classes, e.lossSum, e.correct); err != nil {
+			return err
+		}
+	}
+	ms, err := d.wait()
+	if err != nil {
+		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
+	}
+	e.ms = ms
+	loss := make([]float64, k)
+	correct := make([]int64, k)
+	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
+		return err
+	}
+	if err := d.copyOut(bytesOf(correct), e.correct); err != nil {
+		return err
+	}
+	for i := range out {
+		out[i] = engine.Sums{Loss: loss[i], Correct: correct[i]}
+	}
+	return nil
+}
+
+// forward queues the plan for k weight sets on b images starting at img (shared by all sets)
+// and returns where the logits will be, [k][b][classes].
+func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
+	plan := e.p.Plan
+	size := func(s [3]int) int { return s[0] * s[1] * s[2] }
+	// The images are read where they lie, shared by all weight sets; the plan's input buffer
+	// holds them until a layer writes into it.
+	imagesIn := func(buf int) bool { return buf == plan.Input }
+	for i, pl := range plan.Layers {
+		in, inSet := e.bufs[pl.In], b*size(pl.InShape)
+		if imagesIn(pl.In) {
+			in, inSet = img, 0
+		}
+		out := e.bufs[pl.Out]
+		var err error
+		switch pl.Kind {
+		case model.OpConv, model.OpLinear:
+			var res ptr
+			if pl.Residual >= 0 {
+				if imagesIn(pl.Residual) {
+					return 0, fmt.Errorf("gpu: layer %d adds the network input, which the kernels do not support", i)
+				}
+				res = e.bufs[pl.Residual]
+			}
+			err = e.conv2d(k, b, i, in, inSet, res, out, pl.ReLU)
+		case model.OpMaxPool, model.OpGlobalAvgPool:
+			if imagesIn(pl.In) {
+				return 0, fmt.Errorf("gpu: layer %d pools the network input, which the kernels do not support", i)
+			}
+			c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
+			if pl.Kind == model.OpMaxPool {
+				total := k * b * size(pl.OutShape)
+				err = e.dev.launch("maxpool", dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, in, out, k*b, c, h, w, pl.K)
+			} else {
+				planes := k * b * c
+				err = e.dev.launch("avgpool", dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, in, out, planes, h*w)
+			}
+		default:
+			err = fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if pl.Out == plan.Input {
+			imagesIn = func(int) bool { return false }
+		}
+	}
+	return e.bufs[plan.Output], nil
+}
+
+// conv2d queues plan layer i's convolution (or linear layer) for k weight sets of b images.
+func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool) error {
+	ll := e.layout.Layers[i]
+	g := ll.Geom
+	bm := kernels.ConvTile(g.Cout)
+	return e.dev.launch(kernels.ConvName(e.conv, bm),
+		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},
+		in, inSet, e.folded+ptr(4*ll.WOut), e.folded+ptr(4*ll.BOut), e.layout.Folded, res, out, e.taps[i],
+		b, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KS, g.Stride, g.Pad, b2i(relu))
+}
+
+// blocks is ⌈n / per⌉ capped at 2^20, for the grid-stride kernels (pools).
+func blocks(n, per int) int { return max(1, min(ceilDiv(n, per), 1<<20)) }
+
+func ceilDiv(n, d int) int { return (n + d - 1) / d }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

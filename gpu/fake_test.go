@@ -1,0 +1,264 @@
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"landscape/cpu"
+	"landscape/engine"
+	"landscape/internal/enginetest"
+	"landscape/kernels"
+)
+
+// fakeDevice is a backend whose kernels are Go models of their specifications (the math at the
+// top of each .cu file), over memory that faults on out-of-bounds access. Running the engine
+// on it tests everything the engine decides (buffers, offsets, strides, grids, argument order,
+// batching) without a GPU; the kernels themselves are tested by kernels/emu and on the device.
+type fakeDevice struct {
+	allocs   []fakeAlloc
+	next     ptr
+	free     int64
+	launches map[string]int
+	failWait error
+}
+
+type fakeAlloc struct {
+	base ptr
+	mem  []byte
+}
+
+func newFake(free int64) *fakeDevice {
+	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}}
+}
+
+func (f *fakeDevice) label() string              { return "fake" }
+func (f *fakeDevice) enter() (func(), error)     { return func() {}, nil }
+func (f *fakeDevice) freeMemory() (int64, error) { return f.free, nil }
+func (f *fakeDevice) close() error               { f.allocs = nil; return nil }
+
+func (f *fakeDevice) alloc(n int64) (ptr, error) {
+	a := fakeAlloc{base: f.next, mem: make([]byte, max(n, 4))}
+	for i := range a.mem {
+		a.mem[i] = 0xff // NaN-filled float32: reading what was never written shows
+	}
+	f.allocs = append(f.allocs, a)
+	f.next += ptr((len(a.mem)+255)/256*256 + 256)
+	return a.base, nil
+}
+
+// bytesAt returns the memory from p to the end of its allocation.
+func (f *fakeDevice) bytesAt(p ptr) []byte {
+	i := sort.Search(len(f.allocs), func(i int) bool { return f.allocs[i].base > p }) - 1
+	if i < 0 || p >= f.allocs[i].base+ptr(len(f.allocs[i].mem)) {
+		panic(fmt.Sprintf("address %#x is in no allocation", p))
+	}
+	return f.allocs[i].mem[p-f.allocs[i].base:]
+}
+
+func view[T float32 | int32 | float64 | int64](f *fakeDevice, p ptr) []T {
+	if p == 0 {
+		return nil
+	}
+	b := f.bytesAt(p)
+	var z T
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
+}
+
+func (f *fakeDevice) copyIn(dst ptr, src []byte) (err error) {
+	defer recoverFault(&err)
+	if len(src) > 0 {
+		copy(f.bytesAt(dst)[:len(src)], src)
+	}
+	return nil
+}
+
+func (f *fakeDevice) copyOut(dst []byte, src ptr) (err error) {
+	defer recoverFault(&err)
+	if len(dst) > 0 {
+		copy(dst, f.bytesAt(src)[:len(dst)])
+	}
+	return nil
+}
+
+func (f *fakeDevice) zero(dst ptr, n int64) (err error) {
+	defer recoverFault(&err)
+	clear(f.bytesAt(dst)[:n])
+	return nil
+}
+
+func (f *fakeDevice) wait() (float64, error) { return 0, f.failWait }
+
+func recoverFault(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("device fault: %v", r)
+	}
+}
+
+func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err error) {
+	defer recoverFault(&err)
+	if _, err := packArgs(name, args); err != nil {
+		return err
+	}
+	f.launches[name]++
+	p := func(i int) ptr { return args[i].(ptr) }
+	n := func(i int) int { return args[i].(int) }
+	switch {
+	case strings.HasPrefix(name, "conv_"):
+		prec, bm := "", 0
+		fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(name, "conv_"), "_bm", " "), "%s %d", &prec, &bm)
+		return f.conv(grid, block, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
+			n(8), n(9), n(10), n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18) != 0)
+	case name == "maxpool":
+		in, out := view[float32](f, p(0)), view[float32](f, p(1))
+		c, h, w, ks := n(3), n(4), n(5), n(6)
+		oh, ow := ceilDiv(h, ks), ceilDiv(w, ks)
+		for i := range n(2) {
+			cpu.MaxPool(out[i*c*oh*ow:], in[i*c*h*w:(i+1)*c*h*w], c, h, w, ks)
+		}
+	case name == "avgpool":
+		in, out := view[float32](f, p(0)), view[float32](f, p(1))
+		cpu.GlobalAvgPool(out[:n(2)], in[:n(2)*n(3)], n(3))
+	case name == "cross_entropy":
+		logits, labels := view[float32](f, p(0)), view[int32](f, p(1))
+		b, classes := n(2), n(3)
+		loss, correct := view[float64](f, p(4)), view[int64](f, p(5))
+		for k := range grid.x {
+			for i := range b {
+				l, ok := engine.CrossEntropy(logits[(k*b+i)*classes:][:classes], labels[i])
+				loss[k] += l
+				if ok {
+					correct[k]++
+				}
+			}
+		}
+	case name == "fold_weights":
+		f.fold(grid, p(0), p(1), p(2), p(3), p(4), n(5), p(6), n(7))
+	default:
+		return fmt.Errorf("fake device: no model of %s", name)
+	}
+	return nil
+}
+
+// conv models conv_tile.cuh's GEMM: Out_k[b][m][p] = ReLU?(Σ_r W'_k[m][r]·X_k[r][(b,p)] + (b'_k[m] + Res_k)).
+func (f *fakeDevice) conv(grid, block dim, prec string, bm int, inP ptr, inSet int, wP, bP ptr, wSet int, resP, outP, tapsP ptr,
+	B, cin, h, w, cout, oh, ow, ks, stride, pad int, relu bool) error {
+	npix := B * oh * ow
+	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, bm) || block.x != kernels.ConvThreads(prec) {
+		return fmt.Errorf("conv_%s_bm%d: grid %+v block %+v for %d pixels, %d channels", prec, bm, grid, block, npix, cout)
+	}
+	if bm != kernels.ConvTile(cout) {
+		return fmt.Errorf("conv: tile %d for %d channels", bm, cout)
+	}
+	in, wts, bias := view[float32](f, inP), view[float32](f, wP), view[float32](f, bP)
+	res, out, taps := view[float32](f, resP), view[float32](f, outP), view[int32](f, tapsP)
+	r := cin * ks * ks
+	outSet := npix * cout
+	for k := range grid.z {
+		for b := range B {
+			img := in[k*inSet+b*cin*h*w:]
+			for m := range cout {
+				for y := range oh {
+					for x := range ow {
+						ih0, iw0 := y*stride-pad, x*stride-pad
+						var s float64
+						for t := range r {
+							ih, iw := ih0+int(taps[2*t+1]>>16), iw0+int(taps[2*t+1]&0xffff)
+							if ih >= 0 && ih < h && iw >= 0 && iw < w {
+								s += float64(wts[k*wSet+m*r+t]) * float64(img[ih0*w+iw0+int(taps[2*t])])
+							}
+						}
+						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
+						v := float32(s)
+						if res != nil {
+							v += bias[k*wSet+m] + res[o]
+						} else {
+							v += bias[k*wSet+m]
+						}
+						if relu && v < 0 {
+							v = 0
+						}
+						out[o] = v
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fold models weights.cu's fold_weights.
+func (f *fakeDevice) fold(grid dim, thetaP, dxP, dyP, abP, tableP ptr, layers int, foldedP ptr, stride int) {
+	theta, dx, dy := view[float32](f, thetaP), view[float32](f, dxP), view[float32](f, dyP)
+	ab, table, folded := view[float32](f, abP), view[int32](f, tableP), view[float32](f, foldedP)
+	l := Layout{Table: table[:layers*kernels.FoldFields], Folded: stride}
+	for k := range grid.y {
+		copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
+	}
+}
+
+// TestEngineOnKernelModels runs the conformance suite on the engine driving the Go kernel models,
+// with the launch sizes from free memory and with tiny ones (several point groups and batches).
+func TestEngineOnKernelModels(t *testing.T) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Precision: "tf32", Points: 1, Images: 1}, {Precision: "bf16"}} {
+		t.Run(fmt.Sprintf("%s_K%d_B%d", o.Precision, o.Points, o.Images), func(t *testing.T) {
+			enginetest.Run(t, func(p *engine.Problem) (engine.Engine, error) {
+				return newEngine(newFake(1<<30), 0, p, o)
+			})
+		})
+	}
+}
+
+func TestEngineLaunches(t *testing.T) {
+	p, err := enginetest.Setup(enginetest.Cases[3], 1) // vgg9: every kernel
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(1 << 30)
+	e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	// 4 points in groups of 2, 3 images in batches of 2: 2 folds, 4 forward passes.
+	// Per pass: 7 convs and fc.0 (64-256 channels), 3 max pools, the 10-way classifier.
+	want := map[string]int{"fold_weights": 2, "cross_entropy": 4, "maxpool": 4 * 3, "conv_f32_bm64": 4 * 8, "conv_f32_bm16": 4}
+	for name, n := range want {
+		if f.launches[name] != n {
+			t.Errorf("%s launched %d times, want %d", name, f.launches[name], n)
+		}
+	}
+	if got := e.Name(); got != "gpu0 (fake, fp32)" {
+		t.Errorf("Name() = %q", got)
+	}
+	if k, b := e.Capacity(); k != 2 || b != 2 {
+		t.Errorf("Capacity() = %d, %d", k, b)
+	}
+	f.failWait = errors.New("illegal address")
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 3); err == nil || !strings.Contains(err.Error(), "illegal address") {
+		t.Errorf("Evaluate with a device fault: %v", err)
+	}
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 4); err == nil {
+		t.Error("Evaluate past the dataset's end succeeded")
+	}
+	e.Close()
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err == nil {
+		t.Error("Evaluate on a closed engine succeeded")
+	}
+}
+
+func TestEngineTooLittleMemory(t *testing.T) {
+	p, _ := enginetest.Setup(enginetest.Cases[0], 1)
+	if _, err := newEngine(newFake(100<<20), 0, p, Options{}); err == nil || !strings.Contains(err.Error(), "too little") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := newEngine(newFake(1<<30), 0, p, Options{Precision: "fp16"}); err == nil {
+		t.Fatal("fp16 accepted")
+	}
+}
