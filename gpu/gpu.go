@@ -7,8 +7,11 @@
 // binary cmd/landscape-gpu is built that way; the landscape binary reaches GPUs through package
 // gpu/remote. Without the tag, New returns ErrNoCUDA.
 //
-// Everything that needs no device (where each tensor lives, the fold table, the im2col tap
-// tables, batch sizes from free memory) is computed by Layout in plain Go and tested everywhere.
+// Everything that needs no device is plain Go and tested everywhere: Layout (where each tensor
+// lives, the fold table, the im2col tap tables, batch sizes from free memory) and the Engine
+// itself, which drives a backend: the CUDA driver (device_cuda.go), or in tests Go models of
+// the kernels (fake_test.go) on which the conformance suite runs. The kernels' own arithmetic
+// is tested on the host by kernels/emu and against the CPU engine on a GPU (engine_cuda_test.go).
 package gpu
 
 import (

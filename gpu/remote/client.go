@@ -18,6 +18,9 @@ import (
 	"landscape/model"
 )
 
+// helloTimeout bounds a worker's start-up (CUDA initialisation) before its first line.
+var helloTimeout = 2 * time.Minute
+
 // WorkerName is the worker executable's name.
 const WorkerName = "landscape-gpu"
 
@@ -195,7 +198,9 @@ func start(ctx context.Context, path string, device int, o Options) (*Engine, He
 		close(e.exited)
 	}()
 	var hello Hello
-	line, err := e.read(ctx)
+	hctx, cancel := context.WithTimeout(ctx, helloTimeout)
+	defer cancel()
+	line, err := e.read(hctx)
 	if err == nil {
 		if jerr := json.Unmarshal(line, &hello); jerr != nil || hello.Proto == "" {
 			err = fmt.Errorf("%s", strings.TrimSpace(string(line)))
