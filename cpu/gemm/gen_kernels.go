@@ -31,6 +31,10 @@ type kernel struct {
 	zmm    bool // AVX-512 (16 lanes, Z registers) or AVX2+FMA (8 lanes, Y registers)
 	bcst   bool // AVX-512: embedded-broadcast FMA operands instead of VBROADCASTSS
 	unroll int  // k-loop unrolling
+	// epi: a fused-epilogue kernel (see epiKernelFunc in fused.go) instead of
+	// alpha/beta: B is always a packed micro-panel, and the store optionally
+	// adds C, then bias (+ residual), then applies a ReLU.
+	epi bool
 }
 
 func (kn kernel) lanes() int {
@@ -79,9 +83,17 @@ func (kn kernel) emit(w *writer) {
 		return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
 	}
 
-	w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)", kn.name)
+	if kn.epi {
+		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)", kn.name)
+	} else {
+		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)", kn.name)
+	}
 	w.f("// Requires: %s", map[bool]string{true: "AVX512F", false: "AVX, AVX2, FMA3"}[kn.zmm])
-	w.f("TEXT ·%s(SB), NOSPLIT, $0-80", kn.name)
+	if kn.epi {
+		w.f("TEXT ·%s(SB), NOSPLIT, $0-96", kn.name)
+	} else {
+		w.f("TEXT ·%s(SB), NOSPLIT, $0-80", kn.name)
+	}
 	w.f("\tMOVQ k+0(FP), CX")
 	w.f("\tMOVQ a+8(FP), AX")
 	w.f("\tMOVQ rsa+16(FP), R10")
@@ -147,10 +159,15 @@ func (kn kernel) emit(w *writer) {
 	w.f("\tMOVQ CX, R8")
 	w.f("\tSHRQ $%d, R8", log2(U))
 	w.f("\tANDQ $%d, CX", U-1)
-	w.f("\tMOVQ bp+72(FP), R13")
-	w.f("\tTESTQ R13, R13")
-	w.f("\tJNZ packloop0")
-	for _, pack := range []bool{false, true} {
+	packs := []bool{false, true}
+	if kn.epi {
+		packs = packs[:1]
+	} else {
+		w.f("\tMOVQ bp+72(FP), R13")
+		w.f("\tTESTQ R13, R13")
+		w.f("\tJNZ packloop0")
+	}
+	for _, pack := range packs {
 		p := ""
 		if pack {
 			p = "pack"
@@ -179,6 +196,10 @@ func (kn kernel) emit(w *writer) {
 	}
 	w.f("")
 	w.f("update:")
+	if kn.epi {
+		kn.emitEpilogue(w)
+		return
+	}
 	alpha, beta := kn.reg(nacc), kn.reg(nacc+1)
 	w.f("\tVBROADCASTSS alpha+64(FP), %s", alpha)
 	w.f("\tMOVL beta+68(FP), R8")
@@ -213,6 +234,143 @@ func (kn kernel) emit(w *writer) {
 	w.f("")
 }
 
+// emitEpilogue writes the store of a fused-epilogue kernel: flags bit 0 adds
+// the tile of C, bit 1 adds bias[i] + res[i*ldr+j] (or bias[i] alone when res
+// is nil), bit 2 applies max(x, 0) keeping NaN; then the tile is stored.
+func (kn kernel) emitEpilogue(w *writer) {
+	mr, nv := kn.mr, kn.nv
+	nacc := mr * nv
+	vbytes := kn.lanes() * 4
+	acc := func(i, v int) string { return kn.reg(i*nv + v) }
+	t0, t1 := kn.reg(nacc), kn.reg(nacc+1)
+	w.f("\tMOVQ flags+88(FP), R8")
+	w.f("\tTESTQ $1, R8")
+	w.f("\tJZ noacc")
+	w.f("\tMOVQ DI, R13")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			w.f("\tVADDPS %d(R13), %s, %s", v*vbytes, acc(i, v), acc(i, v))
+		}
+		if i < mr-1 {
+			w.f("\tADDQ SI, R13")
+		}
+	}
+	w.f("")
+	w.f("noacc:")
+	w.f("\tTESTQ $2, R8")
+	w.f("\tJZ nobias")
+	w.f("\tMOVQ bias+64(FP), AX")
+	w.f("\tMOVQ res+72(FP), BX")
+	w.f("\tTESTQ BX, BX")
+	w.f("\tJZ biasonly")
+	w.f("\tMOVQ ldr+80(FP), DX")
+	w.f("\tSHLQ $2, DX")
+	for i := 0; i < mr; i++ {
+		w.f("\tVBROADCASTSS %d(AX), %s", 4*i, t0)
+		for v := 0; v < nv; v++ {
+			// acc + (bias + res), the order of the reference epilogue.
+			w.f("\tVADDPS %d(BX), %s, %s", v*vbytes, t0, t1)
+			w.f("\tVADDPS %s, %s, %s", t1, acc(i, v), acc(i, v))
+		}
+		if i < mr-1 {
+			w.f("\tADDQ DX, BX")
+		}
+	}
+	w.f("\tJMP nobias")
+	w.f("")
+	w.f("biasonly:")
+	for i := 0; i < mr; i++ {
+		w.f("\tVBROADCASTSS %d(AX), %s", 4*i, t0)
+		for v := 0; v < nv; v++ {
+			w.f("\tVADDPS %s, %s, %s", t0, acc(i, v), acc(i, v))
+		}
+	}
+	w.f("")
+	w.f("nobias:")
+	w.f("\tTESTQ $4, R8")
+	w.f("\tJZ store")
+	w.f("\tVXORPS %s, %s, %s", t0, t0, t0)
+	for i := 0; i < nacc; i++ {
+		// max(0, x) that returns x when x is NaN (the first operand on NaN).
+		w.f("\tVMAXPS %s, %s, %s", kn.reg(i), t0, kn.reg(i))
+	}
+	w.f("")
+	w.f("store:")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			w.f("\tVMOVUPS %s, %d(DI)", acc(i, v), v*vbytes)
+		}
+		if i < mr-1 {
+			w.f("\tADDQ SI, DI")
+		}
+	}
+	w.f("\tVZEROUPPER")
+	w.f("\tRET")
+	w.f("")
+}
+
+// gather is a packer of gathered B panels (see gatherFunc in fused.go): for
+// p < k it sets dst[p*nr+j] = mask bit j of row p ? src[off[p]+j] : 0, where
+// the bits of row p are the bytes at masks + 2·msk[p] (8 lanes a byte).
+type gather struct {
+	name string
+	nv   int // vectors per row
+	zmm  bool
+}
+
+func (g gather) emit(w *writer) {
+	lanes, reg := 8, "Y"
+	if g.zmm {
+		lanes, reg = 16, "Z"
+	}
+	vbytes := lanes * 4
+	w.f("// func %s(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte)", g.name)
+	w.f("// Requires: %s", map[bool]string{true: "AVX512F", false: "AVX, AVX2"}[g.zmm])
+	w.f("TEXT ·%s(SB), NOSPLIT, $0-48", g.name)
+	w.f("\tMOVQ k+0(FP), CX")
+	w.f("\tMOVQ dst+8(FP), DI")
+	w.f("\tMOVQ src+16(FP), SI")
+	w.f("\tMOVQ off+24(FP), R8")
+	w.f("\tMOVQ msk+32(FP), R9")
+	w.f("\tMOVQ masks+40(FP), R10")
+	if !g.zmm {
+		// Y15 = {1, 2, 4, …, 128}: lane i tests bit i of a mask byte.
+		w.f("\tVMOVDQU gatherBits<>(SB), Y15")
+	}
+	w.f("\tTESTQ CX, CX")
+	w.f("\tJZ done")
+	w.f("")
+	w.f("loop:")
+	w.f("\tMOVLQSX (R8), AX")
+	w.f("\tLEAQ (SI)(AX*4), AX")
+	w.f("\tMOVLQSX (R9), BX")
+	w.f("\tLEAQ (R10)(BX*2), BX")
+	for v := 0; v < g.nv; v++ {
+		if g.zmm {
+			w.f("\tKMOVW %d(BX), K%d", 2*v, v+1)
+			w.f("\tVMOVUPS.Z %d(AX), K%d, Z%d", v*vbytes, v+1, v)
+		} else {
+			w.f("\tVPBROADCASTB %d(BX), Y%d", v, 8+v)
+			w.f("\tVPAND Y15, Y%d, Y%d", 8+v, 8+v)
+			w.f("\tVPCMPEQD Y15, Y%d, Y%d", 8+v, 8+v)
+			w.f("\tVMASKMOVPS %d(AX), Y%d, Y%d", v*vbytes, 8+v, v)
+		}
+	}
+	for v := 0; v < g.nv; v++ {
+		w.f("\tVMOVUPS %s%d, %d(DI)", reg, v, v*vbytes)
+	}
+	w.f("\tADDQ $4, R8")
+	w.f("\tADDQ $4, R9")
+	w.f("\tADDQ $%d, DI", g.nv*vbytes)
+	w.f("\tDECQ CX")
+	w.f("\tJNZ loop")
+	w.f("")
+	w.f("done:")
+	w.f("\tVZEROUPPER")
+	w.f("\tRET")
+	w.f("")
+}
+
 func log2(u int) int {
 	n := 0
 	for 1<<n < u {
@@ -228,9 +386,10 @@ func main() {
 	files := []struct {
 		name    string
 		kernels []kernel
+		gathers []gather
 	}{
-		{"kernel_avx512_amd64.s", avx512Kernels},
-		{"kernel_avx2_amd64.s", avx2Kernels},
+		{"kernel_avx512_amd64.s", avx512Kernels, avx512Gathers},
+		{"kernel_avx2_amd64.s", avx2Kernels, avx2Gathers},
 	}
 	for _, f := range files {
 		var w writer
@@ -242,6 +401,16 @@ func main() {
 		w.f("")
 		for _, kn := range f.kernels {
 			kn.emit(&w)
+		}
+		for i, g := range f.gathers {
+			if i == 0 && !g.zmm {
+				for l := 0; l < 8; l++ {
+					w.f("DATA gatherBits<>+%d(SB)/4, $%d", 4*l, 1<<l)
+				}
+				w.f("GLOBL gatherBits<>(SB), RODATA|NOPTR, $32")
+				w.f("")
+			}
+			g.emit(&w)
 		}
 		out := strings.TrimRight(w.String(), "\n") + "\n"
 		if err := os.WriteFile(f.name, []byte(out), 0o644); err != nil {
@@ -257,10 +426,28 @@ var avx512Kernels = []kernel{
 	{name: "kernAVX512x8x48", mr: 8, nv: 3, zmm: true, unroll: 4},
 	{name: "kernAVX512x8x32", mr: 8, nv: 2, zmm: true, unroll: 4},
 	{name: "kernAVX512x8x16", mr: 8, nv: 1, zmm: true, unroll: 4},
+	{name: "epiAVX512x8x48", mr: 8, nv: 3, zmm: true, unroll: 4, epi: true},
+	{name: "epiAVX512x8x32", mr: 8, nv: 2, zmm: true, unroll: 4, epi: true},
+	{name: "epiAVX512x8x16", mr: 8, nv: 1, zmm: true, unroll: 4, epi: true},
+}
+
+var avx512Gathers = []gather{
+	{name: "gatherAVX512x48", nv: 3, zmm: true},
+	{name: "gatherAVX512x32", nv: 2, zmm: true},
+	{name: "gatherAVX512x16", nv: 1, zmm: true},
 }
 
 var avx2Kernels = []kernel{
 	{name: "kernAVX2x4x24", mr: 4, nv: 3, unroll: 4},
 	{name: "kernAVX2x4x16", mr: 4, nv: 2, unroll: 4},
 	{name: "kernAVX2x4x8", mr: 4, nv: 1, unroll: 4},
+	{name: "epiAVX2x4x24", mr: 4, nv: 3, unroll: 4, epi: true},
+	{name: "epiAVX2x4x16", mr: 4, nv: 2, unroll: 4, epi: true},
+	{name: "epiAVX2x4x8", mr: 4, nv: 1, unroll: 4, epi: true},
+}
+
+var avx2Gathers = []gather{
+	{name: "gatherAVX2x24", nv: 3},
+	{name: "gatherAVX2x16", nv: 2},
+	{name: "gatherAVX2x8", nv: 1},
 }

@@ -5,6 +5,7 @@ import "unsafe"
 var genericImpl = &impl{
 	name: "generic", mr: 4, kernels: []panelKernel{{4, kernGeneric4x4}},
 	kc: 256, mc: 128, nc: 2048,
+	epis: []epiKernelFunc{epiGeneric4x4}, gather: gatherGo,
 }
 
 // kernGeneric4x4 is the portable 4×4 micro-kernel (see kernelFunc).

@@ -140,6 +140,10 @@ type impl struct {
 	kernels []panelKernel // by decreasing nr; kernels[0] is the main one
 	kc, mc  int           // maximum cache blocks of k and of rows of A
 	nc      int           // maximum cache block of columns of B
+	// For Fused: epilogue kernels of the same widths as kernels, and the
+	// packer of gathered panels.
+	epis   []epiKernelFunc
+	gather gatherFunc
 }
 
 // panel returns the index in im.kernels of the kernel for the next micro-panel

@@ -1,0 +1,237 @@
+package gemm
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Gathered is a k×n matrix B that is not stored but gathered from Data, as in
+// an implicit-GEMM convolution:
+//
+//	B[p][j] = Data[Off[p]+j]  if bit j%16 of Masks[Mask[p]+j/16] is set,
+//	          0               otherwise.
+//
+// Row p is thus a window of Data starting at Off[p], with a 16-lane bit mask
+// per group of 16 columns; rows may share masks. Fused reads every element of
+// the windows Data[Off[p] : Off[p]+n], masked or not, so they must lie inside
+// Data; it never writes Data.
+type Gathered struct {
+	Data  []float32
+	Off   []int32 // per row: start of its window in Data
+	Mask  []int32 // per row: index in Masks of its first mask word
+	Masks []uint16
+}
+
+// Fused flags: bits of the flags argument of the fused-epilogue kernels.
+const (
+	fusedAcc  = 1 // add the tile of C
+	fusedBias = 2 // add bias[i] (+ res[i][j] when res is not nil)
+	fusedReLU = 4 // max(x, 0), NaN kept
+)
+
+// epiKernelFunc is the signature of the fused-epilogue micro-kernels: for an
+// mr×nr tile with T[i][j] = Σ_{p<k} a[i*rsa+p*csa]·b[p*ldb+j] (b a packed
+// micro-panel, ldb = nr) it sets
+//
+//	x = T[i][j]
+//	x += c[i*ldc+j]                  if flags&fusedAcc
+//	x += bias[i] + res[i*ldr+j]      if flags&fusedBias (bias[i] alone when res is nil)
+//	x = max(x, 0)                    if flags&fusedReLU (NaN stays NaN)
+//	c[i*ldc+j] = x
+//
+// and does not read c without fusedAcc nor bias and res without fusedBias.
+type epiKernelFunc func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+
+// gatherFunc packs rows p0..p0+kc-1, columns j0..j0+nr-1 of a Gathered
+// matrix into dst[p*nr+j].
+type gatherFunc func(nr, kc int, dst []float32, b *Gathered, p0, j0 int)
+
+// FusedMR and FusedNR are the multiples of rows and columns Fused requires.
+const (
+	FusedMR = 8
+	FusedNR = 16
+)
+
+// Fused computes, for an m×k matrix A (row-major, row stride lda) and a
+// gathered k×n matrix B,
+//
+//	C[i][j] = ReLU?( (A·B)[i][j] + (bias[i] + res[i][j]) )
+//
+// with res optional (nil) and ReLU applied when relu is set (max(x, 0), NaN
+// kept). m must be a multiple of FusedMR and n of FusedNR, k ≥ 1; C and res
+// are row-major with strides ldc and ldr. Nothing of C outside its m×n window
+// is written, and C is not read. It is the convolution step of the CPU
+// engine: A the folded weights, B the receptive fields (see Gathered), bias
+// the folded batch norm, res the residual branch.
+//
+// Sums are accumulated as in Sgemm: in float32, k order within blocks of up
+// to the implementation's kc, blocks added through C; the bias and residual
+// are added last, bias + res first.
+func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
+	if m == 0 || n == 0 {
+		return
+	}
+	im := current
+	mr := im.mr
+	kc := blocks(k, im.kc, 1)
+	w.bp = grow(w.bp, im.kernels[0].nr*kc)
+	bp := w.bp
+	for pc := 0; pc < k; pc += kc {
+		kcur := min(kc, k-pc)
+		fl := 0
+		if pc > 0 {
+			fl |= fusedAcc
+		}
+		last := pc+kcur == k
+		if last {
+			fl |= fusedBias
+			if relu {
+				fl |= fusedReLU
+			}
+		}
+		for jr := 0; jr < n; {
+			pi := im.panel(n - jr)
+			nr := im.kernels[pi].nr
+			kern := im.epis[pi]
+			im.gather(nr, kcur, bp, b, pc, jr)
+			for ir := 0; ir < m; ir += mr {
+				var rp *float32
+				if res != nil && last {
+					rp = &res[ir*ldr+jr]
+				}
+				kern(kcur, &a[ir*lda+pc], lda, 1, &bp[0], nr, &c[ir*ldc+jr], ldc, &bias[ir], rp, ldr, fl)
+			}
+			jr += nr
+		}
+	}
+}
+
+func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int) {
+	switch {
+	case m < 0 || m%FusedMR != 0:
+		panic(fmt.Sprintf("gemm: Fused: m = %d is not a non-negative multiple of %d", m, FusedMR))
+	case n < 0 || n%FusedNR != 0:
+		panic(fmt.Sprintf("gemm: Fused: n = %d is not a non-negative multiple of %d", n, FusedNR))
+	case k < 1:
+		panic(fmt.Sprintf("gemm: Fused: k = %d < 1", k))
+	case lda < k:
+		panic(fmt.Sprintf("gemm: Fused: lda = %d < k = %d", lda, k))
+	case ldc < max(1, n):
+		panic(fmt.Sprintf("gemm: Fused: ldc = %d < n = %d", ldc, n))
+	case res != nil && ldr < max(1, n):
+		panic(fmt.Sprintf("gemm: Fused: ldr = %d < n = %d", ldr, n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if need := matLen(m, k, lda); len(a) < need {
+		panic(fmt.Sprintf("gemm: Fused: len(a) = %d < %d", len(a), need))
+	}
+	if need := matLen(m, n, ldc); len(c) < need {
+		panic(fmt.Sprintf("gemm: Fused: len(c) = %d < %d", len(c), need))
+	}
+	if len(bias) < m {
+		panic(fmt.Sprintf("gemm: Fused: len(bias) = %d < m = %d", len(bias), m))
+	}
+	if need := matLen(m, n, ldr); res != nil && len(res) < need {
+		panic(fmt.Sprintf("gemm: Fused: len(res) = %d < %d", len(res), need))
+	}
+	if len(b.Off) < k || len(b.Mask) < k {
+		panic(fmt.Sprintf("gemm: Fused: %d offsets and %d masks for k = %d rows", len(b.Off), len(b.Mask), k))
+	}
+	nd, nm := len(b.Data)-n, len(b.Masks)-n/16
+	for p, o := range b.Off[:k] {
+		if o < 0 || int(o) > nd {
+			panic(fmt.Sprintf("gemm: Fused: row %d's window Data[%d:%d] is outside len(Data) = %d", p, o, int(o)+n, len(b.Data)))
+		}
+		if mk := b.Mask[p]; mk < 0 || int(mk) > nm {
+			panic(fmt.Sprintf("gemm: Fused: row %d's masks Masks[%d:%d] are outside len(Masks) = %d", p, mk, int(mk)+n/16, len(b.Masks)))
+		}
+	}
+}
+
+// gatherGo is the portable gatherFunc.
+func gatherGo(nr, kc int, dst []float32, b *Gathered, p0, j0 int) {
+	for p := 0; p < kc; p++ {
+		off := int(b.Off[p0+p])
+		mk := b.Masks[b.Mask[p0+p]:]
+		d := dst[p*nr : p*nr+nr]
+		for j := range d {
+			q := j0 + j
+			if mk[q>>4]>>(q&15)&1 != 0 {
+				d[j] = b.Data[off+q]
+			} else {
+				d[j] = 0
+			}
+		}
+	}
+}
+
+// gatherAsm returns a gatherFunc calling fns[i], an assembly packer of
+// widths[i] columns.
+func gatherAsm(widths []int, fns []func(k int, dst, src *float32, off, msk *int32, masks *byte)) gatherFunc {
+	return func(nr, kc int, dst []float32, b *Gathered, p0, j0 int) {
+		for i, w := range widths {
+			if w == nr {
+				// Bounds: checkFused verified every window and mask row; dst
+				// holds kc·nr floats.
+				_ = dst[kc*nr-1]
+				src := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Data)), 4*j0)
+				masks := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), j0/8)
+				fns[i](kc, &dst[0], (*float32)(src), &b.Off[p0], &b.Mask[p0], (*byte)(masks))
+				return
+			}
+		}
+		panic("gemm: no gather packer for this width")
+	}
+}
+
+// epiGeneric4x4 is the portable epiKernelFunc.
+func epiGeneric4x4(k int, a *float32, rsa, csa int, b *float32, ldb int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int) {
+	var beta float32
+	if flags&fusedAcc != 0 {
+		beta = 1
+	}
+	kernGeneric4x4(k, a, rsa, csa, b, ldb, cp, ldc, 1, beta, nil)
+	epilogueGo(4, 4, cp, ldc, biasp, resp, ldr, flags)
+}
+
+// epilogueGo applies the bias, residual and ReLU steps of epiKernelFunc to
+// an mr×nr tile already holding T (+ C).
+func epilogueGo(mr, nr int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int) {
+	if flags&(fusedBias|fusedReLU) == 0 {
+		return
+	}
+	c := unsafe.Slice(cp, (mr-1)*ldc+nr)
+	var bias, res []float32
+	if flags&fusedBias != 0 {
+		bias = unsafe.Slice(biasp, mr)
+		if resp != nil {
+			res = unsafe.Slice(resp, (mr-1)*ldr+nr)
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		if bias != nil {
+			bi := bias[i]
+			if res != nil {
+				r := res[i*ldr : i*ldr+nr]
+				for j := range row {
+					row[j] += bi + r[j]
+				}
+			} else {
+				for j := range row {
+					row[j] += bi
+				}
+			}
+		}
+		if flags&fusedReLU != 0 {
+			for j, v := range row {
+				if v < 0 {
+					row[j] = 0
+				}
+			}
+		}
+	}
+}
