@@ -410,3 +410,6 @@ func (t *Net[T]) backward(i int, op model.Op) {
 		}
 	}
 }
+
+// MaxBatch is the largest batch the network was prepared for.
+func (t *Net[T]) MaxBatch() int { return t.maxB }
