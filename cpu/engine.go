@@ -2,42 +2,324 @@ package cpu
 
 import (
 	"context"
+	"fmt"
+	"math"
 
+	"landscape/cpu/gemm"
 	"landscape/engine"
 	"landscape/model"
 )
 
-// Engine evaluates weight sets one image at a time on the calling goroutine. Run several
+// Engine evaluates weight sets on batches of images on the calling goroutine. Run several
 // (one per core) for parallelism: the scheduler does.
+//
+// Activations are laid out channel-major over the batch: a slot of shape [C,H,W] holding B
+// images is C rows of ld floats, row c holding the planes of the B images one after the other
+// (image b's pixel (y, x) at c·ld + b·H·W + y·W + x), with ld ≥ B·H·W a multiple of 16. Each
+// convolution is then one matrix product over the whole batch, C_out × (B·OH·OW), computed by
+// gemm.Fused with the receptive fields gathered straight from the input rows (implicit GEMM:
+// a stride-1 "same" convolution reads row ci shifted by (kh−pad)·W + (kw−pad) under a
+// per-tap bit mask that zeroes the padding; a stride-2 one reads the four even/odd phase planes
+// of its input the same way) and the folded batch-norm bias, residual and ReLU applied in the
+// micro-kernel's store. Other convolutions go through an explicit im2col matrix. Rows are
+// padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
+// multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
+// as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
 type Engine struct {
 	p     *engine.Problem
-	bufs  [][]float32 // the plan's activation buffers, for one image
-	col   []float32   // im2col scratch
-	cache []prepared  // most recently used weight sets, newest last
+	bmax  int // images per forward pass
+	guard int // floats before and after the rows of every activation buffer
+	bufs  [][]float32
+	steps []step
+	tmp   []float32 // phase planes, im2col matrix or transposed linear input
+	ws    gemm.Workspace
+	cache []*prepared // most recently used weight sets, newest last
+	pert  []float32   // a perturbed tensor, for folding
+	small [5][]float32
+	logit []float32
+	outHW int // pixels per image of the network's output slot
 }
 
-// prepared holds a weight set's folded layer weights and biases.
+// stepKind says how a plan layer is computed.
+type stepKind int
+
+const (
+	convShift stepKind = iota // stride 1, output the size of the input: shifted rows of the input
+	convPhase                 // stride 2, input twice the output: shifted rows of its phase planes
+	convCol                   // any other convolution: explicit im2col
+	linear                    // fully connected, over the batch
+	maxPool
+	avgPool
+)
+
+type step struct {
+	l       model.Layer
+	kind    stepKind
+	m, k    int // rows (output channels, padded) and inner dimension of the product
+	inHW    int // H·W of the input and the output
+	outHW   int
+	src     gemm.Gathered // B of the product (its Data set by New)
+	bn      [4]string     // names of the folded batch norm's weight, bias, mean and variance
+	phases  uint8         // convPhase: bit ph set when this step fills phase plane ph
+	fillTmp bool          // convPhase: fill the phase planes (else the previous step did)
+}
+
 type prepared struct {
 	pt   engine.Point
-	w, b [][]float32 // per plan layer (nil for pooling layers)
+	w, b [][]float32 // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
 }
 
 const cacheSize = 4
 
+// DefaultBatch is the number of images a CPU engine pushes through the network at once.
+const DefaultBatch = 8
+
 // New returns a CPU engine for p. It satisfies engine.Factory.
-func New(p *engine.Problem) (engine.Engine, error) {
-	e := &Engine{p: p}
-	for _, n := range p.Plan.Buffers {
-		e.bufs = append(e.bufs, make([]float32, n))
+func New(p *engine.Problem) (engine.Engine, error) { return NewBatch(p, DefaultBatch) }
+
+// NewBatch returns a CPU engine that evaluates images batch at a time.
+func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("cpu: batch %d < 1", batch)
 	}
-	cols := 0
-	for _, l := range p.Plan.Layers {
-		if l.Kind == model.OpConv {
-			cols = max(cols, geom(&l).ColSize())
+	e := &Engine{p: p, bmax: batch}
+	plan := p.Plan
+	e.guard = 16
+	for i, l := range plan.Layers {
+		st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
+		switch l.Kind {
+		case model.OpConv:
+			st.m = roundUp(l.Cout(), gemm.FusedMR)
+			st.k = l.InShape[0] * l.K * l.K
+			switch {
+			case l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
+				st.kind = convShift
+			case l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
+				st.kind = convPhase
+			default:
+				st.kind = convCol
+			}
+		case model.OpLinear:
+			st.kind = linear
+			st.m = roundUp(l.Cout(), gemm.FusedMR)
+			st.k = l.InShape[0] * l.InShape[1] * l.InShape[2]
+		case model.OpMaxPool:
+			st.kind = maxPool
+		case model.OpGlobalAvgPool:
+			st.kind = avgPool
+		default:
+			return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
+		}
+		if l.BN != "" {
+			st.bn = [4]string{l.BN + ".weight", l.BN + ".bias", l.BN + ".running_mean", l.BN + ".running_var"}
+		}
+		if st.kind == convShift || st.kind == convPhase {
+			lo, hi := st.shiftRange()
+			e.guard = max(e.guard, roundUp(max(-lo, hi), 16))
+		}
+		e.steps = append(e.steps, st)
+	}
+
+	// Buffers: the largest slot each one holds, rows padded.
+	size := make([]int, len(plan.Buffers))
+	use := func(buf int, shape [3]int) {
+		size[buf] = max(size[buf], roundUp(shape[0], gemm.FusedMR)*e.ld(shape[1]*shape[2]))
+	}
+	in := [3]int{p.Net.InC, p.Net.HW, p.Net.HW}
+	use(plan.Input, in)
+	for _, st := range e.steps {
+		use(st.l.In, st.l.InShape)
+		use(st.l.Out, st.l.OutShape)
+		if st.l.Residual >= 0 {
+			use(st.l.Residual, st.l.OutShape)
 		}
 	}
-	e.col = make([]float32, cols)
+	for i := range size {
+		e.bufs = append(e.bufs, make([]float32, size[i]+2*e.guard))
+	}
+
+	// Gathered sources and the scratch they read.
+	masks := map[[5]int][]uint16{}
+	tmp := 0
+	for i := range e.steps {
+		st := &e.steps[i]
+		l := &st.l
+		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
+		switch st.kind {
+		case convShift:
+			st.src = e.shiftSource(l, masks, 1, ldIn, func(ci, kh, kw int) (int, int) {
+				return ci * ldIn, (kh-l.Pad)*l.InShape[2] + kw - l.Pad
+			})
+			st.src.Data = e.bufs[l.In]
+		case convPhase:
+			cin, ow := l.InShape[0], l.OutShape[2]
+			st.src = e.shiftSource(l, masks, 2, ldOut, func(ci, kh, kw int) (int, int) {
+				ry, dy := splitPhase(kh - l.Pad)
+				rx, dx := splitPhase(kw - l.Pad)
+				ph := 2*ry + rx
+				st.phases |= 1 << ph
+				return (ph*cin + ci) * ldOut, dy*ow + dx
+			})
+			tmp = max(tmp, 4*cin*ldOut+2*e.guard)
+		case convCol:
+			st.src = e.rowsSource(st.k, 0, ldOut, masks)
+			tmp = max(tmp, st.k*ldOut)
+		case linear:
+			if st.inHW == 1 {
+				st.src = e.rowsSource(st.k, e.guard, ldIn, masks)
+				st.src.Data = e.bufs[l.In]
+			} else {
+				ld1 := e.ld(1)
+				st.src = e.rowsSource(st.k, 0, ld1, masks)
+				tmp = max(tmp, st.k*ld1)
+			}
+		}
+	}
+	// Steps reading the same phase planes: the first fills them all. Sharing stops at a step
+	// that writes the input buffer or uses e.tmp for something else.
+	for i := range e.steps {
+		st := &e.steps[i]
+		if st.kind != convPhase {
+			continue
+		}
+		st.fillTmp = true
+		for j := i - 1; j >= 0; j-- {
+			prev := &e.steps[j]
+			if prev.kind == convPhase && prev.l.In == st.l.In && prev.l.InShape == st.l.InShape {
+				f := j
+				for !e.steps[f].fillTmp {
+					f--
+				}
+				e.steps[f].phases |= st.phases
+				st.fillTmp = false
+				break
+			}
+			if prev.l.Out == st.l.In || tmpUser(prev.kind, prev.inHW) {
+				break
+			}
+		}
+	}
+	e.tmp = make([]float32, tmp)
+	for i := range e.steps {
+		st := &e.steps[i]
+		if st.kind == convPhase || st.kind == convCol || st.kind == linear && st.inHW > 1 {
+			st.src.Data = e.tmp
+		}
+	}
+
+	maxW, maxB := 0, 0
+	for _, l := range plan.Layers {
+		if l.Kind == model.OpConv || l.Kind == model.OpLinear {
+			maxB = max(maxB, l.Cout())
+		}
+	}
+	for _, t := range p.Base.Tensors {
+		maxW = max(maxW, len(t.Data))
+	}
+	e.pert = make([]float32, maxW)
+	for i := range e.small {
+		e.small[i] = make([]float32, maxB)
+	}
+	e.logit = make([]float32, p.Net.Classes)
+	o := p.Net.Slots[p.Net.Output]
+	e.outHW = o[1] * o[2]
 	return e, nil
+}
+
+// tmpUser reports whether a step of this kind overwrites e.tmp.
+func tmpUser(k stepKind, inHW int) bool {
+	return k == convPhase || k == convCol || k == linear && inHW > 1
+}
+
+// splitPhase writes t = 2·d + r with r ∈ {0, 1}.
+func splitPhase(t int) (r, d int) { return t & 1, t >> 1 }
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// ld is the row length of a slot of hw pixels per image: the batch's planes rounded up to a
+// multiple of 16 floats, and not a multiple of 4 KiB (rows that far apart share cache sets).
+func (e *Engine) ld(hw int) int {
+	ld := roundUp(e.bmax*hw, 16)
+	if ld%1024 == 0 {
+		ld += 16
+	}
+	return ld
+}
+
+// shiftRange returns the smallest and largest shift (in floats, within an input row) that a
+// convShift or convPhase step reads.
+func (st *step) shiftRange() (lo, hi int) {
+	l := &st.l
+	for _, k := range []int{0, l.K - 1} {
+		t := k - l.Pad
+		var s int
+		if st.kind == convShift {
+			s = t*l.InShape[2] + t
+		} else {
+			_, d := splitPhase(t)
+			s = d*l.OutShape[2] + d
+		}
+		lo, hi = min(lo, s), max(hi, s)
+	}
+	return lo, hi
+}
+
+// shiftSource builds the Gathered B of a shifted convolution: row (ci, kh, kw) reads the
+// window at guard + base + shift of the source (base, shift = at(ci, kh, kw)), masked where
+// output pixel (oh, ow) would read input pixel (oh·stride+kh−pad, ow·stride+kw−pad) outside
+// the image. Masks are shared between steps of the same geometry.
+func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, ld int, at func(ci, kh, kw int) (base, shift int)) gemm.Gathered {
+	oh, ow, h, w := l.OutShape[1], l.OutShape[2], l.InShape[1], l.InShape[2]
+	words := ld / 16
+	key := [5]int{stride, l.K, l.Pad, h, w}
+	masks, ok := cache[key]
+	if !ok {
+		masks = make([]uint16, l.K*l.K*words)
+		for kh := range l.K {
+			for kw := range l.K {
+				m := masks[(kh*l.K+kw)*words:][:words]
+				for q := range e.bmax * oh * ow {
+					pos := q % (oh * ow)
+					y, x := pos/ow*stride+kh-l.Pad, pos%ow*stride+kw-l.Pad
+					if y >= 0 && y < h && x >= 0 && x < w {
+						m[q/16] |= 1 << (q % 16)
+					}
+				}
+			}
+		}
+		cache[key] = masks
+	}
+	k := l.InShape[0] * l.K * l.K
+	g := gemm.Gathered{Off: make([]int32, k), Mask: make([]int32, k), Masks: masks}
+	for ci := range l.InShape[0] {
+		for kh := range l.K {
+			for kw := range l.K {
+				p := (ci*l.K+kh)*l.K + kw
+				base, shift := at(ci, kh, kw)
+				g.Off[p] = int32(e.guard + base + shift)
+				g.Mask[p] = int32((kh*l.K + kw) * words)
+			}
+		}
+	}
+	return g
+}
+
+// rowsSource builds a Gathered B whose row p is the whole window at first + p·ld.
+func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Gathered {
+	key := [5]int{0, 0, 0, 0, ld}
+	masks, ok := cache[key]
+	if !ok {
+		masks = make([]uint16, ld/16)
+		for i := range masks {
+			masks[i] = 0xffff
+		}
+		cache[key] = masks
+	}
+	g := gemm.Gathered{Off: make([]int32, k), Mask: make([]int32, k), Masks: masks}
+	for p := range k {
+		g.Off[p] = int32(first + p*ld)
+	}
+	return g
 }
 
 // Name implements engine.Engine.
@@ -45,6 +327,9 @@ func (e *Engine) Name() string { return "cpu" }
 
 // Close implements engine.Engine.
 func (e *Engine) Close() error { return nil }
+
+// Capacity implements scan.Capacity: one point per task, 64 images.
+func (e *Engine) Capacity() (points, images int) { return 1, 64 }
 
 func geom(l *model.Layer) ConvGeom {
 	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2],
@@ -67,18 +352,94 @@ func Prepare(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
 	return w, b
 }
 
+// perturbed writes entry name of the weight set at pt into dst, as engine.Problem.WeightsAt
+// computes it, and returns it.
+func (e *Engine) perturbed(name string, pt engine.Point, dst []float32) []float32 {
+	base := e.p.Base.Tensors[name].Data
+	dx, dy := e.p.DX.Get(name), e.p.DY.Get(name)
+	if dx == nil && dy == nil {
+		return base
+	}
+	a, b := float32(pt.A), float32(pt.B)
+	dst = dst[:len(base)]
+	for i, w := range base {
+		var d float32
+		if dx != nil {
+			d = a * dx.Data[i]
+		}
+		if dy != nil {
+			d += b * dy.Data[i]
+		}
+		dst[i] = w + d
+	}
+	return dst
+}
+
+// fold writes the weights and bias of layer l at pt, batch norm folded in as model.Layer.Fold
+// does, into w [m][k] and b [m]; rows from Cout on stay zero.
+func (e *Engine) fold(st *step, pt engine.Point, w, b []float32) {
+	l := &st.l
+	cout := l.Cout()
+	W := e.perturbed(l.Weight, pt, e.pert)
+	per := len(W) / cout
+	var bias, g, beta, mu, v []float32
+	if l.Bias != "" {
+		bias = e.perturbed(l.Bias, pt, e.small[0])
+	}
+	if l.BN != "" {
+		g = e.perturbed(st.bn[0], pt, e.small[1])
+		beta = e.perturbed(st.bn[1], pt, e.small[2])
+		mu = e.perturbed(st.bn[2], pt, e.small[3])
+		v = e.perturbed(st.bn[3], pt, e.small[4])
+	}
+	for c := range cout {
+		bc := 0.0
+		if bias != nil {
+			bc = float64(bias[c])
+		}
+		scale, shift := 1.0, bc
+		if l.BN != "" {
+			scale = float64(g[c]) / math.Sqrt(float64(v[c])+model.BNEps)
+			shift = (bc-float64(mu[c]))*scale + float64(beta[c])
+		}
+		row := w[c*per : (c+1)*per]
+		for i, x := range W[c*per : (c+1)*per] {
+			row[i] = float32(float64(x) * scale)
+		}
+		b[c] = float32(shift)
+	}
+}
+
 func (e *Engine) prepare(pt engine.Point) *prepared {
-	for i := range e.cache {
-		if e.cache[i].pt == pt {
-			return &e.cache[i]
+	for i, c := range e.cache {
+		if c.pt == pt {
+			copy(e.cache[i:], e.cache[i+1:])
+			e.cache[len(e.cache)-1] = c
+			return c
 		}
 	}
-	w, b := Prepare(e.p, pt)
+	var s *prepared
 	if len(e.cache) == cacheSize {
-		e.cache = e.cache[1:]
+		s = e.cache[0]
+		copy(e.cache, e.cache[1:])
+		e.cache = e.cache[:cacheSize-1]
+	} else {
+		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps))}
+		for i, st := range e.steps {
+			if st.m > 0 {
+				s.w[i] = make([]float32, st.m*st.k)
+				s.b[i] = make([]float32, st.m)
+			}
+		}
 	}
-	e.cache = append(e.cache, prepared{pt: pt, w: w, b: b})
-	return &e.cache[len(e.cache)-1]
+	s.pt = pt
+	for i := range e.steps {
+		if st := &e.steps[i]; st.m > 0 {
+			e.fold(st, pt, s.w[i], s.b[i])
+		}
+	}
+	e.cache = append(e.cache, s)
+	return s
 }
 
 // Evaluate implements engine.Engine.
@@ -87,43 +448,154 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	d := e.p.Data
 	for k, pt := range pts {
 		ws := e.prepare(pt)
-		for i := lo; i < hi; i++ {
+		for first := lo; first < hi; first += e.bmax {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			logits := e.Forward(ws.w, ws.b, d.Image(i))
-			loss, ok := engine.CrossEntropy(logits, d.Labels[i])
-			out[k].Loss += loss
-			if ok {
-				out[k].Correct++
+			nb := min(e.bmax, hi-first)
+			logits, ld := e.forward(ws, first, nb)
+			hw := e.outHW
+			for b := range nb {
+				for i := range e.logit {
+					// Logit i is element i of the image's output in [C,H,W] order.
+					e.logit[i] = logits[i/hw*ld+b*hw+i%hw]
+				}
+				loss, ok := engine.CrossEntropy(e.logit, d.Labels[first+b])
+				out[k].Loss += loss
+				if ok {
+					out[k].Correct++
+				}
 			}
 		}
 	}
 	return out, nil
 }
 
-// Forward runs the plan on one image with folded weights w, b and returns the logits
-// (valid until the next call).
-func (e *Engine) Forward(w, b [][]float32, img []float32) []float32 {
+// forward runs the plan on images first..first+nb-1 and returns the logits, image b's
+// class c at logits[c·ld+b] (valid until the next call).
+func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int) {
 	plan := e.p.Plan
-	copy(e.bufs[plan.Input], img)
-	for i, l := range plan.Layers {
-		in, out := e.bufs[l.In], e.bufs[l.Out]
-		var res []float32
-		if l.Residual >= 0 {
-			res = e.bufs[l.Residual]
-		}
-		switch l.Kind {
-		case model.OpConv:
-			Conv(out, in, w[i], b[i], res, l.ReLU, geom(&l), e.col)
-		case model.OpLinear:
-			n := l.InShape[0] * l.InShape[1] * l.InShape[2]
-			Linear(out[:l.Cout()], in[:n], w[i], b[i], l.ReLU)
-		case model.OpMaxPool:
-			MaxPool(out, in, l.InShape[0], l.InShape[1], l.InShape[2], l.K)
-		case model.OpGlobalAvgPool:
-			GlobalAvgPool(out[:l.InShape[0]], in, l.InShape[1]*l.InShape[2])
+	g := e.guard
+	{
+		d := e.p.Data
+		hw := d.H * d.W
+		in, ld := e.bufs[plan.Input][g:], e.ld(hw)
+		for b := range nb {
+			img := d.Image(first + b)
+			for c := range d.C {
+				copy(in[c*ld+b*hw:][:hw], img[c*hw:(c+1)*hw])
+			}
 		}
 	}
-	return e.bufs[plan.Output][:e.p.Net.Classes]
+	for i := range e.steps {
+		st := &e.steps[i]
+		l := &st.l
+		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
+		in, out := e.bufs[l.In][g:], e.bufs[l.Out][g:]
+		var res []float32
+		if l.Residual >= 0 {
+			res = e.bufs[l.Residual][g:]
+		}
+		switch st.kind {
+		case convShift, convPhase, convCol, linear:
+			switch {
+			case st.kind == convPhase && st.fillTmp:
+				e.phasePlanes(st, in, ldIn, ldOut, nb)
+			case st.kind == convCol:
+				e.im2col(st, in, ldIn, ldOut, nb)
+			case st.kind == linear && st.inHW > 1:
+				e.flatten(st, in, ldIn, nb)
+			}
+			n := roundUp(nb*st.outHW, gemm.FusedNR)
+			e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+		case maxPool:
+			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
+			for ch := range c {
+				for b := range nb {
+					MaxPool(out[ch*ldOut+b*st.outHW:], in[ch*ldIn+b*st.inHW:], 1, h, w, l.K)
+				}
+			}
+		case avgPool:
+			for ch := range l.InShape[0] {
+				for b := range nb {
+					GlobalAvgPool(out[ch*ldOut+b:][:1], in[ch*ldIn+b*st.inHW:], st.inHW)
+				}
+			}
+		}
+	}
+	return e.bufs[plan.Output][g:], e.ld(e.outHW)
+}
+
+// phasePlanes writes the phase planes of a stride-2 step's input that it and the steps
+// sharing them read: plane ph = 2·ry + rx of channel ci holds in[ci][2y+ry][2x+rx], at row
+// ph·Cin + ci of e.tmp (after the guard), laid out like the output.
+func (e *Engine) phasePlanes(st *step, in []float32, ldIn, ldOut, nb int) {
+	l := &st.l
+	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
+	tmp := e.tmp[e.guard:]
+	for ph := range 4 {
+		if st.phases&(1<<ph) == 0 {
+			continue
+		}
+		ry, rx := ph>>1, ph&1
+		for ci := range cin {
+			src := in[ci*ldIn:]
+			dst := tmp[(ph*cin+ci)*ldOut:]
+			for b := range nb {
+				for y := range oh {
+					s := src[b*h*w+(2*y+ry)*w+rx:]
+					d := dst[b*oh*ow+y*ow:][:ow]
+					for x := range d {
+						d[x] = s[2*x]
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2col writes the receptive fields of a convCol step into e.tmp: row (ci, kh, kw), column
+// b·OH·OW + oh·OW + ow.
+func (e *Engine) im2col(st *step, in []float32, ldIn, ldOut, nb int) {
+	l := &st.l
+	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
+	for ci := range cin {
+		for kh := range l.K {
+			for kw := range l.K {
+				row := e.tmp[((ci*l.K+kh)*l.K+kw)*ldOut:]
+				for b := range nb {
+					plane := in[ci*ldIn+b*h*w:][:h*w]
+					for y := range oh {
+						d := row[b*oh*ow+y*ow:][:ow]
+						iy := y*l.Stride + kh - l.Pad
+						if iy < 0 || iy >= h {
+							clear(d)
+							continue
+						}
+						for x := range d {
+							ix := x*l.Stride + kw - l.Pad
+							if ix >= 0 && ix < w {
+								d[x] = plane[iy*w+ix]
+							} else {
+								d[x] = 0
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// flatten writes a linear step's input as features × images into e.tmp: feature
+// c·H·W + i of image b at (c·H·W + i)·ld(1) + b.
+func (e *Engine) flatten(st *step, in []float32, ldIn, nb int) {
+	ld1, hw := e.ld(1), st.inHW
+	for c := range st.l.InShape[0] {
+		for b := range nb {
+			for i, v := range in[c*ldIn+b*hw:][:hw] {
+				e.tmp[(c*hw+i)*ld1+b] = v
+			}
+		}
+	}
 }
