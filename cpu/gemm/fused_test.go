@@ -200,17 +200,21 @@ func TestFusedPanics(t *testing.T) {
 	a, c, bias := make([]float32, 64), make([]float32, 1024), make([]float32, 16)
 	var w Workspace
 	for name, f := range map[string]func(){
-		"m":      func() { w.Fused(4, 16, 2, a, 2, b, c, 16, bias, nil, 0, false) },
-		"n":      func() { w.Fused(8, 8, 2, a, 2, b, c, 16, bias, nil, 0, false) },
-		"k":      func() { w.Fused(8, 16, 0, a, 2, b, c, 16, bias, nil, 0, false) },
-		"lda":    func() { w.Fused(8, 16, 2, a, 1, b, c, 16, bias, nil, 0, false) },
-		"ldc":    func() { w.Fused(8, 16, 2, a, 2, b, c, 15, bias, nil, 0, false) },
-		"c":      func() { w.Fused(8, 64, 2, a, 2, b, c[:500], 64, bias, nil, 0, false) },
-		"bias":   func() { w.Fused(8, 16, 2, a, 2, b, c, 16, bias[:7], nil, 0, false) },
-		"res":    func() { w.Fused(8, 16, 2, a, 2, b, c, 16, bias, make([]float32, 100), 16, false) },
-		"window": func() { w.Fused(8, 16, 2, a, 2, &Gathered{Data: b.Data, Off: []int32{0, 49}, Mask: b.Mask, Masks: b.Masks}, c, 16, bias, nil, 0, false) },
-		"masks":  func() { w.Fused(8, 16, 2, a, 2, &Gathered{Data: b.Data, Off: b.Off, Mask: []int32{0, 4}, Masks: b.Masks}, c, 16, bias, nil, 0, false) },
-		"rows":   func() { w.Fused(8, 16, 3, a, 3, b, c, 16, bias, nil, 0, false) },
+		"m":    func() { w.Fused(4, 16, 2, a, 2, b, c, 16, bias, nil, 0, false) },
+		"n":    func() { w.Fused(8, 8, 2, a, 2, b, c, 16, bias, nil, 0, false) },
+		"k":    func() { w.Fused(8, 16, 0, a, 2, b, c, 16, bias, nil, 0, false) },
+		"lda":  func() { w.Fused(8, 16, 2, a, 1, b, c, 16, bias, nil, 0, false) },
+		"ldc":  func() { w.Fused(8, 16, 2, a, 2, b, c, 15, bias, nil, 0, false) },
+		"c":    func() { w.Fused(8, 64, 2, a, 2, b, c[:500], 64, bias, nil, 0, false) },
+		"bias": func() { w.Fused(8, 16, 2, a, 2, b, c, 16, bias[:7], nil, 0, false) },
+		"res":  func() { w.Fused(8, 16, 2, a, 2, b, c, 16, bias, make([]float32, 100), 16, false) },
+		"window": func() {
+			w.Fused(8, 16, 2, a, 2, &Gathered{Data: b.Data, Off: []int32{0, 49}, Mask: b.Mask, Masks: b.Masks}, c, 16, bias, nil, 0, false)
+		},
+		"masks": func() {
+			w.Fused(8, 16, 2, a, 2, &Gathered{Data: b.Data, Off: b.Off, Mask: []int32{0, 4}, Masks: b.Masks}, c, 16, bias, nil, 0, false)
+		},
+		"rows": func() { w.Fused(8, 16, 3, a, 3, b, c, 16, bias, nil, 0, false) },
 	} {
 		func() {
 			defer func() {
