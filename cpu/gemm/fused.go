@@ -40,7 +40,21 @@ const (
 //	c[i*ldc+j] = x
 //
 // and does not read c without fusedAcc nor bias and res without fusedBias.
-type epiKernelFunc func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+//
+// If g is not nil (only for implementations with fusedGather), the kernel
+// first gathers the micro-panel it reads from g, as gatherFunc does, and
+// stores it at b for the calls of the other row panels.
+type epiKernelFunc func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, g *gatherArgs)
+
+// gatherArgs locates rows p0.. and columns j0.. of a Gathered matrix for a
+// kernel: row p is read at src + off[p] (src = &Data[j0]) under the masks at
+// masks + 2·msk[p] (masks = &Masks[0] + j0/8 bytes).
+type gatherArgs struct {
+	src   *float32
+	off   *int32
+	msk   *int32
+	masks *byte
+}
 
 // gatherFunc packs rows p0..p0+kc-1, columns j0..j0+nr-1 of a Gathered
 // matrix into dst[p*nr+j].
@@ -94,13 +108,26 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 			pi := im.panel(n - jr)
 			nr := im.kernels[pi].nr
 			kern := im.epis[pi]
-			im.gather(nr, kcur, bp, b, pc, jr)
+			var ga *gatherArgs
+			if im.fusedGather {
+				// Bounds: checkFused verified every window and mask row.
+				w.ga = gatherArgs{
+					src:   (*float32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Data)), 4*jr)),
+					off:   &b.Off[pc],
+					msk:   &b.Mask[pc],
+					masks: (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), jr/8)),
+				}
+				ga = &w.ga
+			} else {
+				im.gather(nr, kcur, bp, b, pc, jr)
+			}
 			for ir := 0; ir < m; ir += mr {
 				var rp *float32
 				if res != nil && last {
 					rp = &res[ir*ldr+jr]
 				}
-				kern(kcur, &a[ir*lda+pc], lda, 1, &bp[0], nr, &c[ir*ldc+jr], ldc, &bias[ir], rp, ldr, fl)
+				kern(kcur, &a[ir*lda+pc], lda, 1, &bp[0], nr, &c[ir*ldc+jr], ldc, &bias[ir], rp, ldr, fl, ga)
+				ga = nil
 			}
 			jr += nr
 		}
@@ -188,7 +215,7 @@ func gatherAsm(widths []int, fns []func(k int, dst, src *float32, off, msk *int3
 }
 
 // epiGeneric4x4 is the portable epiKernelFunc.
-func epiGeneric4x4(k int, a *float32, rsa, csa int, b *float32, ldb int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int) {
+func epiGeneric4x4(k int, a *float32, rsa, csa int, b *float32, ldb int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int, _ *gatherArgs) {
 	var beta float32
 	if flags&fusedAcc != 0 {
 		beta = 1

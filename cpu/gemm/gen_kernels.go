@@ -84,13 +84,13 @@ func (kn kernel) emit(w *writer) {
 	}
 
 	if kn.epi {
-		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)", kn.name)
+		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)", kn.name)
 	} else {
 		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)", kn.name)
 	}
 	w.f("// Requires: %s", map[bool]string{true: "AVX512F", false: "AVX, AVX2, FMA3"}[kn.zmm])
 	if kn.epi {
-		w.f("TEXT ·%s(SB), NOSPLIT, $0-96", kn.name)
+		w.f("TEXT ·%s(SB), NOSPLIT, $0-104", kn.name)
 	} else {
 		w.f("TEXT ·%s(SB), NOSPLIT, $0-80", kn.name)
 	}
@@ -162,6 +162,11 @@ func (kn kernel) emit(w *writer) {
 	packs := []bool{false, true}
 	if kn.epi {
 		packs = packs[:1]
+		if kn.zmm {
+			w.f("\tMOVQ ga+96(FP), R13")
+			w.f("\tTESTQ R13, R13")
+			w.f("\tJNZ gather")
+		}
 	} else {
 		w.f("\tMOVQ bp+72(FP), R13")
 		w.f("\tTESTQ R13, R13")
@@ -193,6 +198,9 @@ func (kn kernel) emit(w *writer) {
 		w.f("\tDECQ CX")
 		w.f("\tJNZ %stailloop", p)
 		w.f("\tJMP update")
+	}
+	if kn.epi && kn.zmm {
+		kn.emitGatherLoop(w)
 	}
 	w.f("")
 	w.f("update:")
@@ -232,6 +240,64 @@ func (kn kernel) emit(w *writer) {
 	w.f("\tVZEROUPPER")
 	w.f("\tRET")
 	w.f("")
+}
+
+// emitGatherLoop writes the k loop of an AVX-512 fused-epilogue kernel called
+// with gather arguments g (a gatherArgs of fused.go, in R13): row p of the
+// B micro-panel is loaded from g.src + g.off[p] under the 16-bit masks at
+// g.masks + 2·g.msk[p], used, and stored to b (ldb = nr) for the next calls.
+func (kn kernel) emitGatherLoop(w *writer) {
+	mr, nv := kn.mr, kn.nv
+	nacc := mr * nv
+	vbytes := kn.lanes() * 4
+	bReg := func(v int) string { return kn.reg(nacc + v) }
+	bc := kn.reg(nacc + nv)
+	acc := func(i, v int) string { return kn.reg(i*nv + v) }
+	aRow := func(i int) string {
+		base := "AX"
+		if i >= 4 {
+			base = "R9"
+		}
+		return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
+	}
+	w.f("")
+	w.f("gather:")
+	w.f("\tMOVQ k+0(FP), CX")
+	w.f("\tMOVQ 0(R13), BX  // src")
+	w.f("\tMOVQ 8(R13), DX  // off")
+	w.f("\tMOVQ 16(R13), SI // msk")
+	w.f("\tMOVQ 24(R13), DI // masks")
+	w.f("\tMOVQ b+32(FP), R13")
+	w.f("")
+	w.f("gatherloop:")
+	w.f("\tMOVLQSX (DX), R8")
+	w.f("\tMOVLQSX (SI), R14")
+	for v := 0; v < nv; v++ {
+		w.f("\tKMOVW %d(DI)(R14*2), K%d", 2*v, v+1)
+		w.f("\tVMOVUPS.Z %d(BX)(R8*4), K%d, %s", v*vbytes, v+1, bReg(v))
+	}
+	for v := 0; v < nv; v++ {
+		w.f("\tVMOVUPS %s, %d(R13)", bReg(v), v*vbytes)
+	}
+	for i := 0; i < mr; i++ {
+		w.f("\tVBROADCASTSS %s, %s", aRow(i), bc)
+		for v := 0; v < nv; v++ {
+			w.f("\tVFMADD231PS %s, %s, %s", bReg(v), bc, acc(i, v))
+		}
+	}
+	w.f("\tADDQ R12, AX")
+	if mr > 4 {
+		w.f("\tADDQ R12, R9")
+	}
+	w.f("\tADDQ $4, DX")
+	w.f("\tADDQ $4, SI")
+	w.f("\tADDQ $%d, R13", nv*vbytes)
+	w.f("\tDECQ CX")
+	w.f("\tJNZ gatherloop")
+	w.f("\tMOVQ c+48(FP), DI")
+	w.f("\tMOVQ ldc+56(FP), SI")
+	w.f("\tSHLQ $2, SI")
+	w.f("\tJMP update")
 }
 
 // emitEpilogue writes the store of a fused-epilogue kernel: flags bit 0 adds
@@ -431,11 +497,8 @@ var avx512Kernels = []kernel{
 	{name: "epiAVX512x8x16", mr: 8, nv: 1, zmm: true, unroll: 4, epi: true},
 }
 
-var avx512Gathers = []gather{
-	{name: "gatherAVX512x48", nv: 3, zmm: true},
-	{name: "gatherAVX512x32", nv: 2, zmm: true},
-	{name: "gatherAVX512x16", nv: 1, zmm: true},
-}
+// The AVX-512 epi kernels gather their panels themselves (emitGatherLoop).
+var avx512Gathers []gather
 
 var avx2Kernels = []kernel{
 	{name: "kernAVX2x4x24", mr: 4, nv: 3, unroll: 4},

@@ -31,31 +31,22 @@ func kernAVX2x4x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float
 // (see gatherFunc) of the same files.
 
 //go:noescape
-func epiAVX512x8x48(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
+func epiAVX512x8x48(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
-func epiAVX512x8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
+func epiAVX512x8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
-func epiAVX512x8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
+func epiAVX512x8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
-func epiAVX2x4x24(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
+func epiAVX2x4x24(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
-func epiAVX2x4x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
+func epiAVX2x4x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
-func epiAVX2x4x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int)
-
-//go:noescape
-func gatherAVX512x48(k int, dst, src *float32, off, msk *int32, masks *byte)
-
-//go:noescape
-func gatherAVX512x32(k int, dst, src *float32, off, msk *int32, masks *byte)
-
-//go:noescape
-func gatherAVX512x16(k int, dst, src *float32, off, msk *int32, masks *byte)
+func epiAVX2x4x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias, res *float32, ldr int, flags int, ga *gatherArgs)
 
 //go:noescape
 func gatherAVX2x24(k int, dst, src *float32, off, msk *int32, masks *byte)
@@ -85,9 +76,8 @@ func archImpls() []*impl {
 			name: "avx512", mr: 8,
 			kernels: []panelKernel{{48, kernAVX512x8x48}, {32, kernAVX512x8x32}, {16, kernAVX512x8x16}},
 			kc:      256, mc: 512, nc: 4096,
-			epis: []epiKernelFunc{epiAVX512x8x48, epiAVX512x8x32, epiAVX512x8x16},
-			gather: gatherAsm([]int{48, 32, 16},
-				[]func(int, *float32, *float32, *int32, *int32, *byte){gatherAVX512x48, gatherAVX512x32, gatherAVX512x16}),
+			epis:        []epiKernelFunc{epiAVX512x8x48, epiAVX512x8x32, epiAVX512x8x16},
+			fusedGather: true,
 		})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

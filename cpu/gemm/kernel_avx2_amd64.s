@@ -941,9 +941,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX2x4x24(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX2x4x24(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX, AVX2, FMA3
-TEXT ·epiAVX2x4x24(SB), NOSPLIT, $0-96
+TEXT ·epiAVX2x4x24(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10
@@ -1228,9 +1228,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX2x4x16(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX2x4x16(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX, AVX2, FMA3
-TEXT ·epiAVX2x4x16(SB), NOSPLIT, $0-96
+TEXT ·epiAVX2x4x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10
@@ -1458,9 +1458,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX2x4x8(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX2x4x8(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX, AVX2, FMA3
-TEXT ·epiAVX2x4x8(SB), NOSPLIT, $0-96
+TEXT ·epiAVX2x4x8(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10

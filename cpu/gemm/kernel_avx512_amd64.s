@@ -1543,9 +1543,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX512x8x48(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX512x8x48(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX512F
-TEXT ·epiAVX512x8x48(SB), NOSPLIT, $0-96
+TEXT ·epiAVX512x8x48(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10
@@ -1622,6 +1622,9 @@ TEXT ·epiAVX512x8x48(SB), NOSPLIT, $0-96
 	MOVQ CX, R8
 	SHRQ $2, R8
 	ANDQ $3, CX
+	MOVQ ga+96(FP), R13
+	TESTQ R13, R13
+	JNZ gather
 
 loop0:
 	TESTQ R8, R8
@@ -1828,6 +1831,70 @@ tailloop:
 	ADDQ DX, BX
 	DECQ CX
 	JNZ tailloop
+	JMP update
+
+gather:
+	MOVQ k+0(FP), CX
+	MOVQ 0(R13), BX  // src
+	MOVQ 8(R13), DX  // off
+	MOVQ 16(R13), SI // msk
+	MOVQ 24(R13), DI // masks
+	MOVQ b+32(FP), R13
+
+gatherloop:
+	MOVLQSX (DX), R8
+	MOVLQSX (SI), R14
+	KMOVW 0(DI)(R14*2), K1
+	VMOVUPS.Z 0(BX)(R8*4), K1, Z24
+	KMOVW 2(DI)(R14*2), K2
+	VMOVUPS.Z 64(BX)(R8*4), K2, Z25
+	KMOVW 4(DI)(R14*2), K3
+	VMOVUPS.Z 128(BX)(R8*4), K3, Z26
+	VMOVUPS Z24, 0(R13)
+	VMOVUPS Z25, 64(R13)
+	VMOVUPS Z26, 128(R13)
+	VBROADCASTSS (AX), Z27
+	VFMADD231PS Z24, Z27, Z0
+	VFMADD231PS Z25, Z27, Z1
+	VFMADD231PS Z26, Z27, Z2
+	VBROADCASTSS (AX)(R10*1), Z27
+	VFMADD231PS Z24, Z27, Z3
+	VFMADD231PS Z25, Z27, Z4
+	VFMADD231PS Z26, Z27, Z5
+	VBROADCASTSS (AX)(R10*2), Z27
+	VFMADD231PS Z24, Z27, Z6
+	VFMADD231PS Z25, Z27, Z7
+	VFMADD231PS Z26, Z27, Z8
+	VBROADCASTSS (AX)(R11*1), Z27
+	VFMADD231PS Z24, Z27, Z9
+	VFMADD231PS Z25, Z27, Z10
+	VFMADD231PS Z26, Z27, Z11
+	VBROADCASTSS (R9), Z27
+	VFMADD231PS Z24, Z27, Z12
+	VFMADD231PS Z25, Z27, Z13
+	VFMADD231PS Z26, Z27, Z14
+	VBROADCASTSS (R9)(R10*1), Z27
+	VFMADD231PS Z24, Z27, Z15
+	VFMADD231PS Z25, Z27, Z16
+	VFMADD231PS Z26, Z27, Z17
+	VBROADCASTSS (R9)(R10*2), Z27
+	VFMADD231PS Z24, Z27, Z18
+	VFMADD231PS Z25, Z27, Z19
+	VFMADD231PS Z26, Z27, Z20
+	VBROADCASTSS (R9)(R11*1), Z27
+	VFMADD231PS Z24, Z27, Z21
+	VFMADD231PS Z25, Z27, Z22
+	VFMADD231PS Z26, Z27, Z23
+	ADDQ R12, AX
+	ADDQ R12, R9
+	ADDQ $4, DX
+	ADDQ $4, SI
+	ADDQ $192, R13
+	DECQ CX
+	JNZ gatherloop
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
 	JMP update
 
 update:
@@ -2039,9 +2106,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX512x8x32(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX512x8x32(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX512F
-TEXT ·epiAVX512x8x32(SB), NOSPLIT, $0-96
+TEXT ·epiAVX512x8x32(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10
@@ -2102,6 +2169,9 @@ TEXT ·epiAVX512x8x32(SB), NOSPLIT, $0-96
 	MOVQ CX, R8
 	SHRQ $2, R8
 	ANDQ $3, CX
+	MOVQ ga+96(FP), R13
+	TESTQ R13, R13
+	JNZ gather
 
 loop0:
 	TESTQ R8, R8
@@ -2263,6 +2333,59 @@ tailloop:
 	ADDQ DX, BX
 	DECQ CX
 	JNZ tailloop
+	JMP update
+
+gather:
+	MOVQ k+0(FP), CX
+	MOVQ 0(R13), BX  // src
+	MOVQ 8(R13), DX  // off
+	MOVQ 16(R13), SI // msk
+	MOVQ 24(R13), DI // masks
+	MOVQ b+32(FP), R13
+
+gatherloop:
+	MOVLQSX (DX), R8
+	MOVLQSX (SI), R14
+	KMOVW 0(DI)(R14*2), K1
+	VMOVUPS.Z 0(BX)(R8*4), K1, Z16
+	KMOVW 2(DI)(R14*2), K2
+	VMOVUPS.Z 64(BX)(R8*4), K2, Z17
+	VMOVUPS Z16, 0(R13)
+	VMOVUPS Z17, 64(R13)
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (AX)(R10*1), Z18
+	VFMADD231PS Z16, Z18, Z2
+	VFMADD231PS Z17, Z18, Z3
+	VBROADCASTSS (AX)(R10*2), Z18
+	VFMADD231PS Z16, Z18, Z4
+	VFMADD231PS Z17, Z18, Z5
+	VBROADCASTSS (AX)(R11*1), Z18
+	VFMADD231PS Z16, Z18, Z6
+	VFMADD231PS Z17, Z18, Z7
+	VBROADCASTSS (R9), Z18
+	VFMADD231PS Z16, Z18, Z8
+	VFMADD231PS Z17, Z18, Z9
+	VBROADCASTSS (R9)(R10*1), Z18
+	VFMADD231PS Z16, Z18, Z10
+	VFMADD231PS Z17, Z18, Z11
+	VBROADCASTSS (R9)(R10*2), Z18
+	VFMADD231PS Z16, Z18, Z12
+	VFMADD231PS Z17, Z18, Z13
+	VBROADCASTSS (R9)(R11*1), Z18
+	VFMADD231PS Z16, Z18, Z14
+	VFMADD231PS Z17, Z18, Z15
+	ADDQ R12, AX
+	ADDQ R12, R9
+	ADDQ $4, DX
+	ADDQ $4, SI
+	ADDQ $128, R13
+	DECQ CX
+	JNZ gatherloop
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
 	JMP update
 
 update:
@@ -2426,9 +2549,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func epiAVX512x8x16(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int)
+// func epiAVX512x8x16(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)
 // Requires: AVX512F
-TEXT ·epiAVX512x8x16(SB), NOSPLIT, $0-96
+TEXT ·epiAVX512x8x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsa+16(FP), R10
@@ -2473,6 +2596,9 @@ TEXT ·epiAVX512x8x16(SB), NOSPLIT, $0-96
 	MOVQ CX, R8
 	SHRQ $2, R8
 	ANDQ $3, CX
+	MOVQ ga+96(FP), R13
+	TESTQ R13, R13
+	JNZ gather
 
 loop0:
 	TESTQ R8, R8
@@ -2591,6 +2717,48 @@ tailloop:
 	JNZ tailloop
 	JMP update
 
+gather:
+	MOVQ k+0(FP), CX
+	MOVQ 0(R13), BX  // src
+	MOVQ 8(R13), DX  // off
+	MOVQ 16(R13), SI // msk
+	MOVQ 24(R13), DI // masks
+	MOVQ b+32(FP), R13
+
+gatherloop:
+	MOVLQSX (DX), R8
+	MOVLQSX (SI), R14
+	KMOVW 0(DI)(R14*2), K1
+	VMOVUPS.Z 0(BX)(R8*4), K1, Z8
+	VMOVUPS Z8, 0(R13)
+	VBROADCASTSS (AX), Z9
+	VFMADD231PS Z8, Z9, Z0
+	VBROADCASTSS (AX)(R10*1), Z9
+	VFMADD231PS Z8, Z9, Z1
+	VBROADCASTSS (AX)(R10*2), Z9
+	VFMADD231PS Z8, Z9, Z2
+	VBROADCASTSS (AX)(R11*1), Z9
+	VFMADD231PS Z8, Z9, Z3
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS Z8, Z9, Z4
+	VBROADCASTSS (R9)(R10*1), Z9
+	VFMADD231PS Z8, Z9, Z5
+	VBROADCASTSS (R9)(R10*2), Z9
+	VFMADD231PS Z8, Z9, Z6
+	VBROADCASTSS (R9)(R11*1), Z9
+	VFMADD231PS Z8, Z9, Z7
+	ADDQ R12, AX
+	ADDQ R12, R9
+	ADDQ $4, DX
+	ADDQ $4, SI
+	ADDQ $64, R13
+	DECQ CX
+	JNZ gatherloop
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
+	JMP update
+
 update:
 	MOVQ flags+88(FP), R8
 	TESTQ $1, R8
@@ -2701,104 +2869,5 @@ store:
 	VMOVUPS Z6, 0(DI)
 	ADDQ SI, DI
 	VMOVUPS Z7, 0(DI)
-	VZEROUPPER
-	RET
-
-// func gatherAVX512x48(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte)
-// Requires: AVX512F
-TEXT ·gatherAVX512x48(SB), NOSPLIT, $0-48
-	MOVQ k+0(FP), CX
-	MOVQ dst+8(FP), DI
-	MOVQ src+16(FP), SI
-	MOVQ off+24(FP), R8
-	MOVQ msk+32(FP), R9
-	MOVQ masks+40(FP), R10
-	TESTQ CX, CX
-	JZ done
-
-loop:
-	MOVLQSX (R8), AX
-	LEAQ (SI)(AX*4), AX
-	MOVLQSX (R9), BX
-	LEAQ (R10)(BX*2), BX
-	KMOVW 0(BX), K1
-	VMOVUPS.Z 0(AX), K1, Z0
-	KMOVW 2(BX), K2
-	VMOVUPS.Z 64(AX), K2, Z1
-	KMOVW 4(BX), K3
-	VMOVUPS.Z 128(AX), K3, Z2
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	ADDQ $4, R8
-	ADDQ $4, R9
-	ADDQ $192, DI
-	DECQ CX
-	JNZ loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func gatherAVX512x32(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte)
-// Requires: AVX512F
-TEXT ·gatherAVX512x32(SB), NOSPLIT, $0-48
-	MOVQ k+0(FP), CX
-	MOVQ dst+8(FP), DI
-	MOVQ src+16(FP), SI
-	MOVQ off+24(FP), R8
-	MOVQ msk+32(FP), R9
-	MOVQ masks+40(FP), R10
-	TESTQ CX, CX
-	JZ done
-
-loop:
-	MOVLQSX (R8), AX
-	LEAQ (SI)(AX*4), AX
-	MOVLQSX (R9), BX
-	LEAQ (R10)(BX*2), BX
-	KMOVW 0(BX), K1
-	VMOVUPS.Z 0(AX), K1, Z0
-	KMOVW 2(BX), K2
-	VMOVUPS.Z 64(AX), K2, Z1
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
-	ADDQ $4, R8
-	ADDQ $4, R9
-	ADDQ $128, DI
-	DECQ CX
-	JNZ loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func gatherAVX512x16(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte)
-// Requires: AVX512F
-TEXT ·gatherAVX512x16(SB), NOSPLIT, $0-48
-	MOVQ k+0(FP), CX
-	MOVQ dst+8(FP), DI
-	MOVQ src+16(FP), SI
-	MOVQ off+24(FP), R8
-	MOVQ msk+32(FP), R9
-	MOVQ masks+40(FP), R10
-	TESTQ CX, CX
-	JZ done
-
-loop:
-	MOVLQSX (R8), AX
-	LEAQ (SI)(AX*4), AX
-	MOVLQSX (R9), BX
-	LEAQ (R10)(BX*2), BX
-	KMOVW 0(BX), K1
-	VMOVUPS.Z 0(AX), K1, Z0
-	VMOVUPS Z0, 0(DI)
-	ADDQ $4, R8
-	ADDQ $4, R9
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-done:
 	VZEROUPPER
 	RET

@@ -32,6 +32,7 @@ type Workspace struct {
 	ap   []float32 // packed block of A: MC×KC, as MR-row micro-panels
 	bp   []float32 // packed block of B: KC×NC, as NR-column micro-panels
 	tile []float32 // MR×NR scratch tile for the edges of C
+	ga   gatherArgs
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
@@ -142,8 +143,9 @@ type impl struct {
 	nc      int           // maximum cache block of columns of B
 	// For Fused: epilogue kernels of the same widths as kernels, and the
 	// packer of gathered panels.
-	epis   []epiKernelFunc
-	gather gatherFunc
+	epis        []epiKernelFunc
+	gather      gatherFunc
+	fusedGather bool // the epis gather their micro-panel when given gatherArgs
 }
 
 // panel returns the index in im.kernels of the kernel for the next micro-panel
