@@ -94,8 +94,10 @@ func shiftPlane[T Float](dst, plane []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
 	clear(dst[:start])
 	copy(dst[start:end], plane[start+shift:end+shift])
 	clear(dst[end:])
-	for r := r0; r < r1; r++ { // the columns that wrapped around from a neighbouring row
-		clear(dst[r*W+c1 : min(end, (r+1)*W+c0)])
+	for r := r0; r < r1-1; r++ { // the columns that wrapped around from a neighbouring row
+		for j := r*W + c1; j < (r+1)*W+c0; j++ {
+			dst[j] = 0
+		}
 	}
 }
 
@@ -109,8 +111,10 @@ func unshiftPlane[T Float](plane, src []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
 	W := g.W
 	shift := (kh-g.Pad)*W + kw - g.Pad
 	start, end := r0*W+c0, (r1-1)*W+c1
-	for r := r0; r < r1; r++ {
-		clear(src[r*W+c1 : min(end, (r+1)*W+c0)])
+	for r := r0; r < r1-1; r++ {
+		for j := r*W + c1; j < (r+1)*W+c0; j++ {
+			src[j] = 0
+		}
 	}
 	accumulate(plane[start+shift:end+shift], src[start:end])
 }
@@ -185,8 +189,11 @@ func convForward[T Float](out, in, w, b []T, g cpu.ConvGeom, B, lo, n int, col [
 //	dW += dOut · colᵀ,   db[co] += Σ dOut[co],   dIn += col2im(wᵀ · dOut).
 //
 // db and dIn may be nil (no bias; the input needs no gradient). col and dcol are scratch like
-// convForward's col.
-func convBackward[T Float](dW, db, dIn, dOut, in, w []T, g cpu.ConvGeom, B, lo, n int, col, dcol []T) {
+// convForward's col. For a same-size convolution wflip (flipWeights of w) may be given: then
+// dIn is computed as the convolution of dOut with the flipped, transposed kernels — im2col of
+// dOut and one product added straight into dIn, cheaper than col2im's scattered adds — and
+// dcol must hold Cout·K·K·n·OH·OW elements.
+func convBackward[T Float](dW, db, dIn, dOut, in, w, wflip []T, g cpu.ConvGeom, B, lo, n int, col, dcol []T) {
 	op, k := g.OH*g.OW, g.Cin*g.K*g.K
 	dy := dOut[lo*op:]
 	src, ldSrc := in[lo*op:], B*op
@@ -204,15 +211,40 @@ func convBackward[T Float](dW, db, dIn, dOut, in, w []T, g cpu.ConvGeom, B, lo, 
 			db[co] += s
 		}
 	}
-	if dIn == nil {
-		return
-	}
-	if oneByOne(g) {
+	switch {
+	case dIn == nil:
+	case oneByOne(g):
 		matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 1, dIn[lo*op:], B*op)
-		return
+	case wflip != nil && sameSize(g):
+		t := flipGeom(g)
+		im2col(dcol, dOut, t, B, lo, n)
+		kt := t.Cin * t.K * t.K
+		matmul(false, false, t.Cout, n*op, kt, 1, wflip, kt, dcol, n*op, 1, dIn[lo*op:], B*op)
+	default:
+		matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 0, dcol, n*op)
+		col2im(dIn, dcol, g, B, lo, n)
 	}
-	matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 0, dcol, n*op)
-	col2im(dIn, dcol, g, B, lo, n)
+}
+
+// flipGeom is the geometry of the backward pass of a same-size convolution as a convolution:
+// from Cout channels to Cin, with the same kernel size and padding.
+func flipGeom(g cpu.ConvGeom) cpu.ConvGeom {
+	return cpu.ConvGeom{Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, K: g.K, Stride: 1, Pad: g.Pad}
+}
+
+// flipWeights sets wf[ci][co][kh][kw] = w[co][ci][K−1−kh][K−1−kw]: the kernels that map
+// ∂L/∂out to ∂L/∂in of a stride-1 convolution with "same" padding, as a convolution.
+func flipWeights[T Float](wf, w []T, g cpu.ConvGeom) {
+	kk := g.K * g.K
+	for co := range g.Cout {
+		for ci := range g.Cin {
+			src := w[(co*g.Cin+ci)*kk:][:kk]
+			dst := wf[(ci*g.Cout+co)*kk:][:kk]
+			for j := range kk {
+				dst[j] = src[kk-1-j]
+			}
+		}
+	}
 }
 
 // bnForward normalises channels lo … hi−1 of x ([C][M], M = B·P values per channel) by their
@@ -220,30 +252,35 @@ func convBackward[T Float](dW, db, dIn, dOut, in, w []T, g cpu.ConvGeom, B, lo, 
 //
 //	μ = mean(x_c),  σ² = mean((x_c − μ)²) (biased),  y = γ·(x − μ)/√(σ² + ε) + β,
 //
-// and stores μ and 1/√(σ²+ε) for the backward pass. With runMean != nil it also updates the
+// followed by a ReLU when reLU is set, and stores μ and 1/√(σ²+ε) for the backward pass. With runMean != nil it also updates the
 // running statistics with momentum m = 0.1 and the unbiased variance σ²·M/(M−1):
 // run ← (1−m)·run + m·stat. Sums are accumulated in float64.
-func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, runVar []T, M, lo, hi int) {
+func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, runVar []T, M, lo, hi int, reLU bool) {
 	const m = 0.1
 	for c := lo; c < hi; c++ {
 		xs, ys := x[c*M:][:M], y[c*M:][:M]
-		var s float64
+		// one pass: Σx and Σx² in float64 (the cancellation in Σx²/M − μ² costs ~1e-16·μ²/σ²)
+		var s, s2 float64
 		for _, v := range xs {
-			s += float64(v)
+			f := float64(v)
+			s += f
+			s2 += f * f
 		}
 		mu := s / float64(M)
-		var q float64
-		for _, v := range xs {
-			d := float64(v) - mu
-			q += d * d
-		}
+		q := max(0, s2-s*mu) // Σ(x − μ)²
 		v := q / float64(M)
 		is := 1 / math.Sqrt(v+BNEps)
 		mean[c], invstd[c] = mu, is
 		a := float64(gamma[c]) * is
 		sc, sh := T(a), T(float64(beta[c])-mu*a)
-		for i, xv := range xs {
-			ys[i] = xv*sc + sh
+		if reLU {
+			for i, xv := range xs {
+				ys[i] = max(xv*sc+sh, 0)
+			}
+		} else {
+			for i, xv := range xs {
+				ys[i] = xv*sc + sh
+			}
 		}
 		if runMean != nil {
 			unbiased := v
@@ -307,6 +344,28 @@ func reluBackward[T Float](dx, dy, y []T) {
 	}
 }
 
+// reluMask zeroes dy where the ReLU output y is not positive: reluBackward in place.
+func reluMask[T Float](dy, y []T) {
+	if y32, ok := any(y).([]float32); ok {
+		reluMask32(any(dy).([]float32), y32)
+		return
+	}
+	for i, v := range y {
+		if !(v > 0) {
+			dy[i] = 0
+		}
+	}
+}
+
+func reluMask32(dy, y []float32) {
+	dy = dy[:len(y)]
+	for i, v := range y {
+		u := int32(math.Float32bits(v))
+		m := uint32(^((u - 1) | (0x7f800000 - u)) >> 31)
+		dy[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
+	}
+}
+
 // reluBackward32 is reluBackward without branches (the signs of y are random, so a branch
 // mispredicts half the time): dy is masked by bits that are all ones exactly when
 // 0 < bits(y) ≤ bits(+Inf) as signed integers, that is when y > 0.
@@ -319,8 +378,15 @@ func reluBackward32(dx, dy, y []float32) {
 	}
 }
 
-// add sets y = a + b.
-func add[T Float](y, a, b []T) {
+// add sets y = a + b, or y = max(a + b, 0) with reLU.
+func add[T Float](y, a, b []T, reLU bool) {
+	a, b = a[:len(y)], b[:len(y)]
+	if reLU {
+		for i := range y {
+			y[i] = max(a[i]+b[i], 0)
+		}
+		return
+	}
 	for i := range y {
 		y[i] = a[i] + b[i]
 	}

@@ -53,6 +53,7 @@ func checkGrad(t *testing.T, what string, x, grad []float64, loss func() float64
 func TestConvGradients(t *testing.T) {
 	geoms := []cpu.ConvGeom{
 		{Cin: 2, H: 5, W: 5, Cout: 3, K: 3, Stride: 1, Pad: 1},
+		{Cin: 3, H: 6, W: 4, Cout: 2, K: 5, Stride: 1, Pad: 2},
 		{Cin: 2, H: 6, W: 6, Cout: 3, K: 3, Stride: 2, Pad: 1},
 		{Cin: 3, H: 7, W: 6, Cout: 2, K: 3, Stride: 2, Pad: 0},
 		{Cin: 3, H: 4, W: 4, Cout: 2, K: 1, Stride: 2, Pad: 0},
@@ -76,11 +77,20 @@ func TestConvGradients(t *testing.T) {
 				return dot(rw, out)
 			}
 			dW, db, dIn := make([]float64, len(w)), make([]float64, len(b)), make([]float64, len(in))
-			convBackward(dW, db, dIn, rw, in, w, g, B, 0, 2, col, dcol)
-			convBackward(dW, db, dIn, rw, in, w, g, B, 2, 1, col, dcol)
+			convBackward(dW, db, dIn, rw, in, w, nil, g, B, 0, 2, col, dcol)
+			convBackward(dW, db, dIn, rw, in, w, nil, g, B, 2, 1, col, dcol)
 			checkGrad(t, "dW", w, dW, loss)
 			checkGrad(t, "db", b, db, loss)
 			checkGrad(t, "dIn", in, dIn, loss)
+			if sameSize(g) { // the input gradient as a convolution with flipped kernels
+				wf := make([]float64, len(w))
+				flipWeights(wf, w, g)
+				big := make([]float64, g.Cout*g.K*g.K*g.OH*g.OW*B)
+				dIn2 := make([]float64, len(in))
+				convBackward(make([]float64, len(w)), nil, dIn2, rw, in, w, wf, g, B, 0, 1, col, big)
+				convBackward(make([]float64, len(w)), nil, dIn2, rw, in, w, wf, g, B, 1, 2, col, big)
+				checkGrad(t, "dIn (flipped kernels)", in, dIn2, loss)
+			}
 		})
 	}
 }
@@ -96,7 +106,7 @@ func TestBatchNormGradients(t *testing.T) {
 	y := make([]float64, C*M)
 	mean, invstd := make([]float64, C), make([]float64, C)
 	loss := func() float64 {
-		bnForward(y, x, gamma, beta, mean, invstd, nil, nil, M, 0, C)
+		bnForward(y, x, gamma, beta, mean, invstd, nil, nil, M, 0, C, false)
 		return dot(rw, y)
 	}
 	loss()
@@ -114,7 +124,7 @@ func TestBatchNormRunningStats(t *testing.T) {
 	y := make([]float32, 8)
 	rm, rv := []float32{1, -1}, []float32{2, 0.5}
 	mean, invstd := make([]float64, 2), make([]float64, 2)
-	bnForward(y, x, []float32{1, 2}, []float32{0, 1}, mean, invstd, rm, rv, 4, 0, 2)
+	bnForward(y, x, []float32{1, 2}, []float32{0, 1}, mean, invstd, rm, rv, 4, 0, 2, false)
 	// channel 0: mean 3, biased var 3.5, unbiased 14/3; channel 1: mean 1, biased 3, unbiased 4
 	want := []float64{0.9*1 + 0.1*3, 0.9*-1 + 0.1*1, 0.9*2 + 0.1*14.0/3, 0.9*0.5 + 0.1*4}
 	got := []float32{rm[0], rm[1], rv[0], rv[1]}
@@ -144,7 +154,7 @@ func TestReLUAndAddGradients(t *testing.T) {
 	x, x2, rw := randn(r, 20), randn(r, 20), randn(r, 20)
 	y := make([]float64, 20)
 	loss := func() float64 {
-		add(y, x, x2)
+		add(y, x, x2, false)
 		awayFromZero(y)
 		relu(y, y)
 		return dot(rw, y)
@@ -152,6 +162,13 @@ func TestReLUAndAddGradients(t *testing.T) {
 	loss()
 	dy := make([]float64, 20)
 	reluBackward(dy, rw, y)
+	dm := append([]float64{}, rw...)
+	reluMask(dm, y)
+	for i := range dm {
+		if dm[i] != dy[i] {
+			t.Fatalf("reluMask: %v, reluBackward %v", dm[i], dy[i])
+		}
+	}
 	dx, dx2 := make([]float64, 20), make([]float64, 20)
 	accumulate(dx, dy)
 	accumulate(dx2, dy)

@@ -28,6 +28,9 @@ type Net[T Float] struct {
 	bn               map[int]*bnState
 	arg              map[int][]int32 // max-pool argmax per op
 	chunk            []int           // per op: images per convolution sub-chunk
+	fused            []bool          // per op: a batch norm or add whose ReLU it applies itself
+	skip             []bool          // per op: a ReLU applied by the op before it
+	wflip            [][]T           // per op: a same-size convolution's flipped kernels
 	local            [][][]T         // per worker ≥ 1, per param: private conv/linear gradients
 	col, dcol        [][]T           // per worker: im2col scratch
 	grad             [][]T           // per slot: ∂L/∂activation during Backward
@@ -77,7 +80,8 @@ func (t *Net[T]) layout() error {
 	ready[0] = true
 	consumers := make([]int, len(n.Slots))
 	producer := make([]model.OpKind, len(n.Slots))
-	for _, op := range n.Ops {
+	prodOp := make([]int, len(n.Slots))
+	for i, op := range n.Ops {
 		if !ready[op.In] || (op.Kind == model.OpAdd && !ready[op.In2]) || ready[op.Out] {
 			return fmt.Errorf("train: model %s: ops are not in dependency order", n.Name)
 		}
@@ -87,6 +91,7 @@ func (t *Net[T]) layout() error {
 			consumers[op.In2]++
 		}
 		producer[op.Out] = op.Kind
+		prodOp[op.Out] = i
 	}
 	for _, s := range n.Slots {
 		t.size = append(t.size, s[0]*s[1]*s[2])
@@ -97,11 +102,16 @@ func (t *Net[T]) layout() error {
 	// producer does not need its own output for the backward pass (only ReLU does).
 	inPlace := func(s int) bool { return s != 0 && consumers[s] == 1 && producer[s] != model.OpReLU }
 	t.chunk = make([]int, len(n.Ops))
+	t.fused, t.skip, t.wflip = make([]bool, len(n.Ops)), make([]bool, len(n.Ops)), make([][]T, len(n.Ops))
 	cols, bmax := 0, 0
 	for i, op := range n.Ops {
 		switch {
 		case op.Kind == model.OpReLU && inPlace(op.In):
 			t.act[op.Out] = t.act[op.In]
+			// a batch norm or an add then applies the ReLU as it writes its output
+			if p := prodOp[op.In]; producer[op.In] == model.OpBatchNorm || producer[op.In] == model.OpAdd {
+				t.fused[p], t.skip[i] = true, true
+			}
 		case op.Kind == model.OpAdd && inPlace(op.In):
 			t.act[op.Out] = t.act[op.In]
 		case op.Kind == model.OpAdd && inPlace(op.In2):
@@ -113,8 +123,13 @@ func (t *Net[T]) layout() error {
 		case model.OpConv:
 			g := t.geom(op)
 			if !oneByOne(g) {
-				t.chunk[i] = max(1, colTarget/(g.ColSize()))
-				cols = max(cols, g.ColSize()*min(t.chunk[i], t.maxB))
+				per := g.ColSize()
+				if sameSize(g) {
+					per = max(per, flipGeom(g).ColSize())
+					t.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
+				}
+				t.chunk[i] = max(1, colTarget/per)
+				cols = max(cols, per*min(t.chunk[i], t.maxB))
 			} else {
 				t.chunk[i] = t.maxB
 			}
@@ -261,12 +276,14 @@ func (t *Net[T]) forward(i int, op model.Op, update bool) {
 			rm, rv = t.byName[op.Prefix+".running_mean"].Data, t.byName[op.Prefix+".running_var"].Data
 			t.byName[op.Prefix+".num_batches_tracked"].Data[0]++
 		}
-		t.par(s[0], len(in)*4, func(_, lo, hi int) { bnForward(out, in, g, b, st.mean, st.invstd, rm, rv, B*P, lo, hi) })
+		t.par(s[0], len(in)*4, func(_, lo, hi int) { bnForward(out, in, g, b, st.mean, st.invstd, rm, rv, B*P, lo, hi, t.fused[i]) })
 	case model.OpReLU:
-		t.par(len(in), len(in), func(_, lo, hi int) { relu(out[lo:hi], in[lo:hi]) })
+		if !t.skip[i] {
+			t.par(len(in), len(in), func(_, lo, hi int) { relu(out[lo:hi], in[lo:hi]) })
+		}
 	case model.OpAdd:
 		in2 := t.act[op.In2][:len(in)]
-		t.par(len(in), len(in), func(_, lo, hi int) { add(out[lo:hi], in[lo:hi], in2[lo:hi]) })
+		t.par(len(in), len(in), func(_, lo, hi int) { add(out[lo:hi], in[lo:hi], in2[lo:hi], t.fused[i]) })
 	case model.OpMaxPool:
 		t.par(s[0]*B, len(in), func(_, lo, hi int) { maxPool(out, in, t.arg[i], s[1], s[2], op.K, lo, hi) })
 	case model.OpGlobalAvgPool:
@@ -299,6 +316,12 @@ func (t *Net[T]) Backward() {
 		op := n.Ops[i]
 		if t.grad[op.Out] == nil {
 			continue // the output does not reach the loss
+		}
+		if t.skip[i] { // a fused ReLU: its input's gradient is its output's, masked in place
+			g, y := t.grad[op.Out], t.act[op.Out][:len(t.grad[op.Out])]
+			t.par(len(g), len(g), func(_, lo, hi int) { reluMask(g[lo:hi], y[lo:hi]) })
+			t.grad[op.In], t.grad[op.Out] = g, nil
+			continue
 		}
 		for _, s := range []int{op.In, op.In2} {
 			if s != 0 && t.grad[s] == nil && (s == op.In || op.Kind == model.OpAdd) {
@@ -368,11 +391,14 @@ func (t *Net[T]) backward(i int, op model.Op) {
 	switch op.Kind {
 	case model.OpConv:
 		g := t.geom(op)
-		w := t.byName[op.Weight].Data
+		w, wf := t.byName[op.Weight].Data, t.wflip[i]
+		if wf != nil && dIn != nil {
+			flipWeights(wf, w, g)
+		}
 		t.par(B, B*g.ColSize()*g.Cout, func(wk, lo, hi int) {
 			dW, db := t.gradOf(wk, op.Weight), t.gradOf(wk, op.Bias)
 			for j := lo; j < hi; j += t.chunk[i] {
-				convBackward(dW, db, dIn, dOut, in, w, g, B, j, min(t.chunk[i], hi-j), t.col[wk], t.dcol[wk])
+				convBackward(dW, db, dIn, dOut, in, w, wf, g, B, j, min(t.chunk[i], hi-j), t.col[wk], t.dcol[wk])
 			}
 		})
 	case model.OpLinear:
