@@ -19,7 +19,7 @@ type plotFlags struct {
 	prefix, split, title string
 	vmin, vmax, vlevel   float64
 	log                  bool
-	riseAt               float64
+	riseAt               []float64
 }
 
 func plotCmd() *cobra.Command {
@@ -50,7 +50,7 @@ Every path written is printed on stdout.`,
 	fl.Float64Var(&f.vlevel, "vlevel", 0.5, "spacing of the contour levels")
 	fl.BoolVar(&f.log, "log", false, "log-scale the loss")
 	fl.StringVar(&f.title, "title", "", "figure title (default: the file name and split)")
-	fl.Float64Var(&f.riseAt, "rise-at", 0, "also print, for each file, the mean loss rise from the origin to the points at this distance along the axes")
+	fl.Float64SliceVar(&f.riseAt, "rise-at", nil, "also print, for each file and each of these distances (comma-separated), the mean loss rise from the origin to the points at that distance along the axes")
 	return c
 }
 
@@ -60,6 +60,11 @@ func runPlot(f *plotFlags, files []string) error {
 	}
 	if !(f.vmax > f.vmin) || !(f.vlevel > 0) {
 		return fmt.Errorf("--vmin %g, --vmax %g, --vlevel %g: want vmin < vmax and a positive level spacing", f.vmin, f.vmax, f.vlevel)
+	}
+	for _, r := range f.riseAt {
+		if !(r > 0) || math.IsInf(r, 0) {
+			return fmt.Errorf("--rise-at %g: want positive distances", r)
+		}
 	}
 	if f.log && f.vmin <= 0 {
 		return fmt.Errorf("--log needs a positive --vmin, got %g", f.vmin)
@@ -111,9 +116,9 @@ func runPlot(f *plotFlags, files []string) error {
 	for _, p := range written {
 		fmt.Println(p)
 	}
-	if f.riseAt > 0 {
-		for _, s := range ss {
-			fmt.Println(riseLine(s, f.riseAt))
+	for _, s := range ss {
+		for _, r := range f.riseAt {
+			fmt.Println(riseLine(s, r))
 		}
 	}
 	return errors.Join(errs...)

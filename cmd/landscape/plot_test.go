@@ -68,7 +68,7 @@ func TestPlotWritesReadableFigures(t *testing.T) {
 	writeSurface(t, b, "-1:1:5", "-1:1:5", func(x, y float64) float64 { return 1 + 4*(x*x+y*y) })
 	writeSurface(t, c, "-1:1:5", "", func(x, _ float64) float64 { return 2 + x })
 	prefix := filepath.Join(dir, "figs", "p")
-	out := mustRun(t, "plot", a, b, "--out-prefix", prefix, "--rise-at", "0.5", "--vmax", "6")
+	out := mustRun(t, "plot", a, b, "--out-prefix", prefix, "--rise-at", "0.5,1", "--vmax", "6")
 	var pngs, all []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if strings.Contains(l, "rise") {
@@ -97,6 +97,7 @@ func TestPlotWritesReadableFigures(t *testing.T) {
 	for _, want := range []string{
 		"a.npz: train loss 1.0000 at the origin, rise 0.2500 at distance 0.5 (mean of 4 points)",
 		"b.npz: train loss 1.0000 at the origin, rise 1.0000 at distance 0.5 (mean of 4 points)",
+		"b.npz: train loss 1.0000 at the origin, rise 4.0000 at distance 1 (mean of 4 points)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
@@ -127,6 +128,7 @@ func TestPlotBadInputs(t *testing.T) {
 		{[]string{"plot", junk}, "is not a numpy .npz file"},
 		{[]string{"plot", good, "--vmin", "5", "--vmax", "1"}, "want vmin < vmax"},
 		{[]string{"plot", good, "--split", "val"}, `--split "val"`},
+		{[]string{"plot", good, "--rise-at", "0.5,-1"}, "--rise-at -1"},
 		{[]string{"plot", good, "--out-prefix", filepath.Join(file, "p")}, "--out-prefix"},
 	} {
 		_, e, code := run(t, c.args...)
