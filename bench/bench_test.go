@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"landscape/cpu"
@@ -50,6 +51,34 @@ func BenchmarkCPUEngine(b *testing.B) {
 			b.ReportMetric(float64(b.N*images)/s, "img/s")
 			b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// BenchmarkCPUBatch measures one CPU engine (one core) on 64 images for several numbers of
+// images per forward pass (cpu.NewBatch; cpu.New uses cpu.DefaultBatch).
+func BenchmarkCPUBatch(b *testing.B) {
+	for _, name := range []string{"resnet20", "resnet56"} {
+		for _, batch := range []int{1, 2, 4, 8, 16, 32} {
+			b.Run(fmt.Sprintf("%s/batch%d", name, batch), func(b *testing.B) {
+				const images = 64
+				p := problem(b, name, images)
+				e, err := cpu.NewBatch(p, batch)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pt := []engine.Point{{A: 0.1, B: -0.2}}
+				e.Evaluate(context.Background(), pt, 0, 1)
+				b.ResetTimer()
+				for range b.N {
+					if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s := b.Elapsed().Seconds()
+				b.ReportMetric(float64(b.N*images)/s, "img/s")
+				b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 

@@ -533,6 +533,26 @@ func (e *Engine) phasePlanes(st *step, in []float32, ldIn, ldOut, nb int) {
 	l := &st.l
 	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
 	tmp := e.tmp[e.guard:]
+	if h == 2*oh && w == 2*ow {
+		var d [4][]float32
+		done := true
+		for ci := range cin {
+			for b := range nb {
+				for ph := range d {
+					d[ph] = tmp[(ph*cin+ci)*ldOut+b*oh*ow:][:oh*ow]
+				}
+				if done = phasesAsm(in[ci*ldIn+b*h*w:][:h*w], w, oh, d); !done {
+					break
+				}
+			}
+			if !done {
+				break
+			}
+		}
+		if done {
+			return
+		}
+	}
 	for ph := range 4 {
 		if st.phases&(1<<ph) == 0 {
 			continue

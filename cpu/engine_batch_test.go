@@ -163,3 +163,47 @@ func TestEngineNoGarbage(t *testing.T) {
 		t.Errorf("%v allocations per Evaluate at a new point, want 1", a)
 	}
 }
+
+// TestPhasesAsm checks the assembly phase-plane split against its definition, and that it
+// writes nothing past the planes.
+func TestPhasesAsm(t *testing.T) {
+	for _, w := range []int{16, 32, 64, 96} {
+		for _, rows := range []int{1, 3, 8} {
+			src := make([]float32, 2*rows*w)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			const guard = 17
+			var d [4][]float32
+			var bufs [4][]float32
+			for ph := range d {
+				bufs[ph] = make([]float32, rows*w/2+guard)
+				for i := range bufs[ph] {
+					bufs[ph][i] = -1
+				}
+				d[ph] = bufs[ph][:rows*w/2]
+			}
+			if !phasesAsm(src, w, rows, d) {
+				t.Skip("no assembly phase split on this machine or build")
+			}
+			for ph := range d {
+				ry, rx := ph>>1, ph&1
+				for y := range rows {
+					for x := range w / 2 {
+						if got, want := d[ph][y*w/2+x], src[(2*y+ry)*w+2*x+rx]; got != want {
+							t.Fatalf("w=%d rows=%d: phase %d [%d][%d] = %v, want %v", w, rows, ph, y, x, got, want)
+						}
+					}
+				}
+				for _, v := range bufs[ph][rows*w/2:] {
+					if v != -1 {
+						t.Fatalf("w=%d rows=%d: phase %d written past its end", w, rows, ph)
+					}
+				}
+			}
+		}
+	}
+	if phasesAsm(make([]float32, 2*24), 24, 1, [4][]float32{make([]float32, 12), make([]float32, 12), make([]float32, 12), make([]float32, 12)}) {
+		t.Error("w = 24 is not supported by the assembly but phasesAsm says it was done")
+	}
+}
