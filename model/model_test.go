@@ -21,36 +21,46 @@ func TestZooMatchesPyTorchStateDict(t *testing.T) {
 		}
 		t.Skip("no PyTorch")
 	}
+	groups := map[Config][]string{}
 	for _, name := range ZooNames() {
 		cfg := Config{InC: 3, HW: 32, Classes: 10}
 		if strings.HasPrefix(name, "resnet") {
 			cfg = Config{InC: 1, HW: 28, Classes: 7}
 		}
-		out, err := exec.Command("/usr/bin/python3", "../tools/torch_ref.py", "names", "--model", name,
+		groups[cfg] = append(groups[cfg], name)
+	}
+	for cfg, names := range groups {
+		out, err := exec.Command("/usr/bin/python3", "../tools/torch_ref.py", "names", "--model", strings.Join(names, ","),
 			"--in-ch", itoa(cfg.InC), "--hw", itoa(cfg.HW), "--classes", itoa(cfg.Classes)).Output()
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%v: %v", names, err)
 		}
-		var want [][2]any
-		if err := json.Unmarshal(out, &want); err != nil {
+		var all map[string][][2]any
+		if err := json.Unmarshal(out, &all); err != nil {
 			t.Fatal(err)
 		}
-		n, err := Build(name, cfg)
-		if err != nil {
-			t.Fatal(err)
+		for _, name := range names {
+			checkStateDict(t, name, cfg, all[name])
 		}
-		if len(n.Params) != len(want) {
-			t.Errorf("%s: %d entries, PyTorch has %d", name, len(n.Params), len(want))
-			continue
+	}
+}
+
+func checkStateDict(t *testing.T, name string, cfg Config, want [][2]any) {
+	n, err := Build(name, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Params) != len(want) {
+		t.Errorf("%s: %d entries, PyTorch has %d", name, len(n.Params), len(want))
+		return
+	}
+	for i, w := range want {
+		var shape []int
+		for _, d := range w[1].([]any) {
+			shape = append(shape, int(d.(float64)))
 		}
-		for i, w := range want {
-			var shape []int
-			for _, d := range w[1].([]any) {
-				shape = append(shape, int(d.(float64)))
-			}
-			if p := n.Params[i]; p.Name != w[0].(string) || !slices.Equal(p.Shape, shape) && !(len(p.Shape) == 0 && len(shape) == 0) {
-				t.Errorf("%s entry %d: %s %v, PyTorch %s %v", name, i, p.Name, p.Shape, w[0], shape)
-			}
+		if p := n.Params[i]; p.Name != w[0].(string) || !slices.Equal(p.Shape, shape) && !(len(p.Shape) == 0 && len(shape) == 0) {
+			t.Errorf("%s entry %d: %s %v, PyTorch %s %v", name, i, p.Name, p.Shape, w[0], shape)
 		}
 	}
 }

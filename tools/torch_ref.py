@@ -3,7 +3,7 @@
 loss/accuracy at grid points exactly as the paper's code (tomgoldstein/loss-landscape) does.
 
   torch_ref.py export --model resnet20 --in-ch 1 --hw 28 --seed 1 --out w.safetensors [--var-scale S]
-  torch_ref.py names --model M --in-ch C --hw HW     (state_dict names and shapes as JSON)
+  torch_ref.py names --model M1,M2 --in-ch C --hw HW  (state_dict names and shapes as JSON)
   torch_ref.py eval --model M --weights W --dirs D --data KIND:DIR --split S --limit N \
       --points 'a,b;a,b;...' --dir-type weights|states --out result.json
 
@@ -11,6 +11,7 @@ The network definitions are ../shared/peer/nets.py (written independently of the
 Data are read from the IDX/CIFAR files and normalised as torchvision's ToTensor + Normalize do.
 """
 import argparse, gzip, json, os, struct, sys
+from contextlib import nullcontext
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -146,8 +147,13 @@ def evaluate(a):
 
 
 def names(a):
-    net = build(a.model, a.in_ch, a.classes, a.hw)
-    print(json.dumps([[k, list(v.shape)] for k, v in net.state_dict().items()]))
+    """Prints {model: [[name, shape], ...]} for each comma-separated model (meta tensors: no memory)."""
+    out = {}
+    for m in a.model.split(","):
+        with torch.device("meta") if hasattr(torch, "device") and hasattr(torch.device, "__enter__") else nullcontext():
+            net = build(m, a.in_ch, a.classes, a.hw)
+        out[m] = [[k, list(v.shape)] for k, v in net.state_dict().items()]
+    print(json.dumps(out))
 
 
 p = argparse.ArgumentParser()
