@@ -4,8 +4,9 @@ batches, to check the Go trainer against.
 
   torch_train.py train --model M --init W.safetensors --data KIND:DIR [--split S] [--limit N]
       --batch-size B --epochs E --lr LR --momentum M --wd WD [--nesterov] [--lr-drops 1,2]
-      [--lr-gamma G] [--double] --out OUT.safetensors
-  torch_train.py names --model M --in-ch C --hw HW [--classes K]   (state_dict names, shapes)
+      [--lr-gamma G] --out OUT.safetensors [--out-double OUT64.safetensors]
+  torch_train.py names --model M[,M2...] --in-ch C --hw HW [--classes K]
+      (state_dict names and shapes of each network, as JSON {name: [[key, shape], ...]})
 
 Batches are taken in file order (landscape train --no-shuffle --augment none), the last one
 partial; the network is in training mode throughout (batch statistics, running averages) and the
@@ -149,13 +150,19 @@ def load_data(spec, split, limit):
 
 
 def train(a):
+    run(a, a.out, False)
+    if a.out_double:
+        run(a, a.out_double, True)
+
+
+def run(a, out, double):
     x, y = load_data(a.data, a.split, a.limit)
     w = st_read(a.init)
     conv1 = "features.0.weight" if a.model.startswith("vgg") else "conv1.weight"
     last = "classifier.weight" if a.model.startswith("vgg") else "linear.weight"
     net = build(a.model, w[conv1].shape[1], w[last].shape[0], x.shape[-1])
     net.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()})
-    if a.double:
+    if double:
         net.double()
         x = x.double()
     net.train()
@@ -173,13 +180,16 @@ def train(a):
             for g in opt.param_groups:
                 g["lr"] *= a.lr_gamma
     sd = {k: v.detach().numpy() for k, v in net.state_dict().items()}
-    st_write(a.out, {k: v.astype(np.float32) if v.dtype == np.float64 else v for k, v in sd.items()})
-    print(json.dumps({"losses": losses}))
+    st_write(out, {k: v.astype(np.float32) if v.dtype == np.float64 else v for k, v in sd.items()})
+    print(json.dumps({"out": out, "losses": losses}))
 
 
 def names(a):
-    net = build(a.model, a.in_ch, a.classes, a.hw)
-    print(json.dumps([[k, list(v.shape)] for k, v in net.state_dict().items()]))
+    out = {}
+    for m in a.model.split(","):
+        net = build(m, a.in_ch, a.classes, a.hw)
+        out[m] = [[k, list(v.shape)] for k, v in net.state_dict().items()]
+    print(json.dumps(out))
 
 
 p = argparse.ArgumentParser()
@@ -197,7 +207,7 @@ t.add_argument("--wd", type=float, default=5e-4)
 t.add_argument("--nesterov", action="store_true")
 t.add_argument("--lr-drops", default="")
 t.add_argument("--lr-gamma", type=float, default=0.1)
-t.add_argument("--double", action="store_true", help="compute in float64 (a reference for both float32 runs)")
+t.add_argument("--out-double", default="", help="also train in float64 (a reference for both float32 runs) and write the result here")
 nm = sub.add_parser("names")
 nm.add_argument("--model", required=True)
 nm.add_argument("--in-ch", type=int, default=3)

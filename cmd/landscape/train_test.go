@@ -81,8 +81,7 @@ func TestTrainMatchesPyTorch(t *testing.T) {
 			ptOut := filepath.Join(dir, c.model+"_pt.safetensors")
 			exact := filepath.Join(dir, c.model+"_f64.safetensors")
 			mustRun(t, append([]string{"train", "--no-shuffle", "--augment", "none", "--quiet", "--out", goOut}, common...)...)
-			torchTrain(t, append([]string{"train", "--out", ptOut}, common...)...)
-			torchTrain(t, append([]string{"train", "--double", "--out", exact}, common...)...)
+			torchTrain(t, append([]string{"train", "--out", ptOut, "--out-double", exact}, common...)...)
 			g, p, w0, x := readWeights(t, goOut), readWeights(t, ptOut), readWeights(t, init), readWeights(t, exact)
 			worst, worstName := 0.0, ""
 			goExact, torchExact := 0.0, 0.0
@@ -119,19 +118,20 @@ func TestTrainMatchesPyTorch(t *testing.T) {
 // (built from nets.py's blocks).
 func TestSmallNetsMatchPyTorchNames(t *testing.T) {
 	needTorch(t)
-	for _, name := range append(model.SmallNames(), "resnet8-c3") {
+	names := append(model.SmallNames(), "resnet8-c3")
+	var want map[string][][2]any
+	if err := json.Unmarshal([]byte(torchTrain(t, "names", "--model", strings.Join(names, ","), "--in-ch", "1", "--hw", "28")), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
 		n, err := model.Build(name, model.Config{InC: 1, HW: 28, Classes: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want [][2]any
-		if err := json.Unmarshal([]byte(torchTrain(t, "names", "--model", name, "--in-ch", "1", "--hw", "28")), &want); err != nil {
-			t.Fatal(err)
+		if len(want[name]) != len(n.Params) {
+			t.Fatalf("%s: %d entries, PyTorch %d", name, len(n.Params), len(want[name]))
 		}
-		if len(want) != len(n.Params) {
-			t.Fatalf("%s: %d entries, PyTorch %d", name, len(n.Params), len(want))
-		}
-		for i, w := range want {
+		for i, w := range want[name] {
 			if got := fmt.Sprint(n.Params[i].Name, n.Params[i].Shape); got != fmt.Sprint(w[0], w[1]) && n.Params[i].Kind != model.KindNumBatches {
 				t.Errorf("%s entry %d: %s, PyTorch %v", name, i, got, w)
 			}
