@@ -52,7 +52,9 @@ safetensors format that scan reads. With --save-every K, checkpoints <out>_epoch
 (with <out>_epoch<E>.opt.safetensors holding the momentum buffers) are kept every K epochs,
 from epoch 0; running the same command again resumes from the latest one.
 
-Models: ` + strings.Join(model.ZooNames(), ", ") + `, and the small networks ` + strings.Join(model.SmallNames(), ", ") + ` (any depth 6n+2 and width).`,
+Models: ` + strings.Join(model.ZooNames(), ", ") + `; and small ones for quick experiments:
+resnetD-cC[-noshort] (the CIFAR ResNet of depth D = 6n+2 with C, 2C, 4C channels) and vgg5-cC
+(three conv layers of C, 2C, 4C channels and two linear layers), e.g. ` + strings.Join(model.SmallNames(), ", ") + `.`,
 		Example: `  landscape train --model resnet20-c4 --data fashion-mnist:/usr/share/datasets/fashion-mnist --limit 5000 \
       --epochs 10 --batch-size 64 --lr 0.1 --wd 5e-4 --eval-split test --eval-limit 1000 --out r20c4.safetensors
   landscape train --model resnet56 --data cifar10:./cifar-10-batches-bin --epochs 300 --augment crop-flip \
