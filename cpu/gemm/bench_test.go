@@ -92,3 +92,63 @@ func BenchmarkSgemmImpl(b *testing.B) {
 		})
 	}
 }
+
+// convGathered returns the Gathered B of a 3×3, stride-1, pad-1 convolution
+// over cin channels of batch h×w images laid out as the CPU engine does (row
+// ci holds the batch's planes, ld apart, after a guard of w+1 floats).
+func convGathered(cin, h, w, batch int) (*Gathered, int) {
+	n := batch * h * w
+	ld := n + 16
+	guard := w + 1
+	g := &Gathered{Data: make([]float32, cin*ld+2*guard)}
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range g.Data {
+		g.Data[i] = rng.Float32()
+	}
+	words := ld / 16
+	g.Masks = make([]uint16, 9*words)
+	for t := range 9 {
+		kh, kw := t/3, t%3
+		for q := range n {
+			y, x := q%(h*w)/w+kh-1, q%w+kw-1
+			if y >= 0 && y < h && x >= 0 && x < w {
+				g.Masks[t*words+q/16] |= 1 << (q % 16)
+			}
+		}
+	}
+	for ci := range cin {
+		for t := range 9 {
+			kh, kw := t/3, t%3
+			g.Off = append(g.Off, int32(guard+ci*ld+(kh-1)*w+kw-1))
+			g.Mask = append(g.Mask, int32(t*words))
+		}
+	}
+	return g, n
+}
+
+// BenchmarkFused measures Fused on the 3×3 convolutions of a CIFAR ResNet
+// over a batch of 8 images (m = output channels, k = 9·input channels, n = 8·pixels),
+// with bias, residual and ReLU, for every implementation.
+func BenchmarkFused(b *testing.B) {
+	saved := current
+	defer func() { current = saved }()
+	shapes := []struct{ cout, cin, hw int }{{16, 3, 32}, {16, 16, 32}, {32, 32, 16}, {64, 64, 8}}
+	for _, name := range implNames() {
+		b.Run(name, func(b *testing.B) {
+			for _, s := range shapes {
+				g, n := convGathered(s.cin, s.hw, s.hw, 8)
+				m, k := s.cout, 9*s.cin
+				b.Run(fmt.Sprintf("m%d_k%d_n%d", m, k, n), func(b *testing.B) {
+					setImpl(name)
+					a, c, res, bias := make([]float32, m*k), make([]float32, m*n), make([]float32, m*n), make([]float32, m)
+					var w Workspace
+					for b.Loop() {
+						w.Fused(m, n, k, a, k, g, c, n, bias, res, n, true)
+					}
+					flops := 2 * float64(m) * float64(n) * float64(k)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		})
+	}
+}

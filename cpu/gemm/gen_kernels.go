@@ -119,6 +119,24 @@ func (kn kernel) emit(w *writer) {
 			w.f("\tADDQ SI, R13")
 		}
 	}
+	if kn.epi {
+		// And the residual tile, read at the end.
+		w.f("\tMOVQ res+72(FP), R13")
+		w.f("\tTESTQ R13, R13")
+		w.f("\tJZ nores")
+		w.f("\tMOVQ ldr+80(FP), R8")
+		w.f("\tSHLQ $2, R8")
+		for i := 0; i < mr; i++ {
+			for l := 0; l < (nv*vbytes+63)/64; l++ {
+				w.f("\tPREFETCHT0 %d(R13)", l*64)
+			}
+			if i < mr-1 {
+				w.f("\tADDQ R8, R13")
+			}
+		}
+		w.f("")
+		w.f("nores:")
+	}
 	for i := 0; i < nacc; i++ {
 		w.f("\tVXORPS %s, %s, %s", kn.reg(i), kn.reg(i), kn.reg(i))
 	}
