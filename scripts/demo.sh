@@ -65,7 +65,7 @@ for n in small_batch large_batch; do
   scan "$n" vgg5-c8 --weights "$OUT/nets/$n.safetensors" --limit 500 --x -1:1:11 --y -1:1:11
 done
 scan interpolation vgg5-c8 --weights "$OUT/nets/small_batch.safetensors" --weights2 "$OUT/nets/large_batch.safetensors" \
-  --dir-type states --limit 500 --x -0.5:1.2:35
+  --dir-type states --limit 500 --x -0.5:1:31
 
 # 2. Skip connections.
 RES=(--limit 2000 --epochs 6 --batch-size 16 --lr 0.1 --momentum 0.9 --wd 5e-4 --lr-drops 5)
@@ -136,9 +136,10 @@ $(wider small_batch large_batch small-batch large-batch)
 ![batch size: contours](figures/batch_compare.png)
 
 Linear interpolation from the small-batch solution (x = 0) to the large-batch one (x = 1),
-running statistics included (the paper's 1D plot; past x = 1 interpolated running variances
-can turn negative, where the loss is undefined and the plot masks the points). As in the
-paper, the curve is flat around the small-batch solution and steep around the large-batch one:
+running statistics included (the paper's 1D plot, which goes on to x = 1.5: here some of the
+large-batch net's running variances are so small that just past x = 1 the interpolated ones
+turn negative and the loss is undefined, so the line stops at 1). As in the paper, the loss
+is flat around the small-batch solution and steep around the large-batch one:
 
 ![interpolation](figures/interpolation_1d_loss_acc.png)
 
