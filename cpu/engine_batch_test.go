@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"landscape/cpu/gemm"
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
@@ -60,8 +61,9 @@ func testProblem(t testing.TB, name string, inC, hw, images int) *engine.Problem
 	return p
 }
 
-// TestEngineAgainstLayers compares the batched engine's logits with the per-image layer
-// functions on the shapes its fast paths take (3x3 and 1x1 convolutions at strides 1 and 2 on
+// TestEngineAgainstLayers compares the batched engine's logits, bit for bit, with the per-image
+// layer functions (the same micro-kernels' sums in the same order), for every gemm
+// implementation, on the shapes its fast paths take (3x3 and 1x1 convolutions at strides 1 and 2 on
 // even sizes, channel counts that are not multiples of 8) and the ones they do not (odd sizes,
 // max pooling, flattening linear layers), for batch sizes that leave partial batches.
 func TestEngineAgainstLayers(t *testing.T) {
@@ -83,59 +85,65 @@ func TestEngineAgainstLayers(t *testing.T) {
 		p := testProblem(t, c.model, c.inC, c.hw, images)
 		pt := engine.Point{A: 0.2, B: -0.3}
 		w, b := Prepare(p, pt)
-		want := make([][]float32, images)
-		for i := lo; i < images; i++ {
-			want[i] = refForward(p, w, b, p.Data.Image(i))
-		}
-		for _, batch := range c.batches {
-			t.Run(fmt.Sprintf("%s_%dx%dx%d_batch%d", c.model, c.inC, c.hw, c.hw, batch), func(t *testing.T) {
-				e, err := NewBatch(p, batch)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ws := e.prepare(pt)
-				for i, l := range p.Plan.Layers {
-					if w[i] == nil {
-						continue
+		for _, impl := range gemm.Impls() {
+			for _, batch := range c.batches {
+				t.Run(fmt.Sprintf("%s/%s_%dx%dx%d_batch%d", impl, c.model, c.inC, c.hw, c.hw, batch), func(t *testing.T) {
+					if !gemm.SetImpl(impl) {
+						t.Fatalf("no implementation %q", impl)
 					}
-					// Folding must match model.Layer.Fold exactly.
-					for j := range w[i] {
-						if math.Float32bits(w[i][j]) != math.Float32bits(ws.w[i][j]) {
-							t.Fatalf("layer %d (%s): folded weight %d = %v, want %v", i, l.Weight, j, ws.w[i][j], w[i][j])
+					defer gemm.SetImpl(gemm.Impls()[0])
+					want := make([][]float32, images)
+					for i := lo; i < images; i++ {
+						want[i] = refForward(p, w, b, p.Data.Image(i))
+					}
+					e, err := NewBatch(p, batch)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ws := e.prepare(pt)
+					for i, l := range p.Plan.Layers {
+						if w[i] == nil {
+							continue
 						}
-					}
-					for j := range b[i] {
-						if math.Float32bits(b[i][j]) != math.Float32bits(ws.b[i][j]) {
-							t.Fatalf("layer %d: folded bias %d = %v, want %v", i, j, ws.b[i][j], b[i][j])
+						// Folding must match model.Layer.Fold exactly.
+						for j := range w[i] {
+							if math.Float32bits(w[i][j]) != math.Float32bits(ws.w[i][j]) {
+								t.Fatalf("layer %d (%s): folded weight %d = %v, want %v", i, l.Weight, j, ws.w[i][j], w[i][j])
+							}
 						}
-					}
-				}
-				for first := lo; first < images; first += batch {
-					nb := min(batch, images-first)
-					logits, ld := e.forward(ws, first, nb)
-					for bi := range nb {
-						for c, v := range want[first+bi] {
-							got := logits[c*ld+bi]
-							if math.Abs(float64(got-v)) > 1e-5*(1+math.Abs(float64(v))) {
-								t.Fatalf("image %d logit %d = %v, want %v", first+bi, c, got, v)
+						for j := range b[i] {
+							if math.Float32bits(b[i][j]) != math.Float32bits(ws.b[i][j]) {
+								t.Fatalf("layer %d: folded bias %d = %v, want %v", i, j, ws.b[i][j], b[i][j])
 							}
 						}
 					}
-				}
-				// Evaluate's sums over the same range.
-				got, err := e.Evaluate(context.Background(), []engine.Point{pt, {}}, lo, images)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var loss float64
-				for i := lo; i < images; i++ {
-					l, _ := engine.CrossEntropy(want[i], p.Data.Labels[i])
-					loss += l
-				}
-				if math.Abs(got[0].Loss-loss) > 1e-5*math.Abs(loss) {
-					t.Errorf("loss sum %v, want %v", got[0].Loss, loss)
-				}
-			})
+					for first := lo; first < images; first += batch {
+						nb := min(batch, images-first)
+						logits, ld := e.forward(ws, first, nb)
+						for bi := range nb {
+							for c, v := range want[first+bi] {
+								got := logits[c*ld+bi]
+								if math.Float32bits(got) != math.Float32bits(v) {
+									t.Fatalf("image %d logit %d = %v, want %v", first+bi, c, got, v)
+								}
+							}
+						}
+					}
+					// Evaluate's sums over the same range.
+					got, err := e.Evaluate(context.Background(), []engine.Point{pt, {}}, lo, images)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var loss float64
+					for i := lo; i < images; i++ {
+						l, _ := engine.CrossEntropy(want[i], p.Data.Labels[i])
+						loss += l
+					}
+					if math.Abs(got[0].Loss-loss) > 1e-5*math.Abs(loss) {
+						t.Errorf("loss sum %v, want %v", got[0].Loss, loss)
+					}
+				})
+			}
 		}
 	}
 }

@@ -1,6 +1,13 @@
-// Package cpu is the reference compute engine: pure Go, one image at a time per goroutine,
-// batch norm folded into the convolution weights, convolutions as im2col followed by a matrix
-// product. Every other engine is tested against it.
+// Package cpu is the reference compute engine, in Go with assembly micro-kernels (package
+// gemm; pure Go with -tags noasm or on other architectures). Every other engine is tested
+// against it.
+//
+// The per-image layer functions of this file (Conv, Linear, MaxPool, GlobalAvgPool, Epilogue)
+// define what the engine computes: batch norm folded into the weights, convolutions as im2col
+// followed by a matrix product, bias, residual and ReLU in an epilogue. Engine (engine.go)
+// computes the same on a batch of images at a time, with each convolution one fused matrix
+// product over the batch (gemm.Fused: implicit GEMM, epilogue in the micro-kernel); its
+// results are bit-for-bit those of the layer functions (engine_batch_test.go).
 package cpu
 
 import "math"

@@ -339,3 +339,13 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 		}
 	}
 }
+
+// Impls lists the implementations available on this machine and build, best
+// first (the first is the one in use unless SetImpl changed it).
+func Impls() []string { return implNames() }
+
+// SetImpl selects the implementation called name, one of Impls(), for every
+// later Sgemm and Fused, and reports whether it exists. It is meant for tests
+// and benchmarks (to run the same checks on every implementation) and must
+// not be called while any Sgemm or Fused runs.
+func SetImpl(name string) bool { return setImpl(name) }
