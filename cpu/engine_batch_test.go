@@ -65,7 +65,8 @@ func testProblem(t testing.TB, name string, inC, hw, images int) *engine.Problem
 // layer functions (the same micro-kernels' sums in the same order), for every gemm
 // implementation, on the shapes its fast paths take (3x3 and 1x1 convolutions at strides 1 and 2 on
 // even sizes, channel counts that are not multiples of 8) and the ones they do not (odd sizes,
-// max pooling, flattening linear layers), for batch sizes that leave partial batches.
+// widths that are not 16 or a multiple of 32, max pooling, flattening linear layers), for batch
+// sizes that leave partial batches.
 func TestEngineAgainstLayers(t *testing.T) {
 	cases := []struct {
 		model   string
@@ -79,6 +80,8 @@ func TestEngineAgainstLayers(t *testing.T) {
 		{"wrn8-2", 3, 12, []int{6}},
 		{"vgg9", 3, 16, []int{7}},
 		{"vgg9", 1, 12, []int{2}},
+		{"resnet8-c5", 1, 28, []int{4}},
+		{"vgg5-c4", 1, 28, []int{9}},
 	}
 	for _, c := range cases {
 		const images, lo = 13, 2
