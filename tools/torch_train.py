@@ -214,5 +214,5 @@ nm.add_argument("--in-ch", type=int, default=3)
 nm.add_argument("--classes", type=int, default=10)
 nm.add_argument("--hw", type=int, default=32)
 a = p.parse_args()
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # tiny networks: threads only add contention
 {"train": train, "names": names}[a.cmd](a)
