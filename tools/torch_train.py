@@ -192,27 +192,32 @@ def names(a):
     print(json.dumps(out))
 
 
-p = argparse.ArgumentParser()
-sub = p.add_subparsers(dest="cmd", required=True)
-t = sub.add_parser("train")
-for f in ("--model", "--init", "--data", "--out"):
-    t.add_argument(f, required=True)
-t.add_argument("--split", default="train")
-t.add_argument("--limit", type=int, default=0)
-t.add_argument("--batch-size", type=int, default=128)
-t.add_argument("--epochs", type=int, default=1)
-t.add_argument("--lr", type=float, default=0.1)
-t.add_argument("--momentum", type=float, default=0.9)
-t.add_argument("--wd", type=float, default=5e-4)
-t.add_argument("--nesterov", action="store_true")
-t.add_argument("--lr-drops", default="")
-t.add_argument("--lr-gamma", type=float, default=0.1)
-t.add_argument("--out-double", default="", help="also train in float64 (a reference for both float32 runs) and write the result here")
-nm = sub.add_parser("names")
-nm.add_argument("--model", required=True)
-nm.add_argument("--in-ch", type=int, default=3)
-nm.add_argument("--classes", type=int, default=10)
-nm.add_argument("--hw", type=int, default=32)
-a = p.parse_args()
-torch.set_num_threads(1)  # tiny networks: threads only add contention
-{"train": train, "names": names}[a.cmd](a)
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    for f in ("--model", "--init", "--data", "--out"):
+        t.add_argument(f, required=True)
+    t.add_argument("--split", default="train")
+    t.add_argument("--limit", type=int, default=0)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--epochs", type=int, default=1)
+    t.add_argument("--lr", type=float, default=0.1)
+    t.add_argument("--momentum", type=float, default=0.9)
+    t.add_argument("--wd", type=float, default=5e-4)
+    t.add_argument("--nesterov", action="store_true")
+    t.add_argument("--lr-drops", default="")
+    t.add_argument("--lr-gamma", type=float, default=0.1)
+    t.add_argument("--out-double", default="", help="also train in float64 (a reference for both float32 runs) and write the result here")
+    nm = sub.add_parser("names")
+    nm.add_argument("--model", required=True)
+    nm.add_argument("--in-ch", type=int, default=3)
+    nm.add_argument("--classes", type=int, default=10)
+    nm.add_argument("--hw", type=int, default=32)
+    a = p.parse_args()
+    torch.set_num_threads(1)  # tiny networks: threads only add contention
+    {"train": train, "names": names}[a.cmd](a)
+
+
+if __name__ == "__main__":  # importable: build() serves other tools
+    main()
