@@ -33,5 +33,5 @@ clean:
 # them, and writes demo-out/report.md. Under 5 minutes on 2 cores.
 .PHONY: demo
 demo: build
-	-./scripts/deps.sh
+	-./scripts/deps.sh --data
 	./scripts/demo.sh

@@ -23,7 +23,7 @@ func ZooNames() []string {
 	for _, k := range []int{2, 4, 8} {
 		out = append(out, fmt.Sprintf("wrn56-%d", k), fmt.Sprintf("wrn56-%d-noshort", k))
 	}
-	return append(out, "vgg9")
+	return append(append(out, "vgg9"), SmallNames()...)
 }
 
 var (
@@ -39,7 +39,7 @@ func Build(name string, c Config) (*Net, error) {
 	}
 	if m := resnetRe.FindStringSubmatch(name); m != nil {
 		depth, _ := strconv.Atoi(m[1])
-		return resnet(name, depth, 1, m[2] == "", c)
+		return resnet(name, depth, 16, m[2] == "", c)
 	}
 	if m := wrnRe.FindStringSubmatch(name); m != nil {
 		depth, _ := strconv.Atoi(m[1])
@@ -47,10 +47,10 @@ func Build(name string, c Config) (*Net, error) {
 		if width < 1 {
 			return nil, fmt.Errorf("model %s: width must be at least 1", name)
 		}
-		return resnet(name, depth, width, m[3] == "", c)
+		return resnet(name, depth, 16*width, m[3] == "", c)
 	}
 	if name == "vgg9" {
-		return vgg9(c), nil
+		return vgg("vgg9", []int{64, 64, -1, 128, 128, -1, 256, 256, 256, -1}, 256, c), nil
 	}
 	if n, ok, err := buildSmall(name, c); ok {
 		return n, err
@@ -141,16 +141,15 @@ func newBuilder(name string, c Config) *builder {
 }
 
 // resnet is the paper's CIFAR ResNet: conv3x3-BN-ReLU stem, three stages of (depth−2)/6
-// post-activation basic blocks with 16w/32w/64w channels and strides 1/2/2, a 1x1 conv+BN
+// post-activation basic blocks with ch/2ch/4ch channels (ch = 16·width) and strides 1/2/2, a 1x1 conv+BN
 // shortcut where the shape changes (identity otherwise, none at all without shortcuts),
 // global average pooling and a linear classifier.
-func resnet(name string, depth, width int, shortcut bool, c Config) (*Net, error) {
+func resnet(name string, depth, ch int, shortcut bool, c Config) (*Net, error) {
 	if depth < 8 || (depth-2)%6 != 0 {
 		return nil, fmt.Errorf("model %s: ResNet depth must be 6n+2 with n ≥ 1, got %d", name, depth)
 	}
 	n := (depth - 2) / 6
 	b := newBuilder(name, c)
-	ch := 16 * width
 	x := b.relu(b.bn("bn1", b.conv("conv1", 0, ch, 3, 1, 1, false)))
 	for stage, cout := range []int{ch, 2 * ch, 4 * ch} {
 		for i := range n {
@@ -176,12 +175,14 @@ func resnet(name string, depth, width int, shortcut bool, c Config) (*Net, error
 	return b.n, nil
 }
 
-// vgg9 is the paper's VGG-9: features.N = conv3x3(pad 1, bias)+BN+ReLU for 64,64,M,128,128,M,256,256,256,M
-// (M a 2x2 ceil-mode max pool), then fc.0 Linear(256·s·s→256), fc.1 BN1d, ReLU, classifier Linear(256→classes).
-func vgg9(c Config) *Net {
-	b := newBuilder("vgg9", c)
+// vgg is the paper's VGG layout: features.N = conv3x3(pad 1, bias)+BN+ReLU for each channel count
+// of cfg, a 2x2 ceil-mode max pool for each -1 (N counts every module, pools included, as
+// nn.Sequential does), then fc.0 Linear(C·s·s → fc), fc.1 BN1d, ReLU, classifier Linear(fc → classes).
+// vgg9 is cfg 64,64,M,128,128,M,256,256,256,M with fc 256.
+func vgg(name string, cfg []int, fc int, c Config) *Net {
+	b := newBuilder(name, c)
 	x, idx := 0, 0
-	for _, v := range []int{64, 64, -1, 128, 128, -1, 256, 256, 256, -1} {
+	for _, v := range cfg {
 		if v < 0 {
 			x = b.maxpool(x, 2)
 			idx++
@@ -191,7 +192,7 @@ func vgg9(c Config) *Net {
 		x = b.relu(b.bn(fmt.Sprintf("features.%d", idx+1), x))
 		idx += 3
 	}
-	x = b.relu(b.bn("fc.1", b.linear("fc.0", x, 256)))
+	x = b.relu(b.bn("fc.1", b.linear("fc.0", x, fc)))
 	b.n.Output = b.linear("classifier", x, c.Classes)
 	return b.n
 }

@@ -38,7 +38,7 @@ func buildSmall(name string, c Config) (n *Net, ok bool, err error) {
 		if err != nil || ch < 1 {
 			return nil, true, fmt.Errorf("model %s: channel count must be at least 1", name)
 		}
-		n, err := narrowResnet(name, depth, ch, m[3] == "", c)
+		n, err := resnet(name, depth, ch, m[3] == "", c)
 		return n, true, err
 	}
 	if m := vgg5Re.FindStringSubmatch(name); m != nil {
@@ -46,58 +46,7 @@ func buildSmall(name string, c Config) (n *Net, ok bool, err error) {
 		if err != nil || ch < 1 {
 			return nil, true, fmt.Errorf("model %s: channel count must be at least 1", name)
 		}
-		return vgg5(name, ch, c), true, nil
+		return vgg(name, []int{ch, -1, 2 * ch, -1, 4 * ch, -1}, 4*ch, c), true, nil
 	}
 	return nil, false, nil
-}
-
-// narrowResnet is resnet with base channel count ch (ch, 2ch, 4ch) in place of 16·width.
-func narrowResnet(name string, depth, ch int, shortcut bool, c Config) (*Net, error) {
-	if depth < 8 || (depth-2)%6 != 0 {
-		return nil, fmt.Errorf("model %s: ResNet depth must be 6n+2 with n ≥ 1, got %d", name, depth)
-	}
-	n := (depth - 2) / 6
-	b := newBuilder(name, c)
-	x := b.relu(b.bn("bn1", b.conv("conv1", 0, ch, 3, 1, 1, false)))
-	for stage, cout := range []int{ch, 2 * ch, 4 * ch} {
-		for i := range n {
-			stride := 1
-			if stage > 0 && i == 0 {
-				stride = 2
-			}
-			p := fmt.Sprintf("layer%d.%d", stage+1, i)
-			cin := b.n.Slots[x][0]
-			y := b.relu(b.bn(p+".bn1", b.conv(p+".conv1", x, cout, 3, stride, 1, false)))
-			y = b.bn(p+".bn2", b.conv(p+".conv2", y, cout, 3, 1, 1, false))
-			if shortcut {
-				s := x
-				if stride != 1 || cin != cout {
-					s = b.bn(p+".shortcut.1", b.conv(p+".shortcut.0", x, cout, 1, stride, 0, false))
-				}
-				y = b.add(y, s)
-			}
-			x = b.relu(y)
-		}
-	}
-	b.n.Output = b.linear("linear", b.avgpool(x), c.Classes)
-	return b.n, nil
-}
-
-// vgg5 is the five-layer VGG described above.
-func vgg5(name string, ch int, c Config) *Net {
-	b := newBuilder(name, c)
-	x, idx := 0, 0
-	for _, v := range []int{ch, -1, 2 * ch, -1, 4 * ch, -1} {
-		if v < 0 {
-			x = b.maxpool(x, 2)
-			idx++
-			continue
-		}
-		x = b.conv(fmt.Sprintf("features.%d", idx), x, v, 3, 1, 1, true)
-		x = b.relu(b.bn(fmt.Sprintf("features.%d", idx+1), x))
-		idx += 3
-	}
-	x = b.relu(b.bn("fc.1", b.linear("fc.0", x, 4*ch)))
-	b.n.Output = b.linear("classifier", x, c.Classes)
-	return b.n
 }

@@ -2,10 +2,11 @@
 # Installs what the tests and the demo use when it is missing and this machine can install it
 # (Debian, root): PyTorch and numpy for the system python3 (the PyTorch agreement tests and the
 # peer benchmark) and Fashion-MNIST. With --cuda, also the CUDA toolkit from Debian's non-free
-# component (nvcc, ptxas, cuda.h) for `make gpu` and `make kernels`.
+# component (nvcc, ptxas, cuda.h) for `make gpu` and `make kernels`. With --data, only the
+# dataset (what `make demo` needs: PyTorch alone would take minutes to install).
 set -euo pipefail
 pkgs=()
-/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)

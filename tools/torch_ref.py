@@ -10,54 +10,11 @@ loss/accuracy at grid points exactly as the paper's code (tomgoldstein/loss-land
 The network definitions are ../shared/peer/nets.py (written independently of the Go code).
 Data are read from the IDX/CIFAR files and normalised as torchvision's ToTensor + Normalize do.
 """
-import argparse, gzip, json, os, struct, sys
-from contextlib import nullcontext
-import numpy as np
+import argparse, json
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-for cand in [os.path.join(HERE, "..", "..", "shared", "peer"), os.environ.get("LANDSCAPE_PEER", "")]:
-    if cand and os.path.exists(os.path.join(cand, "nets.py")):
-        sys.path.insert(0, cand)
-        break
-import nets  # noqa: E402
-
-DT = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
-
-
-def st_read(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    hdr = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for k, v in hdr.items():
-        if k == "__metadata__":
-            continue
-        b, e = v["data_offsets"]
-        out[k] = np.frombuffer(body[b:e], dtype=DT[v["dtype"]]).reshape(v["shape"]).copy()
-    return out
-
-
-def st_write(path, tensors):
-    hdr, body = {}, b""
-    for k, a in tensors.items():
-        a = np.require(a, requirements="C")
-        dt = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}[a.dtype]
-        hdr[k] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [len(body), len(body) + a.nbytes]}
-        body += a.tobytes()
-    js = json.dumps(hdr).encode()
-    js += b" " * (-len(js) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)) + js + body)
-
-
-def build(name, in_ch, classes, hw):
-    if name.startswith("wrn"):
-        depth, width = name[3:].split("-")[:2]
-        return nets.CifarResNet(int(depth), in_ch, classes, not name.endswith("-noshort"), int(width))
-    return nets.build(name, in_ch, classes, hw=hw)
+from torchio import build, load_data, names, st_read, st_write
 
 
 def export(a):
@@ -72,44 +29,6 @@ def export(a):
                 m.running_var.uniform_(0.5, 1.5).mul_(a.var_scale)
                 m.num_batches_tracked.fill_(7)
     st_write(a.out, {k: v.detach().numpy() for k, v in net.state_dict().items()})
-
-
-def idx(path):
-    raw = open(path, "rb").read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    magic, n = struct.unpack(">II", raw[:8])
-    if magic == 0x803:
-        r, c = struct.unpack(">II", raw[8:16])
-        return np.frombuffer(raw[16:], np.uint8).reshape(n, 1, r, c)
-    return np.frombuffer(raw[8:], np.uint8)
-
-
-def find(d, base):
-    for s in ("", ".gz"):
-        if os.path.exists(os.path.join(d, base + s)):
-            return os.path.join(d, base + s)
-    raise FileNotFoundError(base)
-
-
-def load_data(spec, split, limit):
-    kind, d = spec.split(":", 1)
-    if kind in ("fashion-mnist", "mnist"):
-        pre = "train" if split == "train" else "t10k"
-        x, y = idx(find(d, pre + "-images-idx3-ubyte")), idx(find(d, pre + "-labels-idx1-ubyte"))
-        mean, std = ((0.2860,), (0.3530,)) if kind == "fashion-mnist" else ((0.1307,), (0.3081,))
-    else:
-        files = [f"data_batch_{i}.bin" for i in range(1, 6)] if split == "train" else ["test_batch.bin"]
-        recs = np.concatenate([np.fromfile(os.path.join(d, f), np.uint8).reshape(-1, 3073) for f in files])
-        x, y = recs[:, 1:].reshape(-1, 3, 32, 32), recs[:, 0]
-        mean = (125.3 / 255, 123.0 / 255, 113.9 / 255)
-        std = (63.0 / 255, 62.1 / 255, 66.7 / 255)
-    if limit:
-        x, y = x[:limit], y[:limit]
-    t = torch.from_numpy(x.astype(np.float32)).div(255)  # ToTensor
-    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-    return t.sub(m).div(s), torch.from_numpy(y.astype(np.int64))  # Normalize
 
 
 def evaluate(a):
@@ -146,16 +65,6 @@ def evaluate(a):
     json.dump(res, open(a.out, "w"))
 
 
-def names(a):
-    """Prints {model: [[name, shape], ...]} for each comma-separated model (meta tensors: no memory)."""
-    out = {}
-    for m in a.model.split(","):
-        with torch.device("meta") if hasattr(torch, "device") and hasattr(torch.device, "__enter__") else nullcontext():
-            net = build(m, a.in_ch, a.classes, a.hw)
-        out[m] = [[k, list(v.shape)] for k, v in net.state_dict().items()]
-    print(json.dumps(out))
-
-
 p = argparse.ArgumentParser()
 sub = p.add_subparsers(dest="cmd", required=True)
 e = sub.add_parser("export")
@@ -177,5 +86,5 @@ for f in ("--model", "--weights", "--dirs", "--data", "--points", "--out"):
 v.add_argument("--split", default="test")
 v.add_argument("--limit", type=int, default=0)
 a = p.parse_args()
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # small test networks: threads only add contention
 {"export": export, "eval": evaluate, "names": names}[a.cmd](a)

@@ -26,7 +26,7 @@ func main() {
 	}
 	if err := root.Execute(); err != nil {
 		if errors.Is(err, errInterrupted) {
-			fmt.Fprintln(os.Stderr, "landscape: interrupted; the points computed so far are saved")
+			fmt.Fprintln(os.Stderr, "landscape: interrupted; the work done so far is saved")
 			os.Exit(130)
 		}
 		fmt.Fprintln(os.Stderr, "landscape:", err)

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Shared pieces of the PyTorch reference tools (torch_ref.py, torch_train.py): safetensors
+read/write with numpy, the networks (../shared/peer/nets.py, written independently of the Go
+code, plus the small resnetD-cC[-noshort] and vgg5-cC built from its pieces), and the IDX/CIFAR
+data normalised as torchvision's ToTensor + Normalize."""
+import gzip, json, os, re, struct, sys
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+for cand in [os.path.join(HERE, "..", "..", "shared", "peer"), os.environ.get("LANDSCAPE_PEER", "")]:
+    if cand and os.path.exists(os.path.join(cand, "nets.py")):
+        sys.path.insert(0, cand)
+        break
+import nets  # noqa: E402
+
+DT = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+
+
+def st_read(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    hdr = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    out = {}
+    for k, v in hdr.items():
+        if k == "__metadata__":
+            continue
+        b, e = v["data_offsets"]
+        out[k] = np.frombuffer(body[b:e], dtype=DT[v["dtype"]]).reshape(v["shape"]).copy()
+    return out
+
+
+def st_write(path, tensors):
+    hdr, body = {}, b""
+    for k, a in tensors.items():
+        a = np.require(a, requirements="C")
+        dt = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}[a.dtype]
+        hdr[k] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [len(body), len(body) + a.nbytes]}
+        body += a.tobytes()
+    js = json.dumps(hdr).encode()
+    js += b" " * (-len(js) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(js)) + js + body)
+
+
+class NarrowResNet(nn.Module):
+    """nets.CifarResNet with c, 2c, 4c channels (nets.Block blocks, nets.CifarResNet.forward)."""
+    def __init__(self, depth, in_ch, classes, shortcut, c):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(in_ch, c, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        cin = c
+        for i, (cout, stride) in enumerate([(c, 1), (2 * c, 2), (4 * c, 2)]):
+            blocks = []
+            for k in range(n):
+                blocks.append(nets.Block(cin, cout, stride if k == 0 else 1, shortcut))
+                cin = cout
+            setattr(self, f"layer{i+1}", nn.Sequential(*blocks))
+        self.linear = nn.Linear(cin, classes)
+
+    forward = nets.CifarResNet.forward
+
+
+class VGG5(nn.Module):
+    """nets.VGG9's layout with conv layers c, M, 2c, M, 4c, M and fc Linear(4c·s·s → 4c), BN1d, ReLU."""
+    def __init__(self, in_ch, classes, hw, c):
+        super().__init__()
+        layers, cin, s = [], in_ch, hw
+        for v in [c, "M", 2 * c, "M", 4 * c, "M"]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
+                s = -(-s // 2)
+            else:
+                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+                cin = v
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Sequential(nn.Linear(cin * s * s, 4 * c), nn.BatchNorm1d(4 * c), nn.ReLU(inplace=True))
+        self.classifier = nn.Linear(4 * c, classes)
+
+    forward = nets.VGG9.forward
+
+
+def build(name, in_ch, classes, hw):
+    m = re.fullmatch(r"resnet(\d+)-c(\d+)(-noshort)?", name)
+    if m:
+        return NarrowResNet(int(m.group(1)), in_ch, classes, m.group(3) is None, int(m.group(2)))
+    m = re.fullmatch(r"vgg5-c(\d+)", name)
+    if m:
+        return VGG5(in_ch, classes, hw, int(m.group(1)))
+    m = re.fullmatch(r"wrn(\d+)-(\d+)(-noshort)?", name)
+    if m:
+        return nets.CifarResNet(int(m.group(1)), in_ch, classes, m.group(3) is None, int(m.group(2)))
+    return nets.build(name, in_ch, classes, hw=hw)
+
+
+def idx(path):
+    raw = open(path, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    magic, n = struct.unpack(">II", raw[:8])
+    if magic == 0x803:
+        r, c = struct.unpack(">II", raw[8:16])
+        return np.frombuffer(raw[16:], np.uint8).reshape(n, 1, r, c)
+    return np.frombuffer(raw[8:], np.uint8)
+
+
+def find(d, base):
+    for s in ("", ".gz"):
+        if os.path.exists(os.path.join(d, base + s)):
+            return os.path.join(d, base + s)
+    raise FileNotFoundError(base)
+
+
+def load_data(spec, split, limit):
+    """The IDX/CIFAR files normalised as torchvision's ToTensor + Normalize."""
+    kind, d = spec.split(":", 1)
+    if kind in ("fashion-mnist", "mnist"):
+        pre = "train" if split == "train" else "t10k"
+        x, y = idx(find(d, pre + "-images-idx3-ubyte")), idx(find(d, pre + "-labels-idx1-ubyte"))
+        mean, std = ((0.2860,), (0.3530,)) if kind == "fashion-mnist" else ((0.1307,), (0.3081,))
+    else:
+        files = [f"data_batch_{i}.bin" for i in range(1, 6)] if split == "train" else ["test_batch.bin"]
+        recs = np.concatenate([np.fromfile(os.path.join(d, f), np.uint8).reshape(-1, 3073) for f in files])
+        x, y = recs[:, 1:].reshape(-1, 3, 32, 32), recs[:, 0]
+        mean = (125.3 / 255, 123.0 / 255, 113.9 / 255)
+        std = (63.0 / 255, 62.1 / 255, 66.7 / 255)
+    if limit:
+        x, y = x[:limit], y[:limit]
+    t = torch.from_numpy(x.astype(np.float32)).div(255)
+    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return t.sub(m).div(s), torch.from_numpy(y.astype(np.int64))
+
+
+def names(a):
+    """Prints {model: [[key, shape], ...]} for each comma-separated --model."""
+    out = {}
+    for m in a.model.split(","):
+        net = build(m, a.in_ch, a.classes, a.hw)
+        out[m] = [[k, list(v.shape)] for k, v in net.state_dict().items()]
+    print(json.dumps(out))
