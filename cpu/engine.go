@@ -209,6 +209,13 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			}
 		}
 	}
+	largest := tmp
+	for _, b := range e.bufs {
+		largest = max(largest, len(b))
+	}
+	if largest > math.MaxInt32 {
+		return nil, fmt.Errorf("cpu: %d images of %s need buffers of %d floats, more than the gathers' 32-bit offsets reach", batch, p.Net.Name, largest)
+	}
 	e.tmp = make([]float32, tmp)
 	for i := range e.steps {
 		st := &e.steps[i]
