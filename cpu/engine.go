@@ -87,7 +87,7 @@ func DefaultBatch(plan *model.Plan) int {
 	return min(32, max(1, (512<<10)/(4*largest)))
 }
 
-// NewBatch returns a CPU engine that evaluates images batch at a time.
+// NewBatch returns a CPU engine that pushes batch images at a time through the network.
 func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("cpu: batch %d < 1", batch)
