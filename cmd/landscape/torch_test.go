@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"landscape/model"
 	"landscape/surface"
 )
 
@@ -181,5 +183,47 @@ func TestTorchInterpolationStatesDiverges(t *testing.T) {
 	}
 	if l := sf.Loss[0]; math.IsNaN(l) || math.IsInf(l, 0) {
 		t.Errorf("α = -0.5 should not diverge; loss %v", l)
+	}
+}
+
+// A checkpoint as the paper's training code saves it ({"state_dict": ..., "acc": ...}, with
+// nn.DataParallel's "module." prefix) converts to the same tensors scan reads.
+func TestTorchCheckpointConversion(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	w := export(t, dir, "resnet20-noshort", 3, 32, 6, 1)
+	ckpt, conv := filepath.Join(dir, "model_300.t7"), filepath.Join(dir, "conv.safetensors")
+	script := `
+import sys, torch
+sys.path.insert(0, "../../tools")
+from torchio import st_read
+sd = {"module." + k: torch.from_numpy(v) for k, v in st_read(sys.argv[1]).items()}
+torch.save({"state_dict": sd, "acc": 91.0, "epoch": 300}, sys.argv[2])`
+	if out, err := exec.Command(python, "-c", script, w, ckpt).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if out, err := exec.Command(python, "../../tools/torch2safetensors.py", ckpt, conv).CombinedOutput(); err != nil {
+		t.Fatalf("torch2safetensors: %v: %s", err, out)
+	}
+	a, _, err := model.ReadSafetensors(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := model.ReadSafetensors(conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Names) != len(b.Names) {
+		t.Fatalf("%d tensors, want %d", len(b.Names), len(a.Names))
+	}
+	for _, n := range a.Names {
+		x, y := a.Get(n), b.Get(n)
+		if y == nil || !slices.Equal(x.Data, y.Data) || !slices.Equal(x.Shape, y.Shape) {
+			t.Errorf("tensor %s differs after conversion", n)
+		}
+	}
+	n, _, err := model.Load("resnet20-noshort", conv, 32)
+	if err != nil || n.InC != 3 {
+		t.Errorf("converted file does not load: %v", err)
 	}
 }
