@@ -62,14 +62,16 @@ kfail=$(grep -c '^kernel .* FAIL$' "$log/kernels.out")
 echo "kernels vs cpu layers: $kpass ok, $kfail failed"
 echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
-printf '%-9s %12s %12s %9s %18s\n' precision "ours img/s" "torch img/s" ours/torch "loss rel vs fp32"
+# est. 51x51: the paper's ResNet-56 surface, 2601 points x 50,000 CIFAR-10 training images, at this speed
+printf '%-9s %12s %12s %9s %18s %14s %14s\n' precision "ours img/s" "torch img/s" ours/torch "loss rel vs fp32" "ours 51x51 s" "torch 51x51 s"
 for prec in fp32 tf32 bf16; do
 	line=$(grep "^speed precision=$prec " "$log/speed.out")
 	ours=$(echo "$line" | grep -o 'img_per_s=[^ ]*' | cut -d= -f2)
 	rel=$(echo "$line" | grep -o 'loss_rel_vs_fp32=[^ ]*' | cut -d= -f2)
 	torch=$(field "$log/torch-$prec.out" img_per_s)
 	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-	printf '%-9s %12s %12s %9s %18s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}"
+	est() { awk -v r="${1:-0}" 'BEGIN { if (r > 0) printf "%.0f", 2601 * 50000 / r; else print "-" }'; }
+	printf '%-9s %12s %12s %9s %18s %14s %14s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}" "$(est "$ours")" "$(est "$torch")"
 done
 echo "logs: $log"
 exit $status
