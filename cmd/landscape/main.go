@@ -16,7 +16,7 @@ var errInterrupted = errors.New("interrupted")
 func main() {
 	root := &cobra.Command{
 		Use:           "landscape",
-		Short:         "Loss landscapes of neural networks: scan, bench, plot",
+		Short:         "Loss landscapes of neural networks: scan, train, plot, bench",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
