@@ -58,7 +58,7 @@ missing points.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScan(cmd.Context(), f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.model, "model", "", "zoo network: "+strings.Join(model.ZooNames(), ", "))
+	fl.StringVar(&f.model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC")
 	fl.StringVar(&f.weights, "weights", "", "the trained weights θ: a PyTorch state_dict saved as .safetensors")
 	fl.StringVar(&f.weights2, "weights2", "", "a second solution W2: the x direction becomes W2 − W (1D interpolation)")
 	fl.StringVar(&f.dataSpec, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
@@ -73,7 +73,7 @@ missing points.`,
 	fl.Int64Var(&f.seed, "seed", 0, "seed of the random directions")
 	fl.StringVar(&f.dirs, "dirs", "", "safetensors file with tensors x.<name> (and y.<name>) to use instead of a random draw")
 	fl.StringVar(&f.saveDirs, "save-dirs", "", "write the directions used to this safetensors file")
-	fl.IntVar(&f.batch, "batch-size", 0, "images per engine call (0: the engine's choice; 128 on the CPU)")
+	fl.IntVar(&f.batch, "batch-size", 0, "images per engine call (0: the engine's choice)")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "CPU worker goroutines")
 	fl.StringVar(&f.out, "out", "", "the surface file to write (.npz)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
