@@ -158,6 +158,7 @@ type Engine struct {
 	in     *os.File // the worker's stdin
 	out    *bufio.Reader
 	stderr *tail
+	outR   *os.File      // the read end of the worker's stdout, closed by Close
 	exited chan struct{} // closed when the process has been waited for
 	exit   error         // its exit status, valid after exited
 	name   string
@@ -192,9 +193,11 @@ func start(ctx context.Context, path string, device int, o Options) (*Engine, He
 		outR.Close()
 		return nil, Hello{}, fmt.Errorf("starting GPU worker %s: %w", path, err)
 	}
+	e.outR = outR
 	go func() {
+		// outR is not closed here: what the worker wrote just before exiting may still be
+		// unread, and the reader sees EOF by itself once the worker's end is gone.
 		e.exit = e.cmd.Wait()
-		outR.Close()
 		close(e.exited)
 	}()
 	var hello Hello
@@ -217,6 +220,8 @@ func start(ctx context.Context, path string, device int, o Options) (*Engine, He
 	}
 	if err != nil {
 		e.kill()
+		<-e.exited
+		e.outR.Close()
 		return nil, hello, fmt.Errorf("GPU worker %s (device %d): %w", path, device, e.annotate(err))
 	}
 	return e, hello, nil
@@ -385,6 +390,7 @@ func (e *Engine) Close() error {
 		e.cmd.Process.Kill()
 		<-e.exited
 	}
+	e.outR.Close()
 	if e.broken == nil {
 		e.broken = errors.New("engine closed")
 	}
