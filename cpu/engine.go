@@ -26,18 +26,20 @@ import (
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
 // as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
 type Engine struct {
-	p     *engine.Problem
-	bmax  int // images per forward pass
-	guard int // floats before and after the rows of every activation buffer
-	bufs  [][]float32
-	steps []step
-	tmp   []float32 // phase planes, im2col matrix or transposed linear input
-	ws    gemm.Workspace
-	cache []*prepared // most recently used weight sets, newest last
-	pert  []float32   // a perturbed tensor, for folding
-	small [5][]float32
-	logit []float32
-	outHW int // pixels per image of the network's output slot
+	p        *engine.Problem
+	bmax     int // images per forward pass
+	guard    int // floats before and after the rows of every activation buffer
+	bufs     [][]float32
+	steps    []step
+	tmp      []float32 // phase planes, im2col matrix or transposed linear input
+	ws       gemm.Workspace
+	cache    []*prepared  // most recently used weight sets, newest last
+	pert     []float32    // a perturbed tensor, for folding
+	foldPt   engine.Point // the weight set fold is working on
+	foldNext int          // the scratch buffer foldGet fills next
+	small    [5][]float32
+	logit    []float32
+	outHW    int // pixels per image of the network's output slot
 }
 
 // stepKind says how a plan layer is computed.
@@ -59,7 +61,6 @@ type step struct {
 	inHW    int // H·W of the input and the output
 	outHW   int
 	src     gemm.Gathered // B of the product (its Data set by New)
-	bn      [4]string     // names of the folded batch norm's weight, bias, mean and variance
 	phases  uint8         // convPhase: bit ph set when this step fills phase plane ph
 	fillTmp bool          // convPhase: fill the phase planes (else the previous step did)
 }
@@ -119,9 +120,6 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			st.kind = avgPool
 		default:
 			return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
-		}
-		if l.BN != "" {
-			st.bn = [4]string{l.BN + ".weight", l.BN + ".bias", l.BN + ".running_mean", l.BN + ".running_var"}
 		}
 		if st.kind == convShift || st.kind == convPhase {
 			lo, hi := st.shiftRange()
@@ -371,62 +369,24 @@ func Prepare(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
 	return w, b
 }
 
-// perturbed writes entry name of the weight set at pt into dst, as engine.Problem.WeightsAt
-// computes it, and returns it.
-func (e *Engine) perturbed(name string, pt engine.Point, dst []float32) []float32 {
-	base := e.p.Base.Tensors[name].Data
-	dx, dy := e.p.DX.Get(name), e.p.DY.Get(name)
-	if dx == nil && dy == nil {
-		return base
-	}
-	a, b := float32(pt.A), float32(pt.B)
-	dst = dst[:len(base)]
-	for i, w := range base {
-		var d float32
-		if dx != nil {
-			d = a * dx.Data[i]
-		}
-		if dy != nil {
-			d += b * dy.Data[i]
-		}
-		dst[i] = w + d
-	}
-	return dst
-}
-
-// fold writes the weights and bias of layer l at pt, batch norm folded in as model.Layer.Fold
-// does, into w [m][k] and b [m]; rows from Cout on stay zero.
+// fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
+// into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
+// engine's scratch buffers, in the order Fold asks for them.
 func (e *Engine) fold(st *step, pt engine.Point, w, b []float32) {
 	l := &st.l
-	cout := l.Cout()
-	W := e.perturbed(l.Weight, pt, e.pert)
-	per := len(W) / cout
-	var bias, g, beta, mu, v []float32
-	if l.Bias != "" {
-		bias = e.perturbed(l.Bias, pt, e.small[0])
+	e.foldPt, e.foldNext = pt, 0
+	n := len(e.p.Base.Tensors[l.Weight].Data)
+	l.Fold(e.foldGet, w[:n], b[:l.Cout()])
+}
+
+// foldGet gives Fold the entries of the weight set at e.foldPt, each in the next scratch buffer.
+func (e *Engine) foldGet(name string) []float32 {
+	dst := e.pert
+	if e.foldNext > 0 {
+		dst = e.small[e.foldNext-1]
 	}
-	if l.BN != "" {
-		g = e.perturbed(st.bn[0], pt, e.small[1])
-		beta = e.perturbed(st.bn[1], pt, e.small[2])
-		mu = e.perturbed(st.bn[2], pt, e.small[3])
-		v = e.perturbed(st.bn[3], pt, e.small[4])
-	}
-	for c := range cout {
-		bc := 0.0
-		if bias != nil {
-			bc = float64(bias[c])
-		}
-		scale, shift := 1.0, bc
-		if l.BN != "" {
-			scale = float64(g[c]) / math.Sqrt(float64(v[c])+model.BNEps)
-			shift = (bc-float64(mu[c]))*scale + float64(beta[c])
-		}
-		row := w[c*per : (c+1)*per]
-		for i, x := range W[c*per : (c+1)*per] {
-			row[i] = float32(float64(x) * scale)
-		}
-		b[c] = float32(shift)
-	}
+	e.foldNext++
+	return e.p.Perturb(name, e.foldPt, dst)
 }
 
 func (e *Engine) prepare(pt engine.Point) *prepared {

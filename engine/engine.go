@@ -70,30 +70,44 @@ type Engine interface {
 // Factory makes an engine for a problem.
 type Factory func(p *Problem) (Engine, error)
 
-// WeightsAt returns the weight set θ + α·δ + β·η, combined in float32 as PyTorch does
-// (w + (float32(α)·d_x + float32(β)·d_y)). Entries without a direction are shared with Base.
+// WeightsAt returns the weight set θ + α·δ + β·η, combined as Perturb does. Entries without a
+// direction are shared with Base.
 func (p *Problem) WeightsAt(pt Point) *model.Weights {
 	out := model.NewWeights()
-	a, b := float32(pt.A), float32(pt.B)
 	for _, name := range p.Base.Names {
 		base := p.Base.Tensors[name]
-		dx, dy := p.DX.Get(name), p.DY.Get(name)
-		if dx == nil && dy == nil {
+		if p.DX.Get(name) == nil && p.DY.Get(name) == nil {
 			out.Add(base)
 			continue
 		}
-		t := &model.Tensor{Name: name, Shape: base.Shape, Data: make([]float32, len(base.Data))}
-		for i, w := range base.Data {
-			var d float32
-			if dx != nil {
-				d = a * dx.Data[i]
-			}
-			if dy != nil {
-				d += b * dy.Data[i]
-			}
-			t.Data[i] = w + d
-		}
+		t := &model.Tensor{Name: name, Shape: base.Shape}
+		t.Data = p.Perturb(name, pt, make([]float32, len(base.Data)))
 		out.Add(t)
 	}
 	return out
+}
+
+// Perturb writes entry name of the weight set at pt into dst and returns it, or returns the
+// base entry itself when no direction covers it. The combine is PyTorch's, in float32:
+// w + (float32(α)·d_x + float32(β)·d_y), each product rounded on its own (never fused into an
+// FMA), as the GPU kernel does too.
+func (p *Problem) Perturb(name string, pt Point, dst []float32) []float32 {
+	base := p.Base.Tensors[name].Data
+	dx, dy := p.DX.Get(name), p.DY.Get(name)
+	if dx == nil && dy == nil {
+		return base
+	}
+	a, b := float32(pt.A), float32(pt.B)
+	dst = dst[:len(base)]
+	for i, w := range base {
+		var d float32
+		if dx != nil {
+			d = float32(a * dx.Data[i])
+		}
+		if dy != nil {
+			d += float32(b * dy.Data[i])
+		}
+		dst[i] = w + d
+	}
+	return dst
 }

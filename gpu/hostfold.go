@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"landscape/kernels"
+	"landscape/model"
 )
 
 // FoldOnHost computes weight set (a, b)'s folded vector from the raw vectors exactly as
@@ -23,7 +24,7 @@ func (l *Layout) FoldOnHost(theta, dx, dy []float32, a, b float32) []float32 {
 			if t[2] >= 0 {
 				g, beta := float64(at(t[2]+int32(c))), float64(at(t[3]+int32(c)))
 				mu, v := float64(at(t[4]+int32(c))), float64(at(t[5]+int32(c)))
-				scale = g / math.Sqrt(v+1e-5)
+				scale = g / math.Sqrt(v+model.BNEps)
 				shift = (shift-mu)*scale + beta
 			}
 			for i := range per {

@@ -17,9 +17,10 @@ type Layer struct {
 	In, Out  int    // plan buffers
 	Residual int    // buffer added before the ReLU, or -1
 	ReLU     bool
-	Weight   string // conv/linear weight entry
-	Bias     string // conv/linear bias entry, or ""
-	BN       string // prefix of the folded batch norm, or ""
+	Weight   string    // conv/linear weight entry
+	Bias     string    // conv/linear bias entry, or ""
+	BN       string    // prefix of the folded batch norm, or ""
+	BNNames  [4]string // its entries: BN+".weight", ".bias", ".running_mean", ".running_var"
 	K        int
 	Stride   int
 	Pad      int
@@ -88,6 +89,7 @@ func Compile(n *Net) (*Plan, error) {
 			switch {
 			case nx.Kind == OpBatchNorm && stage == 0:
 				l.BN = nx.Prefix
+				l.BNNames = [4]string{l.BN + ".weight", l.BN + ".bias", l.BN + ".running_mean", l.BN + ".running_var"}
 				stage = 1
 			case nx.Kind == OpAdd && stage <= 1:
 				if nx.In == l.Out {
@@ -185,26 +187,31 @@ type Get func(name string) []float32
 // Fold returns the layer's weight and bias with its batch norm folded in (computed in float64,
 // rounded to float32): W'[c,…] = W[c,…]·s_c, b'_c = (b_c − μ_c)·s_c + β_c, s_c = γ_c/√(σ²_c+ε).
 // A negative variance gives NaN, as PyTorch would. w and b receive the results (len(W), Cout).
+// get is called once per entry, in the order weight, bias, γ, β, μ, σ² (absent ones skipped).
 func (l *Layer) Fold(get Get, w, b []float32) {
 	W := get(l.Weight)
+	var bias, g, beta, mu, v []float32
+	if l.Bias != "" {
+		bias = get(l.Bias)
+	}
+	if l.BN != "" {
+		g, beta = get(l.BNNames[0]), get(l.BNNames[1])
+		mu, v = get(l.BNNames[2]), get(l.BNNames[3])
+	}
 	cout := len(b)
 	per := len(W) / cout
 	for c := range cout {
-		bias := 0.0
-		if l.Bias != "" {
-			bias = float64(get(l.Bias)[c])
+		shift, scale := 0.0, 1.0
+		if bias != nil {
+			shift = float64(bias[c])
 		}
-		scale, shift := 1.0, bias
 		if l.BN != "" {
-			g := float64(get(l.BN + ".weight")[c])
-			beta := float64(get(l.BN + ".bias")[c])
-			mu := float64(get(l.BN + ".running_mean")[c])
-			v := float64(get(l.BN + ".running_var")[c])
-			scale = g / math.Sqrt(v+BNEps)
-			shift = (bias-mu)*scale + beta
+			scale = float64(g[c]) / math.Sqrt(float64(v[c])+BNEps)
+			shift = (shift-float64(mu[c]))*scale + float64(beta[c])
 		}
-		for i := c * per; i < (c+1)*per; i++ {
-			w[i] = float32(float64(W[i]) * scale)
+		row := w[c*per : (c+1)*per]
+		for i, x := range W[c*per : (c+1)*per] {
+			row[i] = float32(float64(x) * scale)
 		}
 		b[c] = float32(shift)
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"landscape/cpu"
+	"landscape/model"
 )
 
 // The layer kernels below work on batch activations laid out [C][B][P] (P = H·W pixels of one
@@ -293,8 +294,8 @@ func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, 
 	}
 }
 
-// BNEps is batch norm's ε (PyTorch's default).
-const BNEps = 1e-5
+// BNEps is batch norm's ε (PyTorch's default), the same in training as in evaluation.
+const BNEps = model.BNEps
 
 // bnBackward accumulates batch norm's gradients for channels lo … hi−1, with x̂ = (x−μ)·s,
 // s = 1/√(σ²+ε) and M values per channel:
