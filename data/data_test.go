@@ -266,3 +266,16 @@ func TestKinds(t *testing.T) {
 		t.Fatalf("Kinds() = %s", got)
 	}
 }
+
+func TestSHA256(t *testing.T) {
+	a, b := Synthetic(4, 1, 3, 3, 10, 1), Synthetic(4, 1, 3, 3, 10, 1)
+	if a.SHA256() != b.SHA256() {
+		t.Fatal("equal sets hash differently")
+	}
+	b.Images[5] += 1e-6
+	c := Synthetic(4, 1, 3, 3, 10, 1)
+	c.Labels[3] = (c.Labels[3] + 1) % 10
+	if a.SHA256() == b.SHA256() || a.SHA256() == c.SHA256() || a.SHA256() == a.Slice(0, 3).SHA256() {
+		t.Error("different pixels, labels or sizes hash alike")
+	}
+}

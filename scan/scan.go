@@ -20,7 +20,7 @@ import (
 type Options struct {
 	Images          int            // images per task (B); 0: the first engine's Capacity, else 128
 	Points          int            // points per task (K); 0: the first engine's Capacity, else 1
-	Retries         int            // failures a task may have before the scan stops (default 3)
+	Retries         int            // failures a task may have, beyond one per engine, before the scan stops (default 3)
 	Fallback        engine.Factory // makes engines when every engine has been retired; nil: give up
 	FallbackWorkers int            // how many fallback engines (default 1)
 	Log             func(format string, args ...any)
@@ -66,6 +66,9 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	if opt.Retries == 0 {
 		opt.Retries = 3
 	}
+	// A batch may fail once on each engine (a bad GPU) and Retries times more before the scan
+	// gives up on it.
+	limit := opt.Retries + len(engines)
 	k, b := opt.Points, opt.Images
 	if len(engines) > 0 {
 		if c, ok := engines[0].(Capacity); ok {
@@ -142,7 +145,7 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 				t.fails++
 				strikes++
 				opt.Log("engine %s failed on images %d-%d of %d points (%v); the batch is queued again", e.Name(), lo, hi, len(ps), err)
-				if t.fails > opt.Retries {
+				if t.fails > limit {
 					s.err = fmt.Errorf("scan: a batch failed %d times, last on %s: %w", t.fails, e.Name(), err)
 				}
 				s.queue = append([]task{t}, s.queue...)
@@ -174,6 +177,11 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	if s.err == nil && len(s.queue) > 0 && opt.Fallback != nil {
 		opt.Log("no engine left; continuing on %d fallback engine(s)", max(1, opt.FallbackWorkers))
 		var fb []engine.Engine
+		defer func() {
+			for _, e := range fb {
+				e.Close()
+			}
+		}()
 		for range max(1, opt.FallbackWorkers) {
 			e, err := opt.Fallback(p)
 			if err != nil {
@@ -182,9 +190,6 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 			fb = append(fb, e)
 		}
 		run(fb)
-		for _, e := range fb {
-			e.Close()
-		}
 	}
 	if s.err != nil {
 		return s.err

@@ -16,12 +16,15 @@ import (
 )
 
 // Settings are what a scan's results depend on. A file is resumed only by a scan whose
-// settings are equal; input files are compared by their SHA-256, not their paths.
+// settings are equal; input files are compared by their SHA-256 (the dataset by that of the
+// examples it yields), not their paths. The images per engine call (--batch-size) are not
+// among them: they change how the per-point sums are added up, by float rounding only.
 type Settings struct {
 	Model          string `json:"model"`
 	Weights        string `json:"weights"`
 	WeightsSHA256  string `json:"weights_sha256"`
 	Data           string `json:"data"`
+	DataSHA256     string `json:"data_sha256"`
 	Split          string `json:"split"`
 	Limit          int    `json:"limit"`
 	Examples       int    `json:"examples"`
@@ -36,6 +39,7 @@ type Settings struct {
 	DirsSHA256     string `json:"dirs_sha256,omitempty"`
 	Weights2       string `json:"weights2,omitempty"`
 	Weights2SHA256 string `json:"weights2_sha256,omitempty"`
+	Precision      string `json:"precision"`
 }
 
 // pathFields are informative only: the hashes decide.

@@ -55,13 +55,18 @@ func (d *deviceFlags) engines(ctx context.Context, p *engine.Problem, workers in
 	if d.device != "cpu" {
 		es, err := d.tryGPU(ctx, p)
 		if err == nil {
-			opt.Fallback, opt.FallbackWorkers = cpu.New, workers
+			if d.precision == "fp32" { // the CPU would compute a tf32/bf16 scan's points in fp32
+				opt.Fallback, opt.FallbackWorkers = cpu.New, workers
+			}
 			return es, opt, nil
 		}
 		if d.device == "gpu" {
 			return nil, opt, fmt.Errorf("--device gpu: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "landscape: no usable GPU (%v); computing on the CPU (fp32) with %d workers\n", err, workers)
+		if d.precision != "fp32" {
+			return nil, opt, fmt.Errorf("--precision %s needs a GPU, and there is no usable one (%v); use --precision fp32 on the CPU", d.precision, err)
+		}
+		fmt.Fprintf(os.Stderr, "landscape: no usable GPU (%v); computing on the CPU with %d workers\n", err, workers)
 	}
 	var es []engine.Engine
 	for range workers {

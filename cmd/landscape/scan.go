@@ -149,7 +149,7 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if set.C != net.InC {
 		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", f.dataSpec, set.C, f.weights, net.InC)
 	}
-	st := surface.Settings{Model: f.model, Weights: f.weights, Data: f.dataSpec, Split: f.split, Limit: f.limit,
+	st := surface.Settings{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataSHA256: set.SHA256(), Precision: f.dev.precision, Split: f.split, Limit: f.limit,
 		Examples: set.N, Raw: f.raw, X: xa.String(), Norm: f.norm, Ignore: f.ignore, DirType: f.dirType, Seed: f.seed,
 		Dirs: f.dirs, Weights2: f.weights2}
 	if ya.Num > 0 {
@@ -247,8 +247,14 @@ func saveDirections(path string, dx, dy *model.Weights, st surface.Settings) err
 		return err
 	}
 	if surface.Exists(path) {
-		a, _ := sha256File(path)
-		b, _ := sha256File(tmp.Name())
+		a, err := sha256File(path)
+		if err != nil {
+			return fmt.Errorf("--save-dirs: %w", err)
+		}
+		b, err := sha256File(tmp.Name())
+		if err != nil {
+			return err
+		}
 		if a == b {
 			return nil
 		}
@@ -261,8 +267,13 @@ func runScan(parent context.Context, f *scanFlags) error {
 	if err := f.dev.validate(); err != nil {
 		return err
 	}
-	if f.workers < 1 {
+	switch {
+	case f.workers < 1:
 		return fmt.Errorf("--workers %d: want at least 1", f.workers)
+	case f.saveEvery <= 0:
+		return fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", f.saveEvery)
+	case f.batch < 0:
+		return fmt.Errorf("--batch-size %d: want a positive number of images, or 0 for the engine's choice", f.batch)
 	}
 	s, err := prepareScan(f)
 	if err != nil {
@@ -293,44 +304,17 @@ func runScan(parent context.Context, f *scanFlags) error {
 		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, s.resumed, sf.Len())
 	}
 	bar := newBar(len(todo), "points", f.quiet)
-
-	var mu sync.Mutex
-	dirty, lastSave := false, time.Now()
-	var saveErr error
-	save := func() {
-		if err := sf.Save(f.out); err != nil && saveErr == nil {
-			saveErr = err
-		}
-		dirty, lastSave = false, time.Now()
-	}
+	sv := &saver{sf: sf, path: f.out}
 	done := func(k int, loss, acc float64) {
-		mu.Lock()
-		defer mu.Unlock()
-		sf.Set(k, loss, acc)
-		dirty = true
-		if time.Since(lastSave) >= f.saveEvery {
-			save()
-		}
+		sv.set(k, loss, acc)
 		bar.Add(1)
 	}
-	ticker := time.NewTicker(f.saveEvery)
-	defer ticker.Stop()
-	go func() {
-		for range ticker.C {
-			mu.Lock()
-			if dirty {
-				save()
-			}
-			mu.Unlock()
-		}
-	}()
+	stopSaving := sv.every(f.saveEvery)
 	runErr := scan.Run(ctx, s.problem, s.points, todo, engines, opt, done)
-	mu.Lock()
-	save()
-	mu.Unlock()
+	stopSaving()
 	bar.Finish()
-	if saveErr != nil {
-		return saveErr
+	if err := sv.flush(); err != nil {
+		return err
 	}
 	if runErr != nil {
 		if ctx.Err() != nil && parent.Err() == nil {
@@ -340,6 +324,69 @@ func runScan(parent context.Context, f *scanFlags) error {
 	}
 	summary(sf, f.out)
 	return nil
+}
+
+// saver keeps the surface file up to date: points are recorded under a lock the scheduler's
+// callback holds only briefly; the file is encoded and replaced at most every interval, and once
+// more at the end, one write at a time so that a later state is never overwritten by an earlier.
+type saver struct {
+	mu    sync.Mutex // guards sf and dirty
+	sf    *surface.Surface
+	dirty bool
+	write sync.Mutex // one encode-and-write at a time
+	path  string
+	err   error // the first failed write
+}
+
+func (s *saver) set(k int, loss, acc float64) {
+	s.mu.Lock()
+	s.sf.Set(k, loss, acc)
+	s.dirty = true
+	s.mu.Unlock()
+}
+
+// flush writes the surface if points were added since the last write; it returns the first
+// write error so far.
+func (s *saver) flush() error {
+	s.write.Lock()
+	defer s.write.Unlock()
+	s.mu.Lock()
+	var b []byte
+	var err error
+	if s.dirty {
+		b, err = s.sf.Encode()
+		s.dirty = false
+	}
+	s.mu.Unlock()
+	if b != nil {
+		err = model.WriteFileAtomic(s.path, b)
+	}
+	if err != nil && s.err == nil {
+		s.err = fmt.Errorf("%s: %w", s.path, err)
+	}
+	return s.err
+}
+
+// every flushes every interval until the returned stop is called.
+func (s *saver) every(interval time.Duration) (stop func()) {
+	t := time.NewTicker(interval)
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-t.C:
+				s.flush()
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		t.Stop()
+		close(quit)
+		<-finished
+	}
 }
 
 // summary prints one line: where the surface is and its value at the grid point nearest the origin.

@@ -269,3 +269,26 @@ func TestInterruptSavesAndExits130(t *testing.T) {
 		t.Errorf("stderr %q", e.String())
 	}
 }
+
+// A different dataset behind the same flags, or another precision, is another scan.
+func TestResumeRefusesOtherDataOrPrecision(t *testing.T) {
+	dir, args := smallScan(t)
+	out := filepath.Join(dir, "s.npz")
+	mustRun(t, append(args, "--out", out)...)
+	writeIDX(t, dir, 17, 8) // the same path now holds 17 images
+	_, e, code := run(t, append(args, "--out", out)...)
+	if code == 0 || !strings.Contains(e, "data_sha256") {
+		t.Errorf("changed data: exit %d, stderr %q", code, e)
+	}
+	_, e, code = run(t, append(args, "--out", filepath.Join(dir, "t.npz"), "--precision", "tf32")...)
+	if code == 0 || !strings.Contains(e, "--precision tf32 needs a GPU") {
+		t.Errorf("tf32 without a GPU: exit %d, stderr %q", code, e)
+	}
+	for _, bad := range [][]string{{"--save-every", "0s"}, {"--batch-size", "-2"}} {
+		o := filepath.Join(dir, "bad.npz")
+		_, e, code = run(t, append(args, append(bad, "--out", o)...)...)
+		if _, err := os.Stat(o); code == 0 || !strings.Contains(e, bad[0]) || err == nil {
+			t.Errorf("%v: exit %d, stderr %q, file left: %v", bad, code, e, err == nil)
+		}
+	}
+}
