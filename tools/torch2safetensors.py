@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import torch
 
-from torchio import st_write
+from safetensors_np import st_write
 
 
 def state_dict(obj):
