@@ -54,6 +54,7 @@ func loadCIFAR(dir, split string, opt Options) (*Set, error) {
 	s := &Set{N: total, C: 3, H: 32, W: 32, Classes: 10,
 		Images: make([]float32, total*cifarPixels), Labels: make([]int32, total)}
 	tab := tables("cifar10", opt.Raw)
+	s.Black = blackLevels(tab)
 	buf := make([]byte, 0)
 	at := 0
 	for f, p := range paths {

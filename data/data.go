@@ -19,6 +19,16 @@ type Set struct {
 	Images     []float32 // len N*C*H*W, image i at Images[i*C*H*W:(i+1)*C*H*W]
 	Labels     []int32   // len N, each in [0, Classes)
 	Classes    int       // 10 for all kinds here
+	Black      []float32 // per channel: the value a black (0) pixel has after normalisation (padding for augmentation)
+}
+
+// blackLevels returns each channel's normalised value of the byte 0.
+func blackLevels(tab [][256]float32) []float32 {
+	out := make([]float32, len(tab))
+	for c := range tab {
+		out[c] = tab[c][0]
+	}
+	return out
 }
 
 // Image returns the C*H*W pixels of image i, sharing memory with s.

@@ -82,7 +82,9 @@ func loadIDX(kind, dir, split string, opt Options) (*Set, error) {
 		}
 		s.Labels[i] = int32(l)
 	}
-	convert(s.Images, pix[:keep*h*w], &tables(kind, opt.Raw)[0])
+	tab := tables(kind, opt.Raw)
+	s.Black = blackLevels(tab)
+	convert(s.Images, pix[:keep*h*w], &tab[0])
 	return s, nil
 }
 

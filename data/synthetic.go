@@ -17,6 +17,7 @@ func Synthetic(n, c, h, w, classes int, seed int64) *Set {
 		Name: fmt.Sprintf("synthetic(n=%d, %dx%dx%d, classes=%d, seed=%d)", n, c, h, w, classes, seed),
 		N:    n, C: c, H: h, W: w, Classes: classes,
 		Images: make([]float32, n*c*h*w), Labels: make([]int32, n),
+		Black: make([]float32, c), // pixels are N(0,1): pad with the mean
 	}
 	for i := range s.Images {
 		s.Images[i] = float32(r.NormFloat64())

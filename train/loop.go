@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -117,16 +116,10 @@ func NewTrainer(n *model.Net, w *model.Weights, set *data.Set, cfg Config) (*Tra
 	tr := &Trainer{Cfg: cfg, Net: net, Data: set,
 		Opt: &SGD[float32]{LR: cfg.LR, Momentum: cfg.Momentum, WD: cfg.WD, Nesterov: cfg.Nesterov}}
 	if cfg.Augment == "crop-flip" {
-		// torchvision pads the raw image with black (0) before normalising: the normalised
-		// black level is each channel's smallest value in any real image set.
-		P := set.H * set.W
-		tr.pad = make([]float32, set.C)
-		for c := range set.C {
-			m := float32(math.Inf(1))
-			for i := range set.N {
-				m = min(m, slices.Min(set.Image(i)[c*P:][:P]))
-			}
-			tr.pad[c] = m
+		// torchvision pads the raw image with black (0) before normalising
+		tr.pad = set.Black
+		if len(tr.pad) != set.C {
+			tr.pad = make([]float32, set.C)
 		}
 	}
 	return tr, nil

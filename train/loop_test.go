@@ -69,10 +69,10 @@ func TestKaimingInit(t *testing.T) {
 }
 
 // crop-flip: every augmented image is a 4-pixel-padded crop of the original, maybe mirrored,
-// with the padding at the set's darkest value; over many draws all offsets and both flips occur.
+// with the padding at the set's black level; over many draws all offsets and both flips occur.
 func TestCropFlip(t *testing.T) {
 	const h = 6
-	set := &data.Set{Name: "t", N: 2, C: 1, H: h, W: h, Classes: 2, Images: make([]float32, 2*h*h), Labels: []int32{0, 1}}
+	set := &data.Set{Name: "t", N: 2, C: 1, H: h, W: h, Classes: 2, Images: make([]float32, 2*h*h), Labels: []int32{0, 1}, Black: []float32{-0.5}}
 	for i := range set.Images {
 		set.Images[i] = float32(i%(h*h)) + 1
 	}
@@ -98,7 +98,7 @@ func TestCropFlip(t *testing.T) {
 								sj = h - 1 - j
 							}
 							y, x := i+oy, sj+ox
-							want := float32(1) // the darkest value
+							want := float32(-0.5) // the black level
 							if y >= 0 && y < h && x >= 0 && x < h {
 								want = set.Images[y*h+x]
 							}
