@@ -8,23 +8,14 @@ import (
 	"testing"
 
 	"landscape/cpu"
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
 )
 
 func problem(b *testing.B, name string, images int) *engine.Problem {
-	n, err := model.Build(name, model.Config{InC: 3, HW: 32, Classes: 10})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := model.Init(n, 1)
-	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
-	dx, dy := direction.Random(n, "weights", 1, 0), direction.Random(n, "weights", 1, 1)
-	direction.Normalize(dx, w, opt)
-	direction.Normalize(dy, w, opt)
-	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(images, 3, 32, 32, 10, 1))
+	p, err := engine.RandomProblem(name, model.Config{InC: 3, HW: 32, Classes: 10}, images, 1,
+		direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"landscape/cpu/gemm"
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -45,16 +44,8 @@ func refForward(p *engine.Problem, w, b [][]float32, img []float32) []float32 {
 }
 
 func testProblem(t testing.TB, name string, inC, hw, images int) *engine.Problem {
-	n, err := model.Build(name, model.Config{InC: inC, HW: hw, Classes: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := model.Init(n, 3)
-	opt := direction.Options{Norm: "filter", Ignore: "none", DirType: "states"}
-	dx, dy := direction.Random(n, "states", 3, 0), direction.Random(n, "states", 3, 1)
-	direction.Normalize(dx, w, opt)
-	direction.Normalize(dy, w, opt)
-	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(images, inC, hw, hw, 10, 3))
+	p, err := engine.RandomProblem(name, model.Config{InC: inC, HW: hw, Classes: 10}, images, 3,
+		direction.Options{Norm: "filter", Ignore: "none", DirType: "states"})
 	if err != nil {
 		t.Fatal(err)
 	}

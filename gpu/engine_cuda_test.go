@@ -342,16 +342,8 @@ func f64(x []float32) []float64 {
 
 // TestScanResnet20 scans a resnet20 grid with the scheduler on the GPU and on the CPU engine.
 func TestScanResnet20(t *testing.T) {
-	n, err := model.Build("resnet20", model.Config{InC: 3, HW: 32, Classes: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := model.Init(n, 1)
-	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
-	dx, dy := direction.Random(n, "weights", 1, 0), direction.Random(n, "weights", 1, 1)
-	direction.Normalize(dx, w, opt)
-	direction.Normalize(dy, w, opt)
-	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(100, 3, 32, 32, 10, 1))
+	p, err := engine.RandomProblem("resnet20", model.Config{InC: 3, HW: 32, Classes: 10}, 100, 1,
+		direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
 	if err != nil {
 		t.Fatal(err)
 	}

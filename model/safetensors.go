@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -125,24 +126,25 @@ func WriteSafetensors(path string, w *Weights, meta map[string]string) error {
 	if len(meta) > 0 {
 		hdr["__metadata__"] = meta
 	}
-	var body bytes.Buffer
+	var body []byte
 	for _, name := range w.Names {
 		t := w.Tensors[name]
-		e := stEntry{DType: "F32", Shape: t.Shape, Offsets: [2]int64{int64(body.Len()), 0}}
+		e := stEntry{DType: "F32", Shape: t.Shape, Offsets: [2]int64{int64(len(body)), 0}}
 		if e.Shape == nil {
 			e.Shape = []int{}
 		}
 		if strings.HasSuffix(name, "num_batches_tracked") {
 			e.DType = "I64"
 			for _, v := range t.Data {
-				binary.Write(&body, binary.LittleEndian, int64(v))
+				body = binary.LittleEndian.AppendUint64(body, uint64(int64(v)))
 			}
 		} else {
+			body = slices.Grow(body, 4*len(t.Data))
 			for _, v := range t.Data {
-				binary.Write(&body, binary.LittleEndian, math.Float32bits(v))
+				body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
 			}
 		}
-		e.Offsets[1] = int64(body.Len())
+		e.Offsets[1] = int64(len(body))
 		hdr[name] = e
 	}
 	js, err := json.Marshal(hdr)
@@ -155,7 +157,7 @@ func WriteSafetensors(path string, w *Weights, meta map[string]string) error {
 	var out bytes.Buffer
 	binary.Write(&out, binary.LittleEndian, uint64(len(js)))
 	out.Write(js)
-	out.Write(body.Bytes())
+	out.Write(body)
 	return WriteFileAtomic(path, out.Bytes())
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -57,16 +56,12 @@ func benchProblem(f *benchFlags) (*engine.Problem, error) {
 	if f.images < 1 || f.points < 1 {
 		return nil, fmt.Errorf("--images %d --points %d: want at least 1 of each", f.images, f.points)
 	}
-	n, err := model.Build(f.model, model.Config{InC: f.inC, HW: f.hw, Classes: f.classes})
+	p, err := engine.RandomProblem(f.model, model.Config{InC: f.inC, HW: f.hw, Classes: f.classes}, f.images, f.seed,
+		direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
 	if err != nil {
 		return nil, fmt.Errorf("--model: %w", err)
 	}
-	w := model.Init(n, f.seed)
-	opt := direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"}
-	dx, dy := direction.Random(n, "weights", f.seed, 0), direction.Random(n, "weights", f.seed, 1)
-	direction.Normalize(dx, w, opt)
-	direction.Normalize(dy, w, opt)
-	return engine.NewProblem(n, w, dx, dy, data.Synthetic(f.images, f.inC, f.hw, f.hw, f.classes, f.seed))
+	return p, nil
 }
 
 // benchGrid spreads P points over [-1,1]² as torch_scan.py does.

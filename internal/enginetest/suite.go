@@ -6,7 +6,6 @@ import (
 	"math"
 	"testing"
 
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -33,18 +32,8 @@ var Cases = []Case{
 // Setup builds a problem of case c with random weights, data and filter-normalised directions
 // (biases and BN entries copied, so every entry is perturbed).
 func Setup(c Case, seed int64) (*engine.Problem, error) {
-	n, err := model.Build(c.Model, model.Config{InC: c.InC, HW: c.HW, Classes: 10})
-	if err != nil {
-		return nil, err
-	}
-	w := model.Init(n, seed)
-	opt := direction.Options{Norm: "filter", Ignore: "none", DirType: c.DirType}
-	dx := direction.Random(n, c.DirType, seed, 0)
-	dy := direction.Random(n, c.DirType, seed, 1)
-	direction.Normalize(dx, w, opt)
-	direction.Normalize(dy, w, opt)
-	d := data.Synthetic(c.Images, c.InC, c.HW, c.HW, 10, seed)
-	return engine.NewProblem(n, w, dx, dy, d)
+	return engine.RandomProblem(c.Model, model.Config{InC: c.InC, HW: c.HW, Classes: 10}, c.Images, seed,
+		direction.Options{Norm: "filter", Ignore: "none", DirType: c.DirType})
 }
 
 // Points are the grid points the suite evaluates: the centre, the axes, and a far corner.
