@@ -73,7 +73,7 @@ resnetD-cC[-noshort] (the CIFAR ResNet of depth D = 6n+2 with C, 2C, 4C channels
 	fl.IntVar(&f.batch, "batch-size", 128, "images per SGD step")
 	fl.Float64Var(&f.lr, "lr", 0.1, "learning rate")
 	fl.Float64Var(&f.momentum, "momentum", 0.9, "SGD momentum (0: none)")
-	fl.BoolVar(&f.nesterov, "nesterov", false, "Nesterov momentum (the paper's code uses it)")
+	fl.BoolVar(&f.nesterov, "nesterov", false, "Nesterov momentum (the paper's training code turns it on: add --nesterov to train as it does)")
 	fl.Float64Var(&f.wd, "wd", 5e-4, "weight decay (L2 penalty, on every parameter)")
 	fl.StringVar(&f.lrDrops, "lr-drops", "150,225,275", "epochs after which the learning rate is multiplied by --lr-gamma (\"\": never)")
 	fl.Float64Var(&f.gamma, "lr-gamma", 0.1, "learning-rate factor at each drop")
