@@ -30,17 +30,7 @@ func BenchmarkCPUEngine(b *testing.B) {
 			const images = 32
 			p := problem(b, name, images)
 			e, _ := cpu.New(p)
-			pt := []engine.Point{{A: 0.1, B: -0.2}}
-			e.Evaluate(context.Background(), pt, 0, 1) // prepare the weight set
-			b.ResetTimer()
-			for range b.N {
-				if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
-					b.Fatal(err)
-				}
-			}
-			s := b.Elapsed().Seconds()
-			b.ReportMetric(float64(b.N*images)/s, "img/s")
-			b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
+			measure(b, e, p, images)
 		})
 	}
 }
@@ -57,17 +47,7 @@ func BenchmarkCPUBatch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				pt := []engine.Point{{A: 0.1, B: -0.2}}
-				e.Evaluate(context.Background(), pt, 0, 1)
-				b.ResetTimer()
-				for range b.N {
-					if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
-						b.Fatal(err)
-					}
-				}
-				s := b.Elapsed().Seconds()
-				b.ReportMetric(float64(b.N*images)/s, "img/s")
-				b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
+				measure(b, e, p, images)
 			})
 		}
 	}
@@ -79,4 +59,20 @@ func BenchmarkPrepare(b *testing.B) {
 	for i := range b.N {
 		cpu.Prepare(p, engine.Point{A: float64(i), B: 0})
 	}
+}
+
+// measure times e evaluating one point on images [0, images) b.N times, after a call that
+// prepares the weight set, and reports img/s and GFLOP/s.
+func measure(b *testing.B, e engine.Engine, p *engine.Problem, images int) {
+	pt := []engine.Point{{A: 0.1, B: -0.2}}
+	e.Evaluate(context.Background(), pt, 0, 1)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*images)/s, "img/s")
+	b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
 }

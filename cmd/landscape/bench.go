@@ -83,16 +83,11 @@ func runBench(ctx context.Context, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
-	engines, opt, err := f.dev.engines(ctx, p, f.workers)
+	engines, opt, closeEngines, err := f.dev.open(ctx, p, f.workers, f.batch)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, e := range engines {
-			e.Close()
-		}
-	}()
-	opt.Images = f.batch
+	defer closeEngines()
 	pts := benchGrid(f.points)
 	all := make([]int, len(pts))
 	for i := range all {
@@ -132,16 +127,11 @@ func runBench(ctx context.Context, f *benchFlags) error {
 func precisionError(ctx context.Context, f *benchFlags, p *engine.Problem, pts []engine.Point, all []int, losses []float64) (float64, error) {
 	ref := f.dev
 	ref.precision = "fp32"
-	engines, opt, err := ref.engines(ctx, p, f.workers)
+	engines, opt, closeEngines, err := ref.open(ctx, p, f.workers, f.batch)
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		for _, e := range engines {
-			e.Close()
-		}
-	}()
-	opt.Images = f.batch
+	defer closeEngines()
 	worst := 0.0
 	err = scan.Run(ctx, p, pts, all, engines, opt, func(k int, loss, _ float64) {
 		worst = math.Max(worst, math.Abs(losses[k]-loss)/math.Abs(loss))

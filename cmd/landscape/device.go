@@ -85,3 +85,18 @@ func (d *deviceFlags) tryGPU(ctx context.Context, p *engine.Problem) ([]engine.E
 	}
 	return gpuEngines(ctx, p, d)
 }
+
+// open is engines with the scheduler's images per task set to batch (0: the engines' choice),
+// and a function that closes them all.
+func (d *deviceFlags) open(ctx context.Context, p *engine.Problem, workers, batch int) ([]engine.Engine, scan.Options, func(), error) {
+	es, opt, err := d.engines(ctx, p, workers)
+	if err != nil {
+		return nil, opt, nil, err
+	}
+	opt.Images = batch
+	return es, opt, func() {
+		for _, e := range es {
+			e.Close()
+		}
+	}, nil
+}

@@ -290,16 +290,11 @@ func runScan(parent context.Context, f *scanFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	engines, opt, err := f.dev.engines(ctx, s.problem, f.workers)
+	engines, opt, closeEngines, err := f.dev.open(ctx, s.problem, f.workers, f.batch)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, e := range engines {
-			e.Close()
-		}
-	}()
-	opt.Images = f.batch
+	defer closeEngines()
 	if s.resumed > 0 {
 		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, s.resumed, sf.Len())
 	}
