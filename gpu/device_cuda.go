@@ -3,8 +3,10 @@
 package gpu
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"gorgonia.org/cu"
@@ -96,9 +98,20 @@ func (d *device) load() error {
 		if err != nil {
 			return err
 		}
-		mod, err := cu.LoadData(src)
+		// The JIT's error log says which line of the PTX it rejected and why; the error code
+		// alone (CUDA_ERROR_INVALID_PTX, UNSUPPORTED_PTX_VERSION) does not.
+		jitLog := make([]byte, 16<<10)
+		mod, err := cu.LoadDataEx(src, &cu.JITErrorLogBuffer{Buffer: jitLog})
 		if err != nil {
-			return fmt.Errorf("gpu: %s: loading PTX module %s (driver JIT): %w", d.name, name, err)
+			if i := bytes.IndexByte(jitLog, 0); i >= 0 {
+				jitLog = jitLog[:i]
+			}
+			msg := strings.TrimSpace(string(jitLog))
+			if msg == "" {
+				msg = "no JIT log"
+			}
+			return fmt.Errorf("gpu: %s: loading PTX module %s (driver JIT, driver version %d): %w: %s",
+				d.name, name, cu.Version(), err, msg)
 		}
 		d.mods = append(d.mods, mod)
 		for _, k := range kernels.Kernels {
