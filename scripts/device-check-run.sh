@@ -5,50 +5,71 @@
 # It runs every kernel against the CPU layer functions, the engine conformance suite, a resnet20
 # scan against the CPU engine, and resnet56 speed in fp32/tf32/bf16 beside PyTorch, then prints
 # one table. Exit status 1 when a correctness check failed.
+#
+# The whole run keeps within DEVICE_CHECK_BUDGET seconds (default 480, under a 10-minute remote
+# command): each step's timeout is cut to what is left, a step with under 15 s left is skipped,
+# so the final table is always printed. DEVICE_CHECK_LOGS names the folder for the step logs
+# (default a fresh temporary one).
 set -u
 cd "$(dirname "$0")"
 N=${1:-4096}
 P=${2:-8}
-log=$(mktemp -d)
+deadline=$((SECONDS + ${DEVICE_CHECK_BUDGET:-480}))
+log=${DEVICE_CHECK_LOGS:-$(mktemp -d)}
+mkdir -p "$log"
 status=0
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) && card=$(echo "$card" | head -1) || card=""
 [ -x ./gpu.test ] || { echo "run.sh: no gpu.test here: run make -f gpu.mk device-check first"; exit 2; }
+# The binaries link libcuda.so.1 (the driver's); look in the usual driver folders if the
+# loader does not find it.
+if ldd ./gpu.test 2>/dev/null | grep -q 'libcuda.so.1 => not found'; then
+	for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/cuda/compat; do
+		[ -e "$d/libcuda.so.1" ] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" && break
+	done
+fi
+ldd ./gpu.test 2>&1 | grep -E 'libcuda|not found' | sed 's/^[[:space:]]*/run.sh: /'
 echo "== device check on ${card:-unknown GPU}: $(date -u +%Y-%m-%dT%H:%MZ) =="
 
 step() { # name timeout command...: runs, keeps the output, reports PASS/FAIL
 	local name=$1 limit=$2
 	shift 2
-	local t0=$SECONDS
-	timeout "$limit" "$@" >"$log/$name.out" 2>&1
+	local t0=$SECONDS left=$((deadline - SECONDS - 5))
+	if [ "$left" -lt 15 ]; then
+		echo "run.sh: $name skipped: the run's time budget is spent" >"$log/$name.out"
+		echo "-- $name: skipped (budget spent)"
+		return 124
+	fi
+	[ "$limit" -gt "$left" ] && limit=$left
+	timeout -k 5 "$limit" "$@" >"$log/$name.out" 2>&1
 	local rc=$?
 	echo "-- $name: rc=$rc ($((SECONDS - t0)) s)"
 	return $rc
 }
 
-step kernels 180 ./gpu.test -test.run '^TestKernels$' -test.v || status=1
+step kernels 120 ./gpu.test -test.run '^TestKernels$' -test.v || status=1
 grep -E '^kernel ' "$log/kernels.out"
 grep -E -- '--- FAIL|panic|Error' "$log/kernels.out" | head -20
 
-step conformance 180 ./gpu.test -test.run '^TestConformance$' -test.v || status=1
+step conformance 150 ./gpu.test -test.run '^TestConformance$' -test.v || status=1
 grep -E -- '--- (PASS|FAIL)' "$log/conformance.out" | head -20
 grep -E 'rel err|correct, want' "$log/conformance.out" | head -10
 
-step scan20 180 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
+step scan20 120 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
 grep -E '^scan resnet20|FAIL|Error' "$log/scan20.out"
 
-step speed 240 env LANDSCAPE_SPEED="$N,$P" ./gpu.test -test.run '^TestSpeed$' -test.v
+step speed 180 env LANDSCAPE_SPEED="$N,$P" ./gpu.test -test.run '^TestSpeed$' -test.v
 grep -E '^speed |FAIL|Error' "$log/speed.out"
 
 for prec in fp32 tf32 bf16; do
 	if [ -f peer/torch_scan.py ]; then
-		step "torch-$prec" 120 python3 peer/torch_scan.py --device cuda --model resnet56 --precision "$prec" \
+		step "torch-$prec" 90 python3 peer/torch_scan.py --device cuda --model resnet56 --precision "$prec" \
 			--channels-last --images "$N" --points "$P"
 		grep -E 'img_per_s=' "$log/torch-$prec.out" || tail -3 "$log/torch-$prec.out"
 	fi
 done
 
 if [ -x ./landscape ]; then
-	step bench-cli 120 ./landscape bench --model resnet56 --device gpu --precision fp32 --images "$N" --points "$P"
+	step bench-cli 90 ./landscape bench --model resnet56 --device gpu --precision fp32 --images "$N" --points "$P"
 	tail -5 "$log/bench-cli.out"
 fi
 
