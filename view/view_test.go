@@ -1,0 +1,154 @@
+package view
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"landscape/surface"
+)
+
+// bowl is the test surfaces' loss: a tilted bowl, different at every grid point.
+func bowl(x, y float64) float64 { return 0.5 + x*x + 2*y*y + 0.1*x }
+
+// writeSurface saves a 2D surface (1D when ny == 0) with loss bowl(x, y), accuracy 50 + 10x and
+// the points for which done(k) is true computed; it returns the surface.
+func writeSurface(t *testing.T, path string, nx, ny int, done func(k int) bool) *surface.Surface {
+	t.Helper()
+	var ya surface.Axis
+	if ny > 0 {
+		ya = surface.Axis{Min: -1, Max: 1, Num: ny}
+	}
+	s := surface.New(surface.Axis{Min: -1, Max: 1, Num: nx}, ya, "train", surface.Settings{Model: "resnet20", Examples: 100})
+	for k := range s.Len() {
+		if done(k) {
+			a, b := s.Coord(k)
+			s.Set(k, bowl(a, b), 50+10*a)
+		}
+	}
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func all(int) bool { return true }
+
+func TestFigurePlacesPointsByCoordinates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.npz")
+	s := writeSurface(t, path, 5, 4, func(k int) bool { return k%3 != 0 })
+	// one diverged point
+	s.Set(1, math.Inf(1), 10)
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := LoadFigure(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Loss) != 4 || len(f.Loss[0]) != 5 {
+		t.Fatalf("grid %dx%d, want 4 rows of 5", len(f.Loss), len(f.Loss[0]))
+	}
+	pending, diverged := 0, 0
+	for j, y := range f.Y {
+		for i, x := range f.X {
+			switch f.State[j][i] {
+			case Pending:
+				pending++
+				if !math.IsNaN(float64(f.Loss[j][i])) {
+					t.Errorf("pending point (%g, %g) has loss %g", x, y, f.Loss[j][i])
+				}
+			case Diverged:
+				diverged++
+			case Finite:
+				if got, want := float64(f.Loss[j][i]), bowl(x, y); got != want {
+					t.Errorf("loss at (%g, %g) = %g, want %g", x, y, got, want)
+				}
+				if got, want := float64(f.Acc[j][i]), 50+10*x; got != want {
+					t.Errorf("accuracy at (%g, %g) = %g, want %g", x, y, got, want)
+				}
+			}
+		}
+	}
+	wantPending := len(s.Missing())
+	if pending != wantPending || diverged != 1 || f.Done != 20-wantPending || f.Diverged != 1 {
+		t.Errorf("pending %d diverged %d done %d (figure says %d), want %d, 1, %d", pending, diverged, f.Done, f.Diverged, wantPending, 20-wantPending)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("null")) || bytes.Contains(b, []byte("NaN")) || bytes.Contains(b, []byte("Inf")) {
+		t.Errorf("gaps should be JSON null, never NaN/Inf: %.200s", b)
+	}
+}
+
+func TestFigure1D(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "line.npz")
+	writeSurface(t, path, 7, 0, all)
+	f, err := LoadFigure(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Is2D || len(f.Loss) != 1 || len(f.Loss[0]) != 7 || f.Done != 7 {
+		t.Fatalf("1D figure: is2D %v, %d rows, done %d", f.Is2D, len(f.Loss), f.Done)
+	}
+	for i, x := range f.X {
+		if got := float64(f.Loss[0][i]); got != bowl(x, 0) {
+			t.Errorf("loss at %g = %g, want %g", x, got, bowl(x, 0))
+		}
+	}
+}
+
+func TestEigenRatio(t *testing.T) {
+	for _, c := range []struct{ max, min, want float64 }{
+		{4, -1, 0.25}, {2, 0.5, 0.25}, {0, -1, math.NaN()}, {math.NaN(), 1, math.NaN()}, {1, math.Inf(-1), math.NaN()},
+	} {
+		got := EigenRatio(c.max, c.min)
+		if got != c.want && !(math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("EigenRatio(%g, %g) = %g, want %g", c.max, c.min, got, c.want)
+		}
+	}
+}
+
+func TestPageIsSelfContained(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.npz")
+	writeSurface(t, path, 3, 3, all)
+	d, err := Load([]string{path}, "", Options{VMin: math.NaN(), VMax: math.NaN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WritePage(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	// no external scripts, styles or images: everything is inline
+	if m := regexp.MustCompile(`(?i)<(script|link|img)[^>]+(src|href)=`).FindString(page); m != "" {
+		t.Errorf("page refers to an outside resource: %s", m)
+	}
+	for _, want := range []string{"plotly.js v", "MIT License", `id="landscape-data"`, `"is2D":true`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(strings.ToLower(page), "</script>"); n != 3 {
+		t.Errorf("%d </script> tags, want 3 (plotly, data, app): an embedded one would cut a script short", n)
+	}
+}
+
+func TestOptionsCheck(t *testing.T) {
+	if err := (Options{VMin: 2, VMax: 1}).Check(); err == nil || !strings.Contains(err.Error(), "--vmin") {
+		t.Errorf("vmin > vmax: %v", err)
+	}
+	if err := (Options{Log: true, VMin: 0, VMax: 1}).Check(); err == nil || !strings.Contains(err.Error(), "--log") {
+		t.Errorf("log with vmin 0: %v", err)
+	}
+	if err := (Options{VMin: math.NaN(), VMax: 3}).Check(); err != nil {
+		t.Errorf("auto vmin: %v", err)
+	}
+}
