@@ -3,11 +3,16 @@ package view
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"codeberg.org/sbinet/npyio/npz"
 
 	"landscape/surface"
 )
@@ -150,5 +155,53 @@ func TestOptionsCheck(t *testing.T) {
 	}
 	if err := (Options{VMin: math.NaN(), VMax: 3}).Check(); err != nil {
 		t.Errorf("auto vmin: %v", err)
+	}
+}
+
+var nan = math.NaN()
+
+func log10(v float64) float64 { return math.Log10(v) }
+
+// round4 is v to 4 significant digits, as the read-out prints coordinates.
+func round4(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
+	return r
+}
+
+// writeTrajectory saves a trajectory file as landscape trajectory does.
+func writeTrajectory(t *testing.T, path string, x, y, evr []float64) {
+	t.Helper()
+	var b bytes.Buffer
+	w := npz.NewWriter(&b)
+	for _, it := range []struct {
+		k string
+		v []float64
+	}{{"proj_xcoord", x}, {"proj_ycoord", y}, {"explained_variance_ratio", evr}} {
+		if err := w.Write(it.k, it.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrajectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "traj.npz")
+	writeTrajectory(t, path, []float64{1, 2, 3}, []float64{4, 5, 6}, []float64{0.6, 0.3})
+	tr, err := LoadTrajectory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(tr.X, tr.Y, tr.Variance) != "[1 2 3] [4 5 6] [0.6 0.3]" {
+		t.Errorf("read %v %v %v", tr.X, tr.Y, tr.Variance)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.npz")
+	writeTrajectory(t, bad, []float64{1, 2}, []float64{4}, []float64{0.5})
+	if _, err := LoadTrajectory(bad); err == nil || !strings.Contains(err.Error(), "proj_ycoord has 1") {
+		t.Errorf("mismatched lengths: %v", err)
 	}
 }
