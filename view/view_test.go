@@ -201,7 +201,7 @@ func TestTrajectory(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.npz")
 	writeTrajectory(t, bad, []float64{1, 2}, []float64{4}, []float64{0.5})
-	if _, err := LoadTrajectory(bad); err == nil || !strings.Contains(err.Error(), "proj_ycoord has 1") {
+	if _, err := LoadTrajectory(bad); err == nil || !strings.Contains(err.Error(), "proj_ycoord 1") {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 }
