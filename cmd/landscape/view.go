@@ -20,6 +20,8 @@ func init() { extraCommands = append(extraCommands, viewCmd) }
 
 type viewFlags struct {
 	out, serve, path, title string
+	report                  string
+	figures                 []string
 	vmin, vmax              float64
 	log                     bool
 }
@@ -39,11 +41,13 @@ eigenvalues (max_eig, min_eig) also get a map of |λmin/λmax|. Points not compu
 are gaps.
 
 With --serve the same page is served read-only at HOST:PORT (127.0.0.1 when HOST is empty) and
-updated as the files change, e.g. while a scan writes them; Ctrl-C stops it.`,
+updated as the files change, e.g. while a scan writes them; Ctrl-C stops it.
+
+With --report a Markdown report becomes the page, its images named by --figure replaced by
+interactive figures (make demo writes demo-out/index.html so).`,
 		Example: `  landscape view resnet20_2d.npz --out resnet20.html
   landscape view small_batch.npz large_batch.npz --log --vmax 10 --out batch.html
   landscape view --serve 127.0.0.1:8080 resnet20_2d.npz`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runView(cmd.Context(), f, args) },
 	}
 	fl := c.Flags()
@@ -54,6 +58,8 @@ updated as the files change, e.g. while a scan writes them; Ctrl-C stops it.`,
 	fl.Float64Var(&f.vmin, "vmin", math.NaN(), "initial clip minimum of the loss (default: the data's)")
 	fl.Float64Var(&f.vmax, "vmax", math.NaN(), "initial clip maximum of the loss (default: the data's)")
 	fl.BoolVar(&f.log, "log", false, "start with a log loss scale")
+	fl.StringVar(&f.report, "report", "", "a Markdown report to make interactive (with --figure; no FILE arguments)")
+	fl.StringArrayVar(&f.figures, "figure", nil, "with --report: IMAGE=FILE.npz[,FILE2.npz...] replaces the report's image IMAGE (its src) by these surfaces; IMAGE= removes it")
 	return c
 }
 
@@ -61,6 +67,15 @@ func runView(parent context.Context, f *viewFlags, files []string) error {
 	opt := view.Options{Log: f.log, VMin: f.vmin, VMax: f.vmax, Title: f.title}
 	if err := opt.Check(); err != nil {
 		return err
+	}
+	if f.report != "" {
+		return writeReport(f, files, opt)
+	}
+	if len(files) == 0 {
+		return errors.New("no surface file: give FILE.npz [FILE2.npz ...]")
+	}
+	if len(f.figures) > 0 {
+		return errors.New("--figure needs --report")
 	}
 	for _, p := range files {
 		if !strings.HasSuffix(p, ".npz") {
@@ -97,4 +112,33 @@ func serveView(ctx context.Context, addr string, files []string, path string, op
 	return s.Serve(ctx, addr, func(a net.Addr) {
 		fmt.Fprintf(os.Stderr, "view: serving %s at http://%s/ (read only; Ctrl-C stops)\n", strings.Join(files, ", "), a)
 	})
+}
+
+// writeReport makes the page of a Markdown report with interactive figures.
+func writeReport(f *viewFlags, files []string, opt view.Options) error {
+	switch {
+	case len(files) > 0:
+		return fmt.Errorf("--report takes its surfaces from --figure, not as arguments (%s)", strings.Join(files, " "))
+	case f.serve != "":
+		return errors.New("--report writes a page; --serve is for surface files")
+	case f.out == "":
+		return errors.New("--report needs --out PAGE.html")
+	}
+	figs := map[string][]string{}
+	for _, s := range f.figures {
+		img, paths, err := view.ParseFigure(s)
+		if err != nil {
+			return err
+		}
+		figs[img] = paths
+	}
+	d, err := view.Report(f.report, figs, f.path, opt)
+	if err != nil {
+		return err
+	}
+	if err := view.WriteFile(f.out, d); err != nil {
+		return err
+	}
+	fmt.Println(f.out)
+	return nil
 }

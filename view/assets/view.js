@@ -12,6 +12,7 @@
   var kinds = {}; // figure index -> the layout its DOM was built for
   var syncing = 0; // camera updates in flight from linking, not from the reader
   var version = 0;
+  var groupOf = {}; // figure index -> the indices drawn side by side with it (one colour scale, linked cameras)
 
   ui.scale.value = doc.options.log ? 'log' : 'linear';
   if (doc.vmin !== null) ui.vmin.value = doc.vmin;
@@ -33,7 +34,7 @@
 
   // zrange is the colour range: the drawn values of one figure, or of all with one colour scale.
   function zrange(n) {
-    var figs = ui.shared.checked ? doc.figures : [doc.figures[n]];
+    var figs = ui.shared.checked ? (groupOf[n] || [n]).map(function (m) { return doc.figures[m]; }) : [doc.figures[n]];
     var lo = Infinity, hi = -Infinity;
     figs.forEach(function (f) {
       if (!f || f.error) return;
@@ -206,7 +207,7 @@
   // linkCamera gives every other 3D surface the camera the reader just set on figure n's.
   function linkCamera(n, ev) {
     if (syncing > 0 || !ui.link.checked || !ev || !ev['scene.camera']) return;
-    doc.figures.forEach(function (f, m) {
+    (groupOf[n] || []).forEach(function (m) {
       var el = $('surf-' + m);
       if (m === n || !el || !el.data) return;
       syncing++;
@@ -226,6 +227,7 @@
     document.querySelectorAll('.group').forEach(function (g) {
       var idx = (g.dataset.figures || '').split(',').filter(function (s) { return s !== ''; }).map(Number);
       g.style.gridTemplateColumns = 'repeat(' + Math.max(1, idx.length) + ', minmax(360px, 1fr))';
+      idx.forEach(function (n) { groupOf[n] = idx; });
       idx.forEach(function (n) {
         var box = $('figure-' + n);
         if (!box) {
