@@ -263,6 +263,7 @@ func TestBrowserStaticPage(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	t.Logf("3D canvas: grey variance %.1f, coloured fraction %.3f", v, c)
 	if v <= 100 || c <= 0.05 {
 		t.Errorf("3D surface canvas looks blank: grey variance %.1f, coloured fraction %.3f (want > 100 and > 0.05)", v, c)
 	}
@@ -270,6 +271,7 @@ func TestBrowserStaticPage(t *testing.T) {
 	// The read-out names the point under the cursor with its loss.
 	i, j := 14, 5
 	text := p.hover(t, "heat-0", "readout-0", sa.X[i], sa.Y[j])
+	t.Logf("read-out: %s", text)
 	x, y, loss := readoutLoss(t, text, true)
 	if x != round4(sa.X[i]) || y != round4(sa.Y[j]) || !near(loss, bowl(sa.X[i], sa.Y[j]), 1e-6) {
 		t.Errorf("hover at (%g, %g): read-out %q, want loss %.7g", sa.X[i], sa.Y[j], text, bowl(sa.X[i], sa.Y[j]))
@@ -402,4 +404,69 @@ func same(a, b image.Image) bool {
 		}
 	}
 	return true
+}
+
+// TestBrowserReportPage loads a report page with two groups of figures: each group has its own
+// colour scale, shared by its figures.
+func TestBrowserReportPage(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz"), filepath.Join(dir, "c.npz")
+	sa := writeSurface(t, a, 9, 9, all)
+	for k := range sa.Len() { // b: twice a's loss
+		sa.Loss[k] *= 2
+	}
+	if err := sa.Save(b); err != nil {
+		t.Fatal(err)
+	}
+	writeSurface(t, c, 9, 9, func(k int) bool { return k < 40 })
+	md := filepath.Join(dir, "report.md")
+	if err := os.WriteFile(md, []byte("# R\n\nfirst\n\n![ab](ab.png)\n\nsecond\n\n![c](c.png)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Report(md, map[string][]string{"ab.png": {a, b}, "c.png": {c}}, "", Options{VMin: nan, VMax: nan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := filepath.Join(dir, "index.html")
+	if err := WriteFile(html, d); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t)
+	p.run(t, "loading the report", chromedp.Navigate("file://"+html))
+	p.waitFor(t, "the figures drawn", `document.getElementById('heat-2') && document.getElementById('heat-2').data && document.getElementById('surf-2')._fullLayout`, 60*time.Second)
+	cmax := func(n int) float64 { return eval[float64](t, p, fmt.Sprintf(`document.getElementById('surf-%d').data[0].cmax`, n)) }
+	maxLoss := func(s []float64, scale float64) float64 {
+		m := 0.0
+		for _, v := range s {
+			if v == v {
+				m = max(m, v*scale)
+			}
+		}
+		return m
+	}
+	want := maxLoss(sa.Loss, 1) // sa now holds b's values
+	if got0, got1 := cmax(0), cmax(1); got0 != want || got1 != want {
+		t.Errorf("group 1 colour maxima %g and %g, want both %g (b's maximum)", got0, got1, want)
+	}
+	sc, err := LoadFigure(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantC := 0.0
+	for _, row := range sc.Loss {
+		for _, v := range row {
+			if v == v {
+				wantC = max(wantC, float64(v))
+			}
+		}
+	}
+	if got := cmax(2); got != wantC {
+		t.Errorf("group 2 colour maximum %g, want its own maximum %g", got, wantC)
+	}
+	if h := eval[string](t, p, `document.querySelector('.block').textContent`); !strings.Contains(h, "first") {
+		t.Errorf("report text missing: %q", h)
+	}
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
 }

@@ -37,7 +37,7 @@
     var figs = ui.shared.checked ? (groupOf[n] || [n]).map(function (m) { return doc.figures[m]; }) : [doc.figures[n]];
     var lo = Infinity, hi = -Infinity;
     figs.forEach(function (f) {
-      if (!f || f.error) return;
+      if (!f || f.error || f.is2D !== doc.figures[n].is2D) return;
       f.loss.forEach(function (row) {
         row.forEach(function (v) {
           var z = tz(v);
@@ -185,7 +185,8 @@
       return;
     }
     var z = tgrid(f.loss), r = zrange(n), t = lossTitle();
-    var scene = { xaxis: { title: { text: 'x' } }, yaxis: { title: { text: 'y' } }, zaxis: { title: { text: t } } };
+    var ends = function (c) { return [Math.min(c[0], c[c.length - 1]), Math.max(c[0], c[c.length - 1])]; };
+    var scene = { xaxis: { title: { text: 'x' }, range: ends(f.x) }, yaxis: { title: { text: 'y' }, range: ends(f.y) }, zaxis: { title: { text: t } } };
     Plotly.react('surf-' + n, [{ type: 'surface', x: f.x, y: f.y, z: z, cmin: r[0], cmax: r[1], colorscale: 'Viridis', connectgaps: false, colorbar: { title: { text: t } }, hovertemplate: 'x %{x}<br>y %{y}<br>' + t + ' %{z}<extra></extra>' }].concat(pathTraces(f, z)),
       { uirevision: 'keep', margin: { l: 0, r: 0, t: 0, b: 0 }, scene: scene, showlegend: false }, config);
     var planar = { uirevision: 'keep', margin: margin, xaxis: { title: { text: axisTitle(0) } }, yaxis: { title: { text: axisTitle(1) }, scaleanchor: 'x' }, showlegend: false };
