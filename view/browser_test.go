@@ -434,7 +434,9 @@ func TestBrowserReportPage(t *testing.T) {
 	p := newPage(t)
 	p.run(t, "loading the report", chromedp.Navigate("file://"+html))
 	p.waitFor(t, "the figures drawn", `document.getElementById('heat-2') && document.getElementById('heat-2').data && document.getElementById('surf-2')._fullLayout`, 60*time.Second)
-	cmax := func(n int) float64 { return eval[float64](t, p, fmt.Sprintf(`document.getElementById('surf-%d').data[0].cmax`, n)) }
+	cmax := func(n int) float64 {
+		return eval[float64](t, p, fmt.Sprintf(`document.getElementById('surf-%d').data[0].cmax`, n))
+	}
 	maxLoss := func(s []float64, scale float64) float64 {
 		m := 0.0
 		for _, v := range s {
