@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,7 +27,7 @@ type Server struct {
 	mu      sync.Mutex
 	data    []byte        // the latest Doc as JSON
 	changed chan struct{} // closed and replaced when data changes
-	stamps  []string
+	stamps  []os.FileInfo // the files as last loaded
 }
 
 // Serve listens on addr (a host without a name, as ":8080", means 127.0.0.1) and serves until
@@ -66,7 +68,8 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		return err
 	case <-ctx.Done():
 	}
-	cancel() // ends the event streams, so that Shutdown does not wait for them
+	s.refresh() // the files' last state, which the event streams send before they end
+	cancel()    // ends the event streams, so that Shutdown does not wait for them
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -105,26 +108,23 @@ func (s *Server) load() *Doc {
 	return d
 }
 
-// refresh reloads the files if any changed since the last look and wakes the event streams.
+// refresh reloads the files if any changed since the last look (another file at the path, as
+// an atomic replacement makes, or another modification time or size) and wakes the streams.
 func (s *Server) refresh() {
-	stamps := make([]string, 0, len(s.Files)+1)
-	for _, f := range append(append([]string(nil), s.Files...), s.Path) {
-		st, err := os.Stat(f)
-		if err != nil {
-			stamps = append(stamps, "missing")
-			continue
-		}
-		stamps = append(stamps, fmt.Sprint(st.ModTime().UnixNano(), st.Size()))
+	paths := append(append([]string(nil), s.Files...), s.Path)
+	stamps := make([]os.FileInfo, len(paths))
+	for i, f := range paths {
+		stamps[i], _ = os.Stat(f) // nil when missing
 	}
 	s.mu.Lock()
-	same := s.data != nil && fmt.Sprint(stamps) == fmt.Sprint(s.stamps)
+	same := s.data != nil && sameStamps(stamps, s.stamps)
 	s.mu.Unlock()
 	if same {
 		return
 	}
 	b, err := s.load().dataJSON()
 	if err != nil {
-		s.Logf("view: %v", err)
+		s.Logf("%v", err)
 		return
 	}
 	s.mu.Lock()
@@ -136,6 +136,23 @@ func (s *Server) refresh() {
 	s.data = b
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+func sameStamps(a, b []os.FileInfo) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		switch {
+		case a[i] == nil || b[i] == nil:
+			if a[i] != b[i] {
+				return false
+			}
+		case !os.SameFile(a[i], b[i]) || !a[i].ModTime().Equal(b[i].ModTime()) || a[i].Size() != b[i].Size():
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) watch(ctx context.Context) {
@@ -171,7 +188,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams the Doc as JSON: now, then after every change, with a comment every 15 s to
-// keep the connection open.
+// keep the connection open. When the server stops it sends the last state if not yet sent,
+// then an "end" event, so that the page keeps that state and stops reconnecting.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -182,16 +200,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	keep := time.NewTicker(15 * time.Second)
 	defer keep.Stop()
+	var sent []byte
 	for {
 		data, changed := s.current()
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
 			return
 		}
 		fl.Flush()
+		sent = data
 	wait:
 		for {
 			select {
 			case <-r.Context().Done():
+				if last, _ := s.current(); !bytes.Equal(last, sent) {
+					fmt.Fprintf(w, "data: %s\n\n", last)
+				}
+				fmt.Fprint(w, "event: end\ndata: {}\n\n")
+				fl.Flush()
 				return
 			case <-keep.C:
 				if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
@@ -203,4 +228,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// ServeFiles serves the live page of files at addr until ctx ends, saying where on log.
+func ServeFiles(ctx context.Context, addr string, files []string, path string, opt Options, log io.Writer) error {
+	s := &Server{Files: files, Path: path, Opt: opt,
+		Logf: func(format string, a ...any) { fmt.Fprintf(log, "view: "+format+"\n", a...) }}
+	return s.Serve(ctx, addr, func(a net.Addr) {
+		fmt.Fprintf(log, "view: serving %s at http://%s/ (read only; Ctrl-C stops)\n", strings.Join(files, ", "), a)
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -88,7 +87,7 @@ func runView(parent context.Context, f *viewFlags, files []string) error {
 		}
 		ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serveView(ctx, f.serve, files, f.path, opt)
+		return view.ServeFiles(ctx, f.serve, files, f.path, opt, os.Stderr)
 	}
 	d, err := view.Load(files, f.path, opt)
 	if err != nil {
@@ -103,15 +102,6 @@ func runView(parent context.Context, f *viewFlags, files []string) error {
 	}
 	fmt.Println(out)
 	return nil
-}
-
-// serveView serves the live page until ctx ends, saying where on stderr.
-func serveView(ctx context.Context, addr string, files []string, path string, opt view.Options) error {
-	s := &view.Server{Files: files, Path: path, Opt: opt,
-		Logf: func(format string, a ...any) { fmt.Fprintf(os.Stderr, "view: "+format+"\n", a...) }}
-	return s.Serve(ctx, addr, func(a net.Addr) {
-		fmt.Fprintf(os.Stderr, "view: serving %s at http://%s/ (read only; Ctrl-C stops)\n", strings.Join(files, ", "), a)
-	})
 }
 
 // writeReport makes the page of a Markdown report with interactive figures.

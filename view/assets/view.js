@@ -261,6 +261,10 @@
       drawAll();
       ui.status.textContent = 'live: updated ' + new Date().toLocaleTimeString();
     };
+    es.addEventListener('end', function () {
+      es.close();
+      ui.status.textContent = 'the server stopped; this is the final state (' + new Date().toLocaleTimeString() + ')';
+    });
     es.onerror = function () { ui.status.textContent = 'live: not connected to the server (it stopped?); retrying'; };
     ui.status.textContent = 'live: connecting';
   }
