@@ -42,7 +42,7 @@ type Bound interface {
 type Done func(k int, loss, acc float64)
 
 // Run computes the points todo (indices into pts) with the given engines and calls done for
-// each as it completes, one call at a time and never while the scheduler's lock is held. It
+// each as it completes, one call at a time from one goroutine that no worker waits for. It
 // returns when all are done, when ctx is cancelled (ctx.Err()), or when the work cannot go on.
 // When every engine has been retired, the points not yet finished are computed by
 // opt.FallbackWorkers engines from opt.Fallback, with task sizes of their own. Run closes the
@@ -66,16 +66,29 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	if opt.Retries == 0 {
 		opt.Retries = 3
 	}
-	var deliver sync.Mutex // one done call at a time
-	serial := func(k int, loss, acc float64) {
-		deliver.Lock()
-		defer deliver.Unlock()
-		done(k, loss, acc)
-	}
+	// Finished points go through a channel to one goroutine that calls done: workers never
+	// wait for done, and done never runs under the scheduler's lock. Each point is sent once,
+	// so the channel never fills.
+	ch := make(chan finished, len(todo))
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		for f := range ch {
+			done(f.k, f.loss, f.acc)
+		}
+	}()
+	err := runPhases(ctx, p, pts, todo, engines, opt, func(f finished) { ch <- f })
+	close(ch)
+	<-delivered
+	return err
+}
+
+// runPhases runs the points on the engines, then what is left on fallback engines.
+func runPhases(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, send func(finished)) error {
 	left := todo
 	if len(engines) > 0 {
 		var err error
-		if left, err = phase(ctx, p, pts, left, engines, opt, serial); err != nil || len(left) == 0 {
+		if left, err = phase(ctx, p, pts, left, engines, opt, send); err != nil || len(left) == 0 {
 			return err
 		}
 	}
@@ -100,7 +113,7 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	if err := checkBound(p, fb); err != nil {
 		return err
 	}
-	left, err := phase(ctx, p, pts, left, fb, opt, serial)
+	left, err := phase(ctx, p, pts, left, fb, opt, send)
 	if err == nil && len(left) > 0 {
 		err = errors.New("scan: every engine failed, the fallback engines too; the points computed so far are kept")
 	}
@@ -139,7 +152,7 @@ type finished struct {
 
 // phase runs the points todo on engines es until all are done, every engine has retired, ctx
 // is cancelled or a task has failed too often; it returns the points not delivered.
-func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, es []engine.Engine, opt Options, done Done) ([]int, error) {
+func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, es []engine.Engine, opt Options, send func(finished)) ([]int, error) {
 	k, b := sizes(opt, es)
 	limit := opt.Retries + len(es) // a batch may fail once on each engine, and Retries times more
 	n := p.Data.N
@@ -238,7 +251,7 @@ func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []in
 			cond.Broadcast()
 			mu.Unlock()
 			for _, f := range out {
-				done(f.k, f.loss, f.acc)
+				send(f)
 			}
 			if retire {
 				opt.Log("engine %s retired after repeated failures", e.Name())

@@ -152,18 +152,32 @@ func TestFallbackWhenEveryEngineFails(t *testing.T) {
 func TestCancel(t *testing.T) {
 	p, pts := problem(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	e := &cancelling{Engine: cpus(p, 1)[0], at: 2, cancel: cancel}
 	var n atomic.Int64
-	err := Run(ctx, p, pts, []int{0, 1, 2, 3, 4}, cpus(p, 1), Options{Images: 7}, func(int, float64, float64) {
-		if n.Add(1) == 2 {
-			cancel()
-		}
+	err := Run(ctx, p, pts, []int{0, 1, 2, 3, 4}, []engine.Engine{e}, Options{Images: 7, Points: 1}, func(int, float64, float64) {
+		n.Add(1)
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
-	if n.Load() != 2 {
-		t.Errorf("%d points reported after cancelling at the second", n.Load())
+	if n.Load() != 1 {
+		t.Errorf("%d points reported after cancelling during the second", n.Load())
 	}
+}
+
+// cancelling cancels the scan during its at-th call.
+type cancelling struct {
+	engine.Engine
+	calls  int
+	at     int
+	cancel func()
+}
+
+func (c *cancelling) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	if c.calls++; c.calls == c.at {
+		c.cancel()
+	}
+	return c.Engine.Evaluate(ctx, pts, lo, hi)
 }
 
 type sized struct{ engine.Engine }
@@ -259,8 +273,8 @@ func TestRefusesAnotherProblemAndEmptyData(t *testing.T) {
 	}
 }
 
-// done runs outside the scheduler's lock: while it blocks on the first point, the other
-// engine still takes and finishes tasks.
+// done runs outside the scheduler's lock and no worker waits for it: while it blocks on the
+// first point, the engines take and finish every other task.
 func TestDoneOutsideTheLock(t *testing.T) {
 	p, pts := problem(t)
 	var mu sync.Mutex
@@ -278,14 +292,13 @@ func TestDoneOutsideTheLock(t *testing.T) {
 			return
 		}
 		first = false
-		before := calls.Load()
-		for range 2000 { // up to 20 s: the other engine must make progress meanwhile
-			if calls.Load() > before {
+		for range 2000 { // up to 20 s: the engines must finish the other points meanwhile
+			if calls.Load() == 5 {
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		t.Error("no engine took a task while done was running: done is called under the lock")
+		t.Error("the engines stopped taking tasks while done was running")
 	})
 	if err != nil || reported.Load() != 5 {
 		t.Fatalf("err %v, %d reported", err, reported.Load())
