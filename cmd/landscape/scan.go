@@ -29,6 +29,7 @@ type scanFlags struct {
 	model, weights, weights2, dataSpec, split string
 	limit                                     int
 	raw                                       bool
+	normalize                                 string
 	x, y                                      string
 	norm, ignore, dirType, dirs, saveDirs     string
 	seed                                      int64
@@ -65,6 +66,7 @@ missing points.`,
 	fl.StringVar(&f.split, "split", "train", "train or test")
 	fl.IntVar(&f.limit, "limit", 0, "use only the first N examples (0: all)")
 	fl.BoolVar(&f.raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
+	normalizeFlag(c, &f.normalize)
 	fl.StringVar(&f.x, "x", "", "x axis MIN:MAX:NUM")
 	fl.StringVar(&f.y, "y", "", "y axis MIN:MAX:NUM (2D scan)")
 	fl.StringVar(&f.norm, "norm", "filter", "direction normalisation: filter, layer, weight or none")
@@ -135,7 +137,11 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if !strings.HasSuffix(f.out, ".npz") {
 		return nil, fmt.Errorf("--out %q: want a file name ending in .npz", f.out)
 	}
-	set, err := data.Load(f.dataSpec, data.Options{Split: f.split, Limit: f.limit, Raw: f.raw})
+	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
+	if err != nil {
+		return nil, err
+	}
+	set, err := data.Load(f.dataSpec, dopt)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +150,9 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	}
 	net, w, err := model.Load(f.model, f.weights, set.H)
 	if err != nil {
+		return nil, err
+	}
+	if set, err = matchChannels(f.dataSpec, dopt, set, net.InC); err != nil {
 		return nil, err
 	}
 	if set.C != net.InC {
