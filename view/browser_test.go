@@ -230,12 +230,18 @@ func readoutLoss(t *testing.T, text string, is2D bool) (x, y, loss float64) {
 	return x, y, loss
 }
 
+func abs(v float64) float64 { return max(v, -v) }
+
 func near(a, b, rel float64) bool { d := a - b; return d <= rel*max(b, -b) && -d <= rel*max(b, -b) }
 
 func TestBrowserStaticPage(t *testing.T) {
 	dir := t.TempDir()
 	a, b, line := filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz"), filepath.Join(dir, "line.npz")
 	sa := writeSurface(t, a, 21, 17, all)
+	eigs(sa) // a holds Hessian eigenvalues: a ratio map
+	if err := sa.Save(a); err != nil {
+		t.Fatal(err)
+	}
 	writeSurface(t, b, 21, 17, func(k int) bool { return k%5 != 0 }) // gaps
 	writeSurface(t, line, 31, 0, all)
 	traj := filepath.Join(dir, "traj.npz")
@@ -275,6 +281,13 @@ func TestBrowserStaticPage(t *testing.T) {
 	x, y, loss := readoutLoss(t, text, true)
 	if x != round4(sa.X[i]) || y != round4(sa.Y[j]) || !near(loss, bowl(sa.X[i], sa.Y[j]), 1e-6) {
 		t.Errorf("hover at (%g, %g): read-out %q, want loss %.7g", sa.X[i], sa.Y[j], text, bowl(sa.X[i], sa.Y[j]))
+	}
+	var ratio float64
+	if _, err := fmt.Sscanf(text[strings.Index(text, "|λmin/λmax| = "):], "|λmin/λmax| = %g", &ratio); err != nil || !near(ratio, abs(sa.Y[j])/2, 1e-3) {
+		t.Errorf("read-out %q: want |λmin/λmax| = %.4g (%v)", text, abs(sa.Y[j])/2, err)
+	}
+	if !eval[bool](t, p, `!!document.getElementById('ratio-0').data && !document.getElementById('ratio-1')`) {
+		t.Error("want a ratio map for a (max_eig, min_eig) and none for b")
 	}
 	// A gap reads as not computed (b's point k = 0 is (-1, -1)).
 	if text := p.hover(t, "heat-1", "readout-1", -1, -1); !strings.Contains(text, "not computed") {

@@ -7,7 +7,6 @@
 package view
 
 import (
-	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -58,37 +57,34 @@ type Figure struct {
 	Error    string  `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
 }
 
-// LoadFigure reads a surface file with surface.Load and lays it out on the grid. Points are
-// placed by their coordinates (Surface.Coord), whatever order the file stores them in.
+// LoadFigure reads a surface file with surface.Load and lays it out on the grid.
 func LoadFigure(path string) (*Figure, error) {
 	s, err := surface.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return FromSurface(path, s)
+	return FromSurface(path, s), nil
 }
 
-// FromSurface lays out a loaded surface.
-func FromSurface(path string, s *surface.Surface) (*Figure, error) {
+// FromSurface lays out a loaded surface; point k goes to the grid cell (i, j) = s.IJ(k). When
+// the surface has the Extra arrays max_eig and min_eig, Ratio is their |min/max| (a gap where
+// undefined: an eigenvalue missing or not finite, or max = 0).
+func FromSurface(path string, s *surface.Surface) *Figure {
 	f := &Figure{Name: filepath.Base(path), Path: path, Split: s.Split, Model: s.Settings.Model,
 		Examples: s.Settings.Examples, Is2D: s.Is2D(), X: s.X, Y: s.Y, Total: s.Len()}
 	nx, ny := len(s.X), 1
 	if f.Is2D {
 		ny = len(s.Y)
 	}
-	xi, yi := indexOf(s.X), indexOf(s.Y)
 	f.Loss, f.Acc, f.State = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN())), grid[int8](nx, ny, Pending)
+	maxEig, minEig := s.Extra["max_eig"], s.Extra["min_eig"]
+	if maxEig != nil && minEig != nil {
+		f.Ratio = grid[num](nx, ny, num(math.NaN()))
+	}
 	for k := range s.Len() {
-		a, b := s.Coord(k)
-		i, ok := xi[a]
-		j := 0
-		if f.Is2D {
-			var okY bool
-			j, okY = yi[b]
-			ok = ok && okY
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: point %d at (%g, %g) is not on the grid of its coordinates", path, k, a, b)
+		i, j := s.IJ(k)
+		if f.Ratio != nil {
+			f.Ratio[j][i] = num(EigenRatio(maxEig[k], minEig[k]))
 		}
 		if !s.Computed[k] {
 			continue
@@ -100,24 +96,7 @@ func FromSurface(path string, s *surface.Surface) (*Figure, error) {
 			f.Diverged++
 		}
 	}
-	return f, nil
-}
-
-// SetRatio adds the eigenvalue-ratio map |min/max| from per-point arrays indexed like the
-// surface (k); a point whose ratio is undefined (an eigenvalue missing or not finite, or
-// max = 0) is a gap.
-func (f *Figure) SetRatio(s *surface.Surface, maxEig, minEig []float64) {
-	nx, ny := len(f.X), len(f.Loss)
-	xi, yi := indexOf(f.X), indexOf(f.Y)
-	f.Ratio = grid[num](nx, ny, num(math.NaN()))
-	for k := range s.Len() {
-		a, b := s.Coord(k)
-		i, j := xi[a], yi[b]
-		if !f.Is2D {
-			j = 0
-		}
-		f.Ratio[j][i] = num(EigenRatio(maxEig[k], minEig[k]))
-	}
+	return f
 }
 
 // EigenRatio is |λmin/λmax|, NaN where it is undefined.
@@ -138,12 +117,4 @@ func grid[T any](nx, ny int, fill T) [][]T {
 		}
 	}
 	return g
-}
-
-func indexOf(c []float64) map[float64]int {
-	m := make(map[float64]int, len(c))
-	for i, v := range c {
-		m[v] = i
-	}
-	return m
 }

@@ -205,3 +205,48 @@ func TestTrajectory(t *testing.T) {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 }
+
+// eigs sets max_eig = 2 + x and min_eig = −y·(2 + x)/2 at every point but k = 0 (left NaN), so
+// that |min/max| = |y|/2 where defined.
+func eigs(s *surface.Surface) {
+	mx, mn := s.ExtraArray("max_eig"), s.ExtraArray("min_eig")
+	for k := 1; k < s.Len(); k++ {
+		a, b := s.Coord(k)
+		mx[k], mn[k] = 2+a, -b*(2+a)/2
+	}
+}
+
+func TestFigureEigenRatio(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.npz")
+	s := writeSurface(t, path, 5, 3, all)
+	eigs(s)
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := LoadFigure(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Ratio == nil {
+		t.Fatal("no ratio map from a file with max_eig and min_eig")
+	}
+	for j, y := range f.Y {
+		for i, x := range f.X {
+			got := float64(f.Ratio[j][i])
+			if i == 0 && j == 0 {
+				if !math.IsNaN(got) {
+					t.Errorf("ratio at (%g, %g) without eigenvalues = %g, want a gap", x, y, got)
+				}
+				continue
+			}
+			if want := math.Abs(y) / 2; math.Abs(got-want) > 1e-12 {
+				t.Errorf("ratio at (%g, %g) = %g, want %g", x, y, got, want)
+			}
+		}
+	}
+	plain := filepath.Join(t.TempDir(), "p.npz")
+	writeSurface(t, plain, 3, 3, all)
+	if f, err := LoadFigure(plain); err != nil || f.Ratio != nil {
+		t.Errorf("a file without eigenvalues: ratio %v, err %v; want none", f.Ratio, err)
+	}
+}
