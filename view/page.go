@@ -38,6 +38,9 @@ type Options struct {
 	Title      string  `json:"title"`
 }
 
+// DefaultOptions: linear scale, the data's range.
+func DefaultOptions() Options { return Options{VMin: math.NaN(), VMax: math.NaN()} }
+
 // Doc is everything a page shows.
 type Doc struct {
 	Options Options       `json:"options"`
