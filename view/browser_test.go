@@ -136,8 +136,7 @@ func TestBrowserStaticPage(t *testing.T) {
 func TestBrowserLivePage(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "live.npz")
-	half := func(k int) bool { return k < 113 }
-	s := writeSurface(t, path, 15, 15, half)
+	s := writeSurface(t, path, 15, 15, func(int) bool { return false }) // a scan just started
 	srv := &Server{Files: []string{path, filepath.Join(dir, "later.npz")}, Opt: Options{VMin: nan, VMax: nan}, Poll: 100 * time.Millisecond}
 	ctx, stop := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -147,6 +146,14 @@ func TestBrowserLivePage(t *testing.T) {
 
 	p := browsertest.New(t)
 	p.Run(t, "loading the live page", chromedp.Navigate(url))
+	p.WaitFor(t, "the empty surface", `document.getElementById('meta-0') && document.getElementById('meta-0').textContent.indexOf('0 of 225') >= 0 && document.getElementById('heat-0').data`, 60*time.Second)
+	for k := range 113 {
+		a, b := s.Coord(k)
+		s.Set(k, bowl(a, b), 50+10*a)
+	}
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
 	p.WaitFor(t, "the half-done surface", `document.getElementById('meta-0') && document.getElementById('meta-0').textContent.indexOf('113 of 225') >= 0 && document.getElementById('heat-0').data`, 60*time.Second)
 	p.WaitFor(t, "the missing file shown as awaited", `document.getElementById('meta-1').textContent.indexOf('waiting for') === 0`, 10*time.Second)
 	count := `document.getElementById('heat-0').data[0].z.flat().filter(function (v) { return v !== null; }).length`
@@ -170,7 +177,7 @@ func TestBrowserLivePage(t *testing.T) {
 	if browsertest.Same(shot, p.Screenshot(t, "#heat-0")) {
 		t.Error("the heat map looks the same after the new points arrived")
 	}
-	text := p.Hover(t, "heat-0", "readout-0", s.X[3], s.Y[14]) // k = 3*15+14 = 59... computed late or early, both fine
+	text := p.Hover(t, "heat-0", "readout-0", s.X[3], s.Y[14]) // k = 14·15 + 3, among the points computed last
 	if _, _, loss := browsertest.ReadoutLoss(t, text, true); !near(loss, bowl(s.X[3], s.Y[14]), 1e-6) {
 		t.Errorf("live read-out %q, want loss %.7g", text, bowl(s.X[3], s.Y[14]))
 	}

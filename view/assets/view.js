@@ -163,12 +163,11 @@
   }
 
   var margin = { l: 50, r: 10, t: 30, b: 40 };
-  function draw(n, fresh) {
+  function draw(n) {
     var f = doc.figures[n];
     var meta = $('meta-' + n);
     if (meta) meta.textContent = metaText(f);
     if (!f || f.error) return;
-    var hover = function (ev) { if (ev.points && ev.points.length) readout(n, ev.points[0].x, ev.points[0].y); };
     if (!f.is2D) {
       var l = f.loss[0].map(function (v) { return v === null ? null : tz(v); });
       var yaxis = { title: { text: 'loss' }, type: isLog() ? 'log' : 'linear' };
@@ -181,10 +180,18 @@
         xaxis: { title: { text: 'x' } }, yaxis: yaxis,
         yaxis2: { title: { text: 'accuracy (%)' }, overlaying: 'y', side: 'right', range: [0, 100] }
       }, config);
-      if (fresh) $('line-' + n).on('plotly_hover', hover);
+      bind(n);
       return;
     }
     var z = tgrid(f.loss), r = zrange(n), t = lossTitle();
+    if (!z.some(function (row) { return row.some(function (v) { return v !== null; }); })) {
+      // nothing to draw yet (a scan just started): WebGL cannot draw an all-gap surface
+      var empty = { uirevision: 'empty', margin: margin, xaxis: { visible: false }, yaxis: { visible: false },
+        annotations: [{ text: 'no points computed yet', showarrow: false, x: 0.5, y: 0.5, xref: 'paper', yref: 'paper' }] };
+      plotsOf(n).forEach(function (id) { Plotly.react(id, [], empty, config); });
+      bind(n);
+      return;
+    }
     var ends = function (c) { return [Math.min(c[0], c[c.length - 1]), Math.max(c[0], c[c.length - 1])]; };
     var scene = { xaxis: { title: { text: 'x' }, range: ends(f.x) }, yaxis: { title: { text: 'y' }, range: ends(f.y) }, zaxis: { title: { text: t } } };
     Plotly.react('surf-' + n, [{ type: 'surface', x: f.x, y: f.y, z: z, cmin: r[0], cmax: r[1], colorscale: 'Viridis', connectgaps: false, colorbar: { title: { text: t } }, hovertemplate: 'x %{x}<br>y %{y}<br>' + t + ' %{z}<extra></extra>' }].concat(pathTraces(f, z)),
@@ -199,10 +206,19 @@
       Plotly.react('ratio-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: f.ratio, zmin: 0, colorscale: 'RdBu', reversescale: true, hoverongaps: true, colorbar: { title: { text: '|λmin/λmax|' } }, hovertemplate: 'x %{x}<br>y %{y}<br>|λmin/λmax| %{z}<extra></extra>' }].concat(pathTraces(f)),
         Object.assign({}, planar, { title: { text: 'Hessian |λmin/λmax|', font: { size: 13 } } }), config);
     }
-    if (fresh) {
-      plotsOf(n).forEach(function (id) { $(id).on('plotly_hover', hover); });
-      $('surf-' + n).on('plotly_relayout', function (ev) { linkCamera(n, ev); });
-    }
+    bind(n);
+  }
+
+  // bind attaches the read-out (and, to 3D surfaces, camera linking) to figure n's plots once
+  // plotly has set them up.
+  function bind(n) {
+    plotsOf(n).forEach(function (id) {
+      var el = $(id);
+      if (!el || !el.on || el.dataset.bound) return;
+      el.dataset.bound = '1';
+      el.on('plotly_hover', function (ev) { if (ev.points && ev.points.length) readout(n, ev.points[0].x, ev.points[0].y); });
+      if (id.indexOf('surf-') === 0) el.on('plotly_relayout', function (ev) { linkCamera(n, ev); });
+    });
   }
 
   // linkCamera gives every other 3D surface the camera the reader just set on figure n's.
@@ -237,8 +253,12 @@
           box.id = 'figure-' + n;
           g.appendChild(box);
         }
-        var fresh = build(n, box);
-        draw(n, fresh);
+        build(n, box);
+        try {
+          draw(n);
+        } catch (e) { // one figure's failure leaves the others and the live updates working
+          console.error('drawing ' + (doc.figures[n] || {}).name + ': ' + e);
+        }
       });
     });
     version++;
@@ -249,8 +269,6 @@
     [ui.scale, ui.vmin, ui.vmax, ui.shared].forEach(function (el) { el.addEventListener(ev, drawAll); });
   });
   $('savepng').addEventListener('click', function () { doc.figures.forEach(function (_, n) { savePNG(n); }); });
-
-  drawAll();
 
   if (doc.live && window.EventSource) {
     var es = new EventSource('events');
@@ -268,4 +286,6 @@
     es.onerror = function () { ui.status.textContent = 'live: not connected to the server (it stopped?); retrying'; };
     ui.status.textContent = 'live: connecting';
   }
+
+  drawAll();
 })();
