@@ -1,7 +1,8 @@
 // Package browsertest drives Debian's chromium, headless, with WebGL on SwiftShader (the CPU),
 // for the tests of the pages of `landscape view`: console errors, screenshots, hovering. Chromium
 // is installed when missing by scripts/deps.sh --browser (root on Debian); where it cannot be,
-// the tests skip saying why, except under CI=true, where they fail.
+// the tests skip saying why, except under CI=true or LANDSCAPE_REQUIRE_BROWSER=1 (.ci/run),
+// where they fail.
 package browsertest
 
 import (
@@ -56,8 +57,8 @@ func Chromium(t testing.TB) string {
 		return p
 	}
 	msg := fmt.Sprintf("chromium is not installed and scripts/deps.sh --browser could not install it (%v: %s)", err, strings.TrimSpace(string(out)))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI=true requires the browser tests to run")
+	if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg + "; CI=true (or LANDSCAPE_REQUIRE_BROWSER=1) requires the browser tests to run")
 	}
 	t.Skip(msg + "; skipping the browser tests")
 	return ""
