@@ -63,9 +63,9 @@ type Scan struct {
 	Problem *engine.Problem
 	// Surface is what the output will hold: the existing file's points when resuming.
 	Surface *surface.Surface
-	Points  []engine.Point // the coordinates of every grid point, by k
-	Todo    []int          // the points still to compute, by k
-	Resumed int            // points already in the file
+	Points  []engine.Point    // the coordinates of every grid point, by k
+	Todo    []int             // the points still to compute, by k
+	Resumed int               // points already in the file
 	old     *surface.Settings // the settings of the file resumed, or nil
 }
 
