@@ -129,7 +129,7 @@ func TestRandomIsSeeded(t *testing.T) {
 	}
 }
 
-func TestSaveLoad(t *testing.T) {
+func TestSaveRead(t *testing.T) {
 	n, w := setup(t)
 	x, y := Random(n, "weights", 1, 0), Random(n, "weights", 1, 1)
 	opt := Options{Norm: "layer", Ignore: "none", DirType: "weights"}
@@ -138,7 +138,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := Save(path, x, y, opt, map[string]string{"model": "resnet8"}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Load(path, n, "weights", true)
+	f, err := Read(path, n, "weights", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,19 +159,19 @@ func TestSaveLoad(t *testing.T) {
 	if err := model.WriteSafetensors(raw, rw, nil); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := Load(raw, n, "weights", false); err != nil || f.Normalized != nil {
+	if f, err := Read(raw, n, "weights", false); err != nil || f.Normalized != nil {
 		t.Errorf("raw file: %v, normalised %+v", err, f.Normalized)
 	}
 	// a 1D file lacks y: asking for y is an error naming the tensor
-	if _, err := Load(raw, n, "weights", true); err == nil || !strings.Contains(err.Error(), "y.conv1.weight") {
+	if _, err := Read(raw, n, "weights", true); err == nil || !strings.Contains(err.Error(), "y.conv1.weight") {
 		t.Errorf("missing y: %v", err)
 	}
 	// a raw weights-mode file used for a states scan lacks the running statistics
-	if _, err := Load(raw, n, "states", false); err == nil || !strings.Contains(err.Error(), "running_mean") {
+	if _, err := Read(raw, n, "states", false); err == nil || !strings.Contains(err.Error(), "running_mean") {
 		t.Errorf("states: %v", err)
 	}
 	// a saved file records its dir type
-	if _, err := Load(path, n, "states", false); err == nil || !strings.Contains(err.Error(), "--dir-type weights, not states") {
+	if _, err := Read(path, n, "states", false); err == nil || !strings.Contains(err.Error(), "--dir-type weights, not states") {
 		t.Errorf("recorded dir type: %v", err)
 	}
 	// a raw states-mode file has entries a weights-mode scan does not expect
@@ -184,12 +184,12 @@ func TestSaveLoad(t *testing.T) {
 	}
 	p2 := filepath.Join(t.TempDir(), "s.safetensors")
 	model.WriteSafetensors(p2, rs, nil)
-	if _, err := Load(p2, n, "weights", false); err == nil || !strings.Contains(err.Error(), "unexpected tensor") {
+	if _, err := Read(p2, n, "weights", false); err == nil || !strings.Contains(err.Error(), "unexpected tensor") {
 		t.Errorf("unexpected: %v", err)
 	}
 	// wrong shape
 	other, _ := model.Build("resnet8", model.Config{InC: 3, HW: 8, Classes: 10})
-	if _, err := Load(path, other, "weights", false); err == nil || !strings.Contains(err.Error(), "[16, 1, 3, 3]") {
+	if _, err := Read(path, other, "weights", false); err == nil || !strings.Contains(err.Error(), "[16, 1, 3, 3]") {
 		t.Errorf("shape: %v", err)
 	}
 }

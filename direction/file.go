@@ -25,9 +25,19 @@ type File struct {
 	Meta       map[string]string
 }
 
-// Load reads directions from a safetensors file whose tensors "x.<name>" (and "y.<name>" when
-// wantY) cover exactly the entries of dirType, with the shapes of the network's entries.
-func Load(path string, n *model.Net, dirType string, wantY bool) (*File, error) {
+// Load reads the directions of a file as Read does, without its metadata.
+func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.Weights, err error) {
+	f, err := Read(path, n, dirType, wantY)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f.X, f.Y, nil
+}
+
+// Read reads directions from a safetensors file whose tensors "x.<name>" (and "y.<name>" when
+// wantY) cover exactly the entries of dirType, with the shapes of the network's entries, and
+// the normalisation the file records.
+func Read(path string, n *model.Net, dirType string, wantY bool) (*File, error) {
 	f, meta, err := model.ReadSafetensors(path)
 	if err != nil {
 		return nil, err
@@ -48,6 +58,9 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (*File, error) 
 		d := model.NewWeights()
 		for _, p := range entries {
 			t := f.Get(prefix + p.Name)
+			if t == nil {
+				t = paperGap(prefix, p) // a ≤ 1-dim entry the paper's files may lack
+			}
 			if t == nil {
 				return nil, fmt.Errorf("--dirs %s: missing tensor %q (shape %s) for --dir-type %s", path, prefix+p.Name, model.ShapeString(p.Shape), dirType)
 			}
@@ -73,7 +86,7 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (*File, error) 
 		known["x."+p.Name], known["y."+p.Name] = true, true
 	}
 	for _, name := range f.Names {
-		if !known[name] {
+		if !known[name] && !paperExtra(name) {
 			return nil, fmt.Errorf("--dirs %s: unexpected tensor %q: want x.<name> and y.<name> for the %s entries of %s", path, name, dirType, n.Name)
 		}
 	}

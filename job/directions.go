@@ -17,7 +17,7 @@ func (s *ScanSpec) directions(net *model.Net, w *model.Weights, twoD bool, log L
 	asSaved := false
 	switch {
 	case s.Dirs != "":
-		f, err := direction.Load(s.Dirs, net, s.DirType, twoD)
+		f, err := direction.Read(s.Dirs, net, s.DirType, twoD)
 		if err != nil {
 			return nil, nil, used, err
 		}

@@ -27,14 +27,16 @@ type ScanSpec struct {
 	Split    string // --split train|test
 	Limit    int    // --limit: the first N examples (0: all)
 	Raw      bool   // --raw: pixels in [0,1] without mean/std normalisation
-	X, Y     string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
-	Norm     string // --norm filter|layer|weight|none
-	Ignore   string // --ignore biasbn|none
-	DirType  string // --dir-type weights|states
-	Seed     int64  // --seed of the random directions
-	Dirs     string // --dirs: directions from a safetensors file
-	SaveDirs string // --save-dirs: write the directions used
-	Out      string // --out: the surface file (.npz)
+	// Normalize (--normalize MEANS:STDS) replaces the data kind's own normalisation.
+	Normalize *data.Stats
+	X, Y      string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
+	Norm      string // --norm filter|layer|weight|none
+	Ignore    string // --ignore biasbn|none
+	DirType   string // --dir-type weights|states
+	Seed      int64  // --seed of the random directions
+	Dirs      string // --dirs: directions from a safetensors file
+	SaveDirs  string // --save-dirs: write the directions used
+	Out       string // --out: the surface file (.npz)
 
 	Device  Device
 	Workers int // --workers: CPU engines
@@ -121,7 +123,8 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if err := CheckWritable("--out", spec.Out); err != nil {
 		return nil, err
 	}
-	set, err := data.Load(spec.Data, data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw})
+	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
+	set, err := data.Load(spec.Data, dopt)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +136,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	}
 	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
 	if err != nil {
+		return nil, err
+	}
+	if set, err = matchChannels(spec.Data, dopt, set, net.InC); err != nil {
 		return nil, err
 	}
 	if set.C != net.InC {
@@ -265,4 +271,15 @@ func CheckWritable(flag, path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// matchChannels reads an imagefolder set again converted to the network's channel count when
+// its images have another (as PIL's convert("L") or convert("RGB") would); other sets are
+// returned as they are, for the caller's shape check.
+func matchChannels(spec string, opt data.Options, set *data.Set, channels int) (*data.Set, error) {
+	if set.C == channels || !strings.HasPrefix(spec, "imagefolder:") {
+		return set, nil
+	}
+	opt.Channels = channels
+	return data.Load(spec, opt)
 }

@@ -359,7 +359,7 @@ func TestDirsFileUsedAsSaved(t *testing.T) {
 	dirs := filepath.Join(filepath.Dir(spec.Out), "d.safetensors")
 	spec.SaveDirs = dirs
 	want := runScan(t, spec)
-	f, err := direction.Load(dirs, mustNet(t), "weights", true)
+	f, err := direction.Read(dirs, mustNet(t), "weights", true)
 	if err != nil || f.Normalized == nil || f.Normalized.Norm != "weight" {
 		t.Fatalf("saved directions: %v, %+v", err, f)
 	}

@@ -18,9 +18,10 @@ import (
 )
 
 type scanFlags struct {
-	spec  job.ScanSpec
-	dev   deviceFlags
-	quiet bool
+	spec      job.ScanSpec
+	dev       deviceFlags
+	normalize string
+	quiet     bool
 }
 
 func scanCmd() *cobra.Command {
@@ -50,6 +51,7 @@ running the same command again computes only the missing points.`,
 	fl.StringVar(&s.Split, "split", "train", "train or test")
 	fl.IntVar(&s.Limit, "limit", 0, "use only the first N examples (0: all)")
 	fl.BoolVar(&s.Raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
+	normalizeFlag(c, &f.normalize)
 	fl.StringVar(&s.X, "x", "", "x axis MIN:MAX:NUM")
 	fl.StringVar(&s.Y, "y", "", "y axis MIN:MAX:NUM (2D scan)")
 	fl.StringVar(&s.Norm, "norm", "filter", "direction normalisation: filter, layer, weight or none")
@@ -80,7 +82,11 @@ func runScan(parent context.Context, f *scanFlags) error {
 	if f.spec.SaveEvery <= 0 {
 		return fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", f.spec.SaveEvery)
 	}
-	f.spec.Device, f.spec.Log = f.dev.Device, logStderr
+	dopt, err := dataOptions(f.spec.Split, f.spec.Limit, f.spec.Raw, f.normalize)
+	if err != nil {
+		return err
+	}
+	f.spec.Device, f.spec.Log, f.spec.Normalize = f.dev.Device, logStderr, dopt.Normalize
 	sc, err := job.PrepareScan(f.spec)
 	if err != nil {
 		return err
