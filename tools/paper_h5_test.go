@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
 
+	"landscape/data"
 	"landscape/direction"
 	"landscape/model"
 )
@@ -329,5 +331,84 @@ func TestPaperH5(t *testing.T) {
 	}
 	if msg := run(t, false, "paper_h5.py", "dirs", files.Surf2, "--names", wpath, filepath.Join(dir, "s.safetensors")); !strings.Contains(msg, "no group 'xdirection'") {
 		t.Errorf("surface file as directions: %s", msg)
+	}
+}
+
+// toPaperH5 rewrites our directions file as the paper's setup_direction would have stored the
+// same directions: nameless lists in net.parameters() order (h5_util.write_list).
+const toPaperH5 = `
+import sys, json, numpy as np, h5py
+sys.path.insert(0, sys.argv[1])
+from safetensors_np import st_read
+d = st_read(sys.argv[2])
+order = json.load(open(sys.argv[3]))
+f = h5py.File(sys.argv[4], 'w')
+for axis in ("x", "y"):
+    grp = f.create_group(axis + "direction")
+    for i, (name, _) in enumerate([o for o in order if o[1]]):
+        grp.create_dataset(str(i), data=d.get(axis + "." + name, np.zeros(0, np.float32)))
+f.close()
+`
+
+// TestPaperDirectionsScan: a scan with directions that went through the paper's file format
+// and back (tools/paper_h5.py) and --norm none computes the same surface, bit for bit, as the
+// scan that drew them.
+func TestPaperDirectionsScan(t *testing.T) {
+	needPython(t, "numpy", "h5py")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "landscape")
+	if out, err := exec.Command("go", "build", "-o", bin, "landscape/cmd/landscape").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	net, _ := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
+	w := filepath.Join(dir, "w.safetensors")
+	model.WriteSafetensors(w, model.Init(net, 2), nil)
+	px := make([]uint8, 10*64)
+	for i := range px {
+		px[i] = uint8(i * 37)
+	}
+	npzPath := filepath.Join(dir, "d.npz")
+	if err := data.WriteNPZ(npzPath, px, 10, 1, 8, 8, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(out string, extra ...string) []float64 {
+		args := append([]string{"scan", "--model", "resnet8", "--weights", w, "--data", "npz:" + npzPath,
+			"--x", "-1:1:3", "--y", "-1:1:3", "--quiet", "--out", filepath.Join(dir, out)}, extra...)
+		if msg, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("landscape %v: %v\n%s", args, err, msg)
+		}
+		r, err := npz.Open(filepath.Join(dir, out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var l []float64
+		key := "train_loss"
+		if !slices.Contains(r.Keys(), key) {
+			key += ".npy"
+		}
+		if err := r.Read(key, &l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	ours := filepath.Join(dir, "ours.safetensors")
+	ref := scan("ref.npz", "--seed", "4", "--save-dirs", ours)
+	var order [][2]any
+	for _, p := range net.Params {
+		order = append(order, [2]any{p.Name, p.Kind.IsParameter()})
+	}
+	ob, _ := json.Marshal(order)
+	os.WriteFile(filepath.Join(dir, "order.json"), ob, 0o644)
+	tools, _ := os.Getwd()
+	h5 := filepath.Join(dir, "model_300.t7_weights_xignore=biasbn_xnorm=filter_yignore=biasbn_ynorm=filter.h5")
+	run(t, true, "-c", toPaperH5, tools, ours, filepath.Join(dir, "order.json"), h5)
+	conv := filepath.Join(dir, "conv.safetensors")
+	run(t, true, "paper_h5.py", "dirs", h5, "--names", w, conv)
+	got := scan("paper.npz", "--dirs", conv, "--norm", "none")
+	for k := range ref {
+		if got[k] != ref[k] {
+			t.Fatalf("point %d: loss %v with the converted directions, %v with the drawn ones", k, got[k], ref[k])
+		}
 	}
 }
