@@ -105,8 +105,8 @@ func sha256File(path string) (string, error) {
 type setup struct {
 	problem  *engine.Problem
 	surface  *surface.Surface
+	old      *surface.Surface // the existing --out, checked but for the engine kind
 	points   []engine.Point
-	resumed  int
 	settings surface.Settings
 }
 
@@ -158,7 +158,7 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if set.C != net.InC {
 		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", f.dataSpec, set.C, f.weights, net.InC)
 	}
-	st := surface.Settings{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataSHA256: set.SHA256(), Precision: f.dev.precision, Split: f.split, Limit: f.limit,
+	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: f.model, Weights: f.weights, Data: f.dataSpec, DataSHA256: set.SHA256(), Precision: f.dev.precision, Split: f.split, Limit: f.limit,
 		Examples: set.N, Raw: f.raw, X: xa.String(), Norm: f.norm, Ignore: f.ignore, DirType: f.dirType, Seed: f.seed,
 		Dirs: f.dirs, Weights2: f.weights2}
 	if ya.Num > 0 {
@@ -185,19 +185,15 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	}
 
 	sf := surface.New(xa, ya, f.split, st)
-	resumed := 0
+	var old *surface.Surface
 	if surface.Exists(f.out) {
-		old, err := surface.Load(f.out)
-		if err != nil {
+		if old, err = surface.Load(f.out); err != nil {
 			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", f.out, err)
 		}
-		if d := old.Settings.Diff(st); len(d) > 0 {
+		if d := old.Settings.Diff(st, "engine"); len(d) > 0 {
 			return nil, fmt.Errorf("--out %s holds a scan with other settings:\n  %s\nchoose another --out, or delete the file to start over",
 				f.out, strings.Join(d, "\n  "))
 		}
-		sf = old
-		sf.Settings = st // refresh the informative paths
-		resumed = sf.Len() - len(sf.Missing())
 	}
 	if f.saveDirs != "" {
 		if err := saveDirections(f.saveDirs, dx, dy, st); err != nil {
@@ -208,7 +204,7 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	for k := range pts {
 		pts[k].A, pts[k].B = sf.Coord(k)
 	}
-	return &setup{problem: p, surface: sf, points: pts, resumed: resumed, settings: st}, nil
+	return &setup{problem: p, surface: sf, old: old, points: pts, settings: st}, nil
 }
 
 // makeDirections builds δ (and η for 2D): W2 − W with --weights2, else a random draw or --dirs,
@@ -289,13 +285,9 @@ func runScan(parent context.Context, f *scanFlags) error {
 		return err
 	}
 	sf := s.surface
-	todo := sf.Missing()
-	if len(todo) == 0 {
+	if s.old != nil && len(s.old.Missing()) == 0 {
 		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", f.out, sf.Len())
 		return nil
-	}
-	if err := sf.Save(f.out); err != nil { // fail early on an unwritable --out
-		return fmt.Errorf("--out: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -304,8 +296,21 @@ func runScan(parent context.Context, f *scanFlags) error {
 		return err
 	}
 	defer closeEngines()
-	if s.resumed > 0 {
-		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, s.resumed, sf.Len())
+	sf.Settings.Engine = engineKind(engines)
+	if s.old != nil {
+		if err := s.old.Settings.CheckResume("--out "+f.out, sf.Settings); err != nil {
+			return err
+		}
+		st := sf.Settings
+		sf = s.old
+		sf.Settings = st // refresh the informative paths and the format
+		if n := sf.Len() - len(sf.Missing()); n > 0 {
+			fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, n, sf.Len())
+		}
+	}
+	todo := sf.Missing()
+	if err := sf.Save(f.out); err != nil { // fail early on an unwritable --out
+		return fmt.Errorf("--out: %w", err)
 	}
 	bar := newBar(len(todo), "points", f.quiet)
 	sv := &saver{sf: sf, path: f.out}
@@ -391,6 +396,14 @@ func (s *saver) every(interval time.Duration) (stop func()) {
 		close(quit)
 		<-finished
 	}
+}
+
+// engineKind is "gpu" when the engines are GPU engines, else "cpu".
+func engineKind(es []engine.Engine) string {
+	if len(es) > 0 && strings.HasPrefix(es[0].Name(), "gpu") {
+		return "gpu"
+	}
+	return "cpu"
 }
 
 // summary prints one line: where the surface is and its value at the grid point nearest the origin.
