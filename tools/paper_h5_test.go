@@ -17,6 +17,7 @@ import (
 	"landscape/data"
 	"landscape/direction"
 	"landscape/model"
+	"landscape/surface"
 )
 
 const python = "/usr/bin/python3"
@@ -312,6 +313,29 @@ func TestPaperH5(t *testing.T) {
 		}
 		if done != len(comp)-len(tc.skipped["train"]) {
 			t.Errorf("%s: %d points marked computed, want %d", out, done, len(comp)-len(tc.skipped["train"]))
+		}
+		// landscape's own reader: the same points, the split and the other split's arrays.
+		sf, err := surface.Load(out)
+		if err != nil {
+			t.Fatalf("surface.Load(%s): %v", out, err)
+		}
+		if sf.Settings.Format != 2 || sf.Settings.Engine != "paper-h5" || sf.Split != "train" || len(sf.X) != tc.nx {
+			t.Errorf("%s: surface.Load gives format %d, engine %q, split %q, %d x", out, sf.Settings.Format, sf.Settings.Engine, sf.Split, len(sf.X))
+		}
+		for k := range sf.Len() {
+			x, y := sf.Coord(k)
+			if sf.Computed[k] && (sf.Loss[k] != loss(x, y) || sf.Acc[k] != acc(x, y)) {
+				t.Errorf("%s: surface.Load point %d at (%v, %v): %v %v, want %v %v", out, k, x, y, sf.Loss[k], sf.Acc[k], loss(x, y), acc(x, y))
+			}
+			if !sf.Computed[k] && !slices.Contains(tc.skipped["train"], k) {
+				t.Errorf("%s: surface.Load point %d not computed", out, k)
+			}
+		}
+		if tc.ny > 0 && len(sf.ExtraArray("test_loss")) != sf.Len() {
+			t.Errorf("%s: surface.Load has no test_loss beside the train split (extra: %v)", out, sf.Extra)
+		}
+		if err := sf.Settings.CheckResume(out, surface.Settings{Engine: "cpu"}); err == nil || !strings.Contains(err.Error(), "paper-h5") {
+			t.Errorf("%s: a scan may resume the converted file: %v", out, err)
 		}
 		var js string
 		r.Read("settings.npy", &js)
