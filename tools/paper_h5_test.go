@@ -40,6 +40,13 @@ func needPython(t *testing.T, modules ...string) {
 
 func run(t *testing.T, wantOK bool, args ...string) string {
 	t.Helper()
+	// Reading the scripts makes go test's cache depend on them (it tracks the files the test
+	// process opens, not those a child opens).
+	for _, f := range []string{"paper_h5.py", "safetensors_np.py"} {
+		if _, err := os.ReadFile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out, err := exec.Command(python, args...).CombinedOutput()
 	if (err == nil) != wantOK {
 		t.Fatalf("%s: error %v, want ok=%v\n%s", strings.Join(args, " "), err, wantOK, out)
