@@ -443,3 +443,49 @@ func TestPaperDirectionsScan(t *testing.T) {
 		}
 	}
 }
+
+// TestPaperH5Checkpoint names the paper's directions from its own checkpoint format
+// ({'state_dict': …} saved by torch.save, as its cifar10/main.py does) instead of a safetensors.
+func TestPaperH5Checkpoint(t *testing.T) {
+	needPython(t, "torch", "numpy", "h5py")
+	dir := t.TempDir()
+	net, _ := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
+	w := filepath.Join(dir, "w.safetensors")
+	model.WriteSafetensors(w, model.Init(net, 1), nil)
+	var order [][2]any
+	for _, p := range net.Params {
+		order = append(order, [2]any{p.Name, p.Kind.IsParameter()})
+	}
+	ob, _ := json.Marshal(order)
+	opath := filepath.Join(dir, "order.json")
+	os.WriteFile(opath, ob, 0o644)
+	tools, _ := os.Getwd()
+	var files struct{ Dirs []string }
+	if err := json.Unmarshal([]byte(run(t, true, "-c", paperWriter, tools, w, opath, dir)), &files); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "model_300.t7")
+	run(t, true, "-c", `
+import sys, json, collections, torch
+sys.path.insert(0, sys.argv[1])
+from safetensors_np import st_read
+W = st_read(sys.argv[2])
+sd = collections.OrderedDict(("module." + n, torch.from_numpy(W[n])) for n, _ in json.load(open(sys.argv[3])))
+torch.save({'acc': 0, 'epoch': 300, 'state_dict': sd}, sys.argv[4])
+`, tools, w, opath, ckpt)
+	for k, src := range files.Dirs {
+		a, b := filepath.Join(dir, fmt.Sprintf("st%d.safetensors", k)), filepath.Join(dir, fmt.Sprintf("ck%d.safetensors", k))
+		run(t, true, "paper_h5.py", "dirs", src, "--names", w, a)
+		run(t, true, "paper_h5.py", "dirs", src, "--names", ckpt, b)
+		x1, _, err1 := model.ReadSafetensors(a)
+		x2, _, err2 := model.ReadSafetensors(b)
+		if err1 != nil || err2 != nil || len(x1.Names) != len(x2.Names) || len(x1.Names) == 0 {
+			t.Fatalf("%s: %v %v, %d and %d tensors", src, err1, err2, len(x1.Names), len(x2.Names))
+		}
+		for _, name := range x1.Names {
+			if !slices.Equal(x1.Tensors[name].Data, x2.Tensors[name].Data) {
+				t.Fatalf("%s: %s differs between the safetensors and the checkpoint names", src, name)
+			}
+		}
+	}
+}
