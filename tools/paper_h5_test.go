@@ -241,7 +241,7 @@ func TestPaperH5(t *testing.T) {
 			t.Errorf("%s: compared %d tensors, want %d", dirType, n, 2*len(direction.Entries(net, dirType)))
 		}
 		_, meta, _ := model.ReadSafetensors(out)
-		if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["normalized"] != "true" || meta["model"] != "resnet8" {
+		if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["model"] != "resnet8" {
 			t.Errorf("%s: metadata %v", dirType, meta)
 		}
 		if want := map[string]string{"weights": "biasbn", "states": "none"}[dirType]; meta["ignore"] != want {
