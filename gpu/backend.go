@@ -28,9 +28,25 @@ type backend interface {
 	launch(name string, grid, block dim, args ...any) error
 	// wait waits for the queued work and returns its first error; its device time in ms.
 	wait() (ms float64, err error)
+	// sticky tells whether err leaves the device unusable (a sticky CUDA error such as an
+	// illegal address: the context is lost and every later call fails).
+	sticky(err error) bool
 	freeMemory() (int64, error)
 	close() error
 }
+
+// StickyError is a device error after which the engine is unusable: its context is lost. Fatal
+// reports true, which makes the worker (gpu/remote.Serve) answer and exit so that the client can
+// start a fresh process.
+type StickyError struct{ Err error }
+
+func (e *StickyError) Error() string {
+	return fmt.Sprintf("%v (sticky device error: the GPU context is lost)", e.Err)
+}
+func (e *StickyError) Unwrap() error { return e.Err }
+
+// Fatal reports true: the process must exit to use the device again.
+func (e *StickyError) Fatal() bool { return true }
 
 // bytesOf views a slice's memory as bytes.
 func bytesOf[T float32 | int32 | float64 | int64](s []T) []byte {

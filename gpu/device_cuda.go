@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -254,6 +255,18 @@ func (d *device) launch(name string, grid, block dim, args ...any) error {
 		return fmt.Errorf("gpu: %s: launching %s (grid %+v, block %+v): %w", d.name, name, grid, block, err)
 	}
 	return nil
+}
+
+// sticky reports the CUDA errors after which the context is unusable (CUDA driver API,
+// cuGetErrorString: "the context cannot be used, so it must be destroyed (and a new one created)").
+func (d *device) sticky(err error) bool {
+	for _, r := range []error{cu.IllegalAddress, cu.LaunchFailed, cu.MisalignedAddress, cu.IllegalInstruction,
+		cu.HardwareStackError, cu.InvalidAddressSpace, cu.InvalidPc, cu.LaunchTimeout, cu.Assert, cu.EccUncorrectable} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // wait synchronises with d.stream, returning the first asynchronous error (a fault in a

@@ -2,7 +2,9 @@ package gpu
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"landscape/engine"
 	"landscape/kernels"
@@ -20,6 +22,9 @@ type Engine struct {
 	conv    string // conv kernels' precision: f32, tf32, bf16
 	k, b    int    // weight sets and images per launch
 	ms      float64
+	sync    bool    // wait after every launch (Options.Sync)
+	syncMs  float64 // device time of the kernels waited for one by one
+	dead    error   // a sticky device error: every later call fails with it
 
 	images, labels   ptr // the whole dataset, resident
 	theta, dx, dy    ptr // raw vectors
@@ -41,7 +46,7 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv}
+	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -143,6 +148,9 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	if e.dev == nil {
 		return nil, fmt.Errorf("gpu: engine is closed")
 	}
+	if e.dead != nil {
+		return nil, e.dead
+	}
 	if lo < 0 || hi > e.p.Data.N || lo > hi {
 		return nil, fmt.Errorf("gpu: images [%d, %d) outside the %d of the dataset", lo, hi, e.p.Data.N)
 	}
@@ -155,6 +163,13 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	for p0 := 0; p0 < len(pts); p0 += e.k {
 		group := pts[p0:min(p0+e.k, len(pts))]
 		if err := e.evaluateGroup(ctx, group, lo, hi, out[p0:p0+len(group)]); err != nil {
+			var st *StickyError
+			if !errors.As(err, &st) && e.dev.sticky(err) {
+				err = &StickyError{err}
+			}
+			if errors.As(err, &st) {
+				e.dead = err
+			}
 			return nil, err
 		}
 	}
@@ -163,6 +178,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 
 func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
 	k, d, l := len(pts), e.dev, e.layout
+	e.syncMs = 0
 	ab := make([]float32, 2*k)
 	for i, pt := range pts {
 		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
@@ -182,7 +198,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err := d.zero(e.correct, int64(k)*8); err != nil {
 		return err
 	}
-	if err := d.launch("fold_weights", dim{l.Channels, k, 1}, dim{128, 1, 1},
+	if err := e.launch("fold_weights", dim{l.Channels, k, 1}, dim{128, 1, 1},
 		e.theta, e.dx, e.dy, e.ab, e.table, len(l.Table)/kernels.FoldFields, e.folded, l.Folded); err != nil {
 		return err
 	}
@@ -198,7 +214,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 		if err != nil {
 			return err
 		}
-		if err := d.launch("cross_entropy", dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1},
+		if err := e.launch("cross_entropy", dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1},
 			logits, e.labels+ptr(4*b0), b, e.p.Net.Classes, e.lossSum, e.correct); err != nil {
 			return err
 		}
@@ -207,7 +223,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err != nil {
 		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
 	}
-	e.ms = ms
+	e.ms, e.syncMs = ms+e.syncMs, 0
 	loss := make([]float64, k)
 	correct := make([]int64, k)
 	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
@@ -254,10 +270,10 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 			c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
 			if pl.Kind == model.OpMaxPool {
 				total := k * b * size(pl.OutShape)
-				err = e.dev.launch("maxpool", dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, in, out, k*b, c, h, w, pl.K)
+				err = e.launch("maxpool", dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, in, out, k*b, c, h, w, pl.K)
 			} else {
 				planes := k * b * c
-				err = e.dev.launch("avgpool", dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, in, out, planes, h*w)
+				err = e.launch("avgpool", dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, in, out, planes, h*w)
 			}
 		default:
 			err = fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
@@ -277,10 +293,27 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	ll := e.layout.Layers[i]
 	g := ll.Geom
 	bm := kernels.ConvTile(g.Cout)
-	return e.dev.launch(kernels.ConvName(e.conv, bm),
+	return e.launch(kernels.ConvName(e.conv, bm),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},
 		in, inSet, e.folded+ptr(4*ll.WOut), e.folded+ptr(4*ll.BOut), e.layout.Folded, res, out, e.taps[i],
 		b, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KS, g.Stride, g.Pad, b2i(relu))
+}
+
+// launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault
+// is reported with the kernel that caused it, and adds its device time to e.syncMs.
+func (e *Engine) launch(name string, grid, block dim, args ...any) error {
+	if err := e.dev.launch(name, grid, block, args...); err != nil {
+		return err
+	}
+	if !e.sync {
+		return nil
+	}
+	ms, err := e.dev.wait()
+	e.syncMs += ms
+	if err != nil {
+		return fmt.Errorf("gpu: %s: kernel %s (grid %v, block %v) failed: %w", e.dev.label(), name, grid, block, err)
+	}
+	return nil
 }
 
 // blocks is ⌈n / per⌉ capped at 2^20, for the grid-stride kernels (pools).

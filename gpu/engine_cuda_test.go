@@ -453,3 +453,36 @@ func waitErr(d *device) error {
 	_, err := d.wait()
 	return err
 }
+
+// TestStickyFault makes a kernel read an unmapped address on purpose: the wait must report
+// CUDA's illegal address, the device must classify it sticky, and every later call must fail
+// (the worker then exits and the client starts a fresh one; see gpu/remote's fault tests).
+func TestStickyFault(t *testing.T) {
+	d, err := openDevice(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exit, _ := d.enter()
+	defer exit()
+	defer d.close()
+	out, err := d.alloc(4 * 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bogus := ptr(1 << 47) // far outside any allocation
+	if err := d.launch("avgpool", dim{1, 1, 1}, dim{64, 1, 1}, bogus, out, 64, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.wait()
+	if err == nil || !d.sticky(err) {
+		t.Fatalf("reading %#x: %v, want a sticky error (illegal address)", uint64(bogus), err)
+	}
+	fmt.Printf("fault injected: %v (sticky)\n", err)
+	if _, err := d.alloc(4); err == nil {
+		if err := d.zero(out, 4); err == nil {
+			if _, err := d.wait(); err == nil {
+				t.Fatal("the context still works after a sticky error")
+			}
+		}
+	}
+}

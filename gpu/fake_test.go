@@ -25,7 +25,15 @@ type fakeDevice struct {
 	free     int64
 	launches map[string]int
 	failWait error
+	// failAfter makes the launch of that kernel fail asynchronously: the next wait returns
+	// failErr (and every later one too when failErr is sticky, as a lost CUDA context does).
+	failAfter string
+	failErr   error
+	pending   error
 }
+
+// errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.
+var errFakeSticky = errors.New("fake illegal address")
 
 type fakeAlloc struct {
 	base ptr
@@ -91,7 +99,17 @@ func (f *fakeDevice) zero(dst ptr, n int64) (err error) {
 	return nil
 }
 
-func (f *fakeDevice) wait() (float64, error) { return 0, f.failWait }
+func (f *fakeDevice) wait() (float64, error) {
+	if err := f.pending; err != nil {
+		if !f.sticky(err) {
+			f.pending = nil
+		}
+		return 0, err
+	}
+	return 0, f.failWait
+}
+
+func (f *fakeDevice) sticky(err error) bool { return errors.Is(err, errFakeSticky) }
 
 func recoverFault(err *error) {
 	if r := recover(); r != nil {
@@ -105,6 +123,9 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 		return err
 	}
 	f.launches[name]++
+	if name == f.failAfter && f.pending == nil {
+		f.pending, f.failAfter = f.failErr, ""
+	}
 	p := func(i int) ptr { return args[i].(ptr) }
 	n := func(i int) int { return args[i].(int) }
 	switch {
@@ -260,5 +281,62 @@ func TestEngineTooLittleMemory(t *testing.T) {
 	}
 	if _, err := newEngine(newFake(1<<30), 0, p, Options{Precision: "fp16"}); err == nil {
 		t.Fatal("fp16 accepted")
+	}
+}
+
+// TestStickyErrorEndsEngine: after a sticky device error the engine fails every call with it,
+// without launching anything, and the error reports itself fatal (the worker then exits).
+func TestStickyErrorEndsEngine(t *testing.T) {
+	p, _ := enginetest.Setup(enginetest.Cases[0], 1)
+	f := newFake(1 << 30)
+	e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	f.failAfter, f.failErr = "cross_entropy", errFakeSticky
+	_, err = e.Evaluate(context.Background(), enginetest.Points, 0, 2)
+	var fatal interface{ Fatal() bool }
+	if !errors.Is(err, errFakeSticky) || !errors.As(err, &fatal) || !fatal.Fatal() {
+		t.Fatalf("Evaluate after an illegal address: %v, want a fatal error wrapping it", err)
+	}
+	launched := f.launches["fold_weights"]
+	if _, err2 := e.Evaluate(context.Background(), enginetest.Points, 0, 2); !errors.Is(err2, errFakeSticky) {
+		t.Fatalf("next Evaluate: %v, want the sticky error again", err2)
+	}
+	if f.launches["fold_weights"] != launched {
+		t.Fatal("a dead engine launched kernels")
+	}
+}
+
+// TestSyncNamesFailingKernel: with Options.Sync the error of a failing kernel names it; without,
+// the fault surfaces at the end of the batch and no kernel can be named.
+func TestSyncNamesFailingKernel(t *testing.T) {
+	p, _ := enginetest.Setup(enginetest.Cases[3], 1) // vgg9: has max pools
+	for _, sync := range []bool{false, true} {
+		f := newFake(1 << 30)
+		e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2, Sync: sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.failAfter, f.failErr = "maxpool", errors.New("fake misaligned address")
+		_, err = e.Evaluate(context.Background(), enginetest.Points, 0, 2)
+		if err == nil || !strings.Contains(err.Error(), "fake misaligned address") {
+			t.Fatalf("sync %v: %v, want the fault", sync, err)
+		}
+		if named := strings.Contains(err.Error(), "kernel maxpool"); named != sync {
+			t.Errorf("sync %v: error %q names the kernel: %v", sync, err, named)
+		}
+		// A fault that is not sticky leaves the engine usable.
+		if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 2); err != nil {
+			t.Errorf("sync %v: after a non-sticky fault: %v", sync, err)
+		}
+	}
+	t.Setenv(SyncEnv, "1")
+	e, _ := newEngine(newFake(1<<30), 0, p, Options{})
+	if !e.sync {
+		t.Errorf("%s=1 does not set Sync", SyncEnv)
 	}
 }

@@ -28,7 +28,13 @@ type Options struct {
 	Precision string // "fp32" (default), "tf32" or "bf16": the convolutions' arithmetic
 	Points    int    // weight sets per launch (K); 0: from free memory (Layout.Capacity)
 	Images    int    // images per launch (B); 0: from free memory
+	// Sync waits for every kernel right after its launch, so that a fault names the kernel
+	// that caused it (slow; for debugging). Also set by LANDSCAPE_GPU_SYNC=1.
+	Sync bool
 }
+
+// SyncEnv is the environment variable that sets Options.Sync in every engine when "1".
+const SyncEnv = "LANDSCAPE_GPU_SYNC"
 
 // Precisions lists the accepted Options.Precision values.
 var Precisions = []string{"fp32", "tf32", "bf16"}
