@@ -11,6 +11,20 @@ import (
 // ptr is a device address.
 type ptr uint64
 
+// cint and cint64 are kernel arguments of C type int (32-bit) and long long (64-bit). They are
+// distinct types so that the generated argument structs (launch_gen.go) accept only the kind
+// the kernel declares; they hold Go ints, and packArgs checks that a cint fits in 32 bits.
+type (
+	cint   int
+	cint64 int
+)
+
+// launcher queues kernels: a backend, or the Engine (which adds Options.Sync). The generated
+// launchX functions are its only callers with literal arguments.
+type launcher interface {
+	launch(name string, grid, block dim, args ...any) error
+}
+
 // dim is a launch's grid or block size.
 type dim struct{ x, y, z int }
 
@@ -24,7 +38,8 @@ type backend interface {
 	copyIn(dst ptr, src []byte) error
 	copyOut(dst []byte, src ptr) error
 	zero(dst ptr, bytes int64) error
-	// launch queues kernel name; args are ptr, int or float32, in the kernel's parameter order.
+	// launch queues kernel name; args are ptr, cint, cint64 or float32, in the kernel's
+	// parameter order (call it through the generated launchX functions).
 	launch(name string, grid, block dim, args ...any) error
 	// wait waits for the queued work and returns its first error; its device time in ms.
 	wait() (ms float64, err error)
@@ -81,26 +96,28 @@ func packArgs(name string, args []any) ([]uint64, error) {
 		case kernels.Ptr:
 			p, ok := a.(ptr)
 			if !ok {
-				return nil, fmt.Errorf("gpu: %s argument %d: want a device pointer, got %T", name, i, a)
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a device pointer, got %T", name, i, k.Names[i], a)
 			}
 			slots[i] = uint64(p)
-		case kernels.I32, kernels.I64:
-			v, ok := a.(int)
+		case kernels.I32:
+			v, ok := a.(cint)
 			if !ok {
-				return nil, fmt.Errorf("gpu: %s argument %d: want an int, got %T", name, i, a)
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a C int, got %T", name, i, k.Names[i], a)
 			}
-			if want == kernels.I32 && int(int32(v)) != v {
-				return nil, fmt.Errorf("gpu: %s argument %d: %d overflows int32", name, i, v)
+			if int(int32(v)) != int(v) {
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): %d overflows int32", name, i, k.Names[i], v)
 			}
-			if want == kernels.I32 {
-				slots[i] = uint64(uint32(int32(v)))
-			} else {
-				slots[i] = uint64(int64(v))
+			slots[i] = uint64(uint32(int32(v)))
+		case kernels.I64:
+			v, ok := a.(cint64)
+			if !ok {
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a C long long, got %T", name, i, k.Names[i], a)
 			}
+			slots[i] = uint64(int64(v))
 		case kernels.F32:
 			v, ok := a.(float32)
 			if !ok {
-				return nil, fmt.Errorf("gpu: %s argument %d: want a float32, got %T", name, i, a)
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a float32, got %T", name, i, k.Names[i], a)
 			}
 			slots[i] = uint64(math.Float32bits(v))
 		}

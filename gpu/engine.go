@@ -198,8 +198,9 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err := d.zero(e.correct, int64(k)*8); err != nil {
 		return err
 	}
-	if err := e.launch("fold_weights", dim{l.Channels, k, 1}, dim{128, 1, 1},
-		e.theta, e.dx, e.dy, e.ab, e.table, len(l.Table)/kernels.FoldFields, e.folded, l.Folded); err != nil {
+	if err := launchFoldWeights(e, kFoldWeights, dim{l.Channels, k, 1}, dim{128, 1, 1}, foldWeightsArgs{
+		Theta: e.theta, Dx: e.dx, Dy: e.dy, Ab: e.ab, Table: e.table, Layers: cint(len(l.Table) / kernels.FoldFields),
+		Folded: e.folded, FoldStride: cint64(l.Folded)}); err != nil {
 		return err
 	}
 	data := e.p.Data
@@ -214,8 +215,9 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 		if err != nil {
 			return err
 		}
-		if err := e.launch("cross_entropy", dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1},
-			logits, e.labels+ptr(4*b0), b, e.p.Net.Classes, e.lossSum, e.correct); err != nil {
+		if err := launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
+			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+			LossSum: e.lossSum, Correct: e.correct}); err != nil {
 			return err
 		}
 	}
@@ -270,10 +272,12 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 			c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
 			if pl.Kind == model.OpMaxPool {
 				total := k * b * size(pl.OutShape)
-				err = e.launch("maxpool", dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, in, out, k*b, c, h, w, pl.K)
+				err = launchMaxpool(e, kMaxpool, dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, maxpoolArgs{
+					In: in, Out: out, Images: cint64(k * b), C: cint(c), H: cint(h), W: cint(w), KS: cint(pl.K)})
 			} else {
 				planes := k * b * c
-				err = e.launch("avgpool", dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, in, out, planes, h*w)
+				err = launchAvgpool(e, kAvgpool, dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, avgpoolArgs{
+					In: in, Out: out, Planes: cint64(planes), HW: cint(h * w)})
 			}
 		default:
 			err = fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
@@ -293,10 +297,12 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	ll := e.layout.Layers[i]
 	g := ll.Geom
 	bm := kernels.ConvTile(g.Cout)
-	return e.launch(kernels.ConvName(e.conv, bm),
+	return launchConv(e, convKernel(kernels.ConvName(e.conv, bm)),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},
-		in, inSet, e.folded+ptr(4*ll.WOut), e.folded+ptr(4*ll.BOut), e.layout.Folded, res, out, e.taps[i],
-		b, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KS, g.Stride, g.Pad, b2i(relu))
+		convArgs{In: in, InSetStride: cint64(inSet), Weights: e.folded + ptr(4*ll.WOut), Bias: e.folded + ptr(4*ll.BOut),
+			WSetStride: cint64(e.layout.Folded), Res: res, Out: out, Taps: e.taps[i],
+			B: cint(b), Cin: cint(g.Cin), H: cint(g.H), W: cint(g.W), Cout: cint(g.Cout), OH: cint(g.OH), OW: cint(g.OW),
+			KS: cint(g.KS), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
 }
 
 // launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault

@@ -127,7 +127,12 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 		f.pending, f.failAfter = f.failErr, ""
 	}
 	p := func(i int) ptr { return args[i].(ptr) }
-	n := func(i int) int { return args[i].(int) }
+	n := func(i int) int {
+		if v, ok := args[i].(cint); ok {
+			return int(v)
+		}
+		return int(args[i].(cint64))
+	}
 	switch {
 	case strings.HasPrefix(name, "conv_"):
 		prec, bm := "", 0

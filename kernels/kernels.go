@@ -2,9 +2,12 @@
 // beside this one by `make kernels` (nvcc 11.8, -arch=compute_80) and committed, so building
 // needs no CUDA toolkit. The driver JIT-compiles the PTX for the GPU at module load.
 //
-// Each kernel's parameter list is declared here (Kernels) and checked against the PTX by this
-// package's tests, so that the host passes every argument at its exact size.
+// Each kernel's parameter list is generated from its .cu signature (go generate: Kernels, and
+// gpu's typed launch wrappers) and checked against the PTX by this package's tests: every
+// parameter's size, and for 8-byte ones whether the kernel uses it as an address or a number.
 package kernels
+
+//go:generate go run ./internal/cuda2go/run ..
 
 import (
 	"embed"
@@ -53,16 +56,14 @@ func (p Param) Size() int {
 	return 8
 }
 
-// Kernel is one entry point: its module and its parameters in order.
+// Kernel is one entry point: its module and its parameters in order, as generated from the
+// .cu source by kernels/internal/cuda2go (signatures_gen.go).
 type Kernel struct {
 	Module, Name string
+	Group        string // the macro its parameter list comes from (CONV_PARAMS), else its name
 	Params       []Param
+	Names        []string // the parameters' C names
 }
-
-// ConvParams is the parameter list of every conv_* kernel (see conv_tile.cuh's CONV_PARAMS):
-// in, in_set_stride, w, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS,
-// stride, pad, relu.
-var ConvParams = []Param{Ptr, I64, Ptr, Ptr, I64, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32}
 
 // ConvName is the conv kernel for a precision ("f32", "tf32" or "bf16") and row tile (16, 32, 64).
 func ConvName(precision string, bm int) string { return fmt.Sprintf("conv_%s_bm%d", precision, bm) }
@@ -98,24 +99,12 @@ const (
 // FoldFields is the number of int32 fields per layer in fold_weights' table (weights.cu).
 const FoldFields = 11
 
-// Kernels lists every entry point of the embedded modules.
+// Kernels lists every entry point of the embedded modules, by name.
 var Kernels = func() map[string]Kernel {
 	m := map[string]Kernel{}
-	add := func(module, name string, p ...Param) { m[name] = Kernel{module, name, p} }
-	for _, prec := range []string{"f32", "tf32", "bf16"} {
-		module := "conv_mma"
-		if prec == "f32" {
-			module = "conv"
-		}
-		for _, bm := range []int{16, 32, 64} {
-			add(module, ConvName(prec, bm), ConvParams...)
-		}
+	for _, k := range generated {
+		m[k.Name] = k
 	}
-	add("pool", "maxpool", Ptr, Ptr, I64, I32, I32, I32, I32)
-	add("pool", "avgpool", Ptr, Ptr, I64, I32)
-	add("loss", "cross_entropy", Ptr, Ptr, I32, I32, Ptr, Ptr)
-	add("weights", "fold_weights", Ptr, Ptr, Ptr, Ptr, Ptr, I32, Ptr, I64)
-	add("weights", "filter_normalize", Ptr, Ptr, I32)
 	return m
 }()
 

@@ -1,8 +1,14 @@
 package kernels
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"landscape/kernels/internal/cuda2go"
 )
 
 func TestSignaturesMatchPTX(t *testing.T) {
@@ -32,5 +38,70 @@ func TestEntryParamSizes(t *testing.T) {
 {`)
 	if s := got["k"]; len(s) != 3 || s[0] != 8 || s[1] != 4 || s[2] != 4 {
 		t.Fatalf("sizes %v", got)
+	}
+}
+
+// TestVerifyTellsPointersFromIntegers: a table with a pointer and a long long swapped (same
+// sizes, so a size check passes) must fail the PTX check, in both directions.
+func TestVerifyTellsPointersFromIntegers(t *testing.T) {
+	for _, swap := range [][2]int{{0, 1}, {4, 5}} { // conv: in ↔ in_set_stride, w_set_stride ↔ res
+		table := map[string]Kernel{}
+		for n, k := range Kernels {
+			table[n] = k
+		}
+		k := table["conv_tf32_bm32"]
+		k.Params = slices.Clone(k.Params)
+		k.Params[swap[0]], k.Params[swap[1]] = k.Params[swap[1]], k.Params[swap[0]]
+		table[k.Name] = k
+		err := verify(table)
+		if err == nil || !strings.Contains(err.Error(), "conv_tf32_bm32") {
+			t.Errorf("swapping parameters %v: %v, want conv_tf32_bm32 rejected", swap, err)
+		}
+	}
+}
+
+// TestGeneratedFilesUpToDate: regenerating from the .cu sources gives the committed files.
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	files, err := cuda2go.Files(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 {
+		t.Fatalf("%d files generated", len(files))
+	}
+	for path, want := range files {
+		got, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from what kernels/*.cu generate now: run go generate ./kernels", path)
+		}
+	}
+}
+
+func TestParseSignatures(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.cuh"), []byte("#define P_PARAMS \\\n const float *__restrict__ x, i64 n, \\\n int k\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void __launch_bounds__(T) k1(P_PARAMS) {}\nLS_KERNEL void\n  k2(double *out, float s) {}\n"), 0o644)
+	ks, err := cuda2go.Parse(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks) != 2 || ks[0].Name != "k1" || ks[0].Group != "P_PARAMS" || ks[1].Group != "k2" || ks[0].Module != "m" {
+		t.Fatalf("parsed %+v", ks)
+	}
+	kinds := func(k cuda2go.Kernel) (s string) {
+		for _, p := range k.Params {
+			s += string(p.Kind)
+		}
+		return
+	}
+	if kinds(ks[0]) != "pli" || kinds(ks[1]) != "pf" || ks[0].Params[0].Name != "x" {
+		t.Fatalf("kinds %q %q", kinds(ks[0]), kinds(ks[1]))
+	}
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void k3(unsigned short u) {}\n"), 0o644)
+	if _, err := cuda2go.Parse(dir); err == nil || !strings.Contains(err.Error(), "k3") {
+		t.Fatalf("unknown type: %v", err)
 	}
 }

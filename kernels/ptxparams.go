@@ -29,17 +29,66 @@ func EntryParamSizes(ptx string) map[string][]int {
 	return out
 }
 
+var ldParamRe = regexp.MustCompile(`ld\.param\.[usb]64\s+(%rd\d+),\s*\[([A-Za-z_$][\w$]*)_param_(\d+)\]`)
+
+// ParamUse says how a kernel's code uses an 8-byte parameter, from the instructions that read
+// the register it is loaded into: as an address (converted by cvta.to.global, or compared
+// with 0 as a null pointer) or as a number (multiplied, or converted with cvt).
+type ParamUse struct{ Address, Number bool }
+
+// EntryParamUses returns, per entry and 8-byte parameter index, how the PTX uses it.
+func EntryParamUses(ptx string) map[string]map[int]ParamUse {
+	out := map[string]map[int]ParamUse{}
+	for _, m := range ldParamRe.FindAllStringSubmatch(ptx, -1) {
+		reg, entry := regexp.QuoteMeta(m[1]), m[2]
+		var idx int
+		fmt.Sscan(m[3], &idx)
+		// The instructions of the entry that read reg (as a source: after the first comma).
+		body := ptx[strings.Index(ptx, ".entry "+entry+"("):]
+		if end := strings.Index(body, "\n}"); end >= 0 {
+			body = body[:end]
+		}
+		re := regexp.MustCompile(`(?m)^\s*([a-z][\w.]*)\s+[^,\n]+,([^\n]*\b|[^\n]*)` + reg + `\b[^\n]*$`)
+		u := out[entry][idx]
+		for _, ins := range re.FindAllStringSubmatch(body, -1) {
+			op := ins[1]
+			switch {
+			case strings.HasPrefix(op, "cvta.to.global"):
+				u.Address = true
+			case strings.HasPrefix(op, "setp.") && regexp.MustCompile(reg+`,\s*0;`).MatchString(ins[0]):
+				u.Address = true
+			case strings.HasPrefix(op, "mul.") || strings.HasPrefix(op, "mad.") || strings.HasPrefix(op, "cvt.") || strings.HasPrefix(op, "div.") || strings.HasPrefix(op, "rem."):
+				u.Number = true
+			}
+		}
+		if out[entry] == nil {
+			out[entry] = map[int]ParamUse{}
+		}
+		out[entry][idx] = u
+	}
+	return out
+}
+
+// usedParam tells whether the entry loads parameter i at all.
+func usedParam(ptx, entry string, i int) bool {
+	return strings.Contains(ptx, fmt.Sprintf("[%s_param_%d]", entry, i))
+}
+
 // Verify checks that every declared kernel exists in its module with parameters of the declared
-// sizes, and that the modules hold no undeclared entry.
-func Verify() error {
+// sizes, that 8-byte parameters declared pointers are used as addresses and those declared
+// long long as numbers, and that the modules hold no undeclared entry.
+func Verify() error { return verify(Kernels) }
+
+func verify(table map[string]Kernel) error {
 	declared := map[string]bool{}
 	for _, mod := range Modules() {
 		src, err := PTX(mod)
 		if err != nil {
 			return err
 		}
+		uses := EntryParamUses(src)
 		for name, sizes := range EntryParamSizes(src) {
-			k, ok := Kernels[name]
+			k, ok := table[name]
 			if !ok || k.Module != mod {
 				return fmt.Errorf("kernels: PTX module %s has undeclared entry %s", mod, name)
 			}
@@ -51,10 +100,18 @@ func Verify() error {
 				if s != k.Params[i].Size() {
 					return fmt.Errorf("kernels: %s parameter %d is %d bytes in PTX, declared %c (%d bytes)", name, i, s, k.Params[i], k.Params[i].Size())
 				}
+				u := uses[name][i]
+				if k.Params[i] == Ptr && u.Number || k.Params[i] == I64 && u.Address {
+					return fmt.Errorf("kernels: %s parameter %d (%s) is declared %c but the PTX uses it as %s", name, i, k.Names[i], k.Params[i],
+						map[bool]string{true: "an address", false: "a number"}[u.Address])
+				}
+				if k.Params[i] == Ptr && !u.Address && !u.Number && usedParam(src, name, i) {
+					return fmt.Errorf("kernels: %s parameter %d (%s) is declared a pointer but the PTX never uses it as an address", name, i, k.Names[i])
+				}
 			}
 		}
 	}
-	for name := range Kernels {
+	for name := range table {
 		if !declared[name] {
 			return fmt.Errorf("kernels: declared kernel %s is in no PTX module", name)
 		}
