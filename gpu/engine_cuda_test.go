@@ -489,3 +489,46 @@ func TestStickyFault(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleLoading: on sm_80/sm_90 GPUs every module loads from its embedded cubin; with
+// LANDSCAPE_GPU_PTX=1 from the PTX (the JIT fallback of other GPUs); both give the same results.
+func TestModuleLoading(t *testing.T) {
+	c := convCase{2, 3, 16, 16, 16, 32, 3, 1, 1, false, true, true}
+	run := func() (map[string]string, []float64) {
+		d, err := openDevice(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, _ := d.enter()
+		defer release()
+		defer d.close()
+		var rels []float64
+		for _, prec := range []string{"f32", "tf32", "bf16"} {
+			rel, err := runConv(d, prec, 32, c, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rels = append(rels, rel)
+		}
+		for m, how := range d.loaded {
+			fmt.Printf("module %-9s %s on %s (compute %d.%d)\n", m, how, d.name, d.major, d.minor)
+			if (d.major == 8 || d.major == 9) && !strings.HasPrefix(how, "cubin") {
+				t.Errorf("module %s: %s on compute %d.%d, want its cubin", m, how, d.major, d.minor)
+			}
+		}
+		return d.loaded, rels
+	}
+	_, cubin := run()
+	t.Setenv("LANDSCAPE_GPU_PTX", "1")
+	loaded, ptx := run()
+	for m, how := range loaded {
+		if how != "PTX (JIT)" {
+			t.Errorf("LANDSCAPE_GPU_PTX=1: module %s loaded as %s", m, how)
+		}
+	}
+	for i := range cubin {
+		if cubin[i] != ptx[i] {
+			t.Errorf("precision %d: error vs CPU %g from the cubin, %g from the PTX", i, cubin[i], ptx[i])
+		}
+	}
+}

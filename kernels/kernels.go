@@ -1,6 +1,8 @@
 // Package kernels holds the CUDA kernels of the GPU engine as PTX, compiled from the .cu files
-// beside this one by `make kernels` (nvcc 11.8, -arch=compute_80) and committed, so building
-// needs no CUDA toolkit. The driver JIT-compiles the PTX for the GPU at module load.
+// beside this one by `make kernels` (nvcc 11.8, -arch=compute_80), and as cubins for sm_80 and
+// sm_90 assembled from that PTX (ptxas 11.8), all committed, so building needs no CUDA toolkit.
+// A worker loads the cubin of its GPU's architecture (no JIT); on other GPUs the driver
+// JIT-compiles the PTX at module load.
 //
 // Each kernel's parameter list is generated from its .cu signature (go generate: Kernels, and
 // gpu's typed launch wrappers) and checked against the PTX by this package's tests: every
@@ -17,6 +19,35 @@ import (
 
 //go:embed ptx/*.ptx
 var ptxFiles embed.FS
+
+//go:embed cubin/*.cubin
+var cubinFiles embed.FS
+
+// CubinArchs are the GPU architectures with embedded cubins (gpu.mk's CUBIN_ARCHS), as compute
+// capability major·10 + minor.
+var CubinArchs = []int{80, 90}
+
+// Cubin returns the machine code of module for a GPU of compute capability major.minor, and its
+// architecture (e.g. "sm_80"): the embedded cubin of the same major version and the highest minor
+// version not above the device's (SASS runs on later minor versions of its major: an sm_80
+// cubin on sm_86), or ok = false when none fits and the PTX must be JIT-compiled.
+func Cubin(module string, major, minor int) (image []byte, arch string, ok bool) {
+	best := -1
+	for _, a := range CubinArchs {
+		if a/10 == major && a%10 <= minor && a > best {
+			best = a
+		}
+	}
+	if best < 0 {
+		return nil, "", false
+	}
+	arch = fmt.Sprintf("sm_%d", best)
+	b, err := cubinFiles.ReadFile("cubin/" + module + "." + arch + ".cubin")
+	if err != nil {
+		return nil, "", false
+	}
+	return b, arch, true
+}
 
 // PTX returns the PTX text of module name (a .cu file's base name, e.g. "conv").
 func PTX(module string) (string, error) {

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,5 +104,35 @@ func TestParseSignatures(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void k3(unsigned short u) {}\n"), 0o644)
 	if _, err := cuda2go.Parse(dir); err == nil || !strings.Contains(err.Error(), "k3") {
 		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+// TestCubins: every module has an sm_80 and an sm_90 cubin (ELF, with every kernel of the
+// module in its symbol names), and the architecture choice follows SASS compatibility.
+func TestCubins(t *testing.T) {
+	for _, m := range Modules() {
+		for _, cc := range [][2]int{{8, 0}, {9, 0}} {
+			b, arch, ok := Cubin(m, cc[0], cc[1])
+			if !ok || !bytes.HasPrefix(b, []byte("\x7fELF")) {
+				t.Fatalf("%s: no cubin for %d.%d", m, cc[0], cc[1])
+			}
+			if arch != fmt.Sprintf("sm_%d%d", cc[0], cc[1]) {
+				t.Errorf("%s %d.%d: arch %s", m, cc[0], cc[1], arch)
+			}
+			for _, k := range Kernels {
+				if k.Module == m && !bytes.Contains(b, []byte(k.Name+"\x00")) {
+					t.Errorf("%s.%s.cubin lacks %s", m, arch, k.Name)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		major, minor int
+		arch         string
+	}{{8, 6, "sm_80"}, {8, 9, "sm_80"}, {9, 0, "sm_90"}, {7, 5, ""}, {10, 0, ""}} {
+		_, arch, ok := Cubin("conv", c.major, c.minor)
+		if arch != c.arch || ok != (c.arch != "") {
+			t.Errorf("compute %d.%d: cubin %q (ok %v), want %q", c.major, c.minor, arch, ok, c.arch)
+		}
 	}
 }
