@@ -20,6 +20,7 @@ type Engine struct {
 	p       *engine.Problem
 	layout  *Layout
 	conv    string // conv kernels' precision: f32, tf32, bf16
+	path    string // conv kernels: fast or reference
 	k, b    int    // weight sets and images per launch
 	ms      float64
 	sync    bool    // wait after every launch (Options.Sync)
@@ -42,11 +43,15 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 	if err != nil {
 		return nil, err
 	}
-	layout, err := NewLayout(p)
+	path, err := kernelPath(o.Kernels)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
+	layout, err := newLayout(p, path == "fast")
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -115,9 +120,13 @@ func (e *Engine) upload(o Options) error {
 	return nil
 }
 
-// Name implements engine.Engine: "gpu0 (NVIDIA H100 80GB HBM3, tf32)".
+// Name implements engine.Engine: "gpu0 (NVIDIA H100 80GB HBM3, tf32)", with ", reference
+// kernels" when those run.
 func (e *Engine) Name() string {
 	prec := map[string]string{"f32": "fp32", "tf32": "tf32", "bf16": "bf16"}[e.conv]
+	if e.path == "reference" {
+		prec += ", reference kernels"
+	}
 	return fmt.Sprintf("gpu%d (%s, %s)", e.ordinal, e.dev.label(), prec)
 }
 
@@ -297,7 +306,11 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	ll := e.layout.Layers[i]
 	g := ll.Geom
 	bm := kernels.ConvTile(g.Cout)
-	return launchConv(e, convKernel(kernels.ConvName(e.conv, bm)),
+	name := kernels.ConvName(e.conv, bm)
+	if ll.TapMajor {
+		name = kernels.ConvFastName(e.conv, bm)
+	}
+	return launchConv(e, convKernel(name),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},
 		convArgs{In: in, InSetStride: cint64(inSet), Weights: e.folded + ptr(4*ll.WOut), Bias: e.folded + ptr(4*ll.BOut),
 			WSetStride: cint64(e.layout.Folded), Res: res, Out: out, Taps: e.taps[i],

@@ -96,8 +96,14 @@ type Kernel struct {
 	Names        []string // the parameters' C names
 }
 
-// ConvName is the conv kernel for a precision ("f32", "tf32" or "bf16") and row tile (16, 32, 64).
+// ConvName is the reference conv kernel for a precision ("f32", "tf32" or "bf16") and row tile
+// (16, 32, 64): kernels/conv.cu and conv_mma.cu.
 func ConvName(precision string, bm int) string { return fmt.Sprintf("conv_%s_bm%d", precision, bm) }
+
+// ConvFastName is the fast (tap-major, cp.async-pipelined) conv kernel: kernels/conv_fast.cu.
+func ConvFastName(precision string, bm int) string {
+	return fmt.Sprintf("conv2_%s_bm%d", precision, bm)
+}
 
 // ConvTile returns the row-tile height for a layer with cout output channels.
 func ConvTile(cout int) int {
@@ -128,7 +134,7 @@ const (
 )
 
 // FoldFields is the number of int32 fields per layer in fold_weights' table (weights.cu).
-const FoldFields = 11
+const FoldFields = 12
 
 // Kernels lists every entry point of the embedded modules, by name.
 var Kernels = func() map[string]Kernel {
