@@ -33,7 +33,11 @@ func TestBrowserStaticPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSurface(t, b, 21, 17, func(k int) bool { return k%5 != 0 }) // gaps
-	writeSurface(t, line, 31, 0, all)
+	sl := writeSurface(t, line, 31, 0, all)
+	eigs(sl) // a 1D ratio curve
+	if err := sl.Save(line); err != nil {
+		t.Fatal(err)
+	}
 	traj := filepath.Join(dir, "traj.npz")
 	writeTrajectory(t, traj, []float64{-0.8, -0.4, 0, 0.1}, []float64{0.6, 0.3, 0.1, 0}, []float64{0.7, 0.2})
 	d, err := Load([]string{a, b, line}, traj, Options{VMin: nan, VMax: nan})
@@ -87,6 +91,10 @@ func TestBrowserStaticPage(t *testing.T) {
 	text = p.Hover(t, "line-2", "readout-2", 0.4, 1)
 	if x, _, loss := browsertest.ReadoutLoss(t, text, false); x != 0.4 || !near(loss, bowl(0.4, 0), 1e-6) {
 		t.Errorf("1D hover at x = 0.4: read-out %q, want loss %.7g", text, bowl(0.4, 0))
+	}
+
+	if !browsertest.Eval[bool](t, p, `document.getElementById('ratio-2').data[0].y.length === 31`) {
+		t.Error("no 1D |λmin/λmax| curve for the 1D file with eigenvalues")
 	}
 
 	// The trajectory is drawn on the 2D plots, and the linked cameras follow a change.
@@ -209,12 +217,21 @@ func TestBrowserReportPage(t *testing.T) {
 	if err := sa.Save(b); err != nil {
 		t.Fatal(err)
 	}
-	writeSurface(t, c, 9, 9, func(k int) bool { return k < 40 })
+	sc0 := writeSurface(t, c, 9, 9, func(k int) bool { return k < 40 })
+	mx, mn := sc0.ExtraArray("max_eig"), sc0.ExtraArray("min_eig") // a ratio map, with the trajectory
+	for k := range sc0.Len() {
+		mx[k], mn[k] = 2, -1
+	}
+	if err := sc0.Save(c); err != nil {
+		t.Fatal(err)
+	}
+	traj := filepath.Join(dir, "traj.npz")
+	writeTrajectory(t, traj, []float64{-0.5, 0, 0.5}, []float64{0.5, 0, -0.2}, []float64{0.6, 0.3})
 	md := filepath.Join(dir, "report.md")
 	if err := os.WriteFile(md, []byte("# R\n\nfirst\n\n![ab](ab.png)\n\nsecond\n\n![c](c.png)\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Report(md, map[string][]string{"ab.png": {a, b}, "c.png": {c}}, "", Options{VMin: nan, VMax: nan})
+	d, err := Report(md, map[string][]string{"ab.png": {a, b}, "c.png": {c + "@" + traj}}, "", Options{VMin: nan, VMax: nan})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +272,10 @@ func TestBrowserReportPage(t *testing.T) {
 	}
 	if got := cmax(2); got != wantC {
 		t.Errorf("group 2 colour maximum %g, want its own maximum %g", got, wantC)
+	}
+	traces := browsertest.Eval[[]int](t, p, `['cont-0', 'cont-1', 'cont-2', 'ratio-2'].map(function (id) { return document.getElementById(id).data.length; })`)
+	if fmt.Sprint(traces) != "[1 1 2 2]" {
+		t.Errorf("traces of cont-0, cont-1, cont-2, ratio-2: %v, want [1 1 2 2] (the trajectory on figure 2 only)", traces)
 	}
 	if h := browsertest.Eval[string](t, p, `document.querySelector('.block').textContent`); !strings.Contains(h, "first") {
 		t.Errorf("report text missing: %q", h)

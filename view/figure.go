@@ -50,11 +50,12 @@ type Figure struct {
 	State    [][]int8  `json:"state"`
 	// Ratio is |λmin/λmax| of the Hessian at each point when the file holds max_eig and
 	// min_eig (Li et al. §6: near 0 the surface is convex there, larger it is not); else nil.
-	Ratio    [][]num `json:"ratio,omitempty"`
-	Done     int     `json:"done"`     // points computed
-	Diverged int     `json:"diverged"` // of which non-finite
-	Total    int     `json:"total"`
-	Error    string  `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
+	Ratio      [][]num     `json:"ratio,omitempty"`
+	Trajectory *Trajectory `json:"trajectory,omitempty"` // drawn on this figure only (reports)
+	Done       int         `json:"done"`                 // points computed
+	Diverged   int         `json:"diverged"`             // of which non-finite
+	Total      int         `json:"total"`
+	Error      string      `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
 }
 
 // LoadFigure reads a surface file with surface.Load and lays it out on the grid.

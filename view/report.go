@@ -21,7 +21,8 @@ var (
 // Report reads a Markdown report (rendered with goldmark, tables and raw HTML allowed: it is
 // our own demo's report) and makes a page of it in which every image whose src is a key of
 // figures is replaced by the interactive figures of those surface files, side by side (an
-// empty list removes the image: another figure shows it). Other images stay as they are,
+// empty list removes the image: another figure shows it; FILE.npz@PATH.npz draws the
+// trajectory PATH.npz on FILE.npz). Other images stay as they are,
 // relative to the report.
 func Report(mdPath string, figures map[string][]string, trajectory string, opt Options) (*Doc, error) {
 	md, err := os.ReadFile(mdPath)
@@ -51,9 +52,15 @@ func Report(mdPath string, figures map[string][]string, trajectory string, opt O
 		used[src] = true
 		var group []int
 		for _, f := range files { // a file in two groups is two figures: each is drawn once
-			fig, err := LoadFigure(f)
+			file, traj, _ := strings.Cut(f, "@")
+			fig, err := LoadFigure(file)
 			if err != nil {
 				return nil, fmt.Errorf("--figure %s: %w", src, err)
+			}
+			if traj != "" {
+				if fig.Trajectory, err = LoadTrajectory(traj); err != nil {
+					return nil, fmt.Errorf("--figure %s: %w", src, err)
+				}
 			}
 			group = append(group, len(d.Figures))
 			d.Figures = append(d.Figures, fig)
@@ -89,7 +96,8 @@ func allMapped(imgs [][]string, figures map[string][]string) bool {
 	return len(imgs) > 0
 }
 
-// ParseFigure reads a --figure value "IMAGE=FILE.npz[,FILE2.npz...]" (no files: drop the image).
+// ParseFigure reads a --figure value "IMAGE=FILE.npz[,FILE2.npz...]" (no files: drop the
+// image); FILE.npz@PATH.npz also draws the trajectory PATH.npz on that surface.
 func ParseFigure(s string) (img string, files []string, err error) {
 	img, list, ok := strings.Cut(s, "=")
 	if !ok || img == "" {

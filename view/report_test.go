@@ -20,13 +20,20 @@ func TestReportReplacesMappedImages(t *testing.T) {
 	if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	figs := map[string][]string{"figures/cmp.png": {a, b}, "figures/a3d.png": nil, "figures/b3d.png": nil, "figures/line.png": {l, a}}
+	traj := filepath.Join(dir, "traj.npz")
+	writeTrajectory(t, traj, []float64{0, 0.5}, []float64{0, 0.5}, []float64{0.5, 0.3})
+	figs := map[string][]string{"figures/cmp.png": {a, b}, "figures/a3d.png": nil, "figures/b3d.png": nil, "figures/line.png": {l, a + "@" + traj}}
 	d, err := Report(md, figs, "", Options{VMin: nan, VMax: nan})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(d.Figures) != 4 {
 		t.Fatalf("%d figures, want 4 (a, b, l, a)", len(d.Figures))
+	}
+	for n, f := range d.Figures {
+		if (f.Trajectory != nil) != (n == 3) {
+			t.Errorf("figure %d (%s) has trajectory %v; want one on the last figure only", n, f.Name, f.Trajectory)
+		}
 	}
 	var groups [][]int
 	var html strings.Builder

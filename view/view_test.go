@@ -244,6 +244,18 @@ func TestFigureEigenRatio(t *testing.T) {
 			}
 		}
 	}
+	line := filepath.Join(t.TempDir(), "l.npz")
+	sl := writeSurface(t, line, 4, 0, all)
+	mx, mn := sl.ExtraArray("max_eig"), sl.ExtraArray("min_eig")
+	for k := range sl.Len() {
+		mx[k], mn[k] = 4, -float64(k)
+	}
+	if err := sl.Save(line); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := LoadFigure(line); err != nil || f.Ratio == nil || len(f.Ratio) != 1 || float64(f.Ratio[0][3]) != 0.75 {
+		t.Errorf("1D ratio map: %v, %v; want [[0 0.25 0.5 0.75]]", f.Ratio, err)
+	}
 	plain := filepath.Join(t.TempDir(), "p.npz")
 	writeSurface(t, plain, 3, 3, all)
 	if f, err := LoadFigure(plain); err != nil || f.Ratio != nil {

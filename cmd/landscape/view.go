@@ -58,7 +58,7 @@ interactive figures (make demo writes demo-out/index.html so).`,
 	fl.Float64Var(&f.vmax, "vmax", math.NaN(), "initial clip maximum of the loss (default: the data's)")
 	fl.BoolVar(&f.log, "log", false, "start with a log loss scale")
 	fl.StringVar(&f.report, "report", "", "a Markdown report to make interactive (with --figure; no FILE arguments)")
-	fl.StringArrayVar(&f.figures, "figure", nil, "with --report: IMAGE=FILE.npz[,FILE2.npz...] replaces the report's image IMAGE (its src) by these surfaces; IMAGE= removes it")
+	fl.StringArrayVar(&f.figures, "figure", nil, "with --report: IMAGE=FILE.npz[,FILE2.npz...] replaces the report's image IMAGE (its src) by these surfaces (FILE.npz@PATH.npz: with the trajectory PATH.npz); IMAGE= removes it")
 	return c
 }
 

@@ -59,8 +59,9 @@
     for (var i = 1; i < c.length; i++) if (Math.abs(c[i] - v) < Math.abs(c[best] - v)) best = i;
     return best;
   }
-  function axisTitle(d) {
-    var v = doc.path && doc.path.variance;
+  function pathOf(f) { return (f && f.trajectory) || doc.path; }
+  function axisTitle(f, d) {
+    var p = pathOf(f), v = p && p.variance;
     var name = d === 0 ? 'x' : 'y';
     if (v && v.length > d) return name + ' (PCA direction ' + (d + 1) + ', ' + (100 * v[d]).toFixed(1) + ' % of variance)';
     return name;
@@ -86,7 +87,7 @@
 
   // pathTraces draws the trajectory on a 2D plot, or on the 3D surface at the drawn loss.
   function pathTraces(f, z3) {
-    var p = doc.path;
+    var p = pathOf(f);
     if (!p || !f.is2D) return [];
     var line = { color: '#d62728', width: 3 }, marker = { size: 4, color: '#d62728' };
     if (!z3) return [{ type: 'scatter', mode: 'lines+markers', x: p.x, y: p.y, name: 'trajectory', line: line, marker: marker, hoverinfo: 'skip' }];
@@ -116,7 +117,7 @@
     var k = kinds[n] || '';
     if (k === 'error') return [];
     if (k.indexOf('2d') === 0) return ['surf', 'cont', 'heat'].concat(k.indexOf('ratio') > 0 ? ['ratio'] : []).map(function (p) { return p + '-' + n; });
-    return ['line-' + n];
+    return ['line-' + n].concat(k.indexOf('ratio') > 0 ? ['ratio-' + n] : []);
   }
 
   // build makes figure n's DOM for its kind (again when the kind changes, e.g. a file appears).
@@ -180,6 +181,11 @@
         xaxis: { title: { text: 'x' } }, yaxis: yaxis,
         yaxis2: { title: { text: 'accuracy (%)' }, overlaying: 'y', side: 'right', range: [0, 100] }
       }, config);
+      if (f.ratio) {
+        Plotly.react('ratio-' + n, [{ type: 'scatter', mode: 'lines+markers', x: f.x, y: f.ratio[0], name: '|λmin/λmax|', line: { color: '#2ca02c' } }],
+          { uirevision: 'keep', margin: { l: 60, r: 60, t: 30, b: 40 }, hovermode: 'x', title: { text: 'Hessian |λmin/λmax|', font: { size: 13 } },
+            xaxis: { title: { text: 'x' } }, yaxis: { title: { text: '|λmin/λmax|' }, rangemode: 'tozero' } }, config);
+      }
       bind(n);
       return;
     }
@@ -196,7 +202,7 @@
     var scene = { xaxis: { title: { text: 'x' }, range: ends(f.x) }, yaxis: { title: { text: 'y' }, range: ends(f.y) }, zaxis: { title: { text: t } } };
     Plotly.react('surf-' + n, [{ type: 'surface', x: f.x, y: f.y, z: z, cmin: r[0], cmax: r[1], colorscale: 'Viridis', connectgaps: false, colorbar: { title: { text: t } }, hovertemplate: 'x %{x}<br>y %{y}<br>' + t + ' %{z}<extra></extra>' }].concat(pathTraces(f, z)),
       { uirevision: 'keep', margin: { l: 0, r: 0, t: 0, b: 0 }, scene: scene, showlegend: false }, config);
-    var planar = { uirevision: 'keep', margin: margin, xaxis: { title: { text: axisTitle(0) } }, yaxis: { title: { text: axisTitle(1) }, scaleanchor: 'x' }, showlegend: false };
+    var planar = { uirevision: 'keep', margin: margin, xaxis: { title: { text: axisTitle(f, 0) } }, yaxis: { title: { text: axisTitle(f, 1) }, scaleanchor: 'x' }, showlegend: false };
     var size = (r[1] - r[0]) / 20;
     Plotly.react('cont-' + n, [{ type: 'contour', x: f.x, y: f.y, z: z, zmin: r[0], zmax: r[1], colorscale: 'Viridis', connectgaps: false, contours: { start: r[0], end: r[1], size: size, coloring: 'lines', showlabels: true }, line: { width: 1.5 }, colorbar: { title: { text: t } }, hovertemplate: 'x %{x}<br>y %{y}<br>' + t + ' %{z}<extra></extra>' }].concat(pathTraces(f)),
       planar, config);
