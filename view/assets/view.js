@@ -250,6 +250,7 @@
     document.querySelectorAll('.group').forEach(function (g) {
       var idx = (g.dataset.figures || '').split(',').filter(function (s) { return s !== ''; }).map(Number);
       g.style.gridTemplateColumns = 'repeat(' + Math.max(1, idx.length) + ', minmax(360px, 1fr))';
+      g.style.maxWidth = Math.max(1, idx.length) * 760 + 'px';
       idx.forEach(function (n) { groupOf[n] = idx; });
       idx.forEach(function (n) {
         var box = $('figure-' + n);
