@@ -40,6 +40,7 @@ type Settings struct {
 	Weights2       string `json:"weights2,omitempty"`
 	Weights2SHA256 string `json:"weights2_sha256,omitempty"`
 	Precision      string `json:"precision"`
+	Shard          string `json:"shard,omitempty"` // "I/N" for part I of a scan split N ways (job.Shard)
 }
 
 // pathFields are informative only: the hashes decide.
