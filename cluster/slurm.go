@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"landscape/job"
+	"landscape/model"
 )
 
 // SlurmJob is a scan split into Shards tasks of a Slurm job array, and its merge.
@@ -216,4 +217,33 @@ func runSbatch(ctx context.Context, sbatch string, args ...string) (string, erro
 		return "", fmt.Errorf("sbatch %s printed %q, not a job id", strings.Join(args, " "), strings.TrimSpace(string(out)))
 	}
 	return id, nil
+}
+
+// WriteScripts writes ArrayScript and MergeScript to the two paths, executable, each replaced
+// atomically.
+func (j SlurmJob) WriteScripts(arrayPath, mergePath string) error {
+	for _, f := range []struct{ path, text string }{{arrayPath, j.ArrayScript()}, {mergePath, j.MergeScript()}} {
+		if err := model.WriteFileAtomic(f.path, []byte(f.text)); err != nil {
+			return err
+		}
+		if err := os.Chmod(f.path, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DropFlag removes every "--name VALUE" and "--name=VALUE" from args (a flag that takes a value).
+func DropFlag(args []string, name string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--"+name:
+			i++
+		case strings.HasPrefix(args[i], "--"+name+"="):
+		default:
+			out = append(out, args[i])
+		}
+	}
+	return out
 }

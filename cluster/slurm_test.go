@@ -199,3 +199,25 @@ touch `+count+`; echo 77
 		t.Error("a missing sbatch succeeded")
 	}
 }
+
+func TestDropFlag(t *testing.T) {
+	got := DropFlag([]string{"--model", "m", "--out", "a.npz", "--x", "-1:1:3", "--out=b.npz", "--outer", "v"}, "out")
+	if want := []string{"--model", "m", "--x", "-1:1:3", "--outer", "v"}; !slices.Equal(got, want) {
+		t.Errorf("DropFlag = %q, want %q", got, want)
+	}
+}
+
+func TestWriteScriptsAreExecutable(t *testing.T) {
+	j, dir := testJob(t)
+	a, m := ScriptPaths(filepath.Join(dir, "s.sbatch"), j.Out)
+	if err := j.WriteScripts(a, m); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{a: j.ArrayScript(), m: j.MergeScript()} {
+		b, err := os.ReadFile(p)
+		st, _ := os.Stat(p)
+		if err != nil || string(b) != want || st.Mode().Perm()&0o100 == 0 {
+			t.Errorf("%s: %v, mode %v, content as generated: %v", p, err, st.Mode(), string(b) == want)
+		}
+	}
+}

@@ -121,23 +121,23 @@ func sameValue(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNa
 // re-running missing shards completes the file; an out that is not an unsharded surface of the
 // same scan is refused, never overwritten. The merged file is written even when points are
 // missing: it is an ordinary surface file that `scan` resumes.
-func MergeFiles(out string, paths []string) (MergeReport, error) {
+func MergeFiles(out string, paths []string) (*surface.Surface, MergeReport, error) {
 	if !strings.HasSuffix(out, ".npz") {
-		return MergeReport{}, fmt.Errorf("--out %q: want a file name ending in .npz", out)
+		return nil, MergeReport{}, fmt.Errorf("--out %q: want a file name ending in .npz", out)
 	}
 	outAbs, err := filepath.Abs(out)
 	if err != nil {
-		return MergeReport{}, err
+		return nil, MergeReport{}, err
 	}
 	var parts []Part
 	seen := map[string]bool{}
 	if _, err := os.Stat(out); err == nil {
 		s, err := surface.Load(out)
 		if err != nil {
-			return MergeReport{}, fmt.Errorf("--out %s exists and is not a surface file (%v); not overwriting it", out, err)
+			return nil, MergeReport{}, fmt.Errorf("--out %s exists and is not a surface file (%v); not overwriting it", out, err)
 		}
 		if s.Settings.Shard != "" {
-			return MergeReport{}, fmt.Errorf("--out %s is the file of shard %s; not overwriting it: write the merge to another file", out, s.Settings.Shard)
+			return nil, MergeReport{}, fmt.Errorf("--out %s is the file of shard %s; not overwriting it: write the merge to another file", out, s.Settings.Shard)
 		}
 		parts = append(parts, Part{Name: out, S: s})
 		seen[outAbs] = true
@@ -145,7 +145,7 @@ func MergeFiles(out string, paths []string) (MergeReport, error) {
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return MergeReport{}, err
+			return nil, MergeReport{}, err
 		}
 		if seen[abs] {
 			continue
@@ -153,13 +153,13 @@ func MergeFiles(out string, paths []string) (MergeReport, error) {
 		seen[abs] = true
 		s, err := surface.Load(p)
 		if err != nil {
-			return MergeReport{}, err
+			return nil, MergeReport{}, err
 		}
 		parts = append(parts, Part{Name: p, S: s})
 	}
 	merged, rep, err := Merge(parts)
 	if err != nil {
-		return rep, err
+		return nil, rep, err
 	}
-	return rep, merged.Save(out)
+	return merged, rep, merged.Save(out)
 }

@@ -95,7 +95,7 @@ func TestMergeFilesWritesTheWholeScanAndKeepsTheShards(t *testing.T) {
 	}
 	shard2, _ := os.ReadFile(paths[2])
 	out := filepath.Join(dir, "full.npz")
-	rep, err := MergeFiles(out, paths)
+	_, rep, err := MergeFiles(out, paths)
 	if err != nil || !rep.Complete() {
 		t.Fatalf("MergeFiles: %+v %v", rep, err)
 	}
@@ -118,7 +118,7 @@ func TestMergeFilesWritesTheWholeScanAndKeepsTheShards(t *testing.T) {
 		t.Error("the merged file differs from the unsharded scan's file")
 	}
 	// Merging again (out now exists and is merged with the inputs) changes nothing.
-	if rep, err := MergeFiles(out, paths); err != nil || !rep.Complete() || rep.Inputs != 5 {
+	if _, rep, err := MergeFiles(out, paths); err != nil || !rep.Complete() || rep.Inputs != 5 {
 		t.Fatalf("merging again: %+v %v", rep, err)
 	}
 	if c, _ := os.ReadFile(out); !bytes.Equal(c, b) {
@@ -137,7 +137,7 @@ func TestMergeListsMissingPointsAndShardsToRerun(t *testing.T) {
 		}
 		return p
 	}
-	rep, err := MergeFiles(out, []string{save(0), save(2)})
+	_, rep, err := MergeFiles(out, []string{save(0), save(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestMergeListsMissingPointsAndShardsToRerun(t *testing.T) {
 		t.Fatalf("the partial merged file misses %v (shard %q), want %v unsharded", m, partial.Settings.Shard, want)
 	}
 	// After re-running shards 1 and 3, merging them into the partial file completes it.
-	rep, err = MergeFiles(out, []string{save(1), save(3)})
+	_, rep, err = MergeFiles(out, []string{save(1), save(3)})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("completing: %+v %v", rep, err)
 	}
@@ -229,18 +229,18 @@ func TestMergeFilesNeverOverwritesAnotherScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(out)
-	if _, err := MergeFiles(out, []string{s0}); err == nil || !strings.Contains(err.Error(), "norm") {
+	if _, _, err := MergeFiles(out, []string{s0}); err == nil || !strings.Contains(err.Error(), "norm") {
 		t.Fatalf("want a settings error, got %v", err)
 	}
-	if _, err := MergeFiles(s0, []string{s0}); err == nil || !strings.Contains(err.Error(), "file of shard 0/2") {
+	if _, _, err := MergeFiles(s0, []string{s0}); err == nil || !strings.Contains(err.Error(), "file of shard 0/2") {
 		t.Fatalf("merging into a shard file: %v", err)
 	}
 	junk := filepath.Join(dir, "junk.npz")
 	os.WriteFile(junk, []byte("not a zip"), 0o644)
-	if _, err := MergeFiles(junk, []string{s0}); err == nil || !strings.Contains(err.Error(), "not overwriting") {
+	if _, _, err := MergeFiles(junk, []string{s0}); err == nil || !strings.Contains(err.Error(), "not overwriting") {
 		t.Fatalf("merging into a non-surface file: %v", err)
 	}
-	if _, err := MergeFiles(filepath.Join(dir, "g.npz"), []string{s0, filepath.Join(dir, "absent.npz")}); err == nil ||
+	if _, _, err := MergeFiles(filepath.Join(dir, "g.npz"), []string{s0, filepath.Join(dir, "absent.npz")}); err == nil ||
 		!strings.Contains(err.Error(), "absent.npz") {
 		t.Fatalf("a missing input: %v", err)
 	}
