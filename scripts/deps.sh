@@ -8,6 +8,8 @@ set -euo pipefail
 pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
+# Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
+[ "${1:-}" = "--data" ] || { command -v slurmctld && command -v slurmd && command -v munged; } >/dev/null || pkgs+=(slurm-wlm munge)
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
 fi
