@@ -64,7 +64,8 @@ sock=$dir/munge/munge.socket
 munged --force --key-file="$key" --socket="$sock" --pid-file="$dir/munged.pid" \
   --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed"
 
-host=$(hostname -s)
+host=$(uname -n)
+host=${host%%.*}
 node=$(slurmd -C | head -n1 | sed 's/^NodeName=[^ ]*/NodeName=localhost NodeAddr=127.0.0.1/')
 cat > "$dir/slurm.conf" <<EOF
 # Written by scripts/slurm-local.sh: a one-node cluster for tests.
