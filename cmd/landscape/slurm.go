@@ -46,6 +46,9 @@ and the job ids are printed. The scan flags are checked here before anything is 
 	fl.StringVar(&script, "script", "", "the array script to write (default FILE.sbatch beside --out); the merge script gets .merge before the extension")
 	fl.BoolVar(&submit, "submit", false, "submit both scripts with sbatch and print the job ids")
 	c.MarkFlagRequired("shards")
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w (the scan's flags go after --)", err)
+	})
 	return c
 }
 
