@@ -31,11 +31,12 @@ type Part struct {
 
 // Merge combines the computed points of surfaces of one scan — shard files of one split, and
 // unsharded (partial) files of the same scan — into one unsharded surface. Their settings must
-// be equal except for the shard (input files compared by hash, as resuming does), and a point
-// computed by several inputs must have the same loss and accuracy in each (NaN equal to NaN):
-// the merge never chooses between two results. Each point's values are copied unchanged, so a
-// complete set of shards gives exactly the values of the unsharded scan with the same engine and
-// batch size.
+// be equal except for the shard and the engine kind (input files compared by hash, as resuming
+// does; a shard that continued on the CPU after a GPU failed is "cpu+gpu", and the merged file
+// records every kind, as a resumed file does), and a point computed by several inputs must
+// have the same loss, accuracy and extra values in each (NaN equal to NaN): the merge never
+// chooses between two results. Each point's values are copied unchanged, so a complete set of
+// shards gives exactly the values of the unsharded scan with the same engine and batch size.
 func Merge(parts []Part) (*surface.Surface, MergeReport, error) {
 	if len(parts) == 0 {
 		return nil, MergeReport{}, fmt.Errorf("merge: no surface files given")
@@ -44,9 +45,16 @@ func Merge(parts []Part) (*surface.Surface, MergeReport, error) {
 	settings := ref.S.Settings
 	settings.Shard = ""
 	n, firstShard := 0, Part{}
+	var extras []string
 	for _, p := range parts {
 		if err := checkPart(p, ref); err != nil {
 			return nil, MergeReport{}, err
+		}
+		settings.Engine = surface.MixEngines(settings.Engine, p.S.Settings.Engine)
+		for key := range p.S.Extra {
+			if !slices.Contains(extras, key) {
+				extras = append(extras, key)
+			}
 		}
 		if p.S.Settings.Shard == "" {
 			continue
@@ -63,26 +71,30 @@ func Merge(parts []Part) (*surface.Surface, MergeReport, error) {
 			n, firstShard = sh.N, p
 		}
 	}
-	out := &surface.Surface{X: ref.S.X, Y: ref.S.Y, Split: ref.S.Split, Settings: settings}
+	slices.Sort(extras)
+	x, y := ref.S.X, ref.S.Y
+	out := &surface.Surface{X: x, Y: y, Split: ref.S.Split, Settings: settings, Extra: map[string][]float64{}}
 	np := ref.S.Len()
-	out.Loss, out.Acc, out.Computed = make([]float64, np), make([]float64, np), make([]bool, np)
+	out.Loss, out.Acc, out.Computed = nans(np), nans(np), make([]bool, np)
+	for _, key := range extras {
+		out.Extra[key] = nans(np)
+	}
 	from := make([]string, np) // which input gave each point
 	for k := range np {
-		out.Loss[k], out.Acc[k] = math.NaN(), math.NaN()
 		for _, p := range parts {
 			if !p.S.Computed[k] {
 				continue
 			}
-			l, a := p.S.Loss[k], p.S.Acc[k]
 			if !out.Computed[k] {
-				out.Set(k, l, a)
+				out.Set(k, p.S.Loss[k], p.S.Acc[k])
+				for _, key := range extras {
+					out.Extra[key][k] = extraAt(p.S, key, k)
+				}
 				from[k] = p.Name
 				continue
 			}
-			if !sameValue(out.Loss[k], l) || !sameValue(out.Acc[k], a) {
-				x, y := out.Coord(k)
-				return nil, MergeReport{}, fmt.Errorf("point %d (x=%g, y=%g) has two results: loss %v, accuracy %v%% in %s and loss %v, accuracy %v%% in %s; not merging (were they computed by another engine or batch size?)",
-					k, x, y, out.Loss[k], out.Acc[k], from[k], l, a, p.Name)
+			if err := samePoint(out, p, k, extras, from[k]); err != nil {
+				return nil, MergeReport{}, err
 			}
 		}
 	}
@@ -98,11 +110,46 @@ func Merge(parts []Part) (*surface.Surface, MergeReport, error) {
 	return out, rep, nil
 }
 
-// checkPart refuses a part whose scan differs from ref's in anything but the shard.
+func nans(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+// extraAt is point k of s's extra array key, NaN when s has no such array.
+func extraAt(s *surface.Surface, key string, k int) float64 {
+	if a := s.Extra[key]; a != nil {
+		return a[k]
+	}
+	return math.NaN()
+}
+
+// samePoint refuses part p's results at point k unless they equal those merged from the input
+// named first.
+func samePoint(out *surface.Surface, p Part, k int, extras []string, first string) error {
+	type val struct {
+		name string
+		a, b float64
+	}
+	vals := []val{{"loss", out.Loss[k], p.S.Loss[k]}, {"accuracy", out.Acc[k], p.S.Acc[k]}}
+	for _, key := range extras {
+		vals = append(vals, val{key, out.Extra[key][k], extraAt(p.S, key, k)})
+	}
+	for _, v := range vals {
+		if !sameValue(v.a, v.b) {
+			x, y := out.Coord(k)
+			return fmt.Errorf("point %d (x=%g, y=%g) has two results: %s %v in %s and %v in %s; not merging (were they computed by another engine or batch size?)",
+				k, x, y, v.name, v.a, first, v.b, p.Name)
+		}
+	}
+	return nil
+}
+
+// checkPart refuses a part whose scan differs from ref's in anything but the shard and engine.
 func checkPart(p, ref Part) error {
-	a, b := ref.S.Settings, p.S.Settings
-	a.Shard, b.Shard = "", ""
-	if d := a.Diff(b); len(d) > 0 {
+	if d := ref.S.Settings.Diff(p.S.Settings, "shard", "engine"); len(d) > 0 {
 		return fmt.Errorf("%s and %s are not parts of one scan; their settings differ:\n  %s",
 			ref.Name, p.Name, strings.ReplaceAll(strings.Join(d, "\n  "), "in the file, ", "in "+ref.Name+", "))
 	}

@@ -18,7 +18,7 @@ import (
 // and an infinite loss, standing in for an unsharded run.
 func wholeSurface(t *testing.T) *surface.Surface {
 	t.Helper()
-	st := surface.Settings{Model: "resnet8", WeightsSHA256: "ab", DataSHA256: "cd", Split: "test", Examples: 16,
+	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Engine: "cpu", Model: "resnet8", WeightsSHA256: "ab", DataSHA256: "cd", Split: "test", Examples: 16,
 		X: "-1:1:5", Y: "-1:1:4", Norm: "filter", Ignore: "biasbn", DirType: "weights", Precision: "fp32"}
 	s := surface.New(surface.Axis{Min: -1, Max: 1, Num: 5}, surface.Axis{Min: -1, Max: 1, Num: 4}, "test", st)
 	r := rand.New(rand.NewPCG(5, 6))
@@ -27,6 +27,10 @@ func wholeSurface(t *testing.T) *surface.Surface {
 	}
 	s.Loss[7], s.Acc[7] = math.NaN(), 10
 	s.Loss[13] = math.Inf(1)
+	ev := s.ExtraArray("max_eig")
+	for k := range ev {
+		ev[k] = r.NormFloat64()
+	}
 	return s
 }
 
@@ -43,6 +47,14 @@ func shardOf(whole *surface.Surface, sh Shard) *surface.Surface {
 			s.Set(k, whole.Loss[k], whole.Acc[k])
 		}
 	}
+	for key, v := range whole.Extra {
+		e := s.ExtraArray(key)
+		for k := range n {
+			if sh.Has(k) {
+				e[k] = v[k]
+			}
+		}
+	}
 	return s
 }
 
@@ -51,6 +63,16 @@ func sameSurface(t *testing.T, got, want *surface.Surface) {
 	t.Helper()
 	if got.Settings != want.Settings || !slices.Equal(got.X, want.X) || !slices.Equal(got.Y, want.Y) || got.Split != want.Split {
 		t.Fatalf("merged grid/settings differ:\n got %+v\nwant %+v", got.Settings, want.Settings)
+	}
+	if len(got.Extra) != len(want.Extra) {
+		t.Errorf("extra arrays %d, want %d", len(got.Extra), len(want.Extra))
+	}
+	for key, w := range want.Extra {
+		for k, v := range got.Extra[key] {
+			if math.Float64bits(v) != math.Float64bits(w[k]) {
+				t.Errorf("%s[%d] = %v, want %v", key, k, v, w[k])
+			}
+		}
 	}
 	for k := range want.Len() {
 		if got.Computed[k] != want.Computed[k] ||
@@ -185,6 +207,12 @@ func TestMergeRefusesOtherSettings(t *testing.T) {
 		!strings.Contains(err.Error(), "d.npz is shard 1/3 but a.npz is shard 0/2") {
 		t.Fatalf("want a one-split error, got %v", err)
 	}
+	// Numerics versions never mix.
+	fourth := shardOf(whole, Shard{I: 1, N: 2})
+	fourth.Settings.Numerics++
+	if _, _, err := Merge([]Part{{"a.npz", shardOf(whole, Shard{I: 0, N: 2})}, {"e.npz", fourth}}); err == nil || !strings.Contains(err.Error(), "numerics") {
+		t.Fatalf("want a numerics error, got %v", err)
+	}
 	if _, _, err := Merge(nil); err == nil {
 		t.Fatal("merging nothing succeeded")
 	}
@@ -209,6 +237,11 @@ func TestMergeRefusesTwoValuesForOnePoint(t *testing.T) {
 		t.Fatalf("want an error naming point 4 and both files, got %v", err)
 	}
 	c.Loss[4] = whole.Loss[4]
+	c.Extra["max_eig"][3] += 1e-9
+	if _, _, err := Merge([]Part{{"b.npz", b}, {"c.npz", c}}); err == nil || !strings.Contains(err.Error(), "point 3") || !strings.Contains(err.Error(), "max_eig") {
+		t.Fatalf("want an error for point 3's max_eig, got %v", err)
+	}
+	c.Extra["max_eig"][3] = whole.Extra["max_eig"][3]
 	c.Acc[7] = 11 // the diverged point: same NaN loss, another accuracy
 	if _, _, err := Merge([]Part{{"b.npz", b}, {"c.npz", c}}); err == nil || !strings.Contains(err.Error(), "point 7") {
 		t.Fatalf("want an error for point 7's accuracy, got %v", err)
@@ -249,5 +282,21 @@ func TestMergeFilesNeverOverwritesAnotherScan(t *testing.T) {
 	}
 	if j, _ := os.ReadFile(junk); string(j) != "not a zip" {
 		t.Error("a refused merge changed the non-surface file")
+	}
+}
+
+// Shards computed on different engine kinds merge, and the merged file says so (as a resumed
+// file that continued on the CPU does).
+func TestMergeRecordsEveryEngineKind(t *testing.T) {
+	whole := wholeSurface(t)
+	a, b := shardOf(whole, Shard{I: 0, N: 2}), shardOf(whole, Shard{I: 1, N: 2})
+	a.Settings.Engine, b.Settings.Engine = "gpu", "cpu+gpu"
+	got, _, err := Merge([]Part{{"a", a}, {"b", b}})
+	if err != nil || got.Settings.Engine != "cpu+gpu" {
+		t.Fatalf("engine %q, %v", got.Settings.Engine, err)
+	}
+	b.Settings.Engine = "gpu"
+	if got, _, err := Merge([]Part{{"a", a}, {"b", b}}); err != nil || got.Settings.Engine != "gpu" {
+		t.Fatalf("engine %q, %v", got.Settings.Engine, err)
 	}
 }
