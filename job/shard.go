@@ -134,3 +134,20 @@ func ShardPath(out string, i int) string {
 func ShardPattern(out string) string { return shardStem(out) + ".shard-" + ShardPlaceholder + ".npz" }
 
 func shardStem(out string) string { return strings.TrimSuffix(out, ".npz") }
+
+// UseShard makes the scan compute the shard that shard (--shard) and shards (--shards) name, as
+// ParseShard reads them: Select keeps the shard's points, Shard records "I/N" in the file's
+// settings, and {shard} in Out becomes I.
+func (s *ScanSpec) UseShard(shard string, shards int, getenv func(string) string) error {
+	sh, err := ParseShard(shard, shards, getenv)
+	if err != nil {
+		return err
+	}
+	if s.Out, err = ShardOut(s.Out, sh); err != nil {
+		return err
+	}
+	if sh.IsSet() {
+		s.Select, s.Shard = sh.Has, sh.String()
+	}
+	return nil
+}

@@ -124,3 +124,21 @@ func TestShardOutAndPaths(t *testing.T) {
 		t.Errorf("String of the whole scan = %q", s)
 	}
 }
+
+func TestUseShard(t *testing.T) {
+	spec := ScanSpec{Out: "r.shard-{shard}.npz"}
+	if err := spec.UseShard("auto", 0, env(EnvSlurmTask, "1", EnvSlurmCount, "3")); err != nil {
+		t.Fatal(err)
+	}
+	if spec.Out != "r.shard-1.npz" || spec.Shard != "1/3" || spec.Select == nil || !spec.Select(4) || spec.Select(5) {
+		t.Errorf("spec after UseShard: out %q shard %q", spec.Out, spec.Shard)
+	}
+	whole := ScanSpec{Out: "r.npz"}
+	if err := whole.UseShard("", 0, env()); err != nil || whole.Select != nil || whole.Shard != "" || whole.Out != "r.npz" {
+		t.Errorf("no shard: %v %q %q", err, whole.Shard, whole.Out)
+	}
+	bad := ScanSpec{Out: "r-{shard}.npz"}
+	if err := bad.UseShard("", 0, env()); err == nil {
+		t.Error("{shard} without --shard accepted")
+	}
+}
