@@ -40,6 +40,9 @@ func localSlurm(t *testing.T) []string {
 	if os.Geteuid() != 0 {
 		skip("not root (a local slurmd must run as root to start jobs)")
 	}
+	if p := os.Getenv("PATH"); !strings.Contains(p, "/usr/sbin") {
+		t.Setenv("PATH", p+":/usr/sbin:/sbin") // where Debian puts the daemons
+	}
 	for _, b := range []string{"munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo"} {
 		if _, err := exec.LookPath(b); err != nil {
 			skip(b + " not found (Debian packages slurm-wlm and munge; scripts/deps.sh installs them)")

@@ -11,7 +11,8 @@ pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
-[ "${1:-}" = "--data" ] || { command -v slurmctld && command -v slurmd && command -v munged; } >/dev/null || pkgs+=(slurm-wlm munge)
+slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
+[ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
 fi

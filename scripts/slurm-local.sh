@@ -12,6 +12,7 @@
 # machine's CPUs and memory as `slurmd -C` reports them, in partition "debug"; processes are
 # tracked by /proc (proctrack/linuxproc) and not confined (task/none), so no cgroups are needed.
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin # the daemons, for users whose PATH lacks them
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$dir" ] || { [ "$cmd" != start ] && [ "$cmd" != stop ]; }; then
