@@ -98,7 +98,8 @@ func (j SlurmJob) directives(name, log string) []string {
 
 // ArrayScript is the sbatch script of the job array: task I runs shard I of Shards into
 // FILE.shard-I.npz (--shard auto reads SLURM_ARRAY_TASK_ID) and is re-queued rather than lost
-// on a node failure; a re-queued task resumes its own file.
+// on a node failure; a re-queued task resumes its own file. With CPUsPerTask and no --workers
+// among the scan flags, the scan runs that many CPU workers.
 func (j SlurmJob) ArrayScript() string {
 	name := "landscape-" + filepath.Base(j.stem())
 	d := j.directives(name, j.stem()+".shard-%a.log")
@@ -110,6 +111,9 @@ func (j SlurmJob) ArrayScript() string {
 		d = append(d, "--gpus-per-task="+strconv.Itoa(j.GPUsPerTask))
 	}
 	args := append([]string{"scan"}, j.ScanArgs...)
+	if j.CPUsPerTask > 0 && !hasFlag(j.ScanArgs, "workers") {
+		args = append(args, "--workers", strconv.Itoa(j.CPUsPerTask)) // not every core of the node
+	}
 	args = append(args, "--out", job.ShardPattern(j.abs(j.Out)), "--shard", "auto", "--shards", strconv.Itoa(j.Shards))
 	head := fmt.Sprintf("# A loss-landscape scan in %d shards, written by `landscape slurm`. Task I computes shard I\n"+
 		"# into %s (resuming it if the task runs again); the merge job merges them into %s.",
@@ -231,6 +235,11 @@ func (j SlurmJob) WriteScripts(arrayPath, mergePath string) error {
 		}
 	}
 	return nil
+}
+
+// hasFlag reports whether args set --name (as "--name VALUE" or "--name=VALUE").
+func hasFlag(args []string, name string) bool {
+	return len(DropFlag(args, name)) != len(args)
 }
 
 // DropFlag removes every "--name VALUE" and "--name=VALUE" from args (a flag that takes a value).

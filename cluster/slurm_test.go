@@ -79,7 +79,7 @@ func TestArrayScriptRunsTheShards(t *testing.T) {
 	}
 	text := j.ArrayScript()
 	got := runScript(t, dir, text, "SLURM_ARRAY_TASK_ID=2")
-	want := append(append([]string{"scan"}, j.ScanArgs...),
+	want := append(append([]string{"scan"}, j.ScanArgs...), "--workers", "8",
 		"--out", filepath.Join(j.Dir, "out/r56.shard-{shard}.npz"), "--shard", "auto", "--shards", "4")
 	if !slices.Equal(got, want) {
 		t.Errorf("the scan got\n%q\nwant\n%q\nscript:\n%s", got, want, text)
@@ -90,6 +90,12 @@ func TestArrayScriptRunsTheShards(t *testing.T) {
 		if !slices.Contains(d, w) {
 			t.Errorf("no #SBATCH %s in\n%s", w, text)
 		}
+	}
+	// --workers given: kept as it is.
+	j.ScanArgs = append(j.ScanArgs, "--workers=3")
+	want = append(append([]string{"scan"}, j.ScanArgs...), want[len(want)-6:]...)
+	if got := runScript(t, dir, j.ArrayScript(), "SLURM_ARRAY_TASK_ID=0"); !slices.Equal(got, want) {
+		t.Errorf("with --workers the scan got\n%q\nwant\n%q", got, want)
 	}
 	j.Partition, j.GPUsPerTask, j.CPUsPerTask, j.Time = "", 0, 0, ""
 	for _, d := range directives(j.ArrayScript()) {

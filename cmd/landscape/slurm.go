@@ -20,8 +20,9 @@ func slurmCmd() *cobra.Command {
 	var script string
 	var submit bool
 	c := &cobra.Command{
-		Use:   "slurm --shards N [--partition P] [--gpus-per-task G] [--cpus-per-task C] [--time T] [--script FILE] [--submit] -- SCAN FLAGS",
-		Short: "Write (and submit) a Slurm job array that runs a scan in N shards, and a job that merges them",
+		Use:                   "slurm --shards N [--partition P] [--gpus-per-task G] [--cpus-per-task C] [--time T] [--script FILE] [--submit] -- SCAN FLAGS",
+		DisableFlagsInUseLine: true,
+		Short:                 "Write (and submit) a Slurm job array that runs a scan in N shards, and a job that merges them",
 		Long: `Writes an sbatch job-array script whose task I runs the scan given after -- as shard I of N
 (scan --shard auto --shards N), into FILE.shard-I.npz next to the scan's --out FILE.npz; a task
 that is re-queued or run again resumes its own file. A second script runs landscape merge into
