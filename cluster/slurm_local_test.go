@@ -156,7 +156,8 @@ func waitJob(t *testing.T, env []string, id string, limit time.Duration) string 
 
 // On a real one-node Slurm, `landscape slurm --submit` runs a 5x4 scan as a job array of 4
 // shards and merges them after it; the merged file equals the unsharded scan, values and
-// computed mask bit for bit, and each shard file holds exactly its own points.
+// computed mask bit for bit (the whole file byte for byte), and each shard file holds exactly
+// its own points.
 func TestSlurmOneNode(t *testing.T) {
 	env := localSlurm(t)
 	dir := t.TempDir()
@@ -213,6 +214,11 @@ func TestSlurmOneNode(t *testing.T) {
 			math.Float64bits(got.Loss[k]) != math.Float64bits(want.Loss[k]) || math.Float64bits(got.Acc[k]) != math.Float64bits(want.Acc[k]) {
 			t.Errorf("point %d: merged %v %v %v, unsharded %v %v %v", k, got.Computed[k], got.Loss[k], got.Acc[k], want.Computed[k], want.Loss[k], want.Acc[k])
 		}
+	}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(whole)
+	if !bytes.Equal(a, b) {
+		t.Error("the merged file is not byte for byte the unsharded scan's file")
 	}
 	for i := range 4 {
 		p := job.ShardPath(out, i)

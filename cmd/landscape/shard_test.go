@@ -80,6 +80,11 @@ func TestShardedScanMergesToTheUnshardedOne(t *testing.T) {
 	if d := got.Settings.Diff(want.Settings); len(d) > 0 {
 		t.Errorf("merged settings differ: %v", d)
 	}
+	a, _ := os.ReadFile(full)
+	b, _ := os.ReadFile(whole)
+	if string(a) != string(b) {
+		t.Error("the merged file is not byte for byte the unsharded scan's file")
+	}
 }
 
 // --shard auto takes I from SLURM_ARRAY_TASK_ID (or JOB_COMPLETION_INDEX) and N from --shards or
