@@ -12,6 +12,9 @@ pkgs=()
 [ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
 [ "${1:-}" = "--browser" ] || [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 [ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+# Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
+slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
+[ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || slurm_ok || pkgs+=(slurm-wlm munge)
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
 fi
