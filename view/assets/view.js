@@ -54,6 +54,7 @@
     if (v === null || v === undefined) return '—';
     return Number(v).toPrecision(digits || 6);
   }
+  function pct(v) { return v === null ? '—' : fmt(v, 5) + ' %'; }
   function nearest(c, v) {
     var best = 0;
     for (var i = 1; i < c.length; i++) if (Math.abs(c[i] - v) < Math.abs(c[best] - v)) best = i;
@@ -76,8 +77,8 @@
     var s = 'x = ' + fmt(f.x[i], 4) + (f.is2D ? ', y = ' + fmt(f.y[j], 4) : '') + ': ';
     switch (f.state[j][i]) {
       case 0: s += 'not computed yet'; break;
-      case 2: s += 'diverged (loss not finite), accuracy = ' + fmt(f.acc[j][i], 4) + ' %'; break;
-      default: s += 'loss = ' + fmt(f.loss[j][i], 7) + ', accuracy = ' + fmt(f.acc[j][i], 5) + ' %';
+      case 2: s += 'diverged (loss not finite), accuracy = ' + pct(f.acc[j][i]); break;
+      default: s += 'loss = ' + fmt(f.loss[j][i], 7) + ', accuracy = ' + pct(f.acc[j][i]);
     }
     if (f.ratio) s += ', |λmin/λmax| = ' + fmt(f.ratio[j][i], 4);
     el.textContent = s;
@@ -170,9 +171,9 @@
     if (meta) meta.textContent = metaText(f);
     if (!f || f.error) return;
     if (!f.is2D) {
-      var l = f.loss[0].map(function (v) { return v === null ? null : tz(v); });
+      // clipped; on a log scale the axis is logarithmic and the values stay losses
+      var l = f.loss[0].map(function (v) { var z = tz(v); return z === null || !isLog() ? z : Math.pow(10, z); });
       var yaxis = { title: { text: 'loss' }, type: isLog() ? 'log' : 'linear' };
-      if (isLog()) l = f.loss[0].map(function (v) { var z = tz(v); return z === null ? null : Math.pow(10, z); });
       Plotly.react('line-' + n, [
         { type: 'scatter', mode: 'lines+markers', x: f.x, y: l, name: f.split + ' loss', line: { color: '#1f77b4' } },
         { type: 'scatter', mode: 'lines+markers', x: f.x, y: f.acc[0], name: f.split + ' accuracy', yaxis: 'y2', line: { color: '#ff7f0e', dash: 'dot' } }
