@@ -112,6 +112,13 @@ func TestBrowserStaticPage(t *testing.T) {
 		t.Errorf("log scale: heat map value %g, want log10(loss) = %g", z, want)
 	}
 
+	// Clipping at 1 (still on the log scale): no drawn value above log10(1) = 0.
+	top := browsertest.Eval[float64](t, p, `(function () { var s = document.getElementById('vmax'); s.value = '1'; s.dispatchEvent(new Event('input'));
+		return Math.max.apply(null, document.getElementById('heat-0').data[0].z.flat().filter(function (v) { return v !== null; })); })()`)
+	if top != 0 {
+		t.Errorf("clip max 1 on a log scale: largest drawn value %g, want 0", top)
+	}
+
 	// Save PNG downloads a PNG of each plot of the figure.
 	dl := t.TempDir()
 	p.AllowDownloads(t, dl)
