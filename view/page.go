@@ -49,7 +49,7 @@ type Doc struct {
 	Figures []*Figure     `json:"figures"`
 	Path    *Trajectory   `json:"path,omitempty"`
 	Live    bool          `json:"live"`
-	Extra   []ReportBlock `json:"-"`
+	Blocks  []ReportBlock `json:"-"` // a report's text and figure groups; nil: one group of all figures
 }
 
 // ReportBlock is a piece of a report page: HTML (already safe) followed by the figures of Doc
@@ -101,7 +101,7 @@ func WritePage(w io.Writer, d *Doc) error {
 		}
 		title = "loss landscape: " + strings.Join(names, ", ")
 	}
-	blocks := d.Extra
+	blocks := d.Blocks
 	if len(blocks) == 0 {
 		all := make([]int, len(d.Figures))
 		for i := range all {

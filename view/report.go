@@ -67,13 +67,13 @@ func Report(mdPath string, figures map[string][]string, trajectory string, opt O
 		}
 		html := page[last:m[0]]
 		if len(group) == 0 {
-			d.Extra = append(d.Extra, ReportBlock{HTML: html})
+			d.Blocks = append(d.Blocks, ReportBlock{HTML: html})
 		} else {
-			d.Extra = append(d.Extra, ReportBlock{HTML: html, Figures: group})
+			d.Blocks = append(d.Blocks, ReportBlock{HTML: html, Figures: group})
 		}
 		last = m[1]
 	}
-	d.Extra = append(d.Extra, ReportBlock{HTML: page[last:]})
+	d.Blocks = append(d.Blocks, ReportBlock{HTML: page[last:]})
 	for src := range figures {
 		if !used[src] {
 			return nil, fmt.Errorf("--figure %s: the report %s has no image with that src", src, mdPath)

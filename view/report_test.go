@@ -37,7 +37,7 @@ func TestReportReplacesMappedImages(t *testing.T) {
 	}
 	var groups [][]int
 	var html strings.Builder
-	for _, bl := range d.Extra {
+	for _, bl := range d.Blocks {
 		html.WriteString(bl.HTML)
 		if len(bl.Figures) > 0 {
 			groups = append(groups, bl.Figures)
