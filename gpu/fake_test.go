@@ -316,6 +316,9 @@ func TestEngineLaunches(t *testing.T) {
 			t.Errorf("%s launched %d times, want %d", name, f.launches[name], n)
 		}
 	}
+	if e.Problem() != p {
+		t.Error("Problem() is not the engine's problem")
+	}
 	if got := e.Name(); got != "gpu0 (fake, fp32)" {
 		t.Errorf("Name() = %q", got)
 	}
