@@ -38,7 +38,7 @@ first point is a warm-up (on at most two batches), the P points after it are tim
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.model, "model", "resnet56", "zoo network")
+	fl.StringVar(&f.model, "model", "resnet56", "zoo network, or FILE.onnx (its graph and input shape; random weights)")
 	fl.IntVar(&f.images, "images", 256, "images per point")
 	fl.IntVar(&f.points, "points", 4, "grid points timed")
 	fl.IntVar(&f.hw, "hw", 32, "image height and width")

@@ -58,7 +58,7 @@ missing points.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScan(cmd.Context(), f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC")
+	fl.StringVar(&f.model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC; or FILE.onnx")
 	fl.StringVar(&f.weights, "weights", "", "the trained weights θ: a PyTorch state_dict saved as .safetensors")
 	fl.StringVar(&f.weights2, "weights2", "", "a second solution W2: the x direction becomes W2 − W (1D interpolation)")
 	fl.StringVar(&f.dataSpec, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
@@ -79,7 +79,7 @@ missing points.`,
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fl.DurationVar(&f.saveEvery, "save-every", 2*time.Second, "how often the surface file is replaced while points complete")
 	f.dev.register(c)
-	for _, req := range []string{"model", "weights", "data", "x", "out"} {
+	for _, req := range []string{"model", "data", "x", "out"} { // --weights: for zoo networks (prepareScan)
 		c.MarkFlagRequired(req)
 	}
 	return c
@@ -139,8 +139,11 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if set.H != set.W {
+	if set.H != set.W && !model.IsGraphFile(f.model) {
 		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", f.dataSpec, set.H, set.W)
+	}
+	if f.weights == "" && !model.IsGraphFile(f.model) {
+		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", f.model)
 	}
 	net, w, err := model.Load(f.model, f.weights, set.H)
 	if err != nil {

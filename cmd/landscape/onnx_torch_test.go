@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"landscape/surface"
+)
+
+// The ONNX path against PyTorch 1.13: networks outside the zoo (tools/onnx_nets.py) exported by
+// tools/torch2onnx.py, scanned from the .onnx file, and evaluated by PyTorch at the same points
+// with the directions the scan saved: losses within 2e-4 relative, accuracy within one example.
+
+// exportONNX builds network net with seed's weights in PyTorch and writes it as ONNX and as a
+// safetensors state_dict.
+func exportONNX(t *testing.T, dir, net string, seed int, extra ...string) (onnxFile, weights string) {
+	t.Helper()
+	base := filepath.Join(dir, fmt.Sprintf("%s_%d", strings.ReplaceAll(net, ":", "_"), seed))
+	onnxFile, weights = base+".onnx", base+".safetensors"
+	torchONNXRef(t, append([]string{"export", "--net", net, "--seed", fmt.Sprint(seed), "--onnx", onnxFile, "--weights", weights}, extra...)...)
+	return onnxFile, weights
+}
+
+func torchONNXRef(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command(python, append([]string{"../../tools/torch_onnx_ref.py"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torch_onnx_ref.py %v: %v\n%s", args, err, out)
+	}
+}
+
+// compareTorchONNX evaluates every point of surface file npz in PyTorch (network net, state_dict
+// weights, the scan's saved directions) and checks the scan's losses and accuracies.
+func compareTorchONNX(t *testing.T, npz, net, weights, dirs, dataSpec string) {
+	t.Helper()
+	sf, err := surface.Load(npz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []string
+	for k := range sf.Len() {
+		a, b := sf.Coord(k)
+		pts = append(pts, fmt.Sprintf("%g,%g", a, b))
+	}
+	res := filepath.Join(filepath.Dir(npz), "torch.json")
+	torchONNXRef(t, "eval", "--net", net, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
+		"--split", sf.Split, "--points="+strings.Join(pts, ";"), "--out", res)
+	raw, err := os.ReadFile(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []struct{ Loss, Acc float64 }
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("%s: %v", res, err)
+	}
+	if len(want) != sf.Len() {
+		t.Fatalf("PyTorch evaluated %d points, the surface has %d", len(want), sf.Len())
+	}
+	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
+	for k, w := range want {
+		a, b := sf.Coord(k)
+		got := sf.Loss[k]
+		if !sf.Computed[k] || !(math.Abs(got-w.Loss) <= 2e-4*math.Abs(w.Loss)) {
+			t.Errorf("%s point (%g,%g): loss %.7g, PyTorch %.7g (rel %.2g)", net, a, b, got, w.Loss, math.Abs(got-w.Loss)/math.Abs(w.Loss))
+		}
+		if math.Abs(sf.Acc[k]-w.Acc) > oneExample {
+			t.Errorf("%s point (%g,%g): accuracy %.3f%%, PyTorch %.3f%%", net, a, b, sf.Acc[k], w.Acc)
+		}
+	}
+}
+
+// TestTorchONNX2D: 2D filter-normalised surfaces of a CIFAR ResNet-18, a DenseNet-BC, a
+// MobileNetV2 and a VGG with dropout, on CIFAR-10-format files; weights from the ONNX file's
+// initializers, except for ResNet-18, whose come from its state_dict (--weights, with
+// num_batches_tracked). The VGG's last batch norm is untrained, so its export has Identity
+// nodes for the merged initializers.
+func TestTorchONNX2D(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 200)
+	for _, net := range []string{"resnet18", "densenet", "mobilenetv2", "vgg"} {
+		t.Run(net, func(t *testing.T) {
+			var extra []string
+			if net == "vgg" {
+				extra = append(extra, "--keep-last-bn")
+			}
+			onnxFile, w := exportONNX(t, dir, net, 1, extra...)
+			out, dirs := filepath.Join(dir, net+".npz"), filepath.Join(dir, net+"_dirs.safetensors")
+			args := []string{"scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:3", "--y", "-1:1:3",
+				"--out", out, "--save-dirs", dirs, "--device", "auto", "--quiet"}
+			if net == "resnet18" {
+				args = append(args, "--weights", w)
+			}
+			mustRun(t, args...)
+			compareTorchONNX(t, out, net, w, dirs, spec)
+		})
+	}
+}
+
+// TestTorchONNXStates1D: the 1D interpolation between two solutions with the batch-norm
+// statistics interpolated too (--dir-type states), on the pre-activation DenseNet (batch norms
+// standing alone) and MobileNetV2.
+func TestTorchONNXStates1D(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 200)
+	for _, net := range []string{"densenet", "mobilenetv2"} {
+		t.Run(net, func(t *testing.T) {
+			onnxFile, w1 := exportONNX(t, dir, net, 1)
+			_, w2 := exportONNX(t, dir, net, 2)
+			out, dirs := filepath.Join(dir, net+".npz"), filepath.Join(dir, net+"_dirs.safetensors")
+			mustRun(t, "scan", "--model", onnxFile, "--weights", w1, "--weights2", w2, "--data", spec, "--split", "test",
+				"--x", "-0.5:1.5:5", "--dir-type", "states", "--out", out, "--save-dirs", dirs, "--quiet")
+			compareTorchONNX(t, out, net, w1, dirs, spec)
+		})
+	}
+}
+
+// TestTorchONNXZooIdentical: a zoo network (resnet20) exported to ONNX compiles to the same plan
+// as the built-in one, so its scan with the same directions is the same, bit for bit.
+func TestTorchONNXZooIdentical(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 50)
+	onnxFile, w := exportONNX(t, dir, "zoo:resnet20", 3)
+	zoo, dirs := filepath.Join(dir, "zoo.npz"), filepath.Join(dir, "dirs.safetensors")
+	mustRun(t, "scan", "--model", "resnet20", "--weights", w, "--data", spec, "--split", "test", "--x", "-1:1:3", "--y", "-1:1:2",
+		"--out", zoo, "--save-dirs", dirs, "--device", "cpu", "--quiet")
+	graph := filepath.Join(dir, "onnx.npz")
+	mustRun(t, "scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:3", "--y", "-1:1:2",
+		"--dirs", dirs, "--norm", "none", "--out", graph, "--device", "cpu", "--quiet") // the saved directions, as they are
+	a, err := surface.Load(zoo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := surface.Load(graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range a.Len() {
+		if a.Loss[k] != b.Loss[k] || a.Acc[k] != b.Acc[k] {
+			t.Errorf("point %d: zoo loss %v acc %v, ONNX %v %v", k, a.Loss[k], a.Acc[k], b.Loss[k], b.Acc[k])
+		}
+	}
+}
