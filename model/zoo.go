@@ -41,6 +41,7 @@ func Build(name string, c Config) (*Net, error) {
 		n, _, err := LoadONNX(name, "")
 		return n, err
 	}
+	name = Canonical(name) // the paper's resnet20_noshort, wrn56_2
 	if c.InC <= 0 || c.HW <= 0 || c.Classes <= 0 {
 		return nil, fmt.Errorf("model %s: bad input config %+v", name, c)
 	}
