@@ -6,10 +6,14 @@ of onnx_nets.py, exports them with torch2onnx, and evaluates grid points as the 
   (--net zoo:resnet20: a zoo network of torchio.build, for the ONNX-against-zoo comparison)
   torch_onnx_ref.py eval --net resnet18 --weights W --dirs D --data KIND:DIR --split S --limit N \
       --points 'a,b;a,b;...' --out result.json
+
+--data is a landscape data spec: the IDX/CIFAR kinds (torchio.load_data), or npz:FILE with x/y or
+x_<split>/y_<split> (uint8 pixels scaled to [0, 1], float32 as they are, no normalisation).
 """
 import argparse
 import json
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,12 +31,24 @@ def build(name, in_ch, classes, hw):
 
 def export(a):
     net = onnx_nets.randomize(build(a.net, a.in_ch, a.classes, a.hw), a.seed, a.keep_last_bn)
-    torch2onnx.export(net, a.onnx, [a.in_ch, a.hw, a.hw], a.opset)
+    shape = [a.in_ch, a.hw, a.hw] if not a.shape else [int(v) for v in a.shape.split(",")]
+    torch2onnx.export(net, a.onnx, shape, a.opset)
     torch2onnx.save_weights(net, a.weights)
 
 
+def load(spec, split, limit):
+    if not spec.startswith("npz:"):
+        return load_data(spec, split, limit)
+    f = np.load(spec[4:])
+    x, y = (f["x"], f["y"]) if "x" in f else (f["x_" + split], f["y_" + split])
+    if limit:
+        x, y = x[:limit], y[:limit]
+    x = torch.from_numpy(x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32))
+    return x, torch.from_numpy(y.astype(np.int64))
+
+
 def evaluate(a):
-    x, y = load_data(a.data, a.split, a.limit)
+    x, y = load(a.data, a.split, a.limit)
     w = st_read(a.weights)
     d = st_read(a.dirs)
     net = build(a.net, x.shape[1], a.classes, x.shape[-1])
@@ -71,6 +87,7 @@ for f in ("--net", "--onnx", "--weights"):
 e.add_argument("--seed", type=int, default=0)
 e.add_argument("--in-ch", type=int, default=3)
 e.add_argument("--hw", type=int, default=32)
+e.add_argument("--shape", help="C,H,W of the export's input (default in-ch,hw,hw)")
 e.add_argument("--classes", type=int, default=10)
 e.add_argument("--opset", type=int, default=13)
 e.add_argument("--keep-last-bn", action="store_true")

@@ -149,3 +149,30 @@ func TestTorchONNXZooIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestTorchONNXNPZNonSquare: the DenseNet and the MobileNetV2 (adaptive pooling) exported for
+// 3×24×36 images and scanned on npz files numpy writes: uint8 x_test/y_test (compressed) and
+// float32 x/y.
+func TestTorchONNXNPZNonSquare(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	script := `import numpy as np, sys
+r = np.random.default_rng(5)
+x = r.integers(0, 256, (120, 3, 24, 36), dtype=np.uint8)
+y = r.integers(0, 10, 120)
+np.savez_compressed(sys.argv[1], x_test=x, y_test=y, x_train=x[:10], y_train=y[:10])
+np.savez(sys.argv[2], x=(x.astype(np.float32) - 120) / 60, y=y.astype(np.uint8))`
+	u8, f32 := filepath.Join(dir, "u8.npz"), filepath.Join(dir, "f32.npz")
+	if out, err := exec.Command(python, "-c", script, u8, f32).CombinedOutput(); err != nil {
+		t.Fatalf("writing npz: %v\n%s", err, out)
+	}
+	for _, c := range []struct{ net, data string }{{"densenet", "npz:" + u8}, {"mobilenetv2", "npz:" + f32}} {
+		t.Run(c.net, func(t *testing.T) {
+			onnxFile, w := exportONNX(t, dir, c.net, 4, "--shape", "3,24,36")
+			out, dirs := filepath.Join(dir, c.net+".npz"), filepath.Join(dir, c.net+"_dirs.safetensors")
+			mustRun(t, "scan", "--model", onnxFile, "--data", c.data, "--split", "test", "--x", "-1:1:3", "--y", "-1:1:2",
+				"--out", out, "--save-dirs", dirs, "--quiet")
+			compareTorchONNX(t, out, c.net, w, dirs, c.data)
+		})
+	}
+}
