@@ -181,3 +181,42 @@ func TestWindowOutSize(t *testing.T) {
 		}
 	}
 }
+
+// TestONNXZooPlanIdentical: a zoo network written as PyTorch exports it compiles to the same
+// plan (layers, fusions, buffers) as the built-in one, so it runs at the same speed.
+func TestONNXZooPlanIdentical(t *testing.T) {
+	for _, name := range []string{"resnet20", "resnet8-noshort", "vgg9", "wrn8-2"} {
+		zoo, err := model.Build(name, model.Config{InC: 3, HW: 32, Classes: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, out := enginetest.ZooGraph(zoo, model.Init(zoo, 1))
+		path := filepath.Join(t.TempDir(), name+".onnx")
+		if err := b.Write(path, out, 10); err != nil {
+			t.Fatal(err)
+		}
+		graph, _, err := model.Load(path, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pz, err := model.Compile(zoo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg, err := model.Compile(graph)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pz.Layers) != len(pg.Layers) || !slices.Equal(pz.Buffers, pg.Buffers) || pz.Input != pg.Input || pz.Output != pg.Output {
+			t.Fatalf("%s: %d layers, buffers %v; from ONNX %d layers, buffers %v", name, len(pz.Layers), pz.Buffers, len(pg.Layers), pg.Buffers)
+		}
+		for i := range pz.Layers {
+			a, g := pz.Layers[i], pg.Layers[i]
+			if a.Kind != g.Kind || a.In != g.In || a.Out != g.Out || a.Residual != g.Residual || a.ReLU != g.ReLU || a.Weight != g.Weight ||
+				a.Bias != g.Bias || a.BNNames != g.BNNames || a.K != g.K || a.Stride != g.Stride || a.Pad != g.Pad ||
+				a.InShape != g.InShape || a.OutShape != g.OutShape || g.Win != (model.Window{}) || g.TransW {
+				t.Errorf("%s layer %d: zoo %+v\nONNX %+v", name, i, a, g)
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"landscape/model"
 	"landscape/onnx"
 )
 
@@ -192,4 +193,60 @@ func preactGraph() (*GraphBuilder, string, int) {
 	y = b.Node("AveragePool", []string{y}, AInts("kernel_shape", 5, 5), AInts("strides", 3, 3), AInts("pads", 2, 2, 2, 2), AInt("count_include_pad", 0))
 	y = b.Node("Flatten", []string{y})
 	return b, b.Node("MatMul", []string{y, b.Init("fc.weight_t", false, 4*3*4, 7)}), 7
+}
+
+// InitData adds a float initializer with the given values and returns its name.
+func (b *GraphBuilder) InitData(name string, shape []int, data []float32) string {
+	t := &onnx.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: data}
+	for _, d := range shape {
+		t.Dims = append(t.Dims, int64(d))
+	}
+	b.G.Initializer = append(b.G.Initializer, t)
+	return name
+}
+
+// ZooGraph writes zoo network n with weights w as PyTorch's export of it would be (Conv,
+// BatchNormalization, Relu, Add, ceil-mode MaxPool, GlobalAveragePool, Flatten + Gemm, the
+// state_dict names) and returns the builder and the output's name.
+func ZooGraph(n *model.Net, w *model.Weights) (*GraphBuilder, string) {
+	in := n.Input()
+	b := NewGraph(-1, in[0], in[1], in[2])
+	val := map[int]string{0: "input"}
+	param := func(name string) string {
+		t := w.Get(name)
+		return b.InitData(name, t.Shape, t.Data)
+	}
+	for _, op := range n.Ops {
+		x := val[op.In]
+		var out string
+		switch op.Kind {
+		case model.OpConv:
+			ins := []string{x, param(op.Weight)}
+			if op.Bias != "" {
+				ins = append(ins, param(op.Bias))
+			}
+			out = b.Node("Conv", ins, AInts("kernel_shape", int64(op.K), int64(op.K)), AInts("strides", int64(op.Stride), int64(op.Stride)),
+				AInts("pads", int64(op.Pad), int64(op.Pad), int64(op.Pad), int64(op.Pad)))
+		case model.OpBatchNorm:
+			ins := []string{x}
+			for _, e := range op.BNEntries() {
+				ins = append(ins, param(e))
+			}
+			out = b.Node("BatchNormalization", ins, AFloat("epsilon", 1e-5))
+		case model.OpReLU:
+			out = b.Node("Relu", []string{x})
+		case model.OpAdd:
+			out = b.Node("Add", []string{x, val[op.In2]})
+		case model.OpMaxPool:
+			out = b.Node("MaxPool", []string{x}, AInts("kernel_shape", int64(op.K), int64(op.K)), AInts("strides", int64(op.K), int64(op.K)), AInt("ceil_mode", 1))
+		case model.OpGlobalAvgPool:
+			out = b.Node("GlobalAveragePool", []string{x})
+		case model.OpLinear:
+			out = b.Node("Gemm", []string{b.Node("Flatten", []string{x}), param(op.Weight), param(op.Bias)}, AInt("transB", 1))
+		default:
+			panic(fmt.Sprintf("ZooGraph: %v is not a zoo op", op.Kind))
+		}
+		val[op.Out] = out
+	}
+	return b, val[n.Output]
 }
