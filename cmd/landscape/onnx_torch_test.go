@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"landscape/data"
+	"landscape/internal/enginetest"
 	"landscape/surface"
 )
 
@@ -174,5 +177,54 @@ np.savez(sys.argv[2], x=(x.astype(np.float32) - 120) / 60, y=y.astype(np.uint8))
 				"--out", out, "--save-dirs", dirs, "--quiet")
 			compareTorchONNX(t, out, c.net, w, dirs, c.data)
 		})
+	}
+}
+
+// TestONNXCommandLine: without PyTorch, an ONNX graph (written by enginetest) through scan
+// on non-square images (weights from the file; a changed file is not resumed) and train's refusal.
+func TestONNXCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	b := enginetest.NewGraph(-1, 1, 6, 10) // MNIST-like 6x10 images
+	x := b.Node("Conv", []string{"input", b.Init("conv.weight", false, 4, 1, 3, 3)}, enginetest.AInts("pads", 1, 1, 1, 1))
+	x = b.Node("GlobalAveragePool", []string{b.Node("Relu", []string{b.BN("bn", x, 4)})})
+	x = b.Node("Gemm", []string{b.Node("Flatten", []string{x}), b.Init("fc.weight", false, 10, 4), b.Init("fc.bias", false, 10)}, enginetest.AInt("transB", 1))
+	graph := filepath.Join(dir, "net.onnx")
+	if err := b.Write(graph, x, 10); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	img, lab := make([]uint8, 30*60), make([]uint8, 30)
+	for i := range img {
+		img[i] = uint8(r.IntN(256))
+	}
+	for i := range lab {
+		lab[i] = uint8(r.IntN(10))
+	}
+	if err := data.WriteIDX(dir, "test", img, lab, 30, 6, 10, false); err != nil {
+		t.Fatal(err)
+	}
+	spec := "mnist:" + dir
+	out := filepath.Join(dir, "s.npz")
+	mustRun(t, "scan", "--model", graph, "--data", spec, "--split", "test", "--x", "-1:1:3", "--out", out, "--quiet")
+	sf, err := surface.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range sf.Len() {
+		if !sf.Computed[k] || math.IsNaN(sf.Loss[k]) {
+			t.Errorf("point %d not computed: %v", k, sf.Loss[k])
+		}
+	}
+	// Other weights in the graph file: the settings differ (weights_sha256), no mix.
+	b.G.Initializer[0].FloatData[0] += 1
+	if err := b.Write(graph, x, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, code := run(t, "scan", "--model", graph, "--data", spec, "--split", "test", "--x", "-1:1:3", "--out", out, "--quiet"); code == 0 || !strings.Contains(e, "other settings") {
+		t.Errorf("changed graph file resumed (exit %d): %s", code, e)
+	}
+	if _, e, code := run(t, "train", "--model", graph, "--data", spec, "--out", filepath.Join(dir, "t.safetensors")); code == 0 ||
+		!strings.Contains(e, "zoo networks only") {
+		t.Errorf("train on a graph (exit %d): %s", code, e)
 	}
 }

@@ -167,10 +167,14 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}
+	weightsFile := f.weights
+	if weightsFile == "" {
+		weightsFile = f.model // an .onnx model holding its weights: a changed file is not resumed
+	}
 	hashes := []struct {
 		path string
 		dst  *string
-	}{{f.weights, &st.WeightsSHA256}, {f.dirs, &st.DirsSHA256}, {f.weights2, &st.Weights2SHA256}}
+	}{{weightsFile, &st.WeightsSHA256}, {f.dirs, &st.DirsSHA256}, {f.weights2, &st.Weights2SHA256}}
 	for _, h := range hashes {
 		if h.path != "" {
 			if *h.dst, err = sha256File(h.path); err != nil {

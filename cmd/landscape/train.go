@@ -134,6 +134,9 @@ func checkWritable(flag, path string) error {
 }
 
 func runTrain(parent context.Context, f *trainFlags) error {
+	if model.IsGraphFile(f.model) {
+		return fmt.Errorf("--model %s: train takes zoo networks only (scan and bench read ONNX files)", f.model)
+	}
 	drops, err := parseDrops(f.lrDrops)
 	if err != nil {
 		return err
