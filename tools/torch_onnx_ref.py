@@ -32,7 +32,10 @@ def build(name, in_ch, classes, hw):
 def export(a):
     net = onnx_nets.randomize(build(a.net, a.in_ch, a.classes, a.hw), a.seed, a.keep_last_bn)
     shape = [a.in_ch, a.hw, a.hw] if not a.shape else [int(v) for v in a.shape.split(",")]
-    torch2onnx.export(net, a.onnx, shape, a.opset)
+    if a.fuse_bn:  # PyTorch's default export: conv→BN fused, weights renamed onnx::Conv_NN
+        torch.onnx.export(net.eval(), torch.zeros(1, *shape), a.onnx, opset_version=a.opset)
+    else:
+        torch2onnx.export(net, a.onnx, shape, a.opset)
     torch2onnx.save_weights(net, a.weights)
 
 
@@ -91,6 +94,7 @@ e.add_argument("--shape", help="C,H,W of the export's input (default in-ch,hw,hw
 e.add_argument("--classes", type=int, default=10)
 e.add_argument("--opset", type=int, default=13)
 e.add_argument("--keep-last-bn", action="store_true")
+e.add_argument("--fuse-bn", action="store_true", help="export with PyTorch's defaults (TrainingMode.EVAL)")
 v = sub.add_parser("eval")
 for f in ("--net", "--weights", "--dirs", "--data", "--points", "--out"):
     v.add_argument(f, required=True)

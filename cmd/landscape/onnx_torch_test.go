@@ -228,3 +228,17 @@ func TestONNXCommandLine(t *testing.T) {
 		t.Errorf("train on a graph (exit %d): %s", code, e)
 	}
 }
+
+// TestTorchONNXFusedExportWarns: PyTorch's default export (TrainingMode.EVAL) fuses batch norm
+// into the convolutions; the scan still runs, and warns with the export call that keeps it.
+func TestTorchONNXFusedExportWarns(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 20)
+	onnxFile, _ := exportONNX(t, dir, "resnet18", 1, "--fuse-bn")
+	o := mustRun(t, "scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:2",
+		"--out", filepath.Join(dir, "s.npz"), "--quiet")
+	if !strings.Contains(o, "onnx::Conv_") || !strings.Contains(o, "batch norm was fused") || !strings.Contains(o, "TrainingMode.PRESERVE") {
+		t.Errorf("no fused-export warning:\n%s", o)
+	}
+}
