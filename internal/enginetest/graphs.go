@@ -178,7 +178,8 @@ func mixedGraph() (*GraphBuilder, string, int) {
 }
 
 // preactGraph: a pre-activation block (BN → ReLU → conv, conv output added to the block input
-// through a fused residual), a 1×1 conv with a 5×5 window-average pool, and a classifier
+// through a fused residual), a grouped 3×3 conv (2 groups of 3 channels), a 1×1 conv with a 5×5
+// window-average pool, and a classifier
 // MatMul without bias, on a 2×8×12 input with batch fixed to 1.
 func preactGraph() (*GraphBuilder, string, int) {
 	b := NewGraph(1, 2, 8, 12)
@@ -189,6 +190,7 @@ func preactGraph() (*GraphBuilder, string, int) {
 	y = b.Node("Conv", []string{y, b.Init("blk.conv2.weight", false, 6, 6, 3, 3)}, AInts("pads", 1, 1, 1, 1))
 	y = b.Node("Add", []string{c0, y})
 	y = b.Node("Relu", []string{b.BN("bn", y, 6)})
+	y = b.Node("Conv", []string{y, b.Init("g.weight", false, 6, 3, 3, 3), b.Init("g.bias", false, 6)}, AInt("group", 2), AInts("pads", 1, 1, 1, 1))
 	y = b.Node("Conv", []string{y, b.Init("t.weight", false, 4, 6, 1, 1)})
 	y = b.Node("AveragePool", []string{y}, AInts("kernel_shape", 5, 5), AInts("strides", 3, 3), AInts("pads", 2, 2, 2, 2), AInt("count_include_pad", 0))
 	y = b.Node("Flatten", []string{y})
