@@ -99,9 +99,10 @@ type importer struct {
 	vals   map[string]value
 	params map[string]*Tensor
 	net    *Net
-	// lastLinear is the op index of the latest bias-less linear layer (MatMul), whose output
-	// an Add of a 1D constant gives a bias.
+	// lastLinear maps the output slot of a bias-less linear layer (MatMul) read by nothing but
+	// one node to the layer's op index: an Add of a 1D constant there gives it a bias.
 	lastLinear map[int]int
+	uses       map[string]int // how many node inputs and graph outputs name each value
 }
 
 func (im *importer) errorf(nd *onnx.NodeProto, format string, a ...any) error {
@@ -110,7 +111,15 @@ func (im *importer) errorf(nd *onnx.NodeProto, format string, a ...any) error {
 
 // graph imports the initializers, the input, every node in order and the output.
 func (im *importer) graph(g *onnx.GraphProto) error {
-	im.lastLinear = map[int]int{}
+	im.lastLinear, im.uses = map[int]int{}, map[string]int{}
+	for _, nd := range g.GetNode() {
+		for _, in := range nd.GetInput() {
+			im.uses[in]++
+		}
+	}
+	for _, o := range g.GetOutput() {
+		im.uses[o.GetName()]++
+	}
 	for _, t := range g.GetInitializer() {
 		c, err := constFromTensor(t)
 		if err != nil {

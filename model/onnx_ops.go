@@ -194,7 +194,7 @@ func (im *importer) binary(nd *onnx.NodeProto) error {
 		}
 		j, ok := im.lastLinear[v.slot]
 		if !ok {
-			return im.errorf(nd, "adds a constant to an activation; only a MatMul's bias is supported")
+			return im.errorf(nd, "adds a constant to an activation; only the bias of a MatMul read by nothing else is supported")
 		}
 		op := &im.net.Ops[j]
 		bias, err := im.param(nd, nd.GetInput()[1-i], KindBias)
@@ -386,7 +386,7 @@ func (im *importer) linear(nd *onnx.NodeProto) error {
 		return im.errorf(nd, "bias %q must be a constant", nd.GetInput()[2])
 	}
 	im.emit(nd, op, [3]int{outF, 1, 1}, true)
-	if op.Bias == "" {
+	if op.Bias == "" && im.uses[nd.GetOutput()[0]] == 1 {
 		im.lastLinear[len(im.net.Slots)-1] = len(im.net.Ops) - 1
 	}
 	return nil

@@ -242,3 +242,25 @@ func TestTorchONNXFusedExportWarns(t *testing.T) {
 		t.Errorf("no fused-export warning:\n%s", o)
 	}
 }
+
+// TestTorchONNXOpsets: exports at opsets 11 (the VGG: Unsqueeze axes as an attribute) and 17
+// (the MobileNetV2: Clip bounds as inputs) read the same way as opset 13's.
+func TestTorchONNXOpsets(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 50)
+	for _, c := range []struct{ net, opset string }{{"vgg", "11"}, {"mobilenetv2", "17"}} {
+		{
+			net, opset := c.net, c.opset
+			t.Run(net+"_opset"+opset, func(t *testing.T) {
+				sub := filepath.Join(dir, net+opset)
+				os.Mkdir(sub, 0o755)
+				onnxFile, w := exportONNX(t, sub, net, 2, "--opset", opset)
+				out, dirs := filepath.Join(sub, "s.npz"), filepath.Join(sub, "d.safetensors")
+				mustRun(t, "scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:3",
+					"--out", out, "--save-dirs", dirs, "--quiet")
+				compareTorchONNX(t, out, net, w, dirs, spec)
+			})
+		}
+	}
+}
