@@ -13,6 +13,16 @@ small versions of common CIFAR architectures, written as their usual PyTorch cod
                Dropout-Linear-LeakyReLU-Dropout-Linear; its last batch norm keeps PyTorch's initial
                values, so the exporter merges its equal initializers (Identity nodes)
 
+and small ones that exercise the rest of the operator list:
+
+  lenet        F.max_pool2d, x.view(-1, 16*5*5)
+  inception    1x3 and 3x1 kernels with asymmetric padding, a dilated conv, nn.Hardtanh(0, 6)
+               (Clip), F.leaky_relu, torch.cat, nn.Dropout2d, F.avg_pool2d(padding=1,
+               ceil_mode=True, count_include_pad=False), x.mean(dim=(2, 3))
+  preact       a pre-activation block whose shortcut is a 1x1 conv of the activated input, a
+               3x3 stride-1 max pool, nn.AdaptiveAvgPool2d((1, 1)), o.view(o.size(0), o.size(1))
+  matmul       torch.sigmoid, torch.flatten(x, 1) and x @ W + b with a raw [in, out] parameter
+
 Widths are narrow (a few to a few dozen channels) so that scans in the tests take seconds.
 """
 import torch
@@ -187,7 +197,70 @@ class VGG(nn.Module):
         return self.classifier(out.view(out.size(0), -1))
 
 
-NETS = {"resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG}
+class LeNet(nn.Module):
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(in_ch, 6, 5), nn.Conv2d(6, 16, 5)
+        self.fc1, self.fc2 = nn.Linear(16 * 5 * 5, 32), nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(x.view(-1, 16 * 5 * 5))))
+
+
+class Inception(nn.Module):
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, 8, (1, 3), padding=(0, 1))
+        self.b = nn.Conv2d(8, 8, (3, 1), padding=(1, 0), bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.c = nn.Conv2d(in_ch, 4, 3, padding=2, dilation=2)
+        self.drop = nn.Dropout2d(0.3)
+        self.act = nn.Hardtanh(0.0, 6.0)
+        self.fc = nn.Linear(12, classes)
+
+    def forward(self, x):
+        y = self.act(self.bn(self.b(self.a(x))))
+        z = F.leaky_relu(self.c(x), 0.2)
+        o = self.drop(torch.cat([y, z], 1))
+        o = F.avg_pool2d(o, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        return self.fc(o.mean(dim=(2, 3)))
+
+
+class PreAct(nn.Module):
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.conv0 = nn.Conv2d(in_ch, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(3, 1, 1)
+        self.bn1, self.bn2 = nn.BatchNorm2d(8), nn.BatchNorm2d(16)
+        self.conv1, self.conv2 = nn.Conv2d(8, 16, 3, 2, 1), nn.Conv2d(16, 16, 3, 1, 1)
+        self.shortcut = nn.Conv2d(8, 16, 1, 2)
+        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.pool(self.conv0(x))
+        o = F.relu(self.bn1(x))
+        sc = self.shortcut(o)
+        o = self.conv2(F.relu(self.bn2(self.conv1(o)))) + sc
+        o = self.gap(o)
+        return self.fc(o.view(o.size(0), o.size(1)))
+
+
+class MatMulNet(nn.Module):
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, 4, 3, stride=3)
+        self.w = nn.Parameter(torch.randn(4 * 10 * 10, classes) * 0.05)
+        self.b = nn.Parameter(torch.randn(classes) * 0.1)
+
+    def forward(self, x):
+        return torch.flatten(torch.sigmoid(self.conv(x)), 1) @ self.w + self.b
+
+
+NETS = {"resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG,
+        "lenet": LeNet, "inception": Inception, "preact": PreAct, "matmul": MatMulNet}
 
 
 def build(name, in_ch=3, classes=10):

@@ -264,3 +264,20 @@ func TestTorchONNXOpsets(t *testing.T) {
 		}
 	}
 }
+
+// TestTorchONNXSmallNets: the rest of the operator list as ordinary PyTorch code writes it
+// (tools/onnx_nets.py: lenet, inception, preact, matmul), 1D filter-normalised lines.
+func TestTorchONNXSmallNets(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 100)
+	for _, net := range []string{"lenet", "inception", "preact", "matmul"} {
+		t.Run(net, func(t *testing.T) {
+			onnxFile, w := exportONNX(t, dir, net, 3)
+			out, dirs := filepath.Join(dir, net+".npz"), filepath.Join(dir, net+"_dirs.safetensors")
+			mustRun(t, "scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:3",
+				"--out", out, "--save-dirs", dirs, "--quiet")
+			compareTorchONNX(t, out, net, w, dirs, spec)
+		})
+	}
+}
