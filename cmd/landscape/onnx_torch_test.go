@@ -181,7 +181,8 @@ np.savez(sys.argv[2], x=(x.astype(np.float32) - 120) / 60, y=y.astype(np.uint8))
 }
 
 // TestONNXCommandLine: without PyTorch, an ONNX graph (written by enginetest) through scan
-// on non-square images (weights from the file; a changed file is not resumed) and train's refusal.
+// on non-square images (weights from the file; a changed file is not resumed), bench, and
+// train's refusal.
 func TestONNXCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	b := enginetest.NewGraph(-1, 1, 6, 10) // MNIST-like 6x10 images
@@ -226,6 +227,9 @@ func TestONNXCommandLine(t *testing.T) {
 	if _, e, code := run(t, "train", "--model", graph, "--data", spec, "--out", filepath.Join(dir, "t.safetensors")); code == 0 ||
 		!strings.Contains(e, "zoo networks only") {
 		t.Errorf("train on a graph (exit %d): %s", code, e)
+	}
+	if o := mustRun(t, "bench", "--model", graph, "--images", "8", "--points", "2", "--device", "cpu"); !strings.Contains(o, "img_per_s=") {
+		t.Errorf("bench: %s", o)
 	}
 }
 
