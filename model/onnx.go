@@ -30,7 +30,8 @@ var SupportedONNX = []string{"Conv", "BatchNormalization", "Relu", "Clip", "Leak
 // from the file's initializers, or from weightsFile (a safetensors state_dict with the same
 // names; num_batches_tracked entries are ignored) when that is not "". Parameter roles come
 // from the graph: Conv/Gemm/MatMul weights, their biases, batch-norm γ, β and running
-// statistics. A graph with an operator not in SupportedONNX is an error naming the node.
+// statistics; Params lists them in the order the graph first reads them (a PyTorch export's
+// forward order). A graph with an operator not in SupportedONNX is an error naming the node.
 func LoadONNX(file, weightsFile string) (*Net, *Weights, error) {
 	m, err := onnx.Read(file)
 	if err != nil {

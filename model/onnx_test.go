@@ -92,6 +92,13 @@ func TestONNXErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "supported operators: Conv, BatchNormalization") {
 		t.Errorf("unsupported operator: %v", err)
 	}
+	notONNX := filepath.Join(t.TempDir(), "w.onnx")
+	if err := model.WriteSafetensors(notONNX, model.NewWeights(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := model.Load(notONNX, "", 0); err == nil || !strings.Contains(err.Error(), "w.onnx: not an ONNX model") {
+		t.Errorf("a safetensors file named .onnx: %v", err)
+	}
 	batch2 := smallGraph(t, "conv.weight", 2, nil)
 	if _, _, err := model.Load(batch2, "", 0); err == nil || !strings.Contains(err.Error(), "batch N free or 1") {
 		t.Errorf("batch 2 input: %v", err)
