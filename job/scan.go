@@ -124,6 +124,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if err := CheckWritable("--out", spec.Out); err != nil {
 		return nil, err
 	}
+	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
+		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
+	}
 	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
 	set, err := data.Load(spec.Data, dopt)
 	if err != nil {
@@ -134,9 +137,6 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	}
 	if set.H != set.W && !model.IsGraphFile(spec.Model) {
 		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
-	}
-	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
-		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
 	}
 	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
 	if err != nil {

@@ -228,6 +228,10 @@ func TestONNXCommandLine(t *testing.T) {
 		!strings.Contains(e, "zoo networks only") {
 		t.Errorf("train on a graph (exit %d): %s", code, e)
 	}
+	if _, e, code := run(t, "scan", "--model", "resnet8", "--data", spec, "--split", "test", "--x", "-1:1:3", "--out", filepath.Join(dir, "z.npz")); code == 0 ||
+		!strings.Contains(e, "--weights is required for zoo network resnet8") {
+		t.Errorf("zoo network without --weights (exit %d): %s", code, e)
+	}
 	if o := mustRun(t, "bench", "--model", graph, "--images", "8", "--points", "2", "--device", "cpu"); !strings.Contains(o, "img_per_s=") {
 		t.Errorf("bench: %s", o)
 	}
