@@ -520,6 +520,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			activateRows(l, out, ldOut, nb*st.outHW)
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
 			for ch := range c {
@@ -557,6 +558,7 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 			}
 			addReLU(out[c*ldOut:][:n], r, l.ReLU)
 		}
+		activateRows(l, out, ldOut, n)
 	case poolWin:
 		win := l.Window()
 		for c := range l.InShape[0] {
@@ -566,7 +568,7 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case elementwise:
 		for c := range l.OutShape[0] {
-			Elementwise(l, out[c*ldOut:][:n], in[c*ldIn:][:n])
+			Activate(l.Kind, l.Lo, l.Hi, l.Alpha, out[c*ldOut:][:n], in[c*ldIn:][:n])
 		}
 	case affine:
 		for c := range l.OutShape[0] {
@@ -604,6 +606,18 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 			}
 			c0 += l.InsC[j]
 		}
+	}
+}
+
+// activateRows applies a conv or linear layer's fused activation (Layer.HasAct) in place to
+// the first n floats of each of its output rows.
+func activateRows(l *model.Layer, out []float32, ld, n int) {
+	if !l.HasAct {
+		return
+	}
+	for c := range l.Cout() {
+		row := out[c*ld:][:n]
+		Activate(l.Act, l.Lo, l.Hi, l.Alpha, row, row)
 	}
 }
 

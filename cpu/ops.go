@@ -108,10 +108,10 @@ func PoolWindow(out, in []float32, h, w int, win model.Window, avg bool) {
 	}
 }
 
-// Elementwise applies an activation layer (OpReLU, OpClip, OpLeakyReLU, OpSigmoid) to src
-// into dst. ReLU and Clip keep NaN, as PyTorch's do.
-func Elementwise(l *model.Layer, dst, src []float32) {
-	switch l.Kind {
+// Activate applies activation kind (OpReLU, OpClip with bounds lo, hi, OpLeakyReLU with slope
+// alpha, OpSigmoid) to src into dst (which may be src). ReLU and Clip keep NaN, as PyTorch's do.
+func Activate(kind model.OpKind, lo, hi, alpha float32, dst, src []float32) {
+	switch kind {
 	case model.OpReLU:
 		for i, v := range src {
 			if v < 0 {
@@ -121,17 +121,17 @@ func Elementwise(l *model.Layer, dst, src []float32) {
 		}
 	case model.OpClip:
 		for i, v := range src {
-			if v < l.Lo {
-				v = l.Lo
-			} else if v > l.Hi {
-				v = l.Hi
+			if v < lo {
+				v = lo
+			} else if v > hi {
+				v = hi
 			}
 			dst[i] = v
 		}
 	case model.OpLeakyReLU:
 		for i, v := range src {
 			if v < 0 {
-				v *= l.Alpha
+				v *= alpha
 			}
 			dst[i] = v
 		}

@@ -37,6 +37,10 @@ type Layer struct {
 	TransW    bool    // as Op.TransW
 	Lo, Hi    float32 // OpClip
 	Alpha     float32 // OpLeakyReLU
+	// HasAct: a conv or linear layer ends with activation Act (OpClip, OpLeakyReLU or
+	// OpSigmoid, with Lo, Hi, Alpha) after its epilogue, instead of a ReLU.
+	HasAct bool
+	Act    OpKind
 }
 
 // Window returns the layer's geometry (see Op.Window).
@@ -69,7 +73,7 @@ type Plan struct {
 	Output  int   // buffer holding the logits
 }
 
-// Compile fuses conv/linear → batch norm → add → ReLU chains, orders the layers so that every
+// Compile fuses conv/linear → batch norm → add → ReLU (or Clip, LeakyReLU, Sigmoid) chains, orders the layers so that every
 // residual is computed before it is added, and assigns slots to as few buffers as liveness allows.
 func Compile(n *Net) (*Plan, error) {
 	consumers := make([]int, len(n.Slots))
@@ -139,6 +143,9 @@ func Compile(n *Net) (*Plan, error) {
 				stage = 2
 			case nx.Kind == OpReLU && stage <= 2:
 				l.ReLU = true
+				stage = 3
+			case (nx.Kind == OpClip || nx.Kind == OpLeakyReLU || nx.Kind == OpSigmoid) && stage <= 2:
+				l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha
 				stage = 3
 			default:
 				stage = -1
