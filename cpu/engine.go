@@ -572,8 +572,13 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case affine:
 		for c := range l.OutShape[0] {
-			Affine(out[c*ldOut:][:n], in[c*ldIn:][:n], w[c], b[c])
+			row := out[c*ldOut:][:n]
+			Affine(row, in[c*ldIn:][:n], w[c], b[c])
+			if l.ReLU {
+				Activate(model.OpReLU, 0, 0, 0, row, row)
+			}
 		}
+		activateRows(l, out, ldOut, n)
 	case add2, mul:
 		in2 := e.bufs[l.In2][e.guard:]
 		ld1 := e.ld(1)

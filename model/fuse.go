@@ -115,8 +115,17 @@ func Compile(n *Net) (*Plan, error) {
 		switch op.Kind {
 		case OpConv, OpLinear:
 		case OpBatchNorm:
-			// not after a conv or linear layer (pre-activation): an affine layer of its own
+			// not after a conv or linear layer (pre-activation): an affine layer of its own, with
+			// the activation after it fused
 			l.BN, l.BNNames = op.Prefix, op.BNEntries()
+			if j, ok := next(l.Out); ok && !used[j] {
+				switch nx := n.Ops[j]; nx.Kind {
+				case OpReLU:
+					l.ReLU, l.Out, used[j] = true, nx.Out, true
+				case OpClip, OpLeakyReLU, OpSigmoid:
+					l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha, l.Out, used[j] = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha, nx.Out, true
+				}
+			}
 			groups = append(groups, group{l: l})
 			continue
 		default:
