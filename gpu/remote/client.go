@@ -76,6 +76,9 @@ func FindWorker(path string) (string, error) {
 // returns an engine per worker that took it. It fails, saying why, when no worker works: no
 // worker binary, no driver, no device, a CUDA error, a problem the worker rejects.
 func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine, error) {
+	if err := Supported(p.Net); err != nil {
+		return nil, err
+	}
 	if o.Engine == "" {
 		o.Engine = "gpu"
 	}
