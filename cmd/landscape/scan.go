@@ -47,7 +47,7 @@ running the same command again computes only the missing points.`,
 	}
 	s := &f.spec
 	fl := c.Flags()
-	fl.StringVar(&s.Model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC")
+	fl.StringVar(&s.Model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC; or FILE.onnx")
 	fl.StringVar(&s.Weights, "weights", "", "the trained weights θ: a PyTorch state_dict saved as .safetensors")
 	fl.StringVar(&s.Weights2, "weights2", "", "a second solution W2: the x direction becomes W2 − W (1D interpolation)")
 	fl.StringVar(&s.Data, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
@@ -74,7 +74,7 @@ running the same command again computes only the missing points.`,
 	fl.StringVar(&f.shard, "shard", "", "compute only shard I/N, the points k with k mod N = I (k in the file's row-major order); auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX; {shard} in --out becomes I")
 	fl.IntVar(&f.shards, "shards", 0, "N for --shard auto (default: SLURM_ARRAY_TASK_COUNT)")
 	f.dev.register(c)
-	for _, req := range []string{"model", "weights", "data", "x", "out"} {
+	for _, req := range []string{"model", "data", "x", "out"} { // --weights: for zoo networks (job.Spec)
 		c.MarkFlagRequired(req)
 	}
 	return c

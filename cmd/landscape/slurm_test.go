@@ -72,7 +72,7 @@ func TestSlurmRefusesBadScanFlags(t *testing.T) {
 	}{
 		{append([]string{"slurm", "--shards", "2"}, args[1:]...), "unknown flag: --model (the scan's flags go after --)"},
 		{append(append([]string{"slurm", "--shards", "2", "--"}, args[1:]...), "--out", out, "--shard", "1/2"), "sets it for each task"},
-		{[]string{"slurm", "--shards", "2", "--", "--model", "resnet8", "--out", out}, `required flag(s) "data", "weights", "x" not set`},
+		{[]string{"slurm", "--shards", "2", "--", "--model", "resnet8", "--out", out}, `required flag(s) "data", "x" not set`},
 		{append(append([]string{"slurm", "--shards", "2", "--"}, args[1:]...), "--out", filepath.Join(dir, "no", "r.npz")), "does not exist"},
 		{append(append([]string{"slurm", "--shards", "0", "--"}, args[1:]...), "--out", out), "--shards 0"},
 		{append(append([]string{"slurm", "--shards", "2", "--"}, args[1:]...), "--outt", out), "unknown flag: --outt"},
