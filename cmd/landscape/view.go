@@ -47,15 +47,22 @@ interactive figures (make demo writes demo-out/index.html so).`,
 		Example: `  landscape view resnet20_2d.npz --out resnet20.html
   landscape view small_batch.npz large_batch.npz --log --vmax 10 --out batch.html
   landscape view --serve 127.0.0.1:8080 resnet20_2d.npz`,
-		RunE: func(cmd *cobra.Command, args []string) error { return runView(cmd.Context(), f, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for name, v := range map[string]*float64{"vmin": &f.vmin, "vmax": &f.vmax} {
+				if !cmd.Flags().Changed(name) {
+					*v = math.NaN() // the data's range
+				}
+			}
+			return runView(cmd.Context(), f, args)
+		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "the page to write (default: the first file's name with .html)")
 	fl.StringVar(&f.serve, "serve", "", "serve the page live at HOST:PORT instead of writing it")
 	fl.StringVar(&f.path, "path", "", "trajectory file (.npz with proj_xcoord, proj_ycoord) to draw on the 2D plots")
 	fl.StringVar(&f.title, "title", "", "page title (default: the file names)")
-	fl.Float64Var(&f.vmin, "vmin", math.NaN(), "initial clip minimum of the loss (default: the data's)")
-	fl.Float64Var(&f.vmax, "vmax", math.NaN(), "initial clip maximum of the loss (default: the data's)")
+	fl.Float64Var(&f.vmin, "vmin", 0, "initial clip minimum of the loss (default: the data's)")
+	fl.Float64Var(&f.vmax, "vmax", 0, "initial clip maximum of the loss (default: the data's)")
 	fl.BoolVar(&f.log, "log", false, "start with a log loss scale")
 	fl.StringVar(&f.report, "report", "", "a Markdown report to make interactive (with --figure; no FILE arguments)")
 	fl.StringArrayVar(&f.figures, "figure", nil, "with --report: IMAGE=FILE.npz[,FILE2.npz...] replaces the report's image IMAGE (its src) by these surfaces (FILE.npz@PATH.npz: with the trajectory PATH.npz); IMAGE= removes it")
