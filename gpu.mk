@@ -90,6 +90,8 @@ kernels-emu:
 	done
 	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_DIR)/*.o kernels/emu/emu.cpp kernels/emu/emu_test.cpp -o $(EMU_DIR)/emu_test
 	$(EMU_DIR)/emu_test
+	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_DIR)/*.o kernels/emu/emu.cpp kernels/emu/emu_graph_test.cpp -o $(EMU_DIR)/emu_graph_test
+	$(EMU_DIR)/emu_graph_test
 
 # The cuda build links libcuda.so: the driver's on a GPU machine, here the one Debian's
 # nvidia-cuda-toolkit pulls in (/usr/lib/x86_64-linux-gnu/libcuda.so), found by gorgonia.org/cu's

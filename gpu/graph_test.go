@@ -1,0 +1,117 @@
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"landscape/cpu"
+	"landscape/engine"
+	"landscape/internal/enginetest"
+	"landscape/model"
+)
+
+// TestEngineGraphsOnKernelModels runs the conformance suite over the ONNX test graphs (every
+// imported operator) on the engine driving the Go kernel models: default launch sizes, several
+// point groups and image batches, and the reference conv kernels.
+func TestEngineGraphsOnKernelModels(t *testing.T) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Kernels: "reference", Points: 1, Images: 3}} {
+		t.Run(fmt.Sprintf("%s_K%d_B%d", o.Kernels, o.Points, o.Images), func(t *testing.T) {
+			enginetest.RunGraphs(t, func(p *engine.Problem) (engine.Engine, error) {
+				return newEngine(newFake(1<<30), 0, p, o)
+			})
+		})
+	}
+}
+
+// TestGraphFoldMatchesCPU: the fold table of the test graphs, folded on the host with the
+// kernel's arithmetic, gives the CPU engine's weights bit for bit: grouped and dilated convs in
+// PyTorch's order, MatMul weights transposed, and a batch norm standing alone as the scale and
+// shift of model.Layer.Affine (from the row of ones).
+func TestGraphFoldMatchesCPU(t *testing.T) {
+	cases, err := enginetest.GraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, c := range cases {
+		p, err := enginetest.Setup(c, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := newLayout(p, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta, dx, dy := l.ThetaVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
+		for _, pt := range enginetest.Points {
+			got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
+			w, b := cpu.Prepare(p, pt)
+			for i, ll := range l.Layers {
+				pl := &p.Plan.Layers[i]
+				if ll.WOut < 0 {
+					continue
+				}
+				switch {
+				case pl.Kind == model.OpBatchNorm:
+					kinds["affine"] = true
+				case Direct(pl):
+					kinds["direct"] = true
+				case pl.TransW:
+					kinds["matmul"] = true
+				}
+				if pl.Kind == model.OpBatchNorm { // cpu.Prepare folds conv and linear layers only
+					ws := p.WeightsAt(pt)
+					w[i], b[i] = make([]float32, pl.Cout()), make([]float32, pl.Cout())
+					pl.Affine(func(name string) []float32 { return ws.Tensors[name].Data }, w[i], b[i])
+				}
+				if len(w[i]) == 0 {
+					t.Fatalf("%s layer %d (%s): the CPU folds nothing", c.Model, i, pl.Kind)
+				}
+				for j, v := range w[i] {
+					if g := got[ll.WOut+ll.WIndex(j)]; math.Float32bits(g) != math.Float32bits(v) {
+						t.Fatalf("%s %v layer %d (%s): W'[%d] = %g, CPU %g", c.Model, pt, i, pl.Kind, j, g, v)
+					}
+				}
+				for j, v := range b[i][:pl.Cout()] {
+					if g := got[ll.BOut+j]; math.Float32bits(g) != math.Float32bits(v) {
+						t.Fatalf("%s %v layer %d (%s): b'[%d] = %g, CPU %g", c.Model, pt, i, pl.Kind, j, g, v)
+					}
+				}
+			}
+		}
+	}
+	for _, k := range []string{"affine", "direct", "matmul"} {
+		if !kinds[k] {
+			t.Errorf("the test graphs have no %s layer", k)
+		}
+	}
+}
+
+// TestGraphLaunches: the test graphs run every kernel of imported graphs.
+func TestGraphLaunches(t *testing.T) {
+	cases, err := enginetest.GraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(1 << 30)
+	for _, c := range cases {
+		p, err := enginetest.Setup(c, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Evaluate(context.Background(), enginetest.Points[:2], 0, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"conv_direct", "activate", "affine", "binary", "concat_copy", "pool_window"} {
+		if f.launches[name] == 0 {
+			t.Errorf("%s never launched", name)
+		}
+	}
+}
