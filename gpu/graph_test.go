@@ -14,13 +14,19 @@ import (
 
 // TestEngineGraphsOnKernelModels runs the conformance suite over the ONNX test graphs (every
 // imported operator) on the engine driving the Go kernel models: default launch sizes, several
-// point groups and image batches, and the reference conv kernels.
+// point groups and image batches, the reference conv kernels, and tf32 and bf16 (operands of
+// every convolution rounded, direct ones included, against enginetest.LossTols).
 func TestEngineGraphsOnKernelModels(t *testing.T) {
-	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Kernels: "reference", Points: 1, Images: 3}} {
-		t.Run(fmt.Sprintf("%s_K%d_B%d", o.Kernels, o.Points, o.Images), func(t *testing.T) {
-			enginetest.RunGraphs(t, func(p *engine.Problem) (engine.Engine, error) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Kernels: "reference", Points: 1, Images: 3},
+		{Precision: "tf32", Points: 3, Images: 2}, {Precision: "bf16"}} {
+		prec := o.Precision
+		if prec == "" {
+			prec = "fp32"
+		}
+		t.Run(fmt.Sprintf("%s_%s_K%d_B%d", o.Kernels, prec, o.Points, o.Images), func(t *testing.T) {
+			enginetest.RunGraphsPrecision(t, func(p *engine.Problem) (engine.Engine, error) {
 				return newEngine(newFake(1<<30), 0, p, o)
-			})
+			}, prec)
 		})
 	}
 }

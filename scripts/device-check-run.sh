@@ -75,6 +75,9 @@ step conformance 200 ./gpu.test -test.run '^TestConformance$' -test.v || status=
 grep -E -- '^    --- (PASS|FAIL)' "$log/conformance.out" | head -30
 grep -E 'rel err .* >|correct, want' "$log/conformance.out" | head -10
 
+step graphs 120 ./gpu.test -test.run '^TestGraphConformance$' -test.v || status=1
+grep -E -- '^    --- (PASS|FAIL)|rel err .* >' "$log/graphs.out" | head -20
+
 step scan20 120 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
 grep -E '^scan resnet20|FAIL|Error' "$log/scan20.out"
 
