@@ -121,3 +121,46 @@ func TestGraphLaunches(t *testing.T) {
 		}
 	}
 }
+
+// TestImagesAsOperands: layers of imported graphs that read the network input itself, which
+// every weight set shares (set stride 0): an activation, a stand-alone batch norm, Add and Mul
+// with the input on either side, a per-channel Mul by its global average, Concat, pooling.
+func TestImagesAsOperands(t *testing.T) {
+	b := enginetest.NewGraph(1, 3, 7, 6)
+	y1 := b.Node("AveragePool", []string{"input"}, enginetest.AInts("kernel_shape", 3, 3), enginetest.AInts("pads", 1, 1, 1, 1), enginetest.AInt("count_include_pad", 1))
+	y2 := b.Node("Sigmoid", []string{b.BN("bn", "input", 3)})
+	y3 := b.Node("Add", []string{b.Node("Relu", []string{"input"}), "input"})
+	y4 := b.Node("Mul", []string{"input", y3})
+	y5 := b.Node("Mul", []string{y4, b.Node("GlobalAveragePool", []string{"input"})})
+	cat := b.Node("Concat", []string{"input", y1, y2, y5}, enginetest.AInt("axis", 1))
+	p := b.Node("MaxPool", []string{cat}, enginetest.AInts("kernel_shape", 3, 3), enginetest.AInts("strides", 2, 2),
+		enginetest.AInts("pads", 1, 1, 1, 1), enginetest.AInt("ceil_mode", 1))
+	out := b.Node("Gemm", []string{b.Node("Flatten", []string{p}), b.Init("fc.weight", false, 5, 12*4*4)}, enginetest.AInt("transB", 1))
+	path := t.TempDir() + "/inputs.onnx"
+	if err := b.Write(path, out, 5); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := enginetest.Setup(enginetest.Case{Model: path, Images: 5, DirType: "weights"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(1 << 30)
+	e, err := newEngine(f, 0, pr, Options{Points: 3, Images: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Evaluate(context.Background(), enginetest.Points, 1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range enginetest.Expected(pr, enginetest.Points, 1, 5) {
+		if rel := math.Abs(got[k].Loss-want.Loss) / math.Abs(want.Loss); !(rel <= enginetest.LossTol) {
+			t.Errorf("point %v: loss sum %.8g, want %.8g (rel err %.2g)", enginetest.Points[k], got[k].Loss, want.Loss, rel)
+		}
+	}
+	for _, name := range []string{"activate", "affine", "binary", "concat_copy", "pool_window"} {
+		if f.launches[name] == 0 {
+			t.Errorf("%s never launched", name)
+		}
+	}
+}
