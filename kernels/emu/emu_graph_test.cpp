@@ -25,7 +25,18 @@ void concat_copy(const float *in, i64 in_set_stride, float *out, int B, int C, i
 void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, int H, int W, int OH, int OW, int KH,
                  int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int PadB, int PadR, int avg,
                  int count_pad);
+#define GEMM_SIG                                                                                   \
+    (const float *in, i64 in_set_stride, const float *w, const float *bias, i64 w_set_stride,       \
+     const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout,       \
+     int OH, int OW, int KS, int stride, int pad, int relu)
+void conv_f32_bm16 GEMM_SIG;
+void conv_tf32_bm32 GEMM_SIG;
+void conv_bf16_bm16 GEMM_SIG;
+void conv2_f32_bm16 GEMM_SIG;
+void conv2_tf32_bm32 GEMM_SIG;
+void conv2_bf16_bm64 GEMM_SIG;
 }
+typedef void(*GemmFn) GEMM_SIG;
 
 namespace {
 std::mt19937 rng(11);
@@ -256,6 +267,47 @@ void test_pool(const PoolCase &c) {
     std::snprintf(name, sizeof name, "pool_window %s %dx%d", c.what, OH, OW);
     check(name, want, out, 1e-7);
 }
+// test_gemm_square runs an implicit-GEMM conv kernel (conv.cu, conv_mma.cu, conv_fast.cu) on the
+// square windows imported graphs bring beyond the zoo's 1x1 and 3x3: 5x5 and 7x7 kernels,
+// stride 2 and 4, padding 2 and 3 (W' tap-major for the fast kernels, through the tap table
+// for the reference ones), against a double-precision loop.
+void test_gemm_square(const char *name, GemmFn fn, int BM, int threads, bool fast, int KS, int stride, int pad, double tol) {
+    const int K = 2, B = 2, Cin = 8, H = 13, W = 11, Cout = 12;
+    const int OH = (H + 2 * pad - KS) / stride + 1, OW = (W + 2 * pad - KS) / stride + 1, R = Cin * KS * KS, KK = KS * KS;
+    const i64 in_set = (i64)B * Cin * H * W, out_set = (i64)B * Cout * OH * OW;
+    const i64 w_set = ((i64)Cout * R + Cout + 3 + 3) / 4 * 4;
+    auto in = randn(in_set * K), wb = randn(w_set * K, 0.2f);
+    auto wk = wb;
+    if (fast)
+        for (int k = 0; k < K; k++)
+            for (int m = 0; m < Cout; m++)
+                for (int i = 0; i < R; i++) wk[k * w_set + (i64)m * R + i % KK * Cin + i / KK] = wb[k * w_set + (i64)m * R + i];
+    std::vector<int2> taps(R);
+    for (int r = 0; r < R; r++) taps[r] = int2{(r / KK * H + r / KS % KS) * W + r % KS, r / KS % KS * 65536 + r % KS};
+    std::vector<float> out(out_set * K, NAN);
+    dim3 grid{(unsigned)((B * OH * OW + 127) / 128), (unsigned)((Cout + BM - 1) / BM), (unsigned)K};
+    emu_launch(grid, dim3{(unsigned)threads, 1, 1}, [&] {
+        fn(in.data(), in_set, wk.data(), wk.data() + (i64)Cout * R, w_set, nullptr, out.data(), taps.data(), B, Cin, H, W,
+           Cout, OH, OW, KS, stride, pad, 0);
+    });
+    std::vector<double> want(out.size());
+    for (int k = 0; k < K; k++)
+        for (int b = 0; b < B; b++)
+            for (int m = 0; m < Cout; m++)
+                for (int oy = 0; oy < OH; oy++)
+                    for (int ox = 0; ox < OW; ox++) {
+                        double s = wb[k * w_set + (i64)Cout * R + m];
+                        for (int r = 0; r < R; r++) {
+                            const int ci = r / KK, iy = oy * stride - pad + r / KS % KS, ix = ox * stride - pad + r % KS;
+                            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                            s += (double)wb[k * w_set + (i64)m * R + r] * in[k * in_set + (((i64)b * Cin + ci) * H + iy) * W + ix];
+                        }
+                        want[k * out_set + (((i64)b * Cout + m) * OH + oy) * OW + ox] = s;
+                    }
+    char what[96];
+    std::snprintf(what, sizeof what, "%s %dx%d stride %d pad %d", name, KS, KS, stride, pad);
+    check(what, want, out, tol);
+}
 } // namespace
 
 int main() {
@@ -284,6 +336,17 @@ int main() {
         {"avg global 6x5", 6, 5, 6, 5, 1, 1, 1, 1, 0, 0, 0, 0, false, true, false},
     };
     for (auto &c : pools) test_pool(c);
+    const struct {
+        int KS, stride, pad;
+    } squares[] = {{5, 2, 2}, {7, 2, 3}, {5, 4, 1}};
+    for (auto &q : squares) {
+        test_gemm_square("conv_f32_bm16", conv_f32_bm16, 16, 256, false, q.KS, q.stride, q.pad, 2e-6);
+        test_gemm_square("conv_tf32_bm32", conv_tf32_bm32, 32, 128, false, q.KS, q.stride, q.pad, 3e-3);
+        test_gemm_square("conv_bf16_bm16", conv_bf16_bm16, 16, 128, false, q.KS, q.stride, q.pad, 2e-2);
+        test_gemm_square("conv2_f32_bm16", conv2_f32_bm16, 16, 256, true, q.KS, q.stride, q.pad, 2e-6);
+        test_gemm_square("conv2_tf32_bm32", conv2_tf32_bm32, 32, 128, true, q.KS, q.stride, q.pad, 3e-3);
+        test_gemm_square("conv2_bf16_bm64", conv2_bf16_bm64, 64, 128, true, q.KS, q.stride, q.pad, 2e-2);
+    }
     if (failures) {
         std::printf("%d FAILED\n", failures);
         return 1;
