@@ -164,3 +164,49 @@ func TestImagesAsOperands(t *testing.T) {
 		}
 	}
 }
+
+// TestZooGraphSameKernels: a zoo network written as PyTorch exports it (enginetest.ZooGraph)
+// runs on the GPU engine through exactly the zoo's kernels, as often, to bit-identical sums:
+// the ONNX path of a zoo network costs nothing on the GPU either.
+func TestZooGraphSameKernels(t *testing.T) {
+	for _, c := range []int{0, 3} { // resnet8 (residuals), vgg9 (max pools, BN1d)
+		p, err := enginetest.Setup(enginetest.Cases[c], 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, out := enginetest.ZooGraph(p.Net, p.Base)
+		path := t.TempDir() + "/zoo.onnx"
+		if err := b.Write(path, out, p.Net.Classes); err != nil {
+			t.Fatal(err)
+		}
+		graph, _, err := model.LoadONNX(path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg, err := engine.NewProblem(graph, model.Order(graph, p.Base), model.Order(graph, p.DX), model.Order(graph, p.DY), p.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sums [2][]engine.Sums
+		var launches [2]map[string]int
+		for i, pr := range []*engine.Problem{p, pg} {
+			f := newFake(1 << 30)
+			e, err := newEngine(f, 0, pr, Options{Points: 3, Images: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sums[i], err = e.Evaluate(context.Background(), enginetest.Points, 0, p.Data.N); err != nil {
+				t.Fatal(err)
+			}
+			launches[i] = f.launches
+		}
+		if fmt.Sprint(launches[0]) != fmt.Sprint(launches[1]) {
+			t.Errorf("%s: zoo launches %v, ONNX %v", enginetest.Cases[c].Model, launches[0], launches[1])
+		}
+		for k := range sums[0] {
+			if math.Float64bits(sums[0][k].Loss) != math.Float64bits(sums[1][k].Loss) || sums[0][k].Correct != sums[1][k].Correct {
+				t.Errorf("%s point %v: zoo %+v, ONNX %+v", enginetest.Cases[c].Model, enginetest.Points[k], sums[0][k], sums[1][k])
+			}
+		}
+	}
+}
