@@ -16,8 +16,8 @@ type Layout struct {
 	Raw       int            // floats in the raw vector
 	RawOffset map[string]int // entry name → offset in the raw vector
 	Folded    int            // floats in one weight set's folded vector
-	Table     []int32        // fold_weights' table: kernels.FoldFields per conv/linear layer
-	Channels  int            // output channels summed over conv/linear layers (fold grid x)
+	Table     []int32        // fold_weights' table: kernels.FoldFields per conv/linear/stand-alone BN layer
+	Channels  int            // output channels summed over those layers (fold grid x)
 	Layers    []LayerLayout  // per plan layer
 
 	graphRaw // imported graphs: the row of ones, transposed MatMul weights (graph_layout.go)
