@@ -7,6 +7,7 @@
 set -euo pipefail
 pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import scipy' 2>/dev/null || pkgs+=(python3-scipy) # hessian eigsh reference
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
