@@ -340,6 +340,9 @@ func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Ga
 // Name implements engine.Engine.
 func (e *Engine) Name() string { return "cpu" }
 
+// Problem returns the problem the engine evaluates (scan.Bound).
+func (e *Engine) Problem() *engine.Problem { return e.p }
+
 // Close implements engine.Engine.
 func (e *Engine) Close() error { return nil }
 

@@ -53,7 +53,14 @@ func loadCIFAR(dir, split string, opt Options) (*Set, error) {
 	}
 	s := &Set{N: total, C: 3, H: 32, W: 32, Classes: 10,
 		Images: make([]float32, total*cifarPixels), Labels: make([]int32, total)}
-	tab := tables("cifar10", opt.Raw)
+	st, err := statsFor("cifar10", opt)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := tables(st, 3)
+	if err != nil {
+		return nil, err
+	}
 	s.Black = blackLevels(tab)
 	buf := make([]byte, 0)
 	at := 0

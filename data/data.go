@@ -1,6 +1,7 @@
-// Package data loads labelled image datasets (Fashion-MNIST, MNIST and
-// CIFAR-10 in their original binary formats) into memory as normalised
-// float32 tensors in NCHW order, and writes fixture files in those formats.
+// Package data loads labelled image datasets (Fashion-MNIST, MNIST and CIFAR-10 in their
+// original binary formats, numpy .npz arrays, folders of PNG/JPEG images as torchvision's
+// ImageFolder) into memory as normalised float32 tensors in NCHW order, and writes fixture
+// files in those formats.
 package data
 
 import (
@@ -18,7 +19,7 @@ type Set struct {
 	N, C, H, W int       // examples, channels, rows, columns
 	Images     []float32 // len N*C*H*W, image i at Images[i*C*H*W:(i+1)*C*H*W]
 	Labels     []int32   // len N, each in [0, Classes)
-	Classes    int       // 10 for all kinds here
+	Classes    int       // 10 for the built-in kinds, max label + 1 for npz, class folders for imagefolder
 	Black      []float32 // per channel: the value a black (0) pixel has after normalisation (padding for augmentation)
 }
 
@@ -57,10 +58,16 @@ type Options struct {
 	Split string // "train" or "test" (empty means "train")
 	Limit int    // >0: keep the first Limit examples in file order
 	Raw   bool   // true: pixels scaled to [0,1] only, no mean/std normalisation
+	// Normalize, when set, replaces the kind's normalisation (none for npz and imagefolder)
+	// by (x − mean)/std per channel; it contradicts Raw.
+	Normalize *Stats
+	// Channels, when non-zero, is the channel count wanted: imagefolder converts images to it
+	// as PIL's convert("L") or convert("RGB") would; other kinds must already have it.
+	Channels int
 }
 
 // Kinds lists the dataset kinds Load understands.
-func Kinds() []string { return []string{"fashion-mnist", "mnist", "cifar10"} }
+func Kinds() []string { return []string{"fashion-mnist", "mnist", "cifar10", "npz", "imagefolder"} }
 
 // Load reads the dataset named by spec, which has the form "KIND:PATH" where
 // KIND is one of Kinds and PATH is the directory holding the files.
@@ -88,11 +95,18 @@ func Load(spec string, opt Options) (*Set, error) {
 		s, err = loadIDX(kind, dir, split, opt)
 	case "cifar10":
 		s, err = loadCIFAR(dir, split, opt)
+	case "npz":
+		s, err = loadNPZ(dir, split, opt)
+	case "imagefolder":
+		s, err = loadImageFolder(dir, opt)
 	default:
-		return nil, fmt.Errorf("data: unknown kind %q in --data %q (want fashion-mnist, mnist or cifar10)", kind, spec)
+		return nil, fmt.Errorf("data: unknown kind %q in --data %q (want %s)", kind, spec, strings.Join(Kinds(), ", "))
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opt.Channels != 0 && s.C != opt.Channels {
+		return nil, fmt.Errorf("data: --data %s holds %d-channel images but %d channels are wanted: convert them (only imagefolder converts, as PIL does)", spec, s.C, opt.Channels)
 	}
 	s.Name = fmt.Sprintf("%s:%s (%s)", kind, dir, split)
 	return s, nil

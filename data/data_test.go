@@ -62,7 +62,10 @@ func TestGoldenValues(t *testing.T) {
 		},
 	}
 	for kind, g := range golden {
-		tab := tables(kind, false)
+		tab, err := tables(kindStats[kind], len(g))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(tab) != len(g) {
 			t.Fatalf("%s: %d channel tables, want %d", kind, len(tab), len(g))
 		}
@@ -262,7 +265,7 @@ func TestSynthetic(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	if got := strings.Join(Kinds(), ","); got != "fashion-mnist,mnist,cifar10" {
+	if got := strings.Join(Kinds(), ","); got != "fashion-mnist,mnist,cifar10,npz,imagefolder" {
 		t.Fatalf("Kinds() = %s", got)
 	}
 }

@@ -50,7 +50,7 @@ func TestBadSpecs(t *testing.T) {
 	wantErr(t, "fashion-mnist", Options{}, `--data "fashion-mnist": expected KIND:PATH`)
 	wantErr(t, ":"+dir, Options{}, "expected KIND:PATH")
 	wantErr(t, "mnist:", Options{}, "expected KIND:PATH")
-	wantErr(t, "foo:/x", Options{}, `data: unknown kind "foo" in --data "foo:/x" (want fashion-mnist, mnist or cifar10)`)
+	wantErr(t, "foo:/x", Options{}, `data: unknown kind "foo" in --data "foo:/x" (want fashion-mnist, mnist, cifar10, npz, imagefolder)`)
 	wantErr(t, "mnist:"+dir, Options{Split: "val"}, `--split "val": want train or test`)
 	wantErr(t, "mnist:"+dir, Options{Limit: -1}, "--limit -1")
 	wantErr(t, "fashion-mnist:/d", Options{Split: "test"},

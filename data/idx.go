@@ -82,7 +82,14 @@ func loadIDX(kind, dir, split string, opt Options) (*Set, error) {
 		}
 		s.Labels[i] = int32(l)
 	}
-	tab := tables(kind, opt.Raw)
+	st, err := statsFor(kind, opt)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := tables(st, 1)
+	if err != nil {
+		return nil, err
+	}
 	s.Black = blackLevels(tab)
 	convert(s.Images, pix[:keep*h*w], &tab[0])
 	return s, nil

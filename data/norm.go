@@ -1,10 +1,18 @@
 package data
 
-// stats holds the per-channel mean and standard deviation, on the [0,1]
-// pixel scale, used to normalise one kind of dataset.
-type stats struct{ mean, std []float64 }
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
 
-var kindStats = map[string]stats{
+// Stats holds the per-channel mean and standard deviation, on the [0,1] pixel scale, of a
+// normalisation x' = (x − mean)/std (torchvision's Normalize). One value applies to every
+// channel, as torchvision broadcasts it.
+type Stats struct{ Mean, Std []float64 }
+
+var kindStats = map[string]*Stats{
 	"fashion-mnist": {[]float64{0.2860}, []float64{0.3530}},
 	"mnist":         {[]float64{0.1307}, []float64{0.3081}},
 	"cifar10": {
@@ -13,23 +21,122 @@ var kindStats = map[string]stats{
 	},
 }
 
-// tables returns, for each channel of kind, the float32 value of every byte.
-// It reproduces torchvision's ToTensor then Normalize bit for bit: x is
-// float32(b)/255 in float32, then (x - float32(mean)) / float32(std) in float32.
-func tables(kind string, raw bool) [][256]float32 {
-	st := kindStats[kind]
-	t := make([][256]float32, len(st.mean))
-	for c := range t {
-		m, s := float32(st.mean[c]), float32(st.std[c])
-		for b := range 256 {
-			x := float32(b) / 255
-			if !raw {
-				x = (x - m) / s
+// ParseStats parses the --normalize value "MEANS:STDS", each a comma-separated list with one
+// number per channel (or one for all channels), e.g. "0.4914,0.4822,0.4465:0.247,0.243,0.261".
+func ParseStats(s string) (*Stats, error) {
+	ms, ss, ok := strings.Cut(s, ":")
+	if !ok {
+		return nil, fmt.Errorf("--normalize %q: want MEANS:STDS, e.g. 0.5,0.5,0.5:0.25,0.25,0.25", s)
+	}
+	list := func(what, v string) ([]float64, error) {
+		var out []float64
+		for tok := range strings.SplitSeq(v, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(tok), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("--normalize %q: %s %q is not a finite number", s, what, tok)
 			}
-			t[c][b] = x
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	st := &Stats{}
+	var err error
+	if st.Mean, err = list("mean", ms); err != nil {
+		return nil, err
+	}
+	if st.Std, err = list("std", ss); err != nil {
+		return nil, err
+	}
+	if len(st.Mean) != len(st.Std) {
+		return nil, fmt.Errorf("--normalize %q: %d means but %d standard deviations", s, len(st.Mean), len(st.Std))
+	}
+	for _, v := range st.Std {
+		if v <= 0 {
+			return nil, fmt.Errorf("--normalize %q: standard deviation %g, want > 0", s, v)
 		}
 	}
-	return t
+	return st, nil
+}
+
+// String is the --normalize form of st.
+func (st *Stats) String() string {
+	f := func(v []float64) string {
+		p := make([]string, len(v))
+		for i, x := range v {
+			p[i] = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		return strings.Join(p, ",")
+	}
+	return f(st.Mean) + ":" + f(st.Std)
+}
+
+// float32s returns each of c channels' mean and std as float32, broadcasting a single value.
+func (st *Stats) float32s(c int) (mean, std []float32, err error) {
+	if len(st.Mean) != c && len(st.Mean) != 1 {
+		return nil, nil, fmt.Errorf("--normalize %s: %d values per list for %d-channel images (want %d, or 1 for all)", st, len(st.Mean), c, c)
+	}
+	mean, std = make([]float32, c), make([]float32, c)
+	for i := range c {
+		j := min(i, len(st.Mean)-1)
+		mean[i], std[i] = float32(st.Mean[j]), float32(st.Std[j])
+	}
+	return mean, std, nil
+}
+
+// statsFor decides the normalisation of a kind: --normalize if given, else none with --raw,
+// else the kind's built-in statistics (none for npz and imagefolder).
+func statsFor(kind string, opt Options) (*Stats, error) {
+	if opt.Raw && opt.Normalize != nil {
+		return nil, fmt.Errorf("--raw and --normalize %s contradict each other: give one", opt.Normalize)
+	}
+	if opt.Raw {
+		return nil, nil
+	}
+	if opt.Normalize != nil {
+		return opt.Normalize, nil
+	}
+	return kindStats[kind], nil
+}
+
+// tables returns, for each of c channels, the float32 value of every byte. It reproduces
+// torchvision's ToTensor then Normalize bit for bit: x is float32(b)/255 in float32, then
+// (x − float32(mean)) / float32(std) in float32; st nil means no normalisation.
+func tables(st *Stats, c int) ([][256]float32, error) {
+	t := make([][256]float32, c)
+	for ch := range t {
+		for b := range 256 {
+			t[ch][b] = float32(b) / 255
+		}
+	}
+	if st == nil {
+		return t, nil
+	}
+	mean, std, err := st.float32s(c)
+	if err != nil {
+		return nil, err
+	}
+	for ch := range t {
+		for b := range 256 {
+			t[ch][b] = (t[ch][b] - mean[ch]) / std[ch]
+		}
+	}
+	return t, nil
+}
+
+// normalizeFloats applies (x − mean)/std in float32 to float pixels in NCHW order, in place.
+func normalizeFloats(px []float32, c, hw int, st *Stats) error {
+	if st == nil {
+		return nil
+	}
+	mean, std, err := st.float32s(c)
+	if err != nil {
+		return err
+	}
+	for i := range px {
+		ch := i / hw % c
+		px[i] = (px[i] - mean[ch]) / std[ch]
+	}
+	return nil
 }
 
 // convert writes tab[b] into dst for every byte b of src.

@@ -20,6 +20,9 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.We
 		for _, p := range entries {
 			t := f.Get(prefix + p.Name)
 			if t == nil {
+				t = paperGap(prefix, p) // a ≤ 1-dim entry the paper's files may lack
+			}
+			if t == nil {
 				return nil, fmt.Errorf("--dirs %s: missing tensor %q (shape %s) for --dir-type %s", path, prefix+p.Name, model.ShapeString(p.Shape), dirType)
 			}
 			if !slices.Equal(t.Shape, p.Shape) {
@@ -44,7 +47,7 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.We
 		known["x."+p.Name], known["y."+p.Name] = true, true
 	}
 	for _, name := range f.Names {
-		if !known[name] {
+		if !known[name] && !paperExtra(name) {
 			return nil, nil, fmt.Errorf("--dirs %s: unexpected tensor %q: want x.<name> and y.<name> for the %s entries of %s", path, name, dirType, n.Name)
 		}
 	}

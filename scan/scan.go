@@ -4,7 +4,8 @@
 // falling back to CPU engines), and reports each point as soon as all its batches are in.
 //
 // A point's loss is Σ_batches Σ_images CE / N, the batch sums added in batch order, so a
-// point's value does not depend on which engine or worker computed which batch, or when.
+// point's value does not depend on which engine or worker computed which batch, or when; for
+// a given engine kind and batch size B it is the same in every run.
 package scan
 
 import (
@@ -18,8 +19,8 @@ import (
 
 // Options tune the scheduler. Zero values pick defaults.
 type Options struct {
-	Images          int            // images per task (B); 0: the first engine's Capacity, else 128
-	Points          int            // points per task (K); 0: the first engine's Capacity, else 1
+	Images          int            // images per task (B); 0: the engines' Capacity, else 128
+	Points          int            // points per task (K); 0: the engines' Capacity, else 1
 	Retries         int            // failures a task may have, beyond one per engine, before the scan stops (default 3)
 	Fallback        engine.Factory // makes engines when every engine has been retired; nil: give up
 	FallbackWorkers int            // how many fallback engines (default 1)
@@ -31,34 +32,33 @@ type Capacity interface {
 	Capacity() (points, images int)
 }
 
+// Bound is implemented by engines that say which problem they evaluate; Run refuses an engine
+// bound to a problem other than the one it is given.
+type Bound interface {
+	Problem() *engine.Problem
+}
+
 // Done receives a finished point: its index, mean loss and accuracy in percent.
 type Done func(k int, loss, acc float64)
 
-type task struct {
-	group, batch int
-	fails        int
-}
-
-type state struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	queue    []task
-	inflight int
-	err      error
-	partial  [][][]engine.Sums // [group][batch][point in group]
-	left     []int             // batches still missing per group
-}
-
 // Run computes the points todo (indices into pts) with the given engines and calls done for
-// each as it completes, one call at a time. It returns when all are done, when ctx is
-// cancelled (ctx.Err()), or when the work cannot go on. Run closes the fallback engines it
-// makes; the caller closes the engines it gave.
+// each as it completes, one call at a time from one goroutine that no worker waits for. It
+// returns when all are done, when ctx is cancelled (ctx.Err()), or when the work cannot go on.
+// When every engine has been retired, the points not yet finished are computed by
+// opt.FallbackWorkers engines from opt.Fallback, with task sizes of their own. Run closes the
+// fallback engines it makes; the caller closes the engines it gave.
 func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, done Done) error {
 	if len(todo) == 0 {
 		return nil
 	}
+	if p.Data.N == 0 {
+		return fmt.Errorf("scan: the data set %s has no examples to evaluate", p.Data.Name)
+	}
 	if len(engines) == 0 && opt.Fallback == nil {
 		return errors.New("scan: no engine")
+	}
+	if err := checkBound(p, engines); err != nil {
+		return err
 	}
 	if opt.Log == nil {
 		opt.Log = func(string, ...any) {}
@@ -66,27 +66,113 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	if opt.Retries == 0 {
 		opt.Retries = 3
 	}
-	// A batch may fail once on each engine (a bad GPU) and Retries times more before the scan
-	// gives up on it.
-	limit := opt.Retries + len(engines)
-	k, b := opt.Points, opt.Images
+	// Finished points go through a channel to one goroutine that calls done: workers never
+	// wait for done, and done never runs under the scheduler's lock. Each point is sent once,
+	// so the channel never fills.
+	ch := make(chan finished, len(todo))
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		for f := range ch {
+			done(f.k, f.loss, f.acc)
+		}
+	}()
+	err := runPhases(ctx, p, pts, todo, engines, opt, func(f finished) { ch <- f })
+	close(ch)
+	<-delivered
+	return err
+}
+
+// runPhases runs the points on the engines, then what is left on fallback engines.
+func runPhases(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, send func(finished)) error {
+	left := todo
 	if len(engines) > 0 {
-		if c, ok := engines[0].(Capacity); ok {
-			ck, cb := c.Capacity()
-			k, b = orDefault(k, ck), orDefault(b, cb)
+		var err error
+		if left, err = phase(ctx, p, pts, left, engines, opt, send); err != nil || len(left) == 0 {
+			return err
 		}
 	}
-	k, b = orDefault(k, 1), orDefault(b, 128)
+	if opt.Fallback == nil {
+		return errors.New("scan: every engine failed; the points computed so far are kept")
+	}
+	n := max(1, opt.FallbackWorkers)
+	opt.Log("no engine left; continuing on %d fallback engine(s)", n)
+	var fb []engine.Engine
+	defer func() {
+		for _, e := range fb {
+			e.Close()
+		}
+	}()
+	for range n {
+		e, err := opt.Fallback(p)
+		if err != nil {
+			return fmt.Errorf("scan: fallback engine: %w", err)
+		}
+		fb = append(fb, e)
+	}
+	if err := checkBound(p, fb); err != nil {
+		return err
+	}
+	left, err := phase(ctx, p, pts, left, fb, opt, send)
+	if err == nil && len(left) > 0 {
+		err = errors.New("scan: every engine failed, the fallback engines too; the points computed so far are kept")
+	}
+	return err
+}
+
+func checkBound(p *engine.Problem, es []engine.Engine) error {
+	for _, e := range es {
+		if b, ok := e.(Bound); ok && b.Problem() != p {
+			return fmt.Errorf("scan: engine %s was made for another problem than the one to scan", e.Name())
+		}
+	}
+	return nil
+}
+
+// sizes returns the points and images per task for engines es: the options', else the first
+// engine's Capacity, else 1 point and 128 images.
+func sizes(opt Options, es []engine.Engine) (k, b int) {
+	k, b = opt.Points, opt.Images
+	if c, ok := es[0].(Capacity); ok {
+		ck, cb := c.Capacity()
+		k, b = orDefault(k, ck), orDefault(b, cb)
+	}
+	return orDefault(k, 1), orDefault(b, 128)
+}
+
+type task struct {
+	group, batch int
+	fails        int
+}
+
+type finished struct {
+	k         int
+	loss, acc float64
+}
+
+// phase runs the points todo on engines es until all are done, every engine has retired, ctx
+// is cancelled or a task has failed too often; it returns the points not delivered.
+func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, es []engine.Engine, opt Options, send func(finished)) ([]int, error) {
+	k, b := sizes(opt, es)
+	limit := opt.Retries + len(es) // a batch may fail once on each engine, and Retries times more
 	n := p.Data.N
 	batches := (n + b - 1) / b
 	groups := (len(todo) + k - 1) / k
-	s := &state{partial: make([][][]engine.Sums, groups), left: make([]int, groups)}
-	s.cond = sync.NewCond(&s.mu)
+	var (
+		mu        sync.Mutex
+		cond      = sync.NewCond(&mu)
+		queue     []task
+		inflight  int
+		firstErr  error
+		partial   = make([][][]engine.Sums, groups) // [group][batch][point in group]
+		missing   = make([]int, groups)             // batches still missing per group
+		delivered = make([]bool, groups)
+	)
 	for g := range groups {
-		s.partial[g] = make([][]engine.Sums, batches)
-		s.left[g] = batches
+		partial[g] = make([][]engine.Sums, batches)
+		missing[g] = batches
 		for c := range batches {
-			s.queue = append(s.queue, task{group: g, batch: c})
+			queue = append(queue, task{group: g, batch: c})
 		}
 	}
 	groupPoints := func(g int) (idx []int, ps []engine.Point) {
@@ -96,34 +182,37 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 		}
 		return idx, ps
 	}
-	finish := func(g int) {
+	// results sums a finished group's batches in batch order.
+	results := func(g int) []finished {
 		idx, _ := groupPoints(g)
+		out := make([]finished, len(idx))
 		for j, pi := range idx {
 			var loss float64
 			var correct int64
 			for c := range batches {
-				loss += s.partial[g][c][j].Loss
-				correct += s.partial[g][c][j].Correct
+				loss += partial[g][c][j].Loss
+				correct += partial[g][c][j].Correct
 			}
-			done(pi, loss/float64(n), 100*float64(correct)/float64(n))
+			out[j] = finished{pi, loss / float64(n), 100 * float64(correct) / float64(n)}
 		}
-		s.partial[g] = nil
+		partial[g] = nil
+		return out
 	}
 	worker := func(e engine.Engine) {
 		strikes := 0
 		for {
-			s.mu.Lock()
-			for len(s.queue) == 0 && s.inflight > 0 && s.err == nil {
-				s.cond.Wait()
+			mu.Lock()
+			for len(queue) == 0 && inflight > 0 && firstErr == nil {
+				cond.Wait()
 			}
-			if len(s.queue) == 0 || s.err != nil {
-				s.mu.Unlock()
+			if len(queue) == 0 || firstErr != nil {
+				mu.Unlock()
 				return
 			}
-			t := s.queue[0]
-			s.queue = s.queue[1:]
-			s.inflight++
-			s.mu.Unlock()
+			t := queue[0]
+			queue = queue[1:]
+			inflight++
+			mu.Unlock()
 
 			_, ps := groupPoints(t.group)
 			lo, hi := t.batch*b, min((t.batch+1)*b, n)
@@ -132,72 +221,58 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 				err = fmt.Errorf("engine %s returned %d results for %d points", e.Name(), len(res), len(ps))
 			}
 
-			s.mu.Lock()
-			s.inflight--
+			var out []finished
+			mu.Lock()
+			inflight--
 			retire := false
 			switch {
 			case ctx.Err() != nil:
-				s.queue = append([]task{t}, s.queue...)
-				if s.err == nil {
-					s.err = ctx.Err()
+				queue = append([]task{t}, queue...)
+				if firstErr == nil {
+					firstErr = ctx.Err()
 				}
 			case err != nil:
 				t.fails++
 				strikes++
 				opt.Log("engine %s failed on images %d-%d of %d points (%v); the batch is queued again", e.Name(), lo, hi, len(ps), err)
-				if t.fails > limit {
-					s.err = fmt.Errorf("scan: a batch failed %d times, last on %s: %w", t.fails, e.Name(), err)
+				if t.fails > limit && firstErr == nil {
+					firstErr = fmt.Errorf("scan: a batch failed %d times, last on %s: %w", t.fails, e.Name(), err)
 				}
-				s.queue = append([]task{t}, s.queue...)
+				queue = append([]task{t}, queue...)
 				retire = strikes >= 2
 			default:
 				strikes = 0
-				s.partial[t.group][t.batch] = res
-				if s.left[t.group]--; s.left[t.group] == 0 {
-					finish(t.group)
+				partial[t.group][t.batch] = res
+				if missing[t.group]--; missing[t.group] == 0 {
+					out = results(t.group)
+					delivered[t.group] = true
 				}
 			}
-			s.cond.Broadcast()
-			s.mu.Unlock()
+			cond.Broadcast()
+			mu.Unlock()
+			for _, f := range out {
+				send(f)
+			}
 			if retire {
 				opt.Log("engine %s retired after repeated failures", e.Name())
 				return
 			}
 		}
 	}
-	run := func(es []engine.Engine) {
-		var wg sync.WaitGroup
-		for _, e := range es {
-			wg.Add(1)
-			go func() { defer wg.Done(); worker(e) }()
+	var wg sync.WaitGroup
+	for _, e := range es {
+		wg.Add(1)
+		go func() { defer wg.Done(); worker(e) }()
+	}
+	wg.Wait()
+	var left []int
+	for g := range groups {
+		if !delivered[g] {
+			idx, _ := groupPoints(g)
+			left = append(left, idx...)
 		}
-		wg.Wait()
 	}
-	run(engines)
-	if s.err == nil && len(s.queue) > 0 && opt.Fallback != nil {
-		opt.Log("no engine left; continuing on %d fallback engine(s)", max(1, opt.FallbackWorkers))
-		var fb []engine.Engine
-		defer func() {
-			for _, e := range fb {
-				e.Close()
-			}
-		}()
-		for range max(1, opt.FallbackWorkers) {
-			e, err := opt.Fallback(p)
-			if err != nil {
-				return fmt.Errorf("scan: fallback engine: %w", err)
-			}
-			fb = append(fb, e)
-		}
-		run(fb)
-	}
-	if s.err != nil {
-		return s.err
-	}
-	if len(s.queue) > 0 {
-		return errors.New("scan: every engine failed; the points computed so far are kept")
-	}
-	return nil
+	return left, firstErr
 }
 
 func orDefault(a, b int) int {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"landscape/cpu"
 	"landscape/engine"
@@ -150,18 +152,32 @@ func TestFallbackWhenEveryEngineFails(t *testing.T) {
 func TestCancel(t *testing.T) {
 	p, pts := problem(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	e := &cancelling{Engine: cpus(p, 1)[0], at: 2, cancel: cancel}
 	var n atomic.Int64
-	err := Run(ctx, p, pts, []int{0, 1, 2, 3, 4}, cpus(p, 1), Options{Images: 7}, func(int, float64, float64) {
-		if n.Add(1) == 2 {
-			cancel()
-		}
+	err := Run(ctx, p, pts, []int{0, 1, 2, 3, 4}, []engine.Engine{e}, Options{Images: 7, Points: 1}, func(int, float64, float64) {
+		n.Add(1)
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
-	if n.Load() != 2 {
-		t.Errorf("%d points reported after cancelling at the second", n.Load())
+	if n.Load() != 1 {
+		t.Errorf("%d points reported after cancelling during the second", n.Load())
 	}
+}
+
+// cancelling cancels the scan during its at-th call.
+type cancelling struct {
+	engine.Engine
+	calls  int
+	at     int
+	cancel func()
+}
+
+func (c *cancelling) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	if c.calls++; c.calls == c.at {
+		c.cancel()
+	}
+	return c.Engine.Evaluate(ctx, pts, lo, hi)
 }
 
 type sized struct{ engine.Engine }
@@ -190,4 +206,101 @@ func (c *counting) Capacity() (int, int) { return c.Engine.(Capacity).Capacity()
 func (c *counting) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
 	c.calls.Add(1)
 	return c.Engine.Evaluate(ctx, pts, lo, hi)
+}
+
+// A fallback engine gets tasks of its own size, not those of the engines it replaces.
+func TestFallbackTaskSizes(t *testing.T) {
+	p, pts := problem(t)
+	want := direct(t, p, pts)
+	var badCalls, fbCalls atomic.Int64
+	bad := &counting{Engine: sized{&flaky{Engine: cpus(p, 1)[0], always: true}}, calls: &badCalls}
+	var mu sync.Mutex
+	var shapes [][2]int
+	fallback := func(p *engine.Problem) (engine.Engine, error) {
+		e, err := cpu.New(p)
+		return &recording{Engine: small{e}, mu: &mu, shapes: &shapes, calls: &fbCalls}, err
+	}
+	var got sync.Map
+	opt := Options{Fallback: fallback, FallbackWorkers: 2}
+	if err := Run(context.Background(), p, pts, []int{0, 1, 2, 3, 4}, []engine.Engine{bad}, opt, collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p, want, &got, []int{0, 1, 2, 3, 4})
+	if badCalls.Load() == 0 || len(shapes) == 0 {
+		t.Fatalf("calls: %d on the failing engine, %d on the fallback", badCalls.Load(), len(shapes))
+	}
+	for _, s := range shapes {
+		if s[0] > 2 || s[1] > 3 {
+			t.Errorf("fallback task of %d points x %d images, want at most its capacity 2 x 3", s[0], s[1])
+		}
+	}
+}
+
+// small is an engine whose capacity is 2 points of 3 images.
+type small struct{ engine.Engine }
+
+func (small) Capacity() (int, int) { return 2, 3 }
+
+type recording struct {
+	engine.Engine
+	mu     *sync.Mutex
+	shapes *[][2]int
+	calls  *atomic.Int64
+}
+
+func (r *recording) Capacity() (int, int) { return r.Engine.(Capacity).Capacity() }
+func (r *recording) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	r.mu.Lock()
+	*r.shapes = append(*r.shapes, [2]int{len(pts), hi - lo})
+	r.mu.Unlock()
+	r.calls.Add(1)
+	return r.Engine.Evaluate(ctx, pts, lo, hi)
+}
+
+func TestRefusesAnotherProblemAndEmptyData(t *testing.T) {
+	p, pts := problem(t)
+	q, _ := problem(t)
+	var got sync.Map
+	err := Run(context.Background(), p, pts, []int{0}, cpus(q, 1), Options{}, collect(&got))
+	if err == nil || !strings.Contains(err.Error(), "another problem") {
+		t.Errorf("engine of another problem: %v", err)
+	}
+	empty := *p
+	empty.Data = p.Data.Slice(0, 0)
+	err = Run(context.Background(), &empty, pts, []int{0}, cpus(&empty, 1), Options{}, collect(&got))
+	if err == nil || !strings.Contains(err.Error(), "no examples") {
+		t.Errorf("empty data set: %v", err)
+	}
+}
+
+// done runs outside the scheduler's lock and no worker waits for it: while it blocks on the
+// first point, the engines take and finish every other task.
+func TestDoneOutsideTheLock(t *testing.T) {
+	p, pts := problem(t)
+	var mu sync.Mutex
+	var shapes [][2]int
+	var calls atomic.Int64
+	es := []engine.Engine{
+		&recording{Engine: cpus(p, 1)[0], mu: &mu, shapes: &shapes, calls: &calls},
+		&recording{Engine: cpus(p, 1)[0], mu: &mu, shapes: &shapes, calls: &calls},
+	}
+	var reported atomic.Int64
+	first := true
+	err := Run(context.Background(), p, pts, []int{0, 1, 2, 3, 4}, es, Options{Images: 7, Points: 1}, func(int, float64, float64) {
+		reported.Add(1)
+		if !first {
+			return
+		}
+		first = false
+		for range 2000 { // up to 20 s: the engines must finish the other points meanwhile
+			if calls.Load() == 5 {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Error("the engines stopped taking tasks while done was running")
+	})
+	if err != nil || reported.Load() != 5 {
+		t.Fatalf("err %v, %d reported", err, reported.Load())
+	}
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"reflect"
-	"strings"
+	"slices"
 
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
@@ -15,75 +14,38 @@ import (
 	"landscape/model"
 )
 
-// Settings are what a scan's results depend on. A file is resumed only by a scan whose
-// settings are equal; input files are compared by their SHA-256 (the dataset by that of the
-// examples it yields), not their paths. The images per engine call (--batch-size) are not
-// among them: they change how the per-point sums are added up, by float rounding only.
-type Settings struct {
-	Model          string `json:"model"`
-	Weights        string `json:"weights"`
-	WeightsSHA256  string `json:"weights_sha256"`
-	Data           string `json:"data"`
-	DataSHA256     string `json:"data_sha256"`
-	Split          string `json:"split"`
-	Limit          int    `json:"limit"`
-	Examples       int    `json:"examples"`
-	Raw            bool   `json:"raw"`
-	X              string `json:"x"`
-	Y              string `json:"y,omitempty"`
-	Norm           string `json:"norm"`
-	Ignore         string `json:"ignore"`
-	DirType        string `json:"dir_type"`
-	Seed           int64  `json:"seed"`
-	Dirs           string `json:"dirs,omitempty"`
-	DirsSHA256     string `json:"dirs_sha256,omitempty"`
-	Weights2       string `json:"weights2,omitempty"`
-	Weights2SHA256 string `json:"weights2_sha256,omitempty"`
-	Precision      string `json:"precision"`
-}
-
-// pathFields are informative only: the hashes decide.
-var pathFields = map[string]bool{"Weights": true, "Dirs": true, "Weights2": true, "Data": true}
-
-// Diff lists the settings that differ, as "name: file value vs this run's value".
-func (s Settings) Diff(o Settings) []string {
-	var out []string
-	a, b := reflect.ValueOf(s), reflect.ValueOf(o)
-	for i := range a.NumField() {
-		f := a.Type().Field(i)
-		if pathFields[f.Name] {
-			continue
-		}
-		if va, vb := a.Field(i).Interface(), b.Field(i).Interface(); va != vb {
-			tag := strings.Split(f.Tag.Get("json"), ",")[0]
-			out = append(out, fmt.Sprintf("%s: %v in the file, %v now", tag, va, vb))
-		}
-	}
-	return out
-}
-
-// Surface is a grid of results. Index i·len(Y)+j holds point (X[i], Y[j]); 1D surfaces have no Y.
+// Surface is a grid of results. Point k of a 2D surface is (X[i], Y[j]) with k = j·len(X) + i
+// (Index, IJ): the row-major order of the (ny, nx) arrays of the file. A 1D surface has no Y
+// and k = i.
 type Surface struct {
 	X, Y     []float64
-	Split    string
+	Split    string    // "train" or "test": the split Loss and Acc belong to
 	Loss     []float64 // mean cross-entropy; NaN until computed (a diverged point stays non-finite)
 	Acc      []float64 // accuracy in percent; NaN until computed
 	Computed []bool
+	// Extra holds further arrays of the grid's shape by their file keys (e.g. "max_eig", or
+	// "test_loss" beside a train surface), indexed as Loss; NaN where not computed.
+	Extra    map[string][]float64
 	Settings Settings
 }
 
 // New returns an empty surface for the given axes (y.Num == 0 for 1D).
 func New(x, y Axis, split string, s Settings) *Surface {
-	sf := &Surface{X: x.Coords(), Split: split, Settings: s}
+	sf := &Surface{X: x.Coords(), Split: split, Settings: s, Extra: map[string][]float64{}}
 	if y.Num > 0 {
 		sf.Y = y.Coords()
 	}
 	n := sf.Len()
-	sf.Loss, sf.Acc, sf.Computed = make([]float64, n), make([]float64, n), make([]bool, n)
-	for i := range n {
-		sf.Loss[i], sf.Acc[i] = math.NaN(), math.NaN()
-	}
+	sf.Loss, sf.Acc, sf.Computed = nanSlice(n), nanSlice(n), make([]bool, n)
 	return sf
+}
+
+func nanSlice(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
 }
 
 // Is2D reports whether the surface has a y axis.
@@ -97,12 +59,29 @@ func (s *Surface) Len() int {
 	return len(s.X)
 }
 
-// Coord returns the coordinates of point k.
-func (s *Surface) Coord(k int) (a, b float64) {
+// Index returns k of the point (X[i], Y[j]): j·len(X) + i (i for 1D surfaces).
+func (s *Surface) Index(i, j int) int {
 	if !s.Is2D() {
-		return s.X[k], 0
+		return i
 	}
-	return s.X[k/len(s.Y)], s.Y[k%len(s.Y)]
+	return j*len(s.X) + i
+}
+
+// IJ returns the axis indices of point k: X[i], Y[j] (j = 0 for 1D surfaces).
+func (s *Surface) IJ(k int) (i, j int) {
+	if !s.Is2D() {
+		return k, 0
+	}
+	return k % len(s.X), k / len(s.X)
+}
+
+// Coord returns the coordinates of point k (b = 0 for 1D surfaces).
+func (s *Surface) Coord(k int) (a, b float64) {
+	i, j := s.IJ(k)
+	if !s.Is2D() {
+		return s.X[i], 0
+	}
+	return s.X[i], s.Y[j]
 }
 
 // Missing lists the points not yet computed, in index order.
@@ -121,14 +100,53 @@ func (s *Surface) Set(k int, loss, acc float64) {
 	s.Loss[k], s.Acc[k], s.Computed[k] = loss, acc, true
 }
 
-// Encode returns the .npz bytes: xcoordinates, ycoordinates (2D), <split>_loss, <split>_acc
-// (float64, (nx, ny) or (nx,)), computed (uint8, same shape) and settings (a JSON string).
+// ExtraArray returns the extra array key, made (all NaN) when the surface has none yet.
+func (s *Surface) ExtraArray(key string) []float64 {
+	if s.Extra == nil {
+		s.Extra = map[string][]float64{}
+	}
+	if s.Extra[key] == nil {
+		s.Extra[key] = nanSlice(s.Len())
+	}
+	return s.Extra[key]
+}
+
+// SelectSplit makes split ("train" or "test") the surface's Loss and Acc, taking them from
+// Extra's "<split>_loss" and "<split>_acc" (where a file with both splits keeps the second);
+// the arrays it replaces move to Extra.
+func (s *Surface) SelectSplit(split string) error {
+	if split == s.Split {
+		return nil
+	}
+	if split != "train" && split != "test" {
+		return fmt.Errorf("split %q: want train or test", split)
+	}
+	l, a := s.Extra[split+"_loss"], s.Extra[split+"_acc"]
+	if l == nil || a == nil {
+		return fmt.Errorf("the surface has no %s split (only %s)", split, s.Split)
+	}
+	delete(s.Extra, split+"_loss")
+	delete(s.Extra, split+"_acc")
+	s.Extra[s.Split+"_loss"], s.Extra[s.Split+"_acc"] = s.Loss, s.Acc
+	s.Split, s.Loss, s.Acc = split, l, a
+	return nil
+}
+
+// reserved are the keys Save writes besides Extra.
+func (s *Surface) reserved(key string) bool {
+	return slices.Contains([]string{"xcoordinates", "ycoordinates", "computed", "settings", s.Split + "_loss", s.Split + "_acc"}, key)
+}
+
+// Encode returns the .npz bytes (format 2): xcoordinates (nx,), ycoordinates (ny,) for 2D,
+// <split>_loss, <split>_acc and every Extra array (float64) and computed (uint8), each of
+// shape (ny, nx) with Z[j, i] at (x_i, y_j), or (nx,) for 1D; and settings, a JSON string.
 func (s *Surface) Encode() ([]byte, error) {
 	var buf bytes.Buffer
 	w := npz.NewWriter(&buf)
+	nx, ny := len(s.X), len(s.Y)
 	shaped := func(v []float64) any {
 		if s.Is2D() {
-			return mat.NewDense(len(s.X), len(s.Y), v)
+			return mat.NewDense(ny, nx, v)
 		}
 		return v
 	}
@@ -138,44 +156,53 @@ func (s *Surface) Encode() ([]byte, error) {
 			comp[i] = 1
 		}
 	}
-	js, err := json.Marshal(s.Settings)
+	var compShaped any = comp
+	if s.Is2D() {
+		rows := make([][]uint8, ny)
+		for j := range rows {
+			rows[j] = comp[j*nx : (j+1)*nx]
+		}
+		compShaped = rows
+	}
+	st := s.Settings
+	st.Format = Format
+	js, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
-	items := []struct {
+	type item struct {
 		key string
 		v   any
-	}{
-		{"xcoordinates", s.X},
-		{"ycoordinates", s.Y},
-		{s.Split + "_loss", shaped(s.Loss)},
-		{s.Split + "_acc", shaped(s.Acc)},
-		{"computed", comp},
-		{"settings", string(js)},
 	}
+	items := []item{{"xcoordinates", s.X}}
+	if s.Is2D() {
+		items = append(items, item{"ycoordinates", s.Y})
+	}
+	items = append(items, item{s.Split + "_loss", shaped(s.Loss)}, item{s.Split + "_acc", shaped(s.Acc)})
+	keys := make([]string, 0, len(s.Extra))
+	for k := range s.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if s.reserved(k) {
+			return nil, fmt.Errorf("extra array %q: the name is taken by the surface itself", k)
+		}
+		if len(s.Extra[k]) != s.Len() {
+			return nil, fmt.Errorf("extra array %q: %d values for %d points", k, len(s.Extra[k]), s.Len())
+		}
+		items = append(items, item{k, shaped(s.Extra[k])})
+	}
+	items = append(items, item{"computed", compShaped}, item{"settings", string(js)})
 	for _, it := range items {
-		if it.key == "ycoordinates" && !s.Is2D() {
-			continue
-		}
-		if it.key == "computed" && s.Is2D() {
-			it.v = comp2D(comp, len(s.X), len(s.Y))
-		}
 		if err := w.Write(it.key, it.v); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", it.key, err)
 		}
 	}
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func comp2D(c []uint8, nx, ny int) [][]uint8 {
-	out := make([][]uint8, nx)
-	for i := range out {
-		out[i] = c[i*ny : (i+1)*ny]
-	}
-	return out
 }
 
 // Save replaces path atomically with the surface's current contents.
@@ -185,96 +212,6 @@ func (s *Surface) Save(path string) error {
 		return fmt.Errorf("%s: encoding the surface: %w", path, err)
 	}
 	return model.WriteFileAtomic(path, b)
-}
-
-// Load reads a surface file written by Save.
-func Load(path string) (*Surface, error) {
-	r, err := npz.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable .npz surface file: %w", path, err)
-	}
-	defer r.Close()
-	keys := map[string]bool{}
-	for _, k := range r.Keys() {
-		keys[strings.TrimSuffix(k, ".npy")] = true
-	}
-	s := &Surface{}
-	for _, sp := range []string{"train", "test"} {
-		if keys[sp+"_loss"] {
-			s.Split = sp
-		}
-	}
-	for _, k := range []string{"xcoordinates", s.Split + "_loss", s.Split + "_acc", "computed", "settings"} {
-		if !keys[k] || s.Split == "" {
-			return nil, fmt.Errorf("%s: no %q array: not a surface file written by landscape scan", path, k)
-		}
-	}
-	var js string
-	if err := r.Read("settings", &js); err != nil {
-		return nil, fmt.Errorf("%s: settings: %w", path, err)
-	}
-	if err := json.Unmarshal([]byte(js), &s.Settings); err != nil {
-		return nil, fmt.Errorf("%s: settings: %w", path, err)
-	}
-	if err := r.Read("xcoordinates", &s.X); err != nil {
-		return nil, fmt.Errorf("%s: xcoordinates: %w", path, err)
-	}
-	if keys["ycoordinates"] {
-		if err := r.Read("ycoordinates", &s.Y); err != nil {
-			return nil, fmt.Errorf("%s: ycoordinates: %w", path, err)
-		}
-	}
-	n := s.Len()
-	var err2 error
-	s.Loss, err2 = readFlat(r, s.Split+"_loss", n, s.Is2D())
-	if err2 == nil {
-		s.Acc, err2 = readFlat(r, s.Split+"_acc", n, s.Is2D())
-	}
-	var comp []uint8
-	if err2 == nil {
-		comp, err2 = readUint8(r, "computed", n)
-	}
-	if err2 != nil {
-		return nil, fmt.Errorf("%s: %w", path, err2)
-	}
-	s.Computed = make([]bool, n)
-	for i, c := range comp {
-		s.Computed[i] = c != 0
-	}
-	return s, nil
-}
-
-func readFlat(r *npz.Reader, key string, n int, is2D bool) ([]float64, error) {
-	var v []float64
-	if is2D {
-		var m mat.Dense
-		if err := r.Read(key, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-		v = m.RawMatrix().Data
-		if rr, cc := m.Dims(); rr*cc != n {
-			return nil, fmt.Errorf("%s: shape (%d, %d) does not fit the coordinates (%d points)", key, rr, cc, n)
-		}
-		return append([]float64(nil), v...), nil
-	}
-	if err := r.Read(key, &v); err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if len(v) != n {
-		return nil, fmt.Errorf("%s: %d values for %d points", key, len(v), n)
-	}
-	return v, nil
-}
-
-func readUint8(r *npz.Reader, key string, n int) ([]uint8, error) {
-	var v []uint8
-	if err := r.Read(key, &v); err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if len(v) != n {
-		return nil, fmt.Errorf("%s: %d values for %d points", key, len(v), n)
-	}
-	return v, nil
 }
 
 // Exists reports whether path names an existing file.

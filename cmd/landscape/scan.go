@@ -29,6 +29,7 @@ type scanFlags struct {
 	model, weights, weights2, dataSpec, split string
 	limit                                     int
 	raw                                       bool
+	normalize                                 string
 	x, y                                      string
 	norm, ignore, dirType, dirs, saveDirs     string
 	seed                                      int64
@@ -65,6 +66,7 @@ missing points.`,
 	fl.StringVar(&f.split, "split", "train", "train or test")
 	fl.IntVar(&f.limit, "limit", 0, "use only the first N examples (0: all)")
 	fl.BoolVar(&f.raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
+	normalizeFlag(c, &f.normalize)
 	fl.StringVar(&f.x, "x", "", "x axis MIN:MAX:NUM")
 	fl.StringVar(&f.y, "y", "", "y axis MIN:MAX:NUM (2D scan)")
 	fl.StringVar(&f.norm, "norm", "filter", "direction normalisation: filter, layer, weight or none")
@@ -103,8 +105,8 @@ func sha256File(path string) (string, error) {
 type setup struct {
 	problem  *engine.Problem
 	surface  *surface.Surface
+	old      *surface.Surface // the existing --out, checked but for the engine kind
 	points   []engine.Point
-	resumed  int
 	settings surface.Settings
 }
 
@@ -135,7 +137,11 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if !strings.HasSuffix(f.out, ".npz") {
 		return nil, fmt.Errorf("--out %q: want a file name ending in .npz", f.out)
 	}
-	set, err := data.Load(f.dataSpec, data.Options{Split: f.split, Limit: f.limit, Raw: f.raw})
+	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
+	if err != nil {
+		return nil, err
+	}
+	set, err := data.Load(f.dataSpec, dopt)
 	if err != nil {
 		return nil, err
 	}
@@ -146,10 +152,13 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
+	if set, err = matchChannels(f.dataSpec, dopt, set, net.InC); err != nil {
+		return nil, err
+	}
 	if set.C != net.InC {
 		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", f.dataSpec, set.C, f.weights, net.InC)
 	}
-	st := surface.Settings{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataSHA256: set.SHA256(), Precision: f.dev.precision, Split: f.split, Limit: f.limit,
+	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: f.model, Weights: f.weights, Data: f.dataSpec, DataSHA256: set.SHA256(), Precision: f.dev.precision, Split: f.split, Limit: f.limit,
 		Examples: set.N, Raw: f.raw, X: xa.String(), Norm: f.norm, Ignore: f.ignore, DirType: f.dirType, Seed: f.seed,
 		Dirs: f.dirs, Weights2: f.weights2}
 	if ya.Num > 0 {
@@ -176,19 +185,15 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	}
 
 	sf := surface.New(xa, ya, f.split, st)
-	resumed := 0
+	var old *surface.Surface
 	if surface.Exists(f.out) {
-		old, err := surface.Load(f.out)
-		if err != nil {
+		if old, err = surface.Load(f.out); err != nil {
 			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", f.out, err)
 		}
-		if d := old.Settings.Diff(st); len(d) > 0 {
+		if d := old.Settings.Diff(st, "engine"); len(d) > 0 {
 			return nil, fmt.Errorf("--out %s holds a scan with other settings:\n  %s\nchoose another --out, or delete the file to start over",
 				f.out, strings.Join(d, "\n  "))
 		}
-		sf = old
-		sf.Settings = st // refresh the informative paths
-		resumed = sf.Len() - len(sf.Missing())
 	}
 	if f.saveDirs != "" {
 		if err := saveDirections(f.saveDirs, dx, dy, st); err != nil {
@@ -199,7 +204,7 @@ func prepareScan(f *scanFlags) (*setup, error) {
 	for k := range pts {
 		pts[k].A, pts[k].B = sf.Coord(k)
 	}
-	return &setup{problem: p, surface: sf, points: pts, resumed: resumed, settings: st}, nil
+	return &setup{problem: p, surface: sf, old: old, points: pts, settings: st}, nil
 }
 
 // makeDirections builds δ (and η for 2D): W2 − W with --weights2, else a random draw or --dirs,
@@ -280,13 +285,9 @@ func runScan(parent context.Context, f *scanFlags) error {
 		return err
 	}
 	sf := s.surface
-	todo := sf.Missing()
-	if len(todo) == 0 {
+	if s.old != nil && len(s.old.Missing()) == 0 {
 		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", f.out, sf.Len())
 		return nil
-	}
-	if err := sf.Save(f.out); err != nil { // fail early on an unwritable --out
-		return fmt.Errorf("--out: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -295,8 +296,21 @@ func runScan(parent context.Context, f *scanFlags) error {
 		return err
 	}
 	defer closeEngines()
-	if s.resumed > 0 {
-		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, s.resumed, sf.Len())
+	sf.Settings.Engine = engineKind(engines)
+	if s.old != nil {
+		if err := s.old.Settings.CheckResume("--out "+f.out, sf.Settings); err != nil {
+			return err
+		}
+		st := sf.Settings
+		sf = s.old
+		sf.Settings = st // refresh the informative paths and the format
+		if n := sf.Len() - len(sf.Missing()); n > 0 {
+			fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, n, sf.Len())
+		}
+	}
+	todo := sf.Missing()
+	if err := sf.Save(f.out); err != nil { // fail early on an unwritable --out
+		return fmt.Errorf("--out: %w", err)
 	}
 	bar := newBar(len(todo), "points", f.quiet)
 	sv := &saver{sf: sf, path: f.out}
@@ -382,6 +396,14 @@ func (s *saver) every(interval time.Duration) (stop func()) {
 		close(quit)
 		<-finished
 	}
+}
+
+// engineKind is "gpu" when the engines are GPU engines, else "cpu".
+func engineKind(es []engine.Engine) string {
+	if len(es) > 0 && strings.HasPrefix(es[0].Name(), "gpu") {
+		return "gpu"
+	}
+	return "cpu"
 }
 
 // summary prints one line: where the surface is and its value at the grid point nearest the origin.

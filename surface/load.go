@@ -1,0 +1,373 @@
+package surface
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+	"codeberg.org/sbinet/npyio/npz"
+)
+
+// Load is the one reader of surface files. It reads
+//   - files written by Save: format 2, and format 1 (no "format" in the settings; 2D arrays
+//     [i, j] of shape (nx, ny)), transposed on reading, so old scans resume and plot;
+//   - the same files after numpy has rewritten them (np.savez, np.savez_compressed; float32
+//     arrays, boolean computed masks, Fortran order);
+//   - files without landscape settings, e.g. the paper's surfaces saved by numpy: 2D arrays of
+//     shape (ny, nx) are Z[j, i]; of shape (nx, ny) with nx ≠ ny, [i, j]; a square grid is taken
+//     as Z[j, i], the order in which the paper's code fills its arrays (np.meshgrid(x, y)).
+//
+// The split is the one the settings name; in files without settings train when the file has
+// train_loss, else test; the other split's arrays, and every other array of the grid's shape,
+// go to Extra under their keys (SelectSplit swaps them in). Arrays of other shapes are not
+// kept. Without a computed mask, a point counts as computed where its loss is not NaN.
+func Load(path string) (*Surface, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("surface file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("surface file: %w", err)
+	}
+	zr, err := npz.NewReader(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a numpy .npz file: %w", path, err)
+	}
+	r := &arrays{path: path, zr: zr}
+	s := &Surface{Extra: map[string][]float64{}}
+	if s.X, err = r.coords("xcoordinates"); err != nil {
+		return nil, err
+	}
+	if r.has("ycoordinates") {
+		if s.Y, err = r.coords("ycoordinates"); err != nil {
+			return nil, err
+		}
+	}
+	format, err := r.settings(&s.Settings)
+	if err != nil {
+		return nil, err
+	}
+	s.Split = s.Settings.Split
+	if format == 0 || !r.has(s.Split+"_loss") {
+		switch {
+		case r.has("train_loss"):
+			s.Split = "train"
+		case r.has("test_loss"):
+			s.Split = "test"
+		default:
+			return nil, fmt.Errorf("%s: missing key \"train_loss\" or \"test_loss\" (keys: %s)", path, r.keys())
+		}
+	}
+	lossKey := s.Split + "_loss"
+	loss, shape, err := r.floats(lossKey)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.layout(path, lossKey, shape, format)
+	if err != nil {
+		return nil, err
+	}
+	s.Loss = g.flat(loss)
+	if s.Acc, err = r.gridFloats(s.Split+"_acc", g); err != nil {
+		return nil, err
+	}
+	s.Computed = make([]bool, s.Len())
+	if r.has("computed") {
+		comp, sh, err := r.numbers("computed", true)
+		if err == nil && !slices.Equal(sh, g.shape) {
+			err = fmt.Errorf("%s: %w", path, g.shapeError("computed", sh))
+		}
+		if err != nil {
+			return nil, err
+		}
+		for k, c := range g.flat(comp) {
+			s.Computed[k] = c != 0
+		}
+	} else {
+		for k, v := range s.Loss {
+			s.Computed[k] = !math.IsNaN(v)
+		}
+	}
+	for _, key := range r.names() {
+		if s.reserved(key) {
+			continue
+		}
+		if v, sh, err := r.floats(key); err == nil && slices.Equal(sh, g.shape) {
+			s.Extra[key] = g.flat(v)
+		}
+	}
+	return s, nil
+}
+
+// grid is how a file's 2D arrays are laid out.
+type grid struct {
+	shape     []int
+	transpose bool // stored [i, j] with shape (nx, ny): format 1
+	nx, ny    int
+	want      string // the shape's origin, for errors
+}
+
+// flat returns v in Surface order (k = j·nx + i).
+func (g grid) flat(v []float64) []float64 {
+	if !g.transpose {
+		return v
+	}
+	out := make([]float64, len(v))
+	for i := range g.nx {
+		for j := range g.ny {
+			out[j*g.nx+i] = v[i*g.ny+j]
+		}
+	}
+	return out
+}
+
+func (g grid) shapeError(key string, got []int) error {
+	return fmt.Errorf("key %q has shape %s, want %s as %s", key, tuple(got), tuple(g.shape), g.want)
+}
+
+// layout decides, from the loss array's shape and the file format (0: no landscape settings),
+// how the file's grid arrays are stored.
+func (s *Surface) layout(path, key string, shape []int, format int) (grid, error) {
+	nx, ny := len(s.X), len(s.Y)
+	g := grid{nx: nx, ny: ny, want: fmt.Sprintf("%q", key)}
+	coords := fmt.Sprintf("xcoordinates (%d,)", nx)
+	want := []int{nx}
+	if s.Is2D() {
+		coords = fmt.Sprintf("ycoordinates (%d,) and xcoordinates (%d,)", ny, nx)
+		want = []int{ny, nx}
+		if format == 1 || (format == 0 && nx != ny && slices.Equal(shape, []int{nx, ny})) {
+			want, g.transpose = []int{nx, ny}, true
+			coords = fmt.Sprintf("xcoordinates (%d,) and ycoordinates (%d,) in a format-1 file", nx, ny)
+		}
+	}
+	if !slices.Equal(shape, want) {
+		return g, fmt.Errorf("%s: key %q has shape %s, want %s to match %s", path, key, tuple(shape), tuple(want), coords)
+	}
+	g.shape = shape
+	return g, nil
+}
+
+// arrays reads arrays by key from one npz file: numpy stores key.npy, npyio key itself.
+type arrays struct {
+	path string
+	zr   *npz.Reader
+}
+
+func (r *arrays) entry(key string) (string, bool) {
+	for _, k := range r.zr.Keys() {
+		if k == key || k == key+".npy" {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func (r *arrays) has(key string) bool {
+	_, ok := r.entry(key)
+	return ok
+}
+
+// names lists the array keys, without .npy.
+func (r *arrays) names() []string {
+	var ks []string
+	for _, k := range r.zr.Keys() {
+		ks = append(ks, strings.TrimSuffix(k, ".npy"))
+	}
+	return ks
+}
+
+func (r *arrays) keys() string { return strings.Join(r.names(), ", ") }
+
+// read returns the array under key with its dtype and shape; multi-dimensional data in C order.
+func (r *arrays) read(key string) (data any, dtype string, shape []int, err error) {
+	name, ok := r.entry(key)
+	if !ok {
+		return nil, "", nil, fmt.Errorf("%s: missing key %q (keys: %s)", r.path, key, r.keys())
+	}
+	rc, err := r.zr.Open(name)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
+	}
+	defer rc.Close()
+	nr, err := npy.NewReader(rc)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
+	}
+	var arr npy.Array
+	if err := nr.Read(&arr); err != nil {
+		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
+	}
+	shape = arr.Shape()
+	data = arr.Data()
+	if arr.Fortran() && len(shape) == 2 {
+		data = fortranToC(data, shape[0], shape[1])
+	}
+	return data, strings.Trim(nr.Header.Descr.Type, "'\""), shape, nil
+}
+
+// numbers reads a numeric array as float64; integers and booleans only when ints is set.
+func (r *arrays) numbers(key string, ints bool) ([]float64, []int, error) {
+	data, dtype, shape, err := r.read(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, isFloat := toFloat64(data)
+	if v == nil || (!isFloat && !ints) {
+		want := "float64"
+		if ints {
+			want = "a number or boolean"
+		}
+		return nil, nil, fmt.Errorf("%s: key %q has dtype %s, want %s", r.path, key, dtype, want)
+	}
+	return v, shape, nil
+}
+
+func (r *arrays) floats(key string) ([]float64, []int, error) { return r.numbers(key, false) }
+
+// gridFloats reads a float array that must have the grid's shape.
+func (r *arrays) gridFloats(key string, g grid) ([]float64, error) {
+	v, sh, err := r.floats(key)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(sh, g.shape) {
+		return nil, fmt.Errorf("%s: %w", r.path, g.shapeError(key, sh))
+	}
+	return g.flat(v), nil
+}
+
+// coords reads a non-empty 1-dimensional coordinate array.
+func (r *arrays) coords(key string) ([]float64, error) {
+	v, sh, err := r.floats(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(sh) != 1 || len(v) == 0 {
+		return nil, fmt.Errorf("%s: key %q has shape %s, want (n,) with n > 0", r.path, key, tuple(sh))
+	}
+	return v, nil
+}
+
+// settings reads the settings JSON into st and returns the file's format: 0 when the file has
+// no landscape settings (a foreign file), 1 when they have no "format" key.
+func (r *arrays) settings(st *Settings) (int, error) {
+	if !r.has("settings") {
+		return 0, nil
+	}
+	data, _, _, err := r.read("settings")
+	if err != nil {
+		return 0, err
+	}
+	js, ok := data.(string)
+	if !ok {
+		if ss, isSlice := data.([]string); isSlice && len(ss) == 1 {
+			js, ok = ss[0], true
+		}
+	}
+	var keys map[string]json.RawMessage
+	if !ok || json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
+		return 0, nil // not landscape's settings
+	}
+	if err := json.Unmarshal([]byte(js), st); err != nil {
+		return 0, fmt.Errorf("%s: settings: %w", r.path, err)
+	}
+	if keys["format"] == nil {
+		st.Format = 1
+	}
+	if st.Format != 1 && st.Format != Format {
+		return 0, fmt.Errorf("%s: surface format %d; this landscape reads formats 1 and %d (a newer landscape wrote the file)", r.path, st.Format, Format)
+	}
+	if keys["numerics"] == nil {
+		st.Numerics = 1
+	}
+	if keys["engine"] == nil {
+		st.Engine = "cpu"
+	}
+	return st.Format, nil
+}
+
+// toFloat64 converts a numeric slice; isFloat says whether it was a float type.
+func toFloat64(data any) (v []float64, isFloat bool) {
+	switch d := data.(type) {
+	case []float64:
+		return d, true
+	case []float32:
+		return conv(d), true
+	case []bool:
+		v = make([]float64, len(d))
+		for i, b := range d {
+			if b {
+				v[i] = 1
+			}
+		}
+		return v, false
+	case []uint8:
+		return conv(d), false
+	case []int8:
+		return conv(d), false
+	case []int16:
+		return conv(d), false
+	case []uint16:
+		return conv(d), false
+	case []int32:
+		return conv(d), false
+	case []uint32:
+		return conv(d), false
+	case []int64:
+		return conv(d), false
+	case []uint64:
+		return conv(d), false
+	}
+	return nil, false
+}
+
+func conv[T float32 | uint8 | int8 | int16 | uint16 | int32 | uint32 | int64 | uint64](d []T) []float64 {
+	v := make([]float64, len(d))
+	for i, x := range d {
+		v[i] = float64(x)
+	}
+	return v
+}
+
+// fortranToC reorders a column-major rows×cols slice into row-major.
+func fortranToC(data any, rows, cols int) any {
+	switch d := data.(type) {
+	case []float64:
+		return transposeSlice(d, rows, cols)
+	case []float32:
+		return transposeSlice(d, rows, cols)
+	case []bool:
+		return transposeSlice(d, rows, cols)
+	case []uint8:
+		return transposeSlice(d, rows, cols)
+	}
+	return data
+}
+
+func transposeSlice[T any](d []T, rows, cols int) []T {
+	out := make([]T, len(d))
+	for i := range rows {
+		for j := range cols {
+			out[i*cols+j] = d[j*rows+i]
+		}
+	}
+	return out
+}
+
+// tuple formats a shape as numpy does: (3,) or (2, 3).
+func tuple(shape []int) string {
+	if len(shape) == 1 {
+		return fmt.Sprintf("(%d,)", shape[0])
+	}
+	s := make([]string, len(shape))
+	for i, d := range shape {
+		s[i] = fmt.Sprint(d)
+	}
+	return "(" + strings.Join(s, ", ") + ")"
+}
