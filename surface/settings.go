@@ -54,6 +54,9 @@ type Settings struct {
 	Precision string `json:"precision"`
 	// Shard is "I/N" when the file holds only the points k with k mod N = I; "" for all.
 	Shard string `json:"shard,omitempty"`
+	// Hessian describes how `landscape hessian` computed an eigenvalue map (Lanczos settings);
+	// "" for a loss scan.
+	Hessian string `json:"hessian,omitempty"`
 }
 
 // pathFields are informative only: the hashes decide. The format is not compared either: Load
