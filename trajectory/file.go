@@ -72,7 +72,7 @@ func LoadPath(path string) (*Path, error) {
 func (r *Result) Meta(final string, ckpts []string, ignore string) map[string]string {
 	return map[string]string{
 		"source":                   "landscape trajectory (PCA of checkpoints - final)",
-		"normalized":               "true",
+		"norm":                     "none",
 		"final":                    final,
 		"checkpoints":              strconv.Itoa(len(ckpts)),
 		"ignore":                   ignore,
