@@ -1,8 +1,11 @@
 # gpu.mk: the GPU side of the build, included by the main Makefile (or run as make -f gpu.mk T).
 #
-#   kernels        compile kernels/*.cu to the committed kernels/ptx/*.ptx (needs nvcc 11.8)
-#   kernels-check  recompile into a temporary folder, fail if the committed PTX differs, and
-#                  print ptxas -arch=sm_90 register/spill figures for every kernel
+#   kernels        compile kernels/*.cu to the committed kernels/ptx/*.ptx (needs nvcc 11.8) and
+#                  those to kernels/cubin/*.sm_80.cubin and *.sm_90.cubin (ptxas 11.8)
+#   kernels-check  recompile into a temporary folder, fail if any committed PTX or cubin differs,
+#                  and print ptxas -arch=sm_90 register/spill figures for every kernel
+#   sass-report    per kernel: registers, shared memory, blocks/SM, main-loop instructions per
+#                  MMA/FFMA, and the issue-limited ResNet-56 estimate on an H100 (scripts/sass-report.py)
 #   kernels-emu    run every kernel on the host (kernels/emu) against reference loops
 #   gpu            bin/landscape-gpu with -tags cuda (cgo, cuda.h, libcuda.so)
 #   vet-cuda       go vet -tags cuda ./...
@@ -24,14 +27,32 @@ NVCC_FLAGS := -arch=compute_80 -ptx -O3 -std=c++17 -Ikernels
 CU_SOURCES := $(sort $(wildcard kernels/*.cu))
 CU_HEADERS := $(wildcard kernels/*.cuh)
 PTX_FILES := $(patsubst kernels/%.cu,kernels/ptx/%.ptx,$(CU_SOURCES))
+# Cubins (SASS) for A100-class (sm_80; also runs on sm_86/sm_89) and H100/H200 (sm_90), assembled
+# by ptxas from the committed PTX, so that a worker on those cards loads machine code without the
+# driver's JIT, and runs the same code the PTX fallback would give. ptxas 11.8's output is
+# byte-reproducible (same PTX, same flags: same bytes), so kernels-check compares them exactly.
+CUBIN_ARCHS := sm_80 sm_90
+PTXAS_FLAGS := -O3
+CUBIN_FILES := $(foreach a,$(CUBIN_ARCHS),$(patsubst kernels/%.cu,kernels/cubin/%.$(a).cubin,$(CU_SOURCES)))
 
-.PHONY: kernels kernels-check kernels-emu gpu vet-cuda device-check
+.PHONY: kernels kernels-check kernels-emu gpu vet-cuda device-check sass-report
 
-kernels: $(PTX_FILES)
+kernels: $(PTX_FILES) $(CUBIN_FILES)
 
 kernels/ptx/%.ptx: kernels/%.cu $(CU_HEADERS)
 	@mkdir -p kernels/ptx
 	$(NVCC) $(NVCC_FLAGS) $< -o $@
+
+kernels/cubin/%.sm_80.cubin: kernels/ptx/%.ptx
+	@mkdir -p kernels/cubin
+	$(PTXAS) $(PTXAS_FLAGS) -arch=sm_80 $< -o $@
+
+kernels/cubin/%.sm_90.cubin: kernels/ptx/%.ptx
+	@mkdir -p kernels/cubin
+	$(PTXAS) $(PTXAS_FLAGS) -arch=sm_90 $< -o $@
+
+sass-report:
+	python3 scripts/sass-report.py
 
 kernels-check:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; status=0; \
@@ -41,9 +62,16 @@ kernels-check:
 	  if ! cmp -s $$tmp/$$n.ptx kernels/ptx/$$n.ptx; then \
 	    echo "kernels/ptx/$$n.ptx differs from $$src compiled now: run make kernels and commit"; status=1; \
 	  fi; \
+	  for a in $(CUBIN_ARCHS); do \
+	    $(PTXAS) $(PTXAS_FLAGS) -arch=$$a $$tmp/$$n.ptx -o $$tmp/$$n.$$a.cubin; \
+	    if ! cmp -s $$tmp/$$n.$$a.cubin kernels/cubin/$$n.$$a.cubin; then \
+	      echo "kernels/cubin/$$n.$$a.cubin differs from $$src assembled now: run make kernels and commit"; status=1; \
+	    fi; \
+	  done; \
 	done; \
-	for ptx in kernels/ptx/*.ptx; do \
-	  [ -f kernels/$$(basename $$ptx .ptx).cu ] || { echo "$$ptx has no source"; status=1; }; \
+	for f in kernels/ptx/*.ptx kernels/cubin/*.cubin; do \
+	  n=$$(basename $$f); n=$${n%%.*}; \
+	  [ -f kernels/$$n.cu ] || { echo "$$f has no source"; status=1; }; \
 	done; \
 	for n in $$(cd $$tmp && ls *.ptx); do \
 	  $(PTXAS) -arch=sm_90 -v $$tmp/$$n -o /dev/null 2>&1 | awk -v f=$$n ' \

@@ -11,29 +11,6 @@ import (
 	"testing"
 )
 
-// npyBytes builds a .npy file (format 1.0) by hand, following numpy's format spec: magic,
-// version, little-endian header length, a dict padded with spaces to a multiple of 64 bytes and
-// ending in a newline, then the raw data.
-func npyBytes(descr string, fortran bool, shape []int, payload []byte) []byte {
-	sh := shapeString(shape)
-	if len(shape) == 0 {
-		sh = "()"
-	}
-	order := "False"
-	if fortran {
-		order = "True"
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order, sh)
-	total := 10 + len(dict) + 1
-	dict += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(dict)))
-	b.WriteString(dict)
-	b.Write(payload)
-	return b.Bytes()
-}
-
 type member struct {
 	name string
 	data []byte

@@ -1,12 +1,15 @@
 package data
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteIDX writes n images of h×w bytes and their labels as IDX files in dir
@@ -82,4 +85,72 @@ func WriteCIFAR10(dir string, files []string, images []uint8, labels []uint8) er
 		}
 	}
 	return nil
+}
+
+// npyBytes builds a .npy file (format 1.0) as numpy writes it: magic, version, little-endian
+// header length, a dict padded with spaces so that the data starts at a multiple of 64 bytes
+// and ending in a newline, then the raw data.
+func npyBytes(descr string, fortran bool, shape []int, payload []byte) []byte {
+	sh := shapeString(shape)
+	if len(shape) == 0 {
+		sh = "()"
+	}
+	order := "False"
+	if fortran {
+		order = "True"
+	}
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order, sh)
+	total := 10 + len(dict) + 1
+	dict += strings.Repeat(" ", (64-total%64)%64) + "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(dict)))
+	b.WriteString(dict)
+	b.Write(payload)
+	return b.Bytes()
+}
+
+// WriteNPZ writes images x (n×c×h×w, uint8 or float32) and int64 labels y as "x.npy" and
+// "y.npy" in an uncompressed .npz, as numpy.savez(path, x=x, y=y) does.
+func WriteNPZ(path string, x any, n, c, h, w int, labels []int64) error {
+	var descr string
+	var px []byte
+	switch v := x.(type) {
+	case []uint8:
+		descr, px = "|u1", v
+	case []float32:
+		descr = "<f4"
+		for _, f := range v {
+			px = binary.LittleEndian.AppendUint32(px, math.Float32bits(f))
+		}
+	default:
+		return fmt.Errorf("data: WriteNPZ: images of type %T, want []uint8 or []float32", x)
+	}
+	size := 1
+	if descr == "<f4" {
+		size = 4
+	}
+	if len(px) != size*n*c*h*w || len(labels) != n {
+		return fmt.Errorf("data: WriteNPZ: %d image bytes and %d labels for %d×%d×%d×%d", len(px), len(labels), n, c, h, w)
+	}
+	var y []byte
+	for _, l := range labels {
+		y = binary.LittleEndian.AppendUint64(y, uint64(l))
+	}
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"x.npy", npyBytes(descr, false, []int{n, c, h, w}, px)}, {"y.npy", npyBytes("<i8", false, []int{n}, y)}} {
+		f, err := z.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		f.Write(m.data)
+	}
+	if err := z.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -129,41 +129,67 @@ func TestRandomIsSeeded(t *testing.T) {
 	}
 }
 
-func TestSaveLoad(t *testing.T) {
+func TestSaveRead(t *testing.T) {
 	n, w := setup(t)
 	x, y := Random(n, "weights", 1, 0), Random(n, "weights", 1, 1)
-	Normalize(x, w, Options{Norm: "filter", Ignore: "biasbn"})
+	opt := Options{Norm: "layer", Ignore: "none", DirType: "weights"}
+	Normalize(x, w, opt)
 	path := filepath.Join(t.TempDir(), "d.safetensors")
-	if err := Save(path, x, y, nil); err != nil {
+	if err := Save(path, x, y, opt, map[string]string{"model": "resnet8"}); err != nil {
 		t.Fatal(err)
 	}
-	lx, ly, err := Load(path, n, "weights", true)
+	f, err := Read(path, n, "weights", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lx.Tensors["conv1.weight"].Data[3] != x.Tensors["conv1.weight"].Data[3] || ly.Tensors["linear.weight"].Data[2] != y.Tensors["linear.weight"].Data[2] {
+	if f.X.Tensors["conv1.weight"].Data[3] != x.Tensors["conv1.weight"].Data[3] || f.Y.Tensors["linear.weight"].Data[2] != y.Tensors["linear.weight"].Data[2] {
 		t.Error("loaded directions differ")
 	}
+	if f.Normalized == nil || *f.Normalized != opt || f.Meta["model"] != "resnet8" {
+		t.Errorf("recorded normalisation %+v, meta %v; want %+v", f.Normalized, f.Meta, opt)
+	}
+	// a file without a recorded normalisation (made by hand) holds raw directions
+	raw := filepath.Join(t.TempDir(), "raw.safetensors")
+	rw := model.NewWeights()
+	for _, name := range x.Names {
+		c := x.Tensors[name].Clone()
+		c.Name = "x." + name
+		rw.Add(c)
+	}
+	if err := model.WriteSafetensors(raw, rw, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Read(raw, n, "weights", false); err != nil || f.Normalized != nil {
+		t.Errorf("raw file: %v, normalised %+v", err, f.Normalized)
+	}
 	// a 1D file lacks y: asking for y is an error naming the tensor
-	p1 := filepath.Join(t.TempDir(), "x.safetensors")
-	Save(p1, x, nil, nil)
-	if _, _, err := Load(p1, n, "weights", true); err == nil || !strings.Contains(err.Error(), "y.conv1.weight") {
+	if _, err := Read(raw, n, "weights", true); err == nil || !strings.Contains(err.Error(), "y.conv1.weight") {
 		t.Errorf("missing y: %v", err)
 	}
-	// a weights-mode file used for a states scan lacks the running statistics
-	if _, _, err := Load(path, n, "states", false); err == nil || !strings.Contains(err.Error(), "running_mean") {
+	// a raw weights-mode file used for a states scan lacks the running statistics
+	if _, err := Read(raw, n, "states", false); err == nil || !strings.Contains(err.Error(), "running_mean") {
 		t.Errorf("states: %v", err)
 	}
-	// a states-mode file has entries a weights-mode scan does not expect
+	// a saved file records its dir type
+	if _, err := Read(path, n, "states", false); err == nil || !strings.Contains(err.Error(), "--dir-type weights, not states") {
+		t.Errorf("recorded dir type: %v", err)
+	}
+	// a raw states-mode file has entries a weights-mode scan does not expect
 	sx := Random(n, "states", 1, 0)
+	rs := model.NewWeights()
+	for _, name := range sx.Names {
+		c := sx.Tensors[name].Clone()
+		c.Name = "x." + name
+		rs.Add(c)
+	}
 	p2 := filepath.Join(t.TempDir(), "s.safetensors")
-	Save(p2, sx, nil, nil)
-	if _, _, err := Load(p2, n, "weights", false); err == nil || !strings.Contains(err.Error(), "unexpected tensor") {
+	model.WriteSafetensors(p2, rs, nil)
+	if _, err := Read(p2, n, "weights", false); err == nil || !strings.Contains(err.Error(), "unexpected tensor") {
 		t.Errorf("unexpected: %v", err)
 	}
 	// wrong shape
 	other, _ := model.Build("resnet8", model.Config{InC: 3, HW: 8, Classes: 10})
-	if _, _, err := Load(path, other, "weights", false); err == nil || !strings.Contains(err.Error(), "[16, 1, 3, 3]") {
+	if _, err := Read(path, other, "weights", false); err == nil || !strings.Contains(err.Error(), "[16, 1, 3, 3]") {
 		t.Errorf("shape: %v", err)
 	}
 }

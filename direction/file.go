@@ -2,17 +2,56 @@ package direction
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"landscape/model"
 )
 
-// Load reads directions from a safetensors file whose tensors "x.<name>" (and "y.<name>" when
-// wantY) cover exactly the entries of dirType, with the shapes of the network's entries.
+// Metadata keys of a directions file that record how its directions were normalised.
+const (
+	MetaNorm    = "norm"
+	MetaIgnore  = "ignore"
+	MetaDirType = "dir_type"
+)
+
+// File is a directions file's contents.
+type File struct {
+	X, Y *model.Weights // Y is nil unless asked for
+	// Normalized is the normalisation the file records its directions already have (Save
+	// records it): they are to be used as they are. Nil when the file records none (a file
+	// made by hand): its directions are raw and still to be normalised.
+	Normalized *Options
+	Meta       map[string]string
+}
+
+// Load reads the directions of a file as Read does, without its metadata.
 func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.Weights, err error) {
-	f, _, err := model.ReadSafetensors(path)
+	f, err := Read(path, n, dirType, wantY)
 	if err != nil {
 		return nil, nil, err
+	}
+	return f.X, f.Y, nil
+}
+
+// Read reads directions from a safetensors file whose tensors "x.<name>" (and "y.<name>" when
+// wantY) cover exactly the entries of dirType, with the shapes of the network's entries, and
+// the normalisation the file records.
+func Read(path string, n *model.Net, dirType string, wantY bool) (*File, error) {
+	f, meta, err := model.ReadSafetensors(path)
+	if err != nil {
+		return nil, err
+	}
+	out := &File{Meta: meta}
+	if meta[MetaNorm] != "" {
+		o := Options{Norm: meta[MetaNorm], Ignore: meta[MetaIgnore], DirType: meta[MetaDirType]}
+		if err := o.Validate(); err != nil {
+			return nil, fmt.Errorf("--dirs %s records a normalisation landscape does not know: %w", path, err)
+		}
+		if o.DirType != dirType {
+			return nil, fmt.Errorf("--dirs %s holds directions of --dir-type %s, not %s", path, o.DirType, dirType)
+		}
+		out.Normalized = &o
 	}
 	entries := Entries(n, dirType)
 	pick := func(prefix string) (*model.Weights, error) {
@@ -34,12 +73,12 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.We
 		}
 		return d, nil
 	}
-	if x, err = pick("x."); err != nil {
-		return nil, nil, err
+	if out.X, err = pick("x."); err != nil {
+		return nil, err
 	}
 	if wantY {
-		if y, err = pick("y."); err != nil {
-			return nil, nil, err
+		if out.Y, err = pick("y."); err != nil {
+			return nil, err
 		}
 	}
 	known := map[string]bool{}
@@ -48,14 +87,16 @@ func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.We
 	}
 	for _, name := range f.Names {
 		if !known[name] && !paperExtra(name) {
-			return nil, nil, fmt.Errorf("--dirs %s: unexpected tensor %q: want x.<name> and y.<name> for the %s entries of %s", path, name, dirType, n.Name)
+			return nil, fmt.Errorf("--dirs %s: unexpected tensor %q: want x.<name> and y.<name> for the %s entries of %s", path, name, dirType, n.Name)
 		}
 	}
-	return x, y, nil
+	return out, nil
 }
 
-// Save writes the directions as "x.<name>" and "y.<name>" tensors (y may be nil).
-func Save(path string, x, y *model.Weights, meta map[string]string) error {
+// Save writes the directions as "x.<name>" and "y.<name>" tensors (y may be nil), recording
+// in the metadata that they are normalised as normalized says (Load then uses them as they
+// are), beside the other metadata given.
+func Save(path string, x, y *model.Weights, normalized Options, meta map[string]string) error {
 	out := model.NewWeights()
 	for i, d := range []*model.Weights{x, y} {
 		prefix := []string{"x.", "y."}[i]
@@ -68,5 +109,10 @@ func Save(path string, x, y *model.Weights, meta map[string]string) error {
 			out.Add(t)
 		}
 	}
-	return model.WriteSafetensors(path, out, meta)
+	m := maps.Clone(meta)
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[MetaNorm], m[MetaIgnore], m[MetaDirType] = normalized.Norm, normalized.Ignore, normalized.DirType
+	return model.WriteSafetensors(path, out, m)
 }

@@ -4,7 +4,9 @@ package gpu
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -60,6 +62,9 @@ type device struct {
 	stream      cu.Stream
 	start, stop cu.Event
 	timing      bool // start has been recorded since the last wait
+	major       int  // compute capability
+	minor       int
+	loaded      map[string]string // module → "cubin sm_90" or "PTX (JIT)"
 }
 
 func openDevice(ordinal int) (*device, error) {
@@ -78,6 +83,9 @@ func openDevice(ordinal int) (*device, error) {
 	if d.name, err = dev.Name(); err != nil {
 		return nil, fmt.Errorf("gpu: device %d name: %w", ordinal, err)
 	}
+	if d.major, d.minor, err = dev.ComputeCapability(); err != nil {
+		return nil, fmt.Errorf("gpu: device %d (%s) compute capability: %w", ordinal, d.name, err)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	// cuCtxCreate makes the new context current on this thread.
@@ -91,27 +99,24 @@ func openDevice(ordinal int) (*device, error) {
 	return d, nil
 }
 
-// load JIT-compiles the PTX modules for this GPU and creates the stream and events.
+// load loads every kernel module, from the embedded cubin of this GPU's architecture when
+// there is one (sm_80, sm_90: no JIT), else from the PTX through the driver's JIT compiler, and
+// creates the stream and events. LANDSCAPE_GPU_PTX=1 forces the PTX (to test the fallback).
 func (d *device) load() error {
+	d.loaded = map[string]string{}
 	for _, name := range kernels.Modules() {
-		src, err := kernels.PTX(name)
-		if err != nil {
-			return err
-		}
-		// The JIT's error log says which line of the PTX it rejected and why; the error code
-		// alone (CUDA_ERROR_INVALID_PTX, UNSUPPORTED_PTX_VERSION) does not.
-		jitLog := make([]byte, 16<<10)
-		mod, err := cu.LoadDataEx(src, &cu.JITErrorLogBuffer{Buffer: jitLog})
-		if err != nil {
-			if i := bytes.IndexByte(jitLog, 0); i >= 0 {
-				jitLog = jitLog[:i]
+		var mod cu.Module
+		var err error
+		if image, arch, ok := kernels.Cubin(name, d.major, d.minor); ok && os.Getenv("LANDSCAPE_GPU_PTX") != "1" {
+			if mod, err = cu.LoadData(string(image)); err != nil {
+				return fmt.Errorf("gpu: %s (compute %d.%d): loading the %s cubin of module %s: %w", d.name, d.major, d.minor, arch, name, err)
 			}
-			msg := strings.TrimSpace(string(jitLog))
-			if msg == "" {
-				msg = "no JIT log"
+			d.loaded[name] = "cubin " + arch
+		} else {
+			if mod, err = loadPTX(name); err != nil {
+				return fmt.Errorf("gpu: %s (compute %d.%d): %w", d.name, d.major, d.minor, err)
 			}
-			return fmt.Errorf("gpu: %s: loading PTX module %s (driver JIT, driver version %d): %w: %s",
-				d.name, name, cu.Version(), err, msg)
+			d.loaded[name] = "PTX (JIT)"
 		}
 		d.mods = append(d.mods, mod)
 		for _, k := range kernels.Kernels {
@@ -133,6 +138,29 @@ func (d *device) load() error {
 		return fmt.Errorf("gpu: %s: creating an event: %w", d.name, err)
 	}
 	return nil
+}
+
+// loadPTX JIT-compiles module name's PTX for the current context's GPU.
+func loadPTX(name string) (cu.Module, error) {
+	src, err := kernels.PTX(name)
+	if err != nil {
+		return cu.Module{}, err
+	}
+	// The JIT's error log says which line of the PTX it rejected and why; the error code
+	// alone (CUDA_ERROR_INVALID_PTX, UNSUPPORTED_PTX_VERSION) does not.
+	jitLog := make([]byte, 16<<10)
+	mod, err := cu.LoadDataEx(src, &cu.JITErrorLogBuffer{Buffer: jitLog})
+	if err != nil {
+		if i := bytes.IndexByte(jitLog, 0); i >= 0 {
+			jitLog = jitLog[:i]
+		}
+		msg := strings.TrimSpace(string(jitLog))
+		if msg == "" {
+			msg = "no JIT log"
+		}
+		return cu.Module{}, fmt.Errorf("loading PTX module %s (driver JIT, driver version %d): %w: %s", name, cu.Version(), err, msg)
+	}
+	return mod, nil
 }
 
 func (d *device) label() string { return d.name }
@@ -254,6 +282,18 @@ func (d *device) launch(name string, grid, block dim, args ...any) error {
 		return fmt.Errorf("gpu: %s: launching %s (grid %+v, block %+v): %w", d.name, name, grid, block, err)
 	}
 	return nil
+}
+
+// sticky reports the CUDA errors after which the context is unusable (CUDA driver API,
+// cuGetErrorString: "the context cannot be used, so it must be destroyed (and a new one created)").
+func (d *device) sticky(err error) bool {
+	for _, r := range []error{cu.IllegalAddress, cu.LaunchFailed, cu.MisalignedAddress, cu.IllegalInstruction,
+		cu.HardwareStackError, cu.InvalidAddressSpace, cu.InvalidPc, cu.LaunchTimeout, cu.Assert, cu.EccUncorrectable} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // wait synchronises with d.stream, returning the first asynchronous error (a fault in a

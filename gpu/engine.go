@@ -2,7 +2,9 @@ package gpu
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"landscape/engine"
 	"landscape/kernels"
@@ -18,8 +20,12 @@ type Engine struct {
 	p       *engine.Problem
 	layout  *Layout
 	conv    string // conv kernels' precision: f32, tf32, bf16
+	path    string // conv kernels: fast or reference
 	k, b    int    // weight sets and images per launch
 	ms      float64
+	sync    bool    // wait after every launch (Options.Sync)
+	syncMs  float64 // device time of the kernels waited for one by one
+	dead    error   // a sticky device error: every later call fails with it
 
 	images, labels   ptr // the whole dataset, resident
 	theta, dx, dy    ptr // raw vectors
@@ -37,11 +43,15 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 	if err != nil {
 		return nil, err
 	}
-	layout, err := NewLayout(p)
+	path, err := kernelPath(o.Kernels)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv}
+	layout, err := newLayout(p, path == "fast")
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -110,9 +120,13 @@ func (e *Engine) upload(o Options) error {
 	return nil
 }
 
-// Name implements engine.Engine: "gpu0 (NVIDIA H100 80GB HBM3, tf32)".
+// Name implements engine.Engine: "gpu0 (NVIDIA H100 80GB HBM3, tf32)", with ", reference
+// kernels" when those run.
 func (e *Engine) Name() string {
 	prec := map[string]string{"f32": "fp32", "tf32": "tf32", "bf16": "bf16"}[e.conv]
+	if e.path == "reference" {
+		prec += ", reference kernels"
+	}
 	return fmt.Sprintf("gpu%d (%s, %s)", e.ordinal, e.dev.label(), prec)
 }
 
@@ -143,6 +157,9 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	if e.dev == nil {
 		return nil, fmt.Errorf("gpu: engine is closed")
 	}
+	if e.dead != nil {
+		return nil, e.dead
+	}
 	if lo < 0 || hi > e.p.Data.N || lo > hi {
 		return nil, fmt.Errorf("gpu: images [%d, %d) outside the %d of the dataset", lo, hi, e.p.Data.N)
 	}
@@ -155,6 +172,13 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	for p0 := 0; p0 < len(pts); p0 += e.k {
 		group := pts[p0:min(p0+e.k, len(pts))]
 		if err := e.evaluateGroup(ctx, group, lo, hi, out[p0:p0+len(group)]); err != nil {
+			var st *StickyError
+			if !errors.As(err, &st) && e.dev.sticky(err) {
+				err = &StickyError{err}
+			}
+			if errors.As(err, &st) {
+				e.dead = err
+			}
 			return nil, err
 		}
 	}
@@ -163,6 +187,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 
 func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
 	k, d, l := len(pts), e.dev, e.layout
+	e.syncMs = 0
 	ab := make([]float32, 2*k)
 	for i, pt := range pts {
 		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
@@ -182,8 +207,9 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err := d.zero(e.correct, int64(k)*8); err != nil {
 		return err
 	}
-	if err := d.launch("fold_weights", dim{l.Channels, k, 1}, dim{128, 1, 1},
-		e.theta, e.dx, e.dy, e.ab, e.table, len(l.Table)/kernels.FoldFields, e.folded, l.Folded); err != nil {
+	if err := launchFoldWeights(e, kFoldWeights, dim{l.Channels, k, 1}, dim{128, 1, 1}, foldWeightsArgs{
+		Theta: e.theta, Dx: e.dx, Dy: e.dy, Ab: e.ab, Table: e.table, Layers: cint(len(l.Table) / kernels.FoldFields),
+		Folded: e.folded, FoldStride: cint64(l.Folded)}); err != nil {
 		return err
 	}
 	data := e.p.Data
@@ -198,8 +224,9 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 		if err != nil {
 			return err
 		}
-		if err := d.launch("cross_entropy", dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1},
-			logits, e.labels+ptr(4*b0), b, e.p.Net.Classes, e.lossSum, e.correct); err != nil {
+		if err := launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
+			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+			LossSum: e.lossSum, Correct: e.correct}); err != nil {
 			return err
 		}
 	}
@@ -207,7 +234,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err != nil {
 		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
 	}
-	e.ms = ms
+	e.ms, e.syncMs = ms+e.syncMs, 0
 	loss := make([]float64, k)
 	correct := make([]int64, k)
 	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
@@ -254,10 +281,12 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 			c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
 			if pl.Kind == model.OpMaxPool {
 				total := k * b * size(pl.OutShape)
-				err = e.dev.launch("maxpool", dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, in, out, k*b, c, h, w, pl.K)
+				err = launchMaxpool(e, kMaxpool, dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, maxpoolArgs{
+					In: in, Out: out, Images: cint64(k * b), C: cint(c), H: cint(h), W: cint(w), KS: cint(pl.K)})
 			} else {
 				planes := k * b * c
-				err = e.dev.launch("avgpool", dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, in, out, planes, h*w)
+				err = launchAvgpool(e, kAvgpool, dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, avgpoolArgs{
+					In: in, Out: out, Planes: cint64(planes), HW: cint(h * w)})
 			}
 		default:
 			err = fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
@@ -277,10 +306,33 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	ll := e.layout.Layers[i]
 	g := ll.Geom
 	bm := kernels.ConvTile(g.Cout)
-	return e.dev.launch(kernels.ConvName(e.conv, bm),
+	name := kernels.ConvName(e.conv, bm)
+	if ll.TapMajor {
+		name = kernels.ConvFastName(e.conv, bm)
+	}
+	return launchConv(e, convKernel(name),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},
-		in, inSet, e.folded+ptr(4*ll.WOut), e.folded+ptr(4*ll.BOut), e.layout.Folded, res, out, e.taps[i],
-		b, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KS, g.Stride, g.Pad, b2i(relu))
+		convArgs{In: in, InSetStride: cint64(inSet), Weights: e.folded + ptr(4*ll.WOut), Bias: e.folded + ptr(4*ll.BOut),
+			WSetStride: cint64(e.layout.Folded), Res: res, Out: out, Taps: e.taps[i],
+			B: cint(b), Cin: cint(g.Cin), H: cint(g.H), W: cint(g.W), Cout: cint(g.Cout), OH: cint(g.OH), OW: cint(g.OW),
+			KS: cint(g.KS), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
+}
+
+// launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault
+// is reported with the kernel that caused it, and adds its device time to e.syncMs.
+func (e *Engine) launch(name string, grid, block dim, args ...any) error {
+	if err := e.dev.launch(name, grid, block, args...); err != nil {
+		return err
+	}
+	if !e.sync {
+		return nil
+	}
+	ms, err := e.dev.wait()
+	e.syncMs += ms
+	if err != nil {
+		return fmt.Errorf("gpu: %s: kernel %s (grid %v, block %v) failed: %w", e.dev.label(), name, grid, block, err)
+	}
+	return nil
 }
 
 // blocks is ⌈n / per⌉ capped at 2^20, for the grid-stride kernels (pools).

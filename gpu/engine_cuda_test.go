@@ -158,9 +158,10 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, e
 	if prec == "f32" {
 		threads = 256
 	}
-	if err := d.launch(kernels.ConvName(prec, bm), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
-		dIn, inSet, dW, dW+ptr(4*wsz), wsz+c.cout, resArg, dOut, dTaps,
-		c.b, c.cin, c.h, c.w, c.cout, g.OH, g.OW, c.ks, c.stride, c.pad, b2i(c.relu)); err != nil {
+	if err := launchConv(d, convKernel(kernels.ConvName(prec, bm)), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
+		convArgs{In: dIn, InSetStride: cint64(inSet), Weights: dW, Bias: dW + ptr(4*wsz), WSetStride: cint64(wsz + c.cout),
+			Res: resArg, Out: dOut, Taps: dTaps, B: cint(c.b), Cin: cint(c.cin), H: cint(c.h), W: cint(c.w), Cout: cint(c.cout),
+			OH: cint(g.OH), OW: cint(g.OW), KS: cint(c.ks), Stride: cint(c.stride), Pad: cint(c.pad), Relu: cint(b2i(c.relu))}); err != nil {
 		return 0, err
 	}
 	if err := waitErr(d); err != nil {
@@ -201,7 +202,8 @@ func testPools(t *testing.T, d *device) {
 	oh, ow := (h+1)/2, (w+1)/2
 	dIn, _ := upload(d, in)
 	dOut, _ := d.alloc(int64(n * c * oh * ow * 4))
-	if err := d.launch("maxpool", dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1}, dIn, dOut, n, c, h, w, 2); err != nil {
+	if err := launchMaxpool(d, kMaxpool, dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1},
+		maxpoolArgs{In: dIn, Out: dOut, Images: cint64(n), C: cint(c), H: cint(h), W: cint(w), KS: 2}); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]float32, n*c*oh*ow)
@@ -217,7 +219,7 @@ func testPools(t *testing.T, d *device) {
 	if !math.IsNaN(float64(got[0])) {
 		t.Error("maxpool dropped a NaN")
 	}
-	if err := d.launch("avgpool", dim{1, 1, 1}, dim{256, 1, 1}, dIn, dOut, n*c, h*w); err != nil {
+	if err := launchAvgpool(d, kAvgpool, dim{1, 1, 1}, dim{256, 1, 1}, avgpoolArgs{In: dIn, Out: dOut, Planes: cint64(n * c), HW: cint(h * w)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitErr(d); err != nil {
@@ -241,7 +243,8 @@ func testCrossEntropy(t *testing.T, d *device) {
 	dl, _ := upload(d, labels)
 	loss, _ := upload(d, make([]float64, k))
 	correct, _ := upload(d, make([]int64, k))
-	if err := d.launch("cross_entropy", dim{k, 1, 1}, dim{256, 1, 1}, dz, dl, b, classes, loss, correct); err != nil {
+	if err := launchCrossEntropy(d, kCrossEntropy, dim{k, 1, 1}, dim{256, 1, 1},
+		crossEntropyArgs{Logits: dz, Labels: dl, B: cint(b), Classes: cint(classes), LossSum: loss, Correct: correct}); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitErr(d); err != nil {
@@ -315,7 +318,7 @@ func testFilterNormalize(t *testing.T, d *device) {
 	dir, w := randSlice(rows*per, 1, 13), randSlice(rows*per, 0.5, 14)
 	dd, _ := upload(d, dir)
 	dw, _ := upload(d, w)
-	if err := d.launch("filter_normalize", dim{rows, 1, 1}, dim{256, 1, 1}, dd, dw, per); err != nil {
+	if err := launchFilterNormalize(d, kFilterNormalize, dim{rows, 1, 1}, dim{256, 1, 1}, filterNormalizeArgs{D: dd, W: dw, Per: cint(per)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitErr(d); err != nil {
@@ -452,4 +455,80 @@ func TestSpeed(t *testing.T) {
 func waitErr(d *device) error {
 	_, err := d.wait()
 	return err
+}
+
+// TestStickyFault makes a kernel read an unmapped address on purpose: the wait must report
+// CUDA's illegal address, the device must classify it sticky, and every later call must fail
+// (the worker then exits and the client starts a fresh one; see gpu/remote's fault tests).
+func TestStickyFault(t *testing.T) {
+	d, err := openDevice(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exit, _ := d.enter()
+	defer exit()
+	defer d.close()
+	out, err := d.alloc(4 * 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bogus := ptr(1 << 47) // far outside any allocation
+	if err := launchAvgpool(d, kAvgpool, dim{1, 1, 1}, dim{64, 1, 1}, avgpoolArgs{In: bogus, Out: out, Planes: 64, HW: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.wait()
+	if err == nil || !d.sticky(err) {
+		t.Fatalf("reading %#x: %v, want a sticky error (illegal address)", uint64(bogus), err)
+	}
+	fmt.Printf("fault injected: %v (sticky)\n", err)
+	if _, err := d.alloc(4); err == nil {
+		if err := d.zero(out, 4); err == nil {
+			if _, err := d.wait(); err == nil {
+				t.Fatal("the context still works after a sticky error")
+			}
+		}
+	}
+}
+
+// TestModuleLoading: on sm_80/sm_90 GPUs every module loads from its embedded cubin; with
+// LANDSCAPE_GPU_PTX=1 from the PTX (the JIT fallback of other GPUs); both give the same results.
+func TestModuleLoading(t *testing.T) {
+	c := convCase{2, 3, 16, 16, 16, 32, 3, 1, 1, false, true, true}
+	run := func() (map[string]string, []float64) {
+		d, err := openDevice(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, _ := d.enter()
+		defer release()
+		defer d.close()
+		var rels []float64
+		for _, prec := range []string{"f32", "tf32", "bf16"} {
+			rel, err := runConv(d, prec, 32, c, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rels = append(rels, rel)
+		}
+		for m, how := range d.loaded {
+			fmt.Printf("module %-9s %s on %s (compute %d.%d)\n", m, how, d.name, d.major, d.minor)
+			if (d.major == 8 || d.major == 9) && !strings.HasPrefix(how, "cubin") {
+				t.Errorf("module %s: %s on compute %d.%d, want its cubin", m, how, d.major, d.minor)
+			}
+		}
+		return d.loaded, rels
+	}
+	_, cubin := run()
+	t.Setenv("LANDSCAPE_GPU_PTX", "1")
+	loaded, ptx := run()
+	for m, how := range loaded {
+		if how != "PTX (JIT)" {
+			t.Errorf("LANDSCAPE_GPU_PTX=1: module %s loaded as %s", m, how)
+		}
+	}
+	for i := range cubin {
+		if cubin[i] != ptx[i] {
+			t.Errorf("precision %d: error vs CPU %g from the cubin, %g from the PTX", i, cubin[i], ptx[i])
+		}
+	}
 }

@@ -25,7 +25,15 @@ type fakeDevice struct {
 	free     int64
 	launches map[string]int
 	failWait error
+	// failAfter makes the launch of that kernel fail asynchronously: the next wait returns
+	// failErr (and every later one too when failErr is sticky, as a lost CUDA context does).
+	failAfter string
+	failErr   error
+	pending   error
 }
+
+// errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.
+var errFakeSticky = errors.New("fake illegal address")
 
 type fakeAlloc struct {
 	base ptr
@@ -91,7 +99,17 @@ func (f *fakeDevice) zero(dst ptr, n int64) (err error) {
 	return nil
 }
 
-func (f *fakeDevice) wait() (float64, error) { return 0, f.failWait }
+func (f *fakeDevice) wait() (float64, error) {
+	if err := f.pending; err != nil {
+		if !f.sticky(err) {
+			f.pending = nil
+		}
+		return 0, err
+	}
+	return 0, f.failWait
+}
+
+func (f *fakeDevice) sticky(err error) bool { return errors.Is(err, errFakeSticky) }
 
 func recoverFault(err *error) {
 	if r := recover(); r != nil {
@@ -105,13 +123,22 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 		return err
 	}
 	f.launches[name]++
+	if name == f.failAfter && f.pending == nil {
+		f.pending, f.failAfter = f.failErr, ""
+	}
 	p := func(i int) ptr { return args[i].(ptr) }
-	n := func(i int) int { return args[i].(int) }
+	n := func(i int) int {
+		if v, ok := args[i].(cint); ok {
+			return int(v)
+		}
+		return int(args[i].(cint64))
+	}
 	switch {
-	case strings.HasPrefix(name, "conv_"):
+	case strings.HasPrefix(name, "conv"):
 		prec, bm := "", 0
-		fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(name, "conv_"), "_bm", " "), "%s %d", &prec, &bm)
-		return f.conv(grid, block, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
+		fast := strings.HasPrefix(name, "conv2_")
+		fmt.Sscanf(strings.ReplaceAll(name[strings.IndexByte(name, '_')+1:], "_bm", " "), "%s %d", &prec, &bm)
+		return f.conv(grid, block, fast, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
 			n(8), n(9), n(10), n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18) != 0)
 	case name == "maxpool":
 		in, out := view[float32](f, p(0)), view[float32](f, p(1))
@@ -144,9 +171,14 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	return nil
 }
 
-// conv models conv_tile.cuh's GEMM: Out_k[b][m][p] = ReLU?(Σ_r W'_k[m][r]·X_k[r][(b,p)] + (b'_k[m] + Res_k)).
-func (f *fakeDevice) conv(grid, block dim, prec string, bm int, inP ptr, inSet int, wP, bP ptr, wSet int, resP, outP, tapsP ptr,
+// conv models conv_tile.cuh's GEMM: Out_k[b][m][p] = ReLU?(Σ_r W'_k[m][r]·X_k[r][(b,p)] + (b'_k[m] + Res_k)),
+// reading W' tap-major and decoding taps itself for the fast kernels (conv_fast.cu), through the
+// tap table for the reference ones.
+func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP ptr, inSet int, wP, bP ptr, wSet int, resP, outP, tapsP ptr,
 	B, cin, h, w, cout, oh, ow, ks, stride, pad int, relu bool) error {
+	if fast && (cin%4 != 0 || (uint64(wP)+4*uint64(wSet))%16 != 0 || wSet%4 != 0) {
+		return fmt.Errorf("conv2_%s_bm%d: Cin %d or weights %#x (set stride %d) not 16-byte aligned", prec, bm, cin, uint64(wP), wSet)
+	}
 	npix := B * oh * ow
 	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, bm) || block.x != kernels.ConvThreads(prec) {
 		return fmt.Errorf("conv_%s_bm%d: grid %+v block %+v for %d pixels, %d channels", prec, bm, grid, block, npix, cout)
@@ -155,8 +187,26 @@ func (f *fakeDevice) conv(grid, block dim, prec string, bm int, inP ptr, inSet i
 		return fmt.Errorf("conv: tile %d for %d channels", bm, cout)
 	}
 	in, wts, bias := view[float32](f, inP), view[float32](f, wP), view[float32](f, bP)
-	res, out, taps := view[float32](f, resP), view[float32](f, outP), view[int32](f, tapsP)
+	res, out := view[float32](f, resP), view[float32](f, outP)
 	r := cin * ks * ks
+	taps := make([]int32, 0, 2*r) // the reference kernels' table, or the fast kernels' own decode
+	if fast {
+		for ci := range cin {
+			for kh := range ks {
+				for kw := range ks {
+					taps = append(taps, int32((ci*h+kh)*w+kw), int32(kh<<16|kw))
+				}
+			}
+		}
+	} else {
+		taps = view[int32](f, tapsP)
+	}
+	widx := func(t int) int { // W' index of reduction index t = ci·ks² + tap
+		if fast {
+			return t%(ks*ks)*cin + t/(ks*ks)
+		}
+		return t
+	}
 	outSet := npix * cout
 	for k := range grid.z {
 		for b := range B {
@@ -169,7 +219,7 @@ func (f *fakeDevice) conv(grid, block dim, prec string, bm int, inP ptr, inSet i
 						for t := range r {
 							ih, iw := ih0+int(taps[2*t+1]>>16), iw0+int(taps[2*t+1]&0xffff)
 							if ih >= 0 && ih < h && iw >= 0 && iw < w {
-								s += float64(wts[k*wSet+m*r+t]) * float64(img[ih0*w+iw0+int(taps[2*t])])
+								s += float64(wts[k*wSet+m*r+widx(t)]) * float64(img[ih0*w+iw0+int(taps[2*t])])
 							}
 						}
 						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
@@ -204,8 +254,9 @@ func (f *fakeDevice) fold(grid dim, thetaP, dxP, dyP, abP, tableP ptr, layers in
 // TestEngineOnKernelModels runs the conformance suite on the engine driving the Go kernel models,
 // with the launch sizes from free memory and with tiny ones (several point groups and batches).
 func TestEngineOnKernelModels(t *testing.T) {
-	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Precision: "tf32", Points: 1, Images: 1}, {Precision: "bf16"}} {
-		t.Run(fmt.Sprintf("%s_K%d_B%d", o.Precision, o.Points, o.Images), func(t *testing.T) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Precision: "tf32", Points: 1, Images: 1}, {Precision: "bf16"},
+		{Kernels: "reference"}, {Kernels: "reference", Precision: "tf32", Points: 3, Images: 2}} {
+		t.Run(fmt.Sprintf("%s_%s_K%d_B%d", o.Kernels, o.Precision, o.Points, o.Images), func(t *testing.T) {
 			enginetest.Run(t, func(p *engine.Problem) (engine.Engine, error) {
 				return newEngine(newFake(1<<30), 0, p, o)
 			})
@@ -228,7 +279,8 @@ func TestEngineLaunches(t *testing.T) {
 	}
 	// 4 points in groups of 2, 3 images in batches of 2: 2 folds, 4 forward passes.
 	// Per pass: 7 convs and fc.0 (64-256 channels), 3 max pools, the 10-way classifier.
-	want := map[string]int{"fold_weights": 2, "cross_entropy": 4, "maxpool": 4 * 3, "conv_f32_bm64": 4 * 8, "conv_f32_bm16": 4}
+	// The first conv (3 channels) runs on the reference kernels, the others on the fast ones.
+	want := map[string]int{"fold_weights": 2, "cross_entropy": 4, "maxpool": 4 * 3, "conv_f32_bm64": 4, "conv2_f32_bm64": 4 * 7, "conv2_f32_bm16": 4}
 	for name, n := range want {
 		if f.launches[name] != n {
 			t.Errorf("%s launched %d times, want %d", name, f.launches[name], n)
@@ -260,5 +312,62 @@ func TestEngineTooLittleMemory(t *testing.T) {
 	}
 	if _, err := newEngine(newFake(1<<30), 0, p, Options{Precision: "fp16"}); err == nil {
 		t.Fatal("fp16 accepted")
+	}
+}
+
+// TestStickyErrorEndsEngine: after a sticky device error the engine fails every call with it,
+// without launching anything, and the error reports itself fatal (the worker then exits).
+func TestStickyErrorEndsEngine(t *testing.T) {
+	p, _ := enginetest.Setup(enginetest.Cases[0], 1)
+	f := newFake(1 << 30)
+	e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	f.failAfter, f.failErr = "cross_entropy", errFakeSticky
+	_, err = e.Evaluate(context.Background(), enginetest.Points, 0, 2)
+	var fatal interface{ Fatal() bool }
+	if !errors.Is(err, errFakeSticky) || !errors.As(err, &fatal) || !fatal.Fatal() {
+		t.Fatalf("Evaluate after an illegal address: %v, want a fatal error wrapping it", err)
+	}
+	launched := f.launches["fold_weights"]
+	if _, err2 := e.Evaluate(context.Background(), enginetest.Points, 0, 2); !errors.Is(err2, errFakeSticky) {
+		t.Fatalf("next Evaluate: %v, want the sticky error again", err2)
+	}
+	if f.launches["fold_weights"] != launched {
+		t.Fatal("a dead engine launched kernels")
+	}
+}
+
+// TestSyncNamesFailingKernel: with Options.Sync the error of a failing kernel names it; without,
+// the fault surfaces at the end of the batch and no kernel can be named.
+func TestSyncNamesFailingKernel(t *testing.T) {
+	p, _ := enginetest.Setup(enginetest.Cases[3], 1) // vgg9: has max pools
+	for _, sync := range []bool{false, true} {
+		f := newFake(1 << 30)
+		e, err := newEngine(f, 0, p, Options{Points: 2, Images: 2, Sync: sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.failAfter, f.failErr = "maxpool", errors.New("fake misaligned address")
+		_, err = e.Evaluate(context.Background(), enginetest.Points, 0, 2)
+		if err == nil || !strings.Contains(err.Error(), "fake misaligned address") {
+			t.Fatalf("sync %v: %v, want the fault", sync, err)
+		}
+		if named := strings.Contains(err.Error(), "kernel maxpool"); named != sync {
+			t.Errorf("sync %v: error %q names the kernel: %v", sync, err, named)
+		}
+		// A fault that is not sticky leaves the engine usable.
+		if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 2); err != nil {
+			t.Errorf("sync %v: after a non-sticky fault: %v", sync, err)
+		}
+	}
+	t.Setenv(SyncEnv, "1")
+	e, _ := newEngine(newFake(1<<30), 0, p, Options{})
+	if !e.sync {
+		t.Errorf("%s=1 does not set Sync", SyncEnv)
 	}
 }

@@ -17,6 +17,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"os"
 )
 
 // ErrNoCUDA is returned by New and Devices in builds without the cuda tag.
@@ -28,7 +29,34 @@ type Options struct {
 	Precision string // "fp32" (default), "tf32" or "bf16": the convolutions' arithmetic
 	Points    int    // weight sets per launch (K); 0: from free memory (Layout.Capacity)
 	Images    int    // images per launch (B); 0: from free memory
+	// Sync waits for every kernel right after its launch, so that a fault names the kernel
+	// that caused it (slow; for debugging). Also set by LANDSCAPE_GPU_SYNC=1.
+	Sync bool
+	// Kernels picks the convolution kernels: "fast" (default: kernels/conv_fast.cu for every
+	// layer with Cin % 4 == 0, the reference kernels for the others) or "reference" (the first
+	// kernels, conv.cu and conv_mma.cu, for every layer). Also set by LANDSCAPE_GPU_KERNELS.
+	Kernels string
 }
+
+// KernelsEnv is the environment variable that sets Options.Kernels when Options leaves it empty.
+const KernelsEnv = "LANDSCAPE_GPU_KERNELS"
+
+// kernelPath resolves Options.Kernels (and the environment) to "fast" or "reference".
+func kernelPath(k string) (string, error) {
+	if k == "" {
+		k = os.Getenv(KernelsEnv)
+	}
+	switch k {
+	case "", "fast":
+		return "fast", nil
+	case "reference":
+		return k, nil
+	}
+	return "", fmt.Errorf("gpu: kernels %q: want fast or reference", k)
+}
+
+// SyncEnv is the environment variable that sets Options.Sync in every engine when "1".
+const SyncEnv = "LANDSCAPE_GPU_SYNC"
 
 // Precisions lists the accepted Options.Precision values.
 var Precisions = []string{"fp32", "tf32", "bf16"}

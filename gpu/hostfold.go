@@ -28,7 +28,11 @@ func (l *Layout) FoldOnHost(theta, dx, dy []float32, a, b float32) []float32 {
 				shift = (shift-mu)*scale + beta
 			}
 			for i := range per {
-				out[int(t[8])+c*per+i] = float32(float64(at(t[0]+int32(c*per+i))) * scale)
+				o := i // F_TAPS = t[11] > 0: tap-major, i = ci·taps + tap goes to tap·Cin + ci
+				if taps := int(t[11]); taps > 0 {
+					o = i%taps*(per/taps) + i/taps
+				}
+				out[int(t[8])+c*per+o] = float32(float64(at(t[0]+int32(c*per+i))) * scale)
 			}
 			out[int(t[9])+c] = float32(shift)
 		}

@@ -23,10 +23,18 @@ type Layout struct {
 
 // LayerLayout is one plan layer's folded weights and its im2col tap table (conv/linear only).
 type LayerLayout struct {
-	WOut, BOut int     // offsets of W' and b' in the folded vector; −1 for pooling layers
-	Taps       []int32 // pairs (ci·H·W + kh·W + kw, kh·65536 + kw), one per reduction index
+	WOut, BOut int     // offsets of W' and b' in the folded vector (W' 16-byte aligned); −1 for pooling layers
+	Taps       []int32 // pairs (ci·H·W + kh·W + kw, kh·65536 + kw), one per reduction index; nil when TapMajor
 	Geom       ConvGeom
+	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
+	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
+	TapMajor bool
 }
+
+// FastEligible tells whether the fast kernels take a layer: they copy weights 4 channels at a
+// time (16 bytes), so Cin must be a multiple of 4. (The 3-channel first layer of the zoo runs on
+// the reference kernels, where its 27-deep reduction wastes less of the 16-deep tiles.)
+func FastEligible(g ConvGeom) bool { return g.Cin%4 == 0 }
 
 // ConvGeom is a conv or linear layer as the conv kernels see it (a linear layer is a 1x1
 // convolution of a 1x1 image with Cin = its input features).
@@ -59,8 +67,13 @@ func Taps(g ConvGeom) []int32 {
 	return t
 }
 
-// NewLayout lays out problem p.
-func NewLayout(p *engine.Problem) (*Layout, error) {
+// NewLayout lays out problem p for the reference kernels.
+func NewLayout(p *engine.Problem) (*Layout, error) { return newLayout(p, false) }
+
+// NewFastLayout lays out problem p for the fast kernels: every FastEligible layer tap-major.
+func NewFastLayout(p *engine.Problem) (*Layout, error) { return newLayout(p, true) }
+
+func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	l := &Layout{RawOffset: map[string]int{}}
 	for _, name := range p.Base.Names {
 		l.RawOffset[name] = l.Raw
@@ -84,9 +97,12 @@ func NewLayout(p *engine.Problem) (*Layout, error) {
 		ll := LayerLayout{WOut: -1, BOut: -1}
 		if pl.Kind == model.OpConv || pl.Kind == model.OpLinear {
 			g := Geom(pl)
-			ll.Geom, ll.Taps = g, Taps(g)
-			ll.WOut = l.Folded
-			ll.BOut = l.Folded + g.Cout*g.R()
+			ll.Geom, ll.TapMajor = g, fast && FastEligible(g)
+			if !ll.TapMajor {
+				ll.Taps = Taps(g)
+			}
+			ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
+			ll.BOut = ll.WOut + g.Cout*g.R()
 			// Fields F_W … F_VAR of kernels/weights.cu: raw offsets, −1 for what the layer lacks.
 			names := [6]string{pl.Weight, pl.Bias}
 			if pl.BN != "" {
@@ -102,6 +118,9 @@ func NewLayout(p *engine.Problem) (*Layout, error) {
 			}
 			row[6], row[7] = int32(g.R()), int32(g.Cout)
 			row[8], row[9], row[10] = int32(ll.WOut), int32(ll.BOut), int32(l.Channels)
+			if ll.TapMajor {
+				row[11] = int32(g.KS * g.KS)
+			}
 			if n := len(p.Base.Tensors[pl.Weight].Data); n != g.Cout*g.R() {
 				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, n, g.Cout*g.R())
 			}
@@ -111,6 +130,7 @@ func NewLayout(p *engine.Problem) (*Layout, error) {
 		}
 		l.Layers = append(l.Layers, ll)
 	}
+	l.Folded = (l.Folded + 3) / 4 * 4 // every weight set's vector 16-byte aligned
 	return l, nil
 }
 

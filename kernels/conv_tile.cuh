@@ -14,12 +14,12 @@
 #include "common.cuh"
 
 #define CONV_PARAMS                                                                        \
-    const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ w,          \
+    const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ weights,    \
         const float *__restrict__ bias, i64 w_set_stride, const float *__restrict__ res,   \
         float *__restrict__ out, const int2 *__restrict__ taps, int B, int Cin, int H,     \
         int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu
 #define CONV_ARGS                                                                            \
-    in, in_set_stride, w, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS, \
+    in, in_set_stride, weights, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS, \
         stride, pad, relu
 
 // ConvShape holds a launch's sizes and its weight set's base pointers.
@@ -39,7 +39,7 @@ __device__ __forceinline__ ConvShape conv_shape(CONV_PARAMS) {
     ConvShape s;
     i64 k = blockIdx.z;
     s.in = in + k * in_set_stride;
-    s.w = w + k * w_set_stride;
+    s.w = weights + k * w_set_stride;
     s.bias = bias + k * w_set_stride;
     i64 out_set = (i64)B * Cout * OH * OW;
     s.res = res ? res + k * out_set : 0;

@@ -1,10 +1,15 @@
 // Package kernels holds the CUDA kernels of the GPU engine as PTX, compiled from the .cu files
-// beside this one by `make kernels` (nvcc 11.8, -arch=compute_80) and committed, so building
-// needs no CUDA toolkit. The driver JIT-compiles the PTX for the GPU at module load.
+// beside this one by `make kernels` (nvcc 11.8, -arch=compute_80), and as cubins for sm_80 and
+// sm_90 assembled from that PTX (ptxas 11.8), all committed, so building needs no CUDA toolkit.
+// A worker loads the cubin of its GPU's architecture (no JIT); on other GPUs the driver
+// JIT-compiles the PTX at module load.
 //
-// Each kernel's parameter list is declared here (Kernels) and checked against the PTX by this
-// package's tests, so that the host passes every argument at its exact size.
+// Each kernel's parameter list is generated from its .cu signature (go generate: Kernels, and
+// gpu's typed launch wrappers) and checked against the PTX by this package's tests: every
+// parameter's size, and for 8-byte ones whether the kernel uses it as an address or a number.
 package kernels
+
+//go:generate go run ./internal/cuda2go/run ..
 
 import (
 	"embed"
@@ -14,6 +19,35 @@ import (
 
 //go:embed ptx/*.ptx
 var ptxFiles embed.FS
+
+//go:embed cubin/*.cubin
+var cubinFiles embed.FS
+
+// CubinArchs are the GPU architectures with embedded cubins (gpu.mk's CUBIN_ARCHS), as compute
+// capability major·10 + minor.
+var CubinArchs = []int{80, 90}
+
+// Cubin returns the machine code of module for a GPU of compute capability major.minor, and its
+// architecture (e.g. "sm_80"): the embedded cubin of the same major version and the highest minor
+// version not above the device's (SASS runs on later minor versions of its major: an sm_80
+// cubin on sm_86), or ok = false when none fits and the PTX must be JIT-compiled.
+func Cubin(module string, major, minor int) (image []byte, arch string, ok bool) {
+	best := -1
+	for _, a := range CubinArchs {
+		if a/10 == major && a%10 <= minor && a > best {
+			best = a
+		}
+	}
+	if best < 0 {
+		return nil, "", false
+	}
+	arch = fmt.Sprintf("sm_%d", best)
+	b, err := cubinFiles.ReadFile("cubin/" + module + "." + arch + ".cubin")
+	if err != nil {
+		return nil, "", false
+	}
+	return b, arch, true
+}
 
 // PTX returns the PTX text of module name (a .cu file's base name, e.g. "conv").
 func PTX(module string) (string, error) {
@@ -53,19 +87,23 @@ func (p Param) Size() int {
 	return 8
 }
 
-// Kernel is one entry point: its module and its parameters in order.
+// Kernel is one entry point: its module and its parameters in order, as generated from the
+// .cu source by kernels/internal/cuda2go (signatures_gen.go).
 type Kernel struct {
 	Module, Name string
+	Group        string // the macro its parameter list comes from (CONV_PARAMS), else its name
 	Params       []Param
+	Names        []string // the parameters' C names
 }
 
-// ConvParams is the parameter list of every conv_* kernel (see conv_tile.cuh's CONV_PARAMS):
-// in, in_set_stride, w, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS,
-// stride, pad, relu.
-var ConvParams = []Param{Ptr, I64, Ptr, Ptr, I64, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32}
-
-// ConvName is the conv kernel for a precision ("f32", "tf32" or "bf16") and row tile (16, 32, 64).
+// ConvName is the reference conv kernel for a precision ("f32", "tf32" or "bf16") and row tile
+// (16, 32, 64): kernels/conv.cu and conv_mma.cu.
 func ConvName(precision string, bm int) string { return fmt.Sprintf("conv_%s_bm%d", precision, bm) }
+
+// ConvFastName is the fast (tap-major, cp.async-pipelined) conv kernel: kernels/conv_fast.cu.
+func ConvFastName(precision string, bm int) string {
+	return fmt.Sprintf("conv2_%s_bm%d", precision, bm)
+}
 
 // ConvTile returns the row-tile height for a layer with cout output channels.
 func ConvTile(cout int) int {
@@ -96,26 +134,14 @@ const (
 )
 
 // FoldFields is the number of int32 fields per layer in fold_weights' table (weights.cu).
-const FoldFields = 11
+const FoldFields = 12
 
-// Kernels lists every entry point of the embedded modules.
+// Kernels lists every entry point of the embedded modules, by name.
 var Kernels = func() map[string]Kernel {
 	m := map[string]Kernel{}
-	add := func(module, name string, p ...Param) { m[name] = Kernel{module, name, p} }
-	for _, prec := range []string{"f32", "tf32", "bf16"} {
-		module := "conv_mma"
-		if prec == "f32" {
-			module = "conv"
-		}
-		for _, bm := range []int{16, 32, 64} {
-			add(module, ConvName(prec, bm), ConvParams...)
-		}
+	for _, k := range generated {
+		m[k.Name] = k
 	}
-	add("pool", "maxpool", Ptr, Ptr, I64, I32, I32, I32, I32)
-	add("pool", "avgpool", Ptr, Ptr, I64, I32)
-	add("loss", "cross_entropy", Ptr, Ptr, I32, I32, Ptr, Ptr)
-	add("weights", "fold_weights", Ptr, Ptr, Ptr, Ptr, Ptr, I32, Ptr, I64)
-	add("weights", "filter_normalize", Ptr, Ptr, I32)
 	return m
 }()
 

@@ -1,8 +1,15 @@
 package kernels
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"landscape/kernels/internal/cuda2go"
 )
 
 func TestSignaturesMatchPTX(t *testing.T) {
@@ -32,5 +39,100 @@ func TestEntryParamSizes(t *testing.T) {
 {`)
 	if s := got["k"]; len(s) != 3 || s[0] != 8 || s[1] != 4 || s[2] != 4 {
 		t.Fatalf("sizes %v", got)
+	}
+}
+
+// TestVerifyTellsPointersFromIntegers: a table with a pointer and a long long swapped (same
+// sizes, so a size check passes) must fail the PTX check, in both directions.
+func TestVerifyTellsPointersFromIntegers(t *testing.T) {
+	for _, swap := range [][2]int{{0, 1}, {4, 5}} { // conv: in ↔ in_set_stride, w_set_stride ↔ res
+		table := map[string]Kernel{}
+		for n, k := range Kernels {
+			table[n] = k
+		}
+		k := table["conv_tf32_bm32"]
+		k.Params = slices.Clone(k.Params)
+		k.Params[swap[0]], k.Params[swap[1]] = k.Params[swap[1]], k.Params[swap[0]]
+		table[k.Name] = k
+		err := verify(table)
+		if err == nil || !strings.Contains(err.Error(), "conv_tf32_bm32") {
+			t.Errorf("swapping parameters %v: %v, want conv_tf32_bm32 rejected", swap, err)
+		}
+	}
+}
+
+// TestGeneratedFilesUpToDate: regenerating from the .cu sources gives the committed files.
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	files, err := cuda2go.Files(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 {
+		t.Fatalf("%d files generated", len(files))
+	}
+	for path, want := range files {
+		got, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from what kernels/*.cu generate now: run go generate ./kernels", path)
+		}
+	}
+}
+
+func TestParseSignatures(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.cuh"), []byte("#define P_PARAMS \\\n const float *__restrict__ x, i64 n, \\\n int k\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void __launch_bounds__(T) k1(P_PARAMS) {}\nLS_KERNEL void\n  k2(double *out, float s) {}\n"), 0o644)
+	ks, err := cuda2go.Parse(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks) != 2 || ks[0].Name != "k1" || ks[0].Group != "P_PARAMS" || ks[1].Group != "k2" || ks[0].Module != "m" {
+		t.Fatalf("parsed %+v", ks)
+	}
+	kinds := func(k cuda2go.Kernel) (s string) {
+		for _, p := range k.Params {
+			s += string(p.Kind)
+		}
+		return
+	}
+	if kinds(ks[0]) != "pli" || kinds(ks[1]) != "pf" || ks[0].Params[0].Name != "x" {
+		t.Fatalf("kinds %q %q", kinds(ks[0]), kinds(ks[1]))
+	}
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void k3(unsigned short u) {}\n"), 0o644)
+	if _, err := cuda2go.Parse(dir); err == nil || !strings.Contains(err.Error(), "k3") {
+		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+// TestCubins: every module has an sm_80 and an sm_90 cubin (ELF, with every kernel of the
+// module in its symbol names), and the architecture choice follows SASS compatibility.
+func TestCubins(t *testing.T) {
+	for _, m := range Modules() {
+		for _, cc := range [][2]int{{8, 0}, {9, 0}} {
+			b, arch, ok := Cubin(m, cc[0], cc[1])
+			if !ok || !bytes.HasPrefix(b, []byte("\x7fELF")) {
+				t.Fatalf("%s: no cubin for %d.%d", m, cc[0], cc[1])
+			}
+			if arch != fmt.Sprintf("sm_%d%d", cc[0], cc[1]) {
+				t.Errorf("%s %d.%d: arch %s", m, cc[0], cc[1], arch)
+			}
+			for _, k := range Kernels {
+				if k.Module == m && !bytes.Contains(b, []byte(k.Name+"\x00")) {
+					t.Errorf("%s.%s.cubin lacks %s", m, arch, k.Name)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		major, minor int
+		arch         string
+	}{{8, 6, "sm_80"}, {8, 9, "sm_80"}, {9, 0, "sm_90"}, {7, 5, ""}, {10, 0, ""}} {
+		_, arch, ok := Cubin("conv", c.major, c.minor)
+		if arch != c.arch || ok != (c.arch != "") {
+			t.Errorf("compute %d.%d: cubin %q (ok %v), want %q", c.major, c.minor, arch, ok, c.arch)
+		}
 	}
 }

@@ -4,7 +4,8 @@
 //           FMA), which is engine.Problem.WeightsAt's arithmetic; entries without a direction
 //           hold zeros in δ/η.
 // fold:     for each conv/linear layer and output channel c, with s_c = γ_c / √(σ²_c + 1e-5):
-//             W'_k[c][i] = float( double(W_k[c][i]) · s_c )
+//             W'_k[c][i] = float( double(W_k[c][i]) · s_c )      (at i's tap-major place for
+//                                                              layers of the fast kernels)
 //             b'_k[c]    = float( (b_c − μ_c)·s_c + β_c )        (s_c = 1, b'_c = b_c without BN)
 //           in double, as model.Layer.Fold, so the folded weights are bit-identical to the CPU's.
 // filter_normalize: for each row i (a filter: the slice of dimension 0) of a direction d and the
@@ -13,7 +14,7 @@
 #include "common.cuh"
 
 // FoldLayer is one row of fold's layer table (int32 fields, offsets into the raw parameter
-// vector θ/δ/η and into one weight set's folded vector). Keep in step with gpu/fold.go.
+// vector θ/δ/η and into one weight set's folded vector). Keep in step with gpu/layout.go and gpu/hostfold.go.
 enum FoldField {
     F_W,       // raw offset of W [cout][per]
     F_BIAS,    // raw offset of the conv/linear bias, or −1
@@ -26,6 +27,8 @@ enum FoldField {
     F_WOUT,    // folded offset of W'
     F_BOUT,    // folded offset of b'
     F_FIRST,   // index of the layer's first channel among all layers' channels
+    F_TAPS,    // > 0: write W' tap-major for the fast kernels: W'[c][i = ci·taps + tap] goes to
+               // [c][tap·(per/taps) + ci] (conv_fast.cu); 0: PyTorch's order
     F_FIELDS
 };
 
@@ -57,9 +60,11 @@ LS_KERNEL void fold_weights(const float *__restrict__ theta, const float *__rest
         shift = dadd_rn(dmul_rn(dsub_rn(shift, mu), scale), beta);
     }
     float *out = folded + k * fold_stride;
-    const int w0 = t[F_W] + c * per, o0 = t[F_WOUT] + c * per;
-    for (int i = threadIdx.x; i < per; i += blockDim.x)
-        out[o0 + i] = __double2float_rn(dmul_rn((double)combine(theta, dx, dy, a, b, w0 + i), scale));
+    const int w0 = t[F_W] + c * per, o0 = t[F_WOUT] + c * per, taps = t[F_TAPS];
+    for (int i = threadIdx.x; i < per; i += blockDim.x) {
+        const int o = taps > 0 ? i % taps * (per / taps) + i / taps : i;
+        out[o0 + o] = __double2float_rn(dmul_rn((double)combine(theta, dx, dy, a, b, w0 + i), scale));
+    }
     if (threadIdx.x == 0) out[t[F_BOUT] + c] = __double2float_rn(shift);
 }
 

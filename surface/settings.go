@@ -93,14 +93,14 @@ func MixEngines(a, b string) string {
 
 // CheckResume says whether points computed with the file's settings s may be completed by a
 // run with settings now: the numerics version must be equal, the engine kind one of the file's,
-// and every other setting but those in ignore (and the paths) equal. The error lists every
-// difference.
+// and every other setting equal, but the paths and those named in ignore (JSON keys, e.g.
+// "engine" before the engines are chosen, or "shard"). The error lists every difference.
 func (s Settings) CheckResume(path string, now Settings, ignore ...string) error {
 	var why []string
-	if s.Numerics != now.Numerics {
+	if s.Numerics != now.Numerics && !slices.Contains(ignore, "numerics") {
 		why = append(why, fmt.Sprintf("numerics: its points were computed by numerics version %d, this landscape computes version %d (the values would differ)", s.Numerics, now.Numerics))
 	}
-	if !slices.Contains(EngineKinds(s.Engine), now.Engine) {
+	if !slices.Contains(EngineKinds(s.Engine), now.Engine) && !slices.Contains(ignore, "engine") {
 		why = append(why, fmt.Sprintf("engine: its points were computed on %s, this run computes on %s (choose the device with --device)", s.Engine, now.Engine))
 	}
 	for _, d := range s.Diff(now, append(ignore, "numerics", "engine")...) {

@@ -11,9 +11,11 @@ the day had it (dir_type states). The names come from --names: the weights the f
 for, as a safetensors state_dict written by tools/torch2safetensors.py or `landscape train`
 (state_dict order), or the paper's own checkpoint (model_300.t7; needs torch). The order is
 matched by count and shape; the output holds x.<name>, y.<name> (float32; num_batches_tracked
-left out) with metadata: dir_type, the x (and y) norm and ignore read from the paper's file name
-(name_direction_file writes _xignore=biasbn_xnorm=filter…), normalized=true (the paper's code
-stored the directions normalised: scan them with `--norm none`), source.
+left out) with metadata: dir_type, and the norm and ignore read from the paper's file name
+(name_direction_file writes _xignore=biasbn_xnorm=filter…; none without them, the paper's
+defaults), model, source. The paper's code stores its directions final (normalised, or W2 − W)
+and never normalises a loaded file again; a file recording its normalisation is used by
+`landscape scan --dirs` as it is, the same way.
 
 surface: the paper's surface file holds xcoordinates, ycoordinates and <split>_loss,
 <split>_acc, created as -np.ones((nx, ny)) and filled through .ravel()[k] with k enumerating
@@ -181,7 +183,7 @@ def convert_dirs(a):
     ns = name_settings(a.src)
     if ns.get("dir_type", dir_type) != dir_type:
         fail(f"{a.src}: the file name says dir_type {ns['dir_type']}, its arrays match {dir_type}")
-    meta = {"source": "paper h5: " + os.path.basename(a.src), "dir_type": dir_type, "normalized": "true",
+    meta = {"source": "paper h5: " + os.path.basename(a.src), "dir_type": dir_type,
             "model": a.model or ""}
     # The paper's defaults: no xnorm (not normalised), no xignore (1-dim entries kept).
     norm_of = {"": "none", "filter": "filter", "layer": "layer", "weight": "weight"}
@@ -194,7 +196,7 @@ def convert_dirs(a):
         meta["weights_sha256"] = hashlib.sha256(open(a.names, "rb").read()).hexdigest()
     write_new(a.out, lambda p: st_write_meta(p, tensors, meta))
     print(f"{a.out}: {len(tensors)} tensors, dir_type {dir_type} ({len(groups)} direction{'s' * (len(groups) > 1)}); "
-          f"scan with --dirs {a.out} --dir-type {dir_type} --norm none")
+          f"scan with --dirs {a.out} --dir-type {dir_type}")
 
 
 def st_write_meta(path, tensors, meta):

@@ -8,13 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
 
+	"landscape/data"
 	"landscape/direction"
 	"landscape/model"
+	"landscape/surface"
 )
 
 const python = "/usr/bin/python3"
@@ -37,6 +40,13 @@ func needPython(t *testing.T, modules ...string) {
 
 func run(t *testing.T, wantOK bool, args ...string) string {
 	t.Helper()
+	// Reading the scripts makes go test's cache depend on them (it tracks the files the test
+	// process opens, not those a child opens).
+	for _, f := range []string{"paper_h5.py", "safetensors_np.py"} {
+		if _, err := os.ReadFile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out, err := exec.Command(python, args...).CombinedOutput()
 	if (err == nil) != wantOK {
 		t.Fatalf("%s: error %v, want ok=%v\n%s", strings.Join(args, " "), err, wantOK, out)
@@ -231,7 +241,7 @@ func TestPaperH5(t *testing.T) {
 			t.Errorf("%s: compared %d tensors, want %d", dirType, n, 2*len(direction.Entries(net, dirType)))
 		}
 		_, meta, _ := model.ReadSafetensors(out)
-		if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["normalized"] != "true" || meta["model"] != "resnet8" {
+		if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["model"] != "resnet8" {
 			t.Errorf("%s: metadata %v", dirType, meta)
 		}
 		if want := map[string]string{"weights": "biasbn", "states": "none"}[dirType]; meta["ignore"] != want {
@@ -311,6 +321,29 @@ func TestPaperH5(t *testing.T) {
 		if done != len(comp)-len(tc.skipped["train"]) {
 			t.Errorf("%s: %d points marked computed, want %d", out, done, len(comp)-len(tc.skipped["train"]))
 		}
+		// landscape's own reader: the same points, the split and the other split's arrays.
+		sf, err := surface.Load(out)
+		if err != nil {
+			t.Fatalf("surface.Load(%s): %v", out, err)
+		}
+		if sf.Settings.Format != 2 || sf.Settings.Engine != "paper-h5" || sf.Split != "train" || len(sf.X) != tc.nx {
+			t.Errorf("%s: surface.Load gives format %d, engine %q, split %q, %d x", out, sf.Settings.Format, sf.Settings.Engine, sf.Split, len(sf.X))
+		}
+		for k := range sf.Len() {
+			x, y := sf.Coord(k)
+			if sf.Computed[k] && (sf.Loss[k] != loss(x, y) || sf.Acc[k] != acc(x, y)) {
+				t.Errorf("%s: surface.Load point %d at (%v, %v): %v %v, want %v %v", out, k, x, y, sf.Loss[k], sf.Acc[k], loss(x, y), acc(x, y))
+			}
+			if !sf.Computed[k] && !slices.Contains(tc.skipped["train"], k) {
+				t.Errorf("%s: surface.Load point %d not computed", out, k)
+			}
+		}
+		if tc.ny > 0 && len(sf.ExtraArray("test_loss")) != sf.Len() {
+			t.Errorf("%s: surface.Load has no test_loss beside the train split (extra: %v)", out, sf.Extra)
+		}
+		if err := sf.Settings.CheckResume(out, surface.Settings{Engine: "cpu"}); err == nil || !strings.Contains(err.Error(), "paper-h5") {
+			t.Errorf("%s: a scan may resume the converted file: %v", out, err)
+		}
 		var js string
 		r.Read("settings.npy", &js)
 		var st map[string]any
@@ -329,5 +362,130 @@ func TestPaperH5(t *testing.T) {
 	}
 	if msg := run(t, false, "paper_h5.py", "dirs", files.Surf2, "--names", wpath, filepath.Join(dir, "s.safetensors")); !strings.Contains(msg, "no group 'xdirection'") {
 		t.Errorf("surface file as directions: %s", msg)
+	}
+}
+
+// toPaperH5 rewrites our directions file as the paper's setup_direction would have stored the
+// same directions: nameless lists in net.parameters() order (h5_util.write_list).
+const toPaperH5 = `
+import sys, json, numpy as np, h5py
+sys.path.insert(0, sys.argv[1])
+from safetensors_np import st_read
+d = st_read(sys.argv[2])
+order = json.load(open(sys.argv[3]))
+f = h5py.File(sys.argv[4], 'w')
+for axis in ("x", "y"):
+    grp = f.create_group(axis + "direction")
+    for i, (name, _) in enumerate([o for o in order if o[1]]):
+        grp.create_dataset(str(i), data=d.get(axis + "." + name, np.zeros(0, np.float32)))
+f.close()
+`
+
+// TestPaperDirectionsScan: a scan with directions that went through the paper's file format
+// and back (tools/paper_h5.py) computes the same surface, bit for bit, as the
+// scan that drew them.
+func TestPaperDirectionsScan(t *testing.T) {
+	needPython(t, "numpy", "h5py")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "landscape")
+	if out, err := exec.Command("go", "build", "-o", bin, "landscape/cmd/landscape").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	net, _ := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
+	w := filepath.Join(dir, "w.safetensors")
+	model.WriteSafetensors(w, model.Init(net, 2), nil)
+	px := make([]uint8, 10*64)
+	for i := range px {
+		px[i] = uint8(i * 37)
+	}
+	npzPath := filepath.Join(dir, "d.npz")
+	if err := data.WriteNPZ(npzPath, px, 10, 1, 8, 8, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(out string, extra ...string) []float64 {
+		args := append([]string{"scan", "--model", "resnet8", "--weights", w, "--data", "npz:" + npzPath,
+			"--x", "-1:1:3", "--y", "-1:1:3", "--quiet", "--out", filepath.Join(dir, out)}, extra...)
+		if msg, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("landscape %v: %v\n%s", args, err, msg)
+		}
+		r, err := npz.Open(filepath.Join(dir, out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var l []float64
+		key := "train_loss"
+		if !slices.Contains(r.Keys(), key) {
+			key += ".npy"
+		}
+		if err := r.Read(key, &l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	ours := filepath.Join(dir, "ours.safetensors")
+	ref := scan("ref.npz", "--seed", "4", "--save-dirs", ours)
+	var order [][2]any
+	for _, p := range net.Params {
+		order = append(order, [2]any{p.Name, p.Kind.IsParameter()})
+	}
+	ob, _ := json.Marshal(order)
+	os.WriteFile(filepath.Join(dir, "order.json"), ob, 0o644)
+	tools, _ := os.Getwd()
+	h5 := filepath.Join(dir, "model_300.t7_weights_xignore=biasbn_xnorm=filter_yignore=biasbn_ynorm=filter.h5")
+	run(t, true, "-c", toPaperH5, tools, ours, filepath.Join(dir, "order.json"), h5)
+	conv := filepath.Join(dir, "conv.safetensors")
+	run(t, true, "paper_h5.py", "dirs", h5, "--names", w, conv)
+	got := scan("paper.npz", "--dirs", conv) // used as saved: the file records its normalisation
+	for k := range ref {
+		if got[k] != ref[k] {
+			t.Fatalf("point %d: loss %v with the converted directions, %v with the drawn ones", k, got[k], ref[k])
+		}
+	}
+}
+
+// TestPaperH5Checkpoint names the paper's directions from its own checkpoint format
+// ({'state_dict': …} saved by torch.save, as its cifar10/main.py does) instead of a safetensors.
+func TestPaperH5Checkpoint(t *testing.T) {
+	needPython(t, "torch", "numpy", "h5py")
+	dir := t.TempDir()
+	net, _ := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
+	w := filepath.Join(dir, "w.safetensors")
+	model.WriteSafetensors(w, model.Init(net, 1), nil)
+	var order [][2]any
+	for _, p := range net.Params {
+		order = append(order, [2]any{p.Name, p.Kind.IsParameter()})
+	}
+	ob, _ := json.Marshal(order)
+	opath := filepath.Join(dir, "order.json")
+	os.WriteFile(opath, ob, 0o644)
+	tools, _ := os.Getwd()
+	var files struct{ Dirs []string }
+	if err := json.Unmarshal([]byte(run(t, true, "-c", paperWriter, tools, w, opath, dir)), &files); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "model_300.t7")
+	run(t, true, "-c", `
+import sys, json, collections, torch
+sys.path.insert(0, sys.argv[1])
+from safetensors_np import st_read
+W = st_read(sys.argv[2])
+sd = collections.OrderedDict(("module." + n, torch.from_numpy(W[n])) for n, _ in json.load(open(sys.argv[3])))
+torch.save({'acc': 0, 'epoch': 300, 'state_dict': sd}, sys.argv[4])
+`, tools, w, opath, ckpt)
+	for k, src := range files.Dirs {
+		a, b := filepath.Join(dir, fmt.Sprintf("st%d.safetensors", k)), filepath.Join(dir, fmt.Sprintf("ck%d.safetensors", k))
+		run(t, true, "paper_h5.py", "dirs", src, "--names", w, a)
+		run(t, true, "paper_h5.py", "dirs", src, "--names", ckpt, b)
+		x1, _, err1 := model.ReadSafetensors(a)
+		x2, _, err2 := model.ReadSafetensors(b)
+		if err1 != nil || err2 != nil || len(x1.Names) != len(x2.Names) || len(x1.Names) == 0 {
+			t.Fatalf("%s: %v %v, %d and %d tensors", src, err1, err2, len(x1.Names), len(x2.Names))
+		}
+		for _, name := range x1.Names {
+			if !slices.Equal(x1.Tensors[name].Data, x2.Tensors[name].Data) {
+				t.Fatalf("%s: %s differs between the safetensors and the checkpoint names", src, name)
+			}
+		}
 	}
 }

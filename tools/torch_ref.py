@@ -7,7 +7,7 @@ loss/accuracy at grid points exactly as the paper's code (tomgoldstein/loss-land
   torch_ref.py eval --model M --weights W --dirs D --data KIND:DIR --split S --limit N \
       --points 'a,b;a,b;...' --dir-type weights|states --out result.json
 
-The network definitions are ../shared/peer/nets.py (written independently of the Go code).
+The network definitions are tools/nets.py (written independently of the Go code).
 Data are read from the IDX/CIFAR files and normalised as torchvision's ToTensor + Normalize do.
 """
 import argparse, json

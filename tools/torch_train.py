@@ -13,7 +13,7 @@ partial; the network is in training mode throughout (batch statistics, running a
 optimizer is torch.optim.SGD. After each epoch listed in --lr-drops the learning rate is
 multiplied by --lr-gamma, as in the paper's cifar10/main.py.
 
-The zoo networks come from ../shared/peer/nets.py (written independently of the Go code); the
+The zoo networks come from tools/nets.py (written independently of the Go code); the
 small ones (resnetD-cC[-noshort], vgg5-cC) are built here from nets.py's pieces.
 """
 import argparse, json

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Shared pieces of the PyTorch reference tools (torch_ref.py, torch_train.py): safetensors
-read/write with numpy, the networks (../shared/peer/nets.py, written independently of the Go
+read/write with numpy, the networks (nets.py beside this file, written independently of the Go
 code, plus the small resnetD-cC[-noshort] and vgg5-cC built from its pieces), and the IDX/CIFAR
 data normalised as torchvision's ToTensor + Normalize."""
 import gzip, json, os, re, struct, sys
@@ -9,11 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-for cand in [os.path.join(HERE, "..", "..", "shared", "peer"), os.environ.get("LANDSCAPE_PEER", "")]:
-    if cand and os.path.exists(os.path.join(cand, "nets.py")):
-        sys.path.insert(0, cand)
-        break
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
 
 from safetensors_np import st_read, st_write  # noqa: F401 (re-exported)

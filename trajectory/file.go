@@ -66,30 +66,28 @@ func LoadPath(path string) (*Path, error) {
 	return p, nil
 }
 
-// Meta is the metadata stored in the directions file: where the directions came from, and that
-// they are already scaled as they should be used (unit principal components, not to be
-// normalised again).
+// Meta is the informative metadata stored in the directions file: where the directions came
+// from. (Save records their normalisation, "none": scan --dirs uses them as they are.)
 func (r *Result) Meta(final string, ckpts []string, ignore string) map[string]string {
 	return map[string]string{
 		"source":                   "landscape trajectory (PCA of checkpoints - final)",
-		"norm":                     "none",
 		"final":                    final,
 		"checkpoints":              strconv.Itoa(len(ckpts)),
-		"ignore":                   ignore,
 		"explained_variance_ratio": fmt.Sprintf("%.9g,%.9g", r.ExplainedVarianceRatio[0], r.ExplainedVarianceRatio[1]),
 	}
 }
 
-// Save writes the directions file (x.<name>, y.<name>) and the path file, refusing to replace
-// an existing file with different contents.
-func (r *Result) Save(dirsPath, pathPath string, meta map[string]string) error {
+// Save writes the directions file (x.<name>, y.<name>, recorded as normalised "none" with the
+// given ignore mode, so that scan --dirs uses them as they are) and the path file, refusing to
+// replace an existing file with different contents.
+func (r *Result) Save(dirsPath, pathPath, ignore string, meta map[string]string) error {
 	tmp, err := os.MkdirTemp(filepath.Dir(dirsPath), ".trajectory*")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	t := filepath.Join(tmp, "dirs.safetensors")
-	if err := direction.Save(t, r.X, r.Y, meta); err != nil {
+	if err := direction.Save(t, r.X, r.Y, direction.Options{Norm: "none", Ignore: ignore, DirType: "weights"}, meta); err != nil {
 		return err
 	}
 	dirs, err := os.ReadFile(t)

@@ -164,10 +164,10 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	dp, pp := filepath.Join(dir, "d.safetensors"), filepath.Join(dir, "p.npz")
-	if err := r.Save(dp, pp, r.Meta(final, ckpts, "biasbn")); err != nil {
+	if err := r.Save(dp, pp, "biasbn", r.Meta(final, ckpts, "biasbn")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Save(dp, pp, r.Meta(final, ckpts, "biasbn")); err != nil {
+	if err := r.Save(dp, pp, "biasbn", r.Meta(final, ckpts, "biasbn")); err != nil {
 		t.Fatalf("saving the same result again: %v", err)
 	}
 	x, y, err := direction.Load(dp, net, "weights", true)
@@ -185,7 +185,7 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("path file %+v", p)
 	}
 	r2, _ := FromFiles("resnet8-c2", final, ckpts[:3], "biasbn", 0)
-	if err := r2.Save(dp, pp, r2.Meta(final, ckpts[:3], "biasbn")); err == nil || !strings.Contains(err.Error(), "exists with other contents") {
+	if err := r2.Save(dp, pp, "biasbn", r2.Meta(final, ckpts[:3], "biasbn")); err == nil || !strings.Contains(err.Error(), "exists with other contents") {
 		t.Errorf("replacing a different file: %v", err)
 	}
 	if _, err := FromFiles("resnet8-c2", final, ckpts[:1], "biasbn", 0); err == nil {

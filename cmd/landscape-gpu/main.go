@@ -5,12 +5,16 @@
 //	landscape-gpu --engine cpu            the CPU reference engine, for testing the protocol
 //	                                      on machines without a GPU
 //
+// It exits with status 4 after answering a fatal device error (a sticky CUDA error such as an
+// illegal address leaves the context unusable); the client then starts a fresh worker.
+//
 // It is started by the landscape binary, not by hand. Built with -tags cuda it links the CUDA
 // driver, and gorgonia.org/cu exits the process before main when cuInit fails; the client reads
 // that message as the reason there is no GPU.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -59,6 +63,9 @@ func main() {
 	}
 	if err := remote.Serve(os.Stdin, os.Stdout, hello, *device, open); err != nil {
 		fmt.Fprintln(os.Stderr, "landscape-gpu:", err)
+		if errors.Is(err, remote.ErrFatal) {
+			os.Exit(4) // the device context is lost: the client starts a fresh worker
+		}
 		os.Exit(2)
 	}
 	if !hello.OK {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"landscape/data"
@@ -24,15 +22,4 @@ func dataOptions(split string, limit int, raw bool, normalize string) (data.Opti
 		opt.Normalize = st
 	}
 	return opt, nil
-}
-
-// matchChannels reads an imagefolder set again converted to the network's channel count when
-// its images have another (as PIL's convert("L") or convert("RGB") would); other sets are
-// returned as they are, for the caller's shape check.
-func matchChannels(spec string, opt data.Options, set *data.Set, channels int) (*data.Set, error) {
-	if set.C == channels || !strings.HasPrefix(spec, "imagefolder:") {
-		return set, nil
-	}
-	opt.Channels = channels
-	return data.Load(spec, opt)
 }

@@ -6,18 +6,23 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"landscape/hessian"
+	"landscape/job"
+	"landscape/surface"
 	"landscape/train"
 )
 
 // gridFlags are scan's axis and direction flags, for the eigenvalue map.
 type gridFlags struct {
-	x, y, norm, ignore, dirType, dirs, weights2, saveDirs string
-	seed                                                  int64
+	x, y, norm, ignore, dirType, dirs, weights2, saveDirs, shard string
+	seed                                                         int64
 }
 
 func (g *gridFlags) register(c *cobra.Command) {
@@ -31,10 +36,26 @@ func (g *gridFlags) register(c *cobra.Command) {
 	fl.StringVar(&g.weights2, "weights2", "", "map: x = W2 − W over every parameter (as scan)")
 	fl.StringVar(&g.saveDirs, "save-dirs", "", "map: write the directions used (as scan)")
 	fl.Int64Var(&g.seed, "seed", 0, "map: seed of the random directions (as scan: the same seed gives the same plane)")
+	fl.StringVar(&g.shard, "shard", "", "map: I/N computes only the points k with k mod N = I (files of all shards merge like scan's)")
 }
 
-// runHessianMap computes max_eig and min_eig over scan's grid, with scan's directions, into a
-// resumable surface file (the loss at each point too; accuracy is not computed).
+// parseShard reads --shard I/N ("" for all points).
+func parseShard(s string) (sel func(int) bool, err error) {
+	if s == "" {
+		return nil, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, e1 := strconv.Atoi(a)
+	n, e2 := strconv.Atoi(b)
+	if !ok || e1 != nil || e2 != nil || n < 1 || i < 0 || i >= n {
+		return nil, fmt.Errorf("--shard %q: want I/N with 0 ≤ I < N", s)
+	}
+	return func(k int) bool { return k%n == i }, nil
+}
+
+// runHessianMap computes max_eig and min_eig over scan's grid, with scan's directions (job's
+// preparation: data, weights, directions, the resume check), into a resumable surface file
+// that also gets the loss at each point (accuracy is not computed: NaN).
 func runHessianMap(f *hessianFlags) error {
 	switch {
 	case f.trace || f.density != "":
@@ -52,46 +73,45 @@ func runHessianMap(f *hessianFlags) error {
 		return err
 	}
 	g := f.grid
-	sf := &scanFlags{model: f.model, weights: f.weights, weights2: g.weights2, dataSpec: f.dataSpec, split: f.split, limit: f.limit,
-		raw: f.raw, x: g.x, y: g.y, norm: g.norm, ignore: g.ignore, dirType: g.dirType, dirs: g.dirs, saveDirs: g.saveDirs,
-		seed: g.seed, out: f.out}
-	sf.dev.precision = "fp32"
-	s, err := prepareScan(sf)
+	sel, err := parseShard(g.shard)
 	if err != nil {
 		return err
 	}
-	surf := s.surface
-	surf.Settings.Engine = "cpu"
-	surf.Settings.Hessian = fmt.Sprintf("lanczos max+min tol=%g max-steps=%d seed=%d", f.lanczosTol, f.maxSteps, f.seed)
-	if s.old != nil {
-		if err := s.old.Settings.CheckResume("--out "+f.out, surf.Settings); err != nil {
-			return err
-		}
-		st := surf.Settings
-		surf = s.old
-		surf.Settings = st
-		if n := surf.Len() - len(surf.Missing()); n > 0 {
-			fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, n, surf.Len())
-		}
+	spec := job.ScanSpec{Model: f.model, Weights: f.weights, Weights2: g.weights2, Data: f.dataSpec, Split: f.split,
+		Limit: f.limit, Raw: f.raw, X: g.x, Y: g.y, Norm: g.norm, Ignore: g.ignore, DirType: g.dirType, Seed: g.seed,
+		Dirs: g.dirs, SaveDirs: g.saveDirs, Out: f.out, Device: job.Device{Device: "cpu", Precision: "fp32"},
+		Workers: f.workers, Select: sel, Shard: g.shard, Log: logStderr,
+		Hessian: fmt.Sprintf("lanczos max+min tol=%g max-steps=%d seed=%d", f.lanczosTol, f.maxSteps, f.seed)}
+	sc, err := job.PrepareScan(spec)
+	if err != nil {
+		return err
 	}
+	surf := sc.Surface
+	if sc.Resumed > 0 && !slices.Contains(surface.EngineKinds(surf.Settings.Engine), "cpu") {
+		return fmt.Errorf("--out %s was computed on %s, not by landscape hessian", f.out, surf.Settings.Engine)
+	}
+	surf.Settings.Engine = "cpu"
 	maxEig, minEig := surf.ExtraArray("max_eig"), surf.ExtraArray("min_eig")
-	todo := surf.Missing()
 	if err := surf.Save(f.out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	if len(todo) == 0 {
+	if len(sc.Todo) == 0 {
 		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", f.out, surf.Len())
 		return nil
 	}
-	h, err := train.NewHVP[float32](s.problem.Net, s.problem.Base, s.problem.Data, f.chunk, f.workers)
+	if sc.Resumed > 0 {
+		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, sc.Resumed, surf.Len())
+	}
+	p := sc.Problem
+	h, err := train.NewHVP[float32](p.Net, p.Base, p.Data, f.chunk, f.workers)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bar := newBar(len(todo), "points", f.quiet)
+	bar := newBar(len(sc.Todo), "points", f.quiet)
 	o := hessian.Options{Tol: f.lanczosTol, MaxSteps: f.maxSteps, Seed: f.seed}
-	err = hessian.EigenMap(ctx, s.problem, h, s.points, todo, o, func(k int, loss, hi, lo float64) error {
+	err = hessian.EigenMap(ctx, p, h, sc.Points, sc.Todo, o, func(k int, loss, hi, lo float64) error {
 		surf.Set(k, loss, math.NaN())
 		maxEig[k], minEig[k] = hi, lo
 		bar.Add(1)
@@ -104,17 +124,18 @@ func runHessianMap(f *hessianFlags) error {
 		}
 		return err
 	}
-	fmt.Printf("%s: %d points; max_eig %s … %s, min_eig %s … %s\n", f.out, surf.Len(),
-		short(minOf(maxEig)), short(maxOf(maxEig)), short(minOf(minEig)), short(maxOf(minEig)))
+	fmt.Printf("%s: %d points; max_eig %.4g … %.4g, min_eig %.4g … %.4g\n", f.out, surf.Len(),
+		minOf(maxEig), maxOf(maxEig), minOf(minEig), maxOf(minEig))
 	return nil
 }
 
-func short(v float64) string { return fmt.Sprintf("%.4g", v) }
-
+// minOf and maxOf skip NaN (points not computed, e.g. of other shards).
 func minOf(v []float64) float64 {
 	m := math.Inf(1)
 	for _, x := range v {
-		m = math.Min(m, x)
+		if !math.IsNaN(x) {
+			m = math.Min(m, x)
+		}
 	}
 	return m
 }
@@ -122,7 +143,9 @@ func minOf(v []float64) float64 {
 func maxOf(v []float64) float64 {
 	m := math.Inf(-1)
 	for _, x := range v {
-		m = math.Max(m, x)
+		if !math.IsNaN(x) {
+			m = math.Max(m, x)
+		}
 	}
 	return m
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"landscape/job"
 	"landscape/plot"
+	"landscape/surface"
 )
 
 func init() { extraCommands = append(extraCommands, plotCmd) }
@@ -73,12 +75,19 @@ func runPlot(f *plotFlags, files []string) error {
 	}
 	opt := plot.Options{VMin: f.vmin, VMax: f.vmax, VLevel: f.vlevel, Log: f.log, Title: f.title, XMin: math.NaN(), XMax: math.NaN()}
 	var ss []*plot.Surface
+	var sfs []*surface.Surface
 	for _, path := range files {
-		s, err := plot.ReadSurfaceSplit(path, f.split)
+		sf, err := surface.Load(path)
 		if err != nil {
 			return err
 		}
-		ss = append(ss, s)
+		if f.split != "" {
+			if err := sf.SelectSplit(f.split); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		sfs = append(sfs, sf)
+		ss = append(ss, plot.FromSurface(path, sf))
 	}
 	prefixOf := func(path string) string {
 		base := strings.TrimSuffix(path, filepath.Ext(path))
@@ -121,78 +130,19 @@ func runPlot(f *plotFlags, files []string) error {
 	for _, p := range written {
 		fmt.Println(p)
 	}
-	for _, s := range ss {
+	for k, sf := range sfs {
 		for _, r := range f.riseAt {
-			fmt.Println(riseLine(s, r))
+			fmt.Println(riseLine(files[k], sf, r))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// riseLine reports the loss at the origin and its mean rise at distance r along the axes:
-// the points (±r) of a 1D surface, (±r, 0) and (0, ±r) of a 2D one, interpolated linearly
-// between grid points. For filter-normalised directions this compares the sharpness of minima.
-func riseLine(s *plot.Surface, r float64) string {
-	at := func(x, y float64) float64 {
-		if !s.Is2D {
-			return interp1(s.X, s.Loss, x)
-		}
-		// interpolate along y at the two bracketing x columns, then along x
-		i, fx, ok := bracket(s.X, x)
-		if !ok {
-			return math.NaN()
-		}
-		col := func(i int) float64 { return interp1(s.Y, s.Loss[i*len(s.Y):(i+1)*len(s.Y)], y) }
-		switch fx {
-		case 0:
-			return col(i)
-		case 1:
-			return col(i + 1)
-		}
-		return (1-fx)*col(i) + fx*col(i+1)
+// riseLine reports the loss at the origin and its mean rise at distance r (job.Rise).
+func riseLine(path string, s *surface.Surface, r float64) string {
+	l0, rise, n, err := job.Rise(s, r)
+	if err != nil {
+		return fmt.Sprintf("%s: no finite loss at the origin or at distance %g", path, r)
 	}
-	l0 := at(0, 0)
-	pts := [][2]float64{{-r, 0}, {r, 0}}
-	if s.Is2D {
-		pts = append(pts, [2]float64{0, -r}, [2]float64{0, r})
-	}
-	var sum float64
-	n := 0
-	for _, p := range pts {
-		if v := at(p[0], p[1]); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			sum += v
-			n++
-		}
-	}
-	if n == 0 || math.IsNaN(l0) {
-		return fmt.Sprintf("%s: no finite loss at the origin or at distance %g", s.Path, r)
-	}
-	return fmt.Sprintf("%s: %s loss %.4f at the origin, rise %.4f at distance %g (mean of %d points)", s.Path, s.Split, l0, sum/float64(n)-l0, r, n)
-}
-
-// bracket finds i and the fraction f with v = (1−f)·c[i] + f·c[i+1], for monotonic c.
-func bracket(c []float64, v float64) (int, float64, bool) {
-	for i := 0; i+1 < len(c); i++ {
-		a, b := c[i], c[i+1]
-		if (v-a)*(v-b) <= 0 && a != b {
-			return i, (v - a) / (b - a), true
-		}
-	}
-	if len(c) == 1 && c[0] == v {
-		return 0, 0, true
-	}
-	return 0, 0, false
-}
-
-func interp1(c, z []float64, v float64) float64 {
-	i, f, ok := bracket(c, v)
-	switch {
-	case !ok:
-		return math.NaN()
-	case f == 0:
-		return z[i]
-	case f == 1:
-		return z[i+1]
-	}
-	return (1-f)*z[i] + f*z[i+1]
+	return fmt.Sprintf("%s: %s loss %.4f at the origin, rise %.4f at distance %g (mean of %d points)", path, s.Split, l0, rise, r, n)
 }

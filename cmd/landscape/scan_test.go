@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,38 +51,80 @@ func TestScanWritesSurfaceAndResumes(t *testing.T) {
 	}
 }
 
-// Killing a scan with SIGKILL at any moment and re-running it yields the same file as an
-// uninterrupted run.
+// Killing a scan with SIGKILL in the middle and re-running it yields the same file as an
+// uninterrupted run. Each kill is proven to land mid-scan: the output is seen holding some
+// points but not all before it, and the process is seen dying of the signal.
 func TestSIGKILLThenResumeGivesSameFile(t *testing.T) {
 	dir, args := smallScan(t)
+	args = append(args[:len(args)-6], "--x", "-1:1:30", "--y", "-1:1:30", "--batch-size", "5")
 	whole := filepath.Join(dir, "whole.npz")
 	mustRun(t, append(args, "--out", whole, "--workers", "1")...)
-	want, _ := os.ReadFile(whole)
-
-	for i, delay := range []time.Duration{0, 30 * time.Millisecond, 120 * time.Millisecond, 300 * time.Millisecond} {
-		out := filepath.Join(dir, "killed.npz")
-		os.Remove(out)
+	want, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "killed.npz")
+	seen := 0
+	for i := range 2 {
 		cmd := exec.Command(bin, append(args, "--out", out, "--save-every", "1ms", "--workers", "1")...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(delay)
-		cmd.Process.Kill()
-		cmd.Wait()
-		if sf, err := surface.Load(out); err == nil {
-			t.Logf("kill %d after %v: %d of %d points saved", i, delay, sf.Len()-len(sf.Missing()), sf.Len())
-		} else if _, statErr := os.Stat(out); statErr == nil {
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		n := waitForPoints(t, out, seen, exited)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatalf("kill %d: %v", i, err)
+		}
+		werr := <-exited
+		if x, ok := werr.(*exec.ExitError); !ok || x.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("kill %d: the scan ended with %v, not by SIGKILL", i, werr)
+		}
+		sf, err := surface.Load(out)
+		if err != nil {
 			t.Fatalf("kill %d left an unreadable file: %v", i, err)
 		}
-		mustRun(t, append(args, "--out", out, "--workers", "2")...)
-		got, _ := os.ReadFile(out)
-		if !bytes.Equal(got, want) {
-			t.Errorf("kill %d after %v: resumed file differs from the uninterrupted one", i, delay)
+		got := sf.Len() - len(sf.Missing())
+		if got < n || got == sf.Len() {
+			t.Fatalf("kill %d: %d of %d points in the file after the kill; %d were seen before it", i, got, sf.Len(), n)
 		}
+		t.Logf("kill %d: %d of %d points saved", i, got, sf.Len())
+		seen = got
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, ".killed.npz.tmp*"))
-	if len(matches) > 1 {
-		t.Errorf("temporary files pile up: %v", matches)
+	mustRun(t, append(args, "--out", out, "--workers", "2")...)
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("the file resumed after two kills differs from the uninterrupted one")
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, ".killed.npz.tmp*"))
+	if err != nil || len(matches) > 2 {
+		t.Errorf("temporary files pile up: %v %v", matches, err)
+	}
+}
+
+// waitForPoints waits until path holds more than after points, but not all, and returns how
+// many; it fails if the process exits first.
+func waitForPoints(t *testing.T, path string, after int, exited <-chan error) int {
+	t.Helper()
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("the scan ended (%v) before a partial file with more than %d points was seen", err, after)
+		default:
+		}
+		if sf, err := surface.Load(path); err == nil {
+			n := sf.Len() - len(sf.Missing())
+			if n == sf.Len() {
+				t.Fatal("the scan finished before it could be killed: make it longer")
+			}
+			if n > after {
+				return n
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -108,14 +151,26 @@ func TestSaveDirsThenReuse(t *testing.T) {
 	dir, args := smallScan(t)
 	a, b := filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz")
 	dirs := filepath.Join(dir, "dirs.safetensors")
-	mustRun(t, append(args, "--out", a, "--seed", "9", "--save-dirs", dirs)...)
-	mustRun(t, append(args, "--out", b, "--dirs", dirs)...) // filter normalisation is idempotent
-	sa, _ := surface.Load(a)
-	sb, _ := surface.Load(b)
+	mustRun(t, append(args, "--out", a, "--seed", "9", "--norm", "layer", "--save-dirs", dirs)...)
+	msg := mustRun(t, append(args, "--out", b, "--dirs", dirs)...)
+	if !strings.Contains(msg, "not normalising again") || !strings.Contains(msg, "norm layer") {
+		t.Errorf("--dirs does not say it uses the saved normalisation: %q", msg)
+	}
+	sa, err := surface.Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := surface.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k := range sa.Len() {
-		if math.Abs(sa.Loss[k]-sb.Loss[k]) > 1e-5*math.Abs(sa.Loss[k]) {
+		if sa.Loss[k] != sb.Loss[k] {
 			t.Errorf("point %d: %v with the seed, %v with the saved directions", k, sa.Loss[k], sb.Loss[k])
 		}
+	}
+	if sb.Settings.Norm != "layer" {
+		t.Errorf("settings norm %q, want the file's layer", sb.Settings.Norm)
 	}
 	// a different draw must not overwrite the saved file
 	_, e, code := run(t, append(args, "--out", filepath.Join(dir, "c.npz"), "--seed", "10", "--save-dirs", dirs)...)

@@ -23,8 +23,14 @@ var torchOnce struct {
 	err error
 }
 
-// needTorch skips the test when PyTorch is missing, unless LANDSCAPE_REQUIRE_TORCH is set (CI),
-// where a missing PyTorch fails it.
+// torchRequired reports whether the PyTorch tests must run: in CI (CI=true) or when
+// LANDSCAPE_REQUIRE_TORCH=1.
+func torchRequired() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") == "1"
+}
+
+// needTorch skips the test when PyTorch is missing, except where torchRequired, where a
+// missing PyTorch fails it. The reference networks are the repository's (tools/nets.py).
 func needTorch(t *testing.T) {
 	t.Helper()
 	torchOnce.Do(func() {
@@ -33,7 +39,7 @@ func needTorch(t *testing.T) {
 		}
 	})
 	if torchOnce.err != nil {
-		if os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
+		if torchRequired() {
 			t.Fatalf("PyTorch is required (apt-get install python3-torch): %v", torchOnce.err)
 		}
 		t.Skipf("no PyTorch (%v); `make deps` installs it", torchOnce.err)
@@ -124,7 +130,7 @@ const fashion = "/usr/share/datasets/fashion-mnist"
 
 func needFashion(t *testing.T) string {
 	if _, err := os.Stat(fashion); err != nil {
-		if os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
+		if torchRequired() {
 			t.Fatalf("Fashion-MNIST is required (apt-get install dataset-fashion-mnist): %v", err)
 		}
 		t.Skip("no Fashion-MNIST; `make deps` installs it")

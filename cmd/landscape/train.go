@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"landscape/data"
+	"landscape/job"
 	"landscape/model"
 	"landscape/train"
 )
@@ -92,22 +91,6 @@ resnetD-cC[-noshort] (the CIFAR ResNet of depth D = 6n+2 with C, 2C, 4C channels
 	return c
 }
 
-// trainSettings is what a resumed run must share with the run that wrote the checkpoints.
-type trainSettings struct {
-	Model, Data, Split string
-	Limit              int
-	Raw                bool
-	Init, InitSHA256   string `json:",omitempty"`
-	BatchSize          int
-	LR, Momentum, WD   float64
-	Nesterov           bool
-	LRDrops            []int
-	LRGamma            float64
-	Augment            string
-	Seed               int64
-	Shuffle            bool
-}
-
 func parseDrops(s string) ([]int, error) {
 	var out []int
 	for _, p := range strings.Split(s, ",") {
@@ -123,167 +106,54 @@ func parseDrops(s string) ([]int, error) {
 	return out, nil
 }
 
-// checkWritable fails early, with the flag's name, when path's directory cannot take a file.
-func checkWritable(flag, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".landscape-write-test*")
-	if err != nil {
-		return fmt.Errorf("%s %s: cannot write there: %w", flag, path, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
 func runTrain(parent context.Context, f *trainFlags) error {
 	drops, err := parseDrops(f.lrDrops)
 	if err != nil {
 		return err
 	}
-	cfg := train.Config{Epochs: f.epochs, BatchSize: f.batch, LR: f.lr, Momentum: f.momentum, WD: f.wd,
-		Nesterov: f.nesterov, LRDrops: drops, LRGamma: f.gamma, Augment: f.augment, Seed: f.seed,
-		Shuffle: !f.noShuffle, Workers: f.workers}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if !strings.HasSuffix(f.out, ".safetensors") {
-		return fmt.Errorf("--out %q: want a file name ending in .safetensors", f.out)
-	}
-	if f.limit < 0 || f.evalLimit < 0 {
-		return errors.New("--limit and --eval-limit: want a positive number of examples, or 0 for all")
-	}
-	if f.evalSplit != "" && f.evalSplit != "train" && f.evalSplit != "test" {
-		return fmt.Errorf("--eval-split %q: want train or test", f.evalSplit)
-	}
-	if err := checkWritable("--out", f.out); err != nil {
-		return err
-	}
-	set, err := data.Load(f.dataSpec, data.Options{Split: f.split, Limit: f.limit, Raw: f.raw})
+	spec := job.TrainSpec{Model: f.model, Data: f.dataSpec, Split: f.split, Limit: f.limit, Raw: f.raw, Init: f.init,
+		Out: f.out, EvalSplit: f.evalSplit, EvalLimit: f.evalLimit, SaveEvery: f.saveEvery, Log: logStderr,
+		Config: train.Config{Epochs: f.epochs, BatchSize: f.batch, LR: f.lr, Momentum: f.momentum, WD: f.wd,
+			Nesterov: f.nesterov, LRDrops: drops, LRGamma: f.gamma, Augment: f.augment, Seed: f.seed,
+			Shuffle: !f.noShuffle, Workers: f.workers}}
+	t, err := job.PrepareTraining(spec)
 	if err != nil {
 		return err
 	}
-	if set.N == 0 {
-		return fmt.Errorf("--data %s (%s split): no images to train on", f.dataSpec, f.split)
+	if t.Finished {
+		fmt.Fprintf(os.Stderr, "%s: already trained for %d epochs with these settings; nothing to do\n", f.out, f.epochs)
+		return nil
 	}
-	if set.H != set.W {
-		return fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", f.dataSpec, set.H, set.W)
-	}
-	var (
-		net *model.Net
-		w   *model.Weights
-	)
-	st := trainSettings{Model: f.model, Data: f.dataSpec, Split: f.split, Limit: f.limit, Raw: f.raw, BatchSize: f.batch,
-		LR: f.lr, Momentum: f.momentum, WD: f.wd, Nesterov: f.nesterov, LRDrops: drops, LRGamma: f.gamma,
-		Augment: f.augment, Seed: f.seed, Shuffle: !f.noShuffle}
-	if f.init != "" {
-		if net, w, err = model.Load(f.model, f.init, set.H); err != nil {
-			return fmt.Errorf("--init: %w", err)
-		}
-		if net.InC != set.C {
-			return fmt.Errorf("--init %s takes %d-channel images, --data %s has %d channels", f.init, net.InC, f.dataSpec, set.C)
-		}
-		st.Init = f.init
-		if st.InitSHA256, err = sha256File(f.init); err != nil {
-			return err
-		}
-	} else {
-		if net, err = model.Build(f.model, model.Config{InC: set.C, HW: set.H, Classes: set.Classes}); err != nil {
-			return err
-		}
-		w = train.KaimingInit(net, f.seed)
-	}
-	js, _ := json.Marshal(st)
-	settings := string(js)
-	if _, err := os.Stat(f.out); err == nil {
-		old, epochs, _, err := train.ReadMeta(f.out)
-		switch {
-		case err != nil || old != settings:
-			return fmt.Errorf("--out %s exists and is not from a run with these settings; delete it or choose another --out", f.out)
-		case epochs == f.epochs:
-			fmt.Fprintf(os.Stderr, "%s: already trained for %d epochs with these settings; nothing to do\n", f.out, epochs)
-			return nil
-		}
-	}
-	tr, err := train.NewTrainer(net, w, set, cfg)
-	if err != nil {
-		return err
-	}
-	var test *data.Set
-	if f.evalSplit != "" {
-		if test, err = data.Load(f.dataSpec, data.Options{Split: f.evalSplit, Limit: f.evalLimit, Raw: f.raw}); err != nil {
-			return err
-		}
-		if test.N == 0 {
-			return fmt.Errorf("--eval-split %s of %s: no images", f.evalSplit, f.dataSpec)
-		}
-	}
-	last, err := train.FindCheckpoint(f.out, settings)
-	if err != nil {
-		return err
-	}
-	if last >= 0 {
-		if err := tr.LoadCheckpoint(f.out, last); err != nil {
-			return err
-		}
-		if last > f.epochs {
-			return fmt.Errorf("checkpoint of epoch %d is past --epochs %d", last, f.epochs)
-		}
-		fmt.Fprintf(os.Stderr, "resuming from the checkpoint after epoch %d\n", last)
+	if t.Resumed >= 0 {
+		fmt.Fprintf(os.Stderr, "resuming from the checkpoint after epoch %d\n", t.Resumed)
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if !f.quiet {
 		fmt.Fprintf(os.Stderr, "training %s (%d parameters) on %d images of %s, batches of %d, %d goroutines\n",
-			f.model, countParams(net), set.N, set.Name, min(f.batch, set.N), f.workers)
+			f.model, countParams(t.Net), t.Set.N, t.Set.Name, min(f.batch, t.Set.N), f.workers)
 	}
-	if f.saveEvery > 0 && tr.Epoch == 0 {
-		if err := tr.SaveCheckpoint(f.out, settings); err != nil {
-			return err
-		}
+	err = t.Run(ctx, job.TrainHooks{
+		Epoch: func(e int) (func(int, int), func()) {
+			bar := newBar(t.Batches(), fmt.Sprintf("epoch %d/%d: batches", e, f.epochs), f.quiet)
+			return func(done, _ int) { bar.Set(done) }, func() { bar.Finish() }
+		},
+		EpochDone: func(es train.EpochStats) {
+			if !f.quiet {
+				fmt.Fprintln(os.Stderr, epochLine(es, f.epochs))
+			}
+		},
+	})
+	var stopped *job.Interrupted
+	if errors.As(err, &stopped) && parent.Err() == nil {
+		fmt.Fprintf(os.Stderr, "landscape: %v\n", stopped)
+		os.Exit(130)
 	}
-	for tr.Epoch < f.epochs {
-		e := tr.Epoch + 1
-		bar := newBar((set.N+tr.Net.MaxBatch()-1)/tr.Net.MaxBatch(), fmt.Sprintf("epoch %d/%d: batches", e, f.epochs), f.quiet)
-		es, err := tr.RunEpoch(ctx, func(done, _ int) { bar.Set(done) })
-		bar.Finish()
-		if err != nil {
-			if ctx.Err() != nil && parent.Err() == nil {
-				interrupted(f, e, tr, settings)
-			}
-			return err
-		}
-		if test != nil {
-			if es.TestLoss, es.TestAcc, err = train.Evaluate(ctx, net, tr.Net.Weights(), test, f.workers); err != nil {
-				if ctx.Err() != nil && parent.Err() == nil {
-					interrupted(f, e, tr, settings)
-				}
-				return err
-			}
-			es.HasTest = true
-		}
-		tr.History = append(tr.History, es)
-		if !f.quiet {
-			fmt.Fprintln(os.Stderr, epochLine(es, f.epochs))
-		}
-		if f.saveEvery > 0 && (e%f.saveEvery == 0 || e == f.epochs) {
-			if err := tr.SaveCheckpoint(f.out, settings); err != nil {
-				return err
-			}
-		}
-	}
-	if err := model.WriteSafetensors(f.out, tr.Net.Weights(), tr.Meta(settings)); err != nil {
+	if err != nil {
 		return err
 	}
-	fmt.Println(summaryLine(f.out, f.model, tr.History))
+	fmt.Println(summaryLine(f.out, f.model, t.Trainer.History))
 	return nil
-}
-
-// interrupted reports where a stopped run can resume and exits with status 130.
-func interrupted(f *trainFlags, e int, tr *train.Trainer, settings string) {
-	msg := "no checkpoint was written (use --save-every to resume later)"
-	if last, err := train.FindCheckpoint(f.out, settings); err == nil && last >= 0 {
-		msg = fmt.Sprintf("run the same command again to resume from the checkpoint after epoch %d", last)
-	}
-	fmt.Fprintf(os.Stderr, "landscape: training interrupted in epoch %d; %s\n", e, msg)
-	os.Exit(130)
 }
 
 func countParams(n *model.Net) int {

@@ -62,7 +62,7 @@ func runTrajectory(f *trajectoryFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Save(f.out, f.path, r.Meta(f.final, f.checkpoints, f.ignore)); err != nil {
+	if err := r.Save(f.out, f.path, f.ignore, r.Meta(f.final, f.checkpoints, f.ignore)); err != nil {
 		return err
 	}
 	fmt.Printf("explained_variance_ratio=%.6g,%.6g explained_variance=%.6g,%.6g\n",

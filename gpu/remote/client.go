@@ -1,15 +1,13 @@
 package remote
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +29,24 @@ type Options struct {
 	Devices   int                              // GPUs to use; 0: all
 	Engine    string                           // "gpu" (default); "cpu": workers serve the CPU engine (tests without a GPU)
 	Log       func(format string, args ...any) // told about workers that failed; nil: silent
+
+	// Deadline is the least time one evaluation may take before its worker is killed and the
+	// evaluation fails (the scheduler then queues it again); 0: DefaultDeadline. The deadline
+	// of an evaluation is max(Deadline, DeadlineFactor × the worker's median time for as much
+	// work: points × images).
+	Deadline time.Duration
+	// Restarts is how many times a dead worker (killed past its deadline, exited after a fatal
+	// device error, crashed) is started again before its engine fails for good; < 0: never,
+	// 0: DefaultRestarts.
+	Restarts int
 }
+
+// DefaultDeadline and DeadlineFactor set an evaluation's deadline (Options.Deadline).
+const (
+	DefaultDeadline = 120 * time.Second
+	DeadlineFactor  = 20
+	DefaultRestarts = 1
+)
 
 // FindWorker returns the worker path: path itself if given, else landscape-gpu next to the
 // running executable, else the one on $PATH.
@@ -67,20 +82,16 @@ func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine
 	if o.Precision == "" {
 		o.Precision = "fp32"
 	}
-	logf := o.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
+	if o.Log == nil {
+		o.Log = func(string, ...any) {}
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = DefaultDeadline
+	}
+	if o.Restarts == 0 {
+		o.Restarts = DefaultRestarts
 	}
 	path, err := FindWorker(o.Worker)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "landscape-gpu-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir) // workers read the files while taking the problem
-	req, err := problemRequest(p, dir, o.Precision)
 	if err != nil {
 		return nil, err
 	}
@@ -92,36 +103,46 @@ func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine
 	if o.Devices > 0 {
 		want = min(want, o.Devices)
 	}
-	workers := []*Engine{first}
+	engines := []*Engine{{path: path, device: 0, p: p, o: o, w: first}}
 	var errs []error
 	for dev := 1; dev < want; dev++ {
 		w, _, err := start(ctx, path, dev, o)
 		if err != nil {
 			errs = append(errs, err)
-			logf("GPU worker %d: %v", dev, err)
+			o.Log("GPU worker %d: %v", dev, err)
 			continue
 		}
-		workers = append(workers, w)
+		engines = append(engines, &Engine{path: path, device: dev, p: p, o: o, w: w})
 	}
-	results := make([]error, len(workers))
+	dir, err := os.MkdirTemp("", "landscape-gpu-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // workers read the files while taking the problem
+	req, err := problemRequest(p, dir, o.Precision)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]error, len(engines))
 	var wg sync.WaitGroup
-	for i, w := range workers {
+	for i, e := range engines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = w.sendProblem(ctx, req, p)
+			results[i] = e.w.sendProblem(ctx, req, p)
 		}()
 	}
 	wg.Wait()
 	var out []engine.Engine
-	for i, w := range workers {
+	for i, e := range engines {
 		if results[i] != nil {
 			errs = append(errs, results[i])
-			logf("%v", results[i])
-			w.kill()
+			o.Log("%v", results[i])
+			e.w.kill()
 			continue
 		}
-		out = append(out, w)
+		e.name, e.points, e.images = e.w.name, e.w.points, e.w.images
+		out = append(out, e)
 	}
 	if len(out) == 0 {
 		return nil, errors.Join(errs...)
@@ -150,111 +171,21 @@ func problemRequest(p *engine.Problem, dir, precision string) (*Request, error) 
 	return req, nil
 }
 
-// Engine is one worker process serving one engine.
+// Engine is the engine of one GPU, served by a worker process. Each evaluation has a deadline;
+// a worker past it is killed and the evaluation fails. A dead worker is started again (with the
+// problem sent anew) on the next call, up to Options.Restarts times; then every call fails, so
+// the scheduler retires the engine.
 type Engine struct {
-	path   string
-	device int
-	cmd    *exec.Cmd
-	in     *os.File // the worker's stdin
-	out    *bufio.Reader
-	stderr *tail
-	outR   *os.File      // the read end of the worker's stdout, closed by Close
-	exited chan struct{} // closed when the process has been waited for
-	exit   error         // its exit status, valid after exited
-	name   string
-	points int
-	images int
-	broken error // set once the worker is dead or out of step; every later call fails with it
-}
-
-func start(ctx context.Context, path string, device int, o Options) (*Engine, Hello, error) {
-	args := []string{"--engine", o.Engine, "--device", fmt.Sprint(device)}
-	if o.Engine == "cpu" {
-		args = append(args, "--cpu-devices", fmt.Sprint(max(o.Devices, 1)))
-	}
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, Hello{}, err
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return nil, Hello{}, err
-	}
-	e := &Engine{path: path, device: device, in: inW, out: bufio.NewReaderSize(outR, 1<<16), stderr: &tail{}, exited: make(chan struct{})}
-	e.cmd = exec.Command(path, args...)
-	e.cmd.Stdin, e.cmd.Stdout, e.cmd.Stderr = inR, outW, e.stderr
-	err = e.cmd.Start()
-	inR.Close() // the child holds its own copies
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
-		return nil, Hello{}, fmt.Errorf("starting GPU worker %s: %w", path, err)
-	}
-	e.outR = outR
-	go func() {
-		// outR is not closed here: what the worker wrote just before exiting may still be
-		// unread, and the reader sees EOF by itself once the worker's end is gone.
-		e.exit = e.cmd.Wait()
-		close(e.exited)
-	}()
-	var hello Hello
-	hctx, cancel := context.WithTimeout(ctx, helloTimeout)
-	defer cancel()
-	line, err := e.read(hctx)
-	if err == nil {
-		if jerr := json.Unmarshal(line, &hello); jerr != nil || hello.Proto == "" {
-			err = fmt.Errorf("%s", strings.TrimSpace(string(line)))
-			if strings.Contains(string(line), "initialization") || strings.Contains(string(line), "cuda") {
-				err = fmt.Errorf("CUDA initialisation failed: %w", err)
-			}
-		} else if hello.Proto != Proto {
-			err = fmt.Errorf("speaks protocol %q, want %q (rebuild it: make gpu)", hello.Proto, Proto)
-		} else if !hello.OK {
-			err = errors.New(hello.Error)
-		} else if hello.Devices < 1 {
-			err = errors.New("reports no device")
-		}
-	}
-	if err != nil {
-		e.kill()
-		<-e.exited
-		e.outR.Close()
-		return nil, hello, fmt.Errorf("GPU worker %s (device %d): %w", path, device, e.annotate(err))
-	}
-	return e, hello, nil
-}
-
-func (e *Engine) sendProblem(ctx context.Context, req *Request, p *engine.Problem) error {
-	fail := func(err error) error {
-		e.broken = err
-		return fmt.Errorf("GPU worker %d: %w", e.device, e.annotate(err))
-	}
-	w := bufio.NewWriterSize(e.in, 1<<20)
-	err := writeLine(w, req)
-	if err == nil {
-		err = writeFloat32s(w, p.Data.Images)
-	}
-	if err == nil {
-		err = writeInt32s(w, p.Data.Labels)
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
-		return fail(err)
-	}
-	var rep Reply
-	if err := e.call(ctx, nil, &rep); err != nil {
-		return fail(err)
-	}
-	if !rep.OK {
-		return fmt.Errorf("GPU worker %d: %s", e.device, rep.Error)
-	}
-	e.name, e.points, e.images = rep.Name, rep.Points, rep.Images
-	return nil
+	path     string
+	device   int
+	p        *engine.Problem
+	o        Options
+	w        *worker // nil after Close
+	restarts int
+	perUnit  []float64 // seconds per point·image of the latest evaluations, for the deadline
+	name     string
+	points   int
+	images   int
 }
 
 // Name implements engine.Engine.
@@ -263,30 +194,82 @@ func (e *Engine) Name() string { return e.name }
 // Capacity returns the worker engine's preferred weight sets and images per call (0: none).
 func (e *Engine) Capacity() (points, images int) { return e.points, e.images }
 
-// Evaluate implements engine.Engine. A worker that dies, or does not answer before ctx ends,
-// is killed, and this and every later call return an error.
+// Evaluate implements engine.Engine. A worker that dies, or does not answer before ctx ends or
+// the deadline passes, is killed and this call fails; the next call restarts it (Options.Restarts).
 func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
-	req := Request{Op: "eval", Lo: lo, Hi: hi, A: make([]uint64, len(pts)), B: make([]uint64, len(pts))}
-	for i, pt := range pts {
-		req.A[i], req.B[i] = math.Float64bits(pt.A), math.Float64bits(pt.B)
+	if e.w == nil {
+		return nil, fmt.Errorf("%s: engine closed", e.label())
 	}
-	var rep Reply
-	if err := e.call(ctx, &req, &rep); err != nil {
+	if e.w.broken != nil {
+		if err := e.restart(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.label(), err)
+		}
+	}
+	units := max(1, len(pts)*(hi-lo))
+	limit := e.deadline(units)
+	dctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	t0 := time.Now()
+	sums, err := e.w.evaluate(dctx, pts, lo, hi)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within the deadline of %v, worker killed: %w", limit, err)
+		}
 		return nil, fmt.Errorf("%s: %w", e.label(), err)
 	}
-	if !rep.OK {
-		return nil, fmt.Errorf("%s: %s", e.label(), rep.Error)
+	e.perUnit = append(e.perUnit, time.Since(t0).Seconds()/float64(units))
+	if len(e.perUnit) > 64 {
+		e.perUnit = e.perUnit[len(e.perUnit)-64:]
 	}
-	if len(rep.Loss) != len(pts) || len(rep.Correct) != len(pts) {
-		e.broken = fmt.Errorf("answered %d sums for %d points", len(rep.Loss), len(pts))
-		e.kill()
-		return nil, fmt.Errorf("%s: %w", e.label(), e.broken)
+	return sums, nil
+}
+
+// deadline is max(Options.Deadline, DeadlineFactor × median seconds per point·image × units).
+func (e *Engine) deadline(units int) time.Duration {
+	d := e.o.Deadline
+	if len(e.perUnit) == 0 {
+		return d
 	}
-	out := make([]engine.Sums, len(pts))
-	for i := range out {
-		out[i] = engine.Sums{Loss: math.Float64frombits(rep.Loss[i]), Correct: rep.Correct[i]}
+	s := slices.Clone(e.perUnit)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	return out, nil
+	return max(d, time.Duration(DeadlineFactor*med*float64(units)*float64(time.Second)))
+}
+
+// restart replaces a broken worker by a new process with the problem sent again, if restarts
+// are left; otherwise it returns the worker's error.
+func (e *Engine) restart(ctx context.Context) error {
+	cause := e.w.broken
+	if e.restarts >= max(e.o.Restarts, 0) {
+		return fmt.Errorf("worker failed after %d restart(s): %w", e.restarts, cause)
+	}
+	e.restarts++
+	e.o.Log("GPU worker %d (%s) died (%v); starting it again (restart %d of %d)", e.device, e.name, cause, e.restarts, e.o.Restarts)
+	e.w.close()
+	w, _, err := start(ctx, e.path, e.device, e.o)
+	if err == nil {
+		var dir string
+		if dir, err = os.MkdirTemp("", "landscape-gpu-*"); err == nil {
+			var req *Request
+			if req, err = problemRequest(e.p, dir, e.o.Precision); err == nil {
+				err = w.sendProblem(ctx, req, e.p)
+			}
+			os.RemoveAll(dir)
+		}
+		if err != nil {
+			w.kill()
+			w.close()
+		}
+	}
+	if err != nil {
+		e.w.broken = fmt.Errorf("restarting the worker after %v: %w", cause, err)
+		return e.w.broken
+	}
+	e.w = w
+	return nil
 }
 
 func (e *Engine) label() string {
@@ -296,103 +279,11 @@ func (e *Engine) label() string {
 	return fmt.Sprintf("GPU worker %d", e.device)
 }
 
-// call sends req (unless nil) and reads the reply into rep. Any failure leaves the engine broken.
-func (e *Engine) call(ctx context.Context, req *Request, rep *Reply) error {
-	if e.broken != nil {
-		return e.broken
-	}
-	if req != nil {
-		if err := writeLine(e.in, req); err != nil {
-			e.broken = e.annotate(fmt.Errorf("worker gone: %w", err))
-			e.kill()
-			return e.broken
-		}
-	}
-	line, err := e.read(ctx)
-	if err == nil {
-		if err = json.Unmarshal(line, rep); err != nil {
-			err = fmt.Errorf("unreadable answer %.80q", line)
-		}
-	}
-	if err != nil {
-		e.kill()
-		e.broken = e.annotate(err)
-		return e.broken
-	}
-	return nil
-}
-
-// read returns the worker's next line, or an error when it exits first or ctx ends (the
-// worker is then killed: it would answer out of step).
-func (e *Engine) read(ctx context.Context) ([]byte, error) {
-	type result struct {
-		line []byte
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		line, err := readLine(e.out)
-		ch <- result{line, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, fmt.Errorf("worker exited: %w", r.err)
-		}
-		return r.line, nil
-	case <-ctx.Done():
-		e.kill()
-		<-ch
-		return nil, ctx.Err()
-	}
-}
-
-// annotate adds the worker's exit status and the end of its stderr to err.
-func (e *Engine) annotate(err error) error {
-	select {
-	case <-e.exited:
-	case <-time.After(2 * time.Second):
-	}
-	var extra []string
-	select {
-	case <-e.exited:
-		if e.exit != nil {
-			extra = append(extra, e.exit.Error())
-		}
-	default:
-	}
-	if s := e.stderr.String(); s != "" {
-		extra = append(extra, "stderr: "+s)
-	}
-	if len(extra) == 0 {
-		return err
-	}
-	return fmt.Errorf("%w (%s)", err, strings.Join(extra, "; "))
-}
-
-// kill ends the worker process.
-func (e *Engine) kill() {
-	if e.cmd.Process != nil {
-		e.cmd.Process.Kill()
-	}
-	e.in.Close()
-}
-
 // Close implements engine.Engine: it asks the worker to exit, and kills it if it does not.
 func (e *Engine) Close() error {
-	if e.broken == nil {
-		writeLine(e.in, Request{Op: "close"})
-	}
-	e.in.Close()
-	select {
-	case <-e.exited:
-	case <-time.After(waitTimeout):
-		e.cmd.Process.Kill()
-		<-e.exited
-	}
-	e.outR.Close()
-	if e.broken == nil {
-		e.broken = errors.New("engine closed")
+	if e.w != nil {
+		e.w.close()
+		e.w = nil
 	}
 	return nil
 }

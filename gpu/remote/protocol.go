@@ -14,6 +14,8 @@
 //	worker → client   {"ok":true,"name":"gpu0 (…)","points":K,"images":B}
 //	client → worker   {"op":"eval","lo":0,"hi":512,"a":[…],"b":[…]}
 //	worker → client   {"ok":true,"loss":[…],"correct":[…]}
+//	                  or {"ok":false,"error":"…"}, with "fatal":true when the device is unusable
+//	                  (a sticky CUDA error): the worker then exits, and the client may start a new one.
 //	client → worker   {"op":"close"} (or end of input): the worker exits.
 //
 // Floating-point values that must survive exactly (coordinates, loss sums, which may be NaN
@@ -80,6 +82,7 @@ type Reply struct {
 	Images  int      `json:"images,omitempty"`
 	Loss    []uint64 `json:"loss,omitempty"` // float64 bits of each point's loss sum
 	Correct []int64  `json:"correct,omitempty"`
+	Fatal   bool     `json:"fatal,omitempty"` // the device is unusable (a sticky CUDA error): the worker exits after this answer
 }
 
 // writeLine writes v as one JSON line.

@@ -26,7 +26,7 @@ var (
 
 // worker builds cmd/landscape-gpu without the cuda tag (it then serves the CPU engine, or
 // answers that it has no CUDA) once per test run.
-func worker(t *testing.T) string {
+func workerBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "landscape-gpu-test-*")
@@ -56,7 +56,14 @@ func TestMain(m *testing.M) {
 
 func cpuWorkers(t *testing.T, p *engine.Problem, devices int) []engine.Engine {
 	t.Helper()
-	es, err := Engines(context.Background(), p, Options{Worker: worker(t), Engine: "cpu", Devices: devices})
+	return cpuWorkersWith(t, p, Options{Devices: devices, Restarts: -1})
+}
+
+// cpuWorkersWith starts workers serving the CPU engine with options o.
+func cpuWorkersWith(t *testing.T, p *engine.Problem, o Options) []engine.Engine {
+	t.Helper()
+	o.Worker, o.Engine = workerBinary(t), "cpu"
+	es, err := Engines(context.Background(), p, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +117,7 @@ func TestMatchesCPUExactly(t *testing.T) {
 
 func TestConformanceThroughWorker(t *testing.T) {
 	enginetest.Run(t, func(p *engine.Problem) (engine.Engine, error) {
-		es, err := Engines(context.Background(), p, Options{Worker: worker(t), Engine: "cpu"})
+		es, err := Engines(context.Background(), p, Options{Worker: workerBinary(t), Engine: "cpu"})
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +149,7 @@ func evalWithin(t *testing.T, ctx context.Context, e engine.Engine, d time.Durat
 func TestWorkerKilledMidEvaluate(t *testing.T) {
 	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "hang-in-eval")
 	e := cpuWorkers(t, setup(t, 0), 1)[0]
-	err := evalWithin(t, context.Background(), e, 10*time.Second, func() { e.(*Engine).cmd.Process.Kill() })
+	err := evalWithin(t, context.Background(), e, 10*time.Second, func() { e.(*Engine).w.cmd.Process.Kill() })
 	if err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("Evaluate after kill: %v, want an error saying the worker was killed", err)
 	}
@@ -216,7 +223,7 @@ func TestMissingWorker(t *testing.T) {
 }
 
 func TestWorkerWithoutCUDA(t *testing.T) {
-	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: worker(t)})
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: workerBinary(t)})
 	if err == nil || !strings.Contains(err.Error(), "built without CUDA") {
 		t.Fatalf("err = %v, want the worker's 'built without CUDA'", err)
 	}
@@ -237,7 +244,7 @@ func TestCUDAInitFailure(t *testing.T) {
 }
 
 func TestCPUWorkerRejectsTF32(t *testing.T) {
-	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: worker(t), Engine: "cpu", Precision: "tf32"})
+	_, err := Engines(context.Background(), setup(t, 0), Options{Worker: workerBinary(t), Engine: "cpu", Precision: "tf32"})
 	if err == nil || !strings.Contains(err.Error(), "fp32") {
 		t.Fatalf("err = %v, want the precision refused", err)
 	}

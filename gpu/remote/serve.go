@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -23,10 +24,17 @@ type Opener func(p *engine.Problem, precision string) (engine.Engine, error)
 // answers requests from in on out until a close request or the end of in. Errors of a request
 // are answered, not returned; Serve returns an error only when the pipes fail.
 //
-// The environment variable LANDSCAPE_GPU_WORKER_FAULT=KIND[@DEVICE] injects faults for the
-// client's tests: "exit-in-eval" exits with status 3 on receiving an eval request,
-// "hang-in-eval" never answers one, "error-in-eval" answers it with an error; with @DEVICE only
-// the worker serving that device misbehaves.
+// An evaluation error that has a method Fatal() bool returning true (the GPU engine's sticky
+// CUDA errors: the context is lost) is answered with Reply.Fatal, and Serve then returns
+// ErrFatal: the worker must exit, so that the client starts a fresh process.
+//
+// The environment variable LANDSCAPE_GPU_WORKER_FAULT=KIND[@DEVICE][,once=FILE] injects faults
+// for the client's tests: "exit-in-eval" exits with status 3 on receiving an eval request,
+// "hang-in-eval" never answers one, "error-in-eval" answers it with an error, "fatal-in-eval"
+// fails it with a fatal error (as a sticky CUDA error does); with @DEVICE only the worker
+// serving that device misbehaves; with once=FILE only a worker that creates FILE does (the
+// first one), so a restarted worker works and the file proves the fault happened; "%d" in FILE
+// stands for the device ordinal (one fault per device).
 func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) error {
 	hello.Proto = Proto
 	w := bufio.NewWriter(out)
@@ -40,6 +48,19 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 		return err
 	}
 	fault := faultFor(device)
+	faultNow := func() string {
+		if fault.kind != "" && fault.once != "" {
+			f, err := os.OpenFile(fault.once, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err != nil {
+				fault.kind = "" // another worker had the fault
+				return ""
+			}
+			fmt.Fprintf(f, "%s pid %d\n", fault.kind, os.Getpid())
+			f.Close()
+			fault.once = ""
+		}
+		return fault.kind
+	}
 	r := bufio.NewReaderSize(in, 1<<20)
 	var e engine.Engine
 	defer func() {
@@ -80,7 +101,7 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 				rep.Points, rep.Images = c.Capacity()
 			}
 		case "eval":
-			switch fault {
+			switch faultNow() {
 			case "exit-in-eval":
 				os.Exit(3)
 			case "hang-in-eval":
@@ -89,6 +110,12 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 				}
 			case "error-in-eval":
 				rep.Error = "injected fault"
+			case "fatal-in-eval":
+				fault.kind = "" // the worker exits below: no second fault
+				if err := send(Reply{Error: "injected fatal device error", Fatal: true}); err != nil {
+					return err
+				}
+				return ErrFatal
 			}
 			if e == nil {
 				rep.Error = "eval before problem"
@@ -103,6 +130,14 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 			sums, err := e.Evaluate(context.Background(), pts, req.Lo, req.Hi)
 			if err != nil {
 				rep.Error = err.Error()
+				var f interface{ Fatal() bool }
+				if errors.As(err, &f) && f.Fatal() {
+					rep.Fatal = true
+					if err := send(rep); err != nil {
+						return err
+					}
+					return fmt.Errorf("%w: %v", ErrFatal, err)
+				}
 				break
 			}
 			rep.OK = true
@@ -121,13 +156,19 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 	}
 }
 
-func faultFor(device int) string {
-	f := os.Getenv("LANDSCAPE_GPU_WORKER_FAULT")
-	kind, dev, ok := strings.Cut(f, "@")
+// ErrFatal is returned by Serve after it answered a fatal error: the worker must exit.
+var ErrFatal = errors.New("fatal device error")
+
+type fault struct{ kind, once string }
+
+// faultFor parses LANDSCAPE_GPU_WORKER_FAULT for the worker of device.
+func faultFor(device int) fault {
+	spec, once, _ := strings.Cut(os.Getenv("LANDSCAPE_GPU_WORKER_FAULT"), ",once=")
+	kind, dev, ok := strings.Cut(spec, "@")
 	if ok && dev != fmt.Sprint(device) {
-		return ""
+		return fault{}
 	}
-	return kind
+	return fault{kind, strings.ReplaceAll(once, "%d", fmt.Sprint(device))}
 }
 
 // readProblem builds the problem of a problem request, reading its data from r.

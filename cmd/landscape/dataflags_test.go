@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"landscape/data"
+	"landscape/model"
+	"landscape/surface"
+)
+
+// TestScanOwnData scans the same 8x8 images given as MNIST IDX files, as an npz with
+// --normalize set to MNIST's statistics, and as a folder of PNGs (gray, and RGB for the
+// 1-channel network, converted as PIL's convert("L")): every surface must be identical.
+func TestScanOwnData(t *testing.T) {
+	dir := t.TempDir()
+	const n, hw = 12, 8
+	r := rand.New(rand.NewPCG(5, 6))
+	img, lab := make([]uint8, n*hw*hw), make([]uint8, n)
+	for i := range img {
+		img[i] = uint8(r.IntN(256))
+	}
+	for i := range lab {
+		lab[i] = uint8(i % 3) // classes 0..2, in class order as ImageFolder lists them
+	}
+	y := make([]int64, n)
+	for i, l := range lab {
+		y[i] = int64(l)
+	}
+	// ImageFolder orders by class: write the npz and IDX in that order too.
+	order := []int{}
+	for c := range 3 {
+		for i := range n {
+			if int(lab[i]) == c {
+				order = append(order, i)
+			}
+		}
+	}
+	sorted, sortedY, sortedL := make([]uint8, 0, len(img)), make([]int64, 0, n), make([]uint8, 0, n)
+	for _, i := range order {
+		sorted = append(sorted, img[i*hw*hw:(i+1)*hw*hw]...)
+		sortedY, sortedL = append(sortedY, y[i]), append(sortedL, lab[i])
+	}
+	if err := data.WriteIDX(dir, "test", sorted, sortedL, n, hw, hw, false); err != nil {
+		t.Fatal(err)
+	}
+	npzPath := filepath.Join(dir, "own.npz")
+	if err := data.WriteNPZ(npzPath, sorted, n, 1, hw, hw, sortedY); err != nil {
+		t.Fatal(err)
+	}
+	gray, rgb := filepath.Join(dir, "gray"), filepath.Join(dir, "rgb")
+	for k, i := range order {
+		for _, root := range []string{gray, rgb} {
+			var im image.Image
+			g := image.NewGray(image.Rect(0, 0, hw, hw))
+			copy(g.Pix, img[i*hw*hw:(i+1)*hw*hw])
+			im = g
+			if root == rgb {
+				c := image.NewRGBA(g.Rect)
+				for p, v := range g.Pix {
+					c.Pix[4*p], c.Pix[4*p+1], c.Pix[4*p+2], c.Pix[4*p+3] = v, v, v, 255
+				}
+				im = c
+			}
+			p := filepath.Join(root, string(rune('a'+lab[i])), fmt.Sprintf("%03d.png", k))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			f, _ := os.Create(p)
+			png.Encode(f, im)
+			f.Close()
+		}
+	}
+	w := writeWeights(t, dir, "resnet8", model.Config{InC: 1, HW: hw, Classes: 10}, 1)
+	scan := func(name string, extra ...string) *surface.Surface {
+		out := filepath.Join(dir, name+".npz")
+		mustRun(t, append([]string{"scan", "--model", "resnet8", "--weights", w, "--split", "test",
+			"--x", "-1:1:3", "--y", "-1:1:2", "--out", out, "--quiet"}, extra...)...)
+		s, err := surface.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ref := scan("idx", "--data", "mnist:"+dir)
+	const mnist = "0.1307:0.3081"
+	for name, args := range map[string][]string{
+		"npz":         {"--data", "npz:" + npzPath, "--normalize", mnist},
+		"imagegray":   {"--data", "imagefolder:" + gray, "--normalize", mnist},
+		"imagergb":    {"--data", "imagefolder:" + rgb, "--normalize", mnist},
+		"idxexplicit": {"--data", "mnist:" + dir, "--normalize", mnist},
+	} {
+		s := scan(name, args...)
+		for k := range ref.Loss {
+			if s.Loss[k] != ref.Loss[k] || s.Acc[k] != ref.Acc[k] {
+				t.Fatalf("%s: point %d loss %v acc %v, the IDX scan has %v %v", name, k, s.Loss[k], s.Acc[k], ref.Loss[k], ref.Acc[k])
+			}
+		}
+	}
+	// Without --normalize an npz is only scaled to [0,1]: another surface.
+	if s := scan("npzraw", "--data", "npz:"+npzPath); s.Loss[0] == ref.Loss[0] {
+		t.Error("npz without --normalize gave the normalised surface")
+	}
+	_, e, code := run(t, "scan", "--model", "resnet8", "--weights", w, "--data", "npz:"+npzPath, "--normalize", "0.5,0.5:0.2",
+		"--x", "-1:1:3", "--out", filepath.Join(dir, "bad.npz"))
+	if code == 0 || !strings.Contains(e, "--normalize") || !strings.Contains(e, "2 means but 1 standard deviations") {
+		t.Errorf("bad --normalize: exit %d, %s", code, e)
+	}
+}

@@ -1,0 +1,104 @@
+package job
+
+import (
+	"context"
+	"fmt"
+
+	"landscape/cpu"
+	"landscape/engine"
+	"landscape/scan"
+)
+
+// Device chooses the compute engines.
+type Device struct {
+	Device    string // "auto": GPU engines when a working GPU is there, else the CPU; "gpu"; "cpu"
+	Precision string // "fp32", "tf32" or "bf16" (GPU only)
+	// Worker is the landscape-gpu worker's path ("": next to landscape, then $PATH);
+	// WorkerEngine the engine it serves ("cpu" tests the worker protocol without a GPU).
+	Worker, WorkerEngine string
+}
+
+// Validate checks the values, naming the flags at fault.
+func (d Device) Validate() error {
+	switch d.Device {
+	case "auto", "cpu", "gpu":
+	default:
+		return fmt.Errorf("--device %q: want auto, cpu or gpu", d.Device)
+	}
+	switch d.Precision {
+	case "fp32", "tf32", "bf16":
+	default:
+		return fmt.Errorf("--precision %q: want fp32, tf32 or bf16", d.Precision)
+	}
+	if d.Device == "cpu" && d.Precision != "fp32" {
+		return fmt.Errorf("--precision %s needs --device gpu (the CPU engine computes in fp32)", d.Precision)
+	}
+	return nil
+}
+
+// GPUEngines starts GPU engines for a problem; set by the front end that links the GPU client
+// (cmd/landscape's gpu_remote.go). Nil: this build has no GPU client.
+var GPUEngines func(ctx context.Context, p *engine.Problem, d Device, log Logf) ([]engine.Engine, error)
+
+// Engines are the engines of one scan with the scheduler's options.
+type Engines struct {
+	List []engine.Engine
+	// Kind is what computes the points: "gpu" or "cpu" (surface.Settings.Engine).
+	Kind    string
+	Options scan.Options
+}
+
+// Close closes every engine.
+func (e *Engines) Close() {
+	for _, x := range e.List {
+		x.Close()
+	}
+}
+
+// Open returns the engines for p: GPU engines unless Device is "cpu" (an fp32 GPU scan falls
+// back on workers CPU engines when every GPU engine has failed; tf32 and bf16 scans stop
+// instead), else workers CPU engines. batch is the images per task (0: the engines' choice).
+func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int, log Logf) (*Engines, error) {
+	log = log.orDiscard()
+	if workers < 1 {
+		return nil, fmt.Errorf("--workers %d: want at least 1", workers)
+	}
+	opt := scan.Options{Images: batch, Log: log}
+	if d.Device != "cpu" {
+		es, err := d.tryGPU(ctx, p, log)
+		if err == nil {
+			if d.Precision == "fp32" { // the CPU would compute a tf32/bf16 scan's points in fp32
+				opt.Fallback, opt.FallbackWorkers = cpu.New, workers
+			}
+			kind := "gpu"
+			if d.WorkerEngine == "cpu" {
+				kind = "cpu"
+			}
+			return &Engines{List: es, Kind: kind, Options: opt}, nil
+		}
+		if d.Device == "gpu" {
+			return nil, fmt.Errorf("--device gpu: %w", err)
+		}
+		if d.Precision != "fp32" {
+			return nil, fmt.Errorf("--precision %s needs a GPU, and there is no usable one (%v); use --precision fp32 on the CPU", d.Precision, err)
+		}
+		log("no usable GPU (%v); computing on the CPU with %d workers", err, workers)
+	}
+	out := &Engines{Kind: "cpu", Options: opt}
+	for range workers {
+		e, err := cpu.New(p)
+		if err != nil {
+			out.Close()
+			return nil, err
+		}
+		out.List = append(out.List, e)
+	}
+	return out, nil
+}
+
+func (d Device) tryGPU(ctx context.Context, p *engine.Problem, log Logf) ([]engine.Engine, error) {
+	if GPUEngines == nil {
+		return nil, fmt.Errorf("this build has no GPU client")
+	}
+	return GPUEngines(ctx, p, d, log)
+}

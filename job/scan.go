@@ -1,0 +1,288 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"landscape/data"
+	"landscape/direction"
+	"landscape/engine"
+	"landscape/model"
+	"landscape/scan"
+	"landscape/surface"
+)
+
+// ScanSpec is everything a scan is made from; the field comments name the landscape scan
+// flags they come from.
+type ScanSpec struct {
+	Model    string // --model: a zoo network
+	Weights  string // --weights: θ, a safetensors state_dict
+	Weights2 string // --weights2: the x direction is W2 − W (1D interpolation)
+	Data     string // --data KIND:PATH
+	Split    string // --split train|test
+	Limit    int    // --limit: the first N examples (0: all)
+	Raw      bool   // --raw: pixels in [0,1] without mean/std normalisation
+	// Normalize (--normalize MEANS:STDS) replaces the data kind's own normalisation.
+	Normalize *data.Stats
+	X, Y      string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
+	Norm      string // --norm filter|layer|weight|none
+	Ignore    string // --ignore biasbn|none
+	DirType   string // --dir-type weights|states
+	Seed      int64  // --seed of the random directions
+	Dirs      string // --dirs: directions from a safetensors file
+	SaveDirs  string // --save-dirs: write the directions used
+	Out       string // --out: the surface file (.npz)
+
+	Device  Device
+	Workers int // --workers: CPU engines
+	Batch   int // --batch-size: images per engine call (0: the engine's choice)
+
+	SaveEvery time.Duration // --save-every: how often the file is replaced (0: 2 s)
+	// Patience is how long the output may stay unwritable before the scan stops and writes a
+	// rescue file (0: a minute).
+	Patience time.Duration
+
+	// Select, when set, chooses the points this scan computes, by k in the file's row-major
+	// order (surface.Surface.Index); the others stay NaN and not computed. Shard is recorded
+	// in the settings (e.g. "2/4"), so that files of different shards are told apart.
+	Select func(k int) bool
+	Shard  string
+	// Hessian, for an eigenvalue map (landscape hessian --x), says how its eigenvalues are
+	// computed; recorded in the settings so that a loss scan and a map never resume each other.
+	Hessian string
+
+	Log Logf // messages for the user
+
+	weightsSHA string
+}
+
+// Scan is a prepared scan: inputs read and checked, directions made, the existing output (if
+// any) checked for resuming.
+type Scan struct {
+	Spec    ScanSpec
+	Problem *engine.Problem
+	// Surface is what the output will hold: the existing file's points when resuming.
+	Surface *surface.Surface
+	Points  []engine.Point    // the coordinates of every grid point, by k
+	Todo    []int             // the points still to compute, by k
+	Resumed int               // points already in the file
+	old     *surface.Settings // the settings of the file resumed, or nil
+}
+
+func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
+	if xa, err = surface.ParseAxis("--x", s.X); err != nil {
+		return
+	}
+	if s.Y != "" {
+		if ya, err = surface.ParseAxis("--y", s.Y); err != nil {
+			return
+		}
+	}
+	if err = (direction.Options{Norm: s.Norm, Ignore: s.Ignore, DirType: s.DirType}).Validate(); err != nil {
+		return
+	}
+	if err = s.Device.Validate(); err != nil {
+		return
+	}
+	switch {
+	case s.Split != "train" && s.Split != "test":
+		err = fmt.Errorf("--split %q: want train or test", s.Split)
+	case s.Limit < 0:
+		err = fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", s.Limit)
+	case s.Weights2 != "" && s.Dirs != "":
+		err = errors.New("--weights2 and --dirs both set the x direction: give one of them")
+	case !strings.HasSuffix(s.Out, ".npz"):
+		err = fmt.Errorf("--out %q: want a file name ending in .npz", s.Out)
+	case s.Workers < 1:
+		err = fmt.Errorf("--workers %d: want at least 1", s.Workers)
+	case s.SaveEvery < 0:
+		err = fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", s.SaveEvery)
+	case s.Batch < 0:
+		err = fmt.Errorf("--batch-size %d: want a positive number of images, or 0 for the engine's choice", s.Batch)
+	}
+	return
+}
+
+// PrepareScan reads and checks everything a scan needs, and the existing output file: a file
+// of other settings is an error listing the differences (the engine kind is checked by Run,
+// once the engines are open).
+func PrepareScan(spec ScanSpec) (*Scan, error) {
+	spec.Log = spec.Log.orDiscard()
+	if spec.SaveEvery == 0 {
+		spec.SaveEvery = 2 * time.Second
+	}
+	if spec.Patience == 0 {
+		spec.Patience = time.Minute
+	}
+	xa, ya, err := spec.validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckWritable("--out", spec.Out); err != nil {
+		return nil, err
+	}
+	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
+	set, err := data.Load(spec.Data, dopt)
+	if err != nil {
+		return nil, err
+	}
+	if set.N == 0 {
+		return nil, fmt.Errorf("--data %s (%s split): no examples to evaluate", spec.Data, spec.Split)
+	}
+	if set.H != set.W {
+		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
+	}
+	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
+	if err != nil {
+		return nil, err
+	}
+	if set, err = matchChannels(spec.Data, dopt, set, net.InC); err != nil {
+		return nil, err
+	}
+	if set.C != net.InC {
+		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", spec.Data, set.C, spec.Weights, net.InC)
+	}
+	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
+		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
+		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2,
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian}
+	if ya.Num > 0 {
+		st.Y = ya.String()
+	}
+	for _, h := range []struct {
+		path string
+		dst  *string
+	}{{spec.Weights, &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}} {
+		if h.path != "" {
+			if *h.dst, err = SHA256File(h.path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	spec.weightsSHA = st.WeightsSHA256
+	dx, dy, used, err := spec.directions(net, w, ya.Num > 0, spec.Log)
+	if err != nil {
+		return nil, err
+	}
+	st.Norm, st.Ignore = used.Norm, used.Ignore
+	p, err := engine.NewProblem(net, w, dx, dy, set)
+	if err != nil {
+		return nil, err
+	}
+	sc := &Scan{Spec: spec, Problem: p, Surface: surface.New(xa, ya, spec.Split, st)}
+	if surface.Exists(spec.Out) {
+		old, err := surface.Load(spec.Out)
+		if err != nil {
+			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", spec.Out, err)
+		}
+		if err := old.Settings.CheckResume("--out "+spec.Out, st, "engine"); err != nil { // the engine: once open
+			return nil, err
+		}
+		oldSettings := old.Settings
+		sc.old = &oldSettings
+		sc.Surface = old
+		sc.Resumed = old.Len() - len(old.Missing())
+	}
+	if spec.SaveDirs != "" {
+		if err := spec.saveDirs(dx, dy, used); err != nil {
+			return nil, err
+		}
+	}
+	sc.Points = make([]engine.Point, sc.Surface.Len())
+	for k := range sc.Points {
+		sc.Points[k].A, sc.Points[k].B = sc.Surface.Coord(k)
+	}
+	for _, k := range sc.Surface.Missing() {
+		if spec.Select == nil || spec.Select(k) {
+			sc.Todo = append(sc.Todo, k)
+		}
+	}
+	if sc.old != nil {
+		sc.Surface.Settings = st // the informative paths of this run; the engine is set by Run
+		sc.Surface.Settings.Engine = sc.old.Engine
+	}
+	return sc, nil
+}
+
+// Run computes the points of Todo on the engines of Spec.Device, calling progress (if not nil)
+// after each, and keeps the output file up to date (see saver). It returns ctx's error when
+// ctx is cancelled, after saving.
+func (sc *Scan) Run(ctx context.Context, progress func()) error {
+	if len(sc.Todo) == 0 {
+		return nil
+	}
+	spec := sc.Spec
+	es, err := spec.Device.Open(ctx, sc.Problem, spec.Workers, spec.Batch, spec.Log)
+	if err != nil {
+		return err
+	}
+	defer es.Close()
+	sf := sc.Surface
+	if sc.old != nil {
+		now := sf.Settings
+		now.Engine = es.Kind
+		if err := sc.old.CheckResume("--out "+spec.Out, now); err != nil {
+			return err
+		}
+	} else {
+		sf.Settings.Engine = es.Kind
+	}
+	if sc.Resumed > 0 {
+		spec.Log("%s: resuming, %d of %d points already computed", spec.Out, sc.Resumed, sf.Len())
+	}
+	if err := sf.Save(spec.Out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	sv := newSaver(sf, spec.Out, spec.Patience, spec.Log)
+	opt := es.Options
+	if fb := opt.Fallback; fb != nil && es.Kind != "cpu" {
+		mixed := surface.MixEngines(sf.Settings.Engine, "cpu")
+		opt.Fallback = func(p *engine.Problem) (engine.Engine, error) {
+			sv.setEngine(mixed) // the file now holds points of both kinds
+			return fb(p)
+		}
+	}
+	scanCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := sv.every(spec.SaveEvery, func() { cancel(errUnwritable) })
+	runErr := scan.Run(scanCtx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, loss, acc float64) {
+		sv.set(k, loss, acc)
+		if progress != nil {
+			progress()
+		}
+	})
+	stop()
+	if err := sv.finish(ctx.Err() != nil, min(spec.SaveEvery, 200*time.Millisecond)); err != nil {
+		return fmt.Errorf("--out %s: %w", spec.Out, err)
+	}
+	if errors.Is(context.Cause(scanCtx), errUnwritable) && ctx.Err() == nil {
+		return fmt.Errorf("--out %s: the scan stopped because the file could not be written for %v; it is written now with every point computed: run the same command again to go on", spec.Out, spec.Patience)
+	}
+	return runErr
+}
+
+// CheckWritable fails, naming the flag, when path's folder cannot take a new file.
+func CheckWritable(flag, path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".landscape-write-test*")
+	if err != nil {
+		return fmt.Errorf("%s %s: cannot write there: %w", flag, path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// matchChannels reads an imagefolder set again converted to the network's channel count when
+// its images have another (as PIL's convert("L") or convert("RGB") would); other sets are
+// returned as they are, for the caller's shape check.
+func matchChannels(spec string, opt data.Options, set *data.Set, channels int) (*data.Set, error) {
+	if set.C == channels || !strings.HasPrefix(spec, "imagefolder:") {
+		return set, nil
+	}
+	opt.Channels = channels
+	return data.Load(spec, opt)
+}
