@@ -10,7 +10,8 @@ import (
 )
 
 // drawExtras draws what some surface files carry besides the loss: the |λmin/λmax| map of an
-// eigenvalue map (hessian --x), and, with --path, a trajectory over each 2D surface's contours.
+// eigenvalue map (hessian --x), the three solutions of a --weights3 plane marked at (0,0),
+// (1,0), (0,1), and, with --path, a trajectory over each 2D surface's contours.
 func drawExtras(f *plotFlags, ss []*plot.Surface, prefixOf func(string) string, opt plot.Options) ([]string, error) {
 	var written []string
 	var errs []error
@@ -30,6 +31,12 @@ func drawExtras(f *plotFlags, ss []*plot.Surface, prefixOf func(string) string, 
 		ps, _, err := plot.EigenRatio(sf, s.Path, prefixOf(s.Path))
 		written = append(written, ps...)
 		errs = append(errs, err)
+		if sf.Settings.Weights3 != "" && s.Is2D { // the plane through three solutions
+			ms := []plot.Marker{{X: 0, Y: 0, Label: "W"}, {X: 1, Y: 0, Label: "W2"}, {X: 0, Y: 1, Label: "W3"}}
+			ps, err := plot.ContourMarked(s, ms, false, prefixOf(s.Path)+"_2dcontour_models", opt)
+			written = append(written, ps...)
+			errs = append(errs, err)
+		}
 		if path != nil && s.Is2D {
 			ms := make([]plot.Marker, len(path.ProjX))
 			for i := range ms {
