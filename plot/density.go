@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"strconv"
 	"strings"
 
 	gplot "gonum.org/v1/plot"
@@ -23,7 +24,8 @@ func Density(grid, values []float64, base, title string) (string, error) {
 		p.X.Label.Text = "Eigenvalue"
 		p.Y.Label.Text = "Density (Spectrum)"
 		p.Y.Scale = gplot.LogScale{}
-		p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = powerTicks{}
+		p.X.Tick.Marker = niceTicks{8}
 		xy := make(plotter.XYs, len(grid))
 		for i := range grid {
 			xy[i].X, xy[i].Y = grid[i], values[i]+1e-7
@@ -37,4 +39,17 @@ func Density(grid, values []float64, base, title string) (string, error) {
 		return "", err
 	}
 	return paths[0], nil
+}
+
+// powerTicks are gonum's log ticks with the powers of ten labelled 1e-05, 0.001, 1, …
+type powerTicks struct{}
+
+func (powerTicks) Ticks(lo, hi float64) []gplot.Tick {
+	ts := gplot.LogTicks{}.Ticks(lo, hi)
+	for i, t := range ts {
+		if t.Label != "" {
+			ts[i].Label = strconv.FormatFloat(t.Value, 'g', 2, 64)
+		}
+	}
+	return ts
 }
