@@ -10,7 +10,7 @@
 # hess NAME MODEL LIMIT: λmax, λmin and the trace of nets/NAME.safetensors over LIMIT training images.
 hess() {
   if ! $L hessian --model "$2" --weights "$OUT/nets/$1.safetensors" --data "$DATA" --split train --limit "$3" \
-      --top 1 --trace --tol 0.05 --max-samples 40 --lanczos-tol 1e-3 --max-steps 60 --quiet \
+      --top 1 --trace --tol 0.05 --max-samples 20 --lanczos-tol 1e-3 --max-steps 40 --quiet \
       --out "$OUT/surfaces/${1}_hessian.json" >"$OUT/logs/hessian_$1.txt" 2>&1; then
     cat "$OUT/logs/hessian_$1.txt" >&2
     exit 1
@@ -18,8 +18,8 @@ hess() {
   echo "demo: [$(elapsed) s] hessian $1: $(grep -h '^top_eigenvalues\|^trace' "$OUT/logs/hessian_$1.txt" | tr '\n' ' ')"
 }
 for n in small_batch large_batch small_batch_wd; do hess "$n" vgg5-c8 200; done
-hess skip resnet56-c4 100
-hess noskip resnet56-c4-noshort 100
+hess skip resnet56-c4 50
+hess noskip resnet56-c4-noshort 50
 
 # The optimisation path: epochs 0 (initial weights) … 15 of the small-batch run.
 CKPTS=$(ls "$OUT"/nets/small_batch_epoch*.safetensors | grep -v '\.opt\.' | sort -V | paste -sd, -)
@@ -37,7 +37,7 @@ $L plot "$OUT/surfaces/trajectory.npz" --path "$OUT/surfaces/small_batch_path.np
 
 # The curvature map around the small-batch minimum (seed 0: the plane of surfaces/small_batch.npz).
 if ! $L hessian --model vgg5-c8 --weights "$OUT/nets/small_batch.safetensors" --data "$DATA" --split train --limit 100 \
-    --x -1:1:7 --y -1:1:7 --lanczos-tol 1e-3 --max-steps 60 --quiet --out "$OUT/surfaces/small_batch_eig.npz" \
+    --x -1:1:7 --y -1:1:7 --lanczos-tol 1e-3 --max-steps 40 --quiet --out "$OUT/surfaces/small_batch_eig.npz" \
     >"$OUT/logs/hessian_map.txt" 2>&1; then
   cat "$OUT/logs/hessian_map.txt" >&2
   exit 1
@@ -63,8 +63,8 @@ decayed minimum would look sharper; with it, the comparison is fair.
 
 The loss rise beside the curvature of the mean training loss at each minimum: λmax and λmin,
 the largest and smallest Hessian eigenvalues (Lanczos), and the trace (Hutchinson, ± its
-standard error), from exact Hessian-vector products over the first 200 (VGG) or 100 (ResNet)
-training images (\`landscape hessian\`). Larger λmax and trace mean a sharper minimum.
+standard error), from exact Hessian-vector products over the first 200 (VGG) or 50 (ResNet)
+training images (\`landscape hessian\`; at most 40 Lanczos steps, 20 trace samples). Larger λmax and trace mean a sharper minimum.
 
 | minimum | loss rise at 0.25 | loss rise at 0.5 | λmax | λmin | trace |
 |---|---|---|---|---|---|
