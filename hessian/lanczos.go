@@ -23,8 +23,9 @@ type Operator interface {
 
 // Options controls the iterations.
 type Options struct {
-	// Tol: Lanczos stops when each wanted Ritz value θ has residual ‖A·y − θ·y‖ = β_m·|e_mᵀs|
-	// below Tol·|θ_max| (an eigenvalue of A lies that close to θ). Default 1e-5.
+	// Tol: Lanczos stops (after at least 20 steps) when each wanted Ritz value θ has residual
+	// ‖A·y − θ·y‖ = β_m·|e_mᵀs| below Tol·|θ_max| (an eigenvalue of A lies that close to θ) and
+	// moved less than that over the last 5 steps. Default 1e-5.
 	Tol      float64
 	MaxSteps int    // at most this many products per Lanczos run (default 300, at most Dim)
 	Seed     uint64 // the random start and probe vectors
@@ -41,6 +42,10 @@ func (o Options) withDefaults(dim int) Options {
 	o.MaxSteps = min(o.MaxSteps, dim)
 	return o
 }
+
+// minLanczosSteps is the fewest Lanczos steps TopEigenvalues trusts (unless the Krylov space is
+// exhausted first).
+const minLanczosSteps = 20
 
 // Extremes are the extreme eigenvalues found by Lanczos.
 type Extremes struct {
@@ -64,7 +69,7 @@ func TopEigenvalues(op Operator, k int, o Options) (Extremes, error) {
 	for i := range start {
 		start[i] = r.NormFloat64()
 	}
-	var res Extremes
+	var res, prev Extremes
 	_, err := lanczos(op, start, o, func(alpha, beta []float64, last float64) bool {
 		m := len(alpha)
 		vals, vecs, err := tridiagEigen(alpha, beta)
@@ -72,9 +77,13 @@ func TopEigenvalues(op Operator, k int, o Options) (Extremes, error) {
 			return true
 		}
 		kk := min(k, m)
-		res = Extremes{Steps: m}
+		prev, res = res, Extremes{Steps: m}
 		scale := max(math.Abs(vals[m-1]), math.Abs(vals[0]))
-		res.Converged = kk == k
+		exhausted := m == n || last <= 1e-12*scale
+		// A small residual says a Ritz value is near some eigenvalue, not that it is the
+		// extreme one: also demand a few steps, and values that moved less than the tolerance
+		// since the last check.
+		res.Converged = kk == k && (exhausted || m >= min(o.MaxSteps, minLanczosSteps))
 		for j := range kk + 1 {
 			col := m - 1 - j // descending
 			if j == kk {
@@ -89,7 +98,15 @@ func TopEigenvalues(op Operator, k int, o Options) (Extremes, error) {
 			}
 		}
 		res.Min = vals[0]
-		return res.Converged
+		if !exhausted && (len(prev.Top) != len(res.Top) || math.Abs(prev.Min-res.Min) > o.Tol*scale) {
+			res.Converged = false
+		}
+		for j := range prev.Top {
+			if j < len(res.Top) && math.Abs(prev.Top[j]-res.Top[j]) > o.Tol*scale && !exhausted {
+				res.Converged = false
+			}
+		}
+		return res.Converged || exhausted
 	})
 	if err != nil {
 		return res, err
