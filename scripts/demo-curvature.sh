@@ -31,13 +31,13 @@ EXT=$(sed -n 's/.*: x=\([-0-9.e+]*\) y=\([-0-9.e+]*\)$/\1 \2/p' "$OUT/logs/traje
        END { printf "%.3g %.3g", 1.15 * mx + 0.05, 1.15 * my + 0.05 }')
 AX=${EXT% *}; AY=${EXT#* }
 scan trajectory vgg5-c8 --weights "$OUT/nets/small_batch.safetensors" --dirs "$OUT/nets/small_batch_pca.safetensors" \
-  --norm none --limit 500 --x "-$AX:$AX:15" --y "-$AY:$AY:15"
+  --norm none --limit 300 --x "-$AX:$AX:13" --y "-$AY:$AY:13"
 $L plot "$OUT/surfaces/trajectory.npz" --path "$OUT/surfaces/small_batch_path.npz" --out-prefix "$OUT/figures/trajectory" \
   --vmin 0.1 --vmax 5 --vlevel 0.25 >"$OUT/logs/plot_trajectory.txt"
 
 # The curvature map around the small-batch minimum (seed 0: the plane of surfaces/small_batch.npz).
 if ! $L hessian --model vgg5-c8 --weights "$OUT/nets/small_batch.safetensors" --data "$DATA" --split train --limit 100 \
-    --x -1:1:7 --y -1:1:7 --lanczos-tol 1e-3 --max-steps 40 --quiet --out "$OUT/surfaces/small_batch_eig.npz" \
+    --x -1:1:5 --y -1:1:5 --lanczos-tol 1e-3 --max-steps 40 --quiet --out "$OUT/surfaces/small_batch_eig.npz" \
     >"$OUT/logs/hessian_map.txt" 2>&1; then
   cat "$OUT/logs/hessian_map.txt" >&2
   exit 1
@@ -56,6 +56,7 @@ curvature_report() {
 The small-batch vgg5-c8 trained again with weight decay 5e-4 (everything else equal). The
 paper notes that weight decay shrinks the weights, so that without filter normalisation a
 decayed minimum would look sharper; with it, the comparison is fair.
+$(wider small_batch_wd small_batch "weight-decay" "no-weight-decay")
 
 ![weight decay: contours](figures/wd_compare.png)
 
@@ -77,7 +78,8 @@ $(sharp_row noskip "resnet56-c4-noshort")
 ### The optimisation path
 
 The small-batch run's checkpoints (epoch 0 = the initial weights, … epoch 15) projected on the
-plane of the first two principal components of θ_epoch − θ_final (\`landscape trajectory\`, as
+plane of the first two principal components of θ_epoch − θ_final (markers 1 … 16: epochs
+0 … 15, the last at the origin) (\`landscape trajectory\`, as
 the paper's plot_trajectory.py; $(sed -n 's/^explained_variance_ratio=\([^ ]*\).*/explained-variance ratios \1/p' "$OUT/logs/trajectory.txt")),
 over the loss on that plane (\`scan --dirs\`). Random directions would miss the path almost
 entirely; these capture most of its variation.
@@ -86,7 +88,7 @@ entirely; these capture most of its variation.
 
 ### Curvature map
 
-|λmin/λmax| on the plane of the small-batch surface (7×7 points, 100 images): near zero the
+|λmin/λmax| on the plane of the small-batch surface (5×5 points, 100 images): near zero the
 loss is locally convex; large values mean strong negative curvature (the paper's Section 6).
 $(tail -n 1 "$OUT/logs/hessian_map.txt")
 
