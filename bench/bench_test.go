@@ -5,11 +5,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/enginetest"
 	"landscape/model"
 )
 
@@ -75,4 +77,26 @@ func measure(b *testing.B, e engine.Engine, p *engine.Problem, images int) {
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N*images)/s, "img/s")
 	b.ReportMetric(float64(b.N*images)*p.Net.FLOPs()/s/1e9, "GFLOP/s")
+}
+
+// BenchmarkCPUEngineONNX is BenchmarkCPUEngine on the same networks read from ONNX files
+// written as PyTorch exports them (enginetest.ZooGraph): the graph path's speed.
+func BenchmarkCPUEngineONNX(b *testing.B) {
+	for _, name := range []string{"resnet20", "resnet56"} {
+		b.Run(name, func(b *testing.B) {
+			const images = 32
+			zoo, err := model.Build(name, model.Config{InC: 3, HW: 32, Classes: 10})
+			if err != nil {
+				b.Fatal(err)
+			}
+			g, out := enginetest.ZooGraph(zoo, model.Init(zoo, 1))
+			path := filepath.Join(b.TempDir(), name+".onnx")
+			if err := g.Write(path, out, 10); err != nil {
+				b.Fatal(err)
+			}
+			p := problem(b, path, images)
+			e, _ := cpu.New(p)
+			measure(b, e, p, images)
+		})
+	}
 }

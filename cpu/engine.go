@@ -52,6 +52,14 @@ const (
 	linear                    // fully connected, over the batch
 	maxPool
 	avgPool
+	// layers of imported graphs (ops.go)
+	convGroup   // grouped (depthwise) convolution, computed directly
+	poolWin     // max or average pool over any window
+	elementwise // ReLU, Clip, LeakyReLU, Sigmoid on their own
+	affine      // batch norm on its own: per-channel scale and shift, folded per weight set
+	add2        // sum of two activations
+	mul         // product of two activations, or an activation scaled per channel
+	concat      // channels of several activations
 )
 
 type step struct {
@@ -100,12 +108,16 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
 		switch l.Kind {
 		case model.OpConv:
+			win := l.Window()
 			st.m = roundUp(l.Cout(), gemm.FusedMR)
-			st.k = l.InShape[0] * l.K * l.K
+			st.k = l.InShape[0] * win.KH * win.KW
+			simple := l.Win.KH == 0 // square kernel, symmetric padding: K, Stride, Pad
 			switch {
-			case l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
+			case l.Groups > 1:
+				st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
+			case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
 				st.kind = convShift
-			case l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
+			case simple && l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
 				st.kind = convPhase
 			default:
 				st.kind = convCol
@@ -116,8 +128,23 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			st.k = l.InShape[0] * l.InShape[1] * l.InShape[2]
 		case model.OpMaxPool:
 			st.kind = maxPool
+			if l.Win.KH > 0 {
+				st.kind = poolWin
+			}
+		case model.OpAvgPool:
+			st.kind = poolWin
 		case model.OpGlobalAvgPool:
 			st.kind = avgPool
+		case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
+			st.kind = elementwise
+		case model.OpBatchNorm:
+			st.kind, st.m, st.k = affine, l.OutShape[0], 1
+		case model.OpAdd:
+			st.kind = add2
+		case model.OpMul:
+			st.kind = mul
+		case model.OpConcat:
+			st.kind = concat
 		default:
 			return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
 		}
@@ -133,8 +160,7 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 	use := func(buf int, shape [3]int) {
 		size[buf] = max(size[buf], roundUp(shape[0], gemm.FusedMR)*e.ld(shape[1]*shape[2]))
 	}
-	in := [3]int{p.Net.InC, p.Net.HW, p.Net.HW}
-	use(plan.Input, in)
+	use(plan.Input, p.Net.Input())
 	for _, st := range e.steps {
 		use(st.l.In, st.l.InShape)
 		use(st.l.Out, st.l.OutShape)
@@ -224,7 +250,7 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 
 	maxW, maxB := 0, 0
 	for _, l := range plan.Layers {
-		if l.Kind == model.OpConv || l.Kind == model.OpLinear {
+		if l.Kind == model.OpConv || l.Kind == model.OpLinear || l.Kind == model.OpBatchNorm {
 			maxB = max(maxB, l.Cout())
 		}
 	}
@@ -378,6 +404,10 @@ func Prepare(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
 func (e *Engine) fold(st *step, pt engine.Point, w, b []float32) {
 	l := &st.l
 	e.foldPt, e.foldNext = pt, 0
+	if st.kind == affine {
+		l.Affine(e.foldGet, w[:l.Cout()], b[:l.Cout()])
+		return
+	}
 	n := len(e.p.Base.Tensors[l.Weight].Data)
 	l.Fold(e.foldGet, w[:n], b[:l.Cout()])
 }
@@ -490,6 +520,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			activateRows(l, out, ldOut, nb*st.outHW)
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
 			for ch := range c {
@@ -503,9 +534,96 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 					GlobalAvgPool(out[ch*ldOut+b:][:1], in[ch*ldIn+b*st.inHW:], st.inHW)
 				}
 			}
+		default:
+			e.forwardGraphOp(st, ws.w[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 		}
 	}
 	return e.bufs[plan.Output][g:], e.ld(e.outHW)
+}
+
+// forwardGraphOp computes a step of a layer kind only imported graphs use (ops.go), row by
+// row of the batch layout: channel c of image b at c·ld + b·H·W.
+func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ldOut, nb int) {
+	l := &st.l
+	n := nb * st.outHW // floats of a row that hold results
+	switch st.kind {
+	case convGroup:
+		for img := range nb {
+			GroupConv(out[img*st.outHW:], in[img*st.inHW:], w, b, l.InShape, l.OutShape, l.Window(), l.Groups, ldIn, ldOut)
+		}
+		for c := range l.Cout() {
+			var r []float32
+			if res != nil {
+				r = res[c*ldOut:][:n]
+			}
+			addReLU(out[c*ldOut:][:n], r, l.ReLU)
+		}
+		activateRows(l, out, ldOut, n)
+	case poolWin:
+		win := l.Window()
+		for c := range l.InShape[0] {
+			for img := range nb {
+				PoolWindow(out[c*ldOut+img*st.outHW:], in[c*ldIn+img*st.inHW:], l.InShape[1], l.InShape[2], win, l.Kind == model.OpAvgPool)
+			}
+		}
+	case elementwise:
+		for c := range l.OutShape[0] {
+			Activate(l.Kind, l.Lo, l.Hi, l.Alpha, out[c*ldOut:][:n], in[c*ldIn:][:n])
+		}
+	case affine:
+		for c := range l.OutShape[0] {
+			row := out[c*ldOut:][:n]
+			Affine(row, in[c*ldIn:][:n], w[c], b[c])
+			if l.ReLU {
+				Activate(model.OpReLU, 0, 0, 0, row, row)
+			}
+		}
+		activateRows(l, out, ldOut, n)
+	case add2, mul:
+		in2 := e.bufs[l.In2][e.guard:]
+		ld1 := e.ld(1)
+		for c := range l.OutShape[0] {
+			o, x := out[c*ldOut:][:n], in[c*ldIn:][:n]
+			switch {
+			case st.kind == add2:
+				for i, y := range in2[c*ldIn:][:n] {
+					o[i] = x[i] + y
+				}
+			case l.Broadcast:
+				for img := range nb {
+					f := in2[c*ld1+img]
+					for i := img * st.outHW; i < (img+1)*st.outHW; i++ {
+						o[i] = x[i] * f
+					}
+				}
+			default:
+				for i, y := range in2[c*ldIn:][:n] {
+					o[i] = x[i] * y
+				}
+			}
+		}
+	case concat:
+		c0 := 0
+		for j, buf := range l.Ins {
+			src := e.bufs[buf][e.guard:]
+			for c := range l.InsC[j] {
+				copy(out[(c0+c)*ldOut:][:n], src[c*ldOut:][:n])
+			}
+			c0 += l.InsC[j]
+		}
+	}
+}
+
+// activateRows applies a conv or linear layer's fused activation (Layer.HasAct) in place to
+// the first n floats of each of its output rows.
+func activateRows(l *model.Layer, out []float32, ld, n int) {
+	if !l.HasAct {
+		return
+	}
+	for c := range l.Cout() {
+		row := out[c*ld:][:n]
+		Activate(l.Act, l.Lo, l.Hi, l.Alpha, row, row)
+	}
 }
 
 // phasePlanes writes the phase planes of a stride-2 step's input that it and the steps
@@ -560,22 +678,23 @@ func (e *Engine) phasePlanes(st *step, in []float32, ldIn, ldOut, nb int) {
 // b·OH·OW + oh·OW + ow.
 func (e *Engine) im2col(st *step, in []float32, ldIn, ldOut, nb int) {
 	l := &st.l
+	win := l.Window()
 	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
 	for ci := range cin {
-		for kh := range l.K {
-			for kw := range l.K {
-				row := e.tmp[((ci*l.K+kh)*l.K+kw)*ldOut:]
+		for kh := range win.KH {
+			for kw := range win.KW {
+				row := e.tmp[((ci*win.KH+kh)*win.KW+kw)*ldOut:]
 				for b := range nb {
 					plane := in[ci*ldIn+b*h*w:][:h*w]
 					for y := range oh {
 						d := row[b*oh*ow+y*ow:][:ow]
-						iy := y*l.Stride + kh - l.Pad
+						iy := y*win.SH + kh*win.DH - win.PadT
 						if iy < 0 || iy >= h {
 							clear(d)
 							continue
 						}
 						for x := range d {
-							ix := x*l.Stride + kw - l.Pad
+							ix := x*win.SW + kw*win.DW - win.PadL
 							if ix >= 0 && ix < w {
 								d[x] = plane[iy*w+ix]
 							} else {

@@ -4,7 +4,17 @@ import (
 	"testing"
 
 	"landscape/cpu"
+	"landscape/engine"
 	"landscape/internal/enginetest"
 )
 
 func TestConformance(t *testing.T) { enginetest.Run(t, cpu.New) }
+
+// TestGraphConformance runs the ONNX test graphs (every imported operator) against the naive
+// float64 interpreter, with the default batch and with one image at a time.
+func TestGraphConformance(t *testing.T) {
+	enginetest.RunGraphs(t, cpu.New)
+	t.Run("batch1", func(t *testing.T) {
+		enginetest.RunGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
+	})
+}

@@ -28,8 +28,8 @@ func NewProblem(n *model.Net, base, dx, dy *model.Weights, d *data.Set) (*Proble
 	if err != nil {
 		return nil, err
 	}
-	if d.C != n.InC || d.H != n.HW || d.W != n.HW {
-		return nil, fmt.Errorf("data %s has %dx%dx%d images, model %s expects %dx%dx%d", d.Name, d.C, d.H, d.W, n.Name, n.InC, n.HW, n.HW)
+	if in := n.Input(); d.C != in[0] || d.H != in[1] || d.W != in[2] {
+		return nil, fmt.Errorf("data %s has %dx%dx%d images (CxHxW), model %s expects %dx%dx%d", d.Name, d.C, d.H, d.W, n.Name, in[0], in[1], in[2])
 	}
 	if d.Classes > n.Classes {
 		return nil, fmt.Errorf("data %s has %d classes, model %s only %d outputs", d.Name, d.Classes, n.Name, n.Classes)

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,6 +130,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if err := CheckWritable("--out", spec.Out); err != nil {
 		return nil, err
 	}
+	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
+		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
+	}
 	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
 	set, err := data.Load(spec.Data, dopt)
 	if err != nil {
@@ -137,7 +141,7 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if set.N == 0 {
 		return nil, fmt.Errorf("--data %s (%s split): no examples to evaluate", spec.Data, spec.Split)
 	}
-	if set.H != set.W {
+	if set.H != set.W && !model.IsGraphFile(spec.Model) {
 		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
 	}
 	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
@@ -157,10 +161,11 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}
+	// An .onnx model holding its weights is hashed as the weights: a changed file is not resumed.
 	for _, h := range []struct {
 		path string
 		dst  *string
-	}{{spec.Weights, &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}, {spec.Weights3, &st.Weights3SHA256}} {
+	}{{cmp.Or(spec.Weights, spec.Model), &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}, {spec.Weights3, &st.Weights3SHA256}} {
 		if h.path != "" {
 			if *h.dst, err = SHA256File(h.path); err != nil {
 				return nil, err

@@ -2,7 +2,6 @@ package job
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -14,9 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"codeberg.org/sbinet/npyio/npz"
-	"gonum.org/v1/gonum/mat"
 
 	"landscape/cpu"
 	"landscape/data"
@@ -265,41 +261,6 @@ func TestEngineKindRecordedAndChecked(t *testing.T) {
 	}
 }
 
-// writeFormat1 rewrites a surface file as landscape wrote them before format 2: 2D arrays
-// [i, j] of shape (nx, ny), settings without format, numerics and engine.
-func writeFormat1(t *testing.T, path string, s *surface.Surface) {
-	t.Helper()
-	nx, ny := len(s.X), len(s.Y)
-	ij := func(v []float64) *mat.Dense {
-		m := mat.NewDense(nx, ny, nil)
-		for k, x := range v {
-			i, j := s.IJ(k)
-			m.Set(i, j, x)
-		}
-		return m
-	}
-	comp := make([][]uint8, nx)
-	for i := range comp {
-		comp[i] = make([]uint8, ny)
-		for j := range ny {
-			if s.Computed[s.Index(i, j)] {
-				comp[i][j] = 1
-			}
-		}
-	}
-	js, _ := json.Marshal(s.Settings)
-	var st map[string]any
-	json.Unmarshal(js, &st)
-	delete(st, "format")
-	delete(st, "numerics")
-	delete(st, "engine")
-	js, _ = json.Marshal(st)
-	if err := npz.Write(path, map[string]any{"xcoordinates": s.X, "ycoordinates": s.Y, s.Split + "_loss": ij(s.Loss),
-		s.Split + "_acc": ij(s.Acc), "computed": comp, "settings": string(js)}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A half-done format-1 file resumes, and ends as the format-2 file of an uninterrupted scan.
 func TestFormat1FileResumes(t *testing.T) {
 	spec, _ := fixture(t, 5, 3)
@@ -312,7 +273,9 @@ func TestFormat1FileResumes(t *testing.T) {
 			half.Loss[k], half.Acc[k], half.Computed[k] = math.NaN(), math.NaN(), false
 		}
 	}
-	writeFormat1(t, spec.Out, &half)
+	if err := half.SaveFormat1(spec.Out); err != nil {
+		t.Fatal(err)
+	}
 	sc, err := PrepareScan(spec)
 	if err != nil {
 		t.Fatal(err)

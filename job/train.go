@@ -63,6 +63,9 @@ type Training struct {
 // from (one of the same settings), or that the run is already finished.
 func PrepareTraining(spec TrainSpec) (*Training, error) {
 	spec.Log = spec.Log.orDiscard()
+	if model.IsGraphFile(spec.Model) {
+		return nil, fmt.Errorf("--model %s: train takes zoo networks only (scan and bench read ONNX files)", spec.Model)
+	}
 	cfg := spec.Config
 	if err := cfg.Validate(); err != nil {
 		return nil, err

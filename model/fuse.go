@@ -26,6 +26,42 @@ type Layer struct {
 	Pad      int
 	InShape  [3]int // [C,H,W] of one image
 	OutShape [3]int
+
+	// Layers of imported graphs (Kind as Op.Kind): the op's fields, In2 and Ins as buffers.
+	In2       int     // OpAdd, OpMul standing alone: the second operand
+	Broadcast bool    // OpMul: In2 is [C,1,1], one factor per channel
+	Ins       []int   // OpConcat: the inputs
+	InsC      []int   // OpConcat: their channel counts
+	Win       Window  // as Op.Win
+	Groups    int     // as Op.Groups
+	TransW    bool    // as Op.TransW
+	Lo, Hi    float32 // OpClip
+	Alpha     float32 // OpLeakyReLU
+	// HasAct: a conv or linear layer ends with activation Act (OpClip, OpLeakyReLU or
+	// OpSigmoid, with Lo, Hi, Alpha) after its epilogue, instead of a ReLU.
+	HasAct bool
+	Act    OpKind
+}
+
+// Window returns the layer's geometry (see Op.Window).
+func (l *Layer) Window() Window {
+	op := Op{Kind: l.Kind, K: l.K, Stride: l.Stride, Pad: l.Pad, Win: l.Win}
+	return op.Window()
+}
+
+// Inputs returns every buffer (or, inside Compile, slot) the layer reads.
+func (l *Layer) Inputs() []int {
+	in := []int{l.In}
+	switch l.Kind {
+	case OpConcat:
+		in = l.Ins
+	case OpAdd, OpMul:
+		in = append(in, l.In2)
+	}
+	if l.Residual >= 0 {
+		in = append(in, l.Residual)
+	}
+	return in
 }
 
 // Plan is a network compiled for inference: fused layers over a few reusable buffers.
@@ -37,19 +73,16 @@ type Plan struct {
 	Output  int   // buffer holding the logits
 }
 
-// Compile fuses conv/linear → batch norm → add → ReLU chains, orders the layers so that every
+// Compile fuses conv/linear → batch norm → add → ReLU (or Clip, LeakyReLU, Sigmoid) chains, orders the layers so that every
 // residual is computed before it is added, and assigns slots to as few buffers as liveness allows.
 func Compile(n *Net) (*Plan, error) {
 	consumers := make([]int, len(n.Slots))
-	for _, op := range n.Ops {
-		consumers[op.In]++
-		if op.Kind == OpAdd {
-			consumers[op.In2]++
-		}
-	}
 	byInput := map[int][]int{}
 	for i, op := range n.Ops {
-		byInput[op.In] = append(byInput[op.In], i)
+		for _, s := range op.Inputs() {
+			consumers[s]++
+			byInput[s] = append(byInput[s], i)
+		}
 	}
 	// next returns the index of the single op consuming slot s, if s has exactly one consumer.
 	next := func(s int) (int, bool) {
@@ -70,14 +103,34 @@ func Compile(n *Net) (*Plan, error) {
 		}
 		used[i] = true
 		l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
-			K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out]}
+			K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
+			In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha}
+		for _, s := range op.Ins {
+			l.InsC = append(l.InsC, n.Slots[s][0])
+		}
+		if op.Kind == OpMul {
+			s := n.Slots[op.In2]
+			l.Broadcast = s[1]*s[2] == 1 && l.InShape[1]*l.InShape[2] > 1
+		}
 		switch op.Kind {
 		case OpConv, OpLinear:
-		case OpMaxPool, OpGlobalAvgPool:
+		case OpBatchNorm:
+			// not after a conv or linear layer (pre-activation): an affine layer of its own, with
+			// the activation after it fused
+			l.BN, l.BNNames = op.Prefix, op.BNEntries()
+			if j, ok := next(l.Out); ok && !used[j] {
+				switch nx := n.Ops[j]; nx.Kind {
+				case OpReLU:
+					l.ReLU, l.Out, used[j] = true, nx.Out, true
+				case OpClip, OpLeakyReLU, OpSigmoid:
+					l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha, l.Out, used[j] = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha, nx.Out, true
+				}
+			}
 			groups = append(groups, group{l: l})
 			continue
 		default:
-			return nil, fmt.Errorf("model %s: %s op on slot %d does not follow a conv or linear layer", n.Name, op.Kind, op.In)
+			groups = append(groups, group{l: l})
+			continue
 		}
 		stage := 0 // 0: may take BN, 1: may take add, 2: may take ReLU
 		for {
@@ -88,10 +141,9 @@ func Compile(n *Net) (*Plan, error) {
 			nx := n.Ops[j]
 			switch {
 			case nx.Kind == OpBatchNorm && stage == 0:
-				l.BN = nx.Prefix
-				l.BNNames = [4]string{l.BN + ".weight", l.BN + ".bias", l.BN + ".running_mean", l.BN + ".running_var"}
+				l.BN, l.BNNames = nx.Prefix, nx.BNEntries()
 				stage = 1
-			case nx.Kind == OpAdd && stage <= 1:
+			case nx.Kind == OpAdd && stage <= 1 && nx.In != nx.In2:
 				if nx.In == l.Out {
 					l.Residual = nx.In2
 				} else {
@@ -100,6 +152,9 @@ func Compile(n *Net) (*Plan, error) {
 				stage = 2
 			case nx.Kind == OpReLU && stage <= 2:
 				l.ReLU = true
+				stage = 3
+			case (nx.Kind == OpClip || nx.Kind == OpLeakyReLU || nx.Kind == OpSigmoid) && stage <= 2:
+				l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha
 				stage = 3
 			default:
 				stage = -1
@@ -122,16 +177,22 @@ func Compile(n *Net) (*Plan, error) {
 	done := make([]bool, len(groups))
 	for len(order) < len(groups) {
 		progress := false
+	next:
 		for i, g := range groups {
-			if done[i] || !ready[g.l.In] || (g.l.Residual >= 0 && !ready[g.l.Residual]) {
+			if done[i] {
 				continue
+			}
+			for _, s := range g.l.Inputs() {
+				if !ready[s] {
+					continue next
+				}
 			}
 			done[i], progress = true, true
 			ready[g.l.Out] = true
 			order = append(order, g.l)
 		}
 		if !progress {
-			return nil, fmt.Errorf("model %s: layer graph has a cycle or an unfusable op", n.Name)
+			return nil, fmt.Errorf("model %s: layer graph has a cycle or an input no op computes", n.Name)
 		}
 	}
 	return allocate(n, order), nil
@@ -141,9 +202,8 @@ func Compile(n *Net) (*Plan, error) {
 func allocate(n *Net, order []Layer) *Plan {
 	lastUse := map[int]int{}
 	for i, l := range order {
-		lastUse[l.In] = i
-		if l.Residual >= 0 {
-			lastUse[l.Residual] = i
+		for _, s := range l.Inputs() {
+			lastUse[s] = i
 		}
 	}
 	p := &Plan{Net: n}
@@ -164,17 +224,29 @@ func allocate(n *Net, order []Layer) *Plan {
 	bufOf[0] = p.Input
 	for i, l := range order {
 		out := get(size(l.Out)) // allocated before inputs are freed: never aliases an input
-		in, res := bufOf[l.In], -1
-		if l.Residual >= 0 {
-			res = bufOf[l.Residual]
+		ins := l.Inputs()
+		l.Ins = nil
+		if l.Kind == OpConcat {
+			for _, s := range ins {
+				l.Ins = append(l.Ins, bufOf[s])
+			}
 		}
-		for _, s := range []int{l.In, l.Residual} {
-			if s >= 0 && lastUse[s] == i {
+		if l.Kind == OpAdd || l.Kind == OpMul {
+			l.In2 = bufOf[l.In2]
+		}
+		if l.Residual >= 0 {
+			l.Residual = bufOf[l.Residual]
+		}
+		l.In = bufOf[l.In]
+		seen := map[int]bool{}
+		for _, s := range ins {
+			if lastUse[s] == i && !seen[s] {
+				seen[s] = true
 				free = append(free, bufOf[s])
 			}
 		}
 		bufOf[l.Out] = out
-		l.In, l.Out, l.Residual = in, out, res
+		l.Out = out
 		p.Layers = append(p.Layers, l)
 	}
 	p.Output = bufOf[n.Output]
@@ -210,10 +282,29 @@ func (l *Layer) Fold(get Get, w, b []float32) {
 			shift = (shift-float64(mu[c]))*scale + float64(beta[c])
 		}
 		row := w[c*per : (c+1)*per]
-		for i, x := range W[c*per : (c+1)*per] {
-			row[i] = float32(float64(x) * scale)
+		if l.TransW { // W is [in, out]: row c of the product is column c of W
+			for i := range row {
+				row[i] = float32(float64(W[i*cout+c]) * scale)
+			}
+		} else {
+			for i, x := range W[c*per : (c+1)*per] {
+				row[i] = float32(float64(x) * scale)
+			}
 		}
 		b[c] = float32(shift)
+	}
+}
+
+// Affine returns a batch norm standing alone (not after a conv or linear layer) as
+// y_c = x·scale_c + shift_c with scale_c = γ_c/√(σ²_c+ε), shift_c = β_c − μ_c·scale_c (float64,
+// rounded to float32). get is called in the order γ, β, μ, σ².
+func (l *Layer) Affine(get Get, scale, shift []float32) {
+	g, beta := get(l.BNNames[0]), get(l.BNNames[1])
+	mu, v := get(l.BNNames[2]), get(l.BNNames[3])
+	for c := range scale {
+		s := float64(g[c]) / math.Sqrt(float64(v[c])+BNEps)
+		scale[c] = float32(s)
+		shift[c] = float32(float64(beta[c]) - float64(mu[c])*s)
 	}
 }
 

@@ -27,8 +27,13 @@ func Infer(name string, w *Weights, file string) (inC, classes int, err error) {
 }
 
 // Load reads a safetensors state_dict, builds zoo network name for hw×hw inputs with the input
-// channels and classes the file's shapes give, and checks that every tensor fits.
+// channels and classes the file's shapes give, and checks that every tensor fits. A name
+// ending in .onnx is a graph file instead (LoadONNX: its input shape is its own, hw is not
+// used, and file, when not "", replaces the weights it holds).
 func Load(name, file string, hw int) (*Net, *Weights, error) {
+	if IsGraphFile(name) {
+		return LoadONNX(name, file)
+	}
 	w, _, err := ReadSafetensors(file)
 	if err != nil {
 		return nil, nil, err

@@ -43,9 +43,19 @@ const (
 	OpMaxPool                     // K×K max pool with stride K, ceil mode
 	OpGlobalAvgPool               // mean over H×W → [C,1,1]
 	OpLinear                      // y = x·Wᵀ + b over the flattened input
+
+	// Ops of imported graphs (ONNX); the zoo networks use none of them.
+
+	OpAvgPool   // average pool over a Window (count_include_pad as Win.CountPad says)
+	OpConcat    // Out = the channels of Ins, in order
+	OpClip      // min(max(x, Lo), Hi) (ReLU6: Lo 0, Hi 6)
+	OpLeakyReLU // x for x ≥ 0, Alpha·x below
+	OpSigmoid   // 1/(1 + e^(−x))
+	OpMul       // Out = In ⊙ In2, In2 of shape [C,1,1] broadcast over the pixels or of In's shape
 )
 
-var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "linear"}
+var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "linear",
+	"avgpool-window", "concat", "clip", "leakyrelu", "sigmoid", "mul"}
 
 func (k OpKind) String() string { return opNames[k] }
 
@@ -63,19 +73,104 @@ type Op struct {
 	K       int    // kernel size (conv, maxpool)
 	Stride  int
 	Pad     int
+
+	// Fields of imported graphs; zero in the zoo networks.
+
+	Win     Window    // conv and pool geometry when not K×K/Stride/Pad (Win.KH == 0: use K, Stride, Pad)
+	Groups  int       // conv groups (0 or 1: dense; Cin: depthwise)
+	TransW  bool      // OpLinear: Weight is stored [in, out] (an ONNX MatMul operand), not [out, in]
+	BNNames [4]string // batch norm entries γ, β, μ, σ² when they are not Prefix + ".weight", … (ONNX names)
+	Ins     []int     // OpConcat: the input slots, in order (In is Ins[0])
+	Lo, Hi  float32   // OpClip bounds
+	Alpha   float32   // OpLeakyReLU slope
+}
+
+// Window is the geometry of a convolution or pooling window, as ONNX and PyTorch define it:
+// output pixel (oy, ox) reads input rows oy·SH − PadT + kh·DH (kh < KH) and columns
+// ox·SW − PadL + kw·DW; the output is ⌊(H + PadT + PadB − DH·(KH−1) − 1)/SH⌋ + 1 rows (⌈…⌉ with
+// Ceil, less one when the last window would start at or past H + PadT, i.e. inside the right
+// padding only). Average pools divide by the window's size clipped to the padded input when
+// CountPad is set, else by the number of input pixels in it.
+type Window struct {
+	KH, KW, SH, SW, DH, DW int
+	PadT, PadL, PadB, PadR int
+	Ceil, CountPad         bool
+}
+
+// OutSize returns the output height and width of the window on an h×w input.
+func (w Window) OutSize(h, wd int) (oh, ow int) {
+	return outLen(h, w.KH, w.SH, w.DH, w.PadT, w.PadB, w.Ceil), outLen(wd, w.KW, w.SW, w.DW, w.PadL, w.PadR, w.Ceil)
+}
+
+func outLen(n, k, s, d, lo, hi int, ceil bool) int {
+	span := n + lo + hi - d*(k-1) - 1
+	if span < 0 {
+		return 0
+	}
+	o := span/s + 1
+	if ceil && span%s != 0 {
+		o++
+		if (o-1)*s >= n+lo {
+			o--
+		}
+	}
+	return o
+}
+
+// Square reports whether the window is the zoo's kind: a K×K kernel, the same stride both
+// ways, the same padding on every side, no dilation, no ceil mode.
+func (w Window) Square() bool {
+	return w.KH == w.KW && w.SH == w.SW && w.DH == 1 && w.DW == 1 && !w.Ceil &&
+		w.PadT == w.PadL && w.PadT == w.PadB && w.PadT == w.PadR
+}
+
+// Window returns the op's geometry: Win when set, else K×K with stride Stride and padding Pad
+// (a zoo max pool: stride K, ceil mode).
+func (op *Op) Window() Window {
+	if op.Win.KH > 0 {
+		return op.Win
+	}
+	w := Window{KH: op.K, KW: op.K, SH: op.Stride, SW: op.Stride, DH: 1, DW: 1, PadT: op.Pad, PadL: op.Pad, PadB: op.Pad, PadR: op.Pad}
+	if op.Kind == OpMaxPool {
+		w.Ceil = true
+	}
+	return w
+}
+
+// BNEntries returns the names of a batch norm's γ, β, running mean and running variance.
+func (op *Op) BNEntries() [4]string {
+	if op.BNNames[0] != "" {
+		return op.BNNames
+	}
+	return [4]string{op.Prefix + ".weight", op.Prefix + ".bias", op.Prefix + ".running_mean", op.Prefix + ".running_var"}
+}
+
+// Inputs returns every slot the op reads.
+func (op *Op) Inputs() []int {
+	switch {
+	case op.Kind == OpConcat:
+		return op.Ins
+	case op.Kind == OpAdd || op.Kind == OpMul:
+		return []int{op.In, op.In2}
+	}
+	return []int{op.In}
 }
 
 // Net is a zoo network for one input shape: its expected state_dict and its layer graph.
 type Net struct {
 	Name    string
 	InC     int // input channels
-	HW      int // input height and width
+	HW      int // input height and width (0 for an imported graph whose input is not square: see Slots[0])
 	Classes int
 	Params  []ParamSpec
 	Ops     []Op
 	Slots   [][3]int // activation shape [C,H,W] of each slot
 	Output  int      // slot holding the logits [Classes,1,1]
+	File    string   // the graph's file (an imported ONNX model), or "" for a zoo network
 }
+
+// Input returns the shape [C, H, W] of one input image.
+func (n *Net) Input() [3]int { return n.Slots[0] }
 
 // BNEps is PyTorch's default batch-norm epsilon.
 const BNEps = 1e-5
@@ -98,8 +193,9 @@ func (n *Net) FLOPs() float64 {
 		switch op.Kind {
 		case OpConv:
 			o := n.Slots[op.Out]
-			ci := n.Slots[op.In][0]
-			f += 2 * float64(o[0]*o[1]*o[2]*ci*op.K*op.K)
+			ci := n.Slots[op.In][0] / max(op.Groups, 1)
+			w := op.Window()
+			f += 2 * float64(o[0]*o[1]*o[2]*ci*w.KH*w.KW)
 		case OpLinear:
 			in := n.Slots[op.In]
 			f += 2 * float64(in[0]*in[1]*in[2]*n.Slots[op.Out][0])
@@ -132,8 +228,9 @@ func (n *Net) CheckWeights(w *Weights, file string) error {
 		if len(errs) > 8 {
 			errs = append(errs[:8], fmt.Sprintf("... and %d more", len(errs)-8))
 		}
+		in := n.Input()
 		return fmt.Errorf("%s: weights do not fit model %s (input %dx%dx%d, %d classes):\n  %s",
-			file, n.Name, n.InC, n.HW, n.HW, n.Classes, strings.Join(errs, "\n  "))
+			file, n.Name, in[0], in[1], in[2], n.Classes, strings.Join(errs, "\n  "))
 	}
 	return nil
 }

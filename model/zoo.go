@@ -33,7 +33,14 @@ var (
 
 // Build returns the named zoo network for the given input shape and class count.
 // ResNets take any depth 6n+2 ("resnet20" … "resnet110"), wide ResNets "wrnD-K" any width K.
+//
+// A name ending in .onnx is a graph file (LoadONNX); its input shape and classes are the
+// graph's own, and c is ignored.
 func Build(name string, c Config) (*Net, error) {
+	if IsGraphFile(name) {
+		n, _, err := LoadONNX(name, "")
+		return n, err
+	}
 	name = Canonical(name) // the paper's resnet20_noshort, wrn56_2
 	if c.InC <= 0 || c.HW <= 0 || c.Classes <= 0 {
 		return nil, fmt.Errorf("model %s: bad input config %+v", name, c)

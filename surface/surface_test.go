@@ -207,59 +207,54 @@ np.savez_compressed(sys.argv[3], **d)`, path, filepath.Join(dir, "plain.npz"), f
 	}
 }
 
-// writeFormat1 writes a file as landscape wrote them before format 2: [i, j] arrays of shape
-// (nx, ny), settings without format, numerics and engine.
-func writeFormat1(t *testing.T, path string, s *Surface) {
-	t.Helper()
-	nx, ny := len(s.X), len(s.Y)
-	ij := func(v []float64) *mat.Dense {
-		m := mat.NewDense(nx, ny, nil)
-		for k, x := range v {
-			i, j := s.IJ(k)
-			m.Set(i, j, x)
+func TestLoadFormat1(t *testing.T) {
+	for _, ny := range []int{3, 0} {
+		s := testSurface(5, ny)
+		delete(s.Extra, "max_eig")
+		path := filepath.Join(t.TempDir(), "old.npz")
+		if err := s.SaveFormat1(path); err != nil {
+			t.Fatal(err)
 		}
-		return m
-	}
-	comp := make([][]uint8, nx)
-	for i := range comp {
-		comp[i] = make([]uint8, ny)
-		for j := range ny {
-			if s.Computed[s.Index(i, j)] {
-				comp[i][j] = 1
-			}
+		r, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	st := map[string]any{"model": s.Settings.Model, "norm": s.Settings.Norm, "x": s.Settings.X, "y": s.Settings.Y, "precision": "fp32"}
-	js, _ := json.Marshal(st)
-	err := npz.Write(path, map[string]any{"xcoordinates": s.X, "ycoordinates": s.Y, "train_loss": ij(s.Loss),
-		"train_acc": ij(s.Acc), "computed": comp, "settings": string(js)})
-	if err != nil {
-		t.Fatal(err)
+		checkEqual(t, "format 1", r, s)
+		if r.Settings.Format != 1 || r.Settings.Numerics != 1 || r.Settings.Engine != "cpu" {
+			t.Errorf("format-1 settings read as format %d numerics %d engine %q", r.Settings.Format, r.Settings.Numerics, r.Settings.Engine)
+		}
+		// Saved again, it is format 2 with the same points.
+		if err := r.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		r2, err := Load(path)
+		if err != nil || r2.Settings.Format != 2 {
+			t.Fatalf("resaved: %v, format %d", err, r2.Settings.Format)
+		}
+		checkEqual(t, "format 1 resaved", r2, s)
 	}
 }
 
-func TestLoadFormat1(t *testing.T) {
+// The format-1 fixture is what landscape wrote before format 2: numpy sees [i, j] at (x_i, y_j),
+// shape (nx, ny), and no format key.
+func TestFormat1FixtureLayout(t *testing.T) {
 	s := testSurface(5, 3)
-	delete(s.Extra, "max_eig")
 	path := filepath.Join(t.TempDir(), "old.npz")
-	writeFormat1(t, path, s)
-	r, err := Load(path)
-	if err != nil {
+	if err := s.SaveFormat1(path); err != nil {
 		t.Fatal(err)
 	}
-	checkEqual(t, "format 1", r, s)
-	if r.Settings.Format != 1 || r.Settings.Numerics != 1 || r.Settings.Engine != "cpu" {
-		t.Errorf("format-1 settings read as format %d numerics %d engine %q", r.Settings.Format, r.Settings.Numerics, r.Settings.Engine)
+	out := python(t, `
+import numpy as np, sys, json
+z = np.load(sys.argv[1])
+x, y, Z = z["xcoordinates"], z["ycoordinates"], z["train_loss"]
+X, Y = np.meshgrid(x, y, indexing="ij")
+want = 1 + 3*X + 0.25*Y + X*Y
+m = z["computed"].astype(bool) & np.isfinite(Z)
+print(Z.shape, "format" in json.loads(str(z["settings"])), bool(np.allclose(Z[m], want[m], rtol=0, atol=1e-12)), int(m.sum()))`, path)
+	want := fmt.Sprintf("(5, 3) False True %d", s.Len()-len(s.Missing())-1)
+	if strings.TrimSpace(out) != want {
+		t.Errorf("numpy reads the format-1 fixture as %q, want %q", strings.TrimSpace(out), want)
 	}
-	// Saved again, it is format 2 with the same points.
-	if err := r.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	r2, err := Load(path)
-	if err != nil || r2.Settings.Format != 2 {
-		t.Fatalf("resaved: %v, format %d", err, r2.Settings.Format)
-	}
-	checkEqual(t, "format 1 resaved", r2, s)
 }
 
 func TestLoadForeign(t *testing.T) {

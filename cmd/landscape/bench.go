@@ -31,7 +31,7 @@ P points are timed.`,
 	}
 	s := &f.spec
 	fl := c.Flags()
-	fl.StringVar(&s.Model, "model", "resnet56", "zoo network")
+	fl.StringVar(&s.Model, "model", "resnet56", "zoo network, or FILE.onnx (its graph and input shape; random weights)")
 	fl.IntVar(&s.Images, "images", 256, "images per point")
 	fl.IntVar(&s.Points, "points", 4, "grid points timed")
 	fl.IntVar(&s.HW, "hw", 32, "image height and width")

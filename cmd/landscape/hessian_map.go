@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,8 +19,9 @@ import (
 
 // gridFlags are scan's axis and direction flags, for the eigenvalue map.
 type gridFlags struct {
-	x, y, norm, ignore, dirType, dirs, weights2, saveDirs, shard string
-	seed                                                         int64
+	x, y, norm, ignore, dirType, dirs, weights2, weights3, saveDirs, shard string
+	seed                                                                   int64
+	shards                                                                 int
 }
 
 func (g *gridFlags) register(c *cobra.Command) {
@@ -36,21 +35,9 @@ func (g *gridFlags) register(c *cobra.Command) {
 	fl.StringVar(&g.weights2, "weights2", "", "map: x = W2 − W over every parameter (as scan)")
 	fl.StringVar(&g.saveDirs, "save-dirs", "", "map: write the directions used (as scan)")
 	fl.Int64Var(&g.seed, "seed", 0, "map: seed of the random directions (as scan: the same seed gives the same plane)")
-	fl.StringVar(&g.shard, "shard", "", "map: I/N computes only the points k with k mod N = I (files of all shards merge like scan's)")
-}
-
-// parseShard reads --shard I/N ("" for all points).
-func parseShard(s string) (sel func(int) bool, err error) {
-	if s == "" {
-		return nil, nil
-	}
-	a, b, ok := strings.Cut(s, "/")
-	i, e1 := strconv.Atoi(a)
-	n, e2 := strconv.Atoi(b)
-	if !ok || e1 != nil || e2 != nil || n < 1 || i < 0 || i >= n {
-		return nil, fmt.Errorf("--shard %q: want I/N with 0 ≤ I < N", s)
-	}
-	return func(k int) bool { return k%n == i }, nil
+	fl.StringVar(&g.weights3, "weights3", "", "map: with --weights2, y = W3 − W: the plane through three solutions (as scan)")
+	fl.StringVar(&g.shard, "shard", "", "map: compute only shard I/N (or auto), as scan; landscape merge joins the shards")
+	fl.IntVar(&g.shards, "shards", 0, "map: N for --shard auto (as scan)")
 }
 
 // runHessianMap computes max_eig and min_eig over scan's grid, with scan's directions (job's
@@ -73,34 +60,33 @@ func runHessianMap(f *hessianFlags) error {
 		return err
 	}
 	g := f.grid
-	sel, err := parseShard(g.shard)
-	if err != nil {
-		return err
-	}
-	spec := job.ScanSpec{Model: f.model, Weights: f.weights, Weights2: g.weights2, Data: f.dataSpec, Split: f.split,
+	spec := job.ScanSpec{Model: f.model, Weights: f.weights, Weights2: g.weights2, Weights3: g.weights3, Data: f.dataSpec, Split: f.split,
 		Limit: f.limit, Raw: f.raw, X: g.x, Y: g.y, Norm: g.norm, Ignore: g.ignore, DirType: g.dirType, Seed: g.seed,
 		Dirs: g.dirs, SaveDirs: g.saveDirs, Out: f.out, Device: job.Device{Device: "cpu", Precision: "fp32"},
-		Workers: f.workers, Select: sel, Shard: g.shard, Log: logStderr,
+		Workers: f.workers, Log: logStderr,
 		Hessian: fmt.Sprintf("lanczos max+min tol=%g max-steps=%d seed=%d", f.lanczosTol, f.maxSteps, f.seed)}
+	if err := spec.UseShard(g.shard, g.shards, os.Getenv); err != nil {
+		return err
+	}
 	sc, err := job.PrepareScan(spec)
 	if err != nil {
 		return err
 	}
 	surf := sc.Surface
 	if sc.Resumed > 0 && !slices.Contains(surface.EngineKinds(surf.Settings.Engine), "cpu") {
-		return fmt.Errorf("--out %s was computed on %s, not by landscape hessian", f.out, surf.Settings.Engine)
+		return fmt.Errorf("--out %s was computed on %s, not by landscape hessian", spec.Out, surf.Settings.Engine)
 	}
 	surf.Settings.Engine = "cpu"
 	maxEig, minEig := surf.ExtraArray("max_eig"), surf.ExtraArray("min_eig")
-	if err := surf.Save(f.out); err != nil {
+	if err := surf.Save(spec.Out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if len(sc.Todo) == 0 {
-		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", f.out, surf.Len())
+		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", spec.Out, surf.Len())
 		return nil
 	}
 	if sc.Resumed > 0 {
-		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", f.out, sc.Resumed, surf.Len())
+		fmt.Fprintf(os.Stderr, "%s: resuming, %d of %d points already computed\n", spec.Out, sc.Resumed, surf.Len())
 	}
 	p := sc.Problem
 	h, err := train.NewHVP[float32](p.Net, p.Base, p.Data, f.chunk, f.workers)
@@ -115,7 +101,7 @@ func runHessianMap(f *hessianFlags) error {
 		surf.Set(k, loss, math.NaN())
 		maxEig[k], minEig[k] = hi, lo
 		bar.Add(1)
-		return surf.Save(f.out)
+		return surf.Save(spec.Out)
 	})
 	bar.Finish()
 	if err != nil {
@@ -124,7 +110,7 @@ func runHessianMap(f *hessianFlags) error {
 		}
 		return err
 	}
-	fmt.Printf("%s: %d points; max_eig %.4g … %.4g, min_eig %.4g … %.4g\n", f.out, surf.Len(),
+	fmt.Printf("%s: %d points; max_eig %.4g … %.4g, min_eig %.4g … %.4g\n", spec.Out, surf.Len(),
 		minOf(maxEig), maxOf(maxEig), minOf(minEig), maxOf(minEig))
 	return nil
 }

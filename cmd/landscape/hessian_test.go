@@ -74,7 +74,7 @@ func TestHessianCommand(t *testing.T) {
 
 // The eigenvalue map: max_eig and min_eig as grid arrays beside the loss; the point at the
 // origin has the eigenvalues computed at θ; a second run finds everything computed; a loss
-// scan refuses to resume a map.
+// scan refuses to resume a map; two shards merged give the whole map.
 func TestHessianMap(t *testing.T) {
 	dir := t.TempDir()
 	spec := writeIDX(t, dir, 12, 8)
@@ -110,6 +110,24 @@ func TestHessianMap(t *testing.T) {
 	}
 	if _, e, code := run(t, append(append([]string{"scan"}, base...), "--x", "-0.5:0.5:3", "--device", "cpu", "--out", npz)...); code == 0 || !strings.Contains(e, "hessian") {
 		t.Errorf("scan over a map: exit %d: %s", code, e)
+	}
+	// the map split in two shards and merged equals the whole map
+	var shards []string
+	for i := range 2 {
+		sh := filepath.Join(dir, "map.shard-"+string(rune('0'+i))+".npz")
+		mustRun(t, append(append([]string{"hessian"}, base...), "--x", "-0.5:0.5:3", "--shard", string(rune('0'+i))+"/2", "--out", sh)...)
+		shards = append(shards, sh)
+	}
+	merged := filepath.Join(dir, "merged.npz")
+	mustRun(t, append([]string{"merge", "--out", merged}, shards...)...)
+	m, err := surface.Load(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 3 {
+		if m.Extra["max_eig"][k] != hi[k] || m.Extra["min_eig"][k] != lo[k] {
+			t.Errorf("merged shards, point %d: %g %g, whole map %g %g", k, m.Extra["max_eig"][k], m.Extra["min_eig"][k], hi[k], lo[k])
+		}
 	}
 	plots := mustRun(t, "plot", npz)
 	if !strings.Contains(plots, "map_eig_ratio.png") {

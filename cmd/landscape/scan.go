@@ -22,6 +22,8 @@ type scanFlags struct {
 	dev       deviceFlags
 	normalize string
 	quiet     bool
+	shard     string
+	shards    int
 }
 
 func scanCmd() *cobra.Command {
@@ -44,7 +46,7 @@ running the same command again computes only the missing points.`,
 	}
 	s := &f.spec
 	fl := c.Flags()
-	fl.StringVar(&s.Model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC")
+	fl.StringVar(&s.Model, "model", "", "zoo network: resnet20/32/44/56/110 or any resnet<6n+2>, wrn56-2/4/8 (each also -noshort), vgg9; small: resnetD-cC[-noshort], vgg5-cC; or FILE.onnx")
 	fl.StringVar(&s.Weights, "weights", "", "the trained weights θ: a PyTorch state_dict saved as .safetensors")
 	fl.StringVar(&s.Weights2, "weights2", "", "a second solution W2: the x direction becomes W2 − W over every parameter (1D interpolation)")
 	fl.StringVar(&s.Weights3, "weights3", "", "a third solution W3 (with --weights2 and --y): the y direction becomes W3 − W, the plane through W, W2, W3 at (0,0), (1,0), (0,1)")
@@ -68,8 +70,10 @@ running the same command again computes only the missing points.`,
 	fl.DurationVar(&s.SaveEvery, "save-every", 2*time.Second, "how often the surface file is replaced while points complete")
 	fl.DurationVar(&s.Patience, "unwritable-for", time.Minute, "stop and write a rescue file when --out cannot be written for this long")
 	fl.MarkHidden("unwritable-for")
+	fl.StringVar(&f.shard, "shard", "", "compute only shard I/N, the points k with k mod N = I (k in the file's row-major order); auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX; {shard} in --out becomes I")
+	fl.IntVar(&f.shards, "shards", 0, "N for --shard auto (default: SLURM_ARRAY_TASK_COUNT)")
 	f.dev.register(c)
-	for _, req := range []string{"model", "weights", "data", "x", "out"} {
+	for _, req := range []string{"model", "data", "x", "out"} { // --weights: for zoo networks (job.Spec)
 		c.MarkFlagRequired(req)
 	}
 	return c
@@ -88,13 +92,20 @@ func runScan(parent context.Context, f *scanFlags) error {
 		return err
 	}
 	f.spec.Device, f.spec.Log, f.spec.Normalize = f.dev.Device, logStderr, dopt.Normalize
+	if err := f.spec.UseShard(f.shard, f.shards, os.Getenv); err != nil {
+		return err
+	}
 	sc, err := job.PrepareScan(f.spec)
 	if err != nil {
 		return err
 	}
 	out := f.spec.Out
 	if len(sc.Todo) == 0 {
-		fmt.Fprintf(os.Stderr, "%s: all %d points already computed\n", out, sc.Surface.Len())
+		what := fmt.Sprintf("all %d points", sc.Surface.Len())
+		if f.spec.Shard != "" {
+			what = "every point of shard " + f.spec.Shard
+		}
+		fmt.Fprintf(os.Stderr, "%s: %s already computed\n", out, what)
 		return nil
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
@@ -114,6 +125,11 @@ func runScan(parent context.Context, f *scanFlags) error {
 
 // summary prints one line: where the surface is and its value at the grid point nearest the origin.
 func summary(sf *surface.Surface, out string) {
+	if sh := sf.Settings.Shard; sh != "" {
+		fmt.Fprintf(os.Stderr, "%s: shard %s done, %d of the %d points; landscape merge joins the shards\n",
+			out, sh, sf.Len()-len(sf.Missing()), sf.Len())
+		return
+	}
 	best, bd := 0, -1.0
 	for k := range sf.Len() {
 		a, b := sf.Coord(k)

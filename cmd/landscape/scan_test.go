@@ -347,3 +347,55 @@ func TestResumeRefusesOtherDataOrPrecision(t *testing.T) {
 		}
 	}
 }
+
+// A half-done format-1 file (as landscape wrote them before format 2) plots as the format-2
+// file of the same points does, and resumes to the file of an uninterrupted scan.
+func TestFormat1FilePlotsAndResumes(t *testing.T) {
+	dir, args := smallScan(t)
+	full := filepath.Join(dir, "full.npz")
+	mustRun(t, append(args, "--out", full)...)
+	want, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := surface.Load(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.npz")
+	if err := sf.SaveFormat1(old); err != nil {
+		t.Fatal(err)
+	}
+	riseOf := func(path string) string {
+		out := mustRun(t, "plot", path, "--rise-at", "0.5")
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "rise") {
+				return strings.TrimPrefix(l, path)
+			}
+		}
+		t.Fatalf("no rise line for %s in %q", path, out)
+		return ""
+	}
+	if a, b := riseOf(full), riseOf(old); a != b {
+		t.Errorf("format 1 plots as %q, format 2 as %q", b, a)
+	}
+	for k := range sf.Len() {
+		if k%3 != 0 {
+			sf.Computed[k], sf.Loss[k], sf.Acc[k] = false, math.NaN(), math.NaN()
+		}
+	}
+	if err := sf.SaveFormat1(old); err != nil {
+		t.Fatal(err)
+	}
+	msg := mustRun(t, append(args, "--out", old)...)
+	if !strings.Contains(msg, "resuming, 7 of 20 points") {
+		t.Errorf("resume message %q", msg)
+	}
+	got, err := os.ReadFile(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("the resumed format-1 file differs from the uninterrupted scan's")
+	}
+}

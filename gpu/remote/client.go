@@ -76,6 +76,9 @@ func FindWorker(path string) (string, error) {
 // returns an engine per worker that took it. It fails, saying why, when no worker works: no
 // worker binary, no driver, no device, a CUDA error, a problem the worker rejects.
 func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine, error) {
+	if err := Supported(p.Net); err != nil {
+		return nil, err
+	}
 	if o.Engine == "" {
 		o.Engine = "gpu"
 	}
@@ -193,6 +196,9 @@ func (e *Engine) Name() string { return e.name }
 
 // Capacity returns the worker engine's preferred weight sets and images per call (0: none).
 func (e *Engine) Capacity() (points, images int) { return e.points, e.images }
+
+// Problem returns the problem the worker was sent (scan.Bound).
+func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // Evaluate implements engine.Engine. A worker that dies, or does not answer before ctx ends or
 // the deadline passes, is killed and this call fails; the next call restarts it (Options.Restarts).

@@ -23,6 +23,9 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 		switch op.Kind {
 		case model.OpConv:
 			wt := get(op.Weight)
+			win := op.Window()
+			g := max(op.Groups, 1)
+			cg, og := is[0]/g, os[0]/g
 			for co := range os[0] {
 				for y := range os[1] {
 					for x := range os[2] {
@@ -30,14 +33,14 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 						if op.Bias != "" {
 							s = float64(get(op.Bias)[co])
 						}
-						for ci := range is[0] {
-							for kh := range op.K {
-								for kw := range op.K {
-									iy, ix := y*op.Stride+kh-op.Pad, x*op.Stride+kw-op.Pad
+						for ci := range cg {
+							for kh := range win.KH {
+								for kw := range win.KW {
+									iy, ix := y*win.SH+kh*win.DH-win.PadT, x*win.SW+kw*win.DW-win.PadL
 									if iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2] {
 										continue
 									}
-									s += float64(wt[((co*is[0]+ci)*op.K+kh)*op.K+kw]) * in[(ci*is[1]+iy)*is[2]+ix]
+									s += float64(wt[((co*cg+ci)*win.KH+kh)*win.KW+kw]) * in[((co/og*cg+ci)*is[1]+iy)*is[2]+ix]
 								}
 							}
 						}
@@ -46,38 +49,51 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 				}
 			}
 		case model.OpBatchNorm:
-			g, b := get(op.Prefix+".weight"), get(op.Prefix+".bias")
-			mu, v := get(op.Prefix+".running_mean"), get(op.Prefix+".running_var")
+			bn := op.BNEntries()
+			g, b := get(bn[0]), get(bn[1])
+			mu, v := get(bn[2]), get(bn[3])
 			per := is[1] * is[2]
 			for i := range out {
 				c := i / per
 				out[i] = (in[i]-float64(mu[c]))/math.Sqrt(float64(v[c])+model.BNEps)*float64(g[c]) + float64(b[c])
 			}
-		case model.OpReLU:
+		case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
 			for i, v := range in {
-				out[i] = v
-				if v < 0 {
-					out[i] = 0
+				switch op.Kind {
+				case model.OpReLU:
+					v = math.Max(v, 0)
+				case model.OpClip:
+					v = math.Min(math.Max(v, float64(op.Lo)), float64(op.Hi))
+				case model.OpLeakyReLU:
+					if v < 0 {
+						v *= float64(op.Alpha)
+					}
+				case model.OpSigmoid:
+					v = 1 / (1 + math.Exp(-v))
 				}
+				out[i] = v
 			}
 		case model.OpAdd:
 			for i := range out {
 				out[i] = in[i] + slots[op.In2][i]
 			}
-		case model.OpMaxPool:
-			for c := range os[0] {
-				for y := range os[1] {
-					for x := range os[2] {
-						m := math.Inf(-1)
-						for i := y * op.K; i < y*op.K+op.K && i < is[1]; i++ {
-							for j := x * op.K; j < x*op.K+op.K && j < is[2]; j++ {
-								m = math.Max(m, in[(c*is[1]+i)*is[2]+j])
-							}
-						}
-						out[(c*os[1]+y)*os[2]+x] = m
-					}
+		case model.OpMul:
+			per := os[1] * os[2]
+			in2 := slots[op.In2]
+			for i := range out {
+				if len(in2) == os[0] { // [C,1,1]: one factor per channel
+					out[i] = in[i] * in2[i/per]
+				} else {
+					out[i] = in[i] * in2[i]
 				}
 			}
+		case model.OpConcat:
+			out = out[:0]
+			for _, s := range op.Ins {
+				out = append(out, slots[s]...)
+			}
+		case model.OpMaxPool, model.OpAvgPool:
+			pool(out, in, is, os, op.Window(), op.Kind == model.OpAvgPool)
 		case model.OpGlobalAvgPool:
 			per := is[1] * is[2]
 			for c := range os[0] {
@@ -86,11 +102,18 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 				}
 			}
 		case model.OpLinear:
-			wt, b := get(op.Weight), get(op.Bias)
+			wt := get(op.Weight)
 			for j := range out {
-				s := float64(b[j])
+				var s float64
+				if op.Bias != "" {
+					s = float64(get(op.Bias)[j])
+				}
 				for i, v := range in {
-					s += float64(wt[j*len(in)+i]) * v
+					if op.TransW { // [in, out]
+						s += float64(wt[i*len(out)+j]) * v
+					} else {
+						s += float64(wt[j*len(in)+i]) * v
+					}
 				}
 				out[j] = s
 			}
@@ -98,6 +121,38 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 		slots[op.Out] = out
 	}
 	return slots[n.Output]
+}
+
+// pool is a max or average pool over window w as PyTorch defines it (model.Window): windows
+// clipped to the input; an average divides by the window clipped to the padded input when
+// w.CountPad, else by the input pixels it covers.
+func pool(out, in []float64, is, os [3]int, w model.Window, avg bool) {
+	for c := range os[0] {
+		for y := range os[1] {
+			for x := range os[2] {
+				m, s, cnt := math.Inf(-1), 0.0, 0
+				y0, x0 := y*w.SH-w.PadT, x*w.SW-w.PadL
+				for kh := range w.KH {
+					for kw := range w.KW {
+						iy, ix := y0+kh*w.DH, x0+kw*w.DW
+						if iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2] {
+							continue
+						}
+						v := in[(c*is[1]+iy)*is[2]+ix]
+						m, s, cnt = math.Max(m, v), s+v, cnt+1
+					}
+				}
+				r := m
+				if avg {
+					if w.CountPad {
+						cnt = (min(y0+w.KH, is[1]+w.PadB) - y0) * (min(x0+w.KW, is[2]+w.PadR) - x0)
+					}
+					r = s / float64(cnt)
+				}
+				out[(c*os[1]+y)*os[2]+x] = r
+			}
+		}
+	}
 }
 
 // CrossEntropy is −log softmax(z)[label] in float64, and whether the first arg-max is the label.

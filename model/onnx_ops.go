@@ -1,0 +1,459 @@
+package model
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"landscape/onnx"
+)
+
+// ints2 reads a two-element integer attribute (kernel_shape, strides, dilations), def when absent.
+func (im *importer) ints2(nd *onnx.NodeProto, name string, def [2]int) ([2]int, error) {
+	v := nd.Ints(name)
+	if v == nil {
+		return def, nil
+	}
+	if len(v) != 2 || v[0] < 1 || v[1] < 1 {
+		return def, im.errorf(nd, "attribute %s = %v; want two positive numbers (2D images)", name, v)
+	}
+	return [2]int{int(v[0]), int(v[1])}, nil
+}
+
+// window reads the geometry attributes of a Conv or pool node, kernel from the node or kdef,
+// adding the padding v still carries.
+func (im *importer) window(nd *onnx.NodeProto, v value, kdef [2]int) (Window, error) {
+	if p := nd.Str("auto_pad", "NOTSET"); p != "NOTSET" && p != "VALID" {
+		return Window{}, im.errorf(nd, "auto_pad %s is not supported; export with explicit padding", p)
+	}
+	k, err := im.ints2(nd, "kernel_shape", kdef)
+	if err != nil {
+		return Window{}, err
+	}
+	s, err := im.ints2(nd, "strides", [2]int{1, 1})
+	if err != nil {
+		return Window{}, err
+	}
+	d, err := im.ints2(nd, "dilations", [2]int{1, 1})
+	if err != nil {
+		return Window{}, err
+	}
+	w := Window{KH: k[0], KW: k[1], SH: s[0], SW: s[1], DH: d[0], DW: d[1], Ceil: nd.Int("ceil_mode", 0) != 0}
+	if p := nd.Ints("pads"); p != nil {
+		if len(p) != 4 || slices.Min(p) < 0 {
+			return Window{}, im.errorf(nd, "pads %v; want four non-negative numbers (top, left, bottom, right)", p)
+		}
+		w.PadT, w.PadL, w.PadB, w.PadR = int(p[0]), int(p[1]), int(p[2]), int(p[3])
+	}
+	w.PadT += v.pad[0]
+	w.PadL += v.pad[1]
+	w.PadB += v.pad[2]
+	w.PadR += v.pad[3]
+	return w, nil
+}
+
+// outShape checks that the window leaves at least one output pixel.
+func (im *importer) outShape(nd *onnx.NodeProto, w Window, in [3]int, c int) ([3]int, error) {
+	oh, ow := w.OutSize(in[1], in[2])
+	if oh < 1 || ow < 1 {
+		return [3]int{}, im.errorf(nd, "a %dx%d window on a %dx%d input leaves no output", w.KH, w.KW, in[1], in[2])
+	}
+	return [3]int{c, oh, ow}, nil
+}
+
+func (im *importer) conv(nd *onnx.NodeProto) error {
+	v, err := im.act(nd, 0)
+	if err != nil {
+		return err
+	}
+	in := im.net.Slots[v.slot]
+	if len(nd.GetInput()) < 2 {
+		return im.errorf(nd, "no weight input")
+	}
+	wname, err := im.param(nd, nd.GetInput()[1], KindWeight)
+	if err != nil {
+		return err
+	}
+	ws := im.params[wname].Shape
+	groups := int(nd.Int("group", 1))
+	if len(ws) != 4 || groups < 1 || ws[1]*groups != in[0] || ws[0]%groups != 0 {
+		return im.errorf(nd, "weight %q has shape %s with %d groups for an input of %d channels; want [out, %d/groups, kh, kw]",
+			wname, ShapeString(ws), groups, in[0], in[0])
+	}
+	win, err := im.window(nd, v, [2]int{ws[2], ws[3]})
+	if err != nil {
+		return err
+	}
+	if win.KH != ws[2] || win.KW != ws[3] {
+		return im.errorf(nd, "kernel_shape %dx%d differs from weight %q of shape %s", win.KH, win.KW, wname, ShapeString(ws))
+	}
+	out, err := im.outShape(nd, win, in, ws[0])
+	if err != nil {
+		return err
+	}
+	op := Op{Kind: OpConv, In: v.slot, Weight: wname}
+	if len(nd.GetInput()) > 2 && nd.GetInput()[2] != "" {
+		if op.Bias, err = im.param(nd, nd.GetInput()[2], KindBias); err != nil {
+			return err
+		}
+		if bs := im.params[op.Bias].Shape; len(bs) != 1 || bs[0] != ws[0] {
+			return im.errorf(nd, "bias %q has shape %s; want [%d]", op.Bias, ShapeString(bs), ws[0])
+		}
+	}
+	if win.Square() && groups == 1 {
+		op.K, op.Stride, op.Pad = win.KH, win.SH, win.PadT
+	} else {
+		op.Win, op.Groups = win, groups
+	}
+	im.emit(nd, op, out, false)
+	return nil
+}
+
+func (im *importer) batchNorm(nd *onnx.NodeProto) error {
+	v, err := im.plain(nd, 0)
+	if err != nil {
+		return err
+	}
+	s := im.net.Slots[v.slot]
+	if v.flat && s[1]*s[2] > 1 {
+		return im.errorf(nd, "batch norm over flattened %dx%dx%d features is not supported", s[0], s[1], s[2])
+	}
+	if nd.Int("training_mode", 0) != 0 || (len(nd.GetOutput()) > 1 && slices.ContainsFunc(nd.GetOutput()[1:], func(o string) bool { return o != "" })) {
+		return im.errorf(nd, "batch norm in training mode; export the network in evaluation mode (net.eval())")
+	}
+	if eps := float64(nd.Float("epsilon", 1e-5)); math.Abs(eps-BNEps) > 1e-6*BNEps {
+		return im.errorf(nd, "epsilon %g; landscape folds batch norm with PyTorch's default 1e-5", eps)
+	}
+	if len(nd.GetInput()) != 5 {
+		return im.errorf(nd, "%d inputs; want X, scale, B, mean, var", len(nd.GetInput()))
+	}
+	var names [4]string
+	for i, kind := range []ParamKind{KindBNWeight, KindBNBias, KindRunningMean, KindRunningVar} {
+		if names[i], err = im.param(nd, nd.GetInput()[i+1], kind); err != nil {
+			return err
+		}
+		if sh := im.params[names[i]].Shape; len(sh) != 1 || sh[0] != s[0] {
+			return im.errorf(nd, "%q has shape %s; want [%d]", names[i], ShapeString(sh), s[0])
+		}
+	}
+	prefix := strings.TrimSuffix(names[0], ".weight")
+	if prefix == "" {
+		prefix = "bn"
+	}
+	im.emit(nd, Op{Kind: OpBatchNorm, In: v.slot, Prefix: prefix, BNNames: names}, s, v.flat)
+	return nil
+}
+
+func (im *importer) activation(nd *onnx.NodeProto) error {
+	v, err := im.plain(nd, 0)
+	if err != nil {
+		return err
+	}
+	op := Op{In: v.slot}
+	switch nd.GetOpType() {
+	case "Relu":
+		op.Kind = OpReLU
+	case "Sigmoid":
+		op.Kind = OpSigmoid
+	case "LeakyRelu":
+		op.Kind, op.Alpha = OpLeakyReLU, nd.Float("alpha", 0.01)
+	case "Clip":
+		op.Kind, op.Lo, op.Hi = OpClip, float32(math.Inf(-1)), float32(math.Inf(1))
+		for i, dst := range []*float32{&op.Lo, &op.Hi} {
+			if len(nd.GetInput()) <= i+1 || nd.GetInput()[i+1] == "" {
+				continue
+			}
+			c := im.constInput(nd, i+1)
+			if c == nil || len(c.data) != 1 {
+				return im.errorf(nd, "bound %q must be a scalar constant", nd.GetInput()[i+1])
+			}
+			*dst = float32(c.data[0])
+		}
+		if op.Lo == 0 && math.IsInf(float64(op.Hi), 1) {
+			op.Kind = OpReLU
+		}
+	}
+	im.emit(nd, op, im.net.Slots[v.slot], v.flat)
+	return nil
+}
+
+func (im *importer) binary(nd *onnx.NodeProto) error {
+	if len(nd.GetInput()) != 2 {
+		return im.errorf(nd, "%d inputs; want 2", len(nd.GetInput()))
+	}
+	_, c0 := im.vals[nd.GetInput()[0]]
+	_, c1 := im.vals[nd.GetInput()[1]]
+	if nd.GetOpType() == "Add" && c0 != c1 { // x·W (MatMul) + b
+		i := 0
+		if !c0 {
+			i = 1
+		}
+		v, err := im.plain(nd, i)
+		if err != nil {
+			return err
+		}
+		j, ok := im.lastLinear[v.slot]
+		if !ok {
+			return im.errorf(nd, "adds a constant to an activation; only the bias of a MatMul read by nothing else is supported")
+		}
+		op := &im.net.Ops[j]
+		bias, err := im.param(nd, nd.GetInput()[1-i], KindBias)
+		if err != nil {
+			return err
+		}
+		if bs := im.params[bias].Shape; len(bs) != 1 || bs[0] != im.net.Slots[v.slot][0] {
+			return im.errorf(nd, "bias %q has shape %s; want [%d]", bias, ShapeString(bs), im.net.Slots[v.slot][0])
+		}
+		op.Bias = bias
+		delete(im.lastLinear, v.slot)
+		im.vals[nd.GetOutput()[0]] = v
+		return nil
+	}
+	a, err := im.plain(nd, 0)
+	if err != nil {
+		return err
+	}
+	b, err := im.plain(nd, 1)
+	if err != nil {
+		return err
+	}
+	sa, sb := im.net.Slots[a.slot], im.net.Slots[b.slot]
+	kind := OpAdd
+	if nd.GetOpType() == "Mul" {
+		kind = OpMul
+		if sa[1]*sa[2] == 1 && sb[1]*sb[2] > 1 {
+			a, b, sa, sb = b, a, sb, sa // the [C,1,1] factor second
+		}
+		if sb[0] == sa[0] && sb[1]*sb[2] == 1 {
+			sb = sa
+		}
+	}
+	if sa != sb || (a.flat != b.flat && sa[1]*sa[2] > 1) {
+		return im.errorf(nd, "operands of shapes [%d, %d, %d] and [%d, %d, %d]; want equal shapes (or, for Mul, [C, 1, 1] scaling [C, H, W])",
+			sa[0], sa[1], sa[2], sb[0], sb[1], sb[2])
+	}
+	im.emit(nd, Op{Kind: kind, In: a.slot, In2: b.slot}, sa, a.flat)
+	return nil
+}
+
+func (im *importer) concat(nd *onnx.NodeProto) error {
+	if ax := nd.Int("axis", 1); ax != 1 && ax != -3 {
+		return im.errorf(nd, "concatenation on axis %d; only channels (axis 1) are supported", ax)
+	}
+	op := Op{Kind: OpConcat}
+	var out [3]int
+	for i := range nd.GetInput() {
+		v, err := im.plain(nd, i)
+		if err != nil {
+			return err
+		}
+		s := im.net.Slots[v.slot]
+		if v.flat && s[1]*s[2] > 1 {
+			return im.errorf(nd, "concatenation of flattened activations")
+		}
+		if i == 0 {
+			out = s
+		} else if s[1] != out[1] || s[2] != out[2] {
+			return im.errorf(nd, "inputs of %dx%d and %dx%d pixels", out[1], out[2], s[1], s[2])
+		} else {
+			out[0] += s[0]
+		}
+		op.Ins = append(op.Ins, v.slot)
+	}
+	op.In = op.Ins[0]
+	im.emit(nd, op, out, false)
+	return nil
+}
+
+func (im *importer) pool(nd *onnx.NodeProto) error {
+	typ := nd.GetOpType()
+	v, err := im.act(nd, 0)
+	if err != nil {
+		return err
+	}
+	in := im.net.Slots[v.slot]
+	global := func() error {
+		if v.pad != [4]int{} {
+			return im.errorf(nd, "reads the output of a Pad node")
+		}
+		im.emit(nd, Op{Kind: OpGlobalAvgPool, In: v.slot}, [3]int{in[0], 1, 1}, typ == "ReduceMean" && nd.Int("keepdims", 1) == 0)
+		return nil
+	}
+	switch typ {
+	case "GlobalAveragePool":
+		return global()
+	case "ReduceMean":
+		axes := nd.Ints("axes")
+		slices.Sort(axes)
+		if !slices.Equal(axes, []int64{2, 3}) && !slices.Equal(axes, []int64{-2, -1}) {
+			return im.errorf(nd, "mean over axes %v; only the spatial mean (axes 2, 3) is supported", axes)
+		}
+		return global()
+	}
+	if len(nd.GetOutput()) > 1 && nd.GetOutput()[1] != "" {
+		return im.errorf(nd, "max pooling with indices is not supported")
+	}
+	if nd.Int("storage_order", 0) != 0 {
+		return im.errorf(nd, "storage_order 1 is not supported")
+	}
+	if typ == "MaxPool" && v.pad != [4]int{} {
+		return im.errorf(nd, "reads the output of a Pad node (zero padding before a max pool)")
+	}
+	if nd.Attr("kernel_shape") == nil {
+		return im.errorf(nd, "no kernel_shape")
+	}
+	win, err := im.window(nd, v, [2]int{})
+	if err != nil {
+		return err
+	}
+	out, err := im.outShape(nd, win, in, in[0])
+	if err != nil {
+		return err
+	}
+	if typ == "MaxPool" {
+		if win.DH != 1 || win.DW != 1 {
+			return im.errorf(nd, "dilated max pooling is not supported")
+		}
+		op := Op{Kind: OpMaxPool, In: v.slot}
+		k := win.KH
+		if win.KW == k && win.SH == k && win.SW == k && win.padArray() == [4]int{} && (win.Ceil || (in[1]%k == 0 && in[2]%k == 0)) {
+			op.K, op.Stride = k, k // the zoo's pool: non-overlapping windows, the last one clipped
+		} else {
+			op.Win = win
+		}
+		im.emit(nd, op, out, false)
+		return nil
+	}
+	win.CountPad = nd.Int("count_include_pad", 0) != 0 || v.pad != [4]int{}
+	if nd.Int("count_include_pad", 0) == 0 && v.pad != [4]int{} && slices.ContainsFunc(nd.Ints("pads"), func(p int64) bool { return p != 0 }) {
+		return im.errorf(nd, "padding of its own (count_include_pad 0) after a Pad node")
+	}
+	if out[1] == 1 && out[2] == 1 && win.KH == in[1] && win.KW == in[2] && win.padArray() == [4]int{} {
+		return global()
+	}
+	im.emit(nd, Op{Kind: OpAvgPool, In: v.slot, Win: win}, out, false)
+	return nil
+}
+
+func (w Window) padArray() [4]int { return [4]int{w.PadT, w.PadL, w.PadB, w.PadR} }
+
+func (im *importer) linear(nd *onnx.NodeProto) error {
+	v, err := im.plain(nd, 0)
+	if err != nil {
+		return err
+	}
+	in := im.net.Slots[v.slot]
+	if len(nd.GetInput()) < 2 {
+		return im.errorf(nd, "no weight input")
+	}
+	c := im.constInput(nd, 1)
+	if c == nil || len(c.shape) != 2 {
+		return im.errorf(nd, "the second operand %q must be a 2D constant (the weight)", nd.GetInput()[1])
+	}
+	trans := true // B stored [in, out]
+	if nd.GetOpType() == "Gemm" {
+		if nd.Int("transA", 0) != 0 || nd.Float("alpha", 1) != 1 || nd.Float("beta", 1) != 1 {
+			return im.errorf(nd, "Gemm with transA, alpha or beta other than 0, 1, 1 is not supported")
+		}
+		trans = nd.Int("transB", 0) == 0
+	} else if !v.flat && in[1]*in[2] > 1 {
+		return im.errorf(nd, "matrix product of a [C, H, W] activation; flatten it first")
+	}
+	wname := nd.GetInput()[1]
+	if trans && c.transposeOf != "" && im.consts[c.transposeOf] != nil {
+		wname, trans = c.transposeOf, false // MatMul(x, Transpose(W)): the Linear weight W itself
+	}
+	if wname, err = im.param(nd, wname, KindWeight); err != nil {
+		return err
+	}
+	ws := im.params[wname].Shape
+	outF, inF := ws[0], ws[1]
+	if trans {
+		outF, inF = ws[1], ws[0]
+	}
+	if inF != in[0]*in[1]*in[2] {
+		return im.errorf(nd, "weight %q of shape %s for %d input features", wname, ShapeString(ws), in[0]*in[1]*in[2])
+	}
+	op := Op{Kind: OpLinear, In: v.slot, Weight: wname, TransW: trans}
+	if b := im.constInput(nd, 2); b != nil && nd.GetOpType() == "Gemm" {
+		if op.Bias, err = im.param(nd, nd.GetInput()[2], KindBias); err != nil {
+			return err
+		}
+		if bs := im.params[op.Bias].Shape; len(bs) != 1 || bs[0] != outF {
+			return im.errorf(nd, "bias %q has shape %s; want [%d]", op.Bias, ShapeString(bs), outF)
+		}
+	} else if len(nd.GetInput()) > 2 && nd.GetInput()[2] != "" {
+		return im.errorf(nd, "bias %q must be a constant", nd.GetInput()[2])
+	}
+	im.emit(nd, op, [3]int{outF, 1, 1}, true)
+	if op.Bias == "" && im.uses[nd.GetOutput()[0]] == 1 {
+		im.lastLinear[len(im.net.Slots)-1] = len(im.net.Ops) - 1
+	}
+	return nil
+}
+
+func (im *importer) pad(nd *onnx.NodeProto) error {
+	v, err := im.act(nd, 0)
+	if err != nil {
+		return err
+	}
+	if m := nd.Str("mode", "constant"); m != "constant" {
+		return im.errorf(nd, "%s padding is not supported (only zeros)", m)
+	}
+	var pads []float64
+	if p := nd.Ints("pads"); p != nil {
+		for _, x := range p {
+			pads = append(pads, float64(x))
+		}
+	} else if c := im.constInput(nd, 1); c != nil {
+		pads = c.data
+	}
+	if len(pads) != 8 {
+		return im.errorf(nd, "pads %v; want 8 constant numbers for an [N, C, H, W] input", pads)
+	}
+	if c := im.constInput(nd, 2); c != nil && len(c.data) > 0 && c.data[0] != 0 {
+		return im.errorf(nd, "padding value %v; only zeros are supported", c.data[0])
+	}
+	if pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || slices.Min(pads) < 0 {
+		return im.errorf(nd, "pads %v; only non-negative padding of height and width is supported", pads)
+	}
+	v.pad[0] += int(pads[2])
+	v.pad[1] += int(pads[3])
+	v.pad[2] += int(pads[6])
+	v.pad[3] += int(pads[7])
+	im.vals[nd.GetOutput()[0]] = v
+	return nil
+}
+
+func (im *importer) flatten(nd *onnx.NodeProto) error {
+	v, err := im.plain(nd, 0)
+	if err != nil {
+		return err
+	}
+	s := im.net.Slots[v.slot]
+	numel := s[0] * s[1] * s[2]
+	if nd.GetOpType() == "Flatten" {
+		if ax := nd.Int("axis", 1); ax != 1 {
+			return im.errorf(nd, "flatten at axis %d; only axis 1 ([N, C·H·W]) is supported", ax)
+		}
+		v.flat = true
+		im.vals[nd.GetOutput()[0]] = v
+		return nil
+	}
+	c := im.constInput(nd, 1)
+	if c == nil {
+		return im.errorf(nd, "target shape %q is not a constant", nd.GetInput()[1])
+	}
+	t := c.data
+	batch := func(x float64) bool { return x == 1 || x == 0 || x == -1 }
+	switch {
+	case len(t) == 2 && batch(t[0]) && (t[1] == -1 || int(t[1]) == numel) && !(t[0] == -1 && t[1] == -1):
+		v.flat = true
+	case len(t) == 4 && batch(t[0]) && [3]int{int(t[1]), int(t[2]), int(t[3])} == s:
+		v.flat = false
+	default:
+		return im.errorf(nd, "reshape of [N, %d, %d, %d] to %v; supported: [N, -1] (flatten) and the same shape", s[0], s[1], s[2], t)
+	}
+	im.vals[nd.GetOutput()[0]] = v
+	return nil
+}
