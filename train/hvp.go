@@ -71,6 +71,15 @@ func NewHVP[T Float](n *model.Net, w *model.Weights, set *data.Set, chunk, worke
 	if chunk < 1 || workers < 1 {
 		return nil, fmt.Errorf("train: chunk %d and workers %d must be positive", chunk, workers)
 	}
+	for _, op := range n.Ops {
+		switch {
+		case op.Win.KH > 0 || op.Groups > 1:
+			return nil, fmt.Errorf("model %s: a %s layer with a rectangular, dilated or grouped window: Hessian-vector products support the zoo's layers only", n.Name, op.Kind)
+		case op.Kind <= model.OpLinear: // conv, batch norm, ReLU, add, max pool, global average pool, linear
+		default:
+			return nil, fmt.Errorf("model %s has a %s layer: Hessian-vector products support the zoo's layers only (conv, batch norm, ReLU, add, max pool, global average pool, linear)", n.Name, op.Kind)
+		}
+	}
 	h := &HVP[T]{Model: n, index: map[string]int{}, set: set, chunk: min(chunk, set.N),
 		bnMean: map[int][]float64{}, bnInv: map[int][]float64{}}
 	for _, s := range n.Params {
