@@ -65,7 +65,10 @@ $(wider small_batch_wd small_batch "weight-decay" "no-weight-decay")
 The loss rise beside the curvature of the mean training loss at each minimum: λmax and λmin,
 the largest and smallest Hessian eigenvalues (Lanczos), and the trace (Hutchinson, ± its
 standard error), from exact Hessian-vector products over the first 200 (VGG) or 50 (ResNet)
-training images (\`landscape hessian\`; at most 40 Lanczos steps, 20 trace samples). Larger λmax and trace mean a sharper minimum.
+training images (\`landscape hessian\`; at most 40 Lanczos steps, 20 trace samples). Larger
+λmax and trace mean a sharper minimum — but unlike the filter-normalised rise they depend on the
+weights' scale (the paper's argument for filter normalisation): weight decay's smaller weights
+raise them even where the rise is smaller.
 
 | minimum | loss rise at 0.25 | loss rise at 0.5 | λmax | λmin | trace |
 |---|---|---|---|---|---|
