@@ -19,6 +19,7 @@ func init() { extraCommands = append(extraCommands, hessianCmd) }
 
 type hessianFlags struct {
 	model, weights, dataSpec, split string
+	normalize                       string
 	limit                           int
 	raw                             bool
 	top                             int
@@ -75,6 +76,7 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	fl.StringVar(&f.split, "split", "train", "train or test")
 	fl.IntVar(&f.limit, "limit", 0, "use only the first N examples (0: all)")
 	fl.BoolVar(&f.raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
+	normalizeFlag(c, &f.normalize)
 	fl.IntVar(&f.top, "top", 1, "how many of the largest eigenvalues (the smallest is computed too); 0: none")
 	fl.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
 	fl.Float64Var(&f.tol, "tol", 0.01, "trace: stop when the standard error < tol × |estimate|")
@@ -112,7 +114,11 @@ func loadHessian(f *hessianFlags) (*train.HVP[float32], *model.Net, *model.Weigh
 	if f.limit < 0 {
 		return nil, nil, nil, nil, fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", f.limit)
 	}
-	set, err := data.Load(f.dataSpec, data.Options{Split: f.split, Limit: f.limit, Raw: f.raw})
+	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	set, err := data.Load(f.dataSpec, dopt)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

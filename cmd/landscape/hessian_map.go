@@ -65,6 +65,11 @@ func runHessianMap(f *hessianFlags) error {
 		Dirs: g.dirs, SaveDirs: g.saveDirs, Out: f.out, Device: job.Device{Device: "cpu", Precision: "fp32"},
 		Workers: f.workers, Log: logStderr,
 		Hessian: fmt.Sprintf("lanczos max+min tol=%g max-steps=%d seed=%d", f.lanczosTol, f.maxSteps, f.seed)}
+	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
+	if err != nil {
+		return err
+	}
+	spec.Normalize = dopt.Normalize
 	if err := spec.UseShard(g.shard, g.shards, os.Getenv); err != nil {
 		return err
 	}
