@@ -86,9 +86,9 @@ EMU_DIR := $(or $(TMPDIR),/tmp)/landscape-kernels-emu
 kernels-emu:
 	@mkdir -p $(EMU_DIR)
 	@for src in $(CU_SOURCES); do \
-	  $(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -DLS_EMULATE -Ikernels -x c++ -c $$src -o $(EMU_DIR)/$$(basename $$src .cu).o || exit 1; \
+	  $(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -DLS_EMULATE -Ikernels -x c++ -c $$src -o $(EMU_DIR)/$$(basename $$src .cu).o || exit 1; \
 	done
-	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -Ikernels -pthread $(EMU_DIR)/*.o kernels/emu/emu.cpp kernels/emu/emu_test.cpp -o $(EMU_DIR)/emu_test
+	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_DIR)/*.o kernels/emu/emu.cpp kernels/emu/emu_test.cpp -o $(EMU_DIR)/emu_test
 	$(EMU_DIR)/emu_test
 
 # The cuda build links libcuda.so: the driver's on a GPU machine, here the one Debian's

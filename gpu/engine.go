@@ -133,6 +133,9 @@ func (e *Engine) Name() string {
 // Capacity returns the weight sets and images one launch takes (scan.Capacity).
 func (e *Engine) Capacity() (points, images int) { return e.k, e.b }
 
+// Problem returns the problem the engine evaluates (scan.Bound).
+func (e *Engine) Problem() *engine.Problem { return e.p }
+
 // LastMilliseconds is the device time of the last Evaluate's last point group.
 func (e *Engine) LastMilliseconds() float64 { return e.ms }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,11 +27,20 @@ func factory(o Options) engine.Factory {
 	return func(p *engine.Problem) (engine.Engine, error) { return New(p, o) }
 }
 
-// TestConformance runs the engine suite with the sizes from free memory, and with tiny K and B
-// so that every Evaluate spans several point groups and image batches.
+// TestConformance runs the engine suite in every precision on both kernel paths, with the sizes
+// from free memory and with tiny K and B so that every Evaluate spans several point groups and
+// image batches, each precision against its own tolerance (enginetest.LossTols).
 func TestConformance(t *testing.T) {
-	t.Run("capacity", func(t *testing.T) { enginetest.Run(t, factory(Options{})) })
-	t.Run("K3B2", func(t *testing.T) { enginetest.Run(t, factory(Options{Points: 3, Images: 2})) })
+	for _, path := range []string{"fast", "reference"} {
+		for _, prec := range Precisions {
+			t.Run(path+"_"+prec+"_capacity", func(t *testing.T) {
+				enginetest.RunPrecision(t, factory(Options{Precision: prec, Kernels: path}), prec)
+			})
+			t.Run(path+"_"+prec+"_K3B2", func(t *testing.T) {
+				enginetest.RunPrecision(t, factory(Options{Precision: prec, Kernels: path, Points: 3, Images: 2}), prec)
+			})
+		}
+	}
 }
 
 // relErr is ‖got − want‖ / ‖want‖ over all elements; NaN where want is finite never passes.
@@ -95,15 +105,24 @@ func TestKernels(t *testing.T) {
 		{2, 37, 64, 1, 1, 10, 1, 1, 0, false, false, false},
 		{1, 2, 20, 9, 7, 100, 3, 1, 1, false, true, true},
 	}
-	for _, prec := range []string{"f32", "tf32", "bf16"} {
-		tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2}[prec]
-		for ci, c := range cases {
-			for _, bm := range []int{16, 32, 64} {
-				rel, err := runConv(d, prec, bm, c, int64(ci))
-				if err != nil {
-					t.Fatal(err)
+	for _, fast := range []bool{false, true} {
+		for _, prec := range []string{"f32", "tf32", "bf16"} {
+			tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2}[prec]
+			for ci, c := range cases {
+				if fast && !FastEligible(ConvGeom{Cin: c.cin}) {
+					c.cin += 4 - c.cin%4 // the fast kernels take Cin % 4 == 0 only
 				}
-				kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", kernels.ConvName(prec, bm), c.ks, c.stride, c.cin, c.cout), rel, tol)
+				for _, bm := range []int{16, 32, 64} {
+					rel, err := runConv(d, prec, bm, c, int64(ci), fast)
+					if err != nil {
+						t.Fatal(err)
+					}
+					name := kernels.ConvName(prec, bm)
+					if fast {
+						name = kernels.ConvFastName(prec, bm)
+					}
+					kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", name, c.ks, c.stride, c.cin, c.cout), rel, tol)
+				}
 			}
 		}
 	}
@@ -113,8 +132,9 @@ func TestKernels(t *testing.T) {
 	testFold(t) // last: its engine binds (and destroys) a context of its own on this thread
 }
 
-// runConv runs one conv kernel on random data and returns its error against cpu.Conv.
-func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, error) {
+// runConv runs one conv kernel (fast: conv_fast.cu's, with tap-major weights) on random data and
+// returns its error against cpu.Conv.
+func runConv(d *device, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
 	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
@@ -124,13 +144,25 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, e
 	}
 	in := randSlice(sets*c.b*inImg, 1, seed)
 	wsz := c.cout * g.R()
-	wb := randSlice(c.k*(wsz+c.cout), 1/math.Sqrt(float64(g.R())), seed+1)
+	wset := (wsz + c.cout + 3) / 4 * 4 // 16-byte aligned weight sets
+	wb := randSlice(c.k*wset, 1/math.Sqrt(float64(g.R())), seed+1)
 	res := randSlice(c.k*c.b*outImg, 1, seed+2)
 	dIn, err := upload(d, in)
 	if err != nil {
 		return 0, err
 	}
-	dW, err := upload(d, wb)
+	wk := slices.Clone(wb) // tap-major for the fast kernels: [m][tap·Cin + ci]
+	if fast {
+		kk := c.ks * c.ks
+		for k := range c.k {
+			for m := range c.cout {
+				for i := range g.R() {
+					wk[k*wset+m*g.R()+i%kk*c.cin+i/kk] = wb[k*wset+m*g.R()+i]
+				}
+			}
+		}
+	}
+	dW, err := upload(d, wk)
 	if err != nil {
 		return 0, err
 	}
@@ -158,8 +190,12 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, e
 	if prec == "f32" {
 		threads = 256
 	}
-	if err := launchConv(d, convKernel(kernels.ConvName(prec, bm)), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
-		convArgs{In: dIn, InSetStride: cint64(inSet), Weights: dW, Bias: dW + ptr(4*wsz), WSetStride: cint64(wsz + c.cout),
+	name := kernels.ConvName(prec, bm)
+	if fast {
+		name = kernels.ConvFastName(prec, bm)
+	}
+	if err := launchConv(d, convKernel(name), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
+		convArgs{In: dIn, InSetStride: cint64(inSet), Weights: dW, Bias: dW + ptr(4*wsz), WSetStride: cint64(wset),
 			Res: resArg, Out: dOut, Taps: dTaps, B: cint(c.b), Cin: cint(c.cin), H: cint(c.h), W: cint(c.w), Cout: cint(c.cout),
 			OH: cint(g.OH), OW: cint(g.OW), KS: cint(c.ks), Stride: cint(c.stride), Pad: cint(c.pad), Relu: cint(b2i(c.relu))}); err != nil {
 		return 0, err
@@ -176,7 +212,7 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64) (float64, e
 	col := make([]float32, cg.ColSize())
 	out := make([]float32, outImg)
 	for k := range c.k {
-		w := wb[k*(wsz+c.cout):]
+		w := wb[k*wset:]
 		for b := range c.b {
 			img := in[(k*c.b+b)*inImg:]
 			if c.shared {
@@ -278,7 +314,13 @@ func testFold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(p, Options{Points: 4, Images: 1})
+	for _, path := range []string{"reference", "fast"} { // PyTorch's order; tap-major for the fast kernels
+		testFoldPath(t, p, path)
+	}
+}
+
+func testFoldPath(t *testing.T, p *engine.Problem, path string) {
+	e, err := Open(p, Options{Points: 4, Images: 1, Kernels: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +341,7 @@ func testFold(t *testing.T) {
 			}
 			base := got[k*e.layout.Folded:]
 			for j, v := range w[i] {
-				if math.Float32bits(base[ll.WOut+j]) != math.Float32bits(v) {
+				if math.Float32bits(base[ll.WOut+ll.WIndex(j)]) != math.Float32bits(v) {
 					mismatches++
 				}
 			}
@@ -310,7 +352,7 @@ func testFold(t *testing.T) {
 			}
 		}
 	}
-	kernelReport(t, "fold_weights (bit-exact elements differing)", float64(mismatches), 0)
+	kernelReport(t, "fold_weights "+path+" (bit-exact elements differing)", float64(mismatches), 0)
 }
 
 func testFilterNormalize(t *testing.T, d *device) {
@@ -373,8 +415,9 @@ func TestScanResnet20(t *testing.T) {
 		cpus = append(cpus, e)
 	}
 	wantLoss, wantAcc := run(cpus, scan.Options{Images: 25, Points: 1})
-	for _, prec := range Precisions {
-		g, err := New(p, Options{Precision: prec})
+	for _, pp := range []struct{ path, prec string }{{"fast", "fp32"}, {"fast", "tf32"}, {"fast", "bf16"}, {"reference", "fp32"}} {
+		prec := pp.prec
+		g, err := New(p, Options{Precision: prec, Kernels: pp.path})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +432,7 @@ func TestScanResnet20(t *testing.T) {
 			accDiff = math.Max(accDiff, math.Abs(gotAcc[k]-wantAcc[k]))
 		}
 		tol := map[string]float64{"fp32": 1e-4, "tf32": 3e-2, "bf16": 1e-1}[prec] // reduced precisions: a sanity bound
-		fmt.Printf("scan resnet20 %s: 25 points x 100 images, max loss rel err vs cpu %.3g (tol %g), max acc diff %.1f%%\n", prec, worst, tol, accDiff)
+		fmt.Printf("scan resnet20 %s %s: 25 points x 100 images, max loss rel err vs cpu %.3g (tol %g), max acc diff %.1f%%\n", prec, pp.path, worst, tol, accDiff)
 		if !(worst <= tol) {
 			t.Errorf("%s: loss rel err %.3g > %g", prec, worst, tol)
 		}
@@ -400,7 +443,8 @@ func TestScanResnet20(t *testing.T) {
 }
 
 // TestSpeed measures resnet56 on synthetic 32x32 data when LANDSCAPE_SPEED="images,points" is
-// set, printing one "speed ..." line per precision (the device check's table reads them).
+// set, printing one "speed ..." line per precision and kernel path (the device check's table
+// reads them); loss_rel_vs_fp32 compares with the first run (fast fp32).
 func TestSpeed(t *testing.T) {
 	spec := os.Getenv("LANDSCAPE_SPEED")
 	if spec == "" {
@@ -424,8 +468,10 @@ func TestSpeed(t *testing.T) {
 		pts[i] = engine.Point{A: -1 + 2*float64(i)/float64(max(1, points-1)), B: 0.5}
 	}
 	var ref []engine.Sums
-	for _, prec := range Precisions {
-		e, err := Open(p, Options{Precision: prec})
+	for _, pp := range []struct{ path, prec string }{{"fast", "fp32"}, {"fast", "tf32"}, {"fast", "bf16"},
+		{"reference", "fp32"}, {"reference", "tf32"}, {"reference", "bf16"}} {
+		prec := pp.prec
+		e, err := Open(p, Options{Precision: prec, Kernels: pp.path})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,8 +493,8 @@ func TestSpeed(t *testing.T) {
 		for i := range got {
 			worst = math.Max(worst, math.Abs(got[i].Loss-ref[i].Loss)/math.Abs(ref[i].Loss))
 		}
-		fmt.Printf("speed precision=%s images=%d points=%d K=%d B=%d img_per_s=%.1f seconds=%.3f loss0=%.5f loss_rel_vs_fp32=%.2e\n",
-			prec, images, points, k, b, float64(images*points)/el, el, got[0].Loss/float64(images), worst)
+		fmt.Printf("speed precision=%s kernels=%s images=%d points=%d K=%d B=%d img_per_s=%.1f seconds=%.3f loss0=%.5f loss_rel_vs_fp32=%.2e\n",
+			prec, pp.path, images, points, k, b, float64(images*points)/el, el, got[0].Loss/float64(images), worst)
 	}
 }
 
@@ -504,7 +550,7 @@ func TestModuleLoading(t *testing.T) {
 		defer d.close()
 		var rels []float64
 		for _, prec := range []string{"f32", "tf32", "bf16"} {
-			rel, err := runConv(d, prec, 32, c, 7)
+			rel, err := runConv(d, prec, 32, c, 7, true)
 			if err != nil {
 				t.Fatal(err)
 			}

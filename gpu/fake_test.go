@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -201,6 +202,7 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 	} else {
 		taps = view[int32](f, tapsP)
 	}
+	rnd := roundTo(prec)
 	widx := func(t int) int { // W' index of reduction index t = ci·ks² + tap
 		if fast {
 			return t%(ks*ks)*cin + t/(ks*ks)
@@ -219,7 +221,7 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 						for t := range r {
 							ih, iw := ih0+int(taps[2*t+1]>>16), iw0+int(taps[2*t+1]&0xffff)
 							if ih >= 0 && ih < h && iw >= 0 && iw < w {
-								s += float64(wts[k*wSet+m*r+widx(t)]) * float64(img[ih0*w+iw0+int(taps[2*t])])
+								s += float64(rnd(wts[k*wSet+m*r+widx(t)])) * float64(rnd(img[ih0*w+iw0+int(taps[2*t])]))
 							}
 						}
 						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
@@ -241,6 +243,30 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 	return nil
 }
 
+// roundTo returns the rounding the conv kernels apply to their operands: tf32 (cvt.rna: nearest,
+// ties away, 10-bit mantissa), bf16 (nearest even, 7-bit mantissa), none for f32.
+func roundTo(prec string) func(float32) float32 {
+	switch prec {
+	case "tf32":
+		return func(x float32) float32 {
+			u := math.Float32bits(x)
+			if u&0x7f800000 == 0x7f800000 {
+				return x
+			}
+			return math.Float32frombits((u + 0x1000) &^ 0x1fff)
+		}
+	case "bf16":
+		return func(x float32) float32 {
+			u := math.Float32bits(x)
+			if u&0x7fffffff > 0x7f800000 {
+				return x
+			}
+			return math.Float32frombits((u + 0x7fff + (u>>16)&1) &^ 0xffff)
+		}
+	}
+	return func(x float32) float32 { return x }
+}
+
 // fold models weights.cu's fold_weights.
 func (f *fakeDevice) fold(grid dim, thetaP, dxP, dyP, abP, tableP ptr, layers int, foldedP ptr, stride int) {
 	theta, dx, dy := view[float32](f, thetaP), view[float32](f, dxP), view[float32](f, dyP)
@@ -257,9 +283,13 @@ func TestEngineOnKernelModels(t *testing.T) {
 	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Precision: "tf32", Points: 1, Images: 1}, {Precision: "bf16"},
 		{Kernels: "reference"}, {Kernels: "reference", Precision: "tf32", Points: 3, Images: 2}} {
 		t.Run(fmt.Sprintf("%s_%s_K%d_B%d", o.Kernels, o.Precision, o.Points, o.Images), func(t *testing.T) {
-			enginetest.Run(t, func(p *engine.Problem) (engine.Engine, error) {
+			prec := o.Precision
+			if prec == "" {
+				prec = "fp32"
+			}
+			enginetest.RunPrecision(t, func(p *engine.Problem) (engine.Engine, error) {
 				return newEngine(newFake(1<<30), 0, p, o)
-			})
+			}, prec)
 		})
 	}
 }
@@ -285,6 +315,9 @@ func TestEngineLaunches(t *testing.T) {
 		if f.launches[name] != n {
 			t.Errorf("%s launched %d times, want %d", name, f.launches[name], n)
 		}
+	}
+	if e.Problem() != p {
+		t.Error("Problem() is not the engine's problem")
 	}
 	if got := e.Name(); got != "gpu0 (fake, fp32)" {
 		t.Errorf("Name() = %q", got)

@@ -31,6 +31,17 @@ type LayerLayout struct {
 	TapMajor bool
 }
 
+// WIndex returns where W'[m][i] (PyTorch's order, i = ci·KS·KS + tap) lies from WOut: m·R + i,
+// or m·R + tap·Cin + ci for a TapMajor layer.
+func (ll LayerLayout) WIndex(j int) int {
+	if !ll.TapMajor {
+		return j
+	}
+	r, kk := ll.Geom.R(), ll.Geom.KS*ll.Geom.KS
+	m, i := j/r, j%r
+	return m*r + i%kk*ll.Geom.Cin + i/kk
+}
+
 // FastEligible tells whether the fast kernels take a layer: they copy weights 4 channels at a
 // time (16 bytes), so Cin must be a multiple of 4. (The 3-channel first layer of the zoo runs on
 // the reference kernels, where its 27-deep reduction wastes less of the 16-deep tiles.)
@@ -70,9 +81,7 @@ func Taps(g ConvGeom) []int32 {
 // NewLayout lays out problem p for the reference kernels.
 func NewLayout(p *engine.Problem) (*Layout, error) { return newLayout(p, false) }
 
-// NewFastLayout lays out problem p for the fast kernels: every FastEligible layer tap-major.
-func NewFastLayout(p *engine.Problem) (*Layout, error) { return newLayout(p, true) }
-
+// newLayout lays out problem p; fast: every FastEligible layer tap-major, for the fast kernels.
 func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	l := &Layout{RawOffset: map[string]int{}}
 	for _, name := range p.Base.Names {

@@ -19,26 +19,34 @@ func TestFoldTableMatchesCPU(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := NewLayout(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		theta, dx, dy := l.RawVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
-		for _, pt := range enginetest.Points {
-			got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
-			w, b := cpu.Prepare(p, pt)
-			for i, ll := range l.Layers {
-				if ll.WOut < 0 {
-					continue
-				}
-				for j, v := range w[i] {
-					if g := got[ll.WOut+j]; math.Float32bits(g) != math.Float32bits(v) {
-						t.Fatalf("%s %v layer %d: W'[%d] = %g, CPU %g", c.Model, pt, i, j, g, v)
+		for _, fast := range []bool{false, true} {
+			l, err := newLayout(p, fast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Folded%4 != 0 {
+				t.Fatalf("%s: folded vector of %d floats: weight sets not 16-byte aligned", c.Model, l.Folded)
+			}
+			theta, dx, dy := l.RawVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
+			for _, pt := range enginetest.Points {
+				got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
+				w, b := cpu.Prepare(p, pt)
+				for i, ll := range l.Layers {
+					if ll.WOut < 0 {
+						continue
 					}
-				}
-				for j, v := range b[i] {
-					if g := got[ll.BOut+j]; math.Float32bits(g) != math.Float32bits(v) {
-						t.Fatalf("%s %v layer %d: b'[%d] = %g, CPU %g", c.Model, pt, i, j, g, v)
+					if ll.WOut%4 != 0 || ll.TapMajor != (fast && ll.Geom.Cin%4 == 0) {
+						t.Fatalf("%s layer %d: W' at %d, tap-major %v", c.Model, i, ll.WOut, ll.TapMajor)
+					}
+					for j, v := range w[i] {
+						if g := got[ll.WOut+ll.WIndex(j)]; math.Float32bits(g) != math.Float32bits(v) {
+							t.Fatalf("%s %v layer %d (tap-major %v): W'[%d] = %g, CPU %g", c.Model, pt, i, ll.TapMajor, j, g, v)
+						}
+					}
+					for j, v := range b[i] {
+						if g := got[ll.BOut+j]; math.Float32bits(g) != math.Float32bits(v) {
+							t.Fatalf("%s %v layer %d: b'[%d] = %g, CPU %g", c.Model, pt, i, j, g, v)
+						}
 					}
 				}
 			}

@@ -10,7 +10,8 @@ rm -rf "$out"
 mkdir -p "$out"
 CGO_ENABLED=1 ${GO:-go} test -c -tags cuda -o "$out/gpu.test" ./gpu
 cp bin/landscape-gpu "$out/landscape-gpu"
-if ${GO:-go} build -o bin/landscape ./cmd/landscape 2>"$out/landscape-build.log"; then
+# landscape itself needs no cgo: built static, it runs whatever the device's glibc.
+if CGO_ENABLED=0 ${GO:-go} build -o bin/landscape ./cmd/landscape 2>"$out/landscape-build.log"; then
 	cp bin/landscape "$out/landscape"
 	rm "$out/landscape-build.log"
 else
@@ -21,6 +22,12 @@ if [ -d ../shared/peer ]; then
 else
 	echo "device-check: ../shared/peer missing; run.sh skips the PyTorch baseline" >&2
 fi
+# gpu.test and landscape-gpu link libcuda.so.1 (the device's driver) through cgo, so they are
+# dynamic executables needing the glibc symbol versions of this build machine: record the newest
+# one, which run.sh compares with the device's glibc before anything else.
+need=$(for b in "$out/gpu.test" "$out/landscape-gpu"; do objdump -T "$b" 2>/dev/null | grep -o 'GLIBC_[0-9.]*'; done | sort -u -V | tail -1)
+echo "${need:-unknown}" >"$out/GLIBC_NEEDED"
+echo "device-check: gpu.test and landscape-gpu need ${need:-an unknown glibc} or newer (ldd --version on the device)" >&2
 cp scripts/device-check-run.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 du -sh "$out"

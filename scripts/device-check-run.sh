@@ -2,9 +2,13 @@
 # run.sh (from scripts/device-check-run.sh): the GPU engine's device check, on a machine with a
 # GPU, python3 with PyTorch CUDA and no Go. Run from the device-check folder:
 #   ./run.sh [images] [points]        (defaults 4096 and 8; about 3 minutes on an H100)
-# It runs every kernel against the CPU layer functions, the engine conformance suite, a resnet20
-# scan against the CPU engine, and resnet56 speed in fp32/tf32/bf16 beside PyTorch, then prints
-# one table. Exit status 1 when a correctness check failed.
+# It prints first what could stop the binaries from starting (card, driver, glibc), then runs
+# every kernel against the CPU layer functions on both kernel paths (the fast kernels and the
+# reference ones) in fp32/tf32/bf16, the module loading (cubin vs PTX JIT), a fault injected on
+# purpose (a sticky illegal address), the engine conformance suite in all three precisions on both
+# paths, a resnet20 scan against the CPU engine, and resnet56 speed in fp32/tf32/bf16 on both paths
+# beside PyTorch, then prints one table. Exit status 1 when a correctness check failed, 2 when
+# the binaries cannot run here.
 #
 # The whole run keeps within DEVICE_CHECK_BUDGET seconds (default 480, under a 10-minute remote
 # command): each step's timeout is cut to what is left, a step with under 15 s left is skipped,
@@ -19,7 +23,17 @@ log=${DEVICE_CHECK_LOGS:-$(mktemp -d)}
 mkdir -p "$log"
 status=0
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) && card=$(echo "$card" | head -1) || card=""
+driver=$(nvidia-smi --query-gpu=driver_version,compute_cap --format=csv,noheader 2>/dev/null | head -1)
+glibc=$(ldd --version 2>/dev/null | head -1 | grep -o '[0-9]*\.[0-9]*$')
+need=$(cat GLIBC_NEEDED 2>/dev/null | sed 's/GLIBC_//')
+echo "run.sh: card: ${card:-none found by nvidia-smi}; driver, compute capability: ${driver:-unknown}"
+echo "run.sh: glibc here: ${glibc:-unknown}; the cgo binaries (gpu.test, landscape-gpu) need ${need:-unknown}; landscape is static"
 [ -x ./gpu.test ] || { echo "run.sh: no gpu.test here: run make -f gpu.mk device-check first"; exit 2; }
+if [ -n "$glibc" ] && [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$glibc" | sort -V | head -1)" != "$need" ]; then
+	echo "run.sh: this glibc ($glibc) is older than the $need the binaries were linked against: build them on a"
+	echo "run.sh: machine (or container) with glibc <= $glibc, e.g. make device-check in a matching Debian/Ubuntu image"
+	exit 2
+fi
 # The binaries link libcuda.so.1 (the driver's); look in the usual driver folders if the
 # loader does not find it.
 if ldd ./gpu.test 2>/dev/null | grep -q 'libcuda.so.1 => not found'; then
@@ -47,17 +61,24 @@ step() { # name timeout command...: runs, keeps the output, reports PASS/FAIL
 }
 
 step kernels 120 ./gpu.test -test.run '^TestKernels$' -test.v || status=1
-grep -E '^kernel ' "$log/kernels.out"
+grep -E '^kernel .*FAIL' "$log/kernels.out"
+echo "kernels: $(grep -c '^kernel .* ok$' "$log/kernels.out") ok, $(grep -c '^kernel .* FAIL$' "$log/kernels.out") failed"
 grep -E -- '--- FAIL|panic|Error' "$log/kernels.out" | head -20
 
-step conformance 150 ./gpu.test -test.run '^TestConformance$' -test.v || status=1
-grep -E -- '--- (PASS|FAIL)' "$log/conformance.out" | head -20
-grep -E 'rel err|correct, want' "$log/conformance.out" | head -10
+step modules 60 ./gpu.test -test.run '^TestModuleLoading$' -test.v || status=1
+grep -E '^module |FAIL' "$log/modules.out" | sort -u
+
+step fault 60 ./gpu.test -test.run '^TestStickyFault$' -test.v || status=1
+grep -E 'fault injected|FAIL|--- ' "$log/fault.out"
+
+step conformance 200 ./gpu.test -test.run '^TestConformance$' -test.v || status=1
+grep -E -- '^    --- (PASS|FAIL)' "$log/conformance.out" | head -30
+grep -E 'rel err .* >|correct, want' "$log/conformance.out" | head -10
 
 step scan20 120 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
 grep -E '^scan resnet20|FAIL|Error' "$log/scan20.out"
 
-step speed 180 env LANDSCAPE_SPEED="$N,$P" ./gpu.test -test.run '^TestSpeed$' -test.v
+step speed 200 env LANDSCAPE_SPEED="$N,$P" ./gpu.test -test.run '^TestSpeed$' -test.v
 grep -E '^speed |FAIL|Error' "$log/speed.out"
 
 for prec in fp32 tf32 bf16; do
@@ -80,19 +101,22 @@ echo
 echo "== ${card:-unknown GPU}: resnet56, 32x32 synthetic, $N images x $P points =="
 kpass=$(grep -c '^kernel .* ok$' "$log/kernels.out")
 kfail=$(grep -c '^kernel .* FAIL$' "$log/kernels.out")
-echo "kernels vs cpu layers: $kpass ok, $kfail failed"
-echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL)"
+echo "kernels vs cpu layers: $kpass ok, $kfail failed (fast and reference paths, fp32/tf32/bf16)"
+echo "module loading:        $(grep -q '^PASS' "$log/modules.out" && echo PASS || echo FAIL) ($(grep -m1 -o 'module .*' "$log/modules.out"))"
+echo "sticky fault:          $(grep -q '^PASS' "$log/fault.out" && echo PASS || echo FAIL)"
+echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL) (fp32/tf32/bf16 x fast/reference)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
 # est. 51x51: the paper's ResNet-56 surface, 2601 points x 50,000 CIFAR-10 training images, at this speed
-printf '%-9s %12s %12s %9s %18s %14s %14s\n' precision "ours img/s" "torch img/s" ours/torch "loss rel vs fp32" "ours 51x51 s" "torch 51x51 s"
-for prec in fp32 tf32 bf16; do
-	line=$(grep "^speed precision=$prec " "$log/speed.out")
+printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' precision kernels "ours img/s" "torch img/s" ours/torch "loss rel vs fp32" "ours 51x51 s" "torch 51x51 s"
+for row in fp32:fast tf32:fast bf16:fast fp32:reference tf32:reference bf16:reference; do
+	prec=${row%%:*} path=${row#*:}
+	line=$(grep "^speed precision=$prec kernels=$path " "$log/speed.out")
 	ours=$(echo "$line" | grep -o 'img_per_s=[^ ]*' | cut -d= -f2)
 	rel=$(echo "$line" | grep -o 'loss_rel_vs_fp32=[^ ]*' | cut -d= -f2)
 	torch=$(field "$log/torch-$prec.out" img_per_s)
 	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 	est() { awk -v r="${1:-0}" 'BEGIN { if (r > 0) printf "%.0f", 2601 * 50000 / r; else print "-" }'; }
-	printf '%-9s %12s %12s %9s %18s %14s %14s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}" "$(est "$ours")" "$(est "$torch")"
+	printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' "$prec" "$path" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}" "$(est "$ours")" "$(est "$torch")"
 done
 echo "logs: $log"
 exit $status

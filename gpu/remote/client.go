@@ -197,6 +197,9 @@ func (e *Engine) Name() string { return e.name }
 // Capacity returns the worker engine's preferred weight sets and images per call (0: none).
 func (e *Engine) Capacity() (points, images int) { return e.points, e.images }
 
+// Problem returns the problem the worker was sent (scan.Bound).
+func (e *Engine) Problem() *engine.Problem { return e.p }
+
 // Evaluate implements engine.Engine. A worker that dies, or does not answer before ctx ends or
 // the deadline passes, is killed and this call fails; the next call restarts it (Options.Restarts).
 func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {

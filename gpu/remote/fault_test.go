@@ -178,3 +178,15 @@ func TestDeadlineFollowsMedian(t *testing.T) {
 		t.Fatalf("small task: %v, want the floor", d)
 	}
 }
+
+// TestBoundToProblem: the scheduler can tell which problem a worker engine evaluates.
+func TestBoundToProblem(t *testing.T) {
+	p := setup(t, 0)
+	e := cpuWorkers(t, p, 1)[0]
+	if b, ok := e.(scan.Bound); !ok || b.Problem() != p {
+		t.Fatal("remote engine does not report its problem")
+	}
+	if err := scan.Run(context.Background(), setup(t, 1), enginetest.Points, []int{0}, []engine.Engine{e}, scan.Options{}, func(int, float64, float64) {}); err == nil {
+		t.Fatal("scan ran a worker bound to another problem")
+	}
+}

@@ -18,12 +18,19 @@
 #define __restrict__
 #define __launch_bounds__(n)
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
 };
 struct int2 {
     int x, y;
+};
+struct float2 {
+    float x, y;
+};
+struct float4 {
+    float x, y, z, w;
 };
 
 extern thread_local dim3 threadIdx, blockIdx;
@@ -34,6 +41,13 @@ void emu_launch(dim3 grid, dim3 block, const std::function<void()> &kernel);
 unsigned emu_tf32(float x);
 void emu_mma_tf32(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]);
 void emu_mma_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]);
+// The fast kernels' instructions (async.cuh; models of the PTX ISA's text in emu.cpp).
+void emu_cp_async(void *dst, const void *src, int cp_size, int src_size);
+void emu_cp_async_commit();
+void emu_cp_async_wait(int n);
+int emu_cp_async_pending(); // this thread's copies not yet complete (tests)
+void emu_ldmatrix_x4(unsigned (&r)[4], const void *row);
+unsigned emu_cvt_bf16x2(float hi, float lo);
 
 using std::min;
 inline unsigned __float_as_uint(float f) {

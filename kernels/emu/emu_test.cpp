@@ -2,6 +2,9 @@
 // random inputs with ragged sizes (partial tiles in every dimension, several weight sets, a shared
 // input, residuals, NaN propagation). Exit status 0 when every relative error is in tolerance.
 #include "emu.h"
+#define LS_EMULATE
+#include "../async.cuh" // the fast kernels' instruction wrappers, on the models of emu.cpp
+#undef LS_EMULATE
 
 #include <cstdio>
 #include <random>
@@ -23,6 +26,15 @@ void conv_tf32_bm64 CONV_SIG;
 void conv_bf16_bm16 CONV_SIG;
 void conv_bf16_bm32 CONV_SIG;
 void conv_bf16_bm64 CONV_SIG;
+void conv2_f32_bm16 CONV_SIG;
+void conv2_f32_bm32 CONV_SIG;
+void conv2_f32_bm64 CONV_SIG;
+void conv2_tf32_bm16 CONV_SIG;
+void conv2_tf32_bm32 CONV_SIG;
+void conv2_tf32_bm64 CONV_SIG;
+void conv2_bf16_bm16 CONV_SIG;
+void conv2_bf16_bm32 CONV_SIG;
+void conv2_bf16_bm64 CONV_SIG;
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
@@ -65,14 +77,23 @@ struct ConvCase {
     bool shared_input, residual, relu;
 };
 
-void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase &c, double tol) {
+// test_conv runs one conv kernel on random data against a double-precision loop. fast: the kernel
+// is one of conv_fast.cu's, which read W' tap-major, W'[m][tap·Cin + ci], from 16-byte aligned
+// rows (weight sets a multiple of 4 floats apart).
+void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase &c, double tol, bool fast = false) {
     const int OH = (c.H + 2 * c.pad - c.KS) / c.stride + 1, OW = (c.W + 2 * c.pad - c.KS) / c.stride + 1;
-    const int R = c.Cin * c.KS * c.KS;
+    const int R = c.Cin * c.KS * c.KS, KK = c.KS * c.KS;
     const i64 in_set = c.shared_input ? 0 : (i64)c.B * c.Cin * c.H * c.W;
     const i64 out_set = (i64)c.B * c.Cout * OH * OW;
-    const i64 w_set = (i64)c.Cout * R + c.Cout + 3; // weights, then biases, then slack
+    i64 w_set = (i64)c.Cout * R + c.Cout + 3; // weights, then biases, then slack
+    if (fast) w_set = (w_set + 3) / 4 * 4;
     auto in = randn(c.shared_input ? in_set + c.B * c.Cin * c.H * c.W : in_set * c.K);
     auto wb = randn(w_set * c.K, 0.3f);
+    auto wk = wb; // what the kernel reads
+    if (fast)
+        for (int k = 0; k < c.K; k++)
+            for (int m = 0; m < c.Cout; m++)
+                for (int i = 0; i < R; i++) wk[k * w_set + (i64)m * R + i % KK * c.Cin + i / KK] = wb[k * w_set + (i64)m * R + i];
     auto res = randn(out_set * c.K);
     std::vector<float> out(out_set * c.K, NAN);
     std::vector<int2> taps(R);
@@ -83,7 +104,7 @@ void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase 
     const int Npix = c.B * OH * OW;
     dim3 grid{(unsigned)((Npix + 127) / 128), (unsigned)((c.Cout + BM - 1) / BM), (unsigned)c.K};
     emu_launch(grid, dim3{(unsigned)threads, 1, 1}, [&] {
-        fn(in.data(), in_set, wb.data(), wb.data() + (i64)c.Cout * R, w_set, c.residual ? res.data() : nullptr,
+        fn(in.data(), in_set, wk.data(), wk.data() + (i64)c.Cout * R, w_set, c.residual ? res.data() : nullptr,
            out.data(), taps.data(), c.B, c.Cin, c.H, c.W, c.Cout, OH, OW, c.KS, c.stride, c.pad, c.relu);
     });
     std::vector<double> want(out.size());
@@ -184,8 +205,9 @@ void test_fold() {
     auto theta = randn(P), dx = randn(P, 0.1f), dy = randn(P, 0.1f);
     for (int c = 0; c < 6; c++) theta[24 + 18 + c] = 0.5f + std::fabs(theta[24 + 18 + c]); // variances
     theta[24 + 18 + 2] = -3;                                                                   // one negative: NaN
-    const int F = 11;
-    std::vector<int> table = {0, -1, 24, 30, 36, 42, 4, 6, 0, 24, 0, 48, 63, -1, -1, -1, -1, 5, 3, 30, 45, 6};
+    // Layer 0 written tap-major (F_TAPS = 2: 4 weights per channel = 2 input channels × 2 taps).
+    const int F = 12;
+    std::vector<int> table = {0, -1, 24, 30, 36, 42, 4, 6, 0, 24, 0, 2, 48, 63, -1, -1, -1, -1, 5, 3, 30, 45, 6, 0};
     (void)F;
     const int K = 2, FP = 48;
     std::vector<float> ab = {0.25f, -0.5f, -1.0f, 0.75f}, folded(K * FP, 7);
@@ -197,7 +219,7 @@ void test_fold() {
         auto at = [&](int i) { float d = ab[2 * k] * dx[i]; d = d + ab[2 * k + 1] * dy[i]; return theta[i] + d; };
         for (int c = 0; c < 6; c++) {
             const double s = (double)at(24 + c) / std::sqrt((double)at(42 + c) + 1e-5);
-            for (int i = 0; i < 4; i++) want[k * FP + c * 4 + i] = (float)((double)at(c * 4 + i) * s);
+            for (int i = 0; i < 4; i++) want[k * FP + c * 4 + i % 2 * 2 + i / 2] = (float)((double)at(c * 4 + i) * s);
             want[k * FP + 24 + c] = (float)((0 - (double)at(36 + c)) * s + (double)at(30 + c));
         }
         for (int c = 0; c < 3; c++) {
@@ -205,7 +227,7 @@ void test_fold() {
             want[k * FP + 45 + c] = at(63 + c);
         }
     }
-    check("fold_weights (bit-exact, NaN channel)", want, folded, 0);
+    check("fold_weights (bit-exact, NaN channel, tap-major)", want, folded, 0);
 }
 
 void test_filter_normalize() {
@@ -220,6 +242,74 @@ void test_filter_normalize() {
     }
     emu_launch(dim3{rows, 1, 1}, dim3{256, 1, 1}, [&] { filter_normalize(d.data(), w.data(), per); });
     check("filter_normalize", want, d, 1e-6);
+}
+// test_async_models checks the instruction models against the PTX ISA's statements (cited in
+// emu.cpp), through the wrappers the kernels call (async.cuh).
+void test_async_models() {
+    alignas(16) float src[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    alignas(16) float dst[12];
+    bool before = false, first = false, all = false;
+    emu_launch(dim3{1, 1, 1}, dim3{1, 1, 1}, [&] {
+        for (auto &d : dst) d = -1;
+        cp_async16(&dst[0], &src[0], true); // group 1: 16 bytes
+        cp_async_commit();
+        emu_cp_async(&dst[4], &src[4], 16, 8); // group 2: 8 bytes read, 8 zeros
+        cp_async_commit();
+        cp_async4(&dst[8], &src[0], false); // group 3: src-size 0, a zero
+        cp_async_commit();
+        cp_async4(&dst[9], &src[1], true); // not committed: not waited for
+        before = dst[0] == -1 && dst[8] == -1;
+        cp_async_wait<2>(); // all but the 2 most recent groups: group 1
+        first = dst[0] == 1 && dst[3] == 4 && dst[4] == -1 && dst[8] == -1;
+        cp_async_commit();
+        cp_async_wait<0>();
+        all = dst[4] == 5 && dst[5] == 6 && dst[6] == 0 && dst[7] == 0 && dst[8] == 0 && dst[9] == 2 &&
+              emu_cp_async_pending() == 0;
+    });
+    const bool cp_ok = before && first && all;
+    std::printf("%-4s %-46s before wait %d, wait_group 2 %d, wait_group 0 %d\n", cp_ok ? "ok" : "FAIL",
+                "cp.async model (zero fill, groups)", before, first, all);
+    failures += !cp_ok;
+
+    // ldmatrix .x4 on 32-bit words: lane l gets word l%4 of row l/4 of matrix q in register q.
+    alignas(16) static unsigned m[4][8][8]; // 4 matrices, 8 rows of 4 words (+4 padding)
+    for (int q = 0; q < 4; q++)
+        for (int r = 0; r < 8; r++)
+            for (int w = 0; w < 8; w++) m[q][r][w] = 1000 * q + 10 * r + w;
+    int bad = 0;
+    emu_launch(dim3{1, 1, 1}, dim3{32, 1, 1}, [&] {
+        const int l = threadIdx.x;
+        unsigned r[4];
+        ldmatrix_x4(r, &m[l / 8][l % 8][0]);
+        for (int q = 0; q < 4; q++)
+            if (r[q] != m[q][l / 4][l % 4]) __atomic_add_fetch(&bad, 1, __ATOMIC_RELAXED);
+    });
+    std::printf("%-4s %-46s %d wrong words\n", bad ? "FAIL" : "ok", "ldmatrix.x4 model (fragment layout)", bad);
+    failures += bad != 0;
+
+    // cvt.rn.bf16x2.f32: a (hi) in bits 16-31, b (lo) in 0-15; nearest even; NaN stays NaN.
+    const struct {
+        float lo, hi;
+        unsigned want;
+    } cv[] = {
+        {1.0f, -2.0f, 0xC0003F80u},
+        {__uint_as_float(0x3F808000u), __uint_as_float(0x3F818000u), 0x3F823F80u}, // ties: to even
+        {__uint_as_float(0x3F808001u), 0.0f, 0x00003F81u},                         // above the tie: up
+        {NAN, INFINITY, 0x7F807FFFu},
+    };
+    int cbad = 0;
+    for (auto &c : cv) {
+        const unsigned got = cvt_bf16x2(c.lo, c.hi);
+        if (got != c.want) {
+            std::printf("     cvt_bf16x2(%g, %g) = %#x, want %#x\n", c.lo, c.hi, got, c.want);
+            cbad++;
+        }
+    }
+    // cvt.rna.tf32: nearest, ties away from zero, in the upper 19 bits.
+    cbad += (cvt_tf32(0x3F801000u) & 0xffffe000u) != 0x3F802000u; // tie: away
+    cbad += (cvt_tf32(0xBF800FFFu) & 0xffffe000u) != 0xBF800000u; // below the tie: down
+    std::printf("%-4s %-46s %d wrong\n", cbad ? "FAIL" : "ok", "cvt.rn.bf16x2 / cvt.rna.tf32 models", cbad);
+    failures += cbad != 0;
 }
 } // namespace
 
@@ -248,6 +338,35 @@ int main() {
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
                 test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol);
             }
+    // The fast kernels (conv_fast.cu): Cin a multiple of 4 (the engine's rule), partial channel
+    // blocks (Cin 20, 36, 8), edge tiles in pixels and channels, strides, 1x1, linear, residuals.
+    const ConvCase fast_cases[] = {
+        {2, 3, 16, 7, 6, 10, 3, 1, 1, true, false, true},    // shared input, Cout < 16, 126 pixels
+        {2, 2, 20, 9, 7, 24, 3, 1, 1, false, true, true},    // Cin 20 = 16 + 4, residual + ReLU
+        {1, 2, 36, 9, 7, 40, 3, 2, 1, false, false, true},   // stride 2, odd sizes, 3 channel blocks
+        {3, 2, 24, 9, 7, 70, 1, 2, 0, false, false, false},  // 1x1 stride-2 projection, two channel tiles
+        {2, 37, 64, 1, 1, 10, 1, 1, 0, false, false, false}, // linear layer as 1x1 on 1x1 images
+        {2, 2, 16, 8, 8, 64, 3, 1, 1, false, true, true},    // whole tiles only
+        {1, 3, 8, 5, 5, 16, 3, 1, 1, false, false, true},    // Cin 8: half a channel block
+        {1, 3, 32, 12, 11, 33, 3, 1, 1, false, true, false}, // 396 pixels: 4 pixel tiles, 33 channels
+    };
+    struct {
+        const char *name;
+        ConvFn fn[3];
+        int threads;
+        double tol;
+    } fast_kinds[] = {{"conv2_f32", {conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64}, 256, 1e-6},
+                      {"conv2_tf32", {conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64}, 128, 3e-3},
+                      {"conv2_bf16", {conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64}, 128, 2e-2}};
+    for (auto &kd : fast_kinds)
+        for (auto &c : fast_cases)
+            for (int i = 0; i < 3; i++) {
+                const int bm = 16 << i;
+                char name[32];
+                std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
+                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, true);
+            }
+    test_async_models();
     test_pools();
     test_loss();
     test_fold();

@@ -1,0 +1,36 @@
+package enginetest
+
+import (
+	"testing"
+
+	"landscape/engine"
+)
+
+// LossTols are the relative tolerances on a loss sum per precision of the convolutions' products
+// (everything else is float32, sums float32 or float64):
+//
+//   - fp32 1e-4: float32 arithmetic with batch norm folded, against the float64 naive network.
+//   - tf32 3e-3: both operands rounded to a 10-bit mantissa (relative error up to 2^-11 ≈ 4.9e-4
+//     each). On the Go model of the kernels' rounding (gpu/fake_test.go, products of rounded
+//     operands summed exactly) the suite's worst loss error is 7.7e-4; 3e-3 leaves room for the
+//     tensor cores' float32 accumulation.
+//   - bf16 3e-2: 7-bit mantissas, 8 times tf32's rounding (2^-8 ≈ 3.9e-3 per operand); worst on
+//     the model 7.1e-3.
+//
+// (Measured with go test -v -run EngineOnKernelModels ./gpu, which logs every point's error.)
+var LossTols = map[string]float64{"fp32": LossTol, "tf32": 3e-3, "bf16": 3e-2}
+
+// Run is RunPrecision in fp32.
+func Run(t *testing.T, factory engine.Factory) { RunPrecision(t, factory, "fp32") }
+
+// lossTol returns the loss tolerance and the correct-count slack of a precision.
+func lossTol(t *testing.T, precision string) (float64, int64) {
+	tol, ok := LossTols[precision]
+	if !ok {
+		t.Fatalf("enginetest: precision %q: want fp32, tf32 or bf16", precision)
+	}
+	if precision == "bf16" {
+		return tol, 2
+	}
+	return tol, 1
+}
