@@ -10,7 +10,6 @@ import (
 
 	"landscape/data"
 	"landscape/hessian"
-	"landscape/model"
 	"landscape/plot"
 	"landscape/train"
 )
@@ -99,44 +98,20 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	return c
 }
 
-// loadHessian reads the data and the network and prepares float32 products at θ.
-func loadHessian(f *hessianFlags) (*train.HVP[float32], *model.Net, *model.Weights, *data.Set, error) {
+// loadHessian checks --device and prepares float32 products at θ (hessian.Load).
+func loadHessian(f *hessianFlags) (*train.HVP[float32], *data.Set, error) {
 	switch f.device {
 	case "cpu", "auto":
 	case "gpu":
-		return nil, nil, nil, nil, errors.New("--device gpu: Hessian-vector products run on the CPU only for now (a GPU HVP is later work); use --device cpu")
+		return nil, nil, errors.New("--device gpu: Hessian-vector products run on the CPU only for now (a GPU HVP is later work); use --device cpu")
 	default:
-		return nil, nil, nil, nil, fmt.Errorf("--device %q: want cpu (or auto)", f.device)
-	}
-	if f.split != "train" && f.split != "test" {
-		return nil, nil, nil, nil, fmt.Errorf("--split %q: want train or test", f.split)
-	}
-	if f.limit < 0 {
-		return nil, nil, nil, nil, fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", f.limit)
+		return nil, nil, fmt.Errorf("--device %q: want cpu (or auto)", f.device)
 	}
 	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
-	set, err := data.Load(f.dataSpec, dopt)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if set.H != set.W {
-		return nil, nil, nil, nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", f.dataSpec, set.H, set.W)
-	}
-	net, w, err := model.Load(f.model, f.weights, set.H)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if set.C != net.InC {
-		return nil, nil, nil, nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", f.dataSpec, set.C, f.weights, net.InC)
-	}
-	if f.workers < 1 || f.chunk < 1 {
-		return nil, nil, nil, nil, fmt.Errorf("--workers %d and --batch-size %d: want positive numbers", f.workers, f.chunk)
-	}
-	h, err := train.NewHVP[float32](net, w, set, f.chunk, f.workers)
-	return h, net, w, set, err
+	return hessian.Load(hessian.Input{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataOptions: dopt, Chunk: f.chunk, Workers: f.workers})
 }
 
 func (f *hessianFlags) request() (hessian.Request, error) {
@@ -169,7 +144,7 @@ func runHessian(f *hessianFlags) error {
 	if f.out != "" && !strings.HasSuffix(f.out, ".json") {
 		return fmt.Errorf("--out %q: want a file name ending in .json (or use --x for an eigenvalue map)", f.out)
 	}
-	h, _, _, set, err := loadHessian(f)
+	h, set, err := loadHessian(f)
 	if err != nil {
 		return err
 	}
