@@ -12,9 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"codeberg.org/sbinet/npyio/npz"
-
 	"landscape/surface"
+	"landscape/trajectory"
 )
 
 // bowl is the test surfaces' loss: a tilted bowl, different at every grid point.
@@ -168,23 +167,14 @@ func round4(v float64) float64 {
 	return r
 }
 
-// writeTrajectory saves a trajectory file as landscape trajectory does.
+// writeTrajectory saves a trajectory file with landscape trajectory's writer.
 func writeTrajectory(t *testing.T, path string, x, y, evr []float64) {
 	t.Helper()
-	var b bytes.Buffer
-	w := npz.NewWriter(&b)
-	for _, it := range []struct {
-		k string
-		v []float64
-	}{{"proj_xcoord", x}, {"proj_ycoord", y}, {"explained_variance_ratio", evr}} {
-		if err := w.Write(it.k, it.v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	b, err := (&trajectory.Path{ProjX: x, ProjY: y, ExplainedVarianceRatio: evr, ExplainedVariance: []float64{1, 1}}).Encode()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -201,7 +191,7 @@ func TestTrajectory(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.npz")
 	writeTrajectory(t, bad, []float64{1, 2}, []float64{4}, []float64{0.5})
-	if _, err := LoadTrajectory(bad); err == nil || !strings.Contains(err.Error(), "proj_ycoord 1") {
+	if _, err := LoadTrajectory(bad); err == nil || !strings.Contains(err.Error(), "proj_ycoord 1") || !strings.Contains(err.Error(), "--path") {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 }
