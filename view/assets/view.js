@@ -210,10 +210,17 @@
     Plotly.react('heat-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: z, zmin: r[0], zmax: r[1], colorscale: 'Viridis', hoverongaps: true, colorbar: { title: { text: t } }, hovertemplate: 'x %{x}<br>y %{y}<br>' + t + ' %{z}<extra></extra>' }].concat(pathTraces(f)),
       planar, config);
     if (f.ratio) {
-      Plotly.react('ratio-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: f.ratio, zmin: 0, colorscale: 'RdBu', reversescale: true, hoverongaps: true, colorbar: { title: { text: '|λmin/λmax|' } }, hovertemplate: 'x %{x}<br>y %{y}<br>|λmin/λmax| %{z}<extra></extra>' }].concat(pathTraces(f)),
+      Plotly.react('ratio-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: f.ratio, zmin: 0, zmax: ratioMax(f), colorscale: 'RdBu', reversescale: true, hoverongaps: true, colorbar: { title: { text: '|λmin/λmax|' } }, hovertemplate: 'x %{x}<br>y %{y}<br>|λmin/λmax| %{z}<extra></extra>' }].concat(pathTraces(f)),
         Object.assign({}, planar, { title: { text: 'Hessian |λmin/λmax|', font: { size: 13 } } }), config);
     }
     bind(n);
+  }
+
+  // ratioMax is the largest |λmin/λmax| of figure f: its map's colours run from 0 to it.
+  function ratioMax(f) {
+    var m = 0;
+    f.ratio.forEach(function (row) { row.forEach(function (v) { if (v !== null && v > m) m = v; }); });
+    return m > 0 ? m : 1;
   }
 
   // bind attaches the read-out (and, to 3D surfaces, camera linking) to figure n's plots once
