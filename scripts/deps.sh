@@ -7,15 +7,16 @@
 # browser tests of `landscape view`) comes with every mode but --data; --browser installs only it.
 set -euo pipefail
 pkgs=()
-[ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
-[ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || /usr/bin/python3 -c 'import scipy' 2>/dev/null || pkgs+=(python3-scipy) # hessian eigsh reference
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import scipy' 2>/dev/null || pkgs+=(python3-scipy) # hessian eigsh reference
 # PIL checks the imagefolder reader, h5py the converters of the paper's h5 files (tools/paper_h5.py).
-[ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
-[ "${1:-}" = "--browser" ] || [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
-[ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
+[ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
-[ "${1:-}" = "--data" ] || [ "${1:-}" = "--browser" ] || slurm_ok || pkgs+=(slurm-wlm munge)
+[ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)
+[ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+[ "${1:-}" = "--browser" ] && { pkgs=(); command -v chromium >/dev/null || pkgs+=(chromium); }
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
 fi
