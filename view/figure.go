@@ -78,14 +78,14 @@ func FromSurface(path string, s *surface.Surface) *Figure {
 		ny = len(s.Y)
 	}
 	f.Loss, f.Acc, f.State = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN())), grid[int8](nx, ny, Pending)
-	maxEig, minEig := s.Extra["max_eig"], s.Extra["min_eig"]
-	if maxEig != nil && minEig != nil {
+	ratio := s.EigenRatios()
+	if ratio != nil {
 		f.Ratio = grid[num](nx, ny, num(math.NaN()))
 	}
 	for k := range s.Len() {
 		i, j := s.IJ(k)
 		if f.Ratio != nil {
-			f.Ratio[j][i] = num(EigenRatio(maxEig[k], minEig[k]))
+			f.Ratio[j][i] = num(ratio[k])
 		}
 		if !s.Computed[k] {
 			continue
@@ -98,15 +98,6 @@ func FromSurface(path string, s *surface.Surface) *Figure {
 		}
 	}
 	return f
-}
-
-// EigenRatio is |λmin/λmax|, NaN where it is undefined.
-func EigenRatio(maxEig, minEig float64) float64 {
-	r := math.Abs(minEig / maxEig)
-	if maxEig == 0 || math.IsInf(r, 0) {
-		return math.NaN()
-	}
-	return r
 }
 
 func grid[T any](nx, ny int, fill T) [][]T {
