@@ -1,6 +1,7 @@
 package job
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -37,8 +38,14 @@ func newSaver(sf *surface.Surface, path string, patience time.Duration, log Logf
 }
 
 func (s *saver) set(k int, loss, acc float64) {
+	s.update(func(sf *surface.Surface) { sf.Set(k, loss, acc) })
+}
+
+// update applies change to the surface (e.g. a point and its extra arrays) under the lock and
+// marks the surface changed.
+func (s *saver) update(change func(sf *surface.Surface)) {
 	s.mu.Lock()
-	s.sf.Set(k, loss, acc)
+	change(s.sf)
 	s.version++
 	s.mu.Unlock()
 }
@@ -179,4 +186,24 @@ func (s *saver) rescue() (string, error) {
 		errs = append(errs, err)
 	}
 	return "", errors.Join(errs...)
+}
+
+// keepSaved runs compute with a saver of sf at spec.Out: the file is replaced every
+// spec.SaveEvery while compute runs, compute's context is cancelled once the writes have failed
+// for longer than spec.Patience, and the final state is written at the end (or, failing that,
+// rescued; see finish). A saving failure is returned before compute's own error.
+func keepSaved(ctx context.Context, sf *surface.Surface, spec ScanSpec, compute func(ctx context.Context, sv *saver) error) error {
+	sv := newSaver(sf, spec.Out, spec.Patience, spec.Log)
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := sv.every(spec.SaveEvery, func() { cancel(errUnwritable) })
+	runErr := compute(runCtx, sv)
+	stop()
+	if err := sv.finish(ctx.Err() != nil, min(spec.SaveEvery, 200*time.Millisecond)); err != nil {
+		return fmt.Errorf("--out %s: %w", spec.Out, err)
+	}
+	if errors.Is(context.Cause(runCtx), errUnwritable) && ctx.Err() == nil {
+		return fmt.Errorf("--out %s: the run stopped because the file could not be written for %v; it is written now with every point computed: run the same command again to go on", spec.Out, spec.Patience)
+	}
+	return runErr
 }

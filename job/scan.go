@@ -246,32 +246,22 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 	if err := sf.Save(spec.Out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	sv := newSaver(sf, spec.Out, spec.Patience, spec.Log)
-	opt := es.Options
-	if fb := opt.Fallback; fb != nil && es.Kind != "cpu" {
-		mixed := surface.MixEngines(sf.Settings.Engine, "cpu")
-		opt.Fallback = func(p *engine.Problem) (engine.Engine, error) {
-			sv.setEngine(mixed) // the file now holds points of both kinds
-			return fb(p)
+	return keepSaved(ctx, sf, spec, func(ctx context.Context, sv *saver) error {
+		opt := es.Options
+		if fb := opt.Fallback; fb != nil && es.Kind != "cpu" {
+			mixed := surface.MixEngines(sf.Settings.Engine, "cpu")
+			opt.Fallback = func(p *engine.Problem) (engine.Engine, error) {
+				sv.setEngine(mixed) // the file now holds points of both kinds
+				return fb(p)
+			}
 		}
-	}
-	scanCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := sv.every(spec.SaveEvery, func() { cancel(errUnwritable) })
-	runErr := scan.Run(scanCtx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, loss, acc float64) {
-		sv.set(k, loss, acc)
-		if progress != nil {
-			progress()
-		}
+		return scan.Run(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, loss, acc float64) {
+			sv.set(k, loss, acc)
+			if progress != nil {
+				progress()
+			}
+		})
 	})
-	stop()
-	if err := sv.finish(ctx.Err() != nil, min(spec.SaveEvery, 200*time.Millisecond)); err != nil {
-		return fmt.Errorf("--out %s: %w", spec.Out, err)
-	}
-	if errors.Is(context.Cause(scanCtx), errUnwritable) && ctx.Err() == nil {
-		return fmt.Errorf("--out %s: the scan stopped because the file could not be written for %v; it is written now with every point computed: run the same command again to go on", spec.Out, spec.Patience)
-	}
-	return runErr
 }
 
 // CheckWritable fails, naming the flag, when path's folder cannot take a new file.
