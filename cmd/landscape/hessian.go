@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -10,8 +9,7 @@ import (
 
 	"landscape/data"
 	"landscape/hessian"
-	"landscape/plot"
-	"landscape/train"
+	"landscape/job"
 )
 
 func init() { extraCommands = append(extraCommands, hessianCmd) }
@@ -98,83 +96,46 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	return c
 }
 
-// loadHessian checks --device and prepares float32 products at θ (hessian.Load).
-func loadHessian(f *hessianFlags) (*train.HVP[float32], *data.Set, error) {
-	switch f.device {
-	case "cpu", "auto":
-	case "gpu":
-		return nil, nil, errors.New("--device gpu: Hessian-vector products run on the CPU only for now (a GPU HVP is later work); use --device cpu")
-	default:
-		return nil, nil, fmt.Errorf("--device %q: want cpu (or auto)", f.device)
-	}
+// input and request are the flags of the curvature at θ, as job's spec.
+func (f *hessianFlags) input() (hessian.Input, error) {
 	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
-	if err != nil {
-		return nil, nil, err
-	}
-	return hessian.Load(hessian.Input{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataOptions: dopt, Chunk: f.chunk, Workers: f.workers})
+	return hessian.Input{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataOptions: dopt, Chunk: f.chunk, Workers: f.workers}, err
 }
 
-func (f *hessianFlags) request() (hessian.Request, error) {
-	r := hessian.Request{Top: f.top, Trace: f.trace, TraceTol: f.tol, MaxSamples: f.maxSamples, Density: f.density != "",
-		DensityOpt: hessian.DensityOptions{Runs: f.densityRuns, Steps: f.densitySteps},
-		Options:    hessian.Options{Tol: f.lanczosTol, MaxSteps: f.maxSteps, Seed: f.seed}}
-	switch {
-	case f.top < 0:
-		return r, fmt.Errorf("--top %d: want 0 or more", f.top)
-	case f.trace && (!(f.tol > 0) || f.maxSamples < 1):
-		return r, fmt.Errorf("--tol %g and --max-samples %d: want positive values", f.tol, f.maxSamples)
-	case f.density != "" && !strings.HasSuffix(f.density, ".png"):
-		return r, fmt.Errorf("--density %q: want a file name ending in .png", f.density)
-	case f.density != "" && (f.densityRuns < 1 || f.densitySteps < 2):
-		return r, fmt.Errorf("--density-runs %d and --density-steps %d: want at least 1 and 2", f.densityRuns, f.densitySteps)
-	case !(f.lanczosTol > 0) || f.maxSteps < 1:
-		return r, fmt.Errorf("--lanczos-tol %g and --max-steps %d: want positive values", f.lanczosTol, f.maxSteps)
-	}
-	return r, nil
+func (f *hessianFlags) request() hessian.Request {
+	return hessian.Request{Top: f.top, Trace: f.trace, TraceTol: f.tol, MaxSamples: f.maxSamples,
+		DensityOpt: hessian.DensityOptions{Runs: f.densityRuns, Steps: f.densitySteps}, Options: f.lanczos()}
+}
+
+func (f *hessianFlags) lanczos() hessian.Options {
+	return hessian.Options{Tol: f.lanczosTol, MaxSteps: f.maxSteps, Seed: f.seed}
 }
 
 func runHessian(f *hessianFlags) error {
-	r, err := f.request()
+	in, err := f.input()
 	if err != nil {
 		return err
 	}
-	if r.Top == 0 && !r.Trace && !r.Density {
-		return errors.New("nothing to compute: give --top K, --trace or --density")
-	}
-	if f.out != "" && !strings.HasSuffix(f.out, ".json") {
-		return fmt.Errorf("--out %q: want a file name ending in .json (or use --x for an eigenvalue map)", f.out)
-	}
-	h, set, err := loadHessian(f)
+	h, err := job.PrepareHessian(job.HessianSpec{Input: in, Request: f.request(), Device: f.device, Density: f.density,
+		Title: fmt.Sprintf("%s Hessian spectral density", f.model), Out: f.out})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model=%s params=%d examples=%d split=%s\n", f.model, h.Dim(), set.N, f.split)
-	bar := newBar(r.Products(h.Dim()), "HVPs", f.quiet)
-	r.Options.Progress = func() { bar.Add(1) }
-	rep, err := hessian.Analyse(hessian.Network(h), r)
+	fmt.Printf("model=%s params=%d examples=%d split=%s\n", f.model, h.HVP.Dim(), h.Data.N, f.split)
+	bar := newBar(h.Products(), "HVPs", f.quiet)
+	rep, written, err := h.Run(func() { bar.Add(1) })
 	bar.Finish()
 	if err != nil {
 		return err
 	}
-	if rep.Extremes != nil {
-		e := rep.Extremes
+	if e := rep.Extremes; e != nil {
 		fmt.Printf("top_eigenvalues=%s min_eigenvalue=%.6g lanczos_steps=%d converged=%v\n", floats(e.Top), e.Min, e.Steps, e.Converged)
 	}
 	if rep.Trace != nil {
 		fmt.Printf("trace=%.6g trace_stderr=%.3g trace_samples=%d\n", *rep.Trace, *rep.TraceStdErr, *rep.TraceSamples)
 	}
-	if rep.Density != nil {
-		p, err := plot.Density(rep.Density.Grid, rep.Density.Values, f.density, fmt.Sprintf("%s Hessian spectral density", f.model))
-		if err != nil {
-			return err
-		}
+	for _, p := range written {
 		fmt.Println(p)
-	}
-	if f.out != "" {
-		if err := rep.WriteJSON(f.out); err != nil {
-			return err
-		}
-		fmt.Println(f.out)
 	}
 	return nil
 }
