@@ -6,6 +6,9 @@
 //     keeps the surface file up to date and loses nothing when the output cannot be written;
 //   - training: TrainSpec → data, model and initial weights → resume from the latest
 //     checkpoint of the same settings → epochs;
+//   - curvature: HessianSpec → products at θ → eigenvalues, trace, density → JSON, and
+//     EigenMapSpec → a prepared scan whose points get the largest and smallest Hessian
+//     eigenvalues, kept in its file by the scans' saver;
 //   - the loss rise around a minimum (Rise), and the speed benchmark (Bench).
 //
 // It reports through callbacks (progress, log lines) and returns errors; it never prints,
