@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,11 +45,17 @@ func TestEigenMapOutputFolderGoneForASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(spec.Out)
-	done := startEigenMap(t, spec, func() { time.Sleep(150 * time.Millisecond) })
+	var points atomic.Int32
+	done := startEigenMap(t, spec, func() { points.Add(1); time.Sleep(150 * time.Millisecond) })
 	waitPartial(t, spec.Out, done)
 	folder := filepath.Dir(spec.Out)
 	if err := os.Rename(folder, folder+".away"); err != nil {
 		t.Fatal(err)
+	}
+	// Away for a second, and at least until a point is computed meanwhile (or all are), so that
+	// a write is due while the folder is gone however slow the machine.
+	for n0 := points.Load(); points.Load() == n0 && int(n0) < want.Len(); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
 	if err := os.Rename(folder+".away", folder); err != nil {
