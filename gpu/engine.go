@@ -312,6 +312,9 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	name := kernels.ConvName(e.conv, bm)
 	if ll.TapMajor {
 		name = kernels.ConvFastName(e.conv, bm)
+		if e.conv == "tf32" && HaloEligible(g, b) && haloAligned(in, inSet) {
+			name = kernels.ConvHaloName(bm)
+		}
 	}
 	return launchConv(e, convKernel(name),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},

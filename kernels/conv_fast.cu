@@ -58,14 +58,10 @@ template <int BM, int THREADS, bool NK> struct Loader {
         const int ih = ih0 + kh, iw = iw0 + kw;
         const bool ok = img && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
         const int lim = ok ? nch - kk0 * PER : 0; // copies j < lim are real, the rest zeros
-        const float *src = ok ? img + (i64)(c0 + kk0 * PER) * HW + ih * s.W + iw : s.in;
-        const i64 step = ok ? HW : 0;
+        const float *src = (ok ? img + ih * s.W + iw : s.in) + (i64)(c0 + kk0 * PER) * HW;
         float *dst = NK ? &Bs[n * BSTRIDE + kk0 * PER] : &Bs[kk0 * PER * BSTRIDE + n];
 #pragma unroll
-        for (int j = 0; j < PER; j++) {
-            cp_async4(dst + (NK ? j : j * BSTRIDE), src, j < lim);
-            src += step;
-        }
+        for (int j = 0; j < PER; j++) cp_async4(dst + (NK ? j : j * BSTRIDE), src + (i64)j * HW, j < lim);
         // A: Wt[m0+m][tap·Cin + c0 + kk], 4 channels per copy, zero past Cout or Cin.
         const float *wtap = s.w + (i64)(kh * s.KS + kw) * s.Cin + c0;
 #pragma unroll

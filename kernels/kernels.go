@@ -105,6 +105,9 @@ func ConvFastName(precision string, bm int) string {
 	return fmt.Sprintf("conv2_%s_bm%d", precision, bm)
 }
 
+// ConvHaloName is the tf32 3x3 halo conv kernel (kernels/conv_halo.cu) for row tile 16 or 32.
+func ConvHaloName(bm int) string { return fmt.Sprintf("conv3_tf32_bm%d", bm) }
+
 // ConvTile returns the row-tile height for a layer with cout output channels.
 func ConvTile(cout int) int {
 	switch {

@@ -1,0 +1,198 @@
+// conv_halo.cu: the tf32 3x3 convolutions of conv_fast.cu (same GEMM, tap-major weights
+// Wt[m][tap·Cin + ci], same fused epilogue, parameters and grid) with the activations staged once
+// per channel block as a halo instead of once per tap:
+//
+//   Out_k[b][m][p] = ReLU?( Σ_{c0 = 0,16,…} Σ_{tap=(kh,kw)} Σ_{ci<16} Wt_k[m][tap][c0+ci] ·
+//                           In_k[b][c0+ci][oh·s+kh−p][ow·s+kw−p]  + ( b'_k[m] + Res_k[b][m][p] ) )
+//
+// A block's BN = 128 output pixels n0 … n0+127 (flattened (b, oh, ow), as conv_fast.cu) lie on
+// output rows q = b·OH + oh from q0 to q1. Their receptive fields, for one block of 16 channels,
+// are the halo: rows of the input, each stored once in shared memory with its padding columns,
+//   slot(q, kh) = (q − q0)·s + kh + (b − b0)·max(0, KS − s)          (a halo row per input row;
+//   column c ↔ iw = c − pad, c < WP = max((OW−1)·s + KS, W + pad))    rows of the next image after)
+// element (slot, c, ci) at Hs[(slot·WP + c)·CHS + ci]: the 16 channels of one input pixel are
+// contiguous (CHS = 20 floats, padded against bank conflicts), so for pixel n = (q, ow) and tap
+// (kh, kw) the B operand's row n is the 16 floats at (slot(q, 0)·WP + ow·s + kh·WP + kw)·CHS: an
+// ldmatrix row address, a per-lane base plus a per-tap constant. Halo elements outside the image
+// (padding) are zeroed once per block and never written again.
+//
+// Per channel block each thread loads at most ITEMS float4s (4 input pixels of one channel row,
+// 16-byte aligned: W % 4 == 0), rounds them to tf32 once (cvt.rna) and stores them to the halo;
+// the 9·BM·16 weights likewise (float4, rounded once). Then the 9 taps × 2 k-steps run from
+// shared memory with no conversion: each input element is loaded and rounded once per channel
+// block instead of once per tap (9× for stride 1), and rounded once instead of once per warp.
+// Loads are synchronous (global → registers → shared): the block waits for them once per channel
+// block (9 taps of MMAs); other resident blocks run meanwhile.
+//
+// Eligible layers (the host checks, gpu.HaloEligible): KS = 3, Cin % 16 == 0, Cout ≤ 32, stride ≤ 3,
+// W % 4 == 0, 16-byte aligned input and weights, B·Cin·H·W < 2^31, and every block's halo
+// (rows · WP) ≤ HMAX pixels; a block whose halo would not fit traps (an illegal instruction the
+// worker reports) rather than compute garbage.
+// Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, fp32 accumulation); the order of the
+// float32 additions is channel block, tap, channel (conv_fast.cu: tap, channel block, channel).
+#include "async.cuh"
+#include "conv_tile.cuh"
+
+namespace conv_halo_impl {
+
+// K3: the kernel size (not KS, which CONV_PARAMS' parameter of that name would shadow).
+constexpr int BN = 128, BK = 16, CHS = BK + 4, K3 = 3, KK = K3 * K3, THREADS = 128;
+constexpr int HMAX = 256;                           // halo pixels (rows × WP) per block
+constexpr int ITEMS = HMAX * BK / 4 / THREADS;      // float4 activation loads per thread per channel block
+constexpr int MAXROWS = HMAX / K3 + 1;              // WP ≥ K3
+
+// tf32f rounds x to tf32 for mma's .tf32 operands, as cvt.rna.tf32.f32 (nearest, ties away) but
+// without clearing the 13 low bits, which mma ignores (the emulator's MMA model drops them too):
+// adding half a tf32 unit to a finite value carries into the kept bits exactly when cvt.rna rounds
+// up. Inf and NaN stay as they are. Two instructions (cvt's third clears the low bits).
+__device__ __forceinline__ float tf32f(float x) {
+    return __uint_as_float(__float_as_uint(x) + (fabsf(x) < INFINITY ? 0x1000u : 0u));
+}
+
+// HaloGeom is a block's halo: first output row, first image, rows, padded width, image gap.
+struct HaloGeom {
+    int q0, b0, rows, wp, gap;
+    __device__ __forceinline__ HaloGeom(const ConvShape &s, int OH, int n0) {
+        const int nl = min(n0 + BN, s.Npix) - 1;
+        const int q1 = nl / s.OW;
+        q0 = n0 / s.OW, b0 = q0 / OH;
+        gap = max(0, K3 - s.stride);
+        rows = (q1 - q0) * s.stride + K3 + (q1 / OH - b0) * gap;
+        wp = max((s.OW - 1) * s.stride + K3, s.W + s.pad);
+    }
+    // pixel returns the halo pixel index of output pixel n's tap (0, 0).
+    __device__ __forceinline__ int pixel(const ConvShape &s, int OH, int n) const {
+        const int q = n / s.OW, ow = n - q * s.OW;
+        return ((q - q0) * s.stride + (q / OH - b0) * gap) * wp + ow * s.stride;
+    }
+};
+
+template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
+    constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
+    constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
+    constexpr int ACHUNKS = KK * BM * BK / 4;                     // float4s of a channel block's weights
+    constexpr int APER = (ACHUNKS + THREADS - 1) / THREADS;
+    __shared__ __align__(16) float Hs[HMAX * CHS];                 // the halo, [slot][c][ci]
+    static_assert(APER * THREADS <= (KK + 1) * BM * BK / 4, "weight chunks overflow As");
+    __shared__ __align__(16) float As[KK + 1][BM][CHS];            // As[tap][m][ci]; As[KK]: overflow
+    __shared__ int rowsrc[MAXROWS];                                // slot → offset of (b, ih, 0) in In_k, −1: padding
+
+    ConvShape s = conv_shape(CONV_ARGS);
+    s.R = s.Cin * KK;
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int g = lane / 4, t4 = lane % 4;
+    const int wm = (warp / WN) * MT * 16, wn = (warp % WN) * NT * 8;
+    const int n0 = blockIdx.x * BN, m0 = blockIdx.y * BM, HW = s.H * s.W;
+    const HaloGeom hg(s, OH, n0);
+    if (KS != K3 || hg.rows * hg.wp > HMAX) __trap(); // the host's eligibility check failed
+
+    // The halo's rows: every (output row, kh) writes its slot's source (agreeing where they share).
+    __shared__ int valid[MAXROWS], nvalid;                          // the slots inside the image, in order
+    for (int i = tid; i < hg.rows; i += THREADS) rowsrc[i] = -1;
+    for (int i = tid; i < HMAX * CHS / 4; i += THREADS) ((float4 *)Hs)[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    __syncthreads();
+    const int q1 = (min(n0 + BN, s.Npix) - 1) / s.OW;
+    for (int i = tid; i < (q1 - hg.q0 + 1) * K3; i += THREADS) {
+        const int q = hg.q0 + i / K3, kh = i % K3, b = q / OH, ih = (q - b * OH) * s.stride - s.pad + kh;
+        const int slot = (q - hg.q0) * s.stride + kh + (b - hg.b0) * hg.gap;
+        rowsrc[slot] = ih >= 0 && ih < s.H ? b * s.Cin * HW + ih * s.W : -1;
+    }
+    __syncthreads();
+    if (tid == 0) { // padding rows are never loaded: they stay zero
+        int n = 0;
+        for (int i = 0; i < hg.rows; i++)
+            if (rowsrc[i] >= 0) valid[n++] = i;
+        nvalid = n;
+    }
+    __syncthreads();
+
+    // This thread's activation loads: item i = tid + r·THREADS is (valid row, ci, group of 4
+    // columns). Items past the last one load In_k[0 … 3] and store into channels 16-19 of halo
+    // pixels 0-3, which no fragment reads: the loop has no branches.
+    const int G = s.W / 4, nitems = nvalid * BK * G;
+    int src[ITEMS], dst[ITEMS]; // offset in In_k at channel block 0, halo float index
+#pragma unroll
+    for (int r = 0; r < ITEMS; r++) {
+        const int i = tid + r * THREADS, grp = i % G, ci = (i / G) % BK;
+        const int slot = i < nitems ? valid[i / (G * BK)] : 0;
+        src[r] = i < nitems ? rowsrc[slot] + ci * HW + 4 * grp : 0;
+        dst[r] = i < nitems ? (slot * hg.wp + s.pad + 4 * grp) * CHS + ci : BK;
+    }
+    // This thread's weight chunks (tap, m, 4 channels) at channel block 0: rows past Cout repeat
+    // row Cout − 1 (their outputs are not stored); chunks past the 9 taps go to As[KK], never read.
+    int wsrc[APER];
+#pragma unroll
+    for (int r = 0; r < APER; r++) {
+        const int c = tid + r * THREADS, tap = c / (BM * BK / 4), m = (c / (BK / 4)) % BM, kk = 4 * (c % (BK / 4));
+        wsrc[r] = min(m0 + m, s.Cout - 1) * s.R + min(tap, KK - 1) * s.Cin + kk;
+    }
+    // Lane bases of the B fragments: pixel rows of ldmatrix (see conv_fast.cu's tf32 branch).
+    int bpix[NT / 2];
+#pragma unroll
+    for (int j = 0; j < NT; j += 2) {
+        const int n = min(n0 + wn + j * 8 + (lane / 16) * 8 + lane % 8, s.Npix - 1);
+        bpix[j / 2] = hg.pixel(s, OH, n) * CHS + ((lane / 8) % 2) * 4;
+    }
+
+    float acc[MT][NT][4];
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+    for (int c0 = 0; c0 < s.Cin; c0 += BK) {
+        __syncthreads(); // the previous channel block's MMAs are done with Hs and As
+        const float *in_c = s.in + (i64)c0 * HW, *w_c = s.w + c0;
+#pragma unroll
+        for (int r = 0; r < ITEMS; r++) {
+            const float4 v = *(const float4 *)(in_c + src[r]);
+            Hs[dst[r]] = tf32f(v.x), Hs[dst[r] + CHS] = tf32f(v.y);
+            Hs[dst[r] + 2 * CHS] = tf32f(v.z), Hs[dst[r] + 3 * CHS] = tf32f(v.w);
+        }
+#pragma unroll
+        for (int r = 0; r < APER; r++) {
+            const int c = tid + r * THREADS, tap = c / (BM * BK / 4), m = (c / (BK / 4)) % BM, kk = 4 * (c % (BK / 4));
+            const float4 v = *(const float4 *)(w_c + wsrc[r]);
+            *(float4 *)&As[tap][m][kk] = make_float4(tf32f(v.x), tf32f(v.y), tf32f(v.z), tf32f(v.w));
+        }
+        __syncthreads();
+#pragma unroll
+        for (int tap = 0; tap < KK; tap++) {
+            const int toff = ((tap / K3) * hg.wp + tap % K3) * CHS;
+#pragma unroll
+            for (int ks = 0; ks < BK; ks += 8) {
+                unsigned a[MT][4], b[NT][2];
+#pragma unroll
+                for (int i = 0; i < MT; i++) ldmatrix_x4(a[i], &As[tap][wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
+#pragma unroll
+                for (int j = 0; j < NT; j += 2) {
+                    unsigned r[4];
+                    ldmatrix_x4(r, &Hs[bpix[j / 2] + toff + ks]);
+                    b[j][0] = r[0], b[j][1] = r[1], b[j + 1][0] = r[2], b[j + 1][1] = r[3];
+                }
+#pragma unroll
+                for (int i = 0; i < MT; i++)
+#pragma unroll
+                    for (int j = 0; j < NT; j++) mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            const int m = m0 + wm + i * 16 + g, n = n0 + wn + j * 8 + 2 * t4;
+            store_out(s, m, n, acc[i][j][0]);
+            store_out(s, m, n + 1, acc[i][j][1]);
+            store_out(s, m + 8, n, acc[i][j][2]);
+            store_out(s, m + 8, n + 1, acc[i][j][3]);
+        }
+}
+
+} // namespace conv_halo_impl
+using namespace conv_halo_impl;
+
+LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm16(CONV_PARAMS) { conv_halo_tf32<16>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm32(CONV_PARAMS) { conv_halo_tf32<32>(CONV_ARGS); }
