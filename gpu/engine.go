@@ -312,8 +312,8 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	name := kernels.ConvName(e.conv, bm)
 	if ll.TapMajor {
 		name = kernels.ConvFastName(e.conv, bm)
-		if e.conv == "tf32" && HaloEligible(g, b) && haloAligned(in, inSet) {
-			name = kernels.ConvHaloName(bm)
+		if e.conv != "f32" && HaloEligible(g, b) && haloAligned(in, inSet) {
+			name = kernels.ConvHaloName(e.conv, bm)
 		}
 	}
 	return launchConv(e, convKernel(name),

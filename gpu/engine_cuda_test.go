@@ -136,17 +136,23 @@ func TestKernels(t *testing.T) {
 		{1, 3, 48, 10, 8, 24, 3, 1, 1, false, false, true},
 	}
 	for ci, c := range haloCases {
-		for _, bm := range []int{16, 32} {
+		for _, hb := range []struct {
+			prec string
+			bm   int
+			tol  float64
+		}{{"tf32", 16, 3e-3}, {"tf32", 32, 3e-3}, {"bf16", 16, 2e-2}, {"bf16", 32, 2e-2}} {
+			bm := hb.bm
 			g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 			g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 			if !HaloEligible(g, c.b) {
 				t.Fatalf("halo case %d is not HaloEligible", ci)
 			}
-			rel, err := runConvNamed(d, kernels.ConvHaloName(bm), "tf32", bm, c, int64(ci), true)
+			name := kernels.ConvHaloName(hb.prec, bm)
+			rel, err := runConvNamed(d, name, hb.prec, bm, c, int64(ci), true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", kernels.ConvHaloName(bm), c.ks, c.stride, c.cin, c.cout), rel, 3e-3)
+			kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", name, c.ks, c.stride, c.cin, c.cout), rel, hb.tol)
 		}
 	}
 	testPools(t, d)

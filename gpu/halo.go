@@ -2,7 +2,7 @@ package gpu
 
 import "landscape/kernels"
 
-// Halo kernels (kernels/conv_halo.cu): tf32 3x3 convolutions that stage each block's input rows
+// Halo kernels (kernels/conv_halo.cu): tf32 and bf16 3x3 convolutions that stage each block's input rows
 // once per 16-channel block (a halo) and run all 9 taps from shared memory. The constants and the
 // geometry below are the kernel's; keep them in step.
 const (
@@ -23,7 +23,7 @@ func haloRows(g ConvGeom, n0, n1 int) (rows, width int) {
 	return rows, width
 }
 
-// HaloEligible tells whether a tap-major tf32 layer of b images runs on the halo kernels: 3x3,
+// HaloEligible tells whether a tap-major tf32 or bf16 layer of b images runs on the halo kernels: 3x3,
 // Cin a multiple of 16, Cout ≤ 32, stride ≤ 3, W a multiple of 4 (16-byte row loads), offsets
 // within int32, and every block's halo within haloMax pixels. The input's alignment is checked at
 // the launch (haloAligned).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"landscape/internal/enginetest"
+	"landscape/kernels"
 )
 
 func TestHaloEligible(t *testing.T) {
@@ -41,9 +42,9 @@ func TestHaloEligible(t *testing.T) {
 	}
 }
 
-// TestHaloLaunches: in tf32 the engine runs resnet8's two 16-channel 12x12 convolutions on the
-// halo kernels (the fake device refuses a halo launch for a layer they cannot take), and no
-// other precision or path launches them.
+// TestHaloLaunches: in tf32 and bf16 the engine runs resnet8's two 16-channel 12x12 convolutions
+// on the halo kernels (the fake device refuses a halo launch for a layer they cannot take), and
+// neither fp32 nor the reference path launches them.
 func TestHaloLaunches(t *testing.T) {
 	p, err := enginetest.Setup(enginetest.Cases[0], 1) // resnet8 on 12x12
 	if err != nil {
@@ -59,10 +60,14 @@ func TestHaloLaunches(t *testing.T) {
 			t.Fatalf("%+v: %v", o, err)
 		}
 		want := 0
-		if o.Precision == "tf32" && o.Kernels == "" {
+		if o.Precision != "" && o.Kernels == "" {
 			want = 2 * f.launches["cross_entropy"]
 		}
-		if got := f.launches["conv3_tf32_bm16"] + f.launches["conv3_tf32_bm32"]; got != want || f.launches["cross_entropy"] == 0 {
+		got := 0
+		for _, prec := range []string{"tf32", "bf16"} {
+			got += f.launches[kernels.ConvHaloName(prec, 16)] + f.launches[kernels.ConvHaloName(prec, 32)]
+		}
+		if got != want || f.launches["cross_entropy"] == 0 {
 			t.Errorf("%+v: %d halo launches in %d passes, want %d", o, got, f.launches["cross_entropy"], want)
 		}
 	}

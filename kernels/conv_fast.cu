@@ -183,18 +183,8 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_fast_mma(CONV_
             }
         }
     });
-    // Accumulators: d[0] = D[g][2t], d[1] = D[g][2t+1], d[2] = D[g+8][2t], d[3] = D[g+8][2t+1].
     const int m0 = blockIdx.y * BM;
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-            const int m = m0 + wm + i * 16 + g, n = n0 + wn + j * 8 + 2 * t4;
-            store_out(s, m, n, acc[i][j][0]);
-            store_out(s, m, n + 1, acc[i][j][1]);
-            store_out(s, m + 8, n, acc[i][j][2]);
-            store_out(s, m + 8, n + 1, acc[i][j][3]);
-        }
+    store_frags(s, m0 + wm, n0 + wn, g, t4, acc);
 }
 
 template <int BM> __device__ __forceinline__ void conv_fast_f32(CONV_PARAMS) {

@@ -1,4 +1,4 @@
-// conv_halo.cu: the tf32 3x3 convolutions of conv_fast.cu (same GEMM, tap-major weights
+// conv_halo.cu: the tf32 and bf16 3x3 convolutions of conv_fast.cu (same GEMM, tap-major weights
 // Wt[m][tap·Cin + ci], same fused epilogue, parameters and grid) with the activations staged once
 // per channel block as a halo instead of once per tap:
 //
@@ -10,16 +10,18 @@
 // are the halo: rows of the input, each stored once in shared memory with its padding columns,
 //   slot(q, kh) = (q − q0)·s + kh + (b − b0)·max(0, KS − s)          (a halo row per input row;
 //   column c ↔ iw = c − pad, c < WP = max((OW−1)·s + KS, W + pad))    rows of the next image after)
-// element (slot, c, ci) at Hs[(slot·WP + c)·CHS + ci]: the 16 channels of one input pixel are
-// contiguous (CHS = 20 floats, padded against bank conflicts), so for pixel n = (q, ow) and tap
-// (kh, kw) the B operand's row n is the 16 floats at (slot(q, 0)·WP + ow·s + kh·WP + kw)·CHS: an
-// ldmatrix row address, a per-lane base plus a per-tap constant. Halo elements outside the image
+// element (slot, c, ci) in word ci (tf32) or ci/2 (bf16 pairs) of Hs[(slot·WP + c)·CHS …]: the 16
+// channels of one input pixel are contiguous (CHS = 20 or 12 words, padded against bank
+// conflicts), so for pixel n = (q, ow) and tap (kh, kw) the B operand's row n is the 16 channels
+// at (slot(q, 0)·WP + ow·s + kh·WP + kw)·CHS: an ldmatrix row address, a per-lane base plus a
+// per-tap constant. Halo elements outside the image
 // (padding) are zeroed once per block and never written again.
 //
 // Per channel block each thread loads at most ITEMS float4s (4 input pixels of one channel row,
-// 16-byte aligned: W % 4 == 0), rounds them to tf32 once (cvt.rna) and stores them to the halo;
-// the 9·BM·16 weights likewise (float4, rounded once). Then the 9 taps × 2 k-steps run from
-// shared memory with no conversion: each input element is loaded and rounded once per channel
+// 16-byte aligned: W % 4 == 0; bf16: two channels), rounds them once (tf32: as cvt.rna; bf16:
+// cvt.rn.bf16x2 into channel pairs) and stores them to the halo; the 9·BM·16 weights likewise.
+// Then the 9 taps × 2 k8-steps (tf32) or 1 k16-step (bf16) run from shared memory, fragments by
+// ldmatrix with no conversion: each input element is loaded and rounded once per channel
 // block instead of once per tap (9× for stride 1), and rounded once instead of once per warp.
 // Loads are synchronous (global → registers → shared): the block waits for them once per channel
 // block (9 taps of MMAs); other resident blocks run meanwhile.
@@ -28,7 +30,8 @@
 // W % 4 == 0, 16-byte aligned input and weights, B·Cin·H·W < 2^31, and every block's halo
 // (rows · WP) ≤ HMAX pixels; a block whose halo would not fit traps (an illegal instruction the
 // worker reports) rather than compute garbage.
-// Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, fp32 accumulation); the order of the
+// Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, bf16 nearest even, fp32
+// accumulation); the order of the
 // float32 additions is channel block, tap, channel (conv_fast.cu: tap, channel block, channel).
 #include "async.cuh"
 #include "conv_tile.cuh"
@@ -36,18 +39,25 @@
 namespace conv_halo_impl {
 
 // K3: the kernel size (not KS, which CONV_PARAMS' parameter of that name would shadow).
-constexpr int BN = 128, BK = 16, CHS = BK + 4, K3 = 3, KK = K3 * K3, THREADS = 128;
-constexpr int HMAX = 256;                           // halo pixels (rows × WP) per block
-constexpr int ITEMS = HMAX * BK / 4 / THREADS;      // float4 activation loads per thread per channel block
-constexpr int MAXROWS = HMAX / K3 + 1;              // WP ≥ K3
+constexpr int BN = 128, BK = 16, K3 = 3, KK = K3 * K3, THREADS = 128;
+constexpr int HMAX = 256;              // halo pixels (rows × WP) per block
+constexpr int MAXROWS = HMAX / K3 + 1; // WP ≥ K3
 
-// tf32f rounds x to tf32 for mma's .tf32 operands, as cvt.rna.tf32.f32 (nearest, ties away) but
+// Prec holds what tf32 and bf16 differ in. A halo pixel's 16 channels are W 32-bit words (tf32:
+// one channel a word; bf16: channel pairs (2j, 2j+1) packed by cvt.rn.bf16x2, lower channel in
+// bits 0-15, as mma's k order), padded to S words against bank conflicts (8 ldmatrix rows at a
+// stride of 20 or 12 words hit distinct 4-word bank groups). CH: channels per activation item (a
+// float4 of 4 pixels per channel), CPC: weight channels per 16-byte shared store.
+template <bool BF16> struct Prec {
+    static constexpr int W = BF16 ? BK / 2 : BK, S = W + 4, CH = BF16 ? 2 : 1, CPC = BF16 ? 8 : 4;
+    static constexpr int ITEMS = HMAX * BK / CH / 4 / THREADS; // activation items per thread per channel block
+};
+
+// tf32w rounds x to tf32 for mma's .tf32 operands, as cvt.rna.tf32.f32 (nearest, ties away) but
 // without clearing the 13 low bits, which mma ignores (the emulator's MMA model drops them too):
 // adding half a tf32 unit to a finite value carries into the kept bits exactly when cvt.rna rounds
 // up. Inf and NaN stay as they are. Two instructions (cvt's third clears the low bits).
-__device__ __forceinline__ float tf32f(float x) {
-    return __uint_as_float(__float_as_uint(x) + (fabsf(x) < INFINITY ? 0x1000u : 0u));
-}
+__device__ __forceinline__ unsigned tf32w(float x) { return __float_as_uint(x) + (fabsf(x) < INFINITY ? 0x1000u : 0u); }
 
 // HaloGeom is a block's halo: first output row, first image, rows, padded width, image gap.
 struct HaloGeom {
@@ -67,14 +77,16 @@ struct HaloGeom {
     }
 };
 
-template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
+template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARAMS) {
+    typedef Prec<BF16> P;
     constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
     constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
-    constexpr int ACHUNKS = KK * BM * BK / 4;                     // float4s of a channel block's weights
+    constexpr int CHS = P::S, ITEMS = P::ITEMS, CPT = BK / P::CPC; // weight chunks per tap and row
+    constexpr int ACHUNKS = KK * BM * CPT;                          // 16-byte stores of a channel block's weights
     constexpr int APER = (ACHUNKS + THREADS - 1) / THREADS;
-    __shared__ __align__(16) float Hs[HMAX * CHS];                 // the halo, [slot][c][ci]
-    static_assert(APER * THREADS <= (KK + 1) * BM * BK / 4, "weight chunks overflow As");
-    __shared__ __align__(16) float As[KK + 1][BM][CHS];            // As[tap][m][ci]; As[KK]: overflow
+    constexpr int ATAPS = (APER * THREADS + BM * CPT - 1) / (BM * CPT); // taps of As, overflow included
+    __shared__ __align__(16) unsigned Hs[HMAX * CHS];                // the halo, [slot][c][word]
+    __shared__ __align__(16) unsigned As[ATAPS][BM][CHS];            // As[tap][m][word]; taps ≥ KK: overflow
     __shared__ int rowsrc[MAXROWS];                                // slot → offset of (b, ih, 0) in In_k, −1: padding
 
     ConvShape s = conv_shape(CONV_ARGS);
@@ -89,7 +101,7 @@ template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
     // The halo's rows: every (output row, kh) writes its slot's source (agreeing where they share).
     __shared__ int valid[MAXROWS], nvalid;                          // the slots inside the image, in order
     for (int i = tid; i < hg.rows; i += THREADS) rowsrc[i] = -1;
-    for (int i = tid; i < HMAX * CHS / 4; i += THREADS) ((float4 *)Hs)[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int i = tid; i < HMAX * CHS / 4; i += THREADS) ((uint4 *)Hs)[i] = make_uint4(0, 0, 0, 0);
     __syncthreads();
     const int q1 = (min(n0 + BN, s.Npix) - 1) / s.OW;
     for (int i = tid; i < (q1 - hg.q0 + 1) * K3; i += THREADS) {
@@ -106,24 +118,25 @@ template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
     }
     __syncthreads();
 
-    // This thread's activation loads: item i = tid + r·THREADS is (valid row, ci, group of 4
-    // columns). Items past the last one load In_k[0 … 3] and store into channels 16-19 of halo
+    // This thread's activation loads: item i = tid + r·THREADS is (valid row, word j of the 16
+    // channels, group of 4 columns): a float4 of channel j (tf32) or of channels 2j and 2j+1
+    // (bf16). Items past the last one load In_k[0 … 3] and store into word W (padding) of halo
     // pixels 0-3, which no fragment reads: the loop has no branches.
-    const int G = s.W / 4, nitems = nvalid * BK * G;
-    int src[ITEMS], dst[ITEMS]; // offset in In_k at channel block 0, halo float index
+    const int G = s.W / 4, nitems = nvalid * P::W * G;
+    int src[ITEMS], dst[ITEMS]; // offset in In_k at channel block 0, halo word index
 #pragma unroll
     for (int r = 0; r < ITEMS; r++) {
-        const int i = tid + r * THREADS, grp = i % G, ci = (i / G) % BK;
-        const int slot = i < nitems ? valid[i / (G * BK)] : 0;
-        src[r] = i < nitems ? rowsrc[slot] + ci * HW + 4 * grp : 0;
-        dst[r] = i < nitems ? (slot * hg.wp + s.pad + 4 * grp) * CHS + ci : BK;
+        const int i = tid + r * THREADS, grp = i % G, wd = (i / G) % P::W;
+        const int slot = i < nitems ? valid[i / (G * P::W)] : 0;
+        src[r] = i < nitems ? rowsrc[slot] + P::CH * wd * HW + 4 * grp : 0;
+        dst[r] = i < nitems ? (slot * hg.wp + s.pad + 4 * grp) * CHS + wd : P::W;
     }
-    // This thread's weight chunks (tap, m, 4 channels) at channel block 0: rows past Cout repeat
-    // row Cout − 1 (their outputs are not stored); chunks past the 9 taps go to As[KK], never read.
+    // This thread's weight chunks (tap, m, CPC channels) at channel block 0: rows past Cout repeat
+    // row Cout − 1 (their outputs are not stored); chunks past the 9 taps go to As[KK…], never read.
     int wsrc[APER];
 #pragma unroll
     for (int r = 0; r < APER; r++) {
-        const int c = tid + r * THREADS, tap = c / (BM * BK / 4), m = (c / (BK / 4)) % BM, kk = 4 * (c % (BK / 4));
+        const int c = tid + r * THREADS, tap = c / (BM * CPT), m = (c / CPT) % BM, kk = P::CPC * (c % CPT);
         wsrc[r] = min(m0 + m, s.Cout - 1) * s.R + min(tap, KK - 1) * s.Cin + kk;
     }
     // Lane bases of the B fragments: pixel rows of ldmatrix (see conv_fast.cu's tf32 branch).
@@ -148,21 +161,35 @@ template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
 #pragma unroll
         for (int r = 0; r < ITEMS; r++) {
             const float4 v = *(const float4 *)(in_c + src[r]);
-            Hs[dst[r]] = tf32f(v.x), Hs[dst[r] + CHS] = tf32f(v.y);
-            Hs[dst[r] + 2 * CHS] = tf32f(v.z), Hs[dst[r] + 3 * CHS] = tf32f(v.w);
+            if (BF16) {
+                const float4 u = *(const float4 *)(in_c + src[r] + HW);
+                Hs[dst[r]] = cvt_bf16x2(v.x, u.x), Hs[dst[r] + CHS] = cvt_bf16x2(v.y, u.y);
+                Hs[dst[r] + 2 * CHS] = cvt_bf16x2(v.z, u.z), Hs[dst[r] + 3 * CHS] = cvt_bf16x2(v.w, u.w);
+            } else {
+                Hs[dst[r]] = tf32w(v.x), Hs[dst[r] + CHS] = tf32w(v.y);
+                Hs[dst[r] + 2 * CHS] = tf32w(v.z), Hs[dst[r] + 3 * CHS] = tf32w(v.w);
+            }
         }
 #pragma unroll
         for (int r = 0; r < APER; r++) {
-            const int c = tid + r * THREADS, tap = c / (BM * BK / 4), m = (c / (BK / 4)) % BM, kk = 4 * (c % (BK / 4));
+            const int c = tid + r * THREADS, tap = c / (BM * CPT), m = (c / CPT) % BM, kw = (c % CPT) * 4;
             const float4 v = *(const float4 *)(w_c + wsrc[r]);
-            *(float4 *)&As[tap][m][kk] = make_float4(tf32f(v.x), tf32f(v.y), tf32f(v.z), tf32f(v.w));
+            if (BF16) {
+                const float4 u = *(const float4 *)(w_c + wsrc[r] + 4);
+                *(uint4 *)&As[tap][m][kw] = make_uint4(cvt_bf16x2(v.x, v.y), cvt_bf16x2(v.z, v.w), cvt_bf16x2(u.x, u.y), cvt_bf16x2(u.z, u.w));
+            } else {
+                *(uint4 *)&As[tap][m][kw] = make_uint4(tf32w(v.x), tf32w(v.y), tf32w(v.z), tf32w(v.w));
+            }
         }
         __syncthreads();
 #pragma unroll
         for (int tap = 0; tap < KK; tap++) {
             const int toff = ((tap / K3) * hg.wp + tap % K3) * CHS;
+            // tf32: two m16n8k8 steps of 8 words; bf16: one m16n8k16 step of 8 words. The ldmatrix
+            // addressing is the same in words: A matrices (rows 0-7 | 8-15) × (words 0-3 | 4-7),
+            // B matrices (pixels 0-7, words 0-3), (0-7, 4-7), (8-15, 0-3), (8-15, 4-7).
 #pragma unroll
-            for (int ks = 0; ks < BK; ks += 8) {
+            for (int ks = 0; ks < P::W; ks += 8) {
                 unsigned a[MT][4], b[NT][2];
 #pragma unroll
                 for (int i = 0; i < MT; i++) ldmatrix_x4(a[i], &As[tap][wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
@@ -175,24 +202,22 @@ template <int BM> __device__ __forceinline__ void conv_halo_tf32(CONV_PARAMS) {
 #pragma unroll
                 for (int i = 0; i < MT; i++)
 #pragma unroll
-                    for (int j = 0; j < NT; j++) mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+                    for (int j = 0; j < NT; j++) {
+                        if (BF16)
+                            mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
+                        else
+                            mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+                    }
             }
         }
     }
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-            const int m = m0 + wm + i * 16 + g, n = n0 + wn + j * 8 + 2 * t4;
-            store_out(s, m, n, acc[i][j][0]);
-            store_out(s, m, n + 1, acc[i][j][1]);
-            store_out(s, m + 8, n, acc[i][j][2]);
-            store_out(s, m + 8, n + 1, acc[i][j][3]);
-        }
+    store_frags(s, m0 + wm, n0 + wn, g, t4, acc);
 }
 
 } // namespace conv_halo_impl
 using namespace conv_halo_impl;
 
-LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm16(CONV_PARAMS) { conv_halo_tf32<16>(CONV_ARGS); }
-LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm32(CONV_PARAMS) { conv_halo_tf32<32>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm16(CONV_PARAMS) { conv_halo<16, false>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm32(CONV_PARAMS) { conv_halo<32, false>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_bf16_bm16(CONV_PARAMS) { conv_halo<16, true>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_bf16_bm32(CONV_PARAMS) { conv_halo<32, true>(CONV_ARGS); }

@@ -31,7 +31,7 @@ layer run by the kernel the engine picks for it (BM = smallest of 16/32/64 >= Co
 
 Kernel choice, as the engine's (gpu/engine.go conv2d): the reference path runs conv_*; the fast
 path runs conv2_* on layers with Cin % 4 == 0 (the 3-channel stem stays on conv_*), and in tf32
-the halo kernels conv3_tf32_* on the layers gpu.HaloEligible takes (3x3, Cin % 16 == 0, Cout <= 32,
+and bf16 the halo kernels conv3_* on the layers gpu.HaloEligible takes (3x3, Cin % 16 == 0, Cout <= 32,
 W % 4 == 0, every 128-pixel block's halo within 256 pixels, here for batches of 128 images: the
 32x32 and 16x16 stride-1 convolutions of stages 1 and 2, not the stride-2 one). The halo kernels'
 main loop is one channel block: its loads (each input element once, not once per tap) and all 9
@@ -45,6 +45,15 @@ bf16 989.4 (tensor cores), fp32 66.9 TFLOPS (FFMA). What it leaves out: occupanc
 bank conflicts, L2 hit rates, the epilogue and the non-conv kernels (pools, loss, fold: about 1% of
 the flops), launch gaps. It is an upper bound for what each kernel's instruction stream allows, to
 compare kernels; only the device check measures.
+
+Column "once/blk" (kernel table) and "with once/blk" (added with the halo kernels, a second, more
+pessimistic figure; the "x audit" ratio stays on the loop-only figure, as the audit's baseline
+was): every SASS instruction of the kernel outside its main loop (prologue, epilogue with its
+per-element stores, edge-case paths; NOPs excluded) counted once per block, plus the main loop
+once per iteration (reduction tiles; conv3: channel blocks), for every warp of every block
+(blocks = output pixels / 128 x row tiles). Static: a path not taken is still counted, a loop
+outside the main loop (the halo's zero fill, the row list) only once. It matters where the main
+loop runs few times: the halo kernels on 16-channel layers run it once per block.
 """
 import argparse
 import os
@@ -187,8 +196,8 @@ def estimate(prec, path, info):
         # the reference kernels in the fast path too.
         tm = tapmajor and cin % 4 == 0
         name = "%s_%s_bm%d" % (prefix if tm or not tapmajor else "conv", KNAME[prec], bm)
-        if tm and prec == "tf32" and halo_eligible(cin, h, w, cout, ks, stride, oh, ow):
-            name = "conv3_tf32_bm%d" % bm
+        if tm and prec != "fp32" and halo_eligible(cin, h, w, cout, ks, stride, oh, ow):
+            name = "conv3_%s_bm%d" % (prec, bm)
         k = info.get(name)
         if not k or "ops" not in k:
             return None

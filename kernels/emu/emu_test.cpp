@@ -37,6 +37,8 @@ void conv2_bf16_bm32 CONV_SIG;
 void conv2_bf16_bm64 CONV_SIG;
 void conv3_tf32_bm16 CONV_SIG;
 void conv3_tf32_bm32 CONV_SIG;
+void conv3_bf16_bm16 CONV_SIG;
+void conv3_bf16_bm32 CONV_SIG;
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
@@ -379,13 +381,18 @@ int main() {
         {1, 3, 48, 10, 8, 32, 3, 1, 1, false, false, true},   // 3 channel blocks, 240 pixels
         {1, 2, 16, 32, 32, 16, 3, 1, 1, false, true, true},   // ResNet-56's first stage
     };
-    ConvFn halo_fns[2] = {conv3_tf32_bm16, conv3_tf32_bm32};
-    for (auto &c : halo_cases)
-        for (int i = 0; i < 2; i++) {
-            char name[32];
-            std::snprintf(name, sizeof name, "conv3_tf32_bm%d", 16 << i);
-            test_conv(name, halo_fns[i], 16 << i, 128, c, 3e-3, true);
-        }
+    struct {
+        const char *name;
+        ConvFn fn[2];
+        double tol;
+    } halo_kinds[] = {{"conv3_tf32", {conv3_tf32_bm16, conv3_tf32_bm32}, 3e-3}, {"conv3_bf16", {conv3_bf16_bm16, conv3_bf16_bm32}, 2e-2}};
+    for (auto &kd : halo_kinds)
+        for (auto &c : halo_cases)
+            for (int i = 0; i < 2; i++) {
+                char name[32];
+                std::snprintf(name, sizeof name, "%s_bm%d", kd.name, 16 << i);
+                test_conv(name, kd.fn[i], 16 << i, 128, c, kd.tol, true);
+            }
     test_async_models();
     test_pools();
     test_loss();
