@@ -83,13 +83,17 @@ kernels-check:
 	exit $$status
 
 EMU_DIR := $(or $(TMPDIR),/tmp)/landscape-kernels-emu
+# Link this tree's kernels only: EMU_DIR may hold objects of other checkouts' .cu files.
+EMU_OBJS = $(patsubst kernels/%.cu,$(EMU_DIR)/%.o,$(CU_SOURCES))
 kernels-emu:
 	@mkdir -p $(EMU_DIR)
 	@for src in $(CU_SOURCES); do \
 	  $(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -DLS_EMULATE -Ikernels -x c++ -c $$src -o $(EMU_DIR)/$$(basename $$src .cu).o || exit 1; \
 	done
-	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_DIR)/*.o kernels/emu/emu.cpp kernels/emu/emu_test.cpp -o $(EMU_DIR)/emu_test
+	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_OBJS) kernels/emu/emu.cpp kernels/emu/emu_test.cpp -o $(EMU_DIR)/emu_test
 	$(EMU_DIR)/emu_test
+	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_OBJS) kernels/emu/emu.cpp kernels/emu/emu_graph_test.cpp -o $(EMU_DIR)/emu_graph_test
+	$(EMU_DIR)/emu_graph_test
 
 # The cuda build links libcuda.so: the driver's on a GPU machine, here the one Debian's
 # nvidia-cuda-toolkit pulls in (/usr/lib/x86_64-linux-gnu/libcuda.so), found by gorgonia.org/cu's

@@ -72,7 +72,7 @@ func (e *Engine) upload(o Options) error {
 	}{
 		{&e.images, func() (ptr, error) { return upload(d, p.Data.Images) }},
 		{&e.labels, func() (ptr, error) { return upload(d, p.Data.Labels) }},
-		{&e.theta, func() (ptr, error) { return upload(d, l.RawVector(p.Base)) }},
+		{&e.theta, func() (ptr, error) { return upload(d, l.ThetaVector(p.Base)) }},
 		{&e.dx, func() (ptr, error) { return upload(d, l.RawVector(p.DX)) }},
 		{&e.dy, func() (ptr, error) { return upload(d, l.RawVector(p.DY)) }},
 		{&e.table, func() (ptr, error) { return upload(d, l.Table) }},
@@ -267,8 +267,10 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 		}
 		out := e.bufs[pl.Out]
 		var err error
-		switch pl.Kind {
-		case model.OpConv, model.OpLinear:
+		switch {
+		case graphOwns(&pl, imagesIn): // imported graphs' layers (graph_engine.go)
+			err = e.graphLayer(k, b, i, &pl, img, imagesIn)
+		case pl.Kind == model.OpConv || pl.Kind == model.OpLinear:
 			var res ptr
 			if pl.Residual >= 0 {
 				if imagesIn(pl.Residual) {
@@ -277,7 +279,7 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 				res = e.bufs[pl.Residual]
 			}
 			err = e.conv2d(k, b, i, in, inSet, res, out, pl.ReLU)
-		case model.OpMaxPool, model.OpGlobalAvgPool:
+		case pl.Kind == model.OpMaxPool || pl.Kind == model.OpGlobalAvgPool:
 			if imagesIn(pl.In) {
 				return 0, fmt.Errorf("gpu: layer %d pools the network input, which the kernels do not support", i)
 			}

@@ -135,7 +135,7 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 		return int(args[i].(cint64))
 	}
 	switch {
-	case strings.HasPrefix(name, "conv"):
+	case strings.HasPrefix(name, "conv") && name != "conv_direct":
 		prec, bm := "", 0
 		fast := strings.HasPrefix(name, "conv2_") || strings.HasPrefix(name, "conv3_")
 		fmt.Sscanf(strings.ReplaceAll(name[strings.IndexByte(name, '_')+1:], "_bm", " "), "%s %d", &prec, &bm)
@@ -173,6 +173,9 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	case name == "fold_weights":
 		f.fold(grid, p(0), p(1), p(2), p(3), p(4), n(5), p(6), n(7))
 	default:
+		if ok, err := f.graphKernel(name, grid, block, args); ok {
+			return err
+		}
 		return fmt.Errorf("fake device: no model of %s", name)
 	}
 	return nil

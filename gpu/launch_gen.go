@@ -2,6 +2,60 @@
 
 package gpu
 
+// activateArgs are the parameters of activate, in the kernel's order.
+type activateArgs struct {
+	In          ptr     // float * in
+	InSetStride cint64  // i64 in_set_stride
+	Out         ptr     // float * out
+	N           cint64  // i64 n
+	Act         cint    // int act
+	Lo          float32 // float lo
+	Hi          float32 // float hi
+	Alpha       float32 // float alpha
+}
+
+// activateKernel names a kernel that takes activateArgs.
+type activateKernel string
+
+const (
+	kActivate activateKernel = "activate"
+)
+
+// launchActivate queues kernel k with arguments a on l.
+func launchActivate(l launcher, k activateKernel, grid, block dim, a activateArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.N, a.Act, a.Lo, a.Hi, a.Alpha)
+}
+
+// affineArgs are the parameters of affine, in the kernel's order.
+type affineArgs struct {
+	In          ptr     // float * in
+	InSetStride cint64  // i64 in_set_stride
+	Scale       ptr     // float * scale
+	Shift       ptr     // float * shift
+	WSetStride  cint64  // i64 w_set_stride
+	Out         ptr     // float * out
+	B           cint    // int B
+	C           cint    // int C
+	HW          cint    // int HW
+	Relu        cint    // int relu
+	Act         cint    // int act
+	Lo          float32 // float lo
+	Hi          float32 // float hi
+	Alpha       float32 // float alpha
+}
+
+// affineKernel names a kernel that takes affineArgs.
+type affineKernel string
+
+const (
+	kAffine affineKernel = "affine"
+)
+
+// launchAffine queues kernel k with arguments a on l.
+func launchAffine(l launcher, k affineKernel, grid, block dim, a affineArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Scale, a.Shift, a.WSetStride, a.Out, a.B, a.C, a.HW, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha)
+}
+
 // avgpoolArgs are the parameters of avgpool, in the kernel's order.
 type avgpoolArgs struct {
 	In     ptr    // float * in
@@ -20,6 +74,55 @@ const (
 // launchAvgpool queues kernel k with arguments a on l.
 func launchAvgpool(l launcher, k avgpoolKernel, grid, block dim, a avgpoolArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.Out, a.Planes, a.HW)
+}
+
+// binaryArgs are the parameters of binary, in the kernel's order.
+type binaryArgs struct {
+	Lhs          ptr    // float * lhs
+	LhsSetStride cint64 // i64 lhs_set_stride
+	Rhs          ptr    // float * rhs
+	RhsSetStride cint64 // i64 rhs_set_stride
+	Out          ptr    // float * out
+	B            cint   // int B
+	C            cint   // int C
+	HW           cint   // int HW
+	Op           cint   // int op
+}
+
+// binaryKernel names a kernel that takes binaryArgs.
+type binaryKernel string
+
+const (
+	kBinary binaryKernel = "binary"
+)
+
+// launchBinary queues kernel k with arguments a on l.
+func launchBinary(l launcher, k binaryKernel, grid, block dim, a binaryArgs) error {
+	return l.launch(string(k), grid, block, a.Lhs, a.LhsSetStride, a.Rhs, a.RhsSetStride, a.Out, a.B, a.C, a.HW, a.Op)
+}
+
+// concatCopyArgs are the parameters of concat_copy, in the kernel's order.
+type concatCopyArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	HW          cint   // int HW
+	Ctotal      cint   // int Ctotal
+	C0          cint   // int c0
+}
+
+// concatCopyKernel names a kernel that takes concatCopyArgs.
+type concatCopyKernel string
+
+const (
+	kConcatCopy concatCopyKernel = "concat_copy"
+)
+
+// launchConcatCopy queues kernel k with arguments a on l.
+func launchConcatCopy(l launcher, k concatCopyKernel, grid, block dim, a concatCopyArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.HW, a.Ctotal, a.C0)
 }
 
 // convArgs are the parameters of conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64, conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64, conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64, conv3_bf16_bm16, conv3_bf16_bm32, conv3_tf32_bm16, conv3_tf32_bm32, conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64, conv_f32_bm16, conv_f32_bm32, conv_f32_bm64, conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64, in the kernel's order.
@@ -76,6 +179,51 @@ const (
 // launchConv queues kernel k with arguments a on l.
 func launchConv(l launcher, k convKernel, grid, block dim, a convArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Weights, a.Bias, a.WSetStride, a.Res, a.Out, a.Taps, a.B, a.Cin, a.H, a.W, a.Cout, a.OH, a.OW, a.KS, a.Stride, a.Pad, a.Relu)
+}
+
+// convDirectArgs are the parameters of conv_direct, in the kernel's order.
+type convDirectArgs struct {
+	In          ptr     // float * in
+	InSetStride cint64  // i64 in_set_stride
+	Weights     ptr     // float * weights
+	Bias        ptr     // float * bias
+	WSetStride  cint64  // i64 w_set_stride
+	Res         ptr     // float * res
+	Out         ptr     // float * out
+	B           cint    // int B
+	Cin         cint    // int Cin
+	H           cint    // int H
+	W           cint    // int W
+	Cout        cint    // int Cout
+	OH          cint    // int OH
+	OW          cint    // int OW
+	KH          cint    // int KH
+	KW          cint    // int KW
+	SH          cint    // int SH
+	SW          cint    // int SW
+	DH          cint    // int DH
+	DW          cint    // int DW
+	PadT        cint    // int PadT
+	PadL        cint    // int PadL
+	G           cint    // int G
+	Prec        cint    // int prec
+	Relu        cint    // int relu
+	Act         cint    // int act
+	Lo          float32 // float lo
+	Hi          float32 // float hi
+	Alpha       float32 // float alpha
+}
+
+// convDirectKernel names a kernel that takes convDirectArgs.
+type convDirectKernel string
+
+const (
+	kConvDirect convDirectKernel = "conv_direct"
+)
+
+// launchConvDirect queues kernel k with arguments a on l.
+func launchConvDirect(l launcher, k convDirectKernel, grid, block dim, a convDirectArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Weights, a.Bias, a.WSetStride, a.Res, a.Out, a.B, a.Cin, a.H, a.W, a.Cout, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.G, a.Prec, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha)
 }
 
 // crossEntropyArgs are the parameters of cross_entropy, in the kernel's order.
@@ -164,4 +312,41 @@ const (
 // launchMaxpool queues kernel k with arguments a on l.
 func launchMaxpool(l launcher, k maxpoolKernel, grid, block dim, a maxpoolArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.Out, a.Images, a.C, a.H, a.W, a.KS)
+}
+
+// poolWindowArgs are the parameters of pool_window, in the kernel's order.
+type poolWindowArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	H           cint   // int H
+	W           cint   // int W
+	OH          cint   // int OH
+	OW          cint   // int OW
+	KH          cint   // int KH
+	KW          cint   // int KW
+	SH          cint   // int SH
+	SW          cint   // int SW
+	DH          cint   // int DH
+	DW          cint   // int DW
+	PadT        cint   // int PadT
+	PadL        cint   // int PadL
+	PadB        cint   // int PadB
+	PadR        cint   // int PadR
+	Avg         cint   // int avg
+	CountPad    cint   // int count_pad
+}
+
+// poolWindowKernel names a kernel that takes poolWindowArgs.
+type poolWindowKernel string
+
+const (
+	kPoolWindow poolWindowKernel = "pool_window"
+)
+
+// launchPoolWindow queues kernel k with arguments a on l.
+func launchPoolWindow(l launcher, k poolWindowKernel, grid, block dim, a poolWindowArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.H, a.W, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.PadB, a.PadR, a.Avg, a.CountPad)
 }

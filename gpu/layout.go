@@ -16,9 +16,11 @@ type Layout struct {
 	Raw       int            // floats in the raw vector
 	RawOffset map[string]int // entry name → offset in the raw vector
 	Folded    int            // floats in one weight set's folded vector
-	Table     []int32        // fold_weights' table: kernels.FoldFields per conv/linear layer
-	Channels  int            // output channels summed over conv/linear layers (fold grid x)
+	Table     []int32        // fold_weights' table: kernels.FoldFields per conv/linear/stand-alone BN layer
+	Channels  int            // output channels summed over those layers (fold grid x)
 	Layers    []LayerLayout  // per plan layer
+
+	graphRaw // imported graphs: the row of ones, transposed MatMul weights (graph_layout.go)
 }
 
 // LayerLayout is one plan layer's folded weights and its im2col tap table (conv/linear only).
@@ -98,25 +100,23 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 		}
 		return int32(off), nil
 	}
+	l.addGraphRaw(p)
 	if l.Raw >= 1<<31 {
 		return nil, fmt.Errorf("gpu: %d parameters do not fit the kernels' 32-bit offsets", l.Raw)
 	}
 	for i := range p.Plan.Layers {
 		pl := &p.Plan.Layers[i]
 		ll := LayerLayout{WOut: -1, BOut: -1}
-		if pl.Kind == model.OpConv || pl.Kind == model.OpLinear {
+		if folds(pl) {
 			g := Geom(pl)
-			ll.Geom, ll.TapMajor = g, fast && FastEligible(g)
-			if !ll.TapMajor {
+			// Fields F_W … F_VAR of kernels/weights.cu: raw offsets, −1 for what the layer lacks.
+			names, per, gemm := l.foldRow(pl, g)
+			ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
+			if gemm && !ll.TapMajor {
 				ll.Taps = Taps(g)
 			}
 			ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
-			ll.BOut = ll.WOut + g.Cout*g.R()
-			// Fields F_W … F_VAR of kernels/weights.cu: raw offsets, −1 for what the layer lacks.
-			names := [6]string{pl.Weight, pl.Bias}
-			if pl.BN != "" {
-				names[2], names[3], names[4], names[5] = pl.BN+".weight", pl.BN+".bias", pl.BN+".running_mean", pl.BN+".running_var"
-			}
+			ll.BOut = ll.WOut + g.Cout*per
 			row := make([]int32, kernels.FoldFields)
 			for i, name := range names {
 				off, err := raw(name)
@@ -125,13 +125,13 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 				}
 				row[i] = off
 			}
-			row[6], row[7] = int32(g.R()), int32(g.Cout)
+			row[6], row[7] = int32(per), int32(g.Cout)
 			row[8], row[9], row[10] = int32(ll.WOut), int32(ll.BOut), int32(l.Channels)
 			if ll.TapMajor {
 				row[11] = int32(g.KS * g.KS)
 			}
-			if n := len(p.Base.Tensors[pl.Weight].Data); n != g.Cout*g.R() {
-				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, n, g.Cout*g.R())
+			if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
+				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
 			}
 			l.Table = append(l.Table, row...)
 			l.Channels += g.Cout
@@ -151,7 +151,7 @@ func (l *Layout) RawVector(w *model.Weights) []float32 {
 	}
 	for name, off := range l.RawOffset {
 		if t := w.Get(name); t != nil {
-			copy(v[off:], t.Data)
+			l.place(v[off:], name, t.Data)
 		}
 	}
 	return v

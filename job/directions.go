@@ -51,6 +51,12 @@ func (s *ScanSpec) directions(net *model.Net, w *model.Weights, twoD bool, log L
 			return nil, nil, used, fmt.Errorf("--weights2 %s: %d input channels and %d classes, --weights has %d and %d", s.Weights2, n2.InC, n2.Classes, net.InC, net.Classes)
 		}
 		dx = direction.Target(net, w, w2, s.DirType)
+		if s.Weights3 != "" {
+			if dy, err = s.target(net, w, s.Weights3, "--weights3"); err != nil {
+				return nil, nil, used, err
+			}
+			return dx, dy, used, nil // both unnormalised: the plane through W, W2, W3
+		}
 	} else if !asSaved {
 		direction.Normalize(dx, w, used)
 	}
@@ -60,12 +66,28 @@ func (s *ScanSpec) directions(net *model.Net, w *model.Weights, twoD bool, log L
 	return dx, dy, used, nil
 }
 
+// target is W3 − W over every parameter (and running statistic with --dir-type states) for
+// the solution in file, checked against the network as --weights2's is.
+func (s *ScanSpec) target(net *model.Net, w *model.Weights, file, flag string) (*model.Weights, error) {
+	n3, w3, err := model.Load(s.Model, file, net.HW)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if n3.InC != net.InC || n3.Classes != net.Classes {
+		return nil, fmt.Errorf("%s %s: %d input channels and %d classes, --weights has %d and %d", flag, file, n3.InC, n3.Classes, net.InC, net.Classes)
+	}
+	return direction.Target(net, w, w3, s.DirType), nil
+}
+
 // saveDirs writes the directions used to SaveDirs, recording their normalisation, and refuses
 // to replace an existing file that holds other directions.
 func (s *ScanSpec) saveDirs(dx, dy *model.Weights, used direction.Options) error {
 	meta := map[string]string{"model": s.Model, "weights_sha256": s.weightsSHA}
 	if s.Weights2 != "" {
 		meta["x"] = "weights2 - weights (not normalised)"
+	}
+	if s.Weights3 != "" {
+		meta["y"] = "weights3 - weights (not normalised)"
 	}
 	tmp, err := os.CreateTemp("", "dirs*.safetensors")
 	if err != nil {

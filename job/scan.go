@@ -24,6 +24,7 @@ type ScanSpec struct {
 	Model    string // --model: a zoo network
 	Weights  string // --weights: θ, a safetensors state_dict
 	Weights2 string // --weights2: the x direction is W2 − W (1D interpolation)
+	Weights3 string // --weights3: with Weights2, the y direction is W3 − W (the plane through three solutions)
 	Data     string // --data KIND:PATH
 	Split    string // --split train|test
 	Limit    int    // --limit: the first N examples (0: all)
@@ -53,6 +54,9 @@ type ScanSpec struct {
 	// in the settings (e.g. "2/4"), so that files of different shards are told apart.
 	Select func(k int) bool
 	Shard  string
+	// Hessian, for an eigenvalue map (landscape hessian --x), says how its eigenvalues are
+	// computed; recorded in the settings so that a loss scan and a map never resume each other.
+	Hessian string
 
 	Log Logf // messages for the user
 
@@ -92,6 +96,8 @@ func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
 		err = fmt.Errorf("--split %q: want train or test", s.Split)
 	case s.Limit < 0:
 		err = fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", s.Limit)
+	case s.Weights3 != "" && (s.Weights2 == "" || s.Y == ""):
+		err = errors.New("--weights3 needs --weights2 and --y: the plane through W, W2 and W3 is 2D")
 	case s.Weights2 != "" && s.Dirs != "":
 		err = errors.New("--weights2 and --dirs both set the x direction: give one of them")
 	case !strings.HasSuffix(s.Out, ".npz"):
@@ -150,8 +156,8 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	}
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
-		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2,
-		Precision: spec.Device.Precision, Shard: spec.Shard}
+		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian}
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}
@@ -159,7 +165,7 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	for _, h := range []struct {
 		path string
 		dst  *string
-	}{{cmp.Or(spec.Weights, spec.Model), &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}} {
+	}{{cmp.Or(spec.Weights, spec.Model), &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}, {spec.Weights3, &st.Weights3SHA256}} {
 		if h.path != "" {
 			if *h.dst, err = SHA256File(h.path); err != nil {
 				return nil, err

@@ -7,6 +7,10 @@
 #      The paper: small-batch minima are wider.
 #   2. Skip connections: a deep narrow ResNet (resnet56-c4, 4/8/16 channels, 55 layers) with and
 #      without its skip connections. The paper: without them the landscape turns chaotic.
+#   3. Weight decay: the small-batch VGG again with weight decay 5e-4.
+#   4. Sharpness in numbers: λmax and the trace of the Hessian (landscape hessian) beside the
+#      loss rise, for every minimum; the small-batch VGG's optimisation path on the plane of
+#      its PCA directions (landscape trajectory), and its curvature map |λmin/λmax|.
 #
 # Data: Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist,
 # which `make demo` installs when it can), else a built-in synthetic image set (said so).
@@ -59,9 +63,10 @@ scan() {
 
 # 1. Small vs large batch.
 VGG=(--limit 4000 --epochs 15 --lr 0.1 --momentum 0.9 --wd 0 --lr-drops "")
-train small_batch vgg5-c8 "${VGG[@]}" --batch-size 32
+train small_batch vgg5-c8 "${VGG[@]}" --batch-size 32 --save-every 1
 train large_batch vgg5-c8 "${VGG[@]}" --batch-size 1000
-for n in small_batch large_batch; do
+train small_batch_wd vgg5-c8 "${VGG[@]}" --batch-size 32 --wd 5e-4
+for n in small_batch large_batch small_batch_wd; do
   scan "$n" vgg5-c8 --weights "$OUT/nets/$n.safetensors" --limit 500 --x -1:1:11 --y -1:1:11
 done
 scan interpolation vgg5-c8 --weights "$OUT/nets/small_batch.safetensors" --weights2 "$OUT/nets/large_batch.safetensors" \
@@ -80,13 +85,17 @@ PLOT=(--vmin 0.1 --vlevel 0.5 --rise-at 0.25,0.5)
 $L plot "$OUT/surfaces/small_batch.npz" "$OUT/surfaces/large_batch.npz" --out-prefix "$OUT/figures/batch" --vmax 5 "${PLOT[@]}" >"$OUT/logs/plot_batch.txt"
 $L plot "$OUT/surfaces/skip.npz" "$OUT/surfaces/noskip.npz" --out-prefix "$OUT/figures/skip" --vmax 10 "${PLOT[@]}" >"$OUT/logs/plot_skip.txt"
 $L plot "$OUT/surfaces/interpolation.npz" --out-prefix "$OUT/figures/interpolation" >"$OUT/logs/plot_interpolation.txt"
+$L plot "$OUT/surfaces/small_batch_wd.npz" "$OUT/surfaces/small_batch.npz" --out-prefix "$OUT/figures/wd" --vmax 5 "${PLOT[@]}" >"$OUT/logs/plot_wd.txt"
 echo "demo: [$(elapsed) s] figures drawn"
+
+# 4. Curvature: λmax and the trace at each minimum, the small-batch path, a curvature map.
+. scripts/demo-curvature.sh
 
 # field FILE N: the Nth number of a train summary line ("train loss L acc A%, eval loss L acc A%").
 field() { sed -E 's/.*train loss ([0-9.]+) acc ([0-9.]+)%, eval loss ([0-9.]+) acc ([0-9.]+)%.*/\1 \2 \3 \4/' "$OUT/logs/$1.out" | cut -d' ' -f"$2"; }
 # rise NAME R: the loss rise at distance R of surfaces/NAME.npz; origin NAME: its loss at the origin.
-rise() { grep -h "/$1.npz: .* at distance $2 " "$OUT"/logs/plot_*.txt | sed -E 's/.*rise ([-0-9.]+) at.*/\1/'; }
-origin() { grep -h "/$1.npz: .* at distance 0.5 " "$OUT"/logs/plot_*.txt | sed -E 's/.*loss ([-0-9.]+) at the origin.*/\1/'; }
+rise() { grep -h "/$1.npz: .* at distance $2 " "$OUT"/logs/plot_*.txt | head -n 1 | sed -E 's/.*rise ([-0-9.]+) at.*/\1/'; }
+origin() { grep -h "/$1.npz: .* at distance 0.5 " "$OUT"/logs/plot_*.txt | head -n 1 | sed -E 's/.*loss ([-0-9.]+) at the origin.*/\1/'; }
 row() { echo "| $2 | $(field "$1" 2)% | $(field "$1" 4)% | $(origin "$1") | $(rise "$1" 0.25) | $(rise "$1" 0.5) |"; }
 # wider A B: says which of two minima rises less at distance 0.5.
 wider() {
@@ -160,6 +169,8 @@ $(chaos)
 ![skip connections: contours](figures/skip_compare.png)
 
 <img src="figures/skip_skip_3dsurface.png" width="49%"> <img src="figures/skip_noskip_3dsurface.png" width="49%">
+
+$(curvature_report)
 
 ## Files
 

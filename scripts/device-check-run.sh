@@ -75,6 +75,9 @@ step conformance 200 ./gpu.test -test.run '^TestConformance$' -test.v || status=
 grep -E -- '^    --- (PASS|FAIL)' "$log/conformance.out" | head -30
 grep -E 'rel err .* >|correct, want' "$log/conformance.out" | head -10
 
+step graphs 120 ./gpu.test -test.run '^TestGraphConformance$' -test.v || status=1
+grep -E -- '^    --- (PASS|FAIL)|rel err .* >' "$log/graphs.out" | head -20
+
 step scan20 120 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
 grep -E '^scan resnet20|FAIL|Error' "$log/scan20.out"
 
@@ -105,6 +108,7 @@ echo "kernels vs cpu layers: $kpass ok, $kfail failed (fast and reference paths,
 echo "module loading:        $(grep -q '^PASS' "$log/modules.out" && echo PASS || echo FAIL) ($(grep -m1 -o 'module .*' "$log/modules.out"))"
 echo "sticky fault:          $(grep -q '^PASS' "$log/fault.out" && echo PASS || echo FAIL)"
 echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL) (fp32/tf32/bf16 x fast/reference)"
+echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator; fp32/tf32/bf16 x fast/reference)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
 # est. 51x51: the paper's ResNet-56 surface, 2601 points x 50,000 CIFAR-10 training images, at this speed
 printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' precision kernels "ours img/s" "torch img/s" ours/torch "loss rel vs fp32" "ours 51x51 s" "torch 51x51 s"

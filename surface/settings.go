@@ -47,6 +47,8 @@ type Settings struct {
 	DirsSHA256     string `json:"dirs_sha256,omitempty"`
 	Weights2       string `json:"weights2,omitempty"`
 	Weights2SHA256 string `json:"weights2_sha256,omitempty"`
+	Weights3       string `json:"weights3,omitempty"` // y = W3 − W: the plane through three solutions
+	Weights3SHA256 string `json:"weights3_sha256,omitempty"`
 	// Engine is the kind of engine that computed the points: "cpu" or "gpu", or "cpu+gpu" when
 	// a GPU scan continued on the CPU (then either kind may resume it). Files written before
 	// the key existed are "cpu" (no GPU scan existed then).
@@ -54,11 +56,14 @@ type Settings struct {
 	Precision string `json:"precision"`
 	// Shard is "I/N" when the file holds only the points k with k mod N = I; "" for all.
 	Shard string `json:"shard,omitempty"`
+	// Hessian describes how `landscape hessian` computed an eigenvalue map (Lanczos settings);
+	// "" for a loss scan.
+	Hessian string `json:"hessian,omitempty"`
 }
 
 // pathFields are informative only: the hashes decide. The format is not compared either: Load
 // converts every format it reads to the same Surface.
-var pathFields = map[string]bool{"Weights": true, "Dirs": true, "Weights2": true, "Data": true, "Format": true}
+var pathFields = map[string]bool{"Weights": true, "Dirs": true, "Weights2": true, "Weights3": true, "Data": true, "Format": true}
 
 // Diff lists the settings that differ, as "name: file value vs this run's value", leaving out
 // the paths, the format and the settings named (by JSON key, e.g. "shard") in ignore.

@@ -159,10 +159,7 @@ func (t *Net[T]) layout() error {
 	return nil
 }
 
-func (t *Net[T]) geom(op model.Op) cpu.ConvGeom {
-	i, o := t.Model.Slots[op.In], t.Model.Slots[op.Out]
-	return cpu.ConvGeom{Cin: i[0], H: i[1], W: i[2], Cout: o[0], OH: o[1], OW: o[2], K: op.K, Stride: op.Stride, Pad: op.Pad}
-}
+func (t *Net[T]) geom(op model.Op) cpu.ConvGeom { return convGeom(t.Model, op) }
 
 // Param returns the entry called name, or nil.
 func (t *Net[T]) Param(name string) *Param[T] { return t.byName[name] }

@@ -22,6 +22,7 @@ type plotFlags struct {
 	vmin, vmax, vlevel   float64
 	log                  bool
 	riseAt               []float64
+	path                 string // a trajectory's PATH.npz to draw over 2D surfaces
 }
 
 func plotCmd() *cobra.Command {
@@ -52,6 +53,7 @@ Every path written is printed on stdout.`,
 	fl.Float64Var(&f.vlevel, "vlevel", 0.5, "spacing of the contour levels")
 	fl.BoolVar(&f.log, "log", false, "log-scale the loss")
 	fl.StringVar(&f.title, "title", "", "figure title (default: the file name and split)")
+	fl.StringVar(&f.path, "path", "", "a path file from landscape trajectory: draw its checkpoints over each 2D surface's contours (<prefix>_2dcontour_path)")
 	fl.Float64SliceVar(&f.riseAt, "rise-at", nil, "also print, for each file and each of these distances (comma-separated), the mean loss rise from the origin to the points at that distance along the axes")
 	return c
 }
@@ -122,6 +124,9 @@ func runPlot(f *plotFlags, files []string) error {
 			errs = append(errs, err)
 		}
 	}
+	ps, err := drawExtras(f, ss, prefixOf, opt)
+	written = append(written, ps...)
+	errs = append(errs, err)
 	for _, p := range written {
 		fmt.Println(p)
 	}

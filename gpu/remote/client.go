@@ -155,7 +155,11 @@ func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine
 
 // problemRequest writes the weights into dir and returns the request naming them.
 func problemRequest(p *engine.Problem, dir, precision string) (*Request, error) {
-	req := &Request{Op: "problem", Model: p.Net.Name, Precision: precision,
+	graph, err := graphFile(p.Net)
+	if err != nil {
+		return nil, err
+	}
+	req := &Request{Op: "problem", Model: p.Net.Name, Graph: graph, Precision: precision,
 		Config: model.Config{InC: p.Net.InC, HW: p.Net.HW, Classes: p.Net.Classes},
 		Data:   &DataHeader{Name: p.Data.Name, N: p.Data.N, C: p.Data.C, H: p.Data.H, W: p.Data.W, Classes: p.Data.Classes}}
 	for _, f := range []struct {

@@ -11,6 +11,7 @@
 //	                  "dy":FILE,"precision":"tf32","data":{"n":…,"c":…,"h":…,"w":…,…}}
 //	                  followed by the images (n·c·h·w float32) and the labels (n int32), raw
 //	                  little-endian; the weights travel as safetensors files the client wrote.
+//	                  An imported network adds "graph":FILE (its ONNX file, loaded by the worker).
 //	worker → client   {"ok":true,"name":"gpu0 (…)","points":K,"images":B}
 //	client → worker   {"op":"eval","lo":0,"hi":512,"a":[…],"b":[…]}
 //	worker → client   {"ok":true,"loss":[…],"correct":[…]}
@@ -60,6 +61,7 @@ type Request struct {
 	Op string `json:"op"` // "problem", "eval" or "close"
 
 	Model     string       `json:"model,omitempty"`
+	Graph     string       `json:"graph,omitempty"` // an imported network's graph file (absolute), which the worker loads
 	Config    model.Config `json:"config"`
 	Base      string       `json:"base,omitempty"` // safetensors files
 	DX        string       `json:"dx,omitempty"`

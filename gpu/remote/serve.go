@@ -185,7 +185,7 @@ func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
 	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
 		return nil, err
 	}
-	n, err := model.Build(req.Model, req.Config)
+	n, err := buildNet(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,19 @@
 package remote
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"landscape/engine"
+	"landscape/internal/enginetest"
 	"landscape/model"
 )
 
-func TestSupportedRefusesGraphFiles(t *testing.T) {
+// TestSupported: zoo networks and the ONNX test graphs (every imported operator) are accepted;
+// a graph whose convolution adds the network input as its residual is refused, naming the layer.
+func TestSupported(t *testing.T) {
 	zoo, err := model.Build("resnet8", model.Config{InC: 3, HW: 8, Classes: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -15,8 +21,44 @@ func TestSupportedRefusesGraphFiles(t *testing.T) {
 	if err := Supported(zoo); err != nil {
 		t.Errorf("zoo network refused: %v", err)
 	}
-	zoo.File = "mine.onnx"
-	if err := Supported(zoo); err == nil || !strings.Contains(err.Error(), "mine.onnx") {
-		t.Errorf("graph file: %v", err)
+	cases, err := enginetest.GraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err != nil {
+			t.Errorf("%s refused: %v", c.Model, err)
+		}
+	}
+	b := enginetest.NewGraph(1, 2, 5, 5)
+	y := b.Node("Conv", []string{"input", b.Init("c.weight", false, 2, 2, 3, 3)}, enginetest.AInts("pads", 1, 1, 1, 1))
+	y = b.Node("Add", []string{y, "input"})
+	out := b.Node("Gemm", []string{b.Node("Flatten", []string{y}), b.Init("fc.weight", false, 3, 50)}, enginetest.AInt("transB", 1))
+	path := filepath.Join(t.TempDir(), "addinput.onnx")
+	if err := b.Write(path, out, 3); err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := model.LoadONNX(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Supported(n); err == nil || !strings.Contains(err.Error(), "layer 0 (conv) adds the network input") {
+		t.Errorf("a conv adding the input: %v", err)
+	}
+}
+
+// TestGraphsThroughWorker: an imported graph travels to the worker as its file, which the
+// worker loads; the conformance suite over the ONNX test graphs passes through it.
+func TestGraphsThroughWorker(t *testing.T) {
+	enginetest.RunGraphs(t, func(p *engine.Problem) (engine.Engine, error) {
+		es, err := Engines(context.Background(), p, Options{Worker: workerBinary(t), Engine: "cpu"})
+		if err != nil {
+			return nil, err
+		}
+		return es[0], nil
+	})
 }

@@ -71,13 +71,16 @@ func RunPrecision(t *testing.T, factory engine.Factory, precision string) {
 
 // RunGraphs runs the same checks on the ONNX test graphs of GraphCases (every imported
 // operator), for engines that evaluate imported graphs, in fp32.
-func RunGraphs(t *testing.T, factory engine.Factory) {
+func RunGraphs(t *testing.T, factory engine.Factory) { RunGraphsPrecision(t, factory, "fp32") }
+
+// RunGraphsPrecision is RunGraphs for an engine computing in precision (as RunPrecision).
+func RunGraphsPrecision(t *testing.T, factory engine.Factory, precision string) {
 	cases, err := GraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s_%s", filepath.Base(c.Model), c.DirType), func(t *testing.T) { runCase(t, c, factory, "fp32") })
+		t.Run(fmt.Sprintf("%s_%s", filepath.Base(c.Model), c.DirType), func(t *testing.T) { runCase(t, c, factory, precision) })
 	}
 }
 

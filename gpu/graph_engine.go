@@ -1,0 +1,135 @@
+package gpu
+
+import (
+	"fmt"
+
+	"landscape/model"
+)
+
+// The layers of imported graphs (ONNX) on the device: grouped, depthwise, dilated and any-window
+// convolutions (kernels/conv_direct.cu), batch norm standing alone and stand-alone activations,
+// adds and products (eltwise.cu), concatenation over channels (concat.cu), pooling over any
+// window (pool_window.cu), and conv or linear layers of the GEMM kernels followed by an
+// activation other than ReLU (the activation in place after them). Every kernel takes its inputs
+// at a set stride, 0 when they are the images shared by all weight sets.
+
+// graphThreads is the block size of the grid-stride kernels of imported graphs.
+const graphThreads = 256
+
+// graphOwns tells whether plan layer pl runs on the kernels of imported graphs (graphLayer)
+// rather than on the zoo's path of forward; imagesIn says whether a buffer still holds the images.
+func graphOwns(pl *model.Layer, imagesIn func(int) bool) bool {
+	switch pl.Kind {
+	case model.OpConv, model.OpLinear:
+		return Direct(pl) || pl.HasAct
+	case model.OpMaxPool, model.OpGlobalAvgPool:
+		return pl.Win.KH > 0 || imagesIn(pl.In)
+	}
+	return true
+}
+
+// actCode returns the activation code of kernels/graph.cuh for op kind a.
+func actCode(a model.OpKind) int {
+	switch a {
+	case model.OpReLU:
+		return 1
+	case model.OpClip:
+		return 2
+	case model.OpLeakyReLU:
+		return 3
+	case model.OpSigmoid:
+		return 4
+	}
+	return 0
+}
+
+// precCode is the precision code of kernels/graph.cuh for the engine's conv precision.
+func (e *Engine) precCode() int { return map[string]int{"f32": 0, "tf32": 1, "bf16": 2}[e.conv] }
+
+// graphLayer queues plan layer i (graphOwns) for k weight sets of b images; img holds the
+// images, which buffers still holding them (imagesIn) stand for.
+func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func(int) bool) error {
+	size := func(s [3]int) int { return s[0] * s[1] * s[2] }
+	operand := func(buf int, shape [3]int) (ptr, int) {
+		if imagesIn(buf) {
+			return img, 0
+		}
+		return e.bufs[buf], b * size(shape)
+	}
+	in, inSet := operand(pl.In, pl.InShape)
+	out, n := e.bufs[pl.Out], b*size(pl.OutShape)
+	grid := dim{blocks(n, graphThreads), 1, k}
+	block := dim{graphThreads, 1, 1}
+	act, hasAct := 0, pl.HasAct
+	if hasAct {
+		act = actCode(pl.Act)
+	}
+	var res ptr
+	if pl.Residual >= 0 {
+		if imagesIn(pl.Residual) {
+			return fmt.Errorf("gpu: layer %d adds the network input, which the kernels do not support", i)
+		}
+		res = e.bufs[pl.Residual]
+	}
+	ll, folded, wSet := e.layout.Layers[i], e.folded, cint64(e.layout.Folded)
+	c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
+	switch pl.Kind {
+	case model.OpConv, model.OpLinear:
+		if !Direct(pl) {
+			if err := e.conv2d(k, b, i, in, inSet, res, out, pl.ReLU); err != nil {
+				return err
+			}
+			return launchActivate(e, kActivate, grid, block, activateArgs{In: out, InSetStride: cint64(n), Out: out,
+				N: cint64(n), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+		}
+		win := pl.Window()
+		return launchConvDirect(e, kConvDirect, grid, block, convDirectArgs{In: in, InSetStride: cint64(inSet),
+			Weights: folded + ptr(4*ll.WOut), Bias: folded + ptr(4*ll.BOut), WSetStride: wSet, Res: res, Out: out,
+			B: cint(b), Cin: cint(c), H: cint(h), W: cint(w), Cout: cint(pl.OutShape[0]), OH: cint(pl.OutShape[1]), OW: cint(pl.OutShape[2]),
+			KH: cint(win.KH), KW: cint(win.KW), SH: cint(win.SH), SW: cint(win.SW), DH: cint(win.DH), DW: cint(win.DW),
+			PadT: cint(win.PadT), PadL: cint(win.PadL), G: cint(max(pl.Groups, 1)), Prec: cint(e.precCode()),
+			Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+	case model.OpBatchNorm:
+		return launchAffine(e, kAffine, grid, block, affineArgs{In: in, InSetStride: cint64(inSet),
+			Scale: folded + ptr(4*ll.WOut), Shift: folded + ptr(4*ll.BOut), WSetStride: wSet, Out: out,
+			B: cint(b), C: cint(c), HW: cint(h * w), Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+	case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
+		return launchActivate(e, kActivate, grid, block, activateArgs{In: in, InSetStride: cint64(inSet), Out: out,
+			N: cint64(n), Act: cint(actCode(pl.Kind)), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+	case model.OpAdd, model.OpMul:
+		op, shape2 := 0, pl.OutShape
+		if pl.Kind == model.OpMul {
+			op = 1
+			if pl.Broadcast {
+				op, shape2 = 2, [3]int{c, 1, 1}
+			}
+		}
+		in2, in2Set := operand(pl.In2, shape2)
+		return launchBinary(e, kBinary, grid, block, binaryArgs{Lhs: in, LhsSetStride: cint64(inSet), Rhs: in2,
+			RhsSetStride: cint64(in2Set), Out: out, B: cint(b), C: cint(c), HW: cint(h * w), Op: cint(op)})
+	case model.OpConcat:
+		c0, hw := 0, pl.OutShape[1]*pl.OutShape[2]
+		for j, buf := range pl.Ins {
+			cj := pl.InsC[j]
+			src, set := operand(buf, [3]int{cj, pl.OutShape[1], pl.OutShape[2]})
+			if err := launchConcatCopy(e, kConcatCopy, dim{blocks(b*cj*hw, graphThreads), 1, k}, block, concatCopyArgs{
+				In: src, InSetStride: cint64(set), Out: out, B: cint(b), C: cint(cj), HW: cint(hw),
+				Ctotal: cint(pl.OutShape[0]), C0: cint(c0)}); err != nil {
+				return err
+			}
+			c0 += cj
+		}
+		return nil
+	case model.OpMaxPool, model.OpAvgPool, model.OpGlobalAvgPool:
+		win, avg := pl.Window(), pl.Kind != model.OpMaxPool
+		if pl.Kind == model.OpGlobalAvgPool {
+			win = model.Window{KH: h, KW: w, SH: 1, SW: 1, DH: 1, DW: 1}
+		}
+		return launchPoolWindow(e, kPoolWindow, grid, block, poolWindowArgs{In: in, InSetStride: cint64(inSet), Out: out,
+			B: cint(b), C: cint(c), H: cint(h), W: cint(w), OH: cint(pl.OutShape[1]), OW: cint(pl.OutShape[2]),
+			KH: cint(win.KH), KW: cint(win.KW), SH: cint(win.SH), SW: cint(win.SW), DH: cint(win.DH), DW: cint(win.DW),
+			PadT: cint(win.PadT), PadL: cint(win.PadL), PadB: cint(win.PadB), PadR: cint(win.PadR),
+			Avg: cint(b2i(avg)), CountPad: cint(b2i(win.CountPad))})
+	}
+	return fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
+}

@@ -1,0 +1,46 @@
+// eltwise.cu: the element-wise layers of imported graphs, over K weight sets at once (tensors
+// [K][B][C][H][W], NCHW; an input at k·*_set_stride, 0 when every set reads the same images;
+// outputs tight). Grid: x grid-stride over one set's elements, z over the K sets.
+//
+//   activate:  Out = act(In)                                   (ReLU, Clip, LeakyReLU, Sigmoid:
+//              graph.cuh; Out may be In, for an activation after a GEMM-kernel layer)
+//   affine:    Out[b][c][i] = act( relu?( float(In[b][c][i]·s_k[c]) + t_k[c] ) )
+//              a batch norm standing alone, s = γ/√(σ²+ε), t = β − μ·s folded per weight set by
+//              fold_weights (weights.cu) from a row of ones: cpu.Affine's arithmetic, no FMA
+//   binary:    op 0  Out = Lhs + Rhs;  op 1  Out = Lhs ⊙ Rhs;  op 2  Out[b][c][i] = Lhs[b][c][i] · Rhs[b][c]
+//              (squeeze-and-excitation: one factor per image and channel)
+#include "graph.cuh"
+
+LS_KERNEL void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi,
+                        float alpha) {
+    const int k = blockIdx.z;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
+        out[k * n + i] = activate_one(in[k * in_set_stride + i], act, lo, hi, alpha);
+}
+
+LS_KERNEL void affine(const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ scale,
+                      const float *__restrict__ shift, i64 w_set_stride, float *__restrict__ out, int B, int C,
+                      int HW, int relu, int act, float lo, float hi, float alpha) {
+    const int k = blockIdx.z;
+    const i64 n = (i64)B * C * HW;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const int c = (int)(i / HW % C);
+        float v = add_rn(mul_rn(in[k * in_set_stride + i], scale[k * w_set_stride + c]), shift[k * w_set_stride + c]);
+        if (relu && v < 0.f) v = 0.f;
+        out[k * n + i] = activate_one(v, act, lo, hi, alpha);
+    }
+}
+
+LS_KERNEL void binary(const float *__restrict__ lhs, i64 lhs_set_stride, const float *__restrict__ rhs,
+                      i64 rhs_set_stride, float *__restrict__ out, int B, int C, int HW, int op) {
+    const int k = blockIdx.z;
+    const i64 n = (i64)B * C * HW;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const float x = lhs[k * lhs_set_stride + i];
+        float v;
+        if (op == 0) v = add_rn(x, rhs[k * rhs_set_stride + i]);
+        else if (op == 1) v = mul_rn(x, rhs[k * rhs_set_stride + i]);
+        else v = mul_rn(x, rhs[k * rhs_set_stride + i / HW]);
+        out[k * n + i] = v;
+    }
+}

@@ -1,0 +1,65 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
+
+	"landscape/surface"
+)
+
+// EigenRatio draws |λmin/λmax| of an eigenvalue map (a surface file from `landscape hessian
+// --x`, holding max_eig and min_eig) as the paper's convexity maps (plot_hessian_eigen.py):
+// near 0 the surface is locally convex, larger values mean strong negative curvature. 2D: a
+// heat map with a colour bar from 0 to the largest ratio (<prefix>_eig_ratio.png and .svg);
+// 1D: the ratio along x. ok is false, and nothing is drawn, when sf has no eigenvalue arrays.
+func EigenRatio(sf *surface.Surface, path, outPrefix string) (paths []string, ok bool, err error) {
+	hi, lo := sf.Extra["max_eig"], sf.Extra["min_eig"]
+	if hi == nil || lo == nil {
+		return nil, false, nil
+	}
+	ratio := make([]float64, len(hi))
+	top := 0.0
+	for k := range ratio {
+		ratio[k] = math.Abs(lo[k] / hi[k])
+		if finite(ratio[k]) {
+			top = math.Max(top, ratio[k])
+		}
+	}
+	if top == 0 {
+		top = 1
+	}
+	s := FromSurface(path, sf)
+	s.Loss = toPlotOrder(sf, ratio)
+	s.Acc = s.Loss
+	title := filepath.Base(path) + ": |λmin/λmax|"
+	if !s.Is2D {
+		o := Options{LossMax: top * 1.05, XMin: math.NaN(), XMax: math.NaN()}.withDefaults()
+		cs := []curve{{x: s.X, loss: s.Loss, acc: make([]float64, len(s.X)), lossCol: blue, accCol: white}}
+		for i := range cs[0].acc {
+			cs[0].acc[i] = math.NaN()
+		}
+		p, err := render(outPrefix+"_eig_ratio", fig1dW, fig1dH, lineFigure(cs, o, title, false, blue, blue), "png", "svg")
+		return p, true, err
+	}
+	g, err := newGrid(s, Options{VMin: 0, VMax: top}.withDefaults())
+	if err != nil {
+		return nil, true, err
+	}
+	fig := func(c draw.Canvas) error {
+		p := newPlot2D(title, maskNote(s.Loss))
+		img, r := heatImage(g, 0, top, viridis)
+		p.Add(plotter.NewImage(img, r[0], r[2], r[1], r[3]))
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = r[0], r[1], r[2], r[3]
+		withBar(c, p, viridis, 0, top, "|λmin/λmax|", nil)
+		return nil
+	}
+	p, err := render(outPrefix+"_eig_ratio", fig2dW, fig2dH, fig, "png", "svg")
+	if err != nil {
+		return p, true, fmt.Errorf("plot: %s: %w", path, err)
+	}
+	return p, true, nil
+}

@@ -1,0 +1,118 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"landscape/data"
+	"landscape/model"
+)
+
+// needPyTorch skips the test when /usr/bin/python3 cannot import torch, except under CI
+// (CI=true or LANDSCAPE_REQUIRE_TORCH set), where that fails it.
+func needPyTorch(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import torch, numpy, scipy").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
+			t.Fatalf("PyTorch, numpy and scipy are required (scripts/deps.sh installs them): %v: %s", err, out)
+		}
+		t.Skipf("no PyTorch/scipy for /usr/bin/python3 (%v); scripts/deps.sh installs them", err)
+	}
+}
+
+// Hessian-vector products of the mean cross-entropy over 40 images (batch norm in evaluation
+// mode, with non-trivial running statistics) equal torch.autograd's double backward on the
+// independent PyTorch definitions of the networks, in float64, for three random vectors: to
+// 1e-4 relative for our float32 products and to 1e-9 for our float64 ones.
+func TestHVPMatchesPyTorch(t *testing.T) {
+	needPyTorch(t)
+	dir := t.TempDir()
+	if err := WriteSyntheticIDX(dir, 40, 10, 3); err != nil {
+		t.Fatal(err)
+	}
+	spec := "fashion-mnist:" + dir
+	set, err := data.Load(spec, data.Options{Split: "train", Limit: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"resnet8-c2", "vgg5-c2"} {
+		t.Run(name, func(t *testing.T) {
+			n := buildNet(t, name, model.Config{InC: 1, HW: 28, Classes: 10})
+			w := model.Init(n, 11)
+			wPath := filepath.Join(dir, name+".safetensors")
+			if err := model.WriteSafetensors(wPath, w, nil); err != nil {
+				t.Fatal(err)
+			}
+			h32, err := NewHVP[float32](n, w, set, 16, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h64, err := NewHVP[float64](n, w, set, 40, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vecs := model.NewWeights()
+			var vs [][]float64
+			for k := range 3 {
+				v := randVec(uint64(20+k), h32.Dim())
+				for i, s := range h32.Params {
+					tv := model.NewTensor(fmt.Sprintf("v%d.%s", k, s.Name), s.Shape...)
+					for j := range tv.Data {
+						tv.Data[j] = float32(v[h32.offset[i]+j])
+						v[h32.offset[i]+j] = float64(tv.Data[j])
+					}
+					vecs.Add(tv)
+				}
+				vs = append(vs, v)
+			}
+			vPath, out := filepath.Join(dir, name+"_v.safetensors"), filepath.Join(dir, name+"_hv.json")
+			if err := model.WriteSafetensors(vPath, vecs, nil); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("/usr/bin/python3", "../tools/torch_hessian.py", "hvp", "--model", name, "--weights", wPath,
+				"--data", spec, "--limit", "40", "--vectors", vPath, "--out", out, "--double")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("torch_hessian.py: %v\n%s", err, b)
+			}
+			var ref struct {
+				Names []string
+				Loss  float64
+				HV    [][]float64 `json:"hv"`
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &ref); err != nil {
+				t.Fatal(err)
+			}
+			if len(ref.Names) != len(h32.Params) || len(ref.HV) != len(vs) {
+				t.Fatalf("PyTorch has %d parameters and %d products, we %d and %d", len(ref.Names), len(ref.HV), len(h32.Params), len(vs))
+			}
+			for i, s := range h32.Params {
+				if ref.Names[i] != s.Name {
+					t.Fatalf("parameter %d: PyTorch %s, we %s", i, ref.Names[i], s.Name)
+				}
+			}
+			for k, v := range vs {
+				hv32, hv64 := make([]float64, h32.Dim()), make([]float64, h32.Dim())
+				l32 := h32.Apply(v, hv32, nil)
+				l64 := h64.Apply(v, hv64, nil)
+				if e := relErr(hv32, ref.HV[k]); !(e < 1e-4) {
+					t.Errorf("v%d: float32 H·v differs from PyTorch's by %.3g relative", k, e)
+				}
+				if e := relErr(hv64, ref.HV[k]); !(e < 1e-9) {
+					t.Errorf("v%d: float64 H·v differs from PyTorch's by %.3g relative", k, e)
+				}
+				if math.Abs(l32-ref.Loss) > 1e-5*ref.Loss || math.Abs(l64-ref.Loss) > 1e-12*ref.Loss {
+					t.Errorf("loss %.10g (float32), %.15g (float64), PyTorch %.15g", l32, l64, ref.Loss)
+				}
+			}
+		})
+	}
+}
