@@ -99,7 +99,6 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARA
     if (KS != K3 || hg.rows * hg.wp > HMAX) __trap(); // the host's eligibility check failed
 
     // The halo's rows: every (output row, kh) writes its slot's source (agreeing where they share).
-    __shared__ int valid[MAXROWS], nvalid;                          // the slots inside the image, in order
     for (int i = tid; i < hg.rows; i += THREADS) rowsrc[i] = -1;
     for (int i = tid; i < HMAX * CHS / 4; i += THREADS) ((uint4 *)Hs)[i] = make_uint4(0, 0, 0, 0);
     __syncthreads();
@@ -110,26 +109,20 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARA
         rowsrc[slot] = ih >= 0 && ih < s.H ? b * s.Cin * HW + ih * s.W : -1;
     }
     __syncthreads();
-    if (tid == 0) { // padding rows are never loaded: they stay zero
-        int n = 0;
-        for (int i = 0; i < hg.rows; i++)
-            if (rowsrc[i] >= 0) valid[n++] = i;
-        nvalid = n;
-    }
-    __syncthreads();
 
-    // This thread's activation loads: item i = tid + r·THREADS is (valid row, word j of the 16
+    // This thread's activation loads: item i = tid + r·THREADS is (halo row, word j of the 16
     // channels, group of 4 columns): a float4 of channel j (tf32) or of channels 2j and 2j+1
-    // (bf16). Items past the last one load In_k[0 … 3] and store into word W (padding) of halo
-    // pixels 0-3, which no fragment reads: the loop has no branches.
-    const int G = s.W / 4, nitems = nvalid * P::W * G;
+    // (bf16). Items of padding rows (which stay zero) and past the last row load In_k[0 … 3] and
+    // store into word W (padding) of halo pixels 0-3, which no fragment reads: no branches.
+    const int G = s.W / 4, nitems = hg.rows * P::W * G;
     int src[ITEMS], dst[ITEMS]; // offset in In_k at channel block 0, halo word index
 #pragma unroll
     for (int r = 0; r < ITEMS; r++) {
-        const int i = tid + r * THREADS, grp = i % G, wd = (i / G) % P::W;
-        const int slot = i < nitems ? valid[i / (G * P::W)] : 0;
-        src[r] = i < nitems ? rowsrc[slot] + P::CH * wd * HW + 4 * grp : 0;
-        dst[r] = i < nitems ? (slot * hg.wp + s.pad + 4 * grp) * CHS + wd : P::W;
+        const int i = tid + r * THREADS, slot = i / (G * P::W), rem = i - slot * (G * P::W);
+        const int wd = rem / G, grp = rem - wd * G;
+        const int row = i < nitems ? rowsrc[slot] : -1;
+        src[r] = row >= 0 ? row + P::CH * wd * HW + 4 * grp : 0;
+        dst[r] = row >= 0 ? (slot * hg.wp + s.pad + 4 * grp) * CHS + wd : P::W;
     }
     // This thread's weight chunks (tap, m, CPC channels) at channel block 0: rows past Cout repeat
     // row Cout − 1 (their outputs are not stored); chunks past the 9 taps go to As[KK…], never read.
