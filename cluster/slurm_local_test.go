@@ -15,28 +15,19 @@ import (
 	"time"
 
 	"landscape/data"
+	"landscape/internal/testenv"
 	"landscape/job"
 	"landscape/model"
 	"landscape/surface"
 )
 
-// requireSlurm is true where the Slurm test must run rather than skip: CI (CI=true) or
-// LANDSCAPE_REQUIRE_SLURM set (.ci/run sets it).
-func requireSlurm() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_SLURM") != ""
-}
-
 // localSlurm starts a one-node Slurm cluster (scripts/slurm-local.sh) whose state lives in a
 // temporary folder, stops it when the test ends, and returns the environment that reaches it.
-// It skips where the cluster cannot run (not root, Slurm or munge not installed), except in CI.
+// It skips where the cluster cannot run (not root, Slurm or munge not installed), except where
+// testenv.Required(testenv.Slurm) (CI, .ci/run), where it fails.
 func localSlurm(t *testing.T) []string {
 	t.Helper()
-	skip := func(why string) {
-		if requireSlurm() {
-			t.Fatalf("%s; the Slurm test must run in CI", why)
-		}
-		t.Skipf("%s: skipping the one-node Slurm test", why)
-	}
+	skip := func(why string) { testenv.Missing(t, testenv.Slurm, "one-node Slurm: "+why) }
 	if os.Geteuid() != 0 {
 		skip("not root (a local slurmd must run as root to start jobs)")
 	}
