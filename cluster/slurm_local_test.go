@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -14,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"landscape/data"
 	"landscape/internal/testenv"
+	"landscape/internal/testinput"
 	"landscape/job"
 	"landscape/model"
 	"landscape/surface"
@@ -90,27 +89,10 @@ func buildLandscape(t *testing.T, dir string) string {
 // returns the flags of a 5x4 (non-square) scan of them.
 func scanFixture(t *testing.T, dir string) []string {
 	t.Helper()
-	n, err := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := filepath.Join(dir, "resnet8.safetensors")
-	if err := model.WriteSafetensors(w, model.Init(n, 1), nil); err != nil {
-		t.Fatal(err)
-	}
-	const count, hw = 40, 8
-	r := rand.New(rand.NewPCG(7, 8))
-	img, lab := make([]uint8, count*hw*hw), make([]uint8, count)
-	for i := range img {
-		img[i] = uint8(r.IntN(256))
-	}
-	for i := range lab {
-		lab[i] = uint8(r.IntN(10))
-	}
-	if err := data.WriteIDX(dir, "test", img, lab, count, hw, hw, true); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"--model", "resnet8", "--weights", w, "--data", "mnist:" + dir, "--split", "test",
+	testinput.Weights(t, w, "resnet8", model.Config{InC: 1, HW: 8, Classes: 10}, 1)
+	images := testinput.IDX(t, dir, 40, 8, 7, 8)
+	return []string{"--model", "resnet8", "--weights", w, "--data", images, "--split", "test",
 		"--x", "-1:1:5", "--y", "-1:1:4", "--batch-size", "16", "--device", "cpu", "--workers", "1"}
 }
 
