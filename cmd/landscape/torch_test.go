@@ -125,13 +125,9 @@ func parseFloat(s string) (float64, error) {
 	return f, err
 }
 
-const fashion = "/usr/share/datasets/fashion-mnist"
-
 func needFashion(t *testing.T) string {
-	if _, err := os.Stat(fashion); err != nil {
-		testenv.Missing(t, testenv.Torch, fmt.Sprintf("no Fashion-MNIST (%v); scripts/deps.sh installs dataset-fashion-mnist", err))
-	}
-	return "fashion-mnist:" + fashion
+	t.Helper()
+	return "fashion-mnist:" + testenv.FashionDir(t)
 }
 
 func TestTorchResNet20FilterNorm2D(t *testing.T) {

@@ -5,7 +5,7 @@
 // message saying what is missing and how to install it (scripts/deps.sh), except where the tool
 // is required, where the test fails instead. A tool is required under CI (environment variable
 // CI=true) or where its own variable is set to anything but "" or "0": LANDSCAPE_REQUIRE_TORCH
-// for the Python tests (and the data sets they use), LANDSCAPE_REQUIRE_SLURM for the Slurm
+// for the Python tests and the installed Fashion-MNIST, LANDSCAPE_REQUIRE_SLURM for the Slurm
 // test. .ci/run sets both, so that no check is silently skipped there.
 package testenv
 
@@ -26,6 +26,19 @@ const (
 // PythonPath is the interpreter the Python tests run: Debian's, for which python3-torch and the
 // other packages of scripts/deps.sh are installed (not a pyenv python3 found first on PATH).
 const PythonPath = "/usr/bin/python3"
+
+// FashionMNIST is where Debian's dataset-fashion-mnist (scripts/deps.sh) installs Fashion-MNIST.
+const FashionMNIST = "/usr/share/datasets/fashion-mnist"
+
+// FashionDir returns FashionMNIST after checking that its test images are there; where they are
+// not it ends the test by Missing(t, Torch, …) (the PyTorch comparisons use them).
+func FashionDir(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat(FashionMNIST + "/t10k-images-idx3-ubyte.gz"); err != nil {
+		Missing(t, Torch, "no Fashion-MNIST ("+err.Error()+"); scripts/deps.sh installs dataset-fashion-mnist")
+	}
+	return FashionMNIST
+}
 
 // Required reports whether the tests needing the tool of variable env must run: CI=true, or env
 // set to anything but "" or "0".
