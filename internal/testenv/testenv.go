@@ -68,7 +68,7 @@ func Python(t testing.TB, modules ...string) string {
 	t.Helper()
 	list := strings.Join(modules, ", ")
 	check, _ := imports.LoadOrStore(list, sync.OnceValue(func() string {
-		out, err := exec.Command(PythonPath, "-c", "import sys, "+list).CombinedOutput()
+		out, err := exec.Command(PythonPath, "-c", "import "+strings.Join(append([]string{"sys"}, modules...), ", ")).CombinedOutput()
 		if err == nil {
 			return ""
 		}

@@ -58,4 +58,7 @@ func TestPresentModule(t *testing.T) {
 	if p := Python(r, "json"); p != PythonPath || r.fatal || r.skip {
 		t.Errorf("Python(json) = %q, failed %v, skipped %v", p, r.fatal, r.skip)
 	}
+	if p := Python(r); p != PythonPath || r.fatal || r.skip {
+		t.Errorf("Python() = %q, failed %v, skipped %v", p, r.fatal, r.skip)
+	}
 }
