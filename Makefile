@@ -35,3 +35,4 @@ clean:
 demo: build
 	-./scripts/deps.sh --data
 	./scripts/demo.sh
+	./scripts/demo-view.sh

@@ -17,16 +17,14 @@ import (
 // heat map with a colour bar from 0 to the largest ratio (<prefix>_eig_ratio.png and .svg);
 // 1D: the ratio along x. ok is false, and nothing is drawn, when sf has no eigenvalue arrays.
 func EigenRatio(sf *surface.Surface, path, outPrefix string) (paths []string, ok bool, err error) {
-	hi, lo := sf.Extra["max_eig"], sf.Extra["min_eig"]
-	if hi == nil || lo == nil {
+	ratio := sf.EigenRatios()
+	if ratio == nil {
 		return nil, false, nil
 	}
-	ratio := make([]float64, len(hi))
 	top := 0.0
-	for k := range ratio {
-		ratio[k] = math.Abs(lo[k] / hi[k])
-		if finite(ratio[k]) {
-			top = math.Max(top, ratio[k])
+	for _, r := range ratio {
+		if finite(r) {
+			top = math.Max(top, r)
 		}
 	}
 	if top == 0 {

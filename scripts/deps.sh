@@ -3,7 +3,8 @@
 # (Debian, root): PyTorch and numpy for the system python3 (the PyTorch agreement tests and the
 # peer benchmark) and Fashion-MNIST. With --cuda, also the CUDA toolkit from Debian's non-free
 # component (nvcc, ptxas, cuda.h) for `make gpu` and `make kernels`. With --data, only the
-# dataset (what `make demo` needs: PyTorch alone would take minutes to install).
+# dataset (what `make demo` needs: PyTorch alone would take minutes to install). Chromium (the
+# browser tests of `landscape view`) comes with every mode but --data; --browser installs only it.
 set -euo pipefail
 pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
@@ -14,6 +15,8 @@ pkgs=()
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)
+[ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+[ "${1:-}" = "--browser" ] && { pkgs=(); command -v chromium >/dev/null || pkgs+=(chromium); }
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)
 fi

@@ -82,7 +82,7 @@ func runHessianMap(f *hessianFlags) error {
 		return fmt.Errorf("--out %s was computed on %s, not by landscape hessian", spec.Out, surf.Settings.Engine)
 	}
 	surf.Settings.Engine = "cpu"
-	maxEig, minEig := surf.ExtraArray("max_eig"), surf.ExtraArray("min_eig")
+	maxEig, minEig := surf.ExtraArray(surface.MaxEigKey), surf.ExtraArray(surface.MinEigKey)
 	if err := surf.Save(spec.Out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}

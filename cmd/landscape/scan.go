@@ -22,6 +22,7 @@ type scanFlags struct {
 	dev       deviceFlags
 	normalize string
 	quiet     bool
+	view      string // serve the live page of --out here (scanview.go)
 	shard     string
 	shards    int
 }
@@ -67,6 +68,7 @@ running the same command again computes only the missing points.`,
 	fl.IntVar(&s.Workers, "workers", runtime.NumCPU(), "CPU worker goroutines")
 	fl.StringVar(&s.Out, "out", "", "the surface file to write (.npz)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fl.StringVar(&f.view, "view", "", "serve the live page of --out at HOST:PORT while the scan runs (as landscape view --serve)")
 	fl.DurationVar(&s.SaveEvery, "save-every", 2*time.Second, "how often the surface file is replaced while points complete")
 	fl.DurationVar(&s.Patience, "unwritable-for", time.Minute, "stop and write a rescue file when --out cannot be written for this long")
 	fl.MarkHidden("unwritable-for")
@@ -110,6 +112,7 @@ func runScan(parent context.Context, f *scanFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer startView(parent, f.view, out)() // stops after the scan's last save
 	bar := newBar(len(sc.Todo), "points", f.quiet)
 	err = sc.Run(ctx, func() { bar.Add(1) })
 	bar.Finish()
