@@ -6,7 +6,7 @@
 // is required, where the test fails instead. A tool is required under CI (environment variable
 // CI=true) or where its own variable is set to anything but "" or "0": LANDSCAPE_REQUIRE_TORCH
 // for the Python tests and the installed Fashion-MNIST, LANDSCAPE_REQUIRE_SLURM for the Slurm
-// test. .ci/run sets both, so that no check is silently skipped there.
+// test, LANDSCAPE_REQUIRE_BROWSER for the chromium tests. .ci/run sets them, so that no check is silently skipped there.
 package testenv
 
 import (
@@ -19,8 +19,9 @@ import (
 
 // The variables that make a tool required (besides CI=true).
 const (
-	Torch = "LANDSCAPE_REQUIRE_TORCH" // /usr/bin/python3 with PyTorch, numpy, scipy, h5py, …
-	Slurm = "LANDSCAPE_REQUIRE_SLURM" // a one-node Slurm (scripts/slurm-local.sh)
+	Torch   = "LANDSCAPE_REQUIRE_TORCH"   // /usr/bin/python3 with PyTorch, numpy, scipy, h5py, …
+	Slurm   = "LANDSCAPE_REQUIRE_SLURM"   // a one-node Slurm (scripts/slurm-local.sh)
+	Browser = "LANDSCAPE_REQUIRE_BROWSER" // Debian's chromium, headless (internal/browsertest)
 )
 
 // PythonPath is the interpreter the Python tests run: Debian's, for which python3-torch and the
