@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -14,29 +13,20 @@ import (
 	"testing"
 	"time"
 
-	"landscape/data"
+	"landscape/internal/testenv"
+	"landscape/internal/testinput"
 	"landscape/job"
 	"landscape/model"
 	"landscape/surface"
 )
 
-// requireSlurm is true where the Slurm test must run rather than skip: CI (CI=true) or
-// LANDSCAPE_REQUIRE_SLURM set (.ci/run sets it).
-func requireSlurm() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_SLURM") != ""
-}
-
 // localSlurm starts a one-node Slurm cluster (scripts/slurm-local.sh) whose state lives in a
 // temporary folder, stops it when the test ends, and returns the environment that reaches it.
-// It skips where the cluster cannot run (not root, Slurm or munge not installed), except in CI.
+// It skips where the cluster cannot run (not root, Slurm or munge not installed), except where
+// testenv.Required(testenv.Slurm) (CI, .ci/run), where it fails.
 func localSlurm(t *testing.T) []string {
 	t.Helper()
-	skip := func(why string) {
-		if requireSlurm() {
-			t.Fatalf("%s; the Slurm test must run in CI", why)
-		}
-		t.Skipf("%s: skipping the one-node Slurm test", why)
-	}
+	skip := func(why string) { testenv.Missing(t, testenv.Slurm, "one-node Slurm: "+why) }
 	if os.Geteuid() != 0 {
 		skip("not root (a local slurmd must run as root to start jobs)")
 	}
@@ -99,27 +89,10 @@ func buildLandscape(t *testing.T, dir string) string {
 // returns the flags of a 5x4 (non-square) scan of them.
 func scanFixture(t *testing.T, dir string) []string {
 	t.Helper()
-	n, err := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := filepath.Join(dir, "resnet8.safetensors")
-	if err := model.WriteSafetensors(w, model.Init(n, 1), nil); err != nil {
-		t.Fatal(err)
-	}
-	const count, hw = 40, 8
-	r := rand.New(rand.NewPCG(7, 8))
-	img, lab := make([]uint8, count*hw*hw), make([]uint8, count)
-	for i := range img {
-		img[i] = uint8(r.IntN(256))
-	}
-	for i := range lab {
-		lab[i] = uint8(r.IntN(10))
-	}
-	if err := data.WriteIDX(dir, "test", img, lab, count, hw, hw, true); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"--model", "resnet8", "--weights", w, "--data", "mnist:" + dir, "--split", "test",
+	testinput.Weights(t, w, "resnet8", model.Config{InC: 1, HW: 8, Classes: 10}, 1)
+	images := testinput.IDX(t, dir, 40, 8, 7, 8)
+	return []string{"--model", "resnet8", "--weights", w, "--data", images, "--split", "test",
 		"--x", "-1:1:5", "--y", "-1:1:4", "--batch-size", "16", "--device", "cpu", "--workers", "1"}
 }
 

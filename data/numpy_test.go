@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"landscape/internal/testenv"
 )
 
 // numpyScript writes npz files with numpy.savez and numpy.savez_compressed, and the float32
@@ -35,7 +37,7 @@ open(out + "/y.txt", "w").write(str(list(y)).replace(",", ""))
 // float32 and float64 images; int64, uint8, int32 (N, 1), uint16 and int8 labels; Fortran
 // order) and compares the pixels bit for bit with what numpy computes as torchvision does.
 func TestNPZNumpy(t *testing.T) {
-	needPython(t, "numpy")
+	testenv.Python(t, "numpy")
 	dir := t.TempDir()
 	runPython(t, numpyScript, dir)
 	f32 := func(name string) []float32 {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"landscape/internal/testenv"
 )
 
 // pilScript writes an ImageFolder tree with PIL in every mode torchvision users meet, and the
@@ -51,7 +53,7 @@ open(os.path.join(out, "jpeg.txt"), "w").write(" ".join(map(str, jpeg)))
 // TestImageFolderPIL compares the imagefolder reader with PIL on files PIL wrote: PNG in modes
 // L, RGB, RGBA, LA and P bit for bit, JPEG (4:2:0, 4:2:2, 4:4:4) within 3 levels (Go's IDCT).
 func TestImageFolderPIL(t *testing.T) {
-	needPython(t, "PIL")
+	testenv.Python(t, "PIL")
 	root, out := t.TempDir(), t.TempDir()
 	runPython(t, pilScript, root, out)
 	read := func(name string) string {

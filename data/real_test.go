@@ -1,17 +1,14 @@
 package data
 
 import (
-	"os"
 	"testing"
-)
 
-const realFashion = "/usr/share/datasets/fashion-mnist"
+	"landscape/internal/testenv"
+)
 
 // TestRealFashionMNIST loads the installed Debian dataset-fashion-mnist files.
 func TestRealFashionMNIST(t *testing.T) {
-	if _, err := os.Stat(realFashion + "/t10k-images-idx3-ubyte.gz"); err != nil {
-		t.Skip("Fashion-MNIST not installed:", err)
-	}
+	realFashion := testenv.FashionDir(t)
 	for _, c := range []struct {
 		split string
 		n     int
@@ -46,9 +43,7 @@ func TestRealFashionMNIST(t *testing.T) {
 }
 
 func BenchmarkLoadFashionTrain(b *testing.B) {
-	if _, err := os.Stat(realFashion); err != nil {
-		b.Skip("Fashion-MNIST not installed")
-	}
+	realFashion := testenv.FashionDir(b)
 	for b.Loop() {
 		if _, err := Load("fashion-mnist:"+realFashion, Options{}); err != nil {
 			b.Fatal(err)

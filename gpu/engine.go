@@ -314,6 +314,9 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	name := kernels.ConvName(e.conv, bm)
 	if ll.TapMajor {
 		name = kernels.ConvFastName(e.conv, bm)
+		if e.conv != "f32" && HaloEligible(g, b) && haloAligned(in, inSet) {
+			name = kernels.ConvHaloName(e.conv, bm)
+		}
 	}
 	return launchConv(e, convKernel(name),
 		dim{ceilDiv(b*g.OH*g.OW, kernels.ConvPixelTile), ceilDiv(g.Cout, bm), k}, dim{kernels.ConvThreads(e.conv), 1, 1},

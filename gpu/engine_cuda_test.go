@@ -126,6 +126,35 @@ func TestKernels(t *testing.T) {
 			}
 		}
 	}
+	// The tf32 halo kernels (conv_halo.cu) on layers HaloEligible takes: ResNet-56's first stage,
+	// blocks spanning images, stride 2, pad 0, 3 channel blocks, Cout < 16 and 24.
+	haloCases := []convCase{
+		{1, 4, 16, 32, 32, 16, 3, 1, 1, false, true, true},
+		{2, 3, 16, 7, 8, 10, 3, 1, 1, true, false, true},
+		{2, 2, 16, 9, 8, 20, 3, 2, 1, false, false, true},
+		{1, 2, 16, 6, 8, 16, 3, 1, 0, false, true, false},
+		{1, 3, 48, 10, 8, 24, 3, 1, 1, false, false, true},
+	}
+	for ci, c := range haloCases {
+		for _, hb := range []struct {
+			prec string
+			bm   int
+			tol  float64
+		}{{"tf32", 16, 3e-3}, {"tf32", 32, 3e-3}, {"bf16", 16, 2e-2}, {"bf16", 32, 2e-2}} {
+			bm := hb.bm
+			g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
+			g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
+			if !HaloEligible(g, c.b) {
+				t.Fatalf("halo case %d is not HaloEligible", ci)
+			}
+			name := kernels.ConvHaloName(hb.prec, bm)
+			rel, err := runConvNamed(d, name, hb.prec, bm, c, int64(ci), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", name, c.ks, c.stride, c.cin, c.cout), rel, hb.tol)
+		}
+	}
 	testPools(t, d)
 	testCrossEntropy(t, d)
 	testFilterNormalize(t, d)
@@ -135,6 +164,15 @@ func TestKernels(t *testing.T) {
 // runConv runs one conv kernel (fast: conv_fast.cu's, with tap-major weights) on random data and
 // returns its error against cpu.Conv.
 func runConv(d *device, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
+	name := kernels.ConvName(prec, bm)
+	if fast {
+		name = kernels.ConvFastName(prec, bm)
+	}
+	return runConvNamed(d, name, prec, bm, c, seed, fast)
+}
+
+// runConvNamed is runConv for kernel name (fast: tap-major weights).
+func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
 	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
@@ -189,10 +227,6 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64, fast bool) 
 	threads := 128
 	if prec == "f32" {
 		threads = 256
-	}
-	name := kernels.ConvName(prec, bm)
-	if fast {
-		name = kernels.ConvFastName(prec, bm)
 	}
 	if err := launchConv(d, convKernel(name), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
 		convArgs{In: dIn, InSetStride: cint64(inSet), Weights: dW, Bias: dW + ptr(4*wsz), WSetStride: cint64(wset),

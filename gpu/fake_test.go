@@ -137,8 +137,14 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	switch {
 	case strings.HasPrefix(name, "conv") && name != "conv_direct":
 		prec, bm := "", 0
-		fast := strings.HasPrefix(name, "conv2_")
+		fast := strings.HasPrefix(name, "conv2_") || strings.HasPrefix(name, "conv3_")
 		fmt.Sscanf(strings.ReplaceAll(name[strings.IndexByte(name, '_')+1:], "_bm", " "), "%s %d", &prec, &bm)
+		if strings.HasPrefix(name, "conv3_") { // the halo kernels trap on a layer they cannot take
+			g := ConvGeom{Cin: n(9), H: n(10), W: n(11), Cout: n(12), OH: n(13), OW: n(14), KS: n(15), Stride: n(16), Pad: n(17)}
+			if prec == "f32" || !HaloEligible(g, n(8)) || !haloAligned(p(0), n(1)) {
+				return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", name, g, n(8), uint64(p(0)), n(1))
+			}
+		}
 		return f.conv(grid, block, fast, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
 			n(8), n(9), n(10), n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18) != 0)
 	case name == "maxpool":

@@ -125,7 +125,7 @@ func launchConcatCopy(l launcher, k concatCopyKernel, grid, block dim, a concatC
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.HW, a.Ctotal, a.C0)
 }
 
-// convArgs are the parameters of conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64, conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64, conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64, conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64, conv_f32_bm16, conv_f32_bm32, conv_f32_bm64, conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64, in the kernel's order.
+// convArgs are the parameters of conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64, conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64, conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64, conv3_bf16_bm16, conv3_bf16_bm32, conv3_tf32_bm16, conv3_tf32_bm32, conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64, conv_f32_bm16, conv_f32_bm32, conv_f32_bm64, conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64, in the kernel's order.
 type convArgs struct {
 	In          ptr    // float * in
 	InSetStride cint64 // i64 in_set_stride
@@ -161,6 +161,10 @@ const (
 	kConv2Tf32Bm16 convKernel = "conv2_tf32_bm16"
 	kConv2Tf32Bm32 convKernel = "conv2_tf32_bm32"
 	kConv2Tf32Bm64 convKernel = "conv2_tf32_bm64"
+	kConv3Bf16Bm16 convKernel = "conv3_bf16_bm16"
+	kConv3Bf16Bm32 convKernel = "conv3_bf16_bm32"
+	kConv3Tf32Bm16 convKernel = "conv3_tf32_bm16"
+	kConv3Tf32Bm32 convKernel = "conv3_tf32_bm32"
 	kConvBf16Bm16  convKernel = "conv_bf16_bm16"
 	kConvBf16Bm32  convKernel = "conv_bf16_bm32"
 	kConvBf16Bm64  convKernel = "conv_bf16_bm64"

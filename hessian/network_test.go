@@ -9,19 +9,10 @@ import (
 	"testing"
 
 	"landscape/data"
+	"landscape/internal/testenv"
 	"landscape/model"
 	"landscape/train"
 )
-
-func needPyTorch(t *testing.T) {
-	t.Helper()
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import torch, numpy, scipy").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
-			t.Fatalf("PyTorch, numpy and scipy are required (scripts/deps.sh installs them): %v: %s", err, out)
-		}
-		t.Skipf("no PyTorch/scipy for /usr/bin/python3 (%v); scripts/deps.sh installs them", err)
-	}
-}
 
 func build(t *testing.T, name string, c model.Config) *model.Net {
 	t.Helper()
@@ -36,7 +27,7 @@ func build(t *testing.T, name string, c model.Config) *model.Net {
 // over 64 images, evaluation-mode batch norm) from our float32 products and Lanczos equal
 // scipy's eigsh on torch.autograd's float64 products to 1e-3 relative (λmin: 1e-3 of λmax).
 func TestEigenvaluesMatchPyTorch(t *testing.T) {
-	needPyTorch(t)
+	py := testenv.Python(t, "torch", "numpy", "scipy")
 	dir := t.TempDir()
 	if err := train.WriteSyntheticIDX(dir, 64, 10, 3); err != nil {
 		t.Fatal(err)
@@ -54,7 +45,7 @@ func TestEigenvaluesMatchPyTorch(t *testing.T) {
 			if err := model.WriteSafetensors(wPath, w, nil); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("/usr/bin/python3", "../tools/torch_hessian.py", "eig", "--model", name, "--weights", wPath,
+			cmd := exec.Command(py, "../tools/torch_hessian.py", "eig", "--model", name, "--weights", wPath,
 				"--data", spec, "--limit", "64", "--k", "2", "--out", out)
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("torch_hessian.py: %v\n%s", err, b)

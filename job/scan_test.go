@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"landscape/cpu"
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/testinput"
 	"landscape/model"
 	"landscape/surface"
 )
@@ -27,31 +26,15 @@ import (
 func fixture(t *testing.T, nx, ny int) (ScanSpec, *logs) {
 	t.Helper()
 	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(1, 2))
 	const n, hw = 16, 8
-	img, lab := make([]uint8, n*hw*hw), make([]uint8, n)
-	for i := range img {
-		img[i] = uint8(r.IntN(256))
-	}
-	for i := range lab {
-		lab[i] = uint8(r.IntN(10))
-	}
-	if err := data.WriteIDX(dir, "test", img, lab, n, hw, hw, true); err != nil {
-		t.Fatal(err)
-	}
-	net, err := model.Build("resnet8", model.Config{InC: 1, HW: hw, Classes: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	images := testinput.IDX(t, dir, n, hw, 1, 2)
 	w := filepath.Join(dir, "w.safetensors")
-	if err := model.WriteSafetensors(w, model.Init(net, 1), nil); err != nil {
-		t.Fatal(err)
-	}
+	testinput.Weights(t, w, "resnet8", model.Config{InC: 1, HW: hw, Classes: 10}, 1)
 	if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	l := &logs{}
-	spec := ScanSpec{Model: "resnet8", Weights: w, Data: "mnist:" + dir, Split: "test", X: fmt.Sprintf("-1:1:%d", nx),
+	spec := ScanSpec{Model: "resnet8", Weights: w, Data: images, Split: "test", X: fmt.Sprintf("-1:1:%d", nx),
 		Norm: "filter", Ignore: "biasbn", DirType: "weights", Seed: 3, Out: filepath.Join(dir, "out", "s.npz"),
 		Device: Device{Device: "cpu", Precision: "fp32"}, Workers: 1, Batch: 16, SaveEvery: 20 * time.Millisecond, Log: l.log}
 	if ny > 0 {

@@ -58,14 +58,10 @@ template <int BM, int THREADS, bool NK> struct Loader {
         const int ih = ih0 + kh, iw = iw0 + kw;
         const bool ok = img && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
         const int lim = ok ? nch - kk0 * PER : 0; // copies j < lim are real, the rest zeros
-        const float *src = ok ? img + (i64)(c0 + kk0 * PER) * HW + ih * s.W + iw : s.in;
-        const i64 step = ok ? HW : 0;
+        const float *src = (ok ? img + ih * s.W + iw : s.in) + (i64)(c0 + kk0 * PER) * HW;
         float *dst = NK ? &Bs[n * BSTRIDE + kk0 * PER] : &Bs[kk0 * PER * BSTRIDE + n];
 #pragma unroll
-        for (int j = 0; j < PER; j++) {
-            cp_async4(dst + (NK ? j : j * BSTRIDE), src, j < lim);
-            src += step;
-        }
+        for (int j = 0; j < PER; j++) cp_async4(dst + (NK ? j : j * BSTRIDE), src + (i64)j * HW, j < lim);
         // A: Wt[m0+m][tap·Cin + c0 + kk], 4 channels per copy, zero past Cout or Cin.
         const float *wtap = s.w + (i64)(kh * s.KS + kw) * s.Cin + c0;
 #pragma unroll
@@ -187,18 +183,8 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_fast_mma(CONV_
             }
         }
     });
-    // Accumulators: d[0] = D[g][2t], d[1] = D[g][2t+1], d[2] = D[g+8][2t], d[3] = D[g+8][2t+1].
     const int m0 = blockIdx.y * BM;
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-            const int m = m0 + wm + i * 16 + g, n = n0 + wn + j * 8 + 2 * t4;
-            store_out(s, m, n, acc[i][j][0]);
-            store_out(s, m, n + 1, acc[i][j][1]);
-            store_out(s, m + 8, n, acc[i][j][2]);
-            store_out(s, m + 8, n + 1, acc[i][j][3]);
-        }
+    store_frags(s, m0 + wm, n0 + wn, g, t4, acc);
 }
 
 template <int BM> __device__ __forceinline__ void conv_fast_f32(CONV_PARAMS) {

@@ -96,3 +96,38 @@ __device__ __forceinline__ void store_out(const ConvShape &s, int m, int n, floa
     if (s.relu && v < 0.f) v = 0.f;
     s.out[o] = v;
 }
+
+// store_frags writes a warp's MT × NT m16n8 accumulator fragments, rows mbase + 16i (+ g, g + 8),
+// pixels nbase + 8j (+ 2t, 2t + 1) (d[0..3] = D[g][2t], D[g][2t+1], D[g+8][2t], D[g+8][2t+1]),
+// by store_out's formula, with each pixel decoded (one division) once instead of once per element.
+template <int MT, int NT>
+__device__ __forceinline__ void store_frags(const ConvShape &s, int mbase, int nbase, int g, int t4, const float (&acc)[MT][NT][4]) {
+    i64 po[NT][2]; // offset of Out[b][0][p] for each of this thread's pixels; −1 past the last
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const int n = nbase + j * 8 + 2 * t4 + e, b = n / s.OHW;
+            po[j][e] = n < s.Npix ? (i64)b * s.Cout * s.OHW + (n - b * s.OHW) : -1;
+        }
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int m = mbase + i * 16 + g + 8 * h;
+            if (m >= s.Cout) continue;
+            const float bias = s.bias[m];
+            const i64 mo = (i64)m * s.OHW;
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    if (po[j][e] < 0) continue;
+                    const i64 o = po[j][e] + mo;
+                    const float a = acc[i][j][2 * h + e];
+                    float v = s.res ? a + (bias + s.res[o]) : a + bias;
+                    if (s.relu && v < 0.f) v = 0.f;
+                    s.out[o] = v;
+                }
+        }
+}

@@ -105,6 +105,12 @@ func ConvFastName(precision string, bm int) string {
 	return fmt.Sprintf("conv2_%s_bm%d", precision, bm)
 }
 
+// ConvHaloName is the 3x3 halo conv kernel (kernels/conv_halo.cu) for precision "tf32" or
+// "bf16" and row tile 16 or 32.
+func ConvHaloName(precision string, bm int) string {
+	return fmt.Sprintf("conv3_%s_bm%d", precision, bm)
+}
+
 // ConvTile returns the row-tile height for a layer with cout output channels.
 func ConvTile(cout int) int {
 	switch {

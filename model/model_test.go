@@ -10,17 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"landscape/internal/testenv"
 )
 
 // The zoo's state_dict names and shapes equal those of the independent PyTorch definitions
 // (../shared/peer/nets.py) for every network, when PyTorch is installed.
 func TestZooMatchesPyTorchStateDict(t *testing.T) {
-	if _, err := exec.Command("/usr/bin/python3", "-c", "import torch").CombinedOutput(); err != nil {
-		if os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
-			t.Fatal("PyTorch required")
-		}
-		t.Skip("no PyTorch")
-	}
+	py := testenv.Python(t, "torch")
 	groups := map[Config][]string{}
 	for _, name := range ZooNames() {
 		cfg := Config{InC: 3, HW: 32, Classes: 10}
@@ -30,7 +27,7 @@ func TestZooMatchesPyTorchStateDict(t *testing.T) {
 		groups[cfg] = append(groups[cfg], name)
 	}
 	for cfg, names := range groups {
-		out, err := exec.Command("/usr/bin/python3", "../tools/torch_ref.py", "names", "--model", strings.Join(names, ","),
+		out, err := exec.Command(py, "../tools/torch_ref.py", "names", "--model", strings.Join(names, ","),
 			"--in-ch", itoa(cfg.InC), "--hw", itoa(cfg.HW), "--classes", itoa(cfg.Classes)).Output()
 		if err != nil {
 			t.Fatalf("%v: %v", names, err)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,8 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
+
+	"landscape/internal/testenv"
 )
 
 func TestParseAxis(t *testing.T) {
@@ -128,17 +129,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// python runs a numpy script with /usr/bin/python3; it skips when numpy is missing, except
-// in CI (CI=true, or LANDSCAPE_REQUIRE_TORCH=1 as .ci/run sets), where the test fails.
+// python runs a numpy script with /usr/bin/python3 (testenv.Python: it skips or fails the test
+// where numpy is missing) and fails the test on error.
 func python(t *testing.T, script string, args ...string) string {
 	t.Helper()
-	py := "/usr/bin/python3"
-	if out, err := exec.Command(py, "-c", "import numpy").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") == "1" {
-			t.Fatalf("CI: numpy is required: %v %s", err, out)
-		}
-		t.Skipf("%s with numpy not available (%v): skipping the numpy check", py, err)
-	}
+	py := testenv.Python(t, "numpy")
 	out, err := exec.Command(py, append([]string{"-c", script}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)

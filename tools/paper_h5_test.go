@@ -16,27 +16,10 @@ import (
 
 	"landscape/data"
 	"landscape/direction"
+	"landscape/internal/testenv"
 	"landscape/model"
 	"landscape/surface"
 )
-
-const python = "/usr/bin/python3"
-
-// needPython skips the test when /usr/bin/python3 cannot import the modules, except under CI
-// (CI=true or LANDSCAPE_REQUIRE_TORCH set), where it fails.
-func needPython(t *testing.T, modules ...string) {
-	t.Helper()
-	out, err := exec.Command(python, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput()
-	if err == nil {
-		return
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	msg := lines[len(lines)-1]
-	if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
-		t.Fatalf("%s cannot import %s (scripts/deps.sh installs it): %s", python, strings.Join(modules, ", "), msg)
-	}
-	t.Skipf("%s cannot import %s: %s", python, strings.Join(modules, ", "), msg)
-}
 
 func run(t *testing.T, wantOK bool, args ...string) string {
 	t.Helper()
@@ -47,7 +30,7 @@ func run(t *testing.T, wantOK bool, args ...string) string {
 			t.Fatal(err)
 		}
 	}
-	out, err := exec.Command(python, args...).CombinedOutput()
+	out, err := exec.Command(testenv.PythonPath, args...).CombinedOutput()
 	if (err == nil) != wantOK {
 		t.Fatalf("%s: error %v, want ok=%v\n%s", strings.Join(args, " "), err, wantOK, out)
 	}
@@ -175,17 +158,23 @@ print(json.dumps({"surf2": s2, "surf1": s1, "dirs": [model_file + "_weights_xign
     model_file + "_states_xnorm=filter_ynorm=filter.h5"]}))
 `
 
-// TestPaperH5 converts direction and surface files written by the paper's code paths and reads
-// the results with landscape's readers.
-func TestPaperH5(t *testing.T) {
-	needPython(t, "numpy", "h5py")
-	dir := t.TempDir()
+// paperFiles are the files paperWriter writes: 2D and 1D surfaces, and the weights and states
+// directions.
+type paperFiles struct {
+	Surf2, Surf1 string
+	Dirs         []string
+}
+
+// writePaperFiles writes into dir a resnet8's weights (w.safetensors, seed 1) and the order of its
+// state_dict (order.json: name, whether a parameter), then runs paperWriter on them.
+func writePaperFiles(t *testing.T, dir string) (net *model.Net, weights string, files paperFiles) {
+	t.Helper()
 	net, err := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wpath := filepath.Join(dir, "w.safetensors")
-	if err := model.WriteSafetensors(wpath, model.Init(net, 1), nil); err != nil {
+	weights = filepath.Join(dir, "w.safetensors")
+	if err := model.WriteSafetensors(weights, model.Init(net, 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	var order [][2]any
@@ -194,15 +183,22 @@ func TestPaperH5(t *testing.T) {
 	}
 	ob, _ := json.Marshal(order)
 	opath := filepath.Join(dir, "order.json")
-	os.WriteFile(opath, ob, 0o644)
-	tools, _ := os.Getwd()
-	var files struct {
-		Surf2, Surf1 string
-		Dirs         []string
-	}
-	if err := json.Unmarshal([]byte(run(t, true, "-c", paperWriter, tools, wpath, opath, dir)), &files); err != nil {
+	if err := os.WriteFile(opath, ob, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	tools, _ := os.Getwd()
+	if err := json.Unmarshal([]byte(run(t, true, "-c", paperWriter, tools, weights, opath, dir)), &files); err != nil {
+		t.Fatal(err)
+	}
+	return net, weights, files
+}
+
+// TestPaperH5 converts direction and surface files written by the paper's code paths and reads
+// the results with landscape's readers.
+func TestPaperH5(t *testing.T) {
+	testenv.Python(t, "numpy", "h5py")
+	dir := t.TempDir()
+	net, wpath, files := writePaperFiles(t, dir)
 
 	// Directions: weights (parameters only) and states (the state_dict, num_batches_tracked too).
 	for k, src := range files.Dirs {
@@ -385,7 +381,7 @@ f.close()
 // and back (tools/paper_h5.py) computes the same surface, bit for bit, as the
 // scan that drew them.
 func TestPaperDirectionsScan(t *testing.T) {
-	needPython(t, "numpy", "h5py")
+	testenv.Python(t, "numpy", "h5py")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "landscape")
 	if out, err := exec.Command("go", "build", "-o", bin, "landscape/cmd/landscape").CombinedOutput(); err != nil {
@@ -447,23 +443,11 @@ func TestPaperDirectionsScan(t *testing.T) {
 // TestPaperH5Checkpoint names the paper's directions from its own checkpoint format
 // ({'state_dict': …} saved by torch.save, as its cifar10/main.py does) instead of a safetensors.
 func TestPaperH5Checkpoint(t *testing.T) {
-	needPython(t, "torch", "numpy", "h5py")
+	testenv.Python(t, "torch", "numpy", "h5py")
 	dir := t.TempDir()
-	net, _ := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 10})
-	w := filepath.Join(dir, "w.safetensors")
-	model.WriteSafetensors(w, model.Init(net, 1), nil)
-	var order [][2]any
-	for _, p := range net.Params {
-		order = append(order, [2]any{p.Name, p.Kind.IsParameter()})
-	}
-	ob, _ := json.Marshal(order)
-	opath := filepath.Join(dir, "order.json")
-	os.WriteFile(opath, ob, 0o644)
+	_, w, files := writePaperFiles(t, dir)
 	tools, _ := os.Getwd()
-	var files struct{ Dirs []string }
-	if err := json.Unmarshal([]byte(run(t, true, "-c", paperWriter, tools, w, opath, dir)), &files); err != nil {
-		t.Fatal(err)
-	}
+	opath := filepath.Join(dir, "order.json")
 	ckpt := filepath.Join(dir, "model_300.t7")
 	run(t, true, "-c", `
 import sys, json, collections, torch

@@ -15,12 +15,11 @@ import json
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import onnx_nets
 import torch2onnx
 import torchio
-from torchio import load_data, st_read
+from torchio import eval_points, load_data, st_read
 
 
 def build(name, in_ch, classes, hw):
@@ -55,30 +54,7 @@ def evaluate(a):
     w = st_read(a.weights)
     d = st_read(a.dirs)
     net = build(a.net, x.shape[1], a.classes, x.shape[-1])
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()})
-    net.eval()
-    base = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    res = []
-    for pt in a.points.split(";"):
-        al, be = (float(v) for v in pt.split(","))
-        sd = {}
-        for k, v in base.items():
-            if "x." + k in d:  # paper code: w + (dx*a + dy*b)
-                ch = torch.from_numpy(d["x." + k]) * al
-                if "y." + k in d:
-                    ch = ch + torch.from_numpy(d["y." + k]) * be
-                sd[k] = v + ch.type(v.dtype)
-            else:
-                sd[k] = v
-        net.load_state_dict(sd)
-        total, correct = 0.0, 0
-        with torch.no_grad():
-            for i in range(0, len(y), 128):
-                out = net(x[i:i + 128])
-                t = y[i:i + 128]
-                total += F.cross_entropy(out, t).item() * len(t)
-                correct += torch.max(out.data, 1)[1].eq(t).sum().item()
-        res.append({"loss": total / len(y), "acc": 100.0 * correct / len(y)})
+    res = eval_points(net, w, d, x, y, a.points)
     json.dump(res, open(a.out, "w"))
 
 

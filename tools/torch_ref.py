@@ -12,9 +12,8 @@ Data are read from the IDX/CIFAR files and normalised as torchvision's ToTensor 
 """
 import argparse, json
 import torch
-import torch.nn.functional as F
 
-from torchio import build, load_data, names, st_read, st_write
+from torchio import build, eval_points, load_data, names, st_read, st_write
 
 
 def export(a):
@@ -38,30 +37,7 @@ def evaluate(a):
     in_ch = w["features.0.weight" if a.model == "vgg9" else "conv1.weight"].shape[1]
     classes = w["classifier.weight" if a.model == "vgg9" else "linear.weight"].shape[0]
     net = build(a.model, in_ch, classes, x.shape[-1])
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()})
-    net.eval()
-    base = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    res = []
-    for pt in a.points.split(";"):
-        al, be = (float(v) for v in pt.split(","))
-        sd = {}
-        for k, v in base.items():
-            if "x." + k in d:  # paper code: w + (dx*a + dy*b)
-                ch = torch.from_numpy(d["x." + k]) * al
-                if "y." + k in d:
-                    ch = ch + torch.from_numpy(d["y." + k]) * be
-                sd[k] = v + ch.type(v.dtype)
-            else:
-                sd[k] = v
-        net.load_state_dict(sd)
-        total, correct = 0.0, 0
-        with torch.no_grad():
-            for i in range(0, len(y), 128):
-                out = net(x[i:i + 128])
-                t = y[i:i + 128]
-                total += F.cross_entropy(out, t).item() * len(t)
-                correct += torch.max(out.data, 1)[1].eq(t).sum().item()
-        res.append({"loss": total / len(y), "acc": 100.0 * correct / len(y)})
+    res = eval_points(net, w, d, x, y, a.points)
     json.dump(res, open(a.out, "w"))
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Shared pieces of the PyTorch reference tools (torch_ref.py, torch_train.py): safetensors
-read/write with numpy, the networks (nets.py beside this file, written independently of the Go
-code, plus the small resnetD-cC[-noshort] and vgg5-cC built from its pieces), and the IDX/CIFAR
-data normalised as torchvision's ToTensor + Normalize."""
+"""Shared pieces of the PyTorch reference tools (torch_ref.py, torch_onnx_ref.py, torch_train.py,
+torch_hessian.py): safetensors read/write with numpy, the networks (nets.py beside this file,
+written independently of the Go code, plus the small resnetD-cC[-noshort] and vgg5-cC built from
+its pieces), the IDX/CIFAR data normalised as torchvision's ToTensor + Normalize, and the loss
+and accuracy at points of a plane (eval_points)."""
 import gzip, json, os, re, struct, sys
 import numpy as np
 import torch
@@ -112,3 +113,35 @@ def names(a):
         net = build(m, a.in_ch, a.classes, a.hw)
         out[m] = [[k, list(v.shape)] for k, v in net.state_dict().items()]
     print(json.dumps(out))
+
+
+def eval_points(net, weights, dirs, x, y, points):
+    """Loss and accuracy (%) of net in evaluation mode, with the state_dict weights, at each point
+    a,b of points ('a,b;a,b;...'), moved as the paper's code (tomgoldstein/loss-landscape) moves
+    them: w + (dx*a + dy*b) for each tensor with a direction x.<name> (and y.<name>) in dirs, the
+    others unchanged. The loss is the mean cross-entropy over batches of 128."""
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    net.eval()
+    base = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    res = []
+    for pt in points.split(";"):
+        al, be = (float(v) for v in pt.split(","))
+        sd = {}
+        for k, v in base.items():
+            if "x." + k in dirs:  # paper code: w + (dx*a + dy*b)
+                ch = torch.from_numpy(dirs["x." + k]) * al
+                if "y." + k in dirs:
+                    ch = ch + torch.from_numpy(dirs["y." + k]) * be
+                sd[k] = v + ch.type(v.dtype)
+            else:
+                sd[k] = v
+        net.load_state_dict(sd)
+        total, correct = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(y), 128):
+                out = net(x[i:i + 128])
+                t = y[i:i + 128]
+                total += F.cross_entropy(out, t).item() * len(t)
+                correct += torch.max(out.data, 1)[1].eq(t).sum().item()
+        res.append({"loss": total / len(y), "acc": 100.0 * correct / len(y)})
+    return res

@@ -10,27 +10,16 @@ import (
 	"testing"
 
 	"landscape/data"
+	"landscape/internal/testenv"
 	"landscape/model"
 )
-
-// needPyTorch skips the test when /usr/bin/python3 cannot import torch, except under CI
-// (CI=true or LANDSCAPE_REQUIRE_TORCH set), where that fails it.
-func needPyTorch(t *testing.T) {
-	t.Helper()
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import torch, numpy, scipy").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
-			t.Fatalf("PyTorch, numpy and scipy are required (scripts/deps.sh installs them): %v: %s", err, out)
-		}
-		t.Skipf("no PyTorch/scipy for /usr/bin/python3 (%v); scripts/deps.sh installs them", err)
-	}
-}
 
 // Hessian-vector products of the mean cross-entropy over 40 images (batch norm in evaluation
 // mode, with non-trivial running statistics) equal torch.autograd's double backward on the
 // independent PyTorch definitions of the networks, in float64, for three random vectors: to
 // 1e-4 relative for our float32 products and to 1e-9 for our float64 ones.
 func TestHVPMatchesPyTorch(t *testing.T) {
-	needPyTorch(t)
+	py := testenv.Python(t, "torch", "numpy", "scipy")
 	dir := t.TempDir()
 	if err := WriteSyntheticIDX(dir, 40, 10, 3); err != nil {
 		t.Fatal(err)
@@ -74,7 +63,7 @@ func TestHVPMatchesPyTorch(t *testing.T) {
 			if err := model.WriteSafetensors(vPath, vecs, nil); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("/usr/bin/python3", "../tools/torch_hessian.py", "hvp", "--model", name, "--weights", wPath,
+			cmd := exec.Command(py, "../tools/torch_hessian.py", "hvp", "--model", name, "--weights", wPath,
 				"--data", spec, "--limit", "40", "--vectors", vPath, "--out", out, "--double")
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("torch_hessian.py: %v\n%s", err, b)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"landscape/direction"
+	"landscape/internal/testenv"
 	"landscape/model"
 )
 
@@ -63,12 +64,7 @@ func flat(w *model.Weights, entries []model.ParamSpec) []float64 {
 // The directions, explained variances and ratios, and projections equal numpy's SVD of the
 // same matrix (built by tools/pca_ref.py from the files) to 1e-5, up to each direction's sign.
 func TestPCAMatchesNumpy(t *testing.T) {
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import numpy").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") != "" {
-			t.Fatalf("numpy is required: %v: %s", err, out)
-		}
-		t.Skipf("no numpy for /usr/bin/python3 (%v)", err)
-	}
+	py := testenv.Python(t, "numpy")
 	for _, c := range []struct{ model, ignore string }{{"resnet8-c2", "biasbn"}, {"vgg5-c2", "none"}} {
 		t.Run(c.model+"/"+c.ignore, func(t *testing.T) {
 			dir := t.TempDir()
@@ -83,7 +79,7 @@ func TestPCAMatchesNumpy(t *testing.T) {
 				names = append(names, p.Name)
 			}
 			out := filepath.Join(dir, "ref.json")
-			cmd := exec.Command("/usr/bin/python3", "../tools/pca_ref.py", "--final", final, "--checkpoints", strings.Join(ckpts, ","),
+			cmd := exec.Command(py, "../tools/pca_ref.py", "--final", final, "--checkpoints", strings.Join(ckpts, ","),
 				"--names", strings.Join(names, ","), "--ignore", c.ignore, "--out", out)
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("pca_ref.py: %v\n%s", err, b)

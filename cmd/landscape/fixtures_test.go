@@ -6,38 +6,23 @@ import (
 	"testing"
 
 	"landscape/data"
+	"landscape/internal/testinput"
 	"landscape/model"
 )
 
-// writeWeights saves deterministic random weights for a zoo network and returns the path.
+// writeWeights saves deterministic random weights for a zoo network as dir/name.safetensors and
+// returns the path.
 func writeWeights(t *testing.T, dir, name string, cfg model.Config, seed int64) string {
 	t.Helper()
-	n, err := model.Build(name, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, name+".safetensors")
-	if err := model.WriteSafetensors(path, model.Init(n, seed), nil); err != nil {
-		t.Fatal(err)
-	}
+	testinput.Weights(t, path, name, cfg, seed)
 	return path
 }
 
 // writeIDX writes a small random MNIST-format test split (n images of hw×hw) and returns the spec.
 func writeIDX(t *testing.T, dir string, n, hw int) string {
 	t.Helper()
-	r := rand.New(rand.NewPCG(1, 2))
-	img, lab := make([]uint8, n*hw*hw), make([]uint8, n)
-	for i := range img {
-		img[i] = uint8(r.IntN(256))
-	}
-	for i := range lab {
-		lab[i] = uint8(r.IntN(10))
-	}
-	if err := data.WriteIDX(dir, "test", img, lab, n, hw, hw, true); err != nil {
-		t.Fatal(err)
-	}
-	return "mnist:" + dir
+	return testinput.IDX(t, dir, n, hw, 1, 2)
 }
 
 // writeCIFAR writes n random CIFAR-10 binary records as the test split and returns the spec.

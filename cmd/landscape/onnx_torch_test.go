@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,56 +24,19 @@ func exportONNX(t *testing.T, dir, net string, seed int, extra ...string) (onnxF
 	t.Helper()
 	base := filepath.Join(dir, fmt.Sprintf("%s_%d", strings.ReplaceAll(net, ":", "_"), seed))
 	onnxFile, weights = base+".onnx", base+".safetensors"
-	torchONNXRef(t, append([]string{"export", "--net", net, "--seed", fmt.Sprint(seed), "--onnx", onnxFile, "--weights", weights}, extra...)...)
+	runTool(t, "torch_onnx_ref.py", append([]string{"export", "--net", net, "--seed", fmt.Sprint(seed), "--onnx", onnxFile, "--weights", weights}, extra...)...)
 	return onnxFile, weights
 }
 
-func torchONNXRef(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(python, append([]string{"../../tools/torch_onnx_ref.py"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("torch_onnx_ref.py %v: %v\n%s", args, err, out)
-	}
-}
-
-// compareTorchONNX evaluates every point of surface file npz in PyTorch (network net, state_dict
-// weights, the scan's saved directions) and checks the scan's losses and accuracies.
+// compareTorchONNX evaluates every point of surface file npz in PyTorch (tools/torch_onnx_ref.py:
+// network net, state_dict weights, the scan's saved directions) and checks the scan against it
+// (checkTorch).
 func compareTorchONNX(t *testing.T, npz, net, weights, dirs, dataSpec string) {
 	t.Helper()
-	sf, err := surface.Load(npz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pts []string
-	for k := range sf.Len() {
-		a, b := sf.Coord(k)
-		pts = append(pts, fmt.Sprintf("%g,%g", a, b))
-	}
-	res := filepath.Join(filepath.Dir(npz), "torch.json")
-	torchONNXRef(t, "eval", "--net", net, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
-		"--split", sf.Split, "--points="+strings.Join(pts, ";"), "--out", res)
-	raw, err := os.ReadFile(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []struct{ Loss, Acc float64 }
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatalf("%s: %v", res, err)
-	}
-	if len(want) != sf.Len() {
-		t.Fatalf("PyTorch evaluated %d points, the surface has %d", len(want), sf.Len())
-	}
-	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
-	for k, w := range want {
-		a, b := sf.Coord(k)
-		got := sf.Loss[k]
-		if !sf.Computed[k] || !(math.Abs(got-w.Loss) <= 2e-4*math.Abs(w.Loss)) {
-			t.Errorf("%s point (%g,%g): loss %.7g, PyTorch %.7g (rel %.2g)", net, a, b, got, w.Loss, math.Abs(got-w.Loss)/math.Abs(w.Loss))
-		}
-		if math.Abs(sf.Acc[k]-w.Acc) > oneExample {
-			t.Errorf("%s point (%g,%g): accuracy %.3f%%, PyTorch %.3f%%", net, a, b, sf.Acc[k], w.Acc)
-		}
-	}
+	checkTorch(t, net, npz, func(sf *surface.Surface, points, res string) {
+		runTool(t, "torch_onnx_ref.py", "eval", "--net", net, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
+			"--split", sf.Split, "--points="+points, "--out", res)
+	})
 }
 
 // TestTorchONNX2D: 2D filter-normalised surfaces of a CIFAR ResNet-18, a DenseNet-BC, a
@@ -166,9 +127,7 @@ y = r.integers(0, 10, 120)
 np.savez_compressed(sys.argv[1], x_test=x, y_test=y, x_train=x[:10], y_train=y[:10])
 np.savez(sys.argv[2], x=(x.astype(np.float32) - 120) / 60, y=y.astype(np.uint8))`
 	u8, f32 := filepath.Join(dir, "u8.npz"), filepath.Join(dir, "f32.npz")
-	if out, err := exec.Command(python, "-c", script, u8, f32).CombinedOutput(); err != nil {
-		t.Fatalf("writing npz: %v\n%s", err, out)
-	}
+	runPython(t, "-c", script, u8, f32)
 	for _, c := range []struct{ net, data string }{{"densenet", "npz:" + u8}, {"mobilenetv2", "npz:" + f32}} {
 		t.Run(c.net, func(t *testing.T) {
 			onnxFile, w := exportONNX(t, dir, c.net, 4, "--shape", "3,24,36")

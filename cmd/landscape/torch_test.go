@@ -9,63 +9,60 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"landscape/internal/testenv"
 	"landscape/model"
 	"landscape/surface"
 )
 
-const python = "/usr/bin/python3"
-
-var torchOnce struct {
-	sync.Once
-	err error
-}
-
-// torchRequired reports whether the PyTorch tests must run: in CI (CI=true) or when
-// LANDSCAPE_REQUIRE_TORCH=1.
-func torchRequired() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_TORCH") == "1"
-}
-
-// needTorch skips the test when PyTorch is missing, except where torchRequired, where a
-// missing PyTorch fails it. The reference networks are the repository's (tools/nets.py).
+// needTorch skips the test where /usr/bin/python3 lacks PyTorch or numpy, or fails it where they
+// are required (testenv.Python). The reference networks are the repository's (tools/nets.py).
 func needTorch(t *testing.T) {
 	t.Helper()
-	torchOnce.Do(func() {
-		if out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput(); err != nil {
-			torchOnce.err = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	if torchOnce.err != nil {
-		if torchRequired() {
-			t.Fatalf("PyTorch is required (apt-get install python3-torch): %v", torchOnce.err)
-		}
-		t.Skipf("no PyTorch (%v); `make deps` installs it", torchOnce.err)
-	}
+	testenv.Python(t, "torch", "numpy")
 }
 
-func torchRef(t *testing.T, args ...string) {
+// runPython runs /usr/bin/python3 with args (a script and its arguments, or -c and a program),
+// fails the test with the output on error, and returns the output.
+func runPython(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(python, append([]string{"../../tools/torch_ref.py"}, args...)...).CombinedOutput()
+	out, err := exec.Command(testenv.PythonPath, args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("torch_ref.py %v: %v\n%s", args, err, out)
+		t.Fatalf("python3 %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return string(out)
+}
+
+// runTool runs the repository's tools/<script> (torch_ref.py, torch_onnx_ref.py, …) with args.
+func runTool(t *testing.T, script string, args ...string) string {
+	t.Helper()
+	return runPython(t, append([]string{"../../tools/" + script}, args...)...)
 }
 
 // export writes PyTorch-initialised weights (nets.py) with non-trivial batch-norm statistics.
 func export(t *testing.T, dir, name string, inC, hw int, seed int, varScale float64) string {
 	path := filepath.Join(dir, fmt.Sprintf("%s_%d.safetensors", name, seed))
-	torchRef(t, "export", "--model", name, "--in-ch", fmt.Sprint(inC), "--hw", fmt.Sprint(hw),
+	runTool(t, "torch_ref.py", "export", "--model", name, "--in-ch", fmt.Sprint(inC), "--hw", fmt.Sprint(hw),
 		"--seed", fmt.Sprint(seed), "--var-scale", fmt.Sprint(varScale), "--out", path)
 	return path
 }
 
-// compareTorch evaluates every point of the surface file in PyTorch with the saved directions
-// and checks losses to 2e-4 relative (non-finite where PyTorch's is) and accuracies within one
-// example.
+// compareTorch evaluates every point of the surface file in PyTorch (tools/torch_ref.py) with
+// the saved directions and checks the scan against it (checkTorch).
 func compareTorch(t *testing.T, npz, model, weights, dirs, dataSpec string, limit int) *surface.Surface {
+	t.Helper()
+	return checkTorch(t, model, npz, func(sf *surface.Surface, points, res string) {
+		runTool(t, "torch_ref.py", "eval", "--model", model, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
+			"--split", sf.Split, "--limit", fmt.Sprint(limit), "--points="+points, "--out", res)
+	})
+}
+
+// checkTorch loads surface file npz, has eval write PyTorch's loss and accuracy at each of its
+// points ("a,b;a,b;…") as JSON to res, and checks every point: computed, loss within 2e-4
+// relative of PyTorch's (non-finite where PyTorch's is), accuracy within one example. label
+// names the network in the messages.
+func checkTorch(t *testing.T, label, npz string, eval func(sf *surface.Surface, points, res string)) *surface.Surface {
 	t.Helper()
 	sf, err := surface.Load(npz)
 	if err != nil {
@@ -77,14 +74,13 @@ func compareTorch(t *testing.T, npz, model, weights, dirs, dataSpec string, limi
 		pts = append(pts, fmt.Sprintf("%g,%g", a, b))
 	}
 	res := filepath.Join(filepath.Dir(npz), "torch.json")
-	torchRef(t, "eval", "--model", model, "--weights", weights, "--dirs", dirs, "--data", dataSpec,
-		"--split", sf.Split, "--limit", fmt.Sprint(limit), "--points="+strings.Join(pts, ";"), "--out", res)
+	eval(sf, strings.Join(pts, ";"), res)
 	raw, err := os.ReadFile(res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []struct{ Loss, Acc float64 }
-	// json has no NaN: torch_ref writes NaN/Infinity, which Go's decoder rejects; map them.
+	// json has no NaN: the reference scripts write NaN/Infinity, which Go's decoder rejects; map them.
 	fixed := strings.NewReplacer("-Infinity", "\"-Inf\"", "Infinity", "\"+Inf\"", "NaN", "\"NaN\"").Replace(string(raw))
 	var rawVals []map[string]any
 	if err := json.Unmarshal([]byte(fixed), &rawVals); err != nil {
@@ -100,6 +96,9 @@ func compareTorch(t *testing.T, npz, model, weights, dirs, dataSpec string, limi
 	for _, m := range rawVals {
 		want = append(want, struct{ Loss, Acc float64 }{num(m["loss"]), num(m["acc"])})
 	}
+	if len(want) != sf.Len() {
+		t.Fatalf("PyTorch evaluated %d points, the surface has %d", len(want), sf.Len())
+	}
 	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
 	for k, w := range want {
 		got := sf.Loss[k]
@@ -107,14 +106,14 @@ func compareTorch(t *testing.T, npz, model, weights, dirs, dataSpec string, limi
 		finite := !math.IsNaN(w.Loss) && !math.IsInf(w.Loss, 0)
 		switch {
 		case !sf.Computed[k]:
-			t.Errorf("point (%g,%g) not computed", a, b)
+			t.Errorf("%s point (%g,%g) not computed", label, a, b)
 		case finite && !(math.Abs(got-w.Loss) <= 2e-4*math.Abs(w.Loss)):
-			t.Errorf("point (%g,%g): loss %.7g, PyTorch %.7g (rel %.2g)", a, b, got, w.Loss, math.Abs(got-w.Loss)/math.Abs(w.Loss))
+			t.Errorf("%s point (%g,%g): loss %.7g, PyTorch %.7g (rel %.2g)", label, a, b, got, w.Loss, math.Abs(got-w.Loss)/math.Abs(w.Loss))
 		case !finite && !(math.IsNaN(got) || math.IsInf(got, 0)):
-			t.Errorf("point (%g,%g): loss %.7g, PyTorch diverged (%v)", a, b, got, w.Loss)
+			t.Errorf("%s point (%g,%g): loss %.7g, PyTorch diverged (%v)", label, a, b, got, w.Loss)
 		}
 		if math.Abs(sf.Acc[k]-w.Acc) > oneExample {
-			t.Errorf("point (%g,%g): accuracy %.3f%%, PyTorch %.3f%%", a, b, sf.Acc[k], w.Acc)
+			t.Errorf("%s point (%g,%g): accuracy %.3f%%, PyTorch %.3f%%", label, a, b, sf.Acc[k], w.Acc)
 		}
 	}
 	return sf
@@ -126,16 +125,9 @@ func parseFloat(s string) (float64, error) {
 	return f, err
 }
 
-const fashion = "/usr/share/datasets/fashion-mnist"
-
 func needFashion(t *testing.T) string {
-	if _, err := os.Stat(fashion); err != nil {
-		if torchRequired() {
-			t.Fatalf("Fashion-MNIST is required (apt-get install dataset-fashion-mnist): %v", err)
-		}
-		t.Skip("no Fashion-MNIST; `make deps` installs it")
-	}
-	return "fashion-mnist:" + fashion
+	t.Helper()
+	return "fashion-mnist:" + testenv.FashionDir(t)
 }
 
 func TestTorchResNet20FilterNorm2D(t *testing.T) {
@@ -205,12 +197,8 @@ sys.path.insert(0, "../../tools")
 from torchio import st_read
 sd = {"module." + k: torch.from_numpy(v) for k, v in st_read(sys.argv[1]).items()}
 torch.save({"state_dict": sd, "acc": 91.0, "epoch": 300}, sys.argv[2])`
-	if out, err := exec.Command(python, "-c", script, w, ckpt).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	if out, err := exec.Command(python, "../../tools/torch2safetensors.py", ckpt, conv).CombinedOutput(); err != nil {
-		t.Fatalf("torch2safetensors: %v: %s", err, out)
-	}
+	runPython(t, "-c", script, w, ckpt)
+	runTool(t, "torch2safetensors.py", ckpt, conv)
 	a, _, err := model.ReadSafetensors(w)
 	if err != nil {
 		t.Fatal(err)

@@ -17,15 +17,6 @@ import (
 	"landscape/train"
 )
 
-func torchTrain(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(python, append([]string{"../../tools/torch_train.py"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("torch_train.py %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
 func readWeights(t *testing.T, path string) *model.Weights {
 	t.Helper()
 	w, _, err := model.ReadSafetensors(path)
@@ -81,7 +72,7 @@ func TestTrainMatchesPyTorch(t *testing.T) {
 			ptOut := filepath.Join(dir, c.model+"_pt.safetensors")
 			exact := filepath.Join(dir, c.model+"_f64.safetensors")
 			mustRun(t, append([]string{"train", "--no-shuffle", "--augment", "none", "--quiet", "--out", goOut}, common...)...)
-			torchTrain(t, append([]string{"train", "--out", ptOut, "--out-double", exact}, common...)...)
+			runTool(t, "torch_train.py", append([]string{"train", "--out", ptOut, "--out-double", exact}, common...)...)
 			g, p, w0, x := readWeights(t, goOut), readWeights(t, ptOut), readWeights(t, init), readWeights(t, exact)
 			worst, worstName := 0.0, ""
 			goExact, torchExact := 0.0, 0.0
@@ -120,7 +111,7 @@ func TestSmallNetsMatchPyTorchNames(t *testing.T) {
 	needTorch(t)
 	names := append(model.SmallNames(), "resnet8-c3")
 	var want map[string][][2]any
-	if err := json.Unmarshal([]byte(torchTrain(t, "names", "--model", strings.Join(names, ","), "--in-ch", "1", "--hw", "28")), &want); err != nil {
+	if err := json.Unmarshal([]byte(runTool(t, "torch_train.py", "names", "--model", strings.Join(names, ","), "--in-ch", "1", "--hw", "28")), &want); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range names {

@@ -141,22 +141,7 @@ func TestScanSurvivesOneHangPerWorker(t *testing.T) {
 	if len(es) != 2 {
 		t.Fatalf("%d engines", len(es))
 	}
-	pts := enginetest.Points
-	todo := []int{0, 1, 2, 3}
-	scanWith := func(es []engine.Engine) []float64 {
-		loss := make([]float64, len(pts))
-		if err := scan.Run(context.Background(), p, pts, todo, es, scan.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
-			t.Fatal(err)
-		}
-		return loss
-	}
-	local, _ := cpu.New(p)
-	want, got := scanWith([]engine.Engine{local}), scanWith(es)
-	for k := range want {
-		if got[k] != want[k] {
-			t.Errorf("point %d: loss %v, want %v", k, got[k], want[k])
-		}
-	}
+	scanMatchesCPU(t, p, es)
 	for d := range 2 {
 		faulted(t, files, d)
 		if r := es[d].(*Engine).restarts; r != 1 {

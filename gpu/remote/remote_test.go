@@ -192,6 +192,13 @@ func TestSchedulerRequeuesFailedWorker(t *testing.T) {
 	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "exit-in-eval@1")
 	p := setup(t, 0)
 	es := cpuWorkers(t, p, 2)
+	scanMatchesCPU(t, p, es)
+}
+
+// scanMatchesCPU scans the first four of enginetest.Points (two images a task, one point) with
+// the engines es and with the CPU engine, and checks that every loss is the same.
+func scanMatchesCPU(t *testing.T, p *engine.Problem, es []engine.Engine) {
+	t.Helper()
 	pts := enginetest.Points
 	todo := []int{0, 1, 2, 3}
 	scanWith := func(es []engine.Engine) []float64 {
@@ -201,7 +208,10 @@ func TestSchedulerRequeuesFailedWorker(t *testing.T) {
 		}
 		return loss
 	}
-	local, _ := cpu.New(p)
+	local, err := cpu.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want, got := scanWith([]engine.Engine{local}), scanWith(es)
 	for k := range want {
 		if got[k] != want[k] {

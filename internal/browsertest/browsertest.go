@@ -23,6 +23,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"landscape/internal/testenv"
 )
 
 // repoRoot is the folder holding go.mod, above the working directory (a test's package folder).
@@ -57,10 +59,7 @@ func Chromium(t testing.TB) string {
 		return p
 	}
 	msg := fmt.Sprintf("chromium is not installed and scripts/deps.sh --browser could not install it (%v: %s)", err, strings.TrimSpace(string(out)))
-	if os.Getenv("CI") == "true" || os.Getenv("LANDSCAPE_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + "; CI=true (or LANDSCAPE_REQUIRE_BROWSER=1) requires the browser tests to run")
-	}
-	t.Skip(msg + "; skipping the browser tests")
+	testenv.Missing(t, testenv.Browser, msg)
 	return ""
 }
 

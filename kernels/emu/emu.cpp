@@ -169,6 +169,8 @@ void emu_cp_async_wait(int n) {
     pending.swap(keep);
 }
 
+void __trap() { throw std::logic_error("__trap: kernel aborted"); }
+
 int emu_cp_async_pending() { return (int)pending.size(); }
 
 // ldmatrix.sync.aligned.m8n8.x4.shared.b16 (PTX ISA, "Warp-level matrix load instruction:

@@ -32,6 +32,9 @@ struct float2 {
 struct float4 {
     float x, y, z, w;
 };
+struct uint4 {
+    unsigned x, y, z, w;
+};
 
 extern thread_local dim3 threadIdx, blockIdx;
 extern dim3 blockDim, gridDim;
@@ -49,7 +52,13 @@ int emu_cp_async_pending(); // this thread's copies not yet complete (tests)
 void emu_ldmatrix_x4(unsigned (&r)[4], const void *row);
 unsigned emu_cvt_bf16x2(float hi, float lo);
 
+using std::max;
 using std::min;
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+// __trap: "abort execution and generate an interrupt to the host CPU" (CUDA C++ Programming
+// Guide, trap function); here an exception the test reports.
+[[noreturn]] void __trap();
 inline unsigned __float_as_uint(float f) {
     unsigned u;
     std::memcpy(&u, &f, 4);

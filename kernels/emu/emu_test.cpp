@@ -35,6 +35,10 @@ void conv2_tf32_bm64 CONV_SIG;
 void conv2_bf16_bm16 CONV_SIG;
 void conv2_bf16_bm32 CONV_SIG;
 void conv2_bf16_bm64 CONV_SIG;
+void conv3_tf32_bm16 CONV_SIG;
+void conv3_tf32_bm32 CONV_SIG;
+void conv3_bf16_bm16 CONV_SIG;
+void conv3_bf16_bm32 CONV_SIG;
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
@@ -365,6 +369,29 @@ int main() {
                 char name[32];
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
                 test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, true);
+            }
+    // The halo kernels (conv_halo.cu): 3x3, Cin % 16 == 0, Cout <= 32, W % 4 == 0, halo within
+    // 256 pixels: blocks spanning 3 images, partial last blocks, 2 and 3 channel blocks, stride 2,
+    // pad 0, Cout < 16 and between 16 and 32 (partial row tiles), a 32x32 layer as ResNet-56's.
+    const ConvCase halo_cases[] = {
+        {2, 3, 16, 7, 8, 10, 3, 1, 1, true, false, true},     // shared input, 3 images a block, 168 pixels
+        {2, 2, 32, 9, 12, 24, 3, 1, 1, false, true, true},    // 2 channel blocks, residual + ReLU
+        {2, 2, 16, 9, 8, 20, 3, 2, 1, false, false, true},    // stride 2, odd height
+        {1, 2, 16, 6, 8, 16, 3, 1, 0, false, true, false},    // pad 0
+        {1, 3, 48, 10, 8, 32, 3, 1, 1, false, false, true},   // 3 channel blocks, 240 pixels
+        {1, 2, 16, 32, 32, 16, 3, 1, 1, false, true, true},   // ResNet-56's first stage
+    };
+    struct {
+        const char *name;
+        ConvFn fn[2];
+        double tol;
+    } halo_kinds[] = {{"conv3_tf32", {conv3_tf32_bm16, conv3_tf32_bm32}, 3e-3}, {"conv3_bf16", {conv3_bf16_bm16, conv3_bf16_bm32}, 2e-2}};
+    for (auto &kd : halo_kinds)
+        for (auto &c : halo_cases)
+            for (int i = 0; i < 2; i++) {
+                char name[32];
+                std::snprintf(name, sizeof name, "%s_bm%d", kd.name, 16 << i);
+                test_conv(name, kd.fn[i], 16 << i, 128, c, kd.tol, true);
             }
     test_async_models();
     test_pools();
