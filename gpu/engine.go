@@ -20,6 +20,7 @@ type Engine struct {
 	p       *engine.Problem
 	layout  *Layout
 	conv    string // conv kernels' precision: f32, tf32, bf16
+	act16   bool   // activations stored as bf16 (bf16 zoo plans, see bf16Activations)
 	path    string // conv kernels: fast or reference
 	k, b    int    // weight sets and images per launch
 	ms      float64
@@ -28,6 +29,7 @@ type Engine struct {
 	dead    error   // a sticky device error: every later call fails with it
 
 	images, labels   ptr // the whole dataset, resident
+	images16         ptr // act16: one batch of images rounded to bf16 (to_bf16), [b][C·H·W]
 	theta, dx, dy    ptr // raw vectors
 	table            ptr // fold_weights' table
 	taps             []ptr
@@ -52,6 +54,7 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 		return nil, err
 	}
 	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
+	e.act16 = bf16Activations(conv, p.Plan)
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -110,8 +113,14 @@ func (e *Engine) upload(o Options) error {
 			return err
 		}
 	}
+	elem := int64(e.actBytes())
+	if e.act16 {
+		if e.images16, err = d.alloc(int64(b) * int64(p.Data.C*p.Data.H*p.Data.W) * elem); err != nil {
+			return err
+		}
+	}
 	for _, size := range p.Plan.Buffers {
-		buf, err := d.alloc(int64(k) * int64(b) * int64(size) * 4)
+		buf, err := d.alloc(int64(k) * int64(b) * int64(size) * elem)
 		if err != nil {
 			return err
 		}
@@ -223,13 +232,28 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 			return err
 		}
 		b := min(e.b, hi-b0)
-		logits, err := e.forward(k, b, e.images+ptr(4*b0*pixels))
+		img := e.images + ptr(4*b0*pixels)
+		if e.act16 { // the first layer reads bf16 images like every other layer's input
+			if err := launchToBf16(e, kToBf16, dim{blocks(b*pixels, 256), 1, 1}, dim{256, 1, 1}, toBf16Args{
+				In: img, Out: e.images16, N: cint64(b * pixels)}); err != nil {
+				return err
+			}
+			img = e.images16
+		}
+		logits, err := e.forward(k, b, img)
 		if err != nil {
 			return err
 		}
-		if err := launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
-			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
-			LossSum: e.lossSum, Correct: e.correct}); err != nil {
+		if e.act16 {
+			err = launchCrossEntropyBf16(e, kCrossEntropyBf16, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyBf16Args{
+				Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+				LossSum: e.lossSum, Correct: e.correct})
+		} else {
+			err = launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
+				Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+				LossSum: e.lossSum, Correct: e.correct})
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -284,10 +308,18 @@ func (e *Engine) forward(k, b int, img ptr) (ptr, error) {
 				return 0, fmt.Errorf("gpu: layer %d pools the network input, which the kernels do not support", i)
 			}
 			c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
-			if pl.Kind == model.OpMaxPool {
+			if pl.Kind == model.OpMaxPool && e.act16 {
+				total := k * b * size(pl.OutShape)
+				err = launchMaxpoolBf16(e, kMaxpoolBf16, dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, maxpoolBf16Args{
+					In: in, Out: out, Images: cint64(k * b), C: cint(c), H: cint(h), W: cint(w), KS: cint(pl.K)})
+			} else if pl.Kind == model.OpMaxPool {
 				total := k * b * size(pl.OutShape)
 				err = launchMaxpool(e, kMaxpool, dim{blocks(total, 256), 1, 1}, dim{256, 1, 1}, maxpoolArgs{
 					In: in, Out: out, Images: cint64(k * b), C: cint(c), H: cint(h), W: cint(w), KS: cint(pl.K)})
+			} else if e.act16 {
+				planes := k * b * c
+				err = launchAvgpoolBf16(e, kAvgpoolBf16, dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, avgpoolBf16Args{
+					In: in, Out: out, Planes: cint64(planes), HW: cint(h * w)})
 			} else {
 				planes := k * b * c
 				err = launchAvgpool(e, kAvgpool, dim{blocks(planes, 256), 1, 1}, dim{256, 1, 1}, avgpoolArgs{
@@ -311,11 +343,15 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 	ll := e.layout.Layers[i]
 	g := ll.Geom
 	bm := kernels.ConvTile(g.Cout)
-	name := kernels.ConvName(e.conv, bm)
+	prec := e.conv
+	if prec == "bf16" && !e.act16 {
+		prec = "bf16f" // bf16 operands, float32 activations (plans with graph layers)
+	}
+	name := kernels.ConvName(prec, bm)
 	if ll.TapMajor {
-		name = kernels.ConvFastName(e.conv, bm)
-		if e.conv != "f32" && HaloEligible(g, b) && haloAligned(in, inSet) {
-			name = kernels.ConvHaloName(e.conv, bm)
+		name = kernels.ConvFastName(prec, bm)
+		if e.conv != "f32" && HaloEligible(g, b) && haloAligned(in, inSet, e.actBytes()) {
+			name = kernels.ConvHaloName(prec, bm)
 		}
 	}
 	return launchConv(e, convKernel(name),
@@ -353,4 +389,33 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// bf16Activations tells whether a plan's activations are stored as bf16 (2 bytes) between layers:
+// in bf16 precision when every layer runs on the zoo kernels (conv, linear, pools), which read
+// and write bf16 (kernels/common.cuh: bf16s). A plan with imported-graph layers keeps float32
+// activations (the graph kernels are float32) and runs the bf16f conv kernels: bf16 operands,
+// float32 in memory, as before.
+func bf16Activations(conv string, plan *model.Plan) bool {
+	if conv != "bf16" {
+		return false
+	}
+	imagesIn := func(buf int) bool { return buf == plan.Input } // as forward decides
+	for i := range plan.Layers {
+		if graphOwns(&plan.Layers[i], imagesIn) {
+			return false
+		}
+		if plan.Layers[i].Out == plan.Input {
+			imagesIn = func(int) bool { return false }
+		}
+	}
+	return true
+}
+
+// actBytes is the size of one stored activation: 2 (bf16) or 4 (float32).
+func (e *Engine) actBytes() int {
+	if e.act16 {
+		return 2
+	}
+	return 4
 }

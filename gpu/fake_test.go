@@ -69,7 +69,7 @@ func (f *fakeDevice) bytesAt(p ptr) []byte {
 	return f.allocs[i].mem[p-f.allocs[i].base:]
 }
 
-func view[T float32 | int32 | float64 | int64](f *fakeDevice, p ptr) []T {
+func view[T float32 | int32 | float64 | int64 | uint16](f *fakeDevice, p ptr) []T {
 	if p == 0 {
 		return nil
 	}
@@ -141,25 +141,36 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 		fmt.Sscanf(strings.ReplaceAll(name[strings.IndexByte(name, '_')+1:], "_bm", " "), "%s %d", &prec, &bm)
 		if strings.HasPrefix(name, "conv3_") { // the halo kernels trap on a layer they cannot take
 			g := ConvGeom{Cin: n(9), H: n(10), W: n(11), Cout: n(12), OH: n(13), OW: n(14), KS: n(15), Stride: n(16), Pad: n(17)}
-			if prec == "f32" || !HaloEligible(g, n(8)) || !haloAligned(p(0), n(1)) {
+			elem := 4
+			if prec == "bf16" {
+				elem = 2
+			}
+			if prec == "f32" || !HaloEligible(g, n(8)) || !haloAligned(p(0), n(1), elem) {
 				return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", name, g, n(8), uint64(p(0)), n(1))
 			}
 		}
 		return f.conv(grid, block, fast, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
 			n(8), n(9), n(10), n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18) != 0)
-	case name == "maxpool":
-		in, out := view[float32](f, p(0)), view[float32](f, p(1))
+	case name == "maxpool" || name == "maxpool_bf16":
 		c, h, w, ks := n(3), n(4), n(5), n(6)
 		oh, ow := ceilDiv(h, ks), ceilDiv(w, ks)
+		in, out := actsAt(f, p(0), name == "maxpool_bf16"), actsAt(f, p(1), name == "maxpool_bf16")
+		inF, outF := in.widen(n(2)*c*h*w), make([]float32, n(2)*c*oh*ow)
 		for i := range n(2) {
-			cpu.MaxPool(out[i*c*oh*ow:], in[i*c*h*w:(i+1)*c*h*w], c, h, w, ks)
+			cpu.MaxPool(outF[i*c*oh*ow:], inF[i*c*h*w:(i+1)*c*h*w], c, h, w, ks)
 		}
-	case name == "avgpool":
-		in, out := view[float32](f, p(0)), view[float32](f, p(1))
-		cpu.GlobalAvgPool(out[:n(2)], in[:n(2)*n(3)], n(3))
-	case name == "cross_entropy":
-		logits, labels := view[float32](f, p(0)), view[int32](f, p(1))
+		out.store(outF)
+	case name == "avgpool" || name == "avgpool_bf16":
+		in, out := actsAt(f, p(0), name == "avgpool_bf16"), actsAt(f, p(1), name == "avgpool_bf16")
+		outF := make([]float32, n(2))
+		cpu.GlobalAvgPool(outF, in.widen(n(2)*n(3)), n(3))
+		out.store(outF)
+	case name == "to_bf16":
+		in, out := view[float32](f, p(0)), actsAt(f, p(1), true)
+		out.store(in[:n(2)])
+	case name == "cross_entropy" || name == "cross_entropy_bf16":
 		b, classes := n(2), n(3)
+		logits, labels := actsAt(f, p(0), name == "cross_entropy_bf16").widen(grid.x*b*classes), view[int32](f, p(1))
 		loss, correct := view[float64](f, p(4)), view[int64](f, p(5))
 		for k := range grid.x {
 			for i := range b {
@@ -196,8 +207,13 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 	if bm != kernels.ConvTile(cout) {
 		return fmt.Errorf("conv: tile %d for %d channels", bm, cout)
 	}
-	in, wts, bias := view[float32](f, inP), view[float32](f, wP), view[float32](f, bP)
-	res, out := view[float32](f, resP), view[float32](f, outP)
+	// bf16: activations stored as bf16 (widened as read, rounded as stored); bf16f: float32.
+	act16 := prec == "bf16"
+	if prec == "bf16f" {
+		prec = "bf16"
+	}
+	wts, bias := view[float32](f, wP), view[float32](f, bP)
+	in, res, out := actsAt(f, inP, act16), actsAt(f, resP, act16), actsAt(f, outP, act16)
 	r := cin * ks * ks
 	taps := make([]int32, 0, 2*r) // the reference kernels' table, or the fast kernels' own decode
 	if fast {
@@ -221,7 +237,7 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 	outSet := npix * cout
 	for k := range grid.z {
 		for b := range B {
-			img := in[k*inSet+b*cin*h*w:]
+			img := k*inSet + b*cin*h*w
 			for m := range cout {
 				for y := range oh {
 					for x := range ow {
@@ -230,26 +246,76 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 						for t := range r {
 							ih, iw := ih0+int(taps[2*t+1]>>16), iw0+int(taps[2*t+1]&0xffff)
 							if ih >= 0 && ih < h && iw >= 0 && iw < w {
-								s += float64(rnd(wts[k*wSet+m*r+widx(t)])) * float64(rnd(img[ih0*w+iw0+int(taps[2*t])]))
+								s += float64(rnd(wts[k*wSet+m*r+widx(t)])) * float64(rnd(in.at(img+ih0*w+iw0+int(taps[2*t]))))
 							}
 						}
 						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
 						v := float32(s)
-						if res != nil {
-							v += bias[k*wSet+m] + res[o]
+						if resP != 0 {
+							v += bias[k*wSet+m] + res.at(o)
 						} else {
 							v += bias[k*wSet+m]
 						}
 						if relu && v < 0 {
 							v = 0
 						}
-						out[o] = v
+						out.set(o, v)
 					}
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// acts is a device tensor of activations: float32, or bf16 (kernels/common.cuh's bf16s: the upper
+// half of a float32, rounded to nearest even as stored).
+type acts struct {
+	f []float32
+	h []uint16
+}
+
+func actsAt(f *fakeDevice, p ptr, bf16 bool) acts {
+	if p != 0 && bf16 {
+		return acts{h: view[uint16](f, p)}
+	}
+	return acts{f: view[float32](f, p)}
+}
+
+func (a acts) at(i int) float32 {
+	if a.h != nil {
+		return math.Float32frombits(uint32(a.h[i]) << 16)
+	}
+	return a.f[i]
+}
+
+func (a acts) set(i int, v float32) {
+	if a.h != nil {
+		u := math.Float32bits(v)
+		if u&0x7fffffff > 0x7f800000 {
+			a.h[i] = uint16(u>>16 | 0x40) // a quiet NaN, as cvt.rn.bf16.f32
+			return
+		}
+		a.h[i] = uint16(math.Float32bits(roundTo("bf16")(v)) >> 16)
+		return
+	}
+	a.f[i] = v
+}
+
+// widen returns the first n activations as float32.
+func (a acts) widen(n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = a.at(i)
+	}
+	return out
+}
+
+// store sets the first len(v) activations.
+func (a acts) store(v []float32) {
+	for i, x := range v {
+		a.set(i, x)
+	}
 }
 
 // roundTo returns the rounding the conv kernels apply to their operands: tf32 (cvt.rna: nearest,

@@ -41,6 +41,6 @@ func HaloEligible(g ConvGeom, b int) bool {
 	return true
 }
 
-// haloAligned tells whether an input tensor at in, weight set k at k·inSet floats, allows the
-// halo kernels' 16-byte loads.
-func haloAligned(in ptr, inSet int) bool { return uint64(in)%16 == 0 && inSet%4 == 0 }
+// haloAligned tells whether an input tensor at in, weight set k at k·inSet elements of elem bytes
+// (4: float32, 2: bf16), allows the halo kernels' loads of 4 pixels (16 or 8 bytes).
+func haloAligned(in ptr, inSet, elem int) bool { return uint64(in)%uint64(4*elem) == 0 && inSet%4 == 0 }

@@ -76,6 +76,26 @@ func launchAvgpool(l launcher, k avgpoolKernel, grid, block dim, a avgpoolArgs) 
 	return l.launch(string(k), grid, block, a.In, a.Out, a.Planes, a.HW)
 }
 
+// avgpoolBf16Args are the parameters of avgpool_bf16, in the kernel's order.
+type avgpoolBf16Args struct {
+	In     ptr    // bf16s * in
+	Out    ptr    // bf16s * out
+	Planes cint64 // i64 planes
+	HW     cint   // int HW
+}
+
+// avgpoolBf16Kernel names a kernel that takes avgpoolBf16Args.
+type avgpoolBf16Kernel string
+
+const (
+	kAvgpoolBf16 avgpoolBf16Kernel = "avgpool_bf16"
+)
+
+// launchAvgpoolBf16 queues kernel k with arguments a on l.
+func launchAvgpoolBf16(l launcher, k avgpoolBf16Kernel, grid, block dim, a avgpoolBf16Args) error {
+	return l.launch(string(k), grid, block, a.In, a.Out, a.Planes, a.HW)
+}
+
 // binaryArgs are the parameters of binary, in the kernel's order.
 type binaryArgs struct {
 	Lhs          ptr    // float * lhs
@@ -125,7 +145,7 @@ func launchConcatCopy(l launcher, k concatCopyKernel, grid, block dim, a concatC
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.HW, a.Ctotal, a.C0)
 }
 
-// convArgs are the parameters of conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64, conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64, conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64, conv3_bf16_bm16, conv3_bf16_bm32, conv3_tf32_bm16, conv3_tf32_bm32, conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64, conv_f32_bm16, conv_f32_bm32, conv_f32_bm64, conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64, in the kernel's order.
+// convArgs are the parameters of conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64, conv2_bf16f_bm16, conv2_bf16f_bm32, conv2_bf16f_bm64, conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64, conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64, conv3_bf16_bm16, conv3_bf16_bm32, conv3_bf16f_bm16, conv3_bf16f_bm32, conv3_tf32_bm16, conv3_tf32_bm32, conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64, conv_bf16f_bm16, conv_bf16f_bm32, conv_bf16f_bm64, conv_f32_bm16, conv_f32_bm32, conv_f32_bm64, conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64, in the kernel's order.
 type convArgs struct {
 	In          ptr    // float * in
 	InSetStride cint64 // i64 in_set_stride
@@ -152,28 +172,36 @@ type convArgs struct {
 type convKernel string
 
 const (
-	kConv2Bf16Bm16 convKernel = "conv2_bf16_bm16"
-	kConv2Bf16Bm32 convKernel = "conv2_bf16_bm32"
-	kConv2Bf16Bm64 convKernel = "conv2_bf16_bm64"
-	kConv2F32Bm16  convKernel = "conv2_f32_bm16"
-	kConv2F32Bm32  convKernel = "conv2_f32_bm32"
-	kConv2F32Bm64  convKernel = "conv2_f32_bm64"
-	kConv2Tf32Bm16 convKernel = "conv2_tf32_bm16"
-	kConv2Tf32Bm32 convKernel = "conv2_tf32_bm32"
-	kConv2Tf32Bm64 convKernel = "conv2_tf32_bm64"
-	kConv3Bf16Bm16 convKernel = "conv3_bf16_bm16"
-	kConv3Bf16Bm32 convKernel = "conv3_bf16_bm32"
-	kConv3Tf32Bm16 convKernel = "conv3_tf32_bm16"
-	kConv3Tf32Bm32 convKernel = "conv3_tf32_bm32"
-	kConvBf16Bm16  convKernel = "conv_bf16_bm16"
-	kConvBf16Bm32  convKernel = "conv_bf16_bm32"
-	kConvBf16Bm64  convKernel = "conv_bf16_bm64"
-	kConvF32Bm16   convKernel = "conv_f32_bm16"
-	kConvF32Bm32   convKernel = "conv_f32_bm32"
-	kConvF32Bm64   convKernel = "conv_f32_bm64"
-	kConvTf32Bm16  convKernel = "conv_tf32_bm16"
-	kConvTf32Bm32  convKernel = "conv_tf32_bm32"
-	kConvTf32Bm64  convKernel = "conv_tf32_bm64"
+	kConv2Bf16Bm16  convKernel = "conv2_bf16_bm16"
+	kConv2Bf16Bm32  convKernel = "conv2_bf16_bm32"
+	kConv2Bf16Bm64  convKernel = "conv2_bf16_bm64"
+	kConv2Bf16fBm16 convKernel = "conv2_bf16f_bm16"
+	kConv2Bf16fBm32 convKernel = "conv2_bf16f_bm32"
+	kConv2Bf16fBm64 convKernel = "conv2_bf16f_bm64"
+	kConv2F32Bm16   convKernel = "conv2_f32_bm16"
+	kConv2F32Bm32   convKernel = "conv2_f32_bm32"
+	kConv2F32Bm64   convKernel = "conv2_f32_bm64"
+	kConv2Tf32Bm16  convKernel = "conv2_tf32_bm16"
+	kConv2Tf32Bm32  convKernel = "conv2_tf32_bm32"
+	kConv2Tf32Bm64  convKernel = "conv2_tf32_bm64"
+	kConv3Bf16Bm16  convKernel = "conv3_bf16_bm16"
+	kConv3Bf16Bm32  convKernel = "conv3_bf16_bm32"
+	kConv3Bf16fBm16 convKernel = "conv3_bf16f_bm16"
+	kConv3Bf16fBm32 convKernel = "conv3_bf16f_bm32"
+	kConv3Tf32Bm16  convKernel = "conv3_tf32_bm16"
+	kConv3Tf32Bm32  convKernel = "conv3_tf32_bm32"
+	kConvBf16Bm16   convKernel = "conv_bf16_bm16"
+	kConvBf16Bm32   convKernel = "conv_bf16_bm32"
+	kConvBf16Bm64   convKernel = "conv_bf16_bm64"
+	kConvBf16fBm16  convKernel = "conv_bf16f_bm16"
+	kConvBf16fBm32  convKernel = "conv_bf16f_bm32"
+	kConvBf16fBm64  convKernel = "conv_bf16f_bm64"
+	kConvF32Bm16    convKernel = "conv_f32_bm16"
+	kConvF32Bm32    convKernel = "conv_f32_bm32"
+	kConvF32Bm64    convKernel = "conv_f32_bm64"
+	kConvTf32Bm16   convKernel = "conv_tf32_bm16"
+	kConvTf32Bm32   convKernel = "conv_tf32_bm32"
+	kConvTf32Bm64   convKernel = "conv_tf32_bm64"
 )
 
 // launchConv queues kernel k with arguments a on l.
@@ -248,6 +276,28 @@ func launchCrossEntropy(l launcher, k crossEntropyKernel, grid, block dim, a cro
 	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.Correct)
 }
 
+// crossEntropyBf16Args are the parameters of cross_entropy_bf16, in the kernel's order.
+type crossEntropyBf16Args struct {
+	Logits  ptr  // bf16s * logits
+	Labels  ptr  // int * labels
+	B       cint // int B
+	Classes cint // int classes
+	LossSum ptr  // double * loss_sum
+	Correct ptr  // i64 * correct
+}
+
+// crossEntropyBf16Kernel names a kernel that takes crossEntropyBf16Args.
+type crossEntropyBf16Kernel string
+
+const (
+	kCrossEntropyBf16 crossEntropyBf16Kernel = "cross_entropy_bf16"
+)
+
+// launchCrossEntropyBf16 queues kernel k with arguments a on l.
+func launchCrossEntropyBf16(l launcher, k crossEntropyBf16Kernel, grid, block dim, a crossEntropyBf16Args) error {
+	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.Correct)
+}
+
 // filterNormalizeArgs are the parameters of filter_normalize, in the kernel's order.
 type filterNormalizeArgs struct {
 	D   ptr  // float * d
@@ -314,6 +364,29 @@ func launchMaxpool(l launcher, k maxpoolKernel, grid, block dim, a maxpoolArgs) 
 	return l.launch(string(k), grid, block, a.In, a.Out, a.Images, a.C, a.H, a.W, a.KS)
 }
 
+// maxpoolBf16Args are the parameters of maxpool_bf16, in the kernel's order.
+type maxpoolBf16Args struct {
+	In     ptr    // bf16s * in
+	Out    ptr    // bf16s * out
+	Images cint64 // i64 images
+	C      cint   // int C
+	H      cint   // int H
+	W      cint   // int W
+	KS     cint   // int KS
+}
+
+// maxpoolBf16Kernel names a kernel that takes maxpoolBf16Args.
+type maxpoolBf16Kernel string
+
+const (
+	kMaxpoolBf16 maxpoolBf16Kernel = "maxpool_bf16"
+)
+
+// launchMaxpoolBf16 queues kernel k with arguments a on l.
+func launchMaxpoolBf16(l launcher, k maxpoolBf16Kernel, grid, block dim, a maxpoolBf16Args) error {
+	return l.launch(string(k), grid, block, a.In, a.Out, a.Images, a.C, a.H, a.W, a.KS)
+}
+
 // poolWindowArgs are the parameters of pool_window, in the kernel's order.
 type poolWindowArgs struct {
 	In          ptr    // float * in
@@ -349,4 +422,23 @@ const (
 // launchPoolWindow queues kernel k with arguments a on l.
 func launchPoolWindow(l launcher, k poolWindowKernel, grid, block dim, a poolWindowArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.H, a.W, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.PadB, a.PadR, a.Avg, a.CountPad)
+}
+
+// toBf16Args are the parameters of to_bf16, in the kernel's order.
+type toBf16Args struct {
+	In  ptr    // float * in
+	Out ptr    // bf16s * out
+	N   cint64 // i64 n
+}
+
+// toBf16Kernel names a kernel that takes toBf16Args.
+type toBf16Kernel string
+
+const (
+	kToBf16 toBf16Kernel = "to_bf16"
+)
+
+// launchToBf16 queues kernel k with arguments a on l.
+func launchToBf16(l launcher, k toBf16Kernel, grid, block dim, a toBf16Args) error {
+	return l.launch(string(k), grid, block, a.In, a.Out, a.N)
 }

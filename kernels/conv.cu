@@ -23,13 +23,13 @@ template <int BM> __device__ __forceinline__ void conv_f32(CONV_PARAMS) {
     __shared__ float As[BK][BM + 1]; // As[kk][m] = W'[m0+m][r0+kk]; +1 spreads the stores over banks
     __shared__ float Bs[BK][BN];     // Bs[kk][n] = X[r0+kk][n0+n]
 
-    ConvShape s = conv_shape(CONV_ARGS);
+    ConvShape<float> s = conv_shape<float>(CONV_ARGS);
     const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
 
     // Loader roles: A row m = ty + 16j at depth tx; B column n0 + (tid % BN) at depths tid/BN + 2i.
     const int b_col = tid % BN, b_row = tid / BN;
-    const Column col = column_of(s, n0 + b_col);
+    const Column<float> col = column_of(s, n0 + b_col);
     float a_next[A_PER], b_next[B_PER];
     auto fetch = [&](int r0) {
         #pragma unroll

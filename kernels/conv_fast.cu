@@ -22,6 +22,9 @@
 //     shared loads for 8·TM FFMA.
 // Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, bf16 nearest even), fp32 exact
 // products; only the order of the float32 additions differs from the reference kernels.
+// bf16: activations are bf16 in memory (bf16s, as conv_mma.cu); cp.async copies 4 bytes at least,
+// so the bf16 kernels load B synchronously (2 bytes, widened to float32 in shared memory) into the
+// same pipeline stages (the stage barriers order those stores as they order the async copies).
 #include "async.cuh"
 #include "conv_tile.cuh"
 
@@ -33,20 +36,20 @@ constexpr int BN = 128, BK = 16, STAGES = 3, PAD = 4;
 // activations, [n][kk] for the tensor-core kernels, [kk][n] for fp32). Tiles go tap-major: tile
 // (kh, kw, c0) holds channels c0 … c0+BK−1 of tap (kh, kw); the cursor walks them without
 // divisions. Needs Cin % 4 == 0 and 16-byte aligned weight rows (the host checks both).
-template <int BM, int THREADS, bool NK> struct Loader {
+template <int BM, int THREADS, bool NK, typename A> struct Loader {
     static constexpr int BSTRIDE = NK ? BK + PAD : BN + PAD;
     static constexpr int KSTEP = THREADS / BN;   // threads per pixel, each copying PER channels
     static constexpr int PER = BK / KSTEP;       // channels each thread copies per tile
     static constexpr int ACHUNKS = BM * BK / 4;  // 16-byte pieces of an A tile
     static constexpr int APER = (ACHUNKS + THREADS - 1) / THREADS;
-    const ConvShape &s;
-    const float *img; // this thread's pixel's image, null past the last pixel
+    const ConvShape<A> &s;
+    const A *img; // this thread's pixel's image, null past the last pixel
     int ih0, iw0, n, kk0, m0, HW;
     int c0, kh, kw; // the next tile
 
-    __device__ __forceinline__ Loader(const ConvShape &sh, int n0, int tid) : s(sh) {
+    __device__ __forceinline__ Loader(const ConvShape<A> &sh, int n0, int tid) : s(sh) {
         n = tid % BN, kk0 = KSTEP == 1 ? 0 : tid / BN, m0 = blockIdx.y * BM, HW = s.H * s.W;
-        Column c = column_of(s, n0 + n);
+        Column<A> c = column_of(s, n0 + n);
         img = c.img, ih0 = c.ih0, iw0 = c.iw0;
         c0 = kh = kw = 0;
     }
@@ -58,10 +61,15 @@ template <int BM, int THREADS, bool NK> struct Loader {
         const int ih = ih0 + kh, iw = iw0 + kw;
         const bool ok = img && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
         const int lim = ok ? nch - kk0 * PER : 0; // copies j < lim are real, the rest zeros
-        const float *src = (ok ? img + ih * s.W + iw : s.in) + (i64)(c0 + kk0 * PER) * HW;
+        const A *src = (ok ? img + ih * s.W + iw : s.in) + (i64)(c0 + kk0 * PER) * HW;
         float *dst = NK ? &Bs[n * BSTRIDE + kk0 * PER] : &Bs[kk0 * PER * BSTRIDE + n];
+        if constexpr (sizeof(A) == 4) {
 #pragma unroll
-        for (int j = 0; j < PER; j++) cp_async4(dst + (NK ? j : j * BSTRIDE), src + (i64)j * HW, j < lim);
+            for (int j = 0; j < PER; j++) cp_async4(dst + (NK ? j : j * BSTRIDE), src + (i64)j * HW, j < lim);
+        } else { // bf16 activations (2 bytes, below cp.async's 4): loaded, widened and stored here
+#pragma unroll
+            for (int j = 0; j < PER; j++) dst[NK ? j : j * BSTRIDE] = j < lim ? act_load(src + (i64)j * HW) : 0.f;
+        }
         // A: Wt[m0+m][tap·Cin + c0 + kk], 4 channels per copy, zero past Cout or Cin.
         const float *wtap = s.w + (i64)(kh * s.KS + kw) * s.Cin + c0;
 #pragma unroll
@@ -101,9 +109,10 @@ __device__ __forceinline__ void pipeline(L &ld, int tiles, int tid, float (*As)[
 }
 
 // tiles is the number of reduction tiles: KS·KS taps × ⌈Cin / BK⌉ channel blocks.
-__device__ __forceinline__ int tiles_of(const ConvShape &s) { return s.KS * s.KS * ((s.Cin + BK - 1) / BK); }
+template <typename A> __device__ __forceinline__ int tiles_of(const ConvShape<A> &s) { return s.KS * s.KS * ((s.Cin + BK - 1) / BK); }
 
-template <int BM, bool BF16> __device__ __forceinline__ void conv_fast_mma(CONV_PARAMS) {
+// A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
+template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_fast_mma(CONV_PARAMS) {
     constexpr int THREADS = 128;
     constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
     constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
@@ -111,13 +120,13 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_fast_mma(CONV_
     __shared__ __align__(16) float As[STAGES][BM][SB]; // As[st][m][kk]
     __shared__ __align__(16) float Bs[STAGES][BN][SB]; // Bs[st][n][kk]
 
-    ConvShape s = conv_shape(CONV_ARGS);
+    ConvShape<A> s = conv_shape<A>(CONV_ARGS);
     s.R = s.Cin * s.KS * s.KS;
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int g = lane / 4, t4 = lane % 4;
     const int wm = (warp / WN) * MT * 16, wn = (warp % WN) * NT * 8;
     const int n0 = blockIdx.x * BN;
-    Loader<BM, THREADS, true> ld(s, n0, tid);
+    Loader<BM, THREADS, true, A> ld(s, n0, tid);
     const int tl = tiles_of(s);
 
     float acc[MT][NT][4];
@@ -192,11 +201,11 @@ template <int BM> __device__ __forceinline__ void conv_fast_f32(CONV_PARAMS) {
     __shared__ __align__(16) float As[STAGES][BM][BK + PAD]; // As[st][m][kk]
     __shared__ __align__(16) float Bs[STAGES][BK][BN + PAD]; // Bs[st][kk][n]
 
-    ConvShape s = conv_shape(CONV_ARGS);
+    ConvShape<float> s = conv_shape<float>(CONV_ARGS);
     s.R = s.Cin * s.KS * s.KS;
     const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
     const int n0 = blockIdx.x * BN;
-    Loader<BM, THREADS, false> ld(s, n0, tid);
+    Loader<BM, THREADS, false, float> ld(s, n0, tid);
     const int tl = tiles_of(s);
 
     // Thread (tx, ty) owns rows ty + 16i and columns 4tx + 64j + c (c < 4): float4 loads of B.
@@ -239,3 +248,6 @@ LS_KERNEL void __launch_bounds__(128) conv2_tf32_bm64(CONV_PARAMS) { conv_fast_m
 LS_KERNEL void __launch_bounds__(128) conv2_bf16_bm16(CONV_PARAMS) { conv_fast_mma<16, true>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(128) conv2_bf16_bm32(CONV_PARAMS) { conv_fast_mma<32, true>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(128) conv2_bf16_bm64(CONV_PARAMS) { conv_fast_mma<64, true>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv2_bf16f_bm16(CONV_PARAMS) { conv_fast_mma<16, true, float>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv2_bf16f_bm32(CONV_PARAMS) { conv_fast_mma<32, true, float>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv2_bf16f_bm64(CONV_PARAMS) { conv_fast_mma<64, true, float>(CONV_ARGS); }

@@ -18,8 +18,9 @@
 // (padding) are zeroed once per block and never written again.
 //
 // Per channel block each thread loads at most ITEMS float4s (4 input pixels of one channel row,
-// 16-byte aligned: W % 4 == 0; bf16: two channels), rounds them once (tf32: as cvt.rna; bf16:
-// cvt.rn.bf16x2 into channel pairs) and stores them to the halo; the 9·BM·16 weights likewise.
+// 16-byte aligned: W % 4 == 0; bf16: 4 bf16 pixels (8 bytes) of each of two channels, activations
+// being bf16 in memory), rounds them once (tf32: as cvt.rna; bf16: already bf16, packed into
+// channel pairs) and stores them to the halo; the 9·BM·16 weights likewise.
 // Then the 9 taps × 2 k8-steps (tf32) or 1 k16-step (bf16) run from shared memory, fragments by
 // ldmatrix with no conversion: each input element is loaded and rounded once per channel
 // block instead of once per tap (9× for stride 1), and rounded once instead of once per warp.
@@ -27,7 +28,7 @@
 // block (9 taps of MMAs); other resident blocks run meanwhile.
 //
 // Eligible layers (the host checks, gpu.HaloEligible): KS = 3, Cin % 16 == 0, Cout ≤ 32, stride ≤ 3,
-// W % 4 == 0, 16-byte aligned input and weights, B·Cin·H·W < 2^31, and every block's halo
+// W % 4 == 0, 16-byte aligned input (bf16: 8-byte) and weights, B·Cin·H·W < 2^31, and every block's halo
 // (rows · WP) ≤ HMAX pixels; a block whose halo would not fit traps (an illegal instruction the
 // worker reports) rather than compute garbage.
 // Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, bf16 nearest even, fp32
@@ -62,7 +63,7 @@ __device__ __forceinline__ unsigned tf32w(float x) { return __float_as_uint(x) +
 // HaloGeom is a block's halo: first output row, first image, rows, padded width, image gap.
 struct HaloGeom {
     int q0, b0, rows, wp, gap;
-    __device__ __forceinline__ HaloGeom(const ConvShape &s, int OH, int n0) {
+    template <typename A> __device__ __forceinline__ HaloGeom(const ConvShape<A> &s, int OH, int n0) {
         const int nl = min(n0 + BN, s.Npix) - 1;
         const int q1 = nl / s.OW;
         q0 = n0 / s.OW, b0 = q0 / OH;
@@ -71,13 +72,14 @@ struct HaloGeom {
         wp = max((s.OW - 1) * s.stride + K3, s.W + s.pad);
     }
     // pixel returns the halo pixel index of output pixel n's tap (0, 0).
-    __device__ __forceinline__ int pixel(const ConvShape &s, int OH, int n) const {
+    template <typename A> __device__ __forceinline__ int pixel(const ConvShape<A> &s, int OH, int n) const {
         const int q = n / s.OW, ow = n - q * s.OW;
         return ((q - q0) * s.stride + (q / OH - b0) * gap) * wp + ow * s.stride;
     }
 };
 
-template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARAMS) {
+// A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
+template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_halo(CONV_PARAMS) {
     typedef Prec<BF16> P;
     constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
     constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
@@ -89,7 +91,7 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARA
     __shared__ __align__(16) unsigned As[ATAPS][BM][CHS];            // As[tap][m][word]; taps ≥ KK: overflow
     __shared__ int rowsrc[MAXROWS];                                // slot → offset of (b, ih, 0) in In_k, −1: padding
 
-    ConvShape s = conv_shape(CONV_ARGS);
+    ConvShape<A> s = conv_shape<A>(CONV_ARGS);
     s.R = s.Cin * KK;
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int g = lane / 4, t4 = lane % 4;
@@ -150,15 +152,22 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_halo(CONV_PARA
 
     for (int c0 = 0; c0 < s.Cin; c0 += BK) {
         __syncthreads(); // the previous channel block's MMAs are done with Hs and As
-        const float *in_c = s.in + (i64)c0 * HW, *w_c = s.w + c0;
+        const A *in_c = s.in + (i64)c0 * HW;
+        const float *w_c = s.w + c0;
 #pragma unroll
         for (int r = 0; r < ITEMS; r++) {
-            const float4 v = *(const float4 *)(in_c + src[r]);
-            if (BF16) {
-                const float4 u = *(const float4 *)(in_c + src[r] + HW);
+            if constexpr (BF16 && sizeof(A) == 2) {
+                // 4 pixels of channels 2j (v) and 2j+1 (u), already bf16: pixel x's pair is
+                // v's bf16 x (bits 0-15) and u's bf16 x (bits 16-31), no rounding.
+                const uint2 v = *(const uint2 *)(in_c + src[r]), u = *(const uint2 *)(in_c + src[r] + HW);
+                Hs[dst[r]] = (v.x & 0xffffu) | (u.x << 16), Hs[dst[r] + CHS] = (v.x >> 16) | (u.x & 0xffff0000u);
+                Hs[dst[r] + 2 * CHS] = (v.y & 0xffffu) | (u.y << 16), Hs[dst[r] + 3 * CHS] = (v.y >> 16) | (u.y & 0xffff0000u);
+            } else if constexpr (BF16) { // float32 activations (bf16f): rounded into channel pairs
+                const float4 v = *(const float4 *)(in_c + src[r]), u = *(const float4 *)(in_c + src[r] + HW);
                 Hs[dst[r]] = cvt_bf16x2(v.x, u.x), Hs[dst[r] + CHS] = cvt_bf16x2(v.y, u.y);
                 Hs[dst[r] + 2 * CHS] = cvt_bf16x2(v.z, u.z), Hs[dst[r] + 3 * CHS] = cvt_bf16x2(v.w, u.w);
             } else {
+                const float4 v = *(const float4 *)(in_c + src[r]);
                 Hs[dst[r]] = tf32w(v.x), Hs[dst[r] + CHS] = tf32w(v.y);
                 Hs[dst[r] + 2 * CHS] = tf32w(v.z), Hs[dst[r] + 3 * CHS] = tf32w(v.w);
             }
@@ -214,3 +223,5 @@ LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm16(CONV_PARAMS) { conv_halo<1
 LS_KERNEL void __launch_bounds__(128) conv3_tf32_bm32(CONV_PARAMS) { conv_halo<32, false>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(128) conv3_bf16_bm16(CONV_PARAMS) { conv_halo<16, true>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(128) conv3_bf16_bm32(CONV_PARAMS) { conv_halo<32, true>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_bf16f_bm16(CONV_PARAMS) { conv_halo<16, true, float>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(128) conv3_bf16f_bm32(CONV_PARAMS) { conv_halo<32, true, float>(CONV_ARGS); }

@@ -8,6 +8,8 @@
 // mma.sync: m16n8k8 for TF32 and m16n8k16 for BF16 (PTX ISA "Warp-level matrix multiply", the
 // fragment layouts quoted at a_frag/b_frag). Operands stay float32 in memory and in shared
 // memory; they are rounded as fragments are built, so both precisions share every loader.
+// Activations (In, Res, Out) are float32 for tf32 and bf16 (bf16s, common.cuh) for bf16: the bf16
+// kernels widen them as they load and round the output once as they store it.
 //
 // Grid as conv.cu: x over output-pixel tiles of BN = 128, y over channel tiles of BM, z over
 // weight sets. 128 threads = 4 warps as WM×WN; each warp owns MT m16 tiles × NT n8 tiles.
@@ -62,14 +64,15 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], 
 #endif
 }
 
-template <int BM, bool BF16> __device__ __forceinline__ void conv_mma(CONV_PARAMS) {
+// A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
+template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_mma(CONV_PARAMS) {
     constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM; // warps along m and n
     constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
     constexpr int A_PER = BM * BK / THREADS, B_PER = BK * BN / THREADS;
     __shared__ float As[BM][BK + APAD]; // As[m][kk] = W'[m0+m][r0+kk]
     __shared__ float Bs[BK][BN + BPAD]; // Bs[kk][n] = X[r0+kk][n0+n]
 
-    ConvShape s = conv_shape(CONV_ARGS);
+    const ConvShape<A> s = conv_shape<A>(CONV_ARGS);
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int g = lane / 4, t = lane % 4; // PTX's groupID and threadID_in_group
     const int wm = (warp / WN) * MT * 16, wn = (warp % WN) * NT * 8;
@@ -77,7 +80,7 @@ template <int BM, bool BF16> __device__ __forceinline__ void conv_mma(CONV_PARAM
 
     // Loader roles: A rows tid/16 + 8j at depth tid%16; B column tid at every depth.
     const int a_k = tid % 16, a_m = tid / 16;
-    const Column col = column_of(s, n0 + tid);
+    const Column<A> col = column_of(s, n0 + tid);
     float a_next[A_PER], b_next[B_PER];
 
     float acc[MT][NT][4];
@@ -179,3 +182,6 @@ LS_KERNEL void __launch_bounds__(THREADS) conv_tf32_bm64(CONV_PARAMS) { conv_mma
 LS_KERNEL void __launch_bounds__(THREADS) conv_bf16_bm16(CONV_PARAMS) { conv_mma<16, true>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(THREADS) conv_bf16_bm32(CONV_PARAMS) { conv_mma<32, true>(CONV_ARGS); }
 LS_KERNEL void __launch_bounds__(THREADS) conv_bf16_bm64(CONV_PARAMS) { conv_mma<64, true>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(THREADS) conv_bf16f_bm16(CONV_PARAMS) { conv_mma<16, true, float>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(THREADS) conv_bf16f_bm32(CONV_PARAMS) { conv_mma<32, true, float>(CONV_ARGS); }
+LS_KERNEL void __launch_bounds__(THREADS) conv_bf16f_bm64(CONV_PARAMS) { conv_mma<64, true, float>(CONV_ARGS); }

@@ -22,28 +22,30 @@
     in, in_set_stride, weights, bias, w_set_stride, res, out, taps, B, Cin, H, W, Cout, OH, OW, KS, \
         stride, pad, relu
 
-// ConvShape holds a launch's sizes and its weight set's base pointers.
-struct ConvShape {
-    const float *in;   // input of weight set k
+// ConvShape holds a launch's sizes and its weight set's base pointers. A is the activation type
+// (float, or bf16s for the bf16 kernels: in, res and out then hold 2-byte values; the signature
+// keeps float pointers so that one typed launch serves every conv kernel).
+template <typename A = float> struct ConvShape {
+    const A *in;       // input of weight set k
     const float *w;    // W'_k, [Cout][R]
     const float *bias; // b'_k
-    const float *res;  // residual of weight set k, or null
-    float *out;        // output of weight set k
+    const A *res;      // residual of weight set k, or null
+    A *out;            // output of weight set k
     const int2 *taps;  // reduction index decode table, R entries
     int Cin, H, W, Cout, OHW, OW, KS, stride, pad, relu;
     int R;    // reduction length Cin·KS·KS
     int Npix; // B·OH·OW
 };
 
-__device__ __forceinline__ ConvShape conv_shape(CONV_PARAMS) {
-    ConvShape s;
+template <typename A = float> __device__ __forceinline__ ConvShape<A> conv_shape(CONV_PARAMS) {
+    ConvShape<A> s;
     i64 k = blockIdx.z;
-    s.in = in + k * in_set_stride;
+    s.in = (const A *)in + k * in_set_stride;
     s.w = weights + k * w_set_stride;
     s.bias = bias + k * w_set_stride;
     i64 out_set = (i64)B * Cout * OH * OW;
-    s.res = res ? res + k * out_set : 0;
-    s.out = out + k * out_set;
+    s.res = res ? (const A *)res + k * out_set : 0;
+    s.out = (A *)out + k * out_set;
     s.taps = taps;
     s.Cin = Cin, s.H = H, s.W = W, s.Cout = Cout, s.OHW = OH * OW, s.OW = OW;
     s.KS = KS, s.stride = stride, s.pad = pad, s.relu = relu;
@@ -53,14 +55,14 @@ __device__ __forceinline__ ConvShape conv_shape(CONV_PARAMS) {
 }
 
 // Column is one output pixel n's receptive field: its image and top-left input coordinate.
-struct Column {
-    const float *img; // image b; null past the last pixel
+template <typename A> struct Column {
+    const A *img; // image b; null past the last pixel
     int ih0, iw0;
     int origin; // ih0·W + iw0 (negative in the padding)
 };
 
-__device__ __forceinline__ Column column_of(const ConvShape &s, int n) {
-    Column c = {0, 0, 0, 0};
+template <typename A> __device__ __forceinline__ Column<A> column_of(const ConvShape<A> &s, int n) {
+    Column<A> c = {0, 0, 0, 0};
     if (n < s.Npix) {
         int b = n / s.OHW, p = n - b * s.OHW;
         int oh = p / s.OW, ow = p - oh * s.OW;
@@ -72,36 +74,38 @@ __device__ __forceinline__ Column column_of(const ConvShape &s, int n) {
     return c;
 }
 
-// im2col_at returns X[r][n] for the column c of pixel n: the input element under tap r.
-__device__ __forceinline__ float im2col_at(const ConvShape &s, const Column &c, int r) {
+// im2col_at returns X[r][n] for the column c of pixel n: the input element under tap r (widened
+// to float32).
+template <typename A> __device__ __forceinline__ float im2col_at(const ConvShape<A> &s, const Column<A> &c, int r) {
     if (!c.img || r >= s.R) return 0.f;
     int2 t = s.taps[r];
     int ih = c.ih0 + (t.y >> 16), iw = c.iw0 + (t.y & 0xffff);
     if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0.f;
-    return c.img[c.origin + t.x];
+    return act_load(&c.img[c.origin + t.x]);
 }
 
 // weight_at returns W'[m][r], zero outside the matrix.
-__device__ __forceinline__ float weight_at(const ConvShape &s, int m, int r) {
+template <typename A> __device__ __forceinline__ float weight_at(const ConvShape<A> &s, int m, int r) {
     return (m < s.Cout && r < s.R) ? s.w[(i64)m * s.R + r] : 0.f;
 }
 
 // store_out writes Out[m][n] = ReLU?(acc + (b'[m] + Res[m][n])), the CPU engine's order of
-// additions (cpu.Epilogue); ReLU keeps NaN like PyTorch's.
-__device__ __forceinline__ void store_out(const ConvShape &s, int m, int n, float acc) {
+// additions (cpu.Epilogue); ReLU keeps NaN like PyTorch's. bf16 activations: Res is widened, and
+// the float32 result rounded once to bf16 as it is stored.
+template <typename A> __device__ __forceinline__ void store_out(const ConvShape<A> &s, int m, int n, float acc) {
     if (m >= s.Cout || n >= s.Npix) return;
     int b = n / s.OHW, p = n - b * s.OHW;
     i64 o = ((i64)b * s.Cout + m) * s.OHW + p;
-    float v = s.res ? acc + (s.bias[m] + s.res[o]) : acc + s.bias[m];
+    float v = s.res ? acc + (s.bias[m] + act_load(&s.res[o])) : acc + s.bias[m];
     if (s.relu && v < 0.f) v = 0.f;
-    s.out[o] = v;
+    act_store(&s.out[o], v);
 }
 
 // store_frags writes a warp's MT × NT m16n8 accumulator fragments, rows mbase + 16i (+ g, g + 8),
 // pixels nbase + 8j (+ 2t, 2t + 1) (d[0..3] = D[g][2t], D[g][2t+1], D[g+8][2t], D[g+8][2t+1]),
 // by store_out's formula, with each pixel decoded (one division) once instead of once per element.
-template <int MT, int NT>
-__device__ __forceinline__ void store_frags(const ConvShape &s, int mbase, int nbase, int g, int t4, const float (&acc)[MT][NT][4]) {
+template <int MT, int NT, typename A>
+__device__ __forceinline__ void store_frags(const ConvShape<A> &s, int mbase, int nbase, int g, int t4, const float (&acc)[MT][NT][4]) {
     i64 po[NT][2]; // offset of Out[b][0][p] for each of this thread's pixels; −1 past the last
 #pragma unroll
     for (int j = 0; j < NT; j++)
@@ -125,9 +129,9 @@ __device__ __forceinline__ void store_frags(const ConvShape &s, int mbase, int n
                     if (po[j][e] < 0) continue;
                     const i64 o = po[j][e] + mo;
                     const float a = acc[i][j][2 * h + e];
-                    float v = s.res ? a + (bias + s.res[o]) : a + bias;
+                    float v = s.res ? a + (bias + act_load(&s.res[o])) : a + bias;
                     if (s.relu && v < 0.f) v = 0.f;
-                    s.out[o] = v;
+                    act_store(&s.out[o], v);
                 }
         }
 }

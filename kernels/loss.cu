@@ -9,31 +9,32 @@
 //
 // The block sums in a fixed tree order, so results are deterministic; successive image
 // batches accumulate into the same sums (the host zeroes them at the start of an evaluation).
+// cross_entropy_bf16 reads bf16 logits (the bf16 kernels' activations), widened exactly.
 #include "common.cuh"
 
 #define LOSS_THREADS 256
 
-LS_KERNEL void __launch_bounds__(LOSS_THREADS)
-    cross_entropy(const float *__restrict__ logits, const int *__restrict__ labels, int B,
-                  int classes, double *__restrict__ loss_sum, i64 *__restrict__ correct) {
+template <typename A>
+__device__ __forceinline__ void cross_entropy_t(const A *__restrict__ logits, const int *__restrict__ labels, int B,
+                                                int classes, double *__restrict__ loss_sum, i64 *__restrict__ correct) {
     __shared__ double ls[LOSS_THREADS];
     __shared__ i64 cs[LOSS_THREADS];
     const int k = blockIdx.x, tid = threadIdx.x;
     double l = 0;
     i64 c = 0;
     for (int b = tid; b < B; b += LOSS_THREADS) {
-        const float *z = logits + ((i64)k * B + b) * classes;
+        const A *z = logits + ((i64)k * B + b) * classes;
         int best = 0;
-        double m = z[0];
+        double m = act_load(z);
         for (int j = 0; j < classes; j++) {
-            const double f = z[j];
+            const double f = act_load(z + j);
             if (m != m) break;
             if (f > m || f != f) m = f, best = j;
         }
         double e = 0;
-        for (int j = 0; j < classes; j++) e += exp((double)z[j] - m);
+        for (int j = 0; j < classes; j++) e += exp((double)act_load(z + j) - m);
         const int y = labels[b];
-        l += log(e) + m - (double)z[y];
+        l += log(e) + m - (double)act_load(z + y);
         c += best == y;
     }
     ls[tid] = l;
@@ -44,4 +45,15 @@ LS_KERNEL void __launch_bounds__(LOSS_THREADS)
         __syncthreads();
     }
     if (tid == 0) loss_sum[k] += ls[0], correct[k] += cs[0];
+}
+
+LS_KERNEL void __launch_bounds__(LOSS_THREADS)
+    cross_entropy(const float *__restrict__ logits, const int *__restrict__ labels, int B, int classes,
+                  double *__restrict__ loss_sum, i64 *__restrict__ correct) {
+    cross_entropy_t(logits, labels, B, classes, loss_sum, correct);
+}
+LS_KERNEL void __launch_bounds__(LOSS_THREADS)
+    cross_entropy_bf16(const bf16s *__restrict__ logits, const int *__restrict__ labels, int B, int classes,
+                       double *__restrict__ loss_sum, i64 *__restrict__ correct) {
+    cross_entropy_t(logits, labels, B, classes, loss_sum, correct);
 }

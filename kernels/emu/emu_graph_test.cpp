@@ -31,10 +31,10 @@ void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, i
      int OH, int OW, int KS, int stride, int pad, int relu)
 void conv_f32_bm16 GEMM_SIG;
 void conv_tf32_bm32 GEMM_SIG;
-void conv_bf16_bm16 GEMM_SIG;
+void conv_bf16f_bm16 GEMM_SIG;
 void conv2_f32_bm16 GEMM_SIG;
 void conv2_tf32_bm32 GEMM_SIG;
-void conv2_bf16_bm64 GEMM_SIG;
+void conv2_bf16f_bm64 GEMM_SIG;
 }
 typedef void(*GemmFn) GEMM_SIG;
 
@@ -342,10 +342,10 @@ int main() {
     for (auto &q : squares) {
         test_gemm_square("conv_f32_bm16", conv_f32_bm16, 16, 256, false, q.KS, q.stride, q.pad, 2e-6);
         test_gemm_square("conv_tf32_bm32", conv_tf32_bm32, 32, 128, false, q.KS, q.stride, q.pad, 3e-3);
-        test_gemm_square("conv_bf16_bm16", conv_bf16_bm16, 16, 128, false, q.KS, q.stride, q.pad, 2e-2);
+        test_gemm_square("conv_bf16f_bm16", conv_bf16f_bm16, 16, 128, false, q.KS, q.stride, q.pad, 2e-2);
         test_gemm_square("conv2_f32_bm16", conv2_f32_bm16, 16, 256, true, q.KS, q.stride, q.pad, 2e-6);
         test_gemm_square("conv2_tf32_bm32", conv2_tf32_bm32, 32, 128, true, q.KS, q.stride, q.pad, 3e-3);
-        test_gemm_square("conv2_bf16_bm64", conv2_bf16_bm64, 64, 128, true, q.KS, q.stride, q.pad, 2e-2);
+        test_gemm_square("conv2_bf16f_bm64", conv2_bf16f_bm64, 64, 128, true, q.KS, q.stride, q.pad, 2e-2);
     }
     if (failures) {
         std::printf("%d FAILED\n", failures);

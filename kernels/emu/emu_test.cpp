@@ -26,6 +26,9 @@ void conv_tf32_bm64 CONV_SIG;
 void conv_bf16_bm16 CONV_SIG;
 void conv_bf16_bm32 CONV_SIG;
 void conv_bf16_bm64 CONV_SIG;
+void conv_bf16f_bm16 CONV_SIG;
+void conv_bf16f_bm32 CONV_SIG;
+void conv_bf16f_bm64 CONV_SIG;
 void conv2_f32_bm16 CONV_SIG;
 void conv2_f32_bm32 CONV_SIG;
 void conv2_f32_bm64 CONV_SIG;
@@ -35,12 +38,21 @@ void conv2_tf32_bm64 CONV_SIG;
 void conv2_bf16_bm16 CONV_SIG;
 void conv2_bf16_bm32 CONV_SIG;
 void conv2_bf16_bm64 CONV_SIG;
+void conv2_bf16f_bm16 CONV_SIG;
+void conv2_bf16f_bm32 CONV_SIG;
+void conv2_bf16f_bm64 CONV_SIG;
 void conv3_tf32_bm16 CONV_SIG;
 void conv3_tf32_bm32 CONV_SIG;
 void conv3_bf16_bm16 CONV_SIG;
 void conv3_bf16_bm32 CONV_SIG;
+void conv3_bf16f_bm16 CONV_SIG;
+void conv3_bf16f_bm32 CONV_SIG;
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void avgpool(const float *in, float *out, i64 planes, int HW);
+void maxpool_bf16(const uint16_t *in, uint16_t *out, i64 images, int C, int H, int W, int KS);
+void avgpool_bf16(const uint16_t *in, uint16_t *out, i64 planes, int HW);
+void to_bf16(const float *in, uint16_t *out, i64 n);
+void cross_entropy_bf16(const uint16_t *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
 void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
 void fold_weights(const float *theta, const float *dx, const float *dy, const float *ab, const int *table,
                   int layers, float *folded, i64 fold_stride);
@@ -48,6 +60,9 @@ void filter_normalize(float *d, const float *w, int per);
 }
 
 namespace {
+// BF16ACT_TOL: kernels with bf16 activations, on inputs already bf16: the weights' rounding (2^-9
+// relative per product) and one rounding of the output; misread activations are off by O(1).
+constexpr double BF16ACT_TOL = 1e-2;
 std::mt19937 rng(1);
 int failures = 0;
 
@@ -56,6 +71,21 @@ std::vector<float> randn(size_t n, float scale = 1) {
     std::vector<float> v(n);
     for (auto &x : v) x = d(rng);
     return v;
+}
+
+// bf16_ref rounds x to bf16 (nearest even) by float64 arithmetic, independently of the kernels'
+// bit manipulation: 8 significant bits of frexp's mantissa, rounded by nearbyint (ties to even).
+uint16_t bf16_ref(float x) {
+    if (std::isnan(x)) return 0x7fc0;
+    int e;
+    const double m = std::frexp((double)x, &e);
+    return (uint16_t)(__float_as_uint((float)std::ldexp(std::nearbyint(std::ldexp(m, 8)), e - 8)) >> 16);
+}
+float widen(uint16_t h) { return __uint_as_float((unsigned)h << 16); }
+std::vector<uint16_t> to_bf16_vec(std::vector<float> &v) { // rounds v in place, returns the bf16s
+    std::vector<uint16_t> h(v.size());
+    for (size_t i = 0; i < v.size(); i++) h[i] = bf16_ref(v[i]), v[i] = widen(h[i]);
+    return h;
 }
 
 template <typename T>
@@ -83,8 +113,11 @@ struct ConvCase {
 
 // test_conv runs one conv kernel on random data against a double-precision loop. fast: the kernel
 // is one of conv_fast.cu's, which read W' tap-major, W'[m][tap·Cin + ci], from 16-byte aligned
-// rows (weight sets a multiple of 4 floats apart).
-void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase &c, double tol, bool fast = false) {
+// rows (weight sets a multiple of 4 floats apart). act16: the kernel's activations (In, Res, Out)
+// are bf16: the inputs are rounded to bf16 first (the reference uses the rounded values, as a
+// network whose activations are stored so), and the kernel's bf16 output is widened for the check.
+void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase &c, double tol, bool fast = false,
+               bool act16 = false) {
     const int OH = (c.H + 2 * c.pad - c.KS) / c.stride + 1, OW = (c.W + 2 * c.pad - c.KS) / c.stride + 1;
     const int R = c.Cin * c.KS * c.KS, KK = c.KS * c.KS;
     const i64 in_set = c.shared_input ? 0 : (i64)c.B * c.Cin * c.H * c.W;
@@ -100,6 +133,11 @@ void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase 
                 for (int i = 0; i < R; i++) wk[k * w_set + (i64)m * R + i % KK * c.Cin + i / KK] = wb[k * w_set + (i64)m * R + i];
     auto res = randn(out_set * c.K);
     std::vector<float> out(out_set * c.K, NAN);
+    std::vector<uint16_t> in16, res16, out16(act16 ? out.size() : 0, 0x7fc0);
+    if (act16) in16 = to_bf16_vec(in), res16 = to_bf16_vec(res);
+    const float *in_k = act16 ? (const float *)in16.data() : in.data();
+    const float *res_k = act16 ? (const float *)res16.data() : res.data();
+    float *out_k = act16 ? (float *)out16.data() : out.data();
     std::vector<int2> taps(R);
     for (int r = 0; r < R; r++) {
         const int ci = r / (c.KS * c.KS), kh = r / c.KS % c.KS, kw = r % c.KS;
@@ -108,9 +146,10 @@ void test_conv(const char *name, ConvFn fn, int BM, int threads, const ConvCase 
     const int Npix = c.B * OH * OW;
     dim3 grid{(unsigned)((Npix + 127) / 128), (unsigned)((c.Cout + BM - 1) / BM), (unsigned)c.K};
     emu_launch(grid, dim3{(unsigned)threads, 1, 1}, [&] {
-        fn(in.data(), in_set, wk.data(), wk.data() + (i64)c.Cout * R, w_set, c.residual ? res.data() : nullptr,
-           out.data(), taps.data(), c.B, c.Cin, c.H, c.W, c.Cout, OH, OW, c.KS, c.stride, c.pad, c.relu);
+        fn(in_k, in_set, wk.data(), wk.data() + (i64)c.Cout * R, w_set, c.residual ? res_k : nullptr,
+           out_k, taps.data(), c.B, c.Cin, c.H, c.W, c.Cout, OH, OW, c.KS, c.stride, c.pad, c.relu);
     });
+    for (size_t i = 0; i < out16.size(); i++) out[i] = widen(out16[i]);
     std::vector<double> want(out.size());
     for (int k = 0; k < c.K; k++)
         for (int b = 0; b < c.B; b++)
@@ -168,6 +207,82 @@ void test_pools() {
         wavg[p] = (float)(s / (H * W));
     }
     check("avgpool 15 planes of 42", wavg, avg, 0);
+}
+
+// test_bf16_activations: the bf16-activation pools, loss and image conversion against float64
+// loops on the widened inputs. maxpool, avgpool and to_bf16 are exact (one rounding, bf16_ref's).
+void test_bf16_activations() {
+    const int N = 3, C = 5, H = 7, W = 6, KS = 2, OH = 4, OW = 3;
+    auto in = randn(N * C * H * W);
+    in[17] = NAN;
+    std::vector<uint16_t> conv(in.size(), 0);
+    emu_launch(dim3{2, 1, 1}, dim3{64, 1, 1}, [&] { to_bf16(in.data(), conv.data(), (i64)in.size()); });
+    int bad = 0;
+    for (size_t i = 0; i < in.size(); i++) bad += conv[i] != bf16_ref(in[i]) && !(std::isnan(in[i]) && std::isnan(widen(conv[i])));
+    const float ties[] = {__uint_as_float(0x3F808000u), __uint_as_float(0x3F818000u), __uint_as_float(0x3F808001u)};
+    const uint16_t tie_want[] = {0x3F80, 0x3F82, 0x3F81}; // ties to even, above the tie up
+    std::vector<uint16_t> tie_got(3);
+    emu_launch(dim3{1, 1, 1}, dim3{4, 1, 1}, [&] { to_bf16(ties, tie_got.data(), 3); });
+    for (int i = 0; i < 3; i++) bad += tie_got[i] != tie_want[i];
+    std::printf("%-4s %-46s %d wrong\n", bad ? "FAIL" : "ok", "to_bf16 (nearest even, NaN)", bad);
+    failures += bad != 0;
+
+    auto in16 = to_bf16_vec(in);
+    std::vector<uint16_t> out16(N * C * OH * OW, 0);
+    emu_launch(dim3{2, 1, 1}, dim3{64, 1, 1}, [&] { maxpool_bf16(in16.data(), out16.data(), N, C, H, W, KS); });
+    std::vector<double> want(out16.size());
+    std::vector<float> got(out16.size());
+    for (int p = 0; p < N * C; p++)
+        for (int y = 0; y < OH; y++)
+            for (int x = 0; x < OW; x++) {
+                double m = -INFINITY;
+                for (int i = y * KS; i < std::min(y * KS + KS, H); i++)
+                    for (int j = x * KS; j < std::min(x * KS + KS, W); j++) {
+                        const double v = in[(p * H + i) * W + j];
+                        if (v > m || v != v) m = v;
+                    }
+                want[(p * OH + y) * OW + x] = m;
+            }
+    for (size_t i = 0; i < got.size(); i++) got[i] = widen(out16[i]);
+    check("maxpool_bf16 3x5x7x6 ceil, one NaN", want, got, 0);
+
+    std::vector<uint16_t> avg16(N * C, 0);
+    emu_launch(dim3{1, 1, 1}, dim3{8, 1, 1}, [&] { avgpool_bf16(in16.data(), avg16.data(), N * C, H * W); });
+    std::vector<double> wavg(N * C);
+    std::vector<float> gavg(N * C);
+    for (int p = 0; p < N * C; p++) {
+        double s = 0;
+        for (int i = 0; i < H * W; i++) s += in[p * H * W + i];
+        wavg[p] = widen(bf16_ref((float)(s / (H * W))));
+        gavg[p] = widen(avg16[p]);
+    }
+    check("avgpool_bf16 15 planes of 42", wavg, gavg, 0);
+
+    const int K = 2, B = 70, classes = 10;
+    auto z = randn(K * B * classes, 3);
+    auto z16 = to_bf16_vec(z);
+    std::vector<int> labels(B);
+    for (auto &l : labels) l = rng() % classes;
+    std::vector<double> loss(K, 0);
+    std::vector<i64> correct(K, 0);
+    emu_launch(dim3{K, 1, 1}, dim3{256, 1, 1}, [&] {
+        cross_entropy_bf16(z16.data(), labels.data(), B, classes, loss.data(), correct.data());
+    });
+    std::vector<double> wl(K, 0), wc(K, 0), gc(correct.begin(), correct.end());
+    for (int k = 0; k < K; k++)
+        for (int b = 0; b < B; b++) {
+            const float *v = z.data() + (k * B + b) * classes;
+            int best = 0;
+            double m = v[0];
+            for (int j = 0; j < classes; j++)
+                if (v[j] > m) m = v[j], best = j;
+            double e = 0;
+            for (int j = 0; j < classes; j++) e += std::exp((double)v[j] - m);
+            wl[k] += std::log(e) + m - v[labels[b]];
+            wc[k] += best == labels[b];
+        }
+    check("cross_entropy_bf16 loss", wl, loss, 1e-12);
+    check("cross_entropy_bf16 correct counts", wc, gc, 0);
 }
 
 void test_loss() {
@@ -331,16 +446,18 @@ int main() {
         ConvFn fn[3];
         int threads;
         double tol;
-    } kinds[] = {{"conv_f32", {conv_f32_bm16, conv_f32_bm32, conv_f32_bm64}, 256, 1e-6},
-                 {"conv_tf32", {conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64}, 128, 3e-3},
-                 {"conv_bf16", {conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64}, 128, 2e-2}};
+        bool act16;
+    } kinds[] = {{"conv_f32", {conv_f32_bm16, conv_f32_bm32, conv_f32_bm64}, 256, 1e-6, false},
+                 {"conv_tf32", {conv_tf32_bm16, conv_tf32_bm32, conv_tf32_bm64}, 128, 3e-3, false},
+                 {"conv_bf16", {conv_bf16_bm16, conv_bf16_bm32, conv_bf16_bm64}, 128, BF16ACT_TOL, true},
+                 {"conv_bf16f", {conv_bf16f_bm16, conv_bf16f_bm32, conv_bf16f_bm64}, 128, 2e-2, false}};
     for (auto &kd : kinds)
         for (auto &c : cases)
             for (int i = 0; i < 3; i++) {
                 const int bm = 16 << i;
                 char name[32];
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
-                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol);
+                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, false, kd.act16);
             }
     // The fast kernels (conv_fast.cu): Cin a multiple of 4 (the engine's rule), partial channel
     // blocks (Cin 20, 36, 8), edge tiles in pixels and channels, strides, 1x1, linear, residuals.
@@ -359,16 +476,18 @@ int main() {
         ConvFn fn[3];
         int threads;
         double tol;
-    } fast_kinds[] = {{"conv2_f32", {conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64}, 256, 1e-6},
-                      {"conv2_tf32", {conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64}, 128, 3e-3},
-                      {"conv2_bf16", {conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64}, 128, 2e-2}};
+        bool act16;
+    } fast_kinds[] = {{"conv2_f32", {conv2_f32_bm16, conv2_f32_bm32, conv2_f32_bm64}, 256, 1e-6, false},
+                      {"conv2_tf32", {conv2_tf32_bm16, conv2_tf32_bm32, conv2_tf32_bm64}, 128, 3e-3, false},
+                      {"conv2_bf16", {conv2_bf16_bm16, conv2_bf16_bm32, conv2_bf16_bm64}, 128, BF16ACT_TOL, true},
+                      {"conv2_bf16f", {conv2_bf16f_bm16, conv2_bf16f_bm32, conv2_bf16f_bm64}, 128, 2e-2, false}};
     for (auto &kd : fast_kinds)
         for (auto &c : fast_cases)
             for (int i = 0; i < 3; i++) {
                 const int bm = 16 << i;
                 char name[32];
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
-                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, true);
+                test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, true, kd.act16);
             }
     // The halo kernels (conv_halo.cu): 3x3, Cin % 16 == 0, Cout <= 32, W % 4 == 0, halo within
     // 256 pixels: blocks spanning 3 images, partial last blocks, 2 and 3 channel blocks, stride 2,
@@ -385,16 +504,20 @@ int main() {
         const char *name;
         ConvFn fn[2];
         double tol;
-    } halo_kinds[] = {{"conv3_tf32", {conv3_tf32_bm16, conv3_tf32_bm32}, 3e-3}, {"conv3_bf16", {conv3_bf16_bm16, conv3_bf16_bm32}, 2e-2}};
+        bool act16;
+    } halo_kinds[] = {{"conv3_tf32", {conv3_tf32_bm16, conv3_tf32_bm32}, 3e-3, false},
+                      {"conv3_bf16", {conv3_bf16_bm16, conv3_bf16_bm32}, BF16ACT_TOL, true},
+                      {"conv3_bf16f", {conv3_bf16f_bm16, conv3_bf16f_bm32}, 2e-2, false}};
     for (auto &kd : halo_kinds)
         for (auto &c : halo_cases)
             for (int i = 0; i < 2; i++) {
                 char name[32];
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, 16 << i);
-                test_conv(name, kd.fn[i], 16 << i, 128, c, kd.tol, true);
+                test_conv(name, kd.fn[i], 16 << i, 128, c, kd.tol, true, kd.act16);
             }
     test_async_models();
     test_pools();
+    test_bf16_activations();
     test_loss();
     test_fold();
     test_filter_normalize();
