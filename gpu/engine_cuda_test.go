@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -106,8 +107,8 @@ func TestKernels(t *testing.T) {
 		{1, 2, 20, 9, 7, 100, 3, 1, 1, false, true, true},
 	}
 	for _, fast := range []bool{false, true} {
-		for _, prec := range []string{"f32", "tf32", "bf16"} {
-			tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2}[prec]
+		for _, prec := range []string{"f32", "tf32", "bf16", "bf16f"} {
+			tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2, "bf16f": 2e-2}[prec]
 			for ci, c := range cases {
 				if fast && !FastEligible(ConvGeom{Cin: c.cin}) {
 					c.cin += 4 - c.cin%4 // the fast kernels take Cin % 4 == 0 only
@@ -140,7 +141,7 @@ func TestKernels(t *testing.T) {
 			prec string
 			bm   int
 			tol  float64
-		}{{"tf32", 16, 3e-3}, {"tf32", 32, 3e-3}, {"bf16", 16, 2e-2}, {"bf16", 32, 2e-2}} {
+		}{{"tf32", 16, 3e-3}, {"tf32", 32, 3e-3}, {"bf16", 16, 2e-2}, {"bf16", 32, 2e-2}, {"bf16f", 16, 2e-2}, {"bf16f", 32, 2e-2}} {
 			bm := hb.bm
 			g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 			g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
@@ -171,8 +172,29 @@ func runConv(d *device, prec string, bm int, c convCase, seed int64, fast bool) 
 	return runConvNamed(d, name, prec, bm, c, seed, fast)
 }
 
-// runConvNamed is runConv for kernel name (fast: tap-major weights).
+// actUpload uploads activations: float32, or for bf16 kernels (act16) rounded to bf16 in place (the
+// reference then uses the rounded values, as a network storing bf16 activations) and sent as bf16.
+func actUpload(d *device, v []float32, act16 bool) (ptr, error) {
+	if !act16 {
+		return upload(d, v)
+	}
+	b := make([]byte, 2*len(v))
+	for i, x := range v {
+		h := bf16Bits(x)
+		v[i] = math.Float32frombits(uint32(h) << 16)
+		binary.LittleEndian.PutUint16(b[2*i:], h)
+	}
+	p, err := d.alloc(int64(len(b)))
+	if err == nil {
+		err = d.copyIn(p, b)
+	}
+	return p, err
+}
+
+// runConvNamed is runConv for kernel name (fast: tap-major weights). prec "bf16": the kernel's
+// activations (In, Res, Out) are bf16; "bf16f": bf16 operands on float32 activations.
 func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
+	act16 := prec == "bf16"
 	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
 	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
@@ -185,7 +207,7 @@ func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, 
 	wset := (wsz + c.cout + 3) / 4 * 4 // 16-byte aligned weight sets
 	wb := randSlice(c.k*wset, 1/math.Sqrt(float64(g.R())), seed+1)
 	res := randSlice(c.k*c.b*outImg, 1, seed+2)
-	dIn, err := upload(d, in)
+	dIn, err := actUpload(d, in, act16)
 	if err != nil {
 		return 0, err
 	}
@@ -204,7 +226,7 @@ func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, 
 	if err != nil {
 		return 0, err
 	}
-	dRes, err := upload(d, res)
+	dRes, err := actUpload(d, res, act16)
 	if err != nil {
 		return 0, err
 	}
@@ -212,7 +234,11 @@ func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, 
 	if err != nil {
 		return 0, err
 	}
-	dOut, err := d.alloc(int64(c.k * c.b * outImg * 4))
+	elem := 4
+	if act16 {
+		elem = 2
+	}
+	dOut, err := d.alloc(int64(c.k * c.b * outImg * elem))
 	if err != nil {
 		return 0, err
 	}
@@ -238,7 +264,15 @@ func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, 
 		return 0, err
 	}
 	got := make([]float32, c.k*c.b*outImg)
-	if err := download(d, got, dOut); err != nil {
+	if act16 {
+		b := make([]byte, 2*len(got))
+		if err := d.copyOut(b, dOut); err != nil {
+			return 0, err
+		}
+		for i := range got {
+			got[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+		}
+	} else if err := download(d, got, dOut); err != nil {
 		return 0, err
 	}
 	want := make([]float64, len(got))

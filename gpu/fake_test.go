@@ -291,15 +291,19 @@ func (a acts) at(i int) float32 {
 
 func (a acts) set(i int, v float32) {
 	if a.h != nil {
-		u := math.Float32bits(v)
-		if u&0x7fffffff > 0x7f800000 {
-			a.h[i] = uint16(u>>16 | 0x40) // a quiet NaN, as cvt.rn.bf16.f32
-			return
-		}
-		a.h[i] = uint16(math.Float32bits(roundTo("bf16")(v)) >> 16)
+		a.h[i] = bf16Bits(v)
 		return
 	}
 	a.f[i] = v
+}
+
+// bf16Bits is cvt.rn.bf16.f32: v rounded to nearest even, a NaN made quiet.
+func bf16Bits(v float32) uint16 {
+	u := math.Float32bits(v)
+	if u&0x7fffffff > 0x7f800000 {
+		return uint16(u>>16 | 0x40)
+	}
+	return uint16(math.Float32bits(roundTo("bf16")(v)) >> 16)
 }
 
 // widen returns the first n activations as float32.

@@ -25,7 +25,9 @@ layer run by the kernel the engine picks for it (BM = smallest of 16/32/64 >= Co
       flop per instruction = flop per HMMA (m16n8k8 tf32: 2048; m16n8k16 bf16: 4096) or per FFMA
                        warp instruction (64), divided by the loop's instructions per HMMA/FFMA
   DRAM time          = bytes / bandwidth, bytes = input + output (+ residual) activations, 4 bytes
-                       each (activations are float32 in every precision), each read or written once
+                       each in fp32 and tf32, 2 in bf16 (the bf16 kernels store bf16 activations; the
+                       images' conversion to bf16, once per batch, is left out with the other
+                       non-conv kernels), each read or written once
                        (weights are per weight set, shared by the batch: neglected)
   layer time         = max(flops / issue-limited rate, DRAM time)
 
@@ -67,6 +69,7 @@ PEAK = {"fp32": 66.9e12, "tf32": 494.7e12, "bf16": 989.4e12}
 FLOP_PER_OP = {"fp32": 64, "tf32": 2048, "bf16": 4096}
 OP = {"fp32": "FFMA", "tf32": "HMMA", "bf16": "HMMA"}
 KNAME = {"fp32": "f32", "tf32": "tf32", "bf16": "bf16"}
+ACT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2}  # bytes per stored activation
 AUDIT = {"fp32": 20.0, "tf32": 49.0, "bf16": 38.0}  # issue 12's baseline estimate, TFLOPS
 # Kernel families: name prefix, reduction tile depth BK, whether the reduction is tap-major.
 PATHS = [("reference", "conv", 16, False), ("fast", "conv2", 16, True)]
@@ -205,7 +208,7 @@ def estimate(prec, path, info):
         red = cin if tm else cin * ks * ks
         useful = red / (-(-red // bk) * bk)
         rate = min(PEAK[prec], SMS * ISSUE * CLOCK * FLOP_PER_OP[prec] * k["ops"] / k["loop"]) * useful
-        byts = 4.0 * (cin * h * w + cout * oh * ow * (2 if res else 1))
+        byts = float(ACT_BYTES[prec]) * (cin * h * w + cout * oh * ow * (2 if res else 1))
         # Per-block code: the main loop once per reduction tile (conv3: per channel block) and
         # everything else once, per warp of every block.
         iters = -(-cin // 16) if name.startswith("conv3") else -(-red // bk) * (ks * ks if tm else 1)
