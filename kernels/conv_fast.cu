@@ -23,8 +23,10 @@
 // Rounding: as conv_mma.cu (tf32 round-to-nearest ties away, bf16 nearest even), fp32 exact
 // products; only the order of the float32 additions differs from the reference kernels.
 // bf16: activations are bf16 in memory (bf16s, as conv_mma.cu); cp.async copies 4 bytes at least,
-// so the bf16 kernels load B synchronously (2 bytes, widened to float32 in shared memory) into the
-// same pipeline stages (the stage barriers order those stores as they order the async copies).
+// so the bf16 kernels copy B synchronously (2 bytes each, kept bf16 in shared memory: a pixel's
+// channel pair is one fragment register, no conversion) into the same pipeline stages (the stage
+// barriers order those stores as they order the async copies). The bf16f kernels (float32
+// activations, imported graphs) are the former bf16 kernels.
 #include "async.cuh"
 #include "conv_tile.cuh"
 
@@ -36,8 +38,16 @@ constexpr int BN = 128, BK = 16, STAGES = 3, PAD = 4;
 // activations, [n][kk] for the tensor-core kernels, [kk][n] for fp32). Tiles go tap-major: tile
 // (kh, kw, c0) holds channels c0 … c0+BK−1 of tap (kh, kw); the cursor walks them without
 // divisions. Needs Cin % 4 == 0 and 16-byte aligned weight rows (the host checks both).
+// BTile<A>::type is an element of the B tile in shared memory: float32, or for bf16 activations
+// the bf16 itself (2 bytes, so that a k-pair of one pixel is the 32-bit mma fragment register).
+template <typename A> struct BTile { typedef float type; };
+template <> struct BTile<bf16s> { typedef unsigned short type; };
+
 template <int BM, int THREADS, bool NK, typename A> struct Loader {
-    static constexpr int BSTRIDE = NK ? BK + PAD : BN + PAD;
+    typedef typename BTile<A>::type BT;
+    // B row stride: bf16 rows of 24 halves (12 words) put the 8 rows × 4 words of a fragment
+    // read in distinct banks.
+    static constexpr int BSTRIDE = NK ? (sizeof(A) == 2 ? BK + 8 : BK + PAD) : BN + PAD;
     static constexpr int KSTEP = THREADS / BN;   // threads per pixel, each copying PER channels
     static constexpr int PER = BK / KSTEP;       // channels each thread copies per tile
     static constexpr int ACHUNKS = BM * BK / 4;  // 16-byte pieces of an A tile
@@ -54,7 +64,7 @@ template <int BM, int THREADS, bool NK, typename A> struct Loader {
         c0 = kh = kw = 0;
     }
 
-    __device__ __forceinline__ void load(float (*As)[BK + PAD], float *Bs, int tid) {
+    __device__ __forceinline__ void load(float (*As)[BK + PAD], BT *Bs, int tid) {
         const int nch = s.Cin - c0; // channels of this block that exist (≥ BK: all)
         // B: one bounds check for the pixel, then PER copies H·W apart: this thread's channels
         // are kk0·PER … kk0·PER + PER − 1 of the block.
@@ -62,13 +72,18 @@ template <int BM, int THREADS, bool NK, typename A> struct Loader {
         const bool ok = img && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
         const int lim = ok ? nch - kk0 * PER : 0; // copies j < lim are real, the rest zeros
         const A *src = (ok ? img + ih * s.W + iw : s.in) + (i64)(c0 + kk0 * PER) * HW;
-        float *dst = NK ? &Bs[n * BSTRIDE + kk0 * PER] : &Bs[kk0 * PER * BSTRIDE + n];
+        BT *dst = NK ? &Bs[n * BSTRIDE + kk0 * PER] : &Bs[kk0 * PER * BSTRIDE + n];
         if constexpr (sizeof(A) == 4) {
 #pragma unroll
             for (int j = 0; j < PER; j++) cp_async4(dst + (NK ? j : j * BSTRIDE), src + (i64)j * HW, j < lim);
-        } else { // bf16 activations (2 bytes, below cp.async's 4): loaded, widened and stored here
+        } else { // bf16 activations (2 bytes, below cp.async's 4): copied here as they are, a
+                 // channel pair (one 32-bit store: the [n][kk] layout, which bf16 always uses) at a time
+            static_assert(NK && PER % 2 == 0, "bf16 B tiles are [n][kk]");
 #pragma unroll
-            for (int j = 0; j < PER; j++) dst[NK ? j : j * BSTRIDE] = j < lim ? act_load(src + (i64)j * HW) : 0.f;
+            for (int j = 0; j < PER; j += 2) {
+                const unsigned lo = j < lim ? src[(i64)j * HW].bits : 0u, hi = j + 1 < lim ? src[(i64)(j + 1) * HW].bits : 0u;
+                *(unsigned *)&dst[j] = lo | hi << 16;
+            }
         }
         // A: Wt[m0+m][tap·Cin + c0 + kk], 4 channels per copy, zero past Cout or Cin.
         const float *wtap = s.w + (i64)(kh * s.KS + kw) * s.Cin + c0;
@@ -88,8 +103,8 @@ template <int BM, int THREADS, bool NK, typename A> struct Loader {
 };
 
 // pipeline runs the tiles through STAGES buffers: compute(stage) multiplies one resident tile.
-template <typename L, typename C>
-__device__ __forceinline__ void pipeline(L &ld, int tiles, int tid, float (*As)[BK + PAD], float *Bs, int a_stage,
+template <typename L, typename BT, typename C>
+__device__ __forceinline__ void pipeline(L &ld, int tiles, int tid, float (*As)[BK + PAD], BT *Bs, int a_stage,
                                          int b_stage, C compute) {
 #pragma unroll
     for (int st = 0; st < STAGES - 1; st++) {
@@ -117,8 +132,10 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
     constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
     constexpr int SB = BK + PAD;
-    __shared__ __align__(16) float As[STAGES][BM][SB]; // As[st][m][kk]
-    __shared__ __align__(16) float Bs[STAGES][BN][SB]; // Bs[st][n][kk]
+    typedef Loader<BM, THREADS, true, A> L;
+    constexpr int SBB = L::BSTRIDE;
+    __shared__ __align__(16) float As[STAGES][BM][SB];                  // As[st][m][kk]
+    __shared__ __align__(16) typename L::BT Bs[STAGES][BN][SBB]; // Bs[st][n][kk]
 
     ConvShape<A> s = conv_shape<A>(CONV_ARGS);
     s.R = s.Cin * s.KS * s.KS;
@@ -126,7 +143,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     const int g = lane / 4, t4 = lane % 4;
     const int wm = (warp / WN) * MT * 16, wn = (warp % WN) * NT * 8;
     const int n0 = blockIdx.x * BN;
-    Loader<BM, THREADS, true, A> ld(s, n0, tid);
+    L ld(s, n0, tid);
     const int tl = tiles_of(s);
 
     float acc[MT][NT][4];
@@ -137,8 +154,8 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
 
-    pipeline(ld, tl, tid, As[0], &Bs[0][0][0], BM, BN * SB, [&](int st) {
-        if (BF16) {
+    pipeline(ld, tl, tid, As[0], &Bs[0][0][0], BM, BN * SBB, [&](int st) {
+        if constexpr (BF16) {
             // m16n8k16: a[0] = A[g][2t,2t+1], a[1] = A[g+8][..], a[2] = A[g][2t+8,2t+9], a[3] = A[g+8][..];
             // b[0] = B[2t,2t+1][g] = Bs[g][2t..], b[1] = Bs[g][2t+8..]; lower k in bits 0-15.
             unsigned a[MT][4], b[NT][2];
@@ -154,10 +171,15 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
             }
 #pragma unroll
             for (int j = 0; j < NT; j++) {
-                const float *c = &Bs[st][wn + j * 8 + g][2 * t4];
-                const float2 y0 = *(const float2 *)c, y1 = *(const float2 *)(c + 8);
-                b[j][0] = cvt_bf16x2(y0.x, y0.y);
-                b[j][1] = cvt_bf16x2(y1.x, y1.y);
+                if constexpr (sizeof(A) == 2) { // already bf16 pairs: the fragment registers as they lie
+                    const unsigned short *c = &Bs[st][wn + j * 8 + g][2 * t4];
+                    b[j][0] = *(const unsigned *)c, b[j][1] = *(const unsigned *)(c + 8);
+                } else {
+                    const float *c = &Bs[st][wn + j * 8 + g][2 * t4];
+                    const float2 y0 = *(const float2 *)c, y1 = *(const float2 *)(c + 8);
+                    b[j][0] = cvt_bf16x2(y0.x, y0.y);
+                    b[j][1] = cvt_bf16x2(y1.x, y1.y);
+                }
             }
 #pragma unroll
             for (int i = 0; i < MT; i++)
