@@ -35,6 +35,10 @@ type Engine struct {
 	ab               ptr   // [k][2] float32
 	lossSum, correct ptr   // [k] float64, [k] int64
 	bufs             []ptr // plan buffers, [k·b][size]
+
+	graphs *graphCache // CUDA graphs of the batches (cudagraph.go); nil: direct launches
+	rec    []launchRec // a batch's launches while recorded for graphs
+	record bool
 }
 
 // newEngine uploads p to dev and sizes the launches (Options.Points/Images, else free memory).
@@ -52,6 +56,7 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 		return nil, err
 	}
 	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
+	e.graphs = newGraphCache(dev, e.sync)
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -190,7 +195,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 
 func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
 	k, d, l := len(pts), e.dev, e.layout
-	e.syncMs = 0
+	e.syncMs, e.record = 0, false
 	ab := make([]float32, 2*k)
 	for i, pt := range pts {
 		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
@@ -223,6 +228,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 			return err
 		}
 		b := min(e.b, hi-b0)
+		e.rec, e.record = e.rec[:0], e.graphs != nil
 		logits, err := e.forward(k, b, e.images+ptr(4*b0*pixels))
 		if err != nil {
 			return err
@@ -231,6 +237,12 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
 			LossSum: e.lossSum, Correct: e.correct}); err != nil {
 			return err
+		}
+		if e.record {
+			e.record = false
+			if err := e.graphs.run(d, e.rec); err != nil {
+				return err
+			}
 		}
 	}
 	ms, err := d.wait()
@@ -327,8 +339,13 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 }
 
 // launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault
-// is reported with the kernel that caused it, and adds its device time to e.syncMs.
+// is reported with the kernel that caused it, and adds its device time to e.syncMs. While a
+// batch is recorded for CUDA graphs it only appends the launch to e.rec.
 func (e *Engine) launch(name string, grid, block dim, args ...any) error {
+	if e.record { // a batch for graphs: queued by graphCache.run at its end
+		e.rec = append(e.rec, launchRec{name, grid, block, args})
+		return nil
+	}
 	if err := e.dev.launch(name, grid, block, args...); err != nil {
 		return err
 	}
