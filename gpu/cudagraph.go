@@ -22,9 +22,10 @@ import (
 // of points runs over the same image range, the batches' graphs are captured by the first group
 // and replayed by the others.
 
-// GraphEnv is the environment variable that turns CUDA graphs off when "0". They are on by
-// default where the backend can capture them (the CUDA driver), and off with Options.Sync (a
-// graph cannot wait after each kernel to name the one that faulted).
+// GraphEnv is the environment variable that turns CUDA graphs off when "0" (as
+// Options.NoGraphs does). They are on by default where the backend can capture them (the CUDA
+// driver), and off with Options.Sync (a graph cannot wait after each kernel to name the one that
+// faulted).
 const GraphEnv = "LANDSCAPE_GPU_GRAPH"
 
 // maxGraphs bounds the graphs an engine keeps: a range of more batches than that runs its
@@ -62,10 +63,10 @@ type graphCache struct {
 }
 
 // newGraphCache returns the graph cache of an engine on dev, or nil when graphs are off: the
-// backend cannot capture, sync is set, or GraphEnv is "0".
-func newGraphCache(dev backend, sync bool) *graphCache {
+// backend cannot capture, off is set (Options.Sync or NoGraphs), or GraphEnv is "0".
+func newGraphCache(dev backend, off bool) *graphCache {
 	g, ok := dev.(grapher)
-	if !ok || sync || os.Getenv(GraphEnv) == "0" {
+	if !ok || off || os.Getenv(GraphEnv) == "0" {
 		return nil
 	}
 	return &graphCache{g: g, execs: map[string]graphExec{}, limit: maxGraphs}

@@ -116,8 +116,8 @@ func TestCUDAGraphStaleArgument(t *testing.T) {
 	}
 }
 
-// TestCUDAGraphOff: Options.Sync and LANDSCAPE_GPU_SYNC=1 (a kernel's fault named) turn graphs
-// off; a failed capture falls back to direct launches with the same sums; a full cache launches
+// TestCUDAGraphOff: Options.NoGraphs, Options.Sync and LANDSCAPE_GPU_SYNC=1 (a kernel's fault
+// named) turn graphs off; a failed capture falls back to direct launches with the same sums; a full cache launches
 // its further batches directly.
 func TestCUDAGraphOff(t *testing.T) {
 	ref, _ := openGraphTest(t, Options{})
@@ -142,6 +142,8 @@ func TestCUDAGraphOff(t *testing.T) {
 	}
 	e, f := openGraphTest(t, Options{Sync: true})
 	check("Options.Sync", e, f, 0, 0)
+	e, f = openGraphTest(t, Options{NoGraphs: true})
+	check("Options.NoGraphs", e, f, 0, 0)
 	e, f = openGraphTest(t, Options{})
 	f.failCapture = true
 	check("failed capture", e, f, 0, 0)

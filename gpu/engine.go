@@ -56,7 +56,7 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 		return nil, err
 	}
 	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
-	e.graphs = newGraphCache(dev, e.sync)
+	e.graphs = newGraphCache(dev, e.sync || o.NoGraphs)
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
