@@ -19,8 +19,9 @@ import (
 // sequence lives in device memory written outside the graph: the points' (α_k, β_k) are copied
 // to Engine.ab, and fold_weights turns them into the folded weights, before the group's first
 // batch, both launched directly; the sums are cleared directly too. In a scan, where every group
-// of points runs over the same image range, the batches' graphs are captured by the first group
-// and replayed by the others.
+// of points runs over the same image range, the first group launches its batches directly, the
+// second captures them (a sequence is captured when seen the second time, so that one used once
+// costs no capture) and the others replay them.
 
 // GraphEnv is the environment variable that turns CUDA graphs off when "0" (as
 // Options.NoGraphs does). They are on by default where the backend can capture them (the CUDA
@@ -30,7 +31,11 @@ const GraphEnv = "LANDSCAPE_GPU_GRAPH"
 
 // maxGraphs bounds the graphs an engine keeps: a range of more batches than that runs its
 // further batches by direct launches (nothing is evicted, so a cyclic scan cannot thrash).
-const maxGraphs = 256
+// maxSeen bounds the sequences remembered as seen once.
+const (
+	maxGraphs = 256
+	maxSeen   = 4 * maxGraphs
+)
 
 // launchRec is one kernel launch as the engine would queue it.
 type launchRec struct {
@@ -56,6 +61,7 @@ type grapher interface {
 type graphCache struct {
 	g        grapher
 	execs    map[string]graphExec
+	seen     map[string]bool // sequences launched directly once
 	limit    int
 	off      error // capture failed: every batch launches directly from then on
 	captures int   // graphs captured
@@ -69,7 +75,7 @@ func newGraphCache(dev backend, off bool) *graphCache {
 	if !ok || off || os.Getenv(GraphEnv) == "0" {
 		return nil
 	}
-	return &graphCache{g: g, execs: map[string]graphExec{}, limit: maxGraphs}
+	return &graphCache{g: g, execs: map[string]graphExec{}, seen: map[string]bool{}, limit: maxGraphs}
 }
 
 // graphKey encodes launches with every argument by value (packArgs' bytes).
@@ -92,8 +98,9 @@ func graphKey(launches []launchRec) (string, error) {
 	return string(key), nil
 }
 
-// run queues launches: the graph captured for this very sequence, or a new capture of it, or
-// (cache full, capture failed) the launches one by one on dev.
+// run queues launches: the graph captured for this very sequence, or a new capture of it when
+// the sequence was seen before, or (first seen, cache full, capture failed) the launches one by
+// one on dev.
 func (c *graphCache) run(dev backend, launches []launchRec) error {
 	if len(launches) == 0 {
 		return nil
@@ -115,9 +122,16 @@ func (c *graphCache) run(dev backend, launches []launchRec) error {
 	}
 	x, ok := c.execs[key]
 	if !ok {
+		if !c.seen[key] {
+			if len(c.seen) < maxSeen {
+				c.seen[key] = true
+			}
+			return direct()
+		}
 		if len(c.execs) >= c.limit {
 			return direct()
 		}
+		delete(c.seen, key)
 		if x, err = c.g.capture(launches); err != nil {
 			c.off = fmt.Errorf("gpu: %s: capturing a CUDA graph: %w (launching directly from now on)", dev.label(), err)
 			return direct()
