@@ -65,6 +65,8 @@ type device struct {
 	major       int  // compute capability
 	minor       int
 	loaded      map[string]string // module → "cubin sm_90" or "PTX (JIT)"
+	graphs      []graphExec       // instantiated CUDA graphs (cudagraph_cuda.go)
+	capturing   bool              // d.stream is being captured: launches only record
 }
 
 func openDevice(ordinal int) (*device, error) {
@@ -185,6 +187,7 @@ func (d *device) close() error {
 	var noStream cu.Stream
 	if d.stream != noStream {
 		keep(d.stream.Synchronize())
+		keep(d.dropGraphs())
 		keep(d.stream.Destroy())
 	}
 	var noEvent cu.Event
@@ -272,7 +275,7 @@ func (d *device) launch(name string, grid, block dim, args ...any) error {
 	for i := range slots {
 		params[i] = unsafe.Pointer(&slots[i])
 	}
-	if !d.timing {
+	if !d.timing && !d.capturing { // an event recorded into a capture would join the graph
 		if err := d.start.Record(d.stream); err != nil {
 			return fmt.Errorf("gpu: %s: recording an event: %w", d.name, err)
 		}

@@ -37,6 +37,10 @@ type Engine struct {
 	ab               ptr   // [k][2] float32
 	lossSum, correct ptr   // [k] float64, [k] int64
 	bufs             []ptr // plan buffers, [k·b][size]
+
+	graphs *graphCache // CUDA graphs of the batches (cudagraph.go); nil: direct launches
+	rec    []launchRec // a batch's launches while recorded for graphs
+	record bool
 }
 
 // newEngine uploads p to dev and sizes the launches (Options.Points/Images, else free memory).
@@ -55,6 +59,7 @@ func newEngine(dev backend, ordinal int, p *engine.Problem, o Options) (*Engine,
 	}
 	e := &Engine{dev: dev, ordinal: ordinal, p: p, layout: layout, conv: conv, path: path, sync: o.Sync || os.Getenv(SyncEnv) == "1"}
 	e.act16 = bf16Activations(conv, p.Plan)
+	e.graphs = newGraphCache(dev, e.sync || o.NoGraphs)
 	exit, err := dev.enter()
 	if err != nil {
 		return nil, err
@@ -199,7 +204,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 
 func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
 	k, d, l := len(pts), e.dev, e.layout
-	e.syncMs = 0
+	e.syncMs, e.record = 0, false
 	ab := make([]float32, 2*k)
 	for i, pt := range pts {
 		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
@@ -232,6 +237,7 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 			return err
 		}
 		b := min(e.b, hi-b0)
+		e.rec, e.record = e.rec[:0], e.graphs != nil // to_bf16 too is part of the batch's graph
 		img := e.images + ptr(4*b0*pixels)
 		if e.act16 { // the first layer reads bf16 images like every other layer's input
 			if err := launchToBf16(e, kToBf16, dim{blocks(b*pixels, 256), 1, 1}, dim{256, 1, 1}, toBf16Args{
@@ -255,6 +261,12 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 		}
 		if err != nil {
 			return err
+		}
+		if e.record {
+			e.record = false
+			if err := e.graphs.run(d, e.rec); err != nil {
+				return err
+			}
 		}
 	}
 	ms, err := d.wait()
@@ -363,8 +375,13 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 }
 
 // launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault
-// is reported with the kernel that caused it, and adds its device time to e.syncMs.
+// is reported with the kernel that caused it, and adds its device time to e.syncMs. While a
+// batch is recorded for CUDA graphs it only appends the launch to e.rec.
 func (e *Engine) launch(name string, grid, block dim, args ...any) error {
+	if e.record { // a batch for graphs: queued by graphCache.run at its end
+		e.rec = append(e.rec, launchRec{name, grid, block, args})
+		return nil
+	}
 	if err := e.dev.launch(name, grid, block, args...); err != nil {
 		return err
 	}

@@ -31,6 +31,10 @@ type fakeDevice struct {
 	failAfter string
 	failErr   error
 	pending   error
+	// CUDA graphs (fake_cudagraph_test.go): failCapture makes capture fail; the counts of
+	// graphs captured and replayed.
+	failCapture        bool
+	captured, replayed int
 }
 
 // errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.

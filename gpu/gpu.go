@@ -36,6 +36,9 @@ type Options struct {
 	// layer with Cin % 4 == 0, the reference kernels for the others) or "reference" (the first
 	// kernels, conv.cu and conv_mma.cu, for every layer). Also set by LANDSCAPE_GPU_KERNELS.
 	Kernels string
+	// NoGraphs launches every kernel directly instead of replaying each batch's CUDA graph
+	// (cudagraph.go). Also set by LANDSCAPE_GPU_GRAPH=0, and implied by Sync.
+	NoGraphs bool
 }
 
 // KernelsEnv is the environment variable that sets Options.Kernels when Options leaves it empty.

@@ -6,7 +6,8 @@
 # every kernel against the CPU layer functions on both kernel paths (the fast kernels and the
 # reference ones) in fp32/tf32/bf16, the module loading (cubin vs PTX JIT), a fault injected on
 # purpose (a sticky illegal address), the engine conformance suite in all three precisions on both
-# paths, a resnet20 scan against the CPU engine, and resnet56 speed in fp32/tf32/bf16 on both paths
+# paths, a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
+# graphs against direct launches (TestCUDAGraphsOnDevice), and resnet56 speed in fp32/tf32/bf16 on both paths
 # beside PyTorch, then prints one table. Exit status 1 when a correctness check failed, 2 when
 # the binaries cannot run here.
 #
@@ -92,6 +93,13 @@ for prec in fp32 tf32 bf16; do
 	fi
 done
 
+# CUDA graphs after the speed figures: when the budget runs short, the side-by-side table
+# beside PyTorch is what must not be skipped.
+step cudagraph 90 ./gpu.test -test.run '^TestCUDAGraphsOnDevice$' -test.v || status=1
+grep -E '^cudagraph |FAIL|Error|panic' "$log/cudagraph.out"
+step scan20-nograph 90 env LANDSCAPE_GPU_GRAPH=0 ./gpu.test -test.run '^TestScanResnet20$' -test.v || status=1
+grep -E '^scan resnet20|FAIL|Error' "$log/scan20-nograph.out" | sed 's/^scan/graphs off: scan/'
+
 if [ -x ./landscape ]; then
 	step bench-cli 90 ./landscape bench --model resnet56 --device gpu --precision fp32 --images "$N" --points "$P"
 	tail -5 "$log/bench-cli.out"
@@ -110,6 +118,8 @@ echo "sticky fault:          $(grep -q '^PASS' "$log/fault.out" && echo PASS || 
 echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL) (fp32/tf32/bf16 x fast/reference)"
 echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator; fp32/tf32/bf16 x fast/reference)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
+echo "CUDA graphs vs direct: $(grep -q '^PASS' "$log/cudagraph.out" && echo PASS || echo FAIL) (resnet20; same sums; scan with graphs off: $(grep -q '^PASS' "$log/scan20-nograph.out" && echo PASS || echo FAIL))"
+grep -E '^cudagraph ' "$log/cudagraph.out" | sed 's/^/  /'
 # est. 51x51: the paper's ResNet-56 surface, 2601 points x 50,000 CIFAR-10 training images, at this speed
 printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' precision kernels "ours img/s" "torch img/s" ours/torch "loss rel vs fp32" "ours 51x51 s" "torch 51x51 s"
 for row in fp32:fast tf32:fast bf16:fast fp32:reference tf32:reference bf16:reference; do

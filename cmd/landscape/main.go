@@ -16,7 +16,7 @@ var errInterrupted = errors.New("interrupted")
 func main() {
 	root := &cobra.Command{
 		Use:           "landscape",
-		Short:         "Loss landscapes of neural networks: scan, train, plot, bench",
+		Short:         "Loss landscapes of neural networks: scan, plot, view, hessian, trajectory, train, bench, and scale-out (merge, slurm)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
