@@ -40,29 +40,6 @@ __device__ __forceinline__ unsigned to_bf16x2(float lo, float hi) {
     return one(lo) | (one(hi) << 16);
 }
 
-// D = A·B + D for one m16n8k8 TF32 tile.
-__device__ __forceinline__ void mma_tf32(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
-#ifdef LS_EMULATE
-    emu_mma_tf32(d, a, b);
-#else
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#endif
-}
-
-// D = A·B + D for one m16n8k16 BF16 tile.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
-#ifdef LS_EMULATE
-    emu_mma_bf16(d, a, b);
-#else
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#endif
-}
 
 // A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
 template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_mma(CONV_PARAMS) {
@@ -130,7 +107,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
 #pragma unroll
             for (int i = 0; i < MT; i++)
 #pragma unroll
-                for (int j = 0; j < NT; j++) mma_bf16(acc[i][j], a[i], b[j]);
+                for (int j = 0; j < NT; j++) mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
         } else {
             // m16n8k8 .tf32: a[0] = A[g][t], a[1] = A[g+8][t], a[2] = A[g][t+4], a[3] = A[g+8][t+4];
             // b[0] = B[t][g], b[1] = B[t+4][g].
@@ -154,7 +131,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
 #pragma unroll
                 for (int i = 0; i < MT; i++)
 #pragma unroll
-                    for (int j = 0; j < NT; j++) mma_tf32(acc[i][j], a[i], b[j]);
+                    for (int j = 0; j < NT; j++) mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
             }
         }
         __syncthreads();
