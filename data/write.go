@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"landscape/internal/npzfile"
 )
 
 // WriteIDX writes n images of h×w bytes and their labels as IDX files in dir
@@ -91,7 +93,7 @@ func WriteCIFAR10(dir string, files []string, images []uint8, labels []uint8) er
 // header length, a dict padded with spaces so that the data starts at a multiple of 64 bytes
 // and ending in a newline, then the raw data.
 func npyBytes(descr string, fortran bool, shape []int, payload []byte) []byte {
-	sh := shapeString(shape)
+	sh := npzfile.ShapeString(shape)
 	if len(shape) == 0 {
 		sh = "()"
 	}

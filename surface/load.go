@@ -4,12 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"slices"
-	"strings"
 
-	"codeberg.org/sbinet/npyio/npy"
-	"codeberg.org/sbinet/npyio/npz"
+	"landscape/internal/npzfile"
 )
 
 // Load is the one reader of surface files. It reads
@@ -26,20 +23,12 @@ import (
 // go to Extra under their keys (SelectSplit swaps them in). Arrays of other shapes are not
 // kept. Without a computed mask, a point counts as computed where its loss is not NaN.
 func Load(path string) (*Surface, error) {
-	f, err := os.Open(path)
+	f, err := npzfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("surface file: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("surface file: %w", err)
-	}
-	zr, err := npz.NewReader(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a numpy .npz file: %w", path, err)
-	}
-	r := &arrays{path: path, zr: zr}
+	r := &arrays{path: path, f: f}
 	s := &Surface{Extra: map[string][]float64{}}
 	if s.X, err = r.coords("xcoordinates"); err != nil {
 		return nil, err
@@ -128,7 +117,7 @@ func (g grid) flat(v []float64) []float64 {
 }
 
 func (g grid) shapeError(key string, got []int) error {
-	return fmt.Errorf("key %q has shape %s, want %s as %s", key, tuple(got), tuple(g.shape), g.want)
+	return fmt.Errorf("key %q has shape %s, want %s as %s", key, npzfile.ShapeString(got), npzfile.ShapeString(g.shape), g.want)
 }
 
 // layout decides, from the loss array's shape and the file format (0: no landscape settings),
@@ -147,85 +136,44 @@ func (s *Surface) layout(path, key string, shape []int, format int) (grid, error
 		}
 	}
 	if !slices.Equal(shape, want) {
-		return g, fmt.Errorf("%s: key %q has shape %s, want %s to match %s", path, key, tuple(shape), tuple(want), coords)
+		return g, fmt.Errorf("%s: key %q has shape %s, want %s to match %s", path, key, npzfile.ShapeString(shape), npzfile.ShapeString(want), coords)
 	}
 	g.shape = shape
 	return g, nil
 }
 
-// arrays reads arrays by key from one npz file: numpy stores key.npy, npyio key itself.
+// arrays reads arrays by key from one npz file (internal/npzfile: numpy's and npyio's member
+// names, Fortran order, length checks).
 type arrays struct {
 	path string
-	zr   *npz.Reader
+	f    *npzfile.File
 }
 
-func (r *arrays) entry(key string) (string, bool) {
-	for _, k := range r.zr.Keys() {
-		if k == key || k == key+".npy" {
-			return k, true
-		}
-	}
-	return "", false
-}
+func (r *arrays) has(key string) bool { return r.f.Has(key) }
 
-func (r *arrays) has(key string) bool {
-	_, ok := r.entry(key)
-	return ok
-}
+// names lists the array keys.
+func (r *arrays) names() []string { return r.f.Names() }
 
-// names lists the array keys, without .npy.
-func (r *arrays) names() []string {
-	var ks []string
-	for _, k := range r.zr.Keys() {
-		ks = append(ks, strings.TrimSuffix(k, ".npy"))
-	}
-	return ks
-}
-
-func (r *arrays) keys() string { return strings.Join(r.names(), ", ") }
-
-// read returns the array under key with its dtype and shape; multi-dimensional data in C order.
-func (r *arrays) read(key string) (data any, dtype string, shape []int, err error) {
-	name, ok := r.entry(key)
-	if !ok {
-		return nil, "", nil, fmt.Errorf("%s: missing key %q (keys: %s)", r.path, key, r.keys())
-	}
-	rc, err := r.zr.Open(name)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
-	}
-	defer rc.Close()
-	nr, err := npy.NewReader(rc)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
-	}
-	var arr npy.Array
-	if err := nr.Read(&arr); err != nil {
-		return nil, "", nil, fmt.Errorf("%s: key %q: %w", r.path, key, err)
-	}
-	shape = arr.Shape()
-	data = arr.Data()
-	if arr.Fortran() && len(shape) == 2 {
-		data = fortranToC(data, shape[0], shape[1])
-	}
-	return data, strings.Trim(nr.Header.Descr.Type, "'\""), shape, nil
-}
+func (r *arrays) keys() string { return r.f.Keys() }
 
 // numbers reads a numeric array as float64; integers and booleans only when ints is set.
 func (r *arrays) numbers(key string, ints bool) ([]float64, []int, error) {
-	data, dtype, shape, err := r.read(key)
+	if !r.has(key) {
+		return nil, nil, fmt.Errorf("%s: missing key %q (keys: %s)", r.path, key, r.keys())
+	}
+	a, err := r.f.Open(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	v, isFloat := toFloat64(data)
-	if v == nil || (!isFloat && !ints) {
-		want := "float64"
-		if ints {
-			want = "a number or boolean"
-		}
-		return nil, nil, fmt.Errorf("%s: key %q has dtype %s, want %s", r.path, key, dtype, want)
+	defer a.Close()
+	v, isFloat, err := a.Floats()
+	if err == nil && !isFloat && !ints {
+		err = fmt.Errorf("%s: key %q has dtype %s, want float64", r.path, key, a.Dtype())
 	}
-	return v, shape, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, a.Shape, nil
 }
 
 func (r *arrays) floats(key string) ([]float64, []int, error) { return r.numbers(key, false) }
@@ -249,7 +197,7 @@ func (r *arrays) coords(key string) ([]float64, error) {
 		return nil, err
 	}
 	if len(sh) != 1 || len(v) == 0 {
-		return nil, fmt.Errorf("%s: key %q has shape %s, want (n,) with n > 0", r.path, key, tuple(sh))
+		return nil, fmt.Errorf("%s: key %q has shape %s, want (n,) with n > 0", r.path, key, npzfile.ShapeString(sh))
 	}
 	return v, nil
 }
@@ -260,15 +208,9 @@ func (r *arrays) settings(st *Settings) (int, error) {
 	if !r.has("settings") {
 		return 0, nil
 	}
-	data, _, _, err := r.read("settings")
+	js, ok, err := r.f.String("settings")
 	if err != nil {
 		return 0, err
-	}
-	js, ok := data.(string)
-	if !ok {
-		if ss, isSlice := data.([]string); isSlice && len(ss) == 1 {
-			js, ok = ss[0], true
-		}
 	}
 	var keys map[string]json.RawMessage
 	if !ok || json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
@@ -292,82 +234,3 @@ func (r *arrays) settings(st *Settings) (int, error) {
 	return st.Format, nil
 }
 
-// toFloat64 converts a numeric slice; isFloat says whether it was a float type.
-func toFloat64(data any) (v []float64, isFloat bool) {
-	switch d := data.(type) {
-	case []float64:
-		return d, true
-	case []float32:
-		return conv(d), true
-	case []bool:
-		v = make([]float64, len(d))
-		for i, b := range d {
-			if b {
-				v[i] = 1
-			}
-		}
-		return v, false
-	case []uint8:
-		return conv(d), false
-	case []int8:
-		return conv(d), false
-	case []int16:
-		return conv(d), false
-	case []uint16:
-		return conv(d), false
-	case []int32:
-		return conv(d), false
-	case []uint32:
-		return conv(d), false
-	case []int64:
-		return conv(d), false
-	case []uint64:
-		return conv(d), false
-	}
-	return nil, false
-}
-
-func conv[T float32 | uint8 | int8 | int16 | uint16 | int32 | uint32 | int64 | uint64](d []T) []float64 {
-	v := make([]float64, len(d))
-	for i, x := range d {
-		v[i] = float64(x)
-	}
-	return v
-}
-
-// fortranToC reorders a column-major rows×cols slice into row-major.
-func fortranToC(data any, rows, cols int) any {
-	switch d := data.(type) {
-	case []float64:
-		return transposeSlice(d, rows, cols)
-	case []float32:
-		return transposeSlice(d, rows, cols)
-	case []bool:
-		return transposeSlice(d, rows, cols)
-	case []uint8:
-		return transposeSlice(d, rows, cols)
-	}
-	return data
-}
-
-func transposeSlice[T any](d []T, rows, cols int) []T {
-	out := make([]T, len(d))
-	for i := range rows {
-		for j := range cols {
-			out[i*cols+j] = d[j*rows+i]
-		}
-	}
-	return out
-}
-
-// tuple formats a shape as numpy does: (3,) or (2, 3).
-func tuple(shape []int) string {
-	if len(shape) == 1 {
-		return fmt.Sprintf("(%d,)", shape[0])
-	}
-	s := make([]string, len(shape))
-	for i, d := range shape {
-		s[i] = fmt.Sprint(d)
-	}
-	return "(" + strings.Join(s, ", ") + ")"
-}
