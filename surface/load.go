@@ -233,4 +233,3 @@ func (r *arrays) settings(st *Settings) (int, error) {
 	}
 	return st.Format, nil
 }
-
