@@ -2,8 +2,10 @@ package surface
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 
 	"landscape/internal/npzfile"
@@ -23,8 +25,13 @@ import (
 // go to Extra under their keys (SelectSplit swaps them in). Arrays of other shapes are not
 // kept. Without a computed mask, a point counts as computed where its loss is not NaN.
 func Load(path string) (*Surface, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("surface file: %w", err)
+	}
 	f, err := npzfile.Open(path)
-	if err != nil {
+	if e := (*npzfile.NotNPZError)(nil); errors.As(err, &e) {
+		return nil, fmt.Errorf("%s is not a numpy .npz file: %w", path, e.Err)
+	} else if err != nil {
 		return nil, fmt.Errorf("surface file: %w", err)
 	}
 	defer f.Close()

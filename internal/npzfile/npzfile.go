@@ -25,11 +25,24 @@ type File struct {
 	members map[string]*zip.File // key without ".npy" → member
 }
 
+// NotNPZError says that a file could not be opened as a zip archive (Err says why: missing,
+// unreadable, or not a zip file).
+type NotNPZError struct {
+	Path string
+	Err  error
+}
+
+func (e *NotNPZError) Error() string {
+	return fmt.Sprintf("%s is not a readable .npz (zip) file: %v", e.Path, e.Err)
+}
+
+func (e *NotNPZError) Unwrap() error { return e.Err }
+
 // Open opens the archive at path.
 func Open(path string) (*File, error) {
 	z, err := zip.OpenReader(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable .npz (zip) file: %w", path, err)
+		return nil, &NotNPZError{Path: path, Err: err}
 	}
 	f := &File{path: path, z: z, members: map[string]*zip.File{}}
 	for _, m := range z.File {
