@@ -9,6 +9,8 @@ set -euo pipefail
 pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || pkgs+=(python3-torch python3-numpy)
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import scipy' 2>/dev/null || pkgs+=(python3-scipy) # hessian eigsh reference
+# torchvision's classifiers exported with onnx are the real networks of the ONNX import tests.
+[ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torchvision, onnx' 2>/dev/null || pkgs+=(python3-torchvision python3-onnx)
 # PIL checks the imagefolder reader, h5py the converters of the paper's h5 files (tools/paper_h5.py).
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)

@@ -59,11 +59,17 @@ type Settings struct {
 	// Hessian describes how `landscape hessian` computed an eigenvalue map (Lanczos settings);
 	// "" for a loss scan.
 	Hessian string `json:"hessian,omitempty"`
+	// CPUKernel names the CPU micro-kernel family that computed the points on the CPU ("avx512",
+	// "avx2", "portable", …; gemm.KernelName) and CPU the processor's model: informative only (a
+	// file may be resumed, and shards merged, across machines), never compared.
+	CPUKernel string `json:"cpu_kernel,omitempty"`
+	CPU       string `json:"cpu,omitempty"`
 }
 
 // pathFields are informative only: the hashes decide. The format is not compared either: Load
 // converts every format it reads to the same Surface.
-var pathFields = map[string]bool{"Weights": true, "Dirs": true, "Weights2": true, "Weights3": true, "Data": true, "Format": true}
+var pathFields = map[string]bool{"Weights": true, "Dirs": true, "Weights2": true, "Weights3": true, "Data": true, "Format": true,
+	"CPUKernel": true, "CPU": true}
 
 // Diff lists the settings that differ, as "name: file value vs this run's value", leaving out
 // the paths, the format and the settings named (by JSON key, e.g. "shard") in ignore.

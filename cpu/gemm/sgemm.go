@@ -192,6 +192,10 @@ func setImpl(name string) bool {
 	return false
 }
 
+// KernelName names the micro-kernel family Sgemm and Fused use in this process: "avx512",
+// "avx2" or "generic" (the pure-Go twin).
+func KernelName() string { return current.name }
+
 // implNames lists the available implementations, best first.
 func implNames() []string {
 	var names []string
