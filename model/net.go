@@ -83,6 +83,16 @@ type Op struct {
 	Ins     []int     // OpConcat: the input slots, in order (In is Ins[0])
 	Lo, Hi  float32   // OpClip bounds
 	Alpha   float32   // OpLeakyReLU slope
+	Eps     float64   // OpBatchNorm ε of σ² + ε (0: BNEps, PyTorch's default); read it through BNEpsilon
+}
+
+// BNEpsilon returns the batch norm's ε: the node's own (an ONNX BatchNormalization's epsilon
+// attribute), or PyTorch's default BNEps when none was given.
+func (op *Op) BNEpsilon() float64 {
+	if op.Eps > 0 {
+		return op.Eps
+	}
+	return BNEps
 }
 
 // Window is the geometry of a convolution or pooling window, as ONNX and PyTorch define it:
