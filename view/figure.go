@@ -52,10 +52,15 @@ type Figure struct {
 	// min_eig (Li et al. §6: near 0 the surface is convex there, larger it is not); else nil.
 	Ratio      [][]num     `json:"ratio,omitempty"`
 	Trajectory *Trajectory `json:"trajectory,omitempty"` // drawn on this figure only (reports)
-	Done       int         `json:"done"`                 // points computed
-	Diverged   int         `json:"diverged"`             // of which non-finite
-	Total      int         `json:"total"`
-	Error      string      `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
+	// Level says which coarser sub-grid of a partial file is drawn ("level 14×14 of 51×51",
+	// surface.Drawable); "" when the figure is the whole grid.
+	Level string `json:"level,omitempty"`
+	// Sampled summarises a tolerance scan's error bars and images used (surface.SampleNote).
+	Sampled  string `json:"sampled,omitempty"`
+	Done     int    `json:"done"`     // points computed
+	Diverged int    `json:"diverged"` // of which non-finite
+	Total    int    `json:"total"`
+	Error    string `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
 }
 
 // LoadFigure reads a surface file with surface.Load and lays it out on the grid.
@@ -67,12 +72,15 @@ func LoadFigure(path string) (*Figure, error) {
 	return FromSurface(path, s), nil
 }
 
-// FromSurface lays out a loaded surface; point k goes to the grid cell (i, j) = s.IJ(k). When
+// FromSurface lays out a loaded surface; point k goes to the grid cell (i, j) = s.IJ(k). A
+// partial file whose points form a complete coarser level is laid out as that level's sub-grid
+// (surface.Drawable), Done and Total still counting the whole grid. When
 // the surface has the Extra arrays max_eig and min_eig, Ratio is their |min/max| (a gap where
 // undefined: an eigenvalue missing or not finite, or max = 0).
-func FromSurface(path string, s *surface.Surface) *Figure {
+func FromSurface(path string, whole *surface.Surface) *Figure {
+	s, level := whole.Drawable()
 	f := &Figure{Name: filepath.Base(path), Path: path, Split: s.Split, Model: s.Settings.Model,
-		Examples: s.Settings.Examples, Is2D: s.Is2D(), X: s.X, Y: s.Y, Total: s.Len()}
+		Examples: s.Settings.Examples, Is2D: s.Is2D(), X: s.X, Y: s.Y, Total: whole.Len(), Level: level, Sampled: whole.SampleNote()}
 	nx, ny := len(s.X), 1
 	if f.Is2D {
 		ny = len(s.Y)
@@ -90,13 +98,13 @@ func FromSurface(path string, s *surface.Surface) *Figure {
 		if !s.Computed[k] {
 			continue
 		}
-		f.Done++
 		f.Loss[j][i], f.Acc[j][i], f.State[j][i] = num(s.Loss[k]), num(s.Acc[k]), Finite
 		if l := s.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {
 			f.State[j][i] = Diverged
 			f.Diverged++
 		}
 	}
+	f.Done = whole.Len() - len(whole.Missing())
 	return f
 }
 

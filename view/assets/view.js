@@ -161,6 +161,8 @@
     var s = (f.model ? f.model + ', ' : '') + f.split + ' split' + (f.examples ? ' (' + f.examples + ' examples)' : '');
     s += '; ' + f.done + ' of ' + f.total + ' points computed';
     if (f.diverged) s += ', ' + f.diverged + ' diverged';
+    if (f.level) s += '; drawn: the computed ' + f.level;
+    if (f.sampled) s += '; ' + f.sampled;
     return s;
   }
 
