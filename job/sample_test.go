@@ -105,3 +105,23 @@ func TestScanOrder(t *testing.T) {
 		t.Errorf("rows order %v, want %v", got, want)
 	}
 }
+
+// TestLevelsLogged: a coarse-to-fine scan says when each coarser level is complete, once each.
+func TestLevelsLogged(t *testing.T) {
+	spec, l := fixture(t, 9, 9)
+	runScan(t, spec)
+	for _, want := range []string{"level 3×3 of 9×9 complete", "level 5×5 of 9×9 complete"} {
+		n := 0
+		for _, line := range l.lines {
+			if strings.Contains(line, want) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%q logged %d times, want once: %q", want, n, l.lines)
+		}
+	}
+	if l.has("of 9×9 complete") && l.has("level 9×9") {
+		t.Errorf("the whole grid logged as a level: %q", l.lines)
+	}
+}

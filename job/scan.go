@@ -278,8 +278,10 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 				return fb(p)
 			}
 		}
+		levels := newLevelWatch(sf, spec.Log)
 		return scan.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r scan.Result) {
 			sv.update(func(sf *surface.Surface) { record(sf, k, r, sampled) })
+			levels.done(k)
 			if progress != nil {
 				progress()
 			}
