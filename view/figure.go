@@ -55,6 +55,10 @@ type Figure struct {
 	// Level says which coarser sub-grid of a partial file is drawn ("level 14×14 of 51×51",
 	// surface.Drawable); "" when the figure is the whole grid.
 	Level string `json:"level,omitempty"`
+	// StdErr and Images are a tolerance scan's standard error of each point's loss and the
+	// images it used (the file's <split>_loss_stderr and <split>_images); nil for an exact one.
+	StdErr [][]num `json:"stderr,omitempty"`
+	Images [][]num `json:"images,omitempty"`
 	// Sampled summarises a tolerance scan's error bars and images used (surface.SampleNote).
 	Sampled  string `json:"sampled,omitempty"`
 	Done     int    `json:"done"`     // points computed
@@ -86,6 +90,12 @@ func FromSurface(path string, whole *surface.Surface) *Figure {
 		ny = len(s.Y)
 	}
 	f.Loss, f.Acc, f.State = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN())), grid[int8](nx, ny, Pending)
+	se, im := s.Extra[surface.StdErrKey(s.Split)], s.Extra[surface.ImagesKey(s.Split)]
+	if !s.Sampled() || se == nil || im == nil {
+		se, im = nil, nil
+	} else {
+		f.StdErr, f.Images = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN()))
+	}
 	ratio := s.EigenRatios()
 	if ratio != nil {
 		f.Ratio = grid[num](nx, ny, num(math.NaN()))
@@ -97,6 +107,9 @@ func FromSurface(path string, whole *surface.Surface) *Figure {
 		}
 		if !s.Computed[k] {
 			continue
+		}
+		if se != nil {
+			f.StdErr[j][i], f.Images[j][i] = num(se[k]), num(im[k])
 		}
 		f.Loss[j][i], f.Acc[j][i], f.State[j][i] = num(s.Loss[k]), num(s.Acc[k]), Finite
 		if l := s.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {

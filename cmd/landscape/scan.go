@@ -145,4 +145,7 @@ func summary(sf *surface.Surface, out string) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d points; at the point nearest the origin loss %.5f, accuracy %.2f%%\n",
 		out, sf.Len(), sf.Loss[best], sf.Acc[best])
+	if note := sf.SampleNote(); note != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", out, note)
+	}
 }
