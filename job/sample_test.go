@@ -125,3 +125,18 @@ func TestLevelsLogged(t *testing.T) {
 		t.Errorf("the whole grid logged as a level: %q", l.lines)
 	}
 }
+
+// TestOrderAndToleranceFlagsChecked: bad --order and --tolerance values are refused by name.
+func TestOrderAndToleranceFlagsChecked(t *testing.T) {
+	for _, c := range []struct {
+		order string
+		tol   float64
+		want  string
+	}{{"diagonal", 0, "--order"}, {"", -0.1, "--tolerance"}, {"rows", 1, "--tolerance"}, {"", math.NaN(), "--tolerance"}} {
+		spec, _ := fixture(t, 2, 0)
+		spec.Order, spec.Tolerance = c.order, c.tol
+		if _, err := PrepareScan(spec); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--order %q --tolerance %v: %v, want an error naming %s", c.order, c.tol, err, c.want)
+		}
+	}
+}
