@@ -32,5 +32,5 @@ if [[ " ${pkgs[*]} " == *" nvidia-cuda-toolkit "* ]] && [ -f $src ] && ! grep -q
   sed -i 's/^Components: main.*/Components: main contrib non-free non-free-firmware/' $src
 fi
 echo "deps: installing ${pkgs[*]}" >&2
-apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q "${pkgs[@]}" >/dev/null
