@@ -158,7 +158,6 @@ func TestKernels(t *testing.T) {
 	}
 	testPools(t, d)
 	testCrossEntropy(t, d)
-	testFilterNormalize(t, d)
 	testFold(t) // last: its engine binds (and destroys) a context of its own on this thread
 }
 
@@ -421,28 +420,6 @@ func testFoldPath(t *testing.T, p *engine.Problem, path string) {
 		}
 	}
 	kernelReport(t, "fold_weights "+path+" (bit-exact elements differing)", float64(mismatches), 0)
-}
-
-func testFilterNormalize(t *testing.T, d *device) {
-	const rows, per = 16, 27
-	dir, w := randSlice(rows*per, 1, 13), randSlice(rows*per, 0.5, 14)
-	dd, _ := upload(d, dir)
-	dw, _ := upload(d, w)
-	if err := launchFilterNormalize(d, kFilterNormalize, dim{rows, 1, 1}, dim{256, 1, 1}, filterNormalizeArgs{D: dd, W: dw, Per: cint(per)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitErr(d); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]float32, rows*per)
-	download(d, got, dd)
-	dt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: append([]float32(nil), dir...)}
-	wt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: w}
-	dws, wws := model.NewWeights(), model.NewWeights()
-	dws.Add(dt)
-	wws.Add(wt)
-	direction.Normalize(dws, wws, direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
-	kernelReport(t, "filter_normalize", relErr(got, f64(dt.Data)), 1e-6)
 }
 
 func f64(x []float32) []float64 {
