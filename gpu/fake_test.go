@@ -189,28 +189,11 @@ func (f *fakeDevice) crossEntropy(grid dim, a crossEntropyArgs, bf16 bool) {
 // kernels conv_halo.cu, which trap on a layer they cannot take), through the tap table for the
 // reference ones.
 func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
-	prec, bm, fast := k.Precision, k.Tile, k.Family != "conv"
+	prec, fast := k.Precision, k.Family != "conv"
 	B, cin, h, w, cout, oh, ow := int(a.B), int(a.Cin), int(a.H), int(a.W), int(a.Cout), int(a.OH), int(a.OW)
 	ks, stride, pad, inSet, wSet := int(a.KS), int(a.Stride), int(a.Pad), int(a.InSetStride), int(a.WSetStride)
-	if k.Family == "conv3" {
-		g := ConvGeom{Cin: cin, H: h, W: w, Cout: cout, OH: oh, OW: ow, KS: ks, Stride: stride, Pad: pad}
-		elem := 4
-		if prec == "bf16" {
-			elem = 2
-		}
-		if prec == "f32" || !HaloEligible(g, B) || !haloAligned(a.In, inSet, elem) {
-			return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", k.Name, g, B, uint64(a.In), inSet)
-		}
-	}
-	if fast && (cin%4 != 0 || (uint64(a.Weights)+4*uint64(wSet))%16 != 0 || wSet%4 != 0) {
-		return fmt.Errorf("%s: Cin %d or weights %#x (set stride %d) not 16-byte aligned", k.Name, cin, uint64(a.Weights), wSet)
-	}
-	npix := B * oh * ow
-	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, bm) || block.x != kernels.ConvThreads(prec) {
-		return fmt.Errorf("%s: grid %+v block %+v for %d pixels, %d channels", k.Name, grid, block, npix, cout)
-	}
-	if bm != kernels.ConvTile(cout) {
-		return fmt.Errorf("%s: tile %d for %d channels", k.Name, bm, cout)
+	if err := f.convLaunchOK(k, grid, block, a); err != nil {
+		return err
 	}
 	// bf16: activations stored as bf16 (widened as read, rounded as stored); bf16f: float32.
 	act16 := prec == "bf16"
@@ -239,7 +222,7 @@ func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
 		}
 		return t
 	}
-	outSet := npix * cout
+	outSet := B * oh * ow * cout
 	for k := range grid.z {
 		for b := range B {
 			img := k*inSet + b*cin*h*w
@@ -269,6 +252,33 @@ func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// convLaunchOK checks what the conv kernels assume of a launch: the halo kernels' eligibility
+// (they trap otherwise), the fast kernels' 16-byte aligned weights, the grid, block and tile.
+func (f *fakeDevice) convLaunchOK(k kernels.Kernel, grid, block dim, a convArgs) error {
+	cin, cout, inSet, wSet := int(a.Cin), int(a.Cout), int(a.InSetStride), int(a.WSetStride)
+	if k.Family == "conv3" {
+		g := ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), KS: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
+		elem := 4
+		if k.Precision == "bf16" {
+			elem = 2
+		}
+		if k.Precision == "f32" || !HaloEligible(g, int(a.B)) || !haloAligned(a.In, inSet, elem) {
+			return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", k.Name, g, a.B, uint64(a.In), inSet)
+		}
+	}
+	if k.Family != "conv" && (cin%4 != 0 || (uint64(a.Weights)+4*uint64(wSet))%16 != 0 || wSet%4 != 0) {
+		return fmt.Errorf("%s: Cin %d or weights %#x (set stride %d) not 16-byte aligned", k.Name, cin, uint64(a.Weights), wSet)
+	}
+	npix := int(a.B) * int(a.OH) * int(a.OW)
+	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, k.Tile) || block.x != kernels.ConvThreads(k.Precision) {
+		return fmt.Errorf("%s: grid %+v block %+v for %d pixels, %d channels", k.Name, grid, block, npix, cout)
+	}
+	if k.Tile != kernels.ConvTile(cout) {
+		return fmt.Errorf("%s: tile %d for %d channels", k.Name, k.Tile, cout)
 	}
 	return nil
 }
