@@ -50,6 +50,51 @@ func testFold(t *testing.T) {
 	for _, path := range []string{"reference", "fast"} { // PyTorch's order; tap-major for the fast kernels
 		testFoldPath(t, p, path)
 	}
+	testFoldEps(t)
+}
+
+// testFoldEps: with every batch norm's own ε = 1e-3 (model.Op.Eps), the device's fold equals the
+// host model of the kernel (Layout.FoldOnHost, which the fake device runs and
+// TestBNEpsilonOnKernelModels checks against the naive network) bit for bit.
+func testFoldEps(t *testing.T) {
+	p, err := enginetest.Setup(enginetest.Cases[3], 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p.Net.Ops {
+		if p.Net.Ops[i].Kind == model.OpBatchNorm {
+			p.Net.Ops[i].Eps = 1e-3
+		}
+	}
+	e, err := Open(p, Options{Points: 4, Images: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	release, _ := e.dev.enter()
+	defer release()
+	l := e.layout
+	got := make([]float32, len(enginetest.Points)*l.Folded)
+	download(e.dev, got, e.folded)
+	theta, dx, dy := l.ThetaVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
+	mismatches := 0
+	for k, pt := range enginetest.Points {
+		want := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
+		for i, ll := range l.Layers {
+			if ll.WOut < 0 {
+				continue
+			}
+			for j := ll.WOut; j < ll.BOut+p.Plan.Layers[i].Cout(); j++ {
+				if math.Float32bits(got[k*l.Folded+j]) != math.Float32bits(want[j]) {
+					mismatches++
+				}
+			}
+		}
+	}
+	kernelReport(t, "fold_weights eps=1e-3 (bit-exact elements differing)", float64(mismatches), 0)
 }
 
 func testFoldPath(t *testing.T, p *engine.Problem, path string) {
@@ -67,7 +112,7 @@ func testFoldPath(t *testing.T, p *engine.Problem, path string) {
 	download(e.dev, got, e.folded)
 	var mismatches int
 	for k, pt := range enginetest.Points {
-		w, b := cpu.Prepare(p, pt)
+		w, b := cpuFolded(p, pt)
 		for i, ll := range e.layout.Layers {
 			if ll.WOut < 0 {
 				continue
