@@ -64,6 +64,9 @@ type Options struct {
 	// Channels, when non-zero, is the channel count wanted: imagefolder converts images to it
 	// as PIL's convert("L") or convert("RGB") would; other kinds must already have it.
 	Channels int
+	// Geometry (--resize, --center-crop) transforms each image of an imagefolder before it is
+	// converted to Channels; other kinds refuse it.
+	Geometry
 }
 
 // Kinds lists the dataset kinds Load understands.
@@ -85,6 +88,12 @@ func Load(spec string, opt Options) (*Set, error) {
 	}
 	if opt.Limit < 0 {
 		return nil, fmt.Errorf("data: --limit %d: want 0 (all) or a positive count", opt.Limit)
+	}
+	if err := opt.Geometry.validate(); err != nil {
+		return nil, err
+	}
+	if opt.Geometry != (Geometry{}) && kind != "imagefolder" {
+		return nil, fmt.Errorf("data: %s: --data %s: its images are tensors of one size already; only imagefolder takes them through --resize and --center-crop", opt.Geometry, spec)
 	}
 	var (
 		s   *Set
