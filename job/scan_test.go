@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"landscape/cpu"
+	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/internal/testinput"
@@ -34,7 +35,7 @@ func fixture(t *testing.T, nx, ny int) (ScanSpec, *logs) {
 		t.Fatal(err)
 	}
 	l := &logs{}
-	spec := ScanSpec{Model: "resnet8", Weights: w, Data: images, Split: "test", X: fmt.Sprintf("-1:1:%d", nx),
+	spec := ScanSpec{Model: "resnet8", Weights: w, Input: Input{Data: images, Options: data.Options{Split: "test"}}, X: fmt.Sprintf("-1:1:%d", nx),
 		Norm: "filter", Ignore: "biasbn", DirType: "weights", Seed: 3, Out: filepath.Join(dir, "out", "s.npz"),
 		Device: Device{Device: "cpu", Precision: "fp32"}, Workers: 1, Batch: 16, SaveEvery: 20 * time.Millisecond, Log: l.log}
 	if ny > 0 {
