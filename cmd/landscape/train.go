@@ -147,8 +147,7 @@ func runTrain(parent context.Context, f *trainFlags) error {
 	})
 	var stopped *job.Interrupted
 	if errors.As(err, &stopped) && parent.Err() == nil {
-		fmt.Fprintf(os.Stderr, "landscape: %v\n", stopped)
-		os.Exit(130)
+		return interrupted{stopped} // exit status 130, deferred cleanup done
 	}
 	if err != nil {
 		return err
