@@ -59,6 +59,36 @@ type Training struct {
 	Net     *model.Net
 }
 
+// validate checks the spec's values, naming their flags, before anything is read.
+func (s *TrainSpec) validate() error {
+	if err := s.Config.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case !strings.HasSuffix(s.Out, ".safetensors"):
+		return fmt.Errorf("--out %q: want a file name ending in .safetensors", s.Out)
+	case s.EvalLimit < 0:
+		return fmt.Errorf("--eval-limit %d: want a positive number of examples, or 0 for all", s.EvalLimit)
+	case s.EvalSplit != "" && s.EvalSplit != "train" && s.EvalSplit != "test":
+		return fmt.Errorf("--eval-split %q: want train or test", s.EvalSplit)
+	}
+	return s.Input.validate()
+}
+
+// settings are what the run records in its files (trainSettings), but for --init, set once
+// the file is read.
+func (s *TrainSpec) settings() trainSettings {
+	cfg := s.Config
+	st := trainSettings{Model: s.Model, Data: s.Data, Split: s.Split, Limit: s.Limit, Raw: s.Raw,
+		Resize: s.Resize, Crop: s.CenterCrop,
+		BatchSize: cfg.BatchSize, LR: cfg.LR, Momentum: cfg.Momentum, WD: cfg.WD, Nesterov: cfg.Nesterov,
+		LRDrops: cfg.LRDrops, LRGamma: cfg.LRGamma, Augment: cfg.Augment, Seed: cfg.Seed, Shuffle: cfg.Shuffle}
+	if s.Normalize != nil {
+		st.Normalize = s.Normalize.String()
+	}
+	return st
+}
+
 // PrepareTraining checks the spec, loads data and weights, and finds the checkpoint to resume
 // from (one of the same settings), or that the run is already finished.
 func PrepareTraining(spec TrainSpec) (*Training, error) {
@@ -67,20 +97,7 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 		return nil, fmt.Errorf("--model %s: train takes zoo networks only (scan and bench read ONNX files)", spec.Model)
 	}
 	cfg := spec.Config
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	evalIn := spec.Input
-	evalIn.Split, evalIn.Limit = spec.EvalSplit, spec.EvalLimit
-	switch {
-	case !strings.HasSuffix(spec.Out, ".safetensors"):
-		return nil, fmt.Errorf("--out %q: want a file name ending in .safetensors", spec.Out)
-	case spec.EvalLimit < 0:
-		return nil, fmt.Errorf("--eval-limit %d: want a positive number of examples, or 0 for all", spec.EvalLimit)
-	case spec.EvalSplit != "" && spec.EvalSplit != "train" && spec.EvalSplit != "test":
-		return nil, fmt.Errorf("--eval-split %q: want train or test", spec.EvalSplit)
-	}
-	if err := spec.Input.validate(); err != nil {
+	if err := spec.validate(); err != nil {
 		return nil, err
 	}
 	if err := CheckWritable("--out", spec.Out); err != nil {
@@ -90,13 +107,7 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := trainSettings{Model: spec.Model, Data: spec.Data, Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw,
-		Resize: spec.Resize, Crop: spec.CenterCrop,
-		BatchSize: cfg.BatchSize, LR: cfg.LR, Momentum: cfg.Momentum, WD: cfg.WD, Nesterov: cfg.Nesterov,
-		LRDrops: cfg.LRDrops, LRGamma: cfg.LRGamma, Augment: cfg.Augment, Seed: cfg.Seed, Shuffle: cfg.Shuffle}
-	if spec.Normalize != nil {
-		st.Normalize = spec.Normalize.String()
-	}
+	st := spec.settings()
 	var (
 		net *model.Net
 		w   *model.Weights
@@ -134,7 +145,8 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 		return nil, err
 	}
 	if spec.EvalSplit != "" {
-		evalIn.Channels = set.C
+		evalIn := spec.Input
+		evalIn.Split, evalIn.Limit, evalIn.Channels = spec.EvalSplit, spec.EvalLimit, set.C
 		if t.Test, err = evalIn.load(true); err != nil {
 			return nil, fmt.Errorf("--eval-split: %w", err)
 		}

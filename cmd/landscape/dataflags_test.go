@@ -160,8 +160,14 @@ func TestImageFolderGeometryFlags(t *testing.T) {
 		t.Error("--resize 9 gave the surface of the unresized centres")
 	}
 	geo := []string{"--data", "imagefolder:" + whole, "--resize", "10", "--center-crop", "8", "--split", "train"}
-	mustRun(t, append([]string{"train", "--model", "resnet8-c2", "--epochs", "1", "--batch-size", "3", "--quiet",
-		"--out", filepath.Join(dir, "t.safetensors")}, geo...)...)
+	trainArgs := []string{"train", "--model", "resnet8-c2", "--epochs", "1", "--batch-size", "3", "--quiet", "--out", filepath.Join(dir, "t.safetensors")}
+	mustRun(t, append(trainArgs, geo...)...)
+	// The run's settings hold the geometry and normalisation: another is not taken for it.
+	for _, other := range [][]string{{"--resize", "11"}, {"--normalize", "imagenet"}} {
+		if _, e, code := run(t, append(append(trainArgs, geo...), other...)...); code != 1 || !strings.Contains(e, "not from a run with these settings") {
+			t.Errorf("train again with %v: exit %d, %s", other, code, e)
+		}
+	}
 	mustRun(t, append([]string{"hessian", "--model", "resnet8", "--weights", w, "--top", "1", "--max-steps", "5"}, geo...)...)
 	for _, cmd := range [][]string{{"train", "--model", "resnet8-c2", "--epochs", "1", "--out", filepath.Join(dir, "u.safetensors")},
 		{"hessian", "--model", "resnet8", "--weights", w}} {
