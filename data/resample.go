@@ -1,6 +1,9 @@
 package data
 
-import "math"
+import (
+	"image"
+	"math"
+)
 
 // Pillow's 8-bit resampling (src/libImaging/Resample.c, Pillow 9), BILINEAR filter, written
 // out so that the bytes equal PIL's Image.resize((ow, oh), Image.BILINEAR):
@@ -97,29 +100,38 @@ func dot(src []byte, at, step int, k []int32) byte {
 	return clip8(s)
 }
 
-// resample resizes a w×h byte plane to ow×oh as Pillow's Image.resize with BILINEAR does:
-// horizontal pass, bytes, vertical pass.
-func resample(src []byte, w, h, ow, oh int) []byte {
-	if ow != w {
-		t := bilinearTaps(w, ow)
-		dst := make([]byte, ow*h)
-		for y := range h {
-			for x := range ow {
-				dst[y*ow+x] = dot(src, y*w+t.first[x], 1, t.k[x*t.size:x*t.size+t.n[x]])
-			}
-		}
-		src, w = dst, ow
-	}
+// resample resizes a w×h byte plane to ow×oh as Pillow's Image.resize with BILINEAR does
+// (horizontal pass, bytes, vertical pass) and returns the window win of the result, computing
+// only the pixels the window needs.
+func resample(src []byte, w, h, ow, oh int, win image.Rectangle) []byte {
+	cw := win.Dx()
+	lo, hi := win.Min.Y, win.Max.Y // the rows the vertical pass reads
+	var tv taps
 	if oh != h {
-		t := bilinearTaps(h, oh)
-		dst := make([]byte, w*oh)
-		for y := range oh {
-			k := t.k[y*t.size : y*t.size+t.n[y]]
-			for x := range w {
-				dst[y*w+x] = dot(src, t.first[y]*w+x, w, k)
+		tv = bilinearTaps(h, oh)
+		lo, hi = tv.first[win.Min.Y], tv.first[win.Max.Y-1]+tv.n[win.Max.Y-1]
+	}
+	var tmp []byte
+	if ow == w {
+		tmp = window(src, w, image.Rect(win.Min.X, lo, win.Max.X, hi))
+	} else {
+		tmp = make([]byte, cw*(hi-lo))
+		th := bilinearTaps(w, ow)
+		for y := lo; y < hi; y++ {
+			for x := win.Min.X; x < win.Max.X; x++ {
+				tmp[(y-lo)*cw+x-win.Min.X] = dot(src, y*w+th.first[x], 1, th.k[x*th.size:x*th.size+th.n[x]])
 			}
 		}
-		src = dst
 	}
-	return src
+	if oh == h {
+		return tmp
+	}
+	out := make([]byte, cw*win.Dy())
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		k := tv.k[y*tv.size : y*tv.size+tv.n[y]]
+		for x := range cw {
+			out[(y-win.Min.Y)*cw+x] = dot(tmp, (tv.first[y]-lo)*cw+x, cw, k)
+		}
+	}
+	return out
 }

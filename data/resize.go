@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"strings"
 )
@@ -37,24 +38,36 @@ func resizedSize(w, h, s int) (int, int) {
 }
 
 // apply transforms one image given as byte planes of w×h pixels (one plane per channel) and
-// returns the new planes and size.
+// returns the new planes and size. Only the pixels the crop keeps are computed: each output
+// pixel of a resampling pass depends on its own taps alone, so the bytes are those of resizing
+// the whole image and then cropping.
 func (g Geometry) apply(planes [][]byte, w, h int) ([][]byte, int, int) {
+	ow, oh := w, h
 	if g.Resize > 0 {
-		ow, oh := resizedSize(w, h, g.Resize)
-		if ow != w || oh != h { // torchvision (and Image.resize) return the image unchanged
-			for i, p := range planes {
-				planes[i] = resample(p, w, h, ow, oh)
-			}
-			w, h = ow, oh
-		}
+		ow, oh = resizedSize(w, h, g.Resize)
 	}
-	if c := g.CenterCrop; c > 0 {
-		for i, p := range planes {
-			planes[i] = centerCrop(p, w, h, c)
-		}
-		w, h = c, c
+	c := g.CenterCrop
+	win := image.Rect(0, 0, ow, oh)
+	var x0, y0 int // the crop's corner in the resized image
+	if c > 0 {
+		x0, y0 = cropOffset(ow, c), cropOffset(oh, c)
+		win = image.Rect(x0, y0, x0+c, y0+c).Intersect(win)
 	}
-	return planes, w, h
+	for i, p := range planes {
+		if ow != w || oh != h { // torchvision (and Image.resize) return an image of that size unchanged
+			p = resample(p, w, h, ow, oh, win)
+		} else if c > 0 {
+			p = window(p, w, win)
+		}
+		if c > 0 {
+			p = pad(p, win.Sub(image.Pt(x0, y0)), c)
+		}
+		planes[i] = p
+	}
+	if c > 0 {
+		return planes, c, c
+	}
+	return planes, ow, oh
 }
 
 // cropOffset is where CenterCrop's window starts along a side of n pixels: int(round((n −
@@ -66,21 +79,24 @@ func cropOffset(n, c int) int {
 	return int(math.RoundToEven(float64(n-c) / 2))
 }
 
-// centerCrop returns the central c×c window of a w×h plane, black where it passes the plane's
-// edges (torchvision pads there).
-func centerCrop(src []byte, w, h, c int) []byte {
-	x0, y0 := cropOffset(w, c), cropOffset(h, c)
+// window copies the rectangle r of a plane w pixels wide.
+func window(src []byte, w int, r image.Rectangle) []byte {
+	out := make([]byte, 0, r.Dx()*r.Dy())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		out = append(out, src[y*w+r.Min.X:y*w+r.Max.X]...)
+	}
+	return out
+}
+
+// pad places a plane of r's size at r in a black c×c plane (torchvision pads a side shorter
+// than the crop).
+func pad(src []byte, r image.Rectangle, c int) []byte {
+	if r == image.Rect(0, 0, c, c) {
+		return src
+	}
 	out := make([]byte, c*c)
-	for y := range c {
-		sy := y0 + y
-		if sy < 0 || sy >= h {
-			continue
-		}
-		for x := range c {
-			if sx := x0 + x; sx >= 0 && sx < w {
-				out[y*c+x] = src[sy*w+sx]
-			}
-		}
+	for y := range r.Dy() {
+		copy(out[(r.Min.Y+y)*c+r.Min.X:], src[y*r.Dx():(y+1)*r.Dx()])
 	}
 	return out
 }
