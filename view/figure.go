@@ -114,10 +114,16 @@ func FromSurface(path string, whole *surface.Surface) *Figure {
 		f.Loss[j][i], f.Acc[j][i], f.State[j][i] = num(s.Loss[k]), num(s.Acc[k]), Finite
 		if l := s.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {
 			f.State[j][i] = Diverged
-			f.Diverged++
 		}
 	}
-	f.Done = whole.Len() - len(whole.Missing())
+	for k, c := range whole.Computed { // counted over the whole grid, drawn or not
+		if c {
+			f.Done++
+			if l := whole.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {
+				f.Diverged++
+			}
+		}
+	}
 	return f
 }
 

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,7 +30,9 @@ func partialSampled() *surface.Surface {
 // TestFigureOfPartialFile: a file holding the 5×5 level of a 9×9 grid is laid out as that
 // level at full extent, without holes, saying so; a tolerance file says its error bars.
 func TestFigureOfPartialFile(t *testing.T) {
-	f := FromSurface("p.npz", partialSampled())
+	s := partialSampled()
+	s.Loss[s.CoarseToFine()[27]] = math.Inf(1) // diverged, not in the drawn level
+	f := FromSurface("p.npz", s)
 	if len(f.X) != 5 || len(f.Y) != 5 || f.X[0] != -1 || f.X[4] != 1 || f.Level != "level 5×5 of 9×9" {
 		t.Fatalf("laid out x %v y %v level %q, want the 5×5 level", f.X, f.Y, f.Level)
 	}
@@ -40,8 +43,8 @@ func TestFigureOfPartialFile(t *testing.T) {
 			}
 		}
 	}
-	if f.Done != 30 || f.Total != 81 {
-		t.Errorf("done %d of %d, want 30 of 81", f.Done, f.Total)
+	if f.Done != 30 || f.Total != 81 || f.Diverged != 1 {
+		t.Errorf("done %d of %d, %d diverged, want 30 of 81, 1 diverged", f.Done, f.Total, f.Diverged)
 	}
 	if f.Images == nil || f.StdErr == nil || f.Images[4][4] != 60 || f.StdErr[0][0] != 0.04 {
 		t.Errorf("images %v, standard errors %v: want 60 and 0.04 at every drawn point", f.Images, f.StdErr)
