@@ -438,6 +438,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	return s
 }
 
+// SumsSquares implements engine.Squares: Evaluate's sums carry Σ loss².
+func (e *Engine) SumsSquares() bool { return true }
+
 // Evaluate implements engine.Engine.
 func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
 	out := make([]engine.Sums, len(pts))
@@ -458,6 +461,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 				}
 				loss, ok := engine.CrossEntropy(e.logit, d.Labels[first+b])
 				out[k].Loss += loss
+				out[k].LossSq += loss * loss
 				if ok {
 					out[k].Correct++
 				}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +54,14 @@ type ScanSpec struct {
 	// Hessian, for an eigenvalue map (landscape hessian --x), says how its eigenvalues are
 	// computed; recorded in the settings so that a loss scan and a map never resume each other.
 	Hessian string
+
+	// Order is the order points are computed in (--order): "coarse" or "" for coarse to fine
+	// (surface.CoarseToFine: a partial file holds whole coarser grids), "rows" for row-major.
+	Order string
+	// Tolerance (--tolerance), when positive, estimates each point's loss from a sample of the
+	// data (scan.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
+	Tolerance  float64
+	SampleSeed int64
 
 	Log Logf // messages for the user
 
@@ -100,6 +110,10 @@ func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
 		err = fmt.Errorf("--workers %d: want at least 1", s.Workers)
 	case s.SaveEvery < 0:
 		err = fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", s.SaveEvery)
+	case !slices.Contains(Orders, cmp.Or(s.Order, "coarse")):
+		err = fmt.Errorf("--order %q: want %s", s.Order, strings.Join(Orders, " or "))
+	case s.Tolerance < 0 || s.Tolerance >= 1 || math.IsNaN(s.Tolerance):
+		err = fmt.Errorf("--tolerance %v: want a relative standard error in (0, 1), e.g. 0.01, or 0 for exact", s.Tolerance)
 	case s.Batch < 0:
 		err = fmt.Errorf("--batch-size %d: want a positive number of images, or 0 for the engine's choice", s.Batch)
 	}
@@ -137,6 +151,10 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName()}
 	if ya.Num > 0 {
 		st.Y = ya.String()
+	}
+	if spec.Tolerance > 0 {
+		st.Tolerance, st.SampleSeed, st.SampleBatch = spec.Tolerance, spec.SampleSeed, cmp.Or(spec.Batch, DefaultSampleBatch)
+		set = shuffled(set, permutation(set.N, spec.SampleSeed))
 	}
 	// An .onnx model holding its weights is hashed as the weights: a changed file is not resumed.
 	for _, h := range []struct {
@@ -182,10 +200,10 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	for k := range sc.Points {
 		sc.Points[k].A, sc.Points[k].B = sc.Surface.Coord(k)
 	}
-	for _, k := range sc.Surface.Missing() {
-		if spec.Select == nil || spec.Select(k) {
-			sc.Todo = append(sc.Todo, k)
-		}
+	sc.Todo = spec.todo(sc.Surface)
+	if st.Tolerance > 0 {
+		sc.Surface.ExtraArray(surface.StdErrKey(spec.Split))
+		sc.Surface.ExtraArray(surface.ImagesKey(spec.Split))
 	}
 	if sc.old != nil {
 		sc.Surface.Settings = st // the informative paths of this run; the engine is set by Run
@@ -225,6 +243,10 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 	}
 	return keepSaved(ctx, sf, spec, func(ctx context.Context, sv *saver) error {
 		opt := es.Options
+		sampled := sf.Settings.Tolerance > 0
+		if sampled {
+			opt.Tolerance, opt.Images = sf.Settings.Tolerance, sf.Settings.SampleBatch
+		}
 		if fb := opt.Fallback; fb != nil && es.Kind != "cpu" {
 			mixed := surface.MixEngines(sf.Settings.Engine, "cpu")
 			opt.Fallback = func(p *engine.Problem) (engine.Engine, error) {
@@ -232,8 +254,10 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 				return fb(p)
 			}
 		}
-		return scan.Run(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, loss, acc float64) {
-			sv.set(k, loss, acc)
+		levels := newLevelWatch(sf, spec.Log)
+		return scan.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r scan.Result) {
+			sv.update(func(sf *surface.Surface) { record(sf, k, r, sampled) })
+			levels.done(k)
 			if progress != nil {
 				progress()
 			}

@@ -26,8 +26,14 @@ import (
 // CPU scan spec of a 2D grid over them writing dir/out/s.npz.
 func fixture(t *testing.T, nx, ny int) (ScanSpec, *logs) {
 	t.Helper()
+	return fixtureN(t, nx, ny, 16)
+}
+
+// fixtureN is fixture with n images.
+func fixtureN(t *testing.T, nx, ny, n int) (ScanSpec, *logs) {
+	t.Helper()
 	dir := t.TempDir()
-	const n, hw = 16, 8
+	const hw = 8
 	images := testinput.IDX(t, dir, n, hw, 1, 2)
 	w := filepath.Join(dir, "w.safetensors")
 	testinput.Weights(t, w, "resnet8", model.Config{InC: 1, HW: hw, Classes: 10}, 1)

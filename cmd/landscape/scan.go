@@ -67,6 +67,9 @@ running the same command again computes only the missing points.`,
 	fl.DurationVar(&s.Patience, "unwritable-for", time.Minute, "stop and write a rescue file when --out cannot be written for this long")
 	fl.MarkHidden("unwritable-for")
 	fl.StringVar(&f.shard, "shard", "", "compute only shard I/N, the points k with k mod N = I (k in the file's row-major order); auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX; {shard} in --out becomes I")
+	fl.StringVar(&s.Order, "order", "coarse", "the order points are computed in: coarse (coarse to fine: every 2^k-th index per axis, edges included, largest k first, so a partial file is a whole coarser surface) or rows (row-major)")
+	fl.Float64Var(&s.Tolerance, "tolerance", 0, "estimate each point from a sample of the data, stopping once the standard error of its mean loss is at most this fraction of it (e.g. 0.01); 0: every image")
+	fl.Int64Var(&s.SampleSeed, "sample-seed", 0, "seed of the data order a --tolerance scan samples in (one order shared by every point)")
 	fl.IntVar(&f.shards, "shards", 0, "N for --shard auto (default: SLURM_ARRAY_TASK_COUNT)")
 	f.dev.register(c)
 	for _, req := range []string{"model", "data", "x", "out"} { // --weights: for zoo networks (job.Spec)
@@ -136,4 +139,7 @@ func summary(sf *surface.Surface, out string) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d points; at the point nearest the origin loss %.5f, accuracy %.2f%%\n",
 		out, sf.Len(), sf.Loss[best], sf.Acc[best])
+	if note := sf.SampleNote(); note != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", out, note)
+	}
 }
