@@ -78,3 +78,6 @@ func Add(f *testing.F, seeds []Seed) {
 		f.Add(s.Args...)
 	}
 }
+
+// New returns the seed called name with the fuzz function's arguments.
+func New(name string, args ...any) Seed { return Seed{Name: name, Args: args} }

@@ -155,6 +155,11 @@ func (f *File) Open(key string) (*Array, error) {
 	}
 	a, err := newArray(name, r)
 	if err != nil {
+		if !errors.Is(err, ErrDamaged) {
+			if derr := r.verify(); derr != nil { // a bad header in a damaged member: say so
+				err = derr
+			}
+		}
 		r.Close()
 		return nil, err
 	}
@@ -164,8 +169,7 @@ func (f *File) Open(key string) (*Array, error) {
 func newArray(name string, r *member) (*Array, error) {
 	h, _, err := readHeader(r, r.left)
 	if err != nil {
-		var d *DamagedError
-		if errors.As(err, &d) {
+		if errors.Is(err, ErrDamaged) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -206,6 +210,19 @@ func (a *Array) Dtype() string {
 		return fmt.Sprintf("U%d", a.Size/4)
 	}
 	return fmt.Sprintf("%c%d", a.Kind, a.Size)
+}
+
+// Err returns err, or instead the member's damage when it fails its CRC-32 check (reading
+// it to its end): a header garbled by a damaged byte is then reported as damage. Readers
+// return their own header and shape errors through it.
+func (a *Array) Err(err error) error {
+	if err == nil || errors.Is(err, ErrDamaged) {
+		return err
+	}
+	if derr := a.r.verify(); derr != nil {
+		return derr
+	}
+	return err
 }
 
 // Close releases the array's reader.
@@ -283,7 +300,7 @@ func (a *Array) Floats() (v []float64, isFloat bool, err error) {
 	n := a.n
 	ok := (a.Kind == 'f' && (a.Size == 4 || a.Size == 8)) || ((a.Kind == 'i' || a.Kind == 'u') && slices.Contains([]int{1, 2, 4, 8}, a.Size)) || (a.Kind == 'b' && a.Size == 1)
 	if !ok {
-		return nil, false, fmt.Errorf("%s: dtype %s is not a float, integer or boolean type", a.Name, a.Dtype())
+		return nil, false, a.Err(fmt.Errorf("%s: dtype %s is not a float, integer or boolean type", a.Name, a.Dtype()))
 	}
 	b, err := a.Read(n, true)
 	if err != nil {

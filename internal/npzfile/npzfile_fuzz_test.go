@@ -25,15 +25,15 @@ func npzSeeds(t testing.TB) []fuzzseed.Seed {
 	flipped := bytes.Clone(stored)
 	flipped[bytes.Index(flipped, f4(3))] ^= 4
 	return []fuzzseed.Seed{
-		{"npyio", []any{npyio.Bytes()}},
-		{"stored", []any{stored}},
-		{"deflated", []any{zipBytes(t, zip.Deflate, m("b.npy", npyBytes(">i8", false, []int{2, 1}, make([]byte, 16))), m("z.npy", npyBytes("<f8", true, nil, f4(1, 2))))}},
-		{"crc-flipped", []any{flipped}},
-		{"truncated-data", []any{zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{9}, make([]byte, 8))))}},
-		{"huge-shape", []any{zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{1 << 40, 1 << 40}, nil)))}},
-		{"bad-dict", []any{zipBytes(t, zip.Store, m("x.npy", []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4}\n")))}},
-		{"cut", []any{stored[:len(stored)/2]}},
-		{"empty", []any{[]byte{}}},
+		fuzzseed.New("npyio", npyio.Bytes()),
+		fuzzseed.New("stored", stored),
+		fuzzseed.New("deflated", zipBytes(t, zip.Deflate, m("b.npy", npyBytes(">i8", false, []int{2, 1}, make([]byte, 16))), m("z.npy", npyBytes("<f8", true, nil, f4(1, 2))))),
+		fuzzseed.New("crc-flipped", flipped),
+		fuzzseed.New("truncated-data", zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{9}, make([]byte, 8))))),
+		fuzzseed.New("huge-shape", zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{1 << 40, 1 << 40}, nil)))),
+		fuzzseed.New("bad-dict", zipBytes(t, zip.Store, m("x.npy", []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4}\n")))),
+		fuzzseed.New("cut", stored[:len(stored)/2]),
+		fuzzseed.New("empty", []byte{}),
 	}
 }
 
