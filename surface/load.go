@@ -222,21 +222,27 @@ func (r *arrays) settings(st *Settings) (int, error) {
 		return 0, nil
 	}
 	js, ok, err := r.f.String("settings")
-	if err != nil {
-		return 0, err
+	if err != nil || !ok {
+		return 0, err // !ok: not a string, so not landscape's settings
 	}
+	return decodeSettings(r.path, js, st)
+}
+
+// decodeSettings reads the settings JSON js of the surface file path into st and returns the
+// file's format as settings does.
+func decodeSettings(path, js string, st *Settings) (int, error) {
 	var keys map[string]json.RawMessage
-	if !ok || json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
+	if json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
 		return 0, nil // not landscape's settings
 	}
 	if err := json.Unmarshal([]byte(js), st); err != nil {
-		return 0, fmt.Errorf("%s: settings: %w", r.path, err)
+		return 0, fmt.Errorf("%s: settings: %w", path, err)
 	}
 	if keys["format"] == nil {
 		st.Format = 1
 	}
 	if st.Format != 1 && st.Format != Format {
-		return 0, fmt.Errorf("%s: surface format %d; this landscape reads formats 1 and %d (a newer landscape wrote the file)", r.path, st.Format, Format)
+		return 0, fmt.Errorf("%s: surface format %d; this landscape reads formats 1 and %d (a newer landscape wrote the file)", path, st.Format, Format)
 	}
 	if keys["numerics"] == nil {
 		st.Numerics = 1
