@@ -63,6 +63,7 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 	}
 	r := bufio.NewReaderSize(in, 1<<20)
 	var e engine.Engine
+	images := 0 // the problem's
 	defer func() {
 		if e != nil {
 			e.Close()
@@ -96,7 +97,7 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 				rep.Error = err.Error()
 				break
 			}
-			rep = Reply{OK: true, Name: e.Name()}
+			rep, images = Reply{OK: true, Name: e.Name()}, p.Data.N
 			if c, ok := e.(interface{ Capacity() (int, int) }); ok {
 				rep.Points, rep.Images = c.Capacity()
 			}
@@ -119,6 +120,8 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 			}
 			if e == nil {
 				rep.Error = "eval before problem"
+			} else if rep.Error == "" {
+				rep.Error = checkEval(&req, images)
 			}
 			if rep.Error != "" {
 				break
@@ -174,15 +177,12 @@ func faultFor(device int) fault {
 // readProblem builds the problem of a problem request, reading its data from r.
 func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
 	h := req.Data
-	if h == nil || h.N < 0 || h.C <= 0 || h.H <= 0 || h.W <= 0 || int64(h.N)*int64(h.C*h.H*h.W) > 1<<34 {
-		return nil, fmt.Errorf("problem request without a valid data header")
-	}
-	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes,
-		Images: make([]float32, h.N*h.C*h.H*h.W), Labels: make([]int32, h.N)}
-	if err := readWords(r, len(d.Images), func(i int, u uint32) { d.Images[i] = math.Float32frombits(u) }); err != nil {
+	if err := checkData(h); err != nil {
 		return nil, err
 	}
-	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
+	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes}
+	var err error
+	if d.Images, d.Labels, err = readImagesAndLabels(r, h.N, h.C*h.H*h.W); err != nil {
 		return nil, err
 	}
 	n, err := buildNet(req)
