@@ -74,9 +74,10 @@ func DecodeSafetensors(path string, raw []byte) (*Weights, map[string]string, er
 		}
 		items = append(items, item{name, e})
 	}
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].e.Offsets[0] != items[j].e.Offsets[0] {
-			return items[i].e.Offsets[0] < items[j].e.Offsets[0]
+	sort.Slice(items, func(i, j int) bool { // by begin, then end: an empty tensor before the one it starts
+		a, b := items[i].e.Offsets, items[j].e.Offsets
+		if a != b {
+			return a[0] < b[0] || a[0] == b[0] && a[1] < b[1]
 		}
 		return items[i].name < items[j].name
 	})
