@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -32,6 +33,11 @@ func npzSeeds(t testing.TB) []fuzzseed.Seed {
 		fuzzseed.New("truncated-data", zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{9}, make([]byte, 8))))),
 		fuzzseed.New("huge-shape", zipBytes(t, zip.Store, m("x.npy", npyBytes("<f8", false, []int{1 << 40, 1 << 40}, nil)))),
 		fuzzseed.New("bad-dict", zipBytes(t, zip.Store, m("x.npy", []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4}\n")))),
+		// npyio's header parser, which read these members before, panicked on both
+		// (slice bounds out of range [:-1]): a header without its newline, and one whose
+		// keys are not in numpy's order
+		fuzzseed.New("header-without-newline", zipBytes(t, zip.Store, m("x.npy", []byte("\x93NUMPY\x01\x00\x05\x00{abc}")))),
+		fuzzseed.New("keys-reordered", zipBytes(t, zip.Store, m("x.npy", append([]byte("\x93NUMPY\x01\x00\x3a\x00{'shape': (1,), 'fortran_order': False, 'descr': '<f4', }\n"), f4(7)...)))),
 		fuzzseed.New("cut", stored[:len(stored)/2]),
 		fuzzseed.New("empty", []byte{}),
 	}
@@ -90,4 +96,26 @@ func FuzzNPZ(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The two headers npyio's parser panicked on: one is an error, the other reads.
+func TestHeadersNPYIOPanickedOn(t *testing.T) {
+	for _, s := range npzSeeds(t) {
+		b := s.Args[0].([]byte)
+		switch s.Name {
+		case "header-without-newline":
+			if err := readAll(t, b); err == nil || !strings.Contains(err.Error(), "want a quoted string") {
+				t.Errorf("%s: got %v", s.Name, err)
+			}
+		case "keys-reordered":
+			z, _ := NewReader("a.npz", bytes.NewReader(b), int64(len(b)))
+			a, err := z.Open("x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _, err := a.Floats(); err != nil || len(v) != 1 || v[0] != 7 {
+				t.Errorf("%s: %v %v", s.Name, v, err)
+			}
+		}
+	}
 }
