@@ -27,6 +27,7 @@ func zipBytes(t testing.TB, method uint16, members ...[2][]byte) []byte {
 	return buf.Bytes()
 }
 
+// readAll reads every array of the archive b: numbers, or strings.
 func readAll(t testing.TB, b []byte) error {
 	f, err := NewReader("a.npz", bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -37,7 +38,11 @@ func readAll(t testing.TB, b []byte) error {
 		if err != nil {
 			return err
 		}
-		_, _, err = a.Floats()
+		if a.Kind == 'U' {
+			_, _, err = f.String(k)
+		} else {
+			_, _, err = a.Floats()
+		}
 		a.Close()
 		if err != nil {
 			return err
