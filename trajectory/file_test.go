@@ -5,12 +5,14 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"landscape/internal/npzfile"
+	"landscape/internal/testenv"
 )
 
 func f4s(v ...float32) []byte {
@@ -42,5 +44,31 @@ func TestLoadPathFloat32AndDamaged(t *testing.T) {
 	os.WriteFile(path, b, 0o644)
 	if _, err := LoadPath(path); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("a flipped bit: got %v, want a damaged-file error", err)
+	}
+}
+
+// A path file numpy rewrote (np.savez_compressed, every array as float32) loads, with the
+// float32 values.
+func TestLoadPathNumpyRewritten(t *testing.T) {
+	py := testenv.Python(t, "numpy")
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "p.npz"), filepath.Join(dir, "p32.npz")
+	b, err := (&Path{ProjX: []float64{0.1, 0.2}, ProjY: []float64{-1, 1}, ExplainedVarianceRatio: []float64{0.6, 0.3}, ExplainedVariance: []float64{6, 3}}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(src, b, 0o644)
+	out, err := exec.Command(py, "-c", `import sys, numpy as np
+z = np.load(sys.argv[1])
+np.savez_compressed(sys.argv[2], **{k: z[k].astype(np.float32) for k in z.files})`, src, dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("numpy: %v\n%s", err, out)
+	}
+	p, err := LoadPath(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ProjX[0] != float64(float32(0.1)) || p.ProjY[1] != 1 || len(p.ExplainedVariance) != 2 {
+		t.Errorf("read %+v", p)
 	}
 }
