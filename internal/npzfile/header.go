@@ -22,45 +22,44 @@ type npyHeader struct {
 const maxHeader = 1 << 16
 
 // readHeader reads a .npy header — magic "\x93NUMPY", version 1.0 (2-byte length), 2.0 or
-// 3.0 (4-byte length), then a Python dict literal — from a member of avail bytes. It returns
-// the header and the bytes it took; the length claimed is checked against avail before the
-// header is read.
-func readHeader(r io.Reader, avail int64) (npyHeader, int64, error) {
+// 3.0 (4-byte length), then a Python dict literal — from a member of avail bytes; the length
+// claimed is checked against avail before the header is read.
+func readHeader(r io.Reader, avail int64) (npyHeader, error) {
 	var pre [10]byte
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return npyHeader{}, 0, fmt.Errorf("not a .npy array: %w", noEOF(err))
+		return npyHeader{}, fmt.Errorf("not a .npy array: %w", noEOF(err))
 	}
 	if string(pre[:6]) != "\x93NUMPY" {
-		return npyHeader{}, 0, errors.New("not a .npy array (no \\x93NUMPY magic)")
+		return npyHeader{}, errors.New("not a .npy array (no \\x93NUMPY magic)")
 	}
 	var n, used int64
 	switch pre[6] {
 	case 1:
 		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return npyHeader{}, 0, fmt.Errorf("not a .npy array: %w", noEOF(err))
+			return npyHeader{}, fmt.Errorf("not a .npy array: %w", noEOF(err))
 		}
 		n, used = int64(binary.LittleEndian.Uint16(pre[8:])), 10
 	case 2, 3:
 		var l [4]byte
 		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return npyHeader{}, 0, fmt.Errorf("not a .npy array: %w", noEOF(err))
+			return npyHeader{}, fmt.Errorf("not a .npy array: %w", noEOF(err))
 		}
 		n, used = int64(binary.LittleEndian.Uint32(l[:])), 12
 	default:
-		return npyHeader{}, 0, fmt.Errorf(".npy format version %d.%d; want 1.0, 2.0 or 3.0", pre[6], pre[7])
+		return npyHeader{}, fmt.Errorf(".npy format version %d.%d; want 1.0, 2.0 or 3.0", pre[6], pre[7])
 	}
 	if n > maxHeader || n > avail-used {
-		return npyHeader{}, 0, fmt.Errorf(".npy header claims %d bytes; the member holds %d after the preamble", n, max(avail-used, 0))
+		return npyHeader{}, fmt.Errorf(".npy header claims %d bytes; the member holds %d after the preamble", n, max(avail-used, 0))
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return npyHeader{}, 0, fmt.Errorf(".npy header: %w", noEOF(err))
+		return npyHeader{}, fmt.Errorf(".npy header: %w", noEOF(err))
 	}
 	h, err := parseDict(string(b))
 	if err != nil {
-		return npyHeader{}, 0, fmt.Errorf(".npy header %q: %w", strings.TrimSpace(string(b)), err)
+		return npyHeader{}, fmt.Errorf(".npy header %q: %w", strings.TrimSpace(string(b)), err)
 	}
-	return h, used + n, nil
+	return h, nil
 }
 
 func noEOF(err error) error {

@@ -167,7 +167,7 @@ func (f *File) Open(key string) (*Array, error) {
 }
 
 func newArray(name string, r *member) (*Array, error) {
-	h, _, err := readHeader(r, r.left)
+	h, err := readHeader(r, r.left)
 	if err != nil {
 		if errors.Is(err, ErrDamaged) {
 			return nil, err
