@@ -180,7 +180,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	sc := &Scan{Spec: spec, Problem: p, Surface: surface.New(xa, ya, spec.Split, st)}
 	if surface.Exists(spec.Out) {
 		old, err := surface.Load(spec.Out)
-		if err != nil {
+		if surface.IsDamaged(err) {
+			return nil, fmt.Errorf("--out %v; %s", err, surface.DamagedResumeHint(spec.Out))
+		} else if err != nil {
 			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", spec.Out, err)
 		}
 		if err := old.Settings.CheckResume("--out "+spec.Out, st, "engine"); err != nil { // the engine: once open

@@ -84,6 +84,7 @@ type server struct {
 	r     *bufio.Reader
 	open  Opener
 	e     engine.Engine
+	n     int // the images of the engine's problem
 	fault fault
 }
 
@@ -110,6 +111,7 @@ func (s *server) problem(req *Request) Reply {
 		return Reply{Error: err.Error()}
 	}
 	rep := Reply{OK: true, Name: s.e.Name()}
+	s.n = p.Data.N
 	if c, ok := s.e.(interface{ Capacity() (int, int) }); ok {
 		rep.Points, rep.Images = c.Capacity()
 	}
@@ -125,6 +127,8 @@ func (s *server) eval(req *Request) (Reply, error) {
 	}
 	if s.e == nil {
 		rep.Error = "eval before problem"
+	} else if rep.Error == "" {
+		rep.Error = checkEval(req, s.n)
 	}
 	if rep.Error != "" {
 		return rep, nil
@@ -210,15 +214,12 @@ func faultFor(device int) fault {
 // readProblem builds the problem of a problem request, reading its data from r.
 func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
 	h := req.Data
-	if h == nil || h.N < 0 || h.C <= 0 || h.H <= 0 || h.W <= 0 || int64(h.N)*int64(h.C*h.H*h.W) > 1<<34 {
-		return nil, fmt.Errorf("problem request without a valid data header")
-	}
-	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes,
-		Images: make([]float32, h.N*h.C*h.H*h.W), Labels: make([]int32, h.N)}
-	if err := readWords(r, len(d.Images), func(i int, u uint32) { d.Images[i] = math.Float32frombits(u) }); err != nil {
+	if err := checkData(h); err != nil {
 		return nil, err
 	}
-	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
+	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes}
+	var err error
+	if d.Images, d.Labels, err = readImagesAndLabels(r, h.N, h.C*h.H*h.W); err != nil {
 		return nil, err
 	}
 	n, err := buildNet(req)
