@@ -14,6 +14,8 @@ pkgs=()
 # PIL checks the imagefolder reader, h5py the converters of the paper's h5 files (tools/paper_h5.py).
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
+# objdump checks the byte-encoded AMX instructions of cpu/gemm (TestAMXEncoding).
+[ "${1:-}" = "--data" ] || command -v objdump >/dev/null || pkgs+=(binutils)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)

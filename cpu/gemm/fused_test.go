@@ -48,10 +48,11 @@ type fusedCase struct {
 	m, n, k    int
 	res, relu  bool
 	gapA, gapC int
+	bf16       bool // A and B rounded to bfloat16, computed by FusedBF16
 }
 
 func (fc fusedCase) String() string {
-	return fmt.Sprintf("m=%d n=%d k=%d res=%v relu=%v gaps=%d,%d", fc.m, fc.n, fc.k, fc.res, fc.relu, fc.gapA, fc.gapC)
+	return fmt.Sprintf("m=%d n=%d k=%d res=%v relu=%v gaps=%d,%d bf16=%v", fc.m, fc.n, fc.k, fc.res, fc.relu, fc.gapA, fc.gapC, fc.bf16)
 }
 
 // run performs one Fused and checks every element of C against a float64
@@ -61,6 +62,12 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 	uni := func() float32 { return rng.Float32()*2 - 1 }
 	a := newMat(rng, fc.m, fc.k, fc.gapA, uni)
 	b := randomGathered(rng, fc.n, fc.k)
+	if fc.bf16 {
+		for i := range fc.m {
+			RoundBF16s(a.data()[i*a.ld : i*a.ld+fc.k])
+		}
+		RoundBF16s(b.Data)
+	}
 	bias := make([]float32, fc.m)
 	for i := range bias {
 		bias[i] = uni()
@@ -77,7 +84,11 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 	aCopy := append([]float32(nil), a.buf...)
 	dataCopy := append([]float32(nil), b.Data...)
 
-	w.Fused(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
+	if fc.bf16 {
+		w.FusedBF16(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
+	} else {
+		w.Fused(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
+	}
 
 	ok := true
 	tol := tolerance(fc.k + 2)

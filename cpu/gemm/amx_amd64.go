@@ -1,0 +1,183 @@
+//go:build !noasm
+
+package gemm
+
+import (
+	"math"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// amxPanel computes 32×32 float32 blocks of C from packed bf16 tiles (amx_amd64.s).
+//
+//go:noescape
+func amxPanel(cfg *byte, a *uint16, b *uint16, c *float32, kq int, mblocks int)
+
+// amxPanelCode returns the first byte of amxPanel's machine code.
+func amxPanelCode() *byte
+
+// amxConfig is the tile configuration amxPanel loads: palette 1, tiles 0-7 of 16 rows × 64
+// bytes (colsb at bytes 16+2i, rows at byte 48+i).
+var amxConfig = func() (cfg [64]byte) {
+	cfg[0] = 1
+	for i := range 8 {
+		cfg[16+2*i] = 64
+		cfg[48+i] = 16
+	}
+	return cfg
+}()
+
+// Linux keeps the AMX tile data (XTILEDATA, state component 18) off until a process asks for
+// it: arch_prctl(ARCH_REQ_XCOMP_PERM, 18); the first tile instruction without it is a SIGILL.
+// The permission covers every thread of the process.
+const (
+	archReqXcompPerm  = 0x1023
+	xfeatureXtiledata = 18
+)
+
+var amxPermission = sync.OnceValue(func() bool {
+	_, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
+	return errno == 0
+})
+
+// archBF16 returns the AMX implementation when the CPU has AMX-BF16 and Linux grants the tile
+// state, else nil.
+func archBF16() bf16Impl {
+	if !cpu.X86.HasAMXBF16 || !cpu.X86.HasAMXTile || !amxPermission() {
+		return nil
+	}
+	return amxImpl{}
+}
+
+// amxImpl computes FusedBF16 with AMX tiles. A is packed once per call into bf16 tiles of 16
+// rows × 32 k (rows padded to 32, k to a multiple of 32, with zeros); then for each panel of
+// 32 columns of B, the panel is gathered into bf16 pairs of k ("VNNI" layout: tile row r holds
+// k = 2r and 2r+1 of each column), amxPanel computes the whole column of 32×32 blocks of
+// A·B into a float32 scratch, and the epilogue adds bias and residual, applies the ReLU and
+// stores the columns that exist.
+type amxImpl struct{}
+
+func (amxImpl) name() string { return "amx-bf16" }
+
+func (amxImpl) fused(w *Workspace, m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+	kq := (k + 31) / 32
+	mb := (m + 31) / 32
+	w.amxA = growU16(w.amxA, mb*2*kq*512)
+	w.amxB = growU16(w.amxB, kq*1024)
+	w.amxC = grow(w.amxC, mb*32*32)
+	packAAMX(w.amxA, m, k, kq, a, lda)
+	for j0 := 0; j0 < n; j0 += 32 {
+		width := min(32, n-j0)
+		packBAMX(w.amxB, k, kq, b, j0, width)
+		amxPanel(&amxConfig[0], &w.amxA[0], &w.amxB[0], &w.amxC[0], kq, mb)
+		var r []float32
+		if res != nil {
+			r = res[j0:]
+		}
+		epilogueRows(m, width, w.amxC, 32, c[j0:], ldc, bias, r, ldr, relu)
+	}
+}
+
+// bf16Bits returns the upper half of x's bits: x truncated to bfloat16 (exact for a bfloat16
+// number).
+func bf16Bits(x float32) uint16 { return uint16(math.Float32bits(x) >> 16) }
+
+// packAAMX writes A (m×k, row stride lda) as bf16 tiles: element (i, p) at
+// ((i/16)·kq + p/32)·512 + (i%16)·32 + p%32, zero beyond m rows (up to a multiple of 32) and
+// k columns (up to 32·kq).
+func packAAMX(dst []uint16, m, k, kq int, a []float32, lda int) {
+	rows := (m + 31) / 32 * 32
+	for i := range rows {
+		tile := dst[(i/16)*kq*512+(i%16)*32:]
+		if i >= m {
+			for q := range kq {
+				clear(tile[q*512 : q*512+32])
+			}
+			continue
+		}
+		row := a[i*lda : i*lda+k]
+		for q := range kq {
+			d := tile[q*512 : q*512+32]
+			p0 := q * 32
+			n := min(32, k-p0)
+			for j, v := range row[p0 : p0+n] {
+				d[j] = bf16Bits(v)
+			}
+			clear(d[n:])
+		}
+	}
+}
+
+// packBAMX writes columns j0..j0+width-1 of the gathered B as kq tile pairs: element (p, j)
+// at (p/32)·1024 + ((p%32)/2)·64 + 2j + p%2, zero beyond k rows and width columns.
+func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
+	for p := range kq * 32 {
+		base := (p/32)*1024 + ((p%32)/2)*64 + p%2
+		if p >= k {
+			for j := range 32 {
+				dst[base+2*j] = 0
+			}
+			continue
+		}
+		win := b.Data[int(b.Off[p])+j0:][:width]
+		mk := b.Masks[int(b.Mask[p])+j0/16:]
+		for g := range width / 16 {
+			bits := mk[g]
+			d := dst[base+32*g : base+32*g+31] // elements 2j, j < 16
+			for j, v := range win[16*g : 16*g+16] {
+				if bits>>j&1 != 0 {
+					d[2*j] = bf16Bits(v)
+				} else {
+					d[2*j] = 0
+				}
+			}
+		}
+		for j := width; j < 32; j++ {
+			dst[base+2*j] = 0
+		}
+	}
+}
+
+// epilogueRows sets c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (res
+// optional), with t, c and res row-major with strides ldt, ldc and ldr; the ReLU keeps NaN.
+func epilogueRows(m, width int, t []float32, ldt int, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+	for i := range m {
+		src := t[i*ldt : i*ldt+width]
+		dst := c[i*ldc : i*ldc+width]
+		bi := bias[i]
+		if res != nil {
+			r := res[i*ldr : i*ldr+width]
+			for j, x := range src {
+				x += bi + r[j]
+				if relu && x < 0 {
+					x = 0
+				}
+				dst[j] = x
+			}
+			continue
+		}
+		for j, x := range src {
+			x += bi
+			if relu && x < 0 {
+				x = 0
+			}
+			dst[j] = x
+		}
+	}
+}
+
+// growU16 returns buf if it holds n elements, else a new 64-byte aligned slice.
+func growU16(buf []uint16, n int) []uint16 {
+	if len(buf) >= n {
+		return buf
+	}
+	s := make([]uint16, n+32)
+	off := 0
+	if r := uintptr(unsafe.Pointer(&s[0])) % 64; r != 0 {
+		off = int(64-r) / 2
+	}
+	return s[off : off+n : off+n]
+}

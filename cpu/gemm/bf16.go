@@ -1,0 +1,88 @@
+package gemm
+
+import "math"
+
+// # bfloat16 products
+//
+// FusedBF16 is Fused for operands that are bfloat16 numbers (the upper 16 bits of a float32:
+// 8 exponent bits, 7 stored mantissa bits) held in float32s: every product of an element of A
+// and one of B is exact in float32, and the sums are accumulated in float32, as PyTorch's
+// autocast to bfloat16 computes a convolution. The implementation is chosen at start-up, best
+// first (BF16KernelName):
+//
+//   - "amx-bf16": Intel AMX tiles (TDPBF16PS: a 16×32 by 32×16 bf16 product added to a 16×16
+//     float32 tile), when the CPU has AMX-BF16 and Linux grants the tile-data state
+//     (arch_prctl ARCH_REQ_XCOMP_PERM); see amx_amd64.go.
+//   - otherwise the float32 kernels of Fused (KernelName) on the same numbers: the products
+//     are exact in float32 either way, so the results differ only by the order of the sums.
+//
+// TDPBF16PS adds pairs of products (a₂ₚb₂ₚ + a₂ₚ₊₁b₂ₚ₊₁) to each accumulator and flushes
+// denormal inputs and results to zero; the float32 kernels add one product at a time. Both
+// stay within the float32 bound of doc.go's Accuracy section.
+
+// RoundBF16 rounds x to the nearest bfloat16 (ties to even) and returns it as a float32. NaN
+// stays NaN (quiet), ±Inf stays ±Inf, and a finite x beyond the largest bfloat16 becomes ±Inf.
+func RoundBF16(x float32) float32 {
+	b := math.Float32bits(x)
+	if b&0x7fffffff > 0x7f800000 { // NaN: keep it one after truncation
+		return math.Float32frombits((b | 0x00400000) & 0xffff0000)
+	}
+	b += 0x7fff + (b>>16)&1
+	return math.Float32frombits(b & 0xffff0000)
+}
+
+// RoundBF16s rounds every element of x to bfloat16 in place (RoundBF16).
+func RoundBF16s(x []float32) {
+	for i, v := range x {
+		x[i] = RoundBF16(v)
+	}
+}
+
+// bf16Impl computes FusedBF16; nil means Fused's float32 kernels do.
+type bf16Impl interface {
+	name() string
+	fused(w *Workspace, m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool)
+}
+
+// bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
+var bf16Current bf16Impl = archBF16()
+
+// BF16KernelName names what computes FusedBF16 in this process: "amx-bf16", or the float32
+// kernel family (KernelName) on bfloat16 inputs.
+func BF16KernelName() string {
+	if bf16Current != nil {
+		return bf16Current.name()
+	}
+	return KernelName()
+}
+
+// SetBF16Impl selects the bfloat16 implementation for later FusedBF16 calls: "amx-bf16"
+// (when available) or "" for the float32 kernels; it reports whether name is available. For
+// tests and benchmarks only, not while any FusedBF16 runs.
+func SetBF16Impl(name string) bool {
+	if name == "" {
+		bf16Current = nil
+		return true
+	}
+	if im := archBF16(); im != nil && im.name() == name {
+		bf16Current = im
+		return true
+	}
+	return false
+}
+
+// FusedBF16 is Fused (same arguments, same result up to the order of the sums) for an A and a
+// B whose elements are bfloat16 numbers (RoundBF16 leaves them unchanged); other values are
+// rounded to bfloat16 by the AMX kernels and used as they are by the float32 ones, so callers
+// round first. Bias and residual are float32.
+func (w *Workspace) FusedBF16(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+	if bf16Current == nil {
+		w.Fused(m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu)
+		return
+	}
+	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
+	if m == 0 || n == 0 {
+		return
+	}
+	bf16Current.fused(w, m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu)
+}
