@@ -25,10 +25,19 @@ import (
 // padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
 // as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
+//
+// In bfloat16 (Options.BF16) the engine computes as PyTorch's CPU autocast to bfloat16 does a
+// convolution or linear layer: the folded weights and the activations entering the layer are
+// rounded to bfloat16 (round to nearest even; the activations in place, so that a residual
+// branch reading the same activation sees the rounded values, as autocast's bfloat16 tensors
+// are), the products are exact and accumulated in float32 (gemm.FusedBF16: AMX tiles where the
+// CPU has them), and bias, residual, activations, pooling, the logits and the loss stay in
+// float32.
 type Engine struct {
 	p        *engine.Problem
-	bmax     int // images per forward pass
-	guard    int // floats before and after the rows of every activation buffer
+	bmax     int  // images per forward pass
+	bf16     bool // bfloat16 products (Options.BF16)
+	guard    int  // floats before and after the rows of every activation buffer
 	bufs     [][]float32
 	steps    []step
 	tmp      []float32 // phase planes, im2col matrix or transposed linear input
@@ -80,9 +89,43 @@ type prepared struct {
 
 const cacheSize = 4
 
-// New returns a CPU engine for p with the batch DefaultBatch chooses. It satisfies
+// New returns a CPU engine for p with the batch DefaultBatch chooses, in float32. It satisfies
 // engine.Factory.
-func New(p *engine.Problem) (engine.Engine, error) { return NewBatch(p, DefaultBatch(p.Plan)) }
+func New(p *engine.Problem) (engine.Engine, error) { return NewWith(p, Options{}) }
+
+// Options choose how an engine computes.
+type Options struct {
+	Batch int  // images per forward pass (0: DefaultBatch)
+	BF16  bool // bfloat16 products accumulated in float32 (see Engine), else float32 throughout
+}
+
+// Factory returns the engine.Factory of engines with options o.
+func Factory(o Options) engine.Factory {
+	return func(p *engine.Problem) (engine.Engine, error) { return NewWith(p, o) }
+}
+
+// NewWith returns a CPU engine for p with options o.
+func NewWith(p *engine.Problem, o Options) (*Engine, error) {
+	batch := o.Batch
+	if batch == 0 {
+		batch = DefaultBatch(p.Plan)
+	}
+	e, err := NewBatch(p, batch)
+	if err != nil {
+		return nil, err
+	}
+	e.bf16 = o.BF16
+	return e, nil
+}
+
+// KernelName names the micro-kernels an engine with options o computes its products with
+// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel).
+func KernelName(o Options) string {
+	if o.BF16 {
+		return gemm.BF16KernelName()
+	}
+	return gemm.KernelName()
+}
 
 // DefaultBatch returns the number of images an engine from New pushes through the network at
 // once: as many as keep the largest activation of the batch within 512 KiB (half the L2 cache
@@ -267,6 +310,16 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 	return e, nil
 }
 
+// product reports whether the step multiplies weights by activations (a convolution or a
+// linear layer): the steps whose operands bfloat16 rounds.
+func (st *step) product() bool {
+	switch st.kind {
+	case convShift, convPhase, convCol, linear, convGroup:
+		return true
+	}
+	return false
+}
+
 // tmpUser reports whether a step of this kind overwrites e.tmp.
 func tmpUser(k stepKind, inHW int) bool {
 	return k == convPhase || k == convCol || k == linear && inHW > 1
@@ -448,6 +501,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	for i := range e.steps {
 		if st := &e.steps[i]; st.m > 0 {
 			e.fold(st, pt, s.w[i], s.b[i])
+			if e.bf16 && st.product() {
+				gemm.RoundBF16s(s.w[i])
+			}
 		}
 	}
 	e.cache = append(e.cache, s)
@@ -508,6 +564,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		if l.Residual >= 0 {
 			res = e.bufs[l.Residual][g:]
 		}
+		if e.bf16 && st.product() {
+			for c := range l.InShape[0] {
+				gemm.RoundBF16s(in[c*ldIn:][:nb*st.inHW])
+			}
+		}
 		switch st.kind {
 		case convShift, convPhase, convCol, linear:
 			switch {
@@ -519,7 +580,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.flatten(st, in, ldIn, nb)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
-			e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			if e.bf16 {
+				e.ws.FusedBF16(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			} else {
+				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			}
 			activateRows(l, out, ldOut, nb*st.outHW)
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]

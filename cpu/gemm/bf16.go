@@ -31,10 +31,12 @@ func RoundBF16(x float32) float32 {
 	return math.Float32frombits(b & 0xffff0000)
 }
 
-// RoundBF16s rounds every element of x to bfloat16 in place (RoundBF16).
+// RoundBF16s rounds every element of x to bfloat16 in place (RoundBF16), 16 at a time with
+// AVX-512 where the CPU has it.
 func RoundBF16s(x []float32) {
-	for i, v := range x {
-		x[i] = RoundBF16(v)
+	tail := x[roundBF16Asm(x):]
+	for i, v := range tail {
+		tail[i] = RoundBF16(v)
 	}
 }
 

@@ -110,3 +110,32 @@ func TestFusedBF16NoAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestRoundBF16s checks the vector rounding (AVX-512 where present) element by element against
+// RoundBF16 on random bit patterns, NaNs and ties included, for lengths around multiples of 16.
+func TestRoundBF16s(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 15, 16, 17, 48, 100, 1024} {
+		x := make([]float32, n)
+		for i := range x {
+			b := rng.Uint32()
+			switch rng.IntN(4) {
+			case 0:
+				b = b&0xffff0000 | 0x8000 // a tie
+			case 1:
+				b |= 0x7f800000 // Inf or NaN
+			}
+			x[i] = math.Float32frombits(b)
+		}
+		want := make([]float32, n)
+		for i, v := range x {
+			want[i] = RoundBF16(v)
+		}
+		RoundBF16s(x)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d = %#x, want %#x", n, i, math.Float32bits(x[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}
