@@ -16,6 +16,16 @@ import (
 //go:noescape
 func amxPanel(cfg *byte, a *uint16, b *uint16, c *float32, kq int, mblocks int)
 
+// amxPackB gathers pairs of rows of B into AMX tile rows (amx_amd64.s).
+//
+//go:noescape
+func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
+
+// amxEpilogue adds bias and residual to the float32 blocks and stores them in C (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool)
+
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
 
@@ -73,11 +83,12 @@ func (amxImpl) fused(w *Workspace, m, n, k int, a []float32, lda int, b *Gathere
 		width := min(32, n-j0)
 		packBAMX(w.amxB, k, kq, b, j0, width)
 		amxPanel(&amxConfig[0], &w.amxA[0], &w.amxB[0], &w.amxC[0], kq, mb)
-		var r []float32
+		var rp *float32
 		if res != nil {
-			r = res[j0:]
+			rp = &res[j0]
 		}
-		epilogueRows(m, width, w.amxC, 32, c[j0:], ldc, bias, r, ldr, relu)
+		// Bounds: checkFused verified C, bias and res for m rows and n columns.
+		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu)
 	}
 }
 
@@ -112,59 +123,27 @@ func packAAMX(dst []uint16, m, k, kq int, a []float32, lda int) {
 }
 
 // packBAMX writes columns j0..j0+width-1 of the gathered B as kq tile pairs: element (p, j)
-// at (p/32)·1024 + ((p%32)/2)·64 + 2j + p%2, zero beyond k rows and width columns.
+// at (p/32)·1024 + ((p%32)/2)·64 + 2j + p%2 (pair p/2 of k occupies 64 elements), zero beyond
+// k rows and width columns. amxPackB gathers the whole pairs; the odd last row and the padding
+// are written here.
 func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
-	for p := range kq * 32 {
-		base := (p/32)*1024 + ((p%32)/2)*64 + p%2
-		if p >= k {
-			for j := range 32 {
-				dst[base+2*j] = 0
-			}
-			continue
-		}
+	pairs := k / 2
+	if pairs > 0 {
+		// Bounds: checkFused verified every window and mask row; dst holds kq·1024 elements.
+		_ = dst[pairs*64-1]
+		src := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Data)), 4*j0)
+		masks := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), j0/8)
+		amxPackB(pairs, &dst[0], (*float32)(src), &b.Off[0], &b.Mask[0], (*byte)(masks), width)
+	}
+	rest := dst[pairs*64 : kq*1024]
+	clear(rest)
+	if p := k - 1; k%2 == 1 {
 		win := b.Data[int(b.Off[p])+j0:][:width]
 		mk := b.Masks[int(b.Mask[p])+j0/16:]
-		for g := range width / 16 {
-			bits := mk[g]
-			d := dst[base+32*g : base+32*g+31] // elements 2j, j < 16
-			for j, v := range win[16*g : 16*g+16] {
-				if bits>>j&1 != 0 {
-					d[2*j] = bf16Bits(v)
-				} else {
-					d[2*j] = 0
-				}
+		for j, v := range win {
+			if mk[j/16]>>(j%16)&1 != 0 {
+				rest[2*j] = bf16Bits(v)
 			}
-		}
-		for j := width; j < 32; j++ {
-			dst[base+2*j] = 0
-		}
-	}
-}
-
-// epilogueRows sets c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (res
-// optional), with t, c and res row-major with strides ldt, ldc and ldr; the ReLU keeps NaN.
-func epilogueRows(m, width int, t []float32, ldt int, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
-	for i := range m {
-		src := t[i*ldt : i*ldt+width]
-		dst := c[i*ldc : i*ldc+width]
-		bi := bias[i]
-		if res != nil {
-			r := res[i*ldr : i*ldr+width]
-			for j, x := range src {
-				x += bi + r[j]
-				if relu && x < 0 {
-					x = 0
-				}
-				dst[j] = x
-			}
-			continue
-		}
-		for j, x := range src {
-			x += bi
-			if relu && x < 0 {
-				x = 0
-			}
-			dst[j] = x
 		}
 	}
 }

@@ -90,3 +90,131 @@ TEXT ·amxPanelCode(SB), NOSPLIT, $0-8
 	LEAQ ·amxPanel(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// Word indices for VPERMT2W over two vectors x0 (words 0-31) and x1 (32-63) of 16 float32s:
+// word 2j = the upper half of x0[j], word 2j+1 = the upper half of x1[j], i.e. the bfloat16
+// pairs (row p, row p+1) of each column, truncated.
+DATA amxPairs<>+0(SB)/8, $0x0023000300210001
+DATA amxPairs<>+8(SB)/8, $0x0027000700250005
+DATA amxPairs<>+16(SB)/8, $0x002b000b00290009
+DATA amxPairs<>+24(SB)/8, $0x002f000f002d000d
+DATA amxPairs<>+32(SB)/8, $0x0033001300310011
+DATA amxPairs<>+40(SB)/8, $0x0037001700350015
+DATA amxPairs<>+48(SB)/8, $0x003b001b00390019
+DATA amxPairs<>+56(SB)/8, $0x003f001f003d001d
+GLOBL amxPairs<>(SB), RODATA|NOPTR, $64
+
+// func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
+//
+// Gathers rows 0..2·pairs-1 of a Gathered B (src = &Data[j0], masks = &Masks[0] + j0/8 bytes,
+// as gatherArgs) into AMX B tile rows: pair t (rows 2t, 2t+1) at dst + 128·t bytes, 32 columns
+// × (row 2t, row 2t+1) as truncated bfloat16; width is 32 or 16 (columns 16-31 then zero).
+// Masked-off elements are zero and never read (AVX-512 masked loads do not fault).
+TEXT ·amxPackB(SB), NOSPLIT, $0-56
+	MOVQ pairs+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ off+24(FP), R8
+	MOVQ msk+32(FP), R9
+	MOVQ masks+40(FP), R10
+	MOVQ width+48(FP), R11
+	VMOVDQU64 amxPairs<>(SB), Z31
+	TESTQ CX, CX
+	JZ    packdone
+
+packloop:
+	MOVLQSX (R8), AX
+	MOVLQSX 4(R8), BX
+	MOVLQSX (R9), DX
+	MOVLQSX 4(R9), R12
+	KMOVW   (R10)(DX*2), K1
+	KMOVW   (R10)(R12*2), K3
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z (SI)(BX*4), K3, Z2
+	VPERMT2W    Z2, Z31, Z0
+	VMOVDQU64   Z0, (DI)
+	CMPQ        R11, $32
+	JNE         half
+	KMOVW       2(R10)(DX*2), K2
+	KMOVW       2(R10)(R12*2), K4
+	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
+	VMOVDQU32.Z 64(SI)(BX*4), K4, Z3
+	VPERMT2W    Z3, Z31, Z1
+	VMOVDQU64   Z1, 64(DI)
+	JMP         next
+
+half:
+	VPXORQ    Z1, Z1, Z1
+	VMOVDQU64 Z1, 64(DI)
+
+next:
+	ADDQ $8, R8
+	ADDQ $8, R9
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  packloop
+
+packdone:
+	VZEROUPPER
+	RET
+
+// func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool)
+//
+// c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (16 or 32), t rows
+// 32 floats apart, c and res rows ldc and ldr floats apart, res optional (nil); the ReLU is
+// max(0, x) keeping NaN.
+TEXT ·amxEpilogue(SB), NOSPLIT, $0-65
+	MOVQ  m+0(FP), CX
+	MOVQ  width+8(FP), R11
+	MOVQ  t+16(FP), SI
+	MOVQ  c+24(FP), DI
+	MOVQ  ldc+32(FP), R8
+	SHLQ  $2, R8
+	MOVQ  bias+40(FP), AX
+	MOVQ  res+48(FP), BX
+	MOVQ  ldr+56(FP), R9
+	SHLQ  $2, R9
+	MOVBQZX relu+64(FP), DX
+	VPXORD Z5, Z5, Z5
+	TESTQ CX, CX
+	JZ    epidone
+
+epiloop:
+	VBROADCASTSS (AX), Z2
+	VMOVAPS      Z2, Z3
+	TESTQ        BX, BX
+	JZ           nores
+	VADDPS       (BX), Z2, Z2
+	CMPQ         R11, $32
+	JNE          nores
+	VADDPS       64(BX), Z3, Z3
+
+nores:
+	VADDPS (SI), Z2, Z0
+	VADDPS 64(SI), Z3, Z1
+	TESTQ  DX, DX
+	JZ     norelu
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+
+norelu:
+	VMOVUPS Z0, (DI)
+	CMPQ    R11, $32
+	JNE     epinext
+	VMOVUPS Z1, 64(DI)
+
+epinext:
+	ADDQ $4, AX
+	ADDQ $128, SI
+	ADDQ R8, DI
+	TESTQ BX, BX
+	JZ   epicount
+	ADDQ R9, BX
+
+epicount:
+	DECQ CX
+	JNZ  epiloop
+
+epidone:
+	VZEROUPPER
+	RET
