@@ -84,7 +84,8 @@ type step struct {
 
 type prepared struct {
 	pt   engine.Point
-	w, b [][]float32 // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
+	w, b [][]float32        // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
+	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 }
 
 const cacheSize = 4
@@ -489,7 +490,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		copy(e.cache, e.cache[1:])
 		e.cache = e.cache[:cacheSize-1]
 	} else {
-		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps))}
+		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps)), bw: make([]gemm.BF16Weights, len(e.steps))}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -503,6 +504,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 			e.fold(st, pt, s.w[i], s.b[i])
 			if e.bf16 && st.product() {
 				gemm.RoundBF16s(s.w[i])
+				if st.kind != convGroup {
+					s.bw[i].Pack(st.m, st.k, s.w[i], st.k)
+				}
 			}
 		}
 	}
@@ -581,7 +585,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			if e.bf16 {
-				e.ws.FusedBF16(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+				e.ws.FusedBF16W(&ws.bw[i], n, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			} else {
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}

@@ -62,27 +62,33 @@ func archBF16() bf16Impl {
 	return amxImpl{}
 }
 
-// amxImpl computes FusedBF16 with AMX tiles. A is packed once per call into bf16 tiles of 16
-// rows × 32 k (rows padded to 32, k to a multiple of 32, with zeros); then for each panel of
-// 32 columns of B, the panel is gathered into bf16 pairs of k ("VNNI" layout: tile row r holds
-// k = 2r and 2r+1 of each column), amxPanel computes the whole column of 32×32 blocks of
-// A·B into a float32 scratch, and the epilogue adds bias and residual, applies the ReLU and
-// stores the columns that exist.
+// amxImpl computes FusedBF16 with AMX tiles. A is packed (BF16Weights.Pack, once per weight
+// set) into bf16 tiles of 16 rows × 32 k (rows padded to 32, k to a multiple of 32, with
+// zeros); then for each panel of 32 columns of B, the panel is gathered into bf16 pairs of k
+// ("VNNI" layout: tile row r holds k = 2r and 2r+1 of each column), amxPanel computes the whole
+// column of 32×32 blocks of A·B into a float32 scratch, and the epilogue adds bias and
+// residual, applies the ReLU and stores the columns that exist.
 type amxImpl struct{}
 
 func (amxImpl) name() string { return "amx-bf16" }
 
-func (amxImpl) fused(w *Workspace, m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+func (amxImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
+	kq := (k + 31) / 32
+	dst = growU16(dst, (m+31)/32*2*kq*512)
+	packAAMX(dst, m, k, kq, a, lda)
+	return dst
+}
+
+func (amxImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
-	w.amxA = growU16(w.amxA, mb*2*kq*512)
+	_ = tiles[mb*2*kq*512-1]
 	w.amxB = growU16(w.amxB, kq*1024)
 	w.amxC = grow(w.amxC, mb*32*32)
-	packAAMX(w.amxA, m, k, kq, a, lda)
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
 		packBAMX(w.amxB, k, kq, b, j0, width)
-		amxPanel(&amxConfig[0], &w.amxA[0], &w.amxB[0], &w.amxC[0], kq, mb)
+		amxPanel(&amxConfig[0], &tiles[0], &w.amxB[0], &w.amxC[0], kq, mb)
 		var rp *float32
 		if res != nil {
 			rp = &res[j0]

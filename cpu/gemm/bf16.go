@@ -1,6 +1,9 @@
 package gemm
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // # bfloat16 products
 //
@@ -43,7 +46,9 @@ func RoundBF16s(x []float32) {
 // bf16Impl computes FusedBF16; nil means Fused's float32 kernels do.
 type bf16Impl interface {
 	name() string
-	fused(w *Workspace, m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool)
+	// pack lays the m×k matrix A out for fused in dst (grown as needed) and returns it.
+	pack(dst []uint16, m, k int, a []float32, lda int) []uint16
+	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool)
 }
 
 // bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
@@ -75,16 +80,48 @@ func SetBF16Impl(name string) bool {
 
 // FusedBF16 is Fused (same arguments, same result up to the order of the sums) for an A and a
 // B whose elements are bfloat16 numbers (RoundBF16 leaves them unchanged); other values are
-// rounded to bfloat16 by the AMX kernels and used as they are by the float32 ones, so callers
-// round first. Bias and residual are float32.
+// truncated to bfloat16 by the AMX kernels and used as they are by the float32 ones, so callers
+// round first. Bias and residual are float32. It packs A on every call: a caller that uses the
+// same A many times packs it once into BF16Weights and calls FusedBF16W.
 func (w *Workspace) FusedBF16(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
-	if bf16Current == nil {
-		w.Fused(m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu)
-		return
-	}
 	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
+	w.bw.Pack(m, k, a, lda)
+	w.FusedBF16W(&w.bw, n, b, c, ldc, bias, res, ldr, relu)
+}
+
+// BF16Weights is an m×k matrix A of bfloat16 numbers prepared for FusedBF16W: packed for the
+// bfloat16 implementation in use when Pack ran (AMX tiles), and the float32 matrix itself,
+// which Pack does not copy and which must stay unchanged while the BF16Weights is used. The
+// zero value is ready for Pack, which reuses its buffer.
+type BF16Weights struct {
+	m, k   int
+	a      []float32
+	lda    int
+	im     bf16Impl // the implementation packed is for (nil: none)
+	packed []uint16
+}
+
+// Pack prepares the m×k matrix a (row stride lda) for FusedBF16W (m a multiple of FusedMR).
+func (p *BF16Weights) Pack(m, k int, a []float32, lda int) {
+	if m < 0 || m%FusedMR != 0 || k < 1 || lda < k || len(a) < matLen(m, k, lda) {
+		panic(fmt.Sprintf("gemm: BF16Weights.Pack: m = %d, k = %d, lda = %d, len(a) = %d: want m a multiple of %d, k ≥ 1, lda ≥ k and a holding the matrix", m, k, lda, len(a), FusedMR))
+	}
+	p.m, p.k, p.a, p.lda, p.im = m, k, a, lda, bf16Current
+	if p.im != nil && m > 0 {
+		p.packed = p.im.pack(p.packed, m, k, a, lda)
+	}
+}
+
+// FusedBF16W is FusedBF16 with A prepared by Pack.
+func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+	m, k := a.m, a.k
+	checkFused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr)
 	if m == 0 || n == 0 {
 		return
 	}
-	bf16Current.fused(w, m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu)
+	if a.im == nil || a.im != bf16Current {
+		w.Fused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr, relu)
+		return
+	}
+	a.im.fused(w, a.packed, m, n, k, b, c, ldc, bias, res, ldr, relu)
 }

@@ -35,8 +35,9 @@ type Workspace struct {
 	ga   gatherArgs
 	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of A and of a panel of B, and the
 	// float32 blocks of C before the epilogue.
-	amxA, amxB []uint16
-	amxC       []float32
+	amxB []uint16
+	amxC []float32
+	bw   BF16Weights // FusedBF16's A
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
