@@ -16,6 +16,14 @@ import (
 //go:noescape
 func amxPanel(cfg *byte, a *uint16, b *uint16, c *float32, kq int, mblocks int)
 
+// amxPanel16 is amxPanel for one block of 16 rows (amx_amd64.s).
+//
+//go:noescape
+func amxPanel16(cfg *byte, a *uint16, b *uint16, c *float32, kq int)
+
+// amxPanel16Code returns the first byte of amxPanel16's machine code.
+func amxPanel16Code() *byte
+
 // amxPackB gathers pairs of rows of B into AMX tile rows (amx_amd64.s).
 //
 //go:noescape
@@ -88,7 +96,15 @@ func (amxImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c [
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
 		packBAMX(w.amxB, k, kq, b, j0, width)
-		amxPanel(&amxConfig[0], &tiles[0], &w.amxB[0], &w.amxC[0], kq, mb)
+		// Whole 32-row blocks, then a last block of 8 or 16 rows as one 16-row tile row.
+		full := mb
+		if m%32 != 0 && m%32 <= 16 {
+			full--
+			amxPanel16(&amxConfig[0], &tiles[full*2*kq*512], &w.amxB[0], &w.amxC[full*32*32], kq)
+		}
+		if full > 0 {
+			amxPanel(&amxConfig[0], &tiles[0], &w.amxB[0], &w.amxC[0], kq, full)
+		}
 		var rp *float32
 		if res != nil {
 			rp = &res[j0]

@@ -85,6 +85,55 @@ kloop:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
 	RET
 
+// func amxPanel16(cfg *byte, a *uint16, b *uint16, c *float32, kq int)
+//
+// amxPanel for one block of 16 rows (the last of an m ≡ 8 or 16 mod 32): the 16×32 float32
+// block at c (rows 32 floats apart) is set to Σ_q A(q)·B(q), q < kq, A(q) the 16×32 bf16 tile
+// at a + q·1024 bytes and B(q) as for amxPanel. Tiles: tmm0-1 C, tmm4 A, tmm6-7 B.
+TEXT ·amxPanel16(SB), NOSPLIT, $0-40
+	MOVQ cfg+0(FP), AX
+	// ldtilecfg (%rax)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), R10
+	MOVQ kq+32(FP), CX
+	MOVQ $64, SI
+	MOVQ $128, DI
+	// tilezero %tmm0, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8
+
+kloop16:
+	// tileloadd (%rax,%rsi,1), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x30
+	// tileloadd (%rdx,%rdi,1), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x3a
+	// tileloadd 0x40(%rdx,%rdi,1), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x3a; BYTE $0x40
+	// tdpbf16ps %tmm6, %tmm4, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4
+	// tdpbf16ps %tmm7, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc
+	ADDQ $1024, AX
+	ADDQ $2048, DX
+	DECQ CX
+	JNZ  kloop16
+
+	// tilestored %tmm0, (%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x3a
+	// tilestored %tmm1, 0x40(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x3a; BYTE $0x40
+	// tilerelease
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+	RET
+
+// func amxPanel16Code() *byte: the first byte of amxPanel16's code (for TestAMXEncoding).
+TEXT ·amxPanel16Code(SB), NOSPLIT, $0-8
+	LEAQ ·amxPanel16(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
 // func amxPanelCode() *byte: the first byte of amxPanel's code (for TestAMXEncoding).
 TEXT ·amxPanelCode(SB), NOSPLIT, $0-8
 	LEAQ ·amxPanel(SB), AX

@@ -79,7 +79,7 @@ func TestFusedBF16(t *testing.T) {
 	forEachBF16Impl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		var w Workspace
-		for _, m := range []int{8, 16, 40, 64} {
+		for _, m := range []int{8, 16, 24, 40, 48, 64} {
 			for _, n := range []int{16, 32, 48, 96} {
 				for _, k := range []int{1, 27, 64, 300} {
 					fc := fusedCase{m: m, n: n, k: k, res: rng.IntN(2) == 0, relu: rng.IntN(2) == 0,
