@@ -24,6 +24,15 @@ func amxPanel16(cfg *byte, a *uint16, b *uint16, c *float32, kq int)
 // amxPanel16Code returns the first byte of amxPanel16's machine code.
 func amxPanel16Code() *byte
 
+// dpbf16Panel computes 16-row blocks of C from the packed operands with VDPBF16PS
+// (dpbf16_amd64.s).
+//
+//go:noescape
+func dpbf16Panel(a *uint16, b *uint16, c *float32, kq int, tiles int)
+
+// dpbf16PanelCode returns the first byte of dpbf16Panel's machine code.
+func dpbf16PanelCode() *byte
+
 // amxPackB gathers pairs of rows of B into AMX tile rows (amx_amd64.s).
 //
 //go:noescape
@@ -61,33 +70,48 @@ var amxPermission = sync.OnceValue(func() bool {
 	return errno == 0
 })
 
-// archBF16 returns the AMX implementation when the CPU has AMX-BF16 and Linux grants the tile
-// state, else nil.
-func archBF16() bf16Impl {
-	if !cpu.X86.HasAMXBF16 || !cpu.X86.HasAMXTile || !amxPermission() {
-		return nil
+// archBF16s returns the bfloat16 implementations this CPU supports, best first: AMX when the
+// CPU has AMX-BF16 and Linux grants the tile state, AVX512-BF16 (VDPBF16PS) when it has that.
+func archBF16s() []bf16Impl {
+	var l []bf16Impl
+	if cpu.X86.HasAMXBF16 && cpu.X86.HasAMXTile && amxPermission() {
+		l = append(l, amxTiles)
 	}
-	return amxImpl{}
+	if cpu.X86.HasAVX512BF16 && cpu.X86.HasAVX512BW {
+		l = append(l, dpbf16Tiles)
+	}
+	return l
 }
 
-// amxImpl computes FusedBF16 with AMX tiles. A is packed (BF16Weights.Pack, once per weight
-// set) into bf16 tiles of 16 rows × 32 k (rows padded to 32, k to a multiple of 32, with
-// zeros); then for each panel of 32 columns of B, the panel is gathered into bf16 pairs of k
-// ("VNNI" layout: tile row r holds k = 2r and 2r+1 of each column), amxPanel computes the whole
-// column of 32×32 blocks of A·B into a float32 scratch, and the epilogue adds bias and
-// residual, applies the ReLU and stores the columns that exist.
-type amxImpl struct{}
+// The two tileImpls (pointers, so that BF16Weights can tell which one packed).
+var (
+	amxTiles    = &tileImpl{"amx-bf16", amxProduct}
+	dpbf16Tiles = &tileImpl{"avx512-bf16", dpbf16Product}
+)
 
-func (amxImpl) name() string { return "amx-bf16" }
+// tileImpl computes FusedBF16 on A packed into AMX tile layout (BF16Weights.Pack, once per
+// weight set: bf16 tiles of 16 rows × 32 k, rows padded to 32, k to a multiple of 32, with
+// zeros). For each panel of 32 columns of B, the panel is gathered into bf16 pairs of k
+// ("VNNI" layout: row r of a tile holds k = 2r and 2r+1 of each column; amxPackB), product
+// computes the m×32 float32 block of A·B into a scratch (AMX tiles or VDPBF16PS), and the
+// epilogue adds bias and residual, applies the ReLU and stores the columns that exist.
+type tileImpl struct {
+	label string
+	// product sets the rows < m (rounded up to 16) of c (rows 32 floats apart) to the product of
+	// the packed A (kq chunks of 32 k) and the packed B panel.
+	product func(tiles, b []uint16, c []float32, m, kq int)
+}
 
-func (amxImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
+func (im *tileImpl) name() string { return im.label }
+
+func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 	kq := (k + 31) / 32
 	dst = growU16(dst, (m+31)/32*2*kq*512)
 	packAAMX(dst, m, k, kq, a, lda)
 	return dst
 }
 
-func (amxImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
@@ -96,15 +120,7 @@ func (amxImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c [
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
 		packBAMX(w.amxB, k, kq, b, j0, width)
-		// Whole 32-row blocks, then a last block of 8 or 16 rows as one 16-row tile row.
-		full := mb
-		if m%32 != 0 && m%32 <= 16 {
-			full--
-			amxPanel16(&amxConfig[0], &tiles[full*2*kq*512], &w.amxB[0], &w.amxC[full*32*32], kq)
-		}
-		if full > 0 {
-			amxPanel(&amxConfig[0], &tiles[0], &w.amxB[0], &w.amxC[0], kq, full)
-		}
+		im.product(tiles, w.amxB, w.amxC, m, kq)
 		var rp *float32
 		if res != nil {
 			rp = &res[j0]
@@ -112,6 +128,24 @@ func (amxImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c [
 		// Bounds: checkFused verified C, bias and res for m rows and n columns.
 		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu)
 	}
+}
+
+// amxProduct is tileImpl.product on AMX: whole 32-row blocks by amxPanel, then a last block of
+// 8 or 16 rows as one 16-row tile row by amxPanel16.
+func amxProduct(tiles, b []uint16, c []float32, m, kq int) {
+	full := (m + 31) / 32
+	if m%32 != 0 && m%32 <= 16 {
+		full--
+		amxPanel16(&amxConfig[0], &tiles[full*2*kq*512], &b[0], &c[full*32*32], kq)
+	}
+	if full > 0 {
+		amxPanel(&amxConfig[0], &tiles[0], &b[0], &c[0], kq, full)
+	}
+}
+
+// dpbf16Product is tileImpl.product with VDPBF16PS, 16 rows at a time.
+func dpbf16Product(tiles, b []uint16, c []float32, m, kq int) {
+	dpbf16Panel(&tiles[0], &b[0], &c[0], kq, (m+15)/16)
 }
 
 // bf16Bits returns the upper half of x's bits: x truncated to bfloat16 (exact for a bfloat16

@@ -3,6 +3,7 @@
 package gemm
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +15,12 @@ import (
 	"landscape/internal/testenv"
 )
 
-// TestAMXEncoding disassembles the machine code of amxPanel and amxPanel16 (read from memory:
-// `go test` strips the symbols of its binaries) with binutils' objdump and checks that the
-// bytes amx_amd64.s writes for the AMX instructions (Go's assembler has no mnemonics for them)
-// decode to the instructions its comments name, in order. objdump comes with binutils
-// (scripts/deps.sh); where it is missing the test skips, or fails under CI.
+// TestAMXEncoding disassembles the machine code of amxPanel, amxPanel16 and dpbf16Panel (read
+// from memory: `go test` strips the symbols of its binaries) with binutils' objdump and checks
+// that the bytes amx_amd64.s and dpbf16_amd64.s write for the AMX and AVX512-BF16 instructions
+// (Go's assembler has no mnemonics for them) decode to the instructions their comments name, in
+// order. objdump comes with binutils (scripts/deps.sh); where it is missing the test skips, or
+// fails under CI.
 func TestAMXEncoding(t *testing.T) {
 	objdump, err := exec.LookPath("objdump")
 	if err != nil {
@@ -59,6 +61,17 @@ func TestAMXEncoding(t *testing.T) {
 				"tilerelease",
 			})},
 	}
+	var dp []string
+	for i := range 8 {
+		for h := range 2 {
+			dp = append(dp, fmt.Sprintf("vdpbf16ps %%zmm%d,%%zmm%d,%%zmm%d", 18+i, 16+h, 2*i+h))
+		}
+	}
+	cases = append(cases, struct {
+		name string
+		code *byte
+		want []string
+	}{"dpbf16Panel", dpbf16PanelCode(), dp})
 	for _, c := range cases {
 		got := disassemble(t, objdump, c.name, c.code)
 		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
@@ -75,7 +88,7 @@ func concat(parts ...[]string) []string {
 	return all
 }
 
-// disassemble returns the tile instructions of the function whose code starts at code, up to
+// disassemble returns the tile and VDPBF16PS instructions of the function whose code starts at code, up to
 // its first ret, as objdump prints them (spaces squeezed). The functions are under 300 bytes;
 // what follows is cut at the ret.
 func disassemble(t *testing.T, objdump, name string, code *byte) []string {
@@ -102,7 +115,7 @@ func disassemble(t *testing.T, objdump, name string, code *byte) []string {
 		if strings.Contains(ins, "(bad)") {
 			t.Errorf("%s: objdump cannot decode: %s", name, l)
 		}
-		if strings.Contains(ins, "tile") || strings.Contains(ins, "tdp") {
+		if strings.Contains(ins, "tile") || strings.Contains(ins, "tdp") || strings.Contains(ins, "vdpbf16") {
 			got = append(got, ins)
 		}
 	}

@@ -160,8 +160,8 @@ func BenchmarkFusedBF16(b *testing.B) {
 	defer func() { bf16Current = saved }()
 	shapes := []struct{ cout, cin, hw int }{{16, 3, 32}, {16, 16, 32}, {32, 32, 16}, {64, 64, 8}, {128, 128, 8}, {256, 256, 4}}
 	names := []string{"fp32"}
-	if archBF16() != nil {
-		names = append(names, "amx-bf16")
+	for _, im := range archBF16s() {
+		names = append(names, im.name())
 	}
 	for _, name := range names {
 		b.Run(name, func(b *testing.B) {

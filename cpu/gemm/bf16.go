@@ -16,6 +16,9 @@ import (
 //   - "amx-bf16": Intel AMX tiles (TDPBF16PS: a 16×32 by 32×16 bf16 product added to a 16×16
 //     float32 tile), when the CPU has AMX-BF16 and Linux grants the tile-data state
 //     (arch_prctl ARCH_REQ_XCOMP_PERM); see amx_amd64.go.
+//   - "avx512-bf16": VDPBF16PS (AVX512-BF16: 16 float32 lanes, each adding the two products of
+//     a pair of bf16 numbers) on the same packed operands, when the CPU has AVX512-BF16 (AMD
+//     Zen 4 and 5, Intel Cooper Lake and later).
 //   - otherwise the float32 kernels of Fused (KernelName) on the same numbers: the products
 //     are exact in float32 either way, so the results differ only by the order of the sums.
 //
@@ -54,7 +57,16 @@ type bf16Impl interface {
 // bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
 var bf16Current bf16Impl = archBF16()
 
-// BF16KernelName names what computes FusedBF16 in this process: "amx-bf16", or the float32
+// archBF16 is the best bfloat16 implementation of this CPU (nil: none but the float32 kernels).
+func archBF16() bf16Impl {
+	if l := archBF16s(); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// BF16KernelName names what computes FusedBF16 in this process: "amx-bf16", "avx512-bf16", or
+// the float32
 // kernel family (KernelName) on bfloat16 inputs.
 func BF16KernelName() string {
 	if bf16Current != nil {
@@ -63,17 +75,19 @@ func BF16KernelName() string {
 	return KernelName()
 }
 
-// SetBF16Impl selects the bfloat16 implementation for later FusedBF16 calls: "amx-bf16"
-// (when available) or "" for the float32 kernels; it reports whether name is available. For
+// SetBF16Impl selects the bfloat16 implementation for later FusedBF16 calls: "amx-bf16" or
+// "avx512-bf16" (when available), or "" for the float32 kernels; it reports whether name is available. For
 // tests and benchmarks only, not while any FusedBF16 runs.
 func SetBF16Impl(name string) bool {
 	if name == "" {
 		bf16Current = nil
 		return true
 	}
-	if im := archBF16(); im != nil && im.name() == name {
-		bf16Current = im
-		return true
+	for _, im := range archBF16s() {
+		if im.name() == name {
+			bf16Current = im
+			return true
+		}
 	}
 	return false
 }

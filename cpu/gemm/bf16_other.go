@@ -2,4 +2,4 @@
 
 package gemm
 
-func archBF16() bf16Impl { return nil }
+func archBF16s() []bf16Impl { return nil }

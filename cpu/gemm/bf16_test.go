@@ -61,7 +61,7 @@ func forEachBF16Impl(t *testing.T, f func(t *testing.T)) {
 	saved := bf16Current
 	defer func() { bf16Current = saved }()
 	names := []string{""}
-	if im := archBF16(); im != nil {
+	for _, im := range archBF16s() {
 		names = append(names, im.name())
 	}
 	for _, name := range names {
