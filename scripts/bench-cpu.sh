@@ -14,6 +14,7 @@
 # PyTorch figure is the best of one run at each — on the 2-core machines of bench/RESULTS.md
 # resnet20 was fastest at 64–128 and resnet56 at 256–512; use "16 64" for 224×224 networks).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 images=${1:-512}; points=${2:-2}; reps=${3:-3}
 models=${MODELS:-resnet20 resnet56}
 precisions=${PRECISIONS:-fp32 bf16}
@@ -59,7 +60,7 @@ for model in $models; do
       for batch in $batches; do
         t=$("$py" "$peer/torch_scan.py" --device cpu --model "$model" --hw "$(peerhw "$model")" --threads "$threads" \
           --images "$images" --points "$points" --batch "$batch" --channels-last --precision "$prec" 2>/dev/null |
-          sed -n 's/.*img_per_s=\([0-9.]*\).*/\1/p')
+          sed -n 's/.*img_per_s=\([0-9.]*\).*/\1/p' || true)
         theirs=$(awk -v a="${theirs:-0}" -v b="${t:-0}" 'BEGIN { if (b > a) print b; else if (a > 0) print a }')
       done
       ratio=$(awk -v a="${us:-0}" -v b="${theirs:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }')

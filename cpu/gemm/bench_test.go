@@ -153,8 +153,9 @@ func BenchmarkFused(b *testing.B) {
 	}
 }
 
-// BenchmarkFusedBF16 measures FusedBF16 on the shapes of BenchmarkFused (plus wider layers),
-// with each bfloat16 implementation, beside Fused in float32 with the best kernels.
+// BenchmarkFusedBF16 measures FusedBF16W (weights packed beforehand) on the shapes of
+// BenchmarkFused (plus wider layers), with each bfloat16 implementation, beside Fused in
+// float32 with the best kernels.
 func BenchmarkFusedBF16(b *testing.B) {
 	saved := bf16Current
 	defer func() { bf16Current = saved }()
@@ -172,12 +173,17 @@ func BenchmarkFusedBF16(b *testing.B) {
 				b.Run(fmt.Sprintf("m%d_k%d_n%d", m, k, n), func(b *testing.B) {
 					a, c, res, bias := make([]float32, m*k), make([]float32, m*n), make([]float32, m*n), make([]float32, m)
 					var w Workspace
+					// The weights packed once, as the CPU engine packs them once per weight set.
+					var bw BF16Weights
+					if name != "fp32" {
+						SetBF16Impl(name)
+						bw.Pack(m, k, a, k)
+					}
 					for b.Loop() {
 						if name == "fp32" {
 							w.Fused(m, n, k, a, k, g, c, n, bias, res, n, true)
 						} else {
-							SetBF16Impl(name)
-							w.FusedBF16(m, n, k, a, k, g, c, n, bias, res, n, true)
+							w.FusedBF16W(&bw, n, g, c, n, bias, res, n, true)
 						}
 					}
 					flops := 2 * float64(m) * float64(n) * float64(k)
