@@ -29,11 +29,13 @@ print(f"model {model}; landscape bf16 kernel {kernel}; CPU flags {flags.strip()}
 print("| α | loss fp32 (landscape) | loss fp32 (PyTorch) | bf16 rel. error, landscape | bf16 rel. error, PyTorch autocast |")
 print("|---|---|---|---|---|")
 lf, lb = f32["test_loss"].ravel(), b16["test_loss"].ravel()
-worst = [0, 0]
+worst, mean = [0, 0], [0, 0]
 for i, a in enumerate(f32["xcoordinates"]):
     tf, tb = t["fp32"][i]["loss"], t["bf16"][i]["loss"]
     ours, theirs = abs(lb[i] - lf[i]) / lf[i], abs(tb - tf) / tf
     worst = [max(worst[0], ours), max(worst[1], theirs)]
+    mean = [mean[0] + ours / len(lf), mean[1] + theirs / len(lf)]
     print(f"| {a:+.2f} | {lf[i]:.5f} | {tf:.5f} | {ours:.2e} | {theirs:.2e} |")
+print(f"| mean | | | {mean[0]:.2e} | {mean[1]:.2e} |")
 print(f"| max | | | {worst[0]:.2e} | {worst[1]:.2e} |")
 PY
