@@ -4,7 +4,7 @@ torch.autocast("cpu", dtype=torch.bfloat16), the precision `landscape scan --pre
 emulates, with the same weights, directions and data as a landscape scan.
 
   torch_bf16_error.py --model M --weights W --dirs D --data KIND:DIR --split S --limit N \
-      --points 'a,b;a,b;...' --out result.json
+      --points='a,b;a,b;...' --out result.json [--classes 10]
 
 result.json: {"fp32": [{"loss", "acc"}...], "bf16": [...]} in the order of --points (see
 torchio.eval_points for how a point moves the weights).
@@ -19,13 +19,12 @@ for f in ("--model", "--weights", "--dirs", "--data", "--points", "--out"):
     p.add_argument(f, required=True)
 p.add_argument("--split", default="test")
 p.add_argument("--limit", type=int, default=0)
+p.add_argument("--classes", type=int, default=10)
 a = p.parse_args()
 torch.set_num_threads(2)
 x, y = load_data(a.data, a.split, a.limit)
 w, d = st_read(a.weights), st_read(a.dirs)
-in_ch = w["features.0.weight" if a.model == "vgg9" else "conv1.weight"].shape[1]
-classes = w["classifier.weight" if a.model == "vgg9" else "linear.weight"].shape[0]
-net = build(a.model, in_ch, classes, x.shape[-1])
+net = build(a.model, x.shape[1], a.classes, x.shape[-1])
 res = {"fp32": eval_points(net, w, d, x, y, a.points), "bf16": []}
 # One autocast region per point: autocast caches its bfloat16 copies of the parameters for the
 # whole region, so a region around several points would compute every point after the first
