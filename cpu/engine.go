@@ -48,7 +48,8 @@ type Engine struct {
 	foldNext int          // the scratch buffer foldGet fills next
 	small    [5][]float32
 	logit    []float32
-	outHW    int // pixels per image of the network's output slot
+	poolRow  []float32 // maxPoolSeparable's row of column maxima
+	outHW    int       // pixels per image of the network's output slot
 }
 
 // stepKind says how a plan layer is computed.
@@ -306,6 +307,11 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		e.small[i] = make([]float32, maxB)
 	}
 	e.logit = make([]float32, p.Net.Classes)
+	for _, st := range e.steps {
+		if st.kind == poolWin {
+			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+		}
+	}
 	o := p.Net.Slots[p.Net.Output]
 	e.outHW = o[1] * o[2]
 	return e, nil
@@ -630,9 +636,15 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		activateRows(l, out, ldOut, n)
 	case poolWin:
 		win := l.Window()
+		separable := l.Kind == model.OpMaxPool && win.DH == 1 && win.DW == 1
 		for c := range l.InShape[0] {
 			for img := range nb {
-				PoolWindow(out[c*ldOut+img*st.outHW:], in[c*ldIn+img*st.inHW:], l.InShape[1], l.InShape[2], win, l.Kind == model.OpAvgPool)
+				o, x := out[c*ldOut+img*st.outHW:], in[c*ldIn+img*st.inHW:]
+				if separable {
+					maxPoolSeparable(o, x, l.InShape[1], l.InShape[2], win, e.poolRow)
+				} else {
+					PoolWindow(o, x, l.InShape[1], l.InShape[2], win, l.Kind == model.OpAvgPool)
+				}
 			}
 		}
 	case elementwise:
