@@ -170,38 +170,55 @@ TEXT ·amxPackB(SB), NOSPLIT, $0-56
 	VMOVDQU64 amxPairs<>(SB), Z31
 	TESTQ CX, CX
 	JZ    packdone
+	CMPQ  R11, $32
+	JNE   half
 
-packloop:
-	MOVLQSX (R8), AX
-	MOVLQSX 4(R8), BX
-	MOVLQSX (R9), DX
-	MOVLQSX 4(R9), R12
-	KMOVW   (R10)(DX*2), K1
-	KMOVW   (R10)(R12*2), K3
+	// 32 columns: both mask words of a row in one 32-bit load, the upper one shifted down.
+full:
+	MOVLQSX     (R8), AX
+	MOVLQSX     4(R8), BX
+	MOVLQSX     (R9), DX
+	MOVLQSX     4(R9), R12
+	KMOVD       (R10)(DX*2), K1
+	KMOVD       (R10)(R12*2), K3
+	KSHIFTRD    $16, K1, K2
+	KSHIFTRD    $16, K3, K4
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z (SI)(BX*4), K3, Z2
+	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
+	VMOVDQU32.Z 64(SI)(BX*4), K4, Z3
+	VPERMT2W    Z2, Z31, Z0
+	VPERMT2W    Z3, Z31, Z1
+	VMOVDQU64   Z0, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $8, R8
+	ADDQ        $8, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         full
+	JMP         packdone
+
+	// 16 columns (the last panel of an n ≡ 16 mod 32): columns 16-31 zero.
+half:
+	VPXORQ Z1, Z1, Z1
+
+halfloop:
+	MOVLQSX     (R8), AX
+	MOVLQSX     4(R8), BX
+	MOVLQSX     (R9), DX
+	MOVLQSX     4(R9), R12
+	KMOVW       (R10)(DX*2), K1
+	KMOVW       (R10)(R12*2), K3
 	VMOVDQU32.Z (SI)(AX*4), K1, Z0
 	VMOVDQU32.Z (SI)(BX*4), K3, Z2
 	VPERMT2W    Z2, Z31, Z0
 	VMOVDQU64   Z0, (DI)
-	CMPQ        R11, $32
-	JNE         half
-	KMOVW       2(R10)(DX*2), K2
-	KMOVW       2(R10)(R12*2), K4
-	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
-	VMOVDQU32.Z 64(SI)(BX*4), K4, Z3
-	VPERMT2W    Z3, Z31, Z1
 	VMOVDQU64   Z1, 64(DI)
-	JMP         next
-
-half:
-	VPXORQ    Z1, Z1, Z1
-	VMOVDQU64 Z1, 64(DI)
-
-next:
-	ADDQ $8, R8
-	ADDQ $8, R9
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  packloop
+	ADDQ        $8, R8
+	ADDQ        $8, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         halfloop
 
 packdone:
 	VZEROUPPER
