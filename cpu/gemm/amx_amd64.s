@@ -140,24 +140,13 @@ TEXT ·amxPanelCode(SB), NOSPLIT, $0-8
 	MOVQ AX, ret+0(FP)
 	RET
 
-// Word indices for VPERMT2W over two vectors x0 (words 0-31) and x1 (32-63) of 16 float32s:
-// word 2j = the upper half of x0[j], word 2j+1 = the upper half of x1[j], i.e. the bfloat16
-// pairs (row p, row p+1) of each column, truncated.
-DATA amxPairs<>+0(SB)/8, $0x0023000300210001
-DATA amxPairs<>+8(SB)/8, $0x0027000700250005
-DATA amxPairs<>+16(SB)/8, $0x002b000b00290009
-DATA amxPairs<>+24(SB)/8, $0x002f000f002d000d
-DATA amxPairs<>+32(SB)/8, $0x0033001300310011
-DATA amxPairs<>+40(SB)/8, $0x0037001700350015
-DATA amxPairs<>+48(SB)/8, $0x003b001b00390019
-DATA amxPairs<>+56(SB)/8, $0x003f001f003d001d
-GLOBL amxPairs<>(SB), RODATA|NOPTR, $64
-
 // func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
 //
 // Gathers rows 0..2·pairs-1 of a Gathered B (src = &Data[j0], masks = &Masks[0] + j0/8 bytes,
 // as gatherArgs) into AMX B tile rows: pair t (rows 2t, 2t+1) at dst + 128·t bytes, 32 columns
-// × (row 2t, row 2t+1) as truncated bfloat16; width is 32 or 16 (columns 16-31 then zero).
+// × (row 2t, row 2t+1) as truncated bfloat16 (dword j = upper half of row 2t+1's float |
+// upper half of row 2t's shifted down: VPSRLD, then VPTERNLOGD (a & 0xffff0000) | b); width
+// is 32 or 16 (columns 16-31 then zero).
 // Masked-off elements are zero and never read (AVX-512 masked loads do not fault).
 TEXT ·amxPackB(SB), NOSPLIT, $0-56
 	MOVQ pairs+0(FP), CX
@@ -167,10 +156,11 @@ TEXT ·amxPackB(SB), NOSPLIT, $0-56
 	MOVQ msk+32(FP), R9
 	MOVQ masks+40(FP), R10
 	MOVQ width+48(FP), R11
-	VMOVDQU64 amxPairs<>(SB), Z31
-	TESTQ CX, CX
-	JZ    packdone
-	CMPQ  R11, $32
+	MOVL         $0xffff0000, AX
+	VPBROADCASTD AX, Z31
+	TESTQ        CX, CX
+	JZ           packdone
+	CMPQ         R11, $32
 	JNE   half
 
 	// 32 columns: both mask words of a row in one 32-bit load, the upper one shifted down.
@@ -187,10 +177,12 @@ full:
 	VMOVDQU32.Z (SI)(BX*4), K3, Z2
 	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
 	VMOVDQU32.Z 64(SI)(BX*4), K4, Z3
-	VPERMT2W    Z2, Z31, Z0
-	VPERMT2W    Z3, Z31, Z1
-	VMOVDQU64   Z0, (DI)
-	VMOVDQU64   Z1, 64(DI)
+	VPSRLD      $16, Z0, Z0
+	VPSRLD      $16, Z1, Z1
+	VPTERNLOGD  $0xea, Z0, Z31, Z2
+	VPTERNLOGD  $0xea, Z1, Z31, Z3
+	VMOVDQU64   Z2, (DI)
+	VMOVDQU64   Z3, 64(DI)
 	ADDQ        $8, R8
 	ADDQ        $8, R9
 	ADDQ        $128, DI
@@ -211,8 +203,9 @@ halfloop:
 	KMOVW       (R10)(R12*2), K3
 	VMOVDQU32.Z (SI)(AX*4), K1, Z0
 	VMOVDQU32.Z (SI)(BX*4), K3, Z2
-	VPERMT2W    Z2, Z31, Z0
-	VMOVDQU64   Z0, (DI)
+	VPSRLD      $16, Z0, Z0
+	VPTERNLOGD  $0xea, Z0, Z31, Z2
+	VMOVDQU64   Z2, (DI)
 	VMOVDQU64   Z1, 64(DI)
 	ADDQ        $8, R8
 	ADDQ        $8, R9
