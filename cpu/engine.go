@@ -81,6 +81,9 @@ type step struct {
 	src     gemm.Gathered // B of the product (its Data set by New)
 	phases  uint8         // convPhase: bit ph set when this step fills phase plane ph
 	fillTmp bool          // convPhase: fill the phase planes (else the previous step did)
+	// In bfloat16 (see roundFlags): roundOut, the product rounds its results to bfloat16 as it
+	// stores them; inRounded, the input was so rounded and needs no rounding pass.
+	roundOut, inRounded bool
 }
 
 type prepared struct {
@@ -117,7 +120,71 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.bf16 = o.BF16
+	if e.bf16 {
+		e.roundFlags()
+	}
 	return e, nil
+}
+
+// roundFlags moves the bfloat16 rounding of a product's input into the product that wrote it,
+// where that gives the same numbers: a gemm product without a separate activation whose output
+// is first read, by any later step, as the input of a product (which would round it in place
+// before anything else saw it). The rounding then happens in the producer's store (no pass over
+// the activation), and every product reading a buffer last written by such a producer skips its
+// rounding pass.
+func (e *Engine) roundFlags() {
+	for i := range e.steps {
+		st := &e.steps[i]
+		if !st.fused() || st.l.HasAct {
+			continue
+		}
+		for j := i + 1; j < len(e.steps); j++ {
+			nx := &e.steps[j]
+			if nx.reads(st.l.Out) {
+				st.roundOut = nx.product() && nx.l.In == st.l.Out
+				break
+			}
+			if nx.l.Out == st.l.Out {
+				break // overwritten unread
+			}
+		}
+	}
+	writer := map[int]*step{}
+	for i := range e.steps {
+		st := &e.steps[i]
+		if w := writer[st.l.In]; w != nil && w.roundOut && st.product() {
+			st.inRounded = true
+		}
+		writer[st.l.Out] = st
+	}
+}
+
+// fused reports whether the step is one gemm product (Workspace.Fused).
+func (st *step) fused() bool {
+	switch st.kind {
+	case convShift, convPhase, convCol, linear:
+		return true
+	}
+	return false
+}
+
+// reads reports whether the step reads buffer buf.
+func (st *step) reads(buf int) bool {
+	l := &st.l
+	if l.In == buf || l.Residual == buf {
+		return true
+	}
+	switch st.kind {
+	case add2, mul:
+		return l.In2 == buf
+	case concat:
+		for _, b := range l.Ins {
+			if b == buf {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // KernelName names the micro-kernels an engine with options o computes its products with
@@ -574,7 +641,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		if l.Residual >= 0 {
 			res = e.bufs[l.Residual][g:]
 		}
-		if e.bf16 && st.product() {
+		if e.bf16 && st.product() && !st.inRounded {
 			for c := range l.InShape[0] {
 				gemm.RoundBF16s(in[c*ldIn:][:nb*st.inHW])
 			}
@@ -591,7 +658,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			if e.bf16 {
-				e.ws.FusedBF16W(&ws.bw[i], n, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+				e.ws.FusedBF16W(&ws.bw[i], n, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU, st.roundOut)
 			} else {
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}

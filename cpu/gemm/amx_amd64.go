@@ -38,10 +38,11 @@ func dpbf16PanelCode() *byte
 //go:noescape
 func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
 
-// amxEpilogue adds bias and residual to the float32 blocks and stores them in C (amx_amd64.s).
+// amxEpilogue adds bias and residual to the float32 blocks, applies the ReLU, rounds to
+// bfloat16 if round, and stores them in C (amx_amd64.s).
 //
 //go:noescape
-func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool)
+func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
 
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
@@ -111,7 +112,7 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 	return dst
 }
 
-func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
@@ -126,7 +127,7 @@ func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered
 			rp = &res[j0]
 		}
 		// Bounds: checkFused verified C, bias and res for m rows and n columns.
-		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu)
+		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, round)
 	}
 }
 

@@ -217,26 +217,40 @@ packdone:
 	VZEROUPPER
 	RET
 
-// func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool)
+// func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
 //
 // c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (16 or 32), t rows
 // 32 floats apart, c and res rows ldc and ldr floats apart, res optional (nil); the ReLU is
-// max(0, x) keeping NaN.
-TEXT ·amxEpilogue(SB), NOSPLIT, $0-65
-	MOVQ  m+0(FP), CX
-	MOVQ  width+8(FP), R11
-	MOVQ  t+16(FP), SI
-	MOVQ  c+24(FP), DI
-	MOVQ  ldc+32(FP), R8
-	SHLQ  $2, R8
-	MOVQ  bias+40(FP), AX
-	MOVQ  res+48(FP), BX
-	MOVQ  ldr+56(FP), R9
-	SHLQ  $2, R9
+// max(0, x) keeping NaN. With round, each result is rounded to bfloat16 as RoundBF16 does
+// (bits b → (b + 0x7fff + (b>>16 & 1)) & 0xffff0000, a NaN → (b | 0x00400000) & 0xffff0000).
+TEXT ·amxEpilogue(SB), NOSPLIT, $0-66
+	MOVQ    m+0(FP), CX
+	MOVQ    width+8(FP), R11
+	MOVQ    t+16(FP), SI
+	MOVQ    c+24(FP), DI
+	MOVQ    ldc+32(FP), R8
+	SHLQ    $2, R8
+	MOVQ    bias+40(FP), AX
+	MOVQ    res+48(FP), BX
+	MOVQ    ldr+56(FP), R9
+	SHLQ    $2, R9
 	MOVBQZX relu+64(FP), DX
-	VPXORD Z5, Z5, Z5
-	TESTQ CX, CX
-	JZ    epidone
+	MOVBQZX round+65(FP), R10
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R12
+	VPBROADCASTD R12, Z24
+	MOVL    $1, R12
+	VPBROADCASTD R12, Z25
+	MOVL    $0xffff0000, R12
+	VPBROADCASTD R12, Z26
+	MOVL    $0x7fffffff, R12
+	VPBROADCASTD R12, Z27
+	MOVL    $0x7f800000, R12
+	VPBROADCASTD R12, Z28
+	MOVL    $0x00400000, R12
+	VPBROADCASTD R12, Z29
+	TESTQ   CX, CX
+	JZ      epidone
 
 epiloop:
 	VBROADCASTSS (AX), Z2
@@ -257,18 +271,38 @@ nores:
 	VMAXPS Z1, Z5, Z1
 
 norelu:
+	TESTQ     R10, R10
+	JZ        store
+	VPSRLD    $16, Z0, Z6
+	VPANDD    Z25, Z6, Z6
+	VPADDD    Z24, Z6, Z6
+	VPADDD    Z0, Z6, Z6
+	VPANDD    Z27, Z0, Z7
+	VPCMPUD   $6, Z28, Z7, K1
+	VPORD     Z29, Z0, K1, Z6
+	VPANDD    Z26, Z6, Z0
+	VPSRLD    $16, Z1, Z6
+	VPANDD    Z25, Z6, Z6
+	VPADDD    Z24, Z6, Z6
+	VPADDD    Z1, Z6, Z6
+	VPANDD    Z27, Z1, Z7
+	VPCMPUD   $6, Z28, Z7, K1
+	VPORD     Z29, Z1, K1, Z6
+	VPANDD    Z26, Z6, Z1
+
+store:
 	VMOVUPS Z0, (DI)
 	CMPQ    R11, $32
 	JNE     epinext
 	VMOVUPS Z1, 64(DI)
 
 epinext:
-	ADDQ $4, AX
-	ADDQ $128, SI
-	ADDQ R8, DI
+	ADDQ  $4, AX
+	ADDQ  $128, SI
+	ADDQ  R8, DI
 	TESTQ BX, BX
-	JZ   epicount
-	ADDQ R9, BX
+	JZ    epicount
+	ADDQ  R9, BX
 
 epicount:
 	DECQ CX

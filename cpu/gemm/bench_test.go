@@ -183,7 +183,7 @@ func BenchmarkFusedBF16(b *testing.B) {
 						if name == "fp32" {
 							w.Fused(m, n, k, a, k, g, c, n, bias, res, n, true)
 						} else {
-							w.FusedBF16W(&bw, n, g, c, n, bias, res, n, true)
+							w.FusedBF16W(&bw, n, g, c, n, bias, res, n, true, false)
 						}
 					}
 					flops := 2 * float64(m) * float64(n) * float64(k)

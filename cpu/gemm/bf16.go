@@ -51,7 +51,7 @@ type bf16Impl interface {
 	name() string
 	// pack lays the m×k matrix A out for fused in dst (grown as needed) and returns it.
 	pack(dst []uint16, m, k int, a []float32, lda int) []uint16
-	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool)
+	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool)
 }
 
 // bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
@@ -100,7 +100,7 @@ func SetBF16Impl(name string) bool {
 func (w *Workspace) FusedBF16(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
 	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
 	w.bw.Pack(m, k, a, lda)
-	w.FusedBF16W(&w.bw, n, b, c, ldc, bias, res, ldr, relu)
+	w.FusedBF16W(&w.bw, n, b, c, ldc, bias, res, ldr, relu, false)
 }
 
 // BF16Weights is an m×k matrix A of bfloat16 numbers prepared for FusedBF16W: packed for the
@@ -126,8 +126,9 @@ func (p *BF16Weights) Pack(m, k int, a []float32, lda int) {
 	}
 }
 
-// FusedBF16W is FusedBF16 with A prepared by Pack.
-func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
+// FusedBF16W is FusedBF16 with A prepared by Pack; with roundC it also rounds each result to
+// bfloat16 (RoundBF16) as it stores it, for a product whose output feeds another.
+func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, roundC bool) {
 	m, k := a.m, a.k
 	checkFused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr)
 	if m == 0 || n == 0 {
@@ -135,7 +136,12 @@ func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, 
 	}
 	if a.im == nil || a.im != bf16Current {
 		w.Fused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr, relu)
+		if roundC {
+			for i := range m {
+				RoundBF16s(c[i*ldc : i*ldc+n])
+			}
+		}
 		return
 	}
-	a.im.fused(w, a.packed, m, n, k, b, c, ldc, bias, res, ldr, relu)
+	a.im.fused(w, a.packed, m, n, k, b, c, ldc, bias, res, ldr, relu, roundC)
 }

@@ -83,7 +83,7 @@ func TestFusedBF16(t *testing.T) {
 			for _, n := range []int{16, 32, 48, 96} {
 				for _, k := range []int{1, 27, 64, 300} {
 					fc := fusedCase{m: m, n: n, k: k, res: rng.IntN(2) == 0, relu: rng.IntN(2) == 0,
-						gapA: rng.IntN(3), gapC: rng.IntN(3) * 7, bf16: true}
+						gapA: rng.IntN(3), gapC: rng.IntN(3) * 7, bf16: true, roundC: rng.IntN(2) == 0}
 					if !fc.run(t, rng, &w) {
 						return
 					}
