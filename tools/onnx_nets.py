@@ -263,13 +263,35 @@ NETS = {"resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, 
         "lenet": LeNet, "inception": Inception, "preact": PreAct, "matmul": MatMulNet}
 
 
+# torchvision 0.14's CNN classifiers (tv:NAME), as a user builds them: weights=None, the
+# classes given; auxiliary classifiers off (they are not in the evaluation graph).
+TORCHVISION = ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "vgg11_bn", "alexnet",
+               "squeezenet1_1", "densenet121", "googlenet", "inception_v3", "shufflenet_v2_x1_0", "mobilenet_v2",
+               "mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "regnet_y_400mf", "regnet_x_400mf",
+               "convnext_tiny"]
+
+
+def torchvision_net(name, in_ch, classes):
+    import torchvision
+    if in_ch != 3:
+        raise SystemExit(f"tv:{name}: torchvision's classifiers take 3 channels")
+    kw = {"weights": None, "num_classes": classes}
+    if name in ("googlenet", "inception_v3"):
+        kw.update(aux_logits=False, init_weights=True)
+    return torchvision.models.get_model(name, **kw) if hasattr(torchvision.models, "get_model") \
+        else getattr(torchvision.models, name)(**kw)
+
+
 def build(name, in_ch=3, classes=10):
+    if name.startswith("tv:"):
+        return torchvision_net(name[3:], in_ch, classes)
     return NETS[name](in_ch, classes)
 
 
 def randomize(net, seed, keep_last_bn=False):
     """PyTorch's initialisation with seed, then batch norms with random γ, β and running statistics
-    (a trained network's are not 1, 0, 0, 1), except the last one when keep_last_bn."""
+    (a trained network's are not 1, 0, 0, 1), except the last one when keep_last_bn; layer norms
+    with random γ and β, and ConvNeXt's layer scales (initially 1e-6) random in [0.1, 1]."""
     torch.manual_seed(seed)
     bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
     if keep_last_bn:
@@ -281,4 +303,11 @@ def randomize(net, seed, keep_last_bn=False):
             m.running_mean.normal_(0, 0.1)
             m.running_var.uniform_(0.5, 1.5)
             m.num_batches_tracked.fill_(7)
+        for m in net.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+        for name, p in net.named_parameters():
+            if name.endswith("layer_scale"):
+                p.uniform_(0.1, 1.0)
     return net
