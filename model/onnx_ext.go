@@ -9,7 +9,7 @@ import (
 
 // Element-wise arithmetic of activations, and the patterns an export writes for one layer:
 // SiLU (Sigmoid, Mul), HardSwish at opset 13 (HardSigmoid, Mul), GELU (Div by √2, Erf, Add 1,
-// Mul, Mul by ½), LayerNorm at opset 13 (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt, Div;
+// Mul, Mul by ½) and its tanh approximation, LayerNorm at opset 13 (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt, Div;
 // then Mul γ, Add β), LayerNormalization at opset 17, and MatMul on the channels of an NHWC
 // activation (a Linear per pixel: a 1×1 convolution).
 
@@ -156,6 +156,9 @@ func (im *importer) binaryActs(nd *onnx.NodeProto) error {
 	if typ == "Mul" && (im.fuseGate(nd, a, b, 1) || im.fuseGate(nd, b, a, 0)) {
 		return nil
 	}
+	if typ == "Mul" && nd.GetInput()[0] == nd.GetInput()[1] && im.geluTanh(nd, a) {
+		return nil
+	}
 	sa, sb := im.net.Slots[a.slot], im.net.Slots[b.slot]
 	kind := OpAdd
 	if typ == "Mul" {
@@ -251,5 +254,46 @@ func (im *importer) gelu(nd *onnx.NodeProto, x value) bool {
 		im.absorbed[n] = true
 	}
 	im.emitAs(h, Op{Kind: OpGELU, In: x.slot}, im.net.Slots[x.slot], x)
+	return true
+}
+
+// geluTanh recognises GELU's tanh approximation as PyTorch exports it, starting at the Mul nd
+// of x by itself: x·x → ·x → ·0.044715 → +x → ·√(2/π) → Tanh → +1 → ·x → ·½, and emits
+// OpGELUTanh.
+func (im *importer) geluTanh(nd *onnx.NodeProto, x value) bool {
+	xn := nd.GetInput()[0]
+	cur := nd.GetOutput()[0]
+	var chain []*onnx.NodeProto
+	// step follows cur to its only reader, of type typ, whose other input is x (act) or the
+	// scalar want (want ≠ 0; within 1e-6 relative).
+	step := func(typ string, act bool, want float64) bool {
+		n := im.only(cur)
+		if !isOp(n, typ, cur) {
+			return false
+		}
+		if typ != "Tanh" {
+			o := otherInput(n, cur)
+			if act && n.GetInput()[o] != xn {
+				return false
+			}
+			if !act {
+				v, ok := im.scalarConst(n, o)
+				if !ok || math.Abs(v-want) > 1e-6*math.Abs(want) {
+					return false
+				}
+			}
+		}
+		chain = append(chain, n)
+		cur = n.GetOutput()[0]
+		return true
+	}
+	if !(step("Mul", true, 0) && step("Mul", false, 0.044715) && step("Add", true, 0) && step("Mul", false, math.Sqrt(2/math.Pi)) &&
+		step("Tanh", false, 0) && step("Add", false, 1) && step("Mul", true, 0) && step("Mul", false, 0.5)) {
+		return false
+	}
+	for _, n := range chain {
+		im.absorbed[n] = true
+	}
+	im.emitAs(chain[len(chain)-1], Op{Kind: OpGELUTanh, In: x.slot}, im.net.Slots[x.slot], x)
 	return true
 }

@@ -259,7 +259,49 @@ class MatMulNet(nn.Module):
         return torch.flatten(torch.sigmoid(self.conv(x)), 1) @ self.w + self.b
 
 
-NETS = {"resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG,
+class LayerNorm2d(nn.Module):
+    """LayerNorm over channels written out on NCHW, as ConvNeXt's official code does."""
+
+    def __init__(self, c, eps=1e-6):
+        super().__init__()
+        self.weight, self.bias, self.eps = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c)), eps
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class ExtOps(nn.Module):
+    """The operators of torchvision's newer CNNs in one small net: BN with ε 1e-3, Hardswish,
+    SiLU, an SE gate with Hardsigmoid, GELU's tanh form, LayerNorm2d on NCHW, a layer scale,
+    x / 2 − 1, a channel shuffle, chunk, and a strided channel slice."""
+
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.c1 = nn.Conv2d(in_ch, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8, eps=1e-3)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.se = nn.Conv2d(8, 8, 1)
+        self.ln = LayerNorm2d(8)
+        self.scale = nn.Parameter(torch.rand(8, 1, 1) + 0.5)
+        self.c3 = nn.Conv2d(4, 4, 1)
+        self.fc = nn.Linear(6, classes)
+
+    def forward(self, x):
+        x = F.hardswish(self.bn1(self.c1(x)))
+        x = F.silu(self.c2(x))
+        x = x * F.hardsigmoid(self.se(F.adaptive_avg_pool2d(x, 1)))
+        x = self.scale * self.ln(F.gelu(x, approximate="tanh")) / 2 - 1
+        n, c, h, w = x.size()
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat((a, F.relu(self.c3(b))), dim=1)[:, 1:7]
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+NETS = {"extops": ExtOps, "resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG,
         "lenet": LeNet, "inception": Inception, "preact": PreAct, "matmul": MatMulNet}
 
 

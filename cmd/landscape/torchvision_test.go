@@ -57,3 +57,22 @@ for hw, path in ((64, sys.argv[1]), (75, sys.argv[2])):
 		}
 	}
 }
+
+// TestTorchONNXExtOps: a small net with every operator of torchvision's newer CNNs, also in the
+// forms torchvision does not export (tools/onnx_nets.py ExtOps: LayerNorm written out on NCHW,
+// GELU's tanh form, arithmetic with constants, chunk, a strided channel slice), at opsets 13
+// and 17, against PyTorch on a 3×3 surface.
+func TestTorchONNXExtOps(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	spec := writeCIFAR(t, dir, 40)
+	for _, opset := range []string{"13", "17"} {
+		t.Run("opset"+opset, func(t *testing.T) {
+			onnxFile, w := exportONNX(t, dir, "extops", 2, "--opset", opset)
+			out, dirs := filepath.Join(dir, opset+".npz"), filepath.Join(dir, opset+"_dirs.safetensors")
+			mustRun(t, "scan", "--model", onnxFile, "--data", spec, "--split", "test", "--x", "-1:1:3", "--y", "-1:1:3",
+				"--out", out, "--save-dirs", dirs, "--quiet")
+			compareTorchONNX(t, out, "extops", w, dirs, spec)
+		})
+	}
+}

@@ -79,6 +79,13 @@ func (b *GraphBuilder) GELU(x string) string {
 	return b.Node("Mul", []string{b.Node("Mul", []string{x, b.Node("Add", []string{e, b.Scalar(1)})}), b.Scalar(0.5)})
 }
 
+// GELUTanh appends GELU's tanh approximation as PyTorch exports nn.GELU(approximate="tanh").
+func (b *GraphBuilder) GELUTanh(x string) string {
+	cube := b.Node("Mul", []string{x, b.Node("Mul", []string{x, x})})
+	inner := b.Node("Mul", []string{b.Scalar(float32(math.Sqrt(2 / math.Pi))), b.Node("Add", []string{x, b.Node("Mul", []string{b.Scalar(0.044715), cube})})})
+	return b.Node("Mul", []string{b.Scalar(0.5), b.Node("Mul", []string{x, b.Node("Add", []string{b.Scalar(1), b.Node("Tanh", []string{inner})})})})
+}
+
 // LayerNorm appends LayerNorm over the last axis with parameters prefix.weight and .bias: at
 // opset 17 one LayerNormalization, before it the ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div,
 // Mul, Add of PyTorch's opset-13 export.
@@ -97,7 +104,7 @@ func (b *GraphBuilder) LayerNorm(prefix, x string, c int, eps float32) string {
 // mobileGraph: batch norms with ε 1e-3 (folded) and 1e-4 (standalone), HardSwish (the opset-14
 // op, fused into the conv, and x·HardSigmoid(x)), SiLU (x·σ(x)), a squeeze-and-excitation gate
 // with HardSigmoid(α 0.3, β 0.4), Div and reversed Sub by constants, Add of a [C,1,1]
-// parameter, Tanh, a channel shuffle whose group size comes from Shape/Gather/Div folding,
+// parameter, Tanh, GELU's tanh approximation, a channel shuffle whose group size comes from Shape/Gather/Div folding,
 // Split into unequal parts, Concat, and a strided Slice of channels; opset 17, on 3×10×9.
 func mobileGraph() (*GraphBuilder, string, int) {
 	b := NewGraph(-1, 3, 10, 9)
@@ -112,6 +119,7 @@ func mobileGraph() (*GraphBuilder, string, int) {
 	x = b.Node("Mul", []string{x, b.Node("HardSigmoid", []string{g}, AFloat("alpha", 0.3), AFloat("beta", 0.4))})
 	x = b.Node("Sub", []string{b.Scalar(1), b.Node("Div", []string{x, b.Scalar(2.5)})})
 	x = b.Node("Tanh", []string{b.Node("Add", []string{x, b.Init("shift", false, 8, 1, 1)})})
+	x = b.GELUTanh(b.Node("Mul", []string{x, b.Scalar(3)}))
 	// channel_shuffle(x, 2): view(n, 2, c/2, h, w) with c/2 computed from x.size()
 	shape := b.Node("Shape", []string{x})
 	dim := func(i int64) string {
