@@ -70,6 +70,10 @@ func cpuFolded(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
 		case model.OpBatchNorm:
 			w[i], b[i] = make([]float32, l.Cout()), make([]float32, l.Cout())
 			l.Affine(get, w[i], b[i])
+		case model.OpLayerNorm, model.OpArith:
+			n := l.VectorLen(p.Net)
+			w[i], b[i] = make([]float32, n), make([]float32, n) // an arithmetic layer's b': zeros
+			l.Vectors(get, w[i], b[i])
 		}
 	}
 	return w, b
