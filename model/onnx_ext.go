@@ -39,7 +39,7 @@ func (im *importer) binary(nd *onnx.NodeProto) error {
 	if typ == "Div" && i == 0 && len(c.data) == 1 && math.Abs(c.data[0]-math.Sqrt2) < 1e-6 && im.gelu(nd, v) {
 		return nil
 	}
-	if done, err := im.absorbAffine(nd, v, c); done || err != nil {
+	if done, err := im.absorbAffine(nd, v, c, nd.GetInput()[1-i]); done || err != nil {
 		return err
 	}
 	return im.arith(nd, v, c, i == 1)
@@ -48,13 +48,16 @@ func (im *importer) binary(nd *onnx.NodeProto) error {
 // absorbAffine makes an Add of a 1D constant the bias of the bias-less linear layer (or 1×1
 // convolution of a MatMul) before it, and a Mul (Add) by a parameter the γ (β) of the
 // LayerNorm before it, when nothing else reads that layer's output.
-func (im *importer) absorbAffine(nd *onnx.NodeProto, v value, c *constant) (bool, error) {
+func (im *importer) absorbAffine(nd *onnx.NodeProto, v value, c *constant, input string) (bool, error) {
 	typ, s := nd.GetOpType(), im.net.Slots[v.slot]
 	name := c.param
 	if name == "" {
 		name = c.viewOf
 	}
 	if j, ok := im.lastLinear[v.slot]; ok && typ == "Add" {
+		if name == "" || len(im.consts[name].shape) > 1 {
+			name = input // a computed bias: a parameter under its value's name
+		}
 		bias, err := im.param(nd, name, KindBias)
 		if err != nil {
 			return true, err

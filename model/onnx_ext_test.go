@@ -95,7 +95,8 @@ func TestONNXExtGraphs(t *testing.T) {
 
 // TestONNXRefusalSaysEverything: a graph with several unsupported operators is refused once,
 // naming each type with its count and first node, after shape arithmetic (ConstantOfShape,
-// Range, Where, Equal, Expand) folded; nodes after an unsupported one are not reported.
+// Range, Where, Equal, Expand) folded; after an unsupported node, only operators neither
+// imported nor folded anywhere are named (not the Relu, the Erf or the Gemm).
 func TestONNXRefusalSaysEverything(t *testing.T) {
 	b := enginetest.NewGraph(-1, 2, 4, 4)
 	x := b.Node("Conv", []string{"input", b.Init("c.weight", false, 4, 2, 3, 3)}, enginetest.AInts("pads", 1, 1, 1, 1))
@@ -105,7 +106,7 @@ func TestONNXRefusalSaysEverything(t *testing.T) {
 	_ = mask
 	y := b.Node("Softmax", []string{x}, enginetest.AInt("axis", 1))
 	y = b.Node("Relu", []string{b.Node("Softmax", []string{y})})
-	y = b.Node("Add", []string{b.Node("Erf", []string{y}), x})
+	y = b.Node("Add", []string{b.Node("LpNormalization", []string{b.Node("Erf", []string{y})}), x})
 	y = b.Node("Gemm", []string{b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{y})}), b.Init("fc.weight", false, 3, 4)}, enginetest.AInt("transB", 1))
 	path := filepath.Join(t.TempDir(), "net.onnx")
 	if err := b.Write(path, y, 3); err != nil {
@@ -116,12 +117,12 @@ func TestONNXRefusalSaysEverything(t *testing.T) {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, want := range []string{"net.onnx: cannot import the graph", `Softmax ×2 (first: "/Softmax_`, `Erf ×1 (first: "/Erf_`} {
+	for _, want := range []string{"net.onnx: cannot import the graph", `Softmax ×2 (first: "/Softmax_`, `LpNormalization ×1 (first: "/LpNormalization_`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("refusal lacks %q:\n%s", want, msg)
 		}
 	}
-	for _, not := range []string{"ConstantOfShape", "Where", "Relu", "Gemm", "refused nodes"} {
+	for _, not := range []string{"ConstantOfShape", "Where", "Relu", "Erf", "Gemm", "refused nodes"} {
 		if strings.Contains(msg, not) {
 			t.Errorf("refusal names %s:\n%s", not, msg)
 		}

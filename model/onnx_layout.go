@@ -41,7 +41,7 @@ func (im *importer) reshape(nd *onnx.NodeProto) error {
 		return im.ungroup(nd, v)
 	case batch && len(t) == 4 && t[1] == -1 && t[2] == s[1] && t[3] == s[2] && v.groups != [2]int{}:
 		return im.ungroup(nd, v)
-	case batch && len(t) == 4 && [3]int{t[1], t[2], t[3]} == s && !v.nhwc && (v.flat || v.plainLayout()):
+	case batch && len(t) == 4 && ([3]int{t[1], t[2], t[3]} == s || t[1] == -1 && t[2] == s[1] && t[3] == s[2]) && !v.nhwc && (v.flat || v.plainLayout()):
 		v.flat = false
 		im.vals[nd.GetOutput()[0]] = v
 		return nil

@@ -52,7 +52,8 @@ func (e *ImportError) Error() string {
 }
 
 // visit imports node nd unless a pattern absorbed it; a node reading a value computed from a
-// node that was not imported is skipped (and counted when its operator is unsupported too), and
+// node that was not imported is skipped (and counted when its operator is neither imported nor
+// folded anywhere), and
 // so are its outputs. An unsupported operator or a refused node is recorded (refusal reports
 // them all) and its outputs marked.
 func (im *importer) visit(nd *onnx.NodeProto) {
@@ -64,8 +65,9 @@ func (im *importer) visit(nd *onnx.NodeProto) {
 	case d != "" && d != "ai.onnx":
 		err = errUnsupported
 	case slices.ContainsFunc(nd.GetInput(), func(in string) bool { return im.poisoned[in] }):
-		// computed from what was not imported: only an operator no handler knows is worth naming
-		if handlers[nd.GetOpType()] != nil {
+		// computed from what was not imported: only an operator neither imported nor folded is
+		// worth naming (Shape arithmetic, or Pow and Sqrt of a LayerNorm, may well be fine)
+		if handlers[nd.GetOpType()] != nil || foldable[nd.GetOpType()] {
 			im.poison(nd)
 			return
 		}

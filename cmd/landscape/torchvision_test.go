@@ -10,8 +10,9 @@ import (
 
 // torchvisionNets are torchvision 0.14's CNN classifiers (tools/onnx_nets.py TORCHVISION) and the
 // opsets each is exported at here: 13 for all, 17 too where the export differs (LayerNormalization,
-// HardSwish as one op) or the net has batch norms with ε ≠ 1e-5. Input 64×64, 75×75 for
-// inception_v3 (its smallest).
+// HardSwish as one op) or the net has batch norms with ε ≠ 1e-5. Input 64×64; 75×75 for
+// inception_v3 (its smallest); 224×224 for vgg11_bn and alexnet, whose AdaptiveAvgPool2d to 7×7
+// (6×6) PyTorch exports only when its input is a multiple of that.
 var torchvisionNets = []struct {
 	name   string
 	opsets []int
@@ -26,24 +27,25 @@ var torchvisionNets = []struct {
 
 // TestTorchvisionONNX: every torchvision CNN classifier (weights=None, 10 classes, random
 // batch-norm statistics, layer-norm parameters and layer scales), exported with the README's
-// call, scans from its ONNX file: a 3×3 filter-normalised surface over 4 random images within
-// 2e-4 relative loss of PyTorch's float32 at every point.
+// call, scans from its ONNX file: a 3×3 filter-normalised surface over 4 random images (2 at
+// 224×224) within 2e-4 relative loss of PyTorch's float32 at every point.
 func TestTorchvisionONNX(t *testing.T) {
 	testenv.Python(t, "torch", "torchvision", "numpy")
 	dir := t.TempDir()
 	script := `import numpy as np, sys
 r = np.random.default_rng(9)
-for hw, path in ((64, sys.argv[1]), (75, sys.argv[2])):
-    np.savez(path, x=r.normal(0, 1, (4, 3, hw, hw)).astype(np.float32), y=r.integers(0, 10, 4).astype(np.uint8))`
-	d64, d75 := filepath.Join(dir, "d64.npz"), filepath.Join(dir, "d75.npz")
-	runPython(t, "-c", script, d64, d75)
+for hw, n, path in ((64, 4, sys.argv[1]), (75, 4, sys.argv[2]), (224, 2, sys.argv[3])):
+    np.savez(path, x=r.normal(0, 1, (n, 3, hw, hw)).astype(np.float32), y=r.integers(0, 10, n).astype(np.uint8))`
+	data := map[int]string{64: filepath.Join(dir, "d64.npz"), 75: filepath.Join(dir, "d75.npz"), 224: filepath.Join(dir, "d224.npz")}
+	runPython(t, "-c", script, data[64], data[75], data[224])
 	for _, c := range torchvisionNets {
 		for _, opset := range c.opsets {
 			t.Run(fmt.Sprintf("%s_opset%d", c.name, opset), func(t *testing.T) {
-				hw, spec := 64, "npz:"+d64
-				if c.name == "inception_v3" {
-					hw, spec = 75, "npz:"+d75
+				hw := map[string]int{"inception_v3": 75, "vgg11_bn": 224, "alexnet": 224}[c.name]
+				if hw == 0 {
+					hw = 64
 				}
+				spec := "npz:" + data[hw]
 				net := "tv:" + c.name
 				base := filepath.Join(dir, fmt.Sprintf("%s_%d", c.name, opset))
 				onnxFile, w := base+".onnx", base+".safetensors"
