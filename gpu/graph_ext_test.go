@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"landscape/cpu"
 	"landscape/internal/enginetest"
 	"landscape/kernels"
 	"landscape/model"
@@ -100,5 +101,52 @@ func TestPermTableChecks(t *testing.T) {
 	}
 	if got, err := permTable(&model.Layer{Kind: model.OpChannels, InShape: [3]int{4, 1, 1}, OutShape: [3]int{3, 1, 1}, Perm: []int{3, 0, 2}}); err != nil || got[0] != 3 || got[2] != 2 {
 		t.Errorf("permTable: %v, %v", got, err)
+	}
+}
+
+// TestExtLayerFusedActivation: an activation fused into an arithmetic, LayerNorm or channel
+// layer (model.Compile fuses none there today; the CPU engine applies one when the plan has it)
+// runs after the layer in place, to the CPU engine's loss.
+func TestExtLayerFusedActivation(t *testing.T) {
+	cases, err := enginetest.ExtGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []enginetest.Case{cases[0], cases[4]} { // mobile (arith, channels), convnext17 (LayerNorm)
+		p, err := enginetest.Setup(c, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused := 0
+		for i := range p.Plan.Layers {
+			if l := &p.Plan.Layers[i]; l.Kind == model.OpArith || l.Kind == model.OpLayerNorm || l.Kind == model.OpChannels {
+				l.HasAct, l.Act, l.Alpha, l.Beta = true, []model.OpKind{model.OpGELU, model.OpHardSigmoid, model.OpTanh}[fused%3], 0.3, 0.45
+				fused++
+			}
+		}
+		if fused < 2 {
+			t.Fatalf("%s: %d arithmetic, LayerNorm or channel layers", c.Model, fused)
+		}
+		ce, err := cpu.New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ce.Evaluate(context.Background(), enginetest.Points, 0, c.Images)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := newEngine(newFake(1<<30), 0, p, Options{Points: 2, Images: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Evaluate(context.Background(), enginetest.Points, 0, c.Images)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range want {
+			if rel := math.Abs(got[k].Loss-want[k].Loss) / math.Abs(want[k].Loss); !(rel <= 1e-6) {
+				t.Errorf("%s point %v: loss %.8g, CPU %.8g (rel err %.2g)", c.Model, enginetest.Points[k], got[k].Loss, want[k].Loss, rel)
+			}
+		}
 	}
 }
