@@ -12,8 +12,8 @@ import (
 // adds and products, arithmetic by a constant or parameter (eltwise.cu), concatenation over
 // channels and channel permutations (concat.cu), LayerNorm over channels (layernorm.cu),
 // pooling over any window (pool_window.cu), and conv or linear layers of the GEMM kernels
-// followed by an activation other than ReLU (the activation in place after them). Every kernel takes its inputs
-// at a set stride, 0 when they are the images shared by all weight sets.
+// followed by an activation other than ReLU (the activation in place after them). Every kernel
+// takes its inputs at a set stride, 0 when they are the images shared by all weight sets.
 
 // graphThreads is the block size of the grid-stride kernels of imported graphs.
 const graphThreads = 256

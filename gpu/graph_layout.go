@@ -121,9 +121,8 @@ func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g ConvGeom) 
 	return names, g.R(), g.Cout, true
 }
 
-// vectorLen returns the length of arithmetic layer pl's operand (1, or one per channel), which
-// must be one of those.
-func vectorLen(pl *model.Layer, n int) error {
+// checkVectorLen checks that arithmetic layer pl's operand has n = 1 value or one per channel.
+func checkVectorLen(pl *model.Layer, n int) error {
 	if n != 1 && n != pl.OutShape[0] {
 		return fmt.Errorf("gpu: %s layer's operand %q has %d values for %d channels", pl.Kind, pl.Weight, n, pl.OutShape[0])
 	}

@@ -136,7 +136,7 @@ func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool
 	// Raw offsets (rawFields), −1 for what the layer lacks.
 	names, per, cout, gemm := l.foldRow(p, i, pl, g)
 	if pl.Kind == model.OpArith {
-		if err := vectorLen(pl, cout); err != nil {
+		if err := checkVectorLen(pl, cout); err != nil {
 			return ll, err
 		}
 		ll.Vector = cout
