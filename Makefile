@@ -8,7 +8,7 @@ GO      ?= go
 PYTHON  ?= /usr/bin/python3
 PEER    ?= ../shared/peer
 
-.PHONY: build test test-go test-noasm deps bench clean
+.PHONY: build test deps bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/landscape ./cmd/landscape

@@ -386,22 +386,6 @@ func geom(l *model.Layer) ConvGeom {
 		Cout: l.OutShape[0], OH: l.OutShape[1], OW: l.OutShape[2], K: l.K, Stride: l.Stride, Pad: l.Pad}
 }
 
-// Prepare folds the weight set at pt into per-layer weights and biases.
-func Prepare(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
-	ws := p.WeightsAt(pt)
-	get := func(name string) []float32 { return ws.Tensors[name].Data }
-	w, b = make([][]float32, len(p.Plan.Layers)), make([][]float32, len(p.Plan.Layers))
-	for i, l := range p.Plan.Layers {
-		if l.Kind != model.OpConv && l.Kind != model.OpLinear {
-			continue
-		}
-		w[i] = make([]float32, len(get(l.Weight)))
-		b[i] = make([]float32, l.Cout())
-		l.Fold(get, w[i], b[i])
-	}
-	return w, b
-}
-
 // fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
 // into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
 // engine's scratch buffers, in the order Fold asks for them.

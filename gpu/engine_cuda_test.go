@@ -112,7 +112,7 @@ func testFoldPath(t *testing.T, p *engine.Problem, path string) {
 	download(e.dev, got, e.folded)
 	var mismatches int
 	for k, pt := range enginetest.Points {
-		w, b := cpuFolded(p, pt)
+		w, b := enginetest.Folded(p, pt)
 		for i, ll := range e.layout.Layers {
 			if ll.WOut < 0 {
 				continue

@@ -78,7 +78,7 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 		theta, dx, dy := l.ThetaVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
 		for _, pt := range enginetest.Points {
 			got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
-			w, b := cpuFolded(p, pt)
+			w, b := enginetest.Folded(p, pt)
 			for i, ll := range l.Layers {
 				pl := &p.Plan.Layers[i]
 				if ll.WOut < 0 {

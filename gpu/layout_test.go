@@ -30,7 +30,7 @@ func TestFoldTableMatchesCPU(t *testing.T) {
 			theta, dx, dy := l.RawVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
 			for _, pt := range enginetest.Points {
 				got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
-				w, b := cpuFolded(p, pt)
+				w, b := enginetest.Folded(p, pt)
 				for i, ll := range l.Layers {
 					if ll.WOut < 0 {
 						continue
@@ -52,31 +52,6 @@ func TestFoldTableMatchesCPU(t *testing.T) {
 			}
 		}
 	}
-}
-
-// cpuFolded returns the weight set at pt folded per plan layer as the CPU engine folds it
-// (model.Layer.Fold for conv and linear layers, Layer.Affine's scale and shift for a batch norm
-// standing alone); nil for the other layers.
-func cpuFolded(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
-	ws := p.WeightsAt(pt)
-	get := func(name string) []float32 { return ws.Tensors[name].Data }
-	w, b = make([][]float32, len(p.Plan.Layers)), make([][]float32, len(p.Plan.Layers))
-	for i := range p.Plan.Layers {
-		l := &p.Plan.Layers[i]
-		switch l.Kind {
-		case model.OpConv, model.OpLinear:
-			w[i], b[i] = make([]float32, len(get(l.Weight))), make([]float32, l.Cout())
-			l.Fold(get, w[i], b[i])
-		case model.OpBatchNorm:
-			w[i], b[i] = make([]float32, l.Cout()), make([]float32, l.Cout())
-			l.Affine(get, w[i], b[i])
-		case model.OpLayerNorm, model.OpArith:
-			n := l.VectorLen(p.Net)
-			w[i], b[i] = make([]float32, n), make([]float32, n) // an arithmetic layer's b': zeros
-			l.Vectors(get, w[i], b[i])
-		}
-	}
-	return w, b
 }
 
 // TestTapsMatchIm2col gathers with the tap table as the conv kernels do and compares with

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"landscape/cpu/gemm"
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -26,20 +25,15 @@ type ScanSpec struct {
 	Weights  string // --weights: θ, a safetensors state_dict
 	Weights2 string // --weights2: the x direction is W2 − W (1D interpolation)
 	Weights3 string // --weights3: with Weights2, the y direction is W3 − W (the plane through three solutions)
-	Data     string // --data KIND:PATH
-	Split    string // --split train|test
-	Limit    int    // --limit: the first N examples (0: all)
-	Raw      bool   // --raw: pixels in [0,1] without mean/std normalisation
-	// Normalize (--normalize MEANS:STDS) replaces the data kind's own normalisation.
-	Normalize *data.Stats
-	X, Y      string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
-	Norm      string // --norm filter|layer|weight|none
-	Ignore    string // --ignore biasbn|none
-	DirType   string // --dir-type weights|states
-	Seed      int64  // --seed of the random directions
-	Dirs      string // --dirs: directions from a safetensors file
-	SaveDirs  string // --save-dirs: write the directions used
-	Out       string // --out: the surface file (.npz)
+	Input           // --data, --split, --limit, --raw, --normalize, --resize, --center-crop
+	X, Y     string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
+	Norm     string // --norm filter|layer|weight|none
+	Ignore   string // --ignore biasbn|none
+	DirType  string // --dir-type weights|states
+	Seed     int64  // --seed of the random directions
+	Dirs     string // --dirs: directions from a safetensors file
+	SaveDirs string // --save-dirs: write the directions used
+	Out      string // --out: the surface file (.npz)
 
 	Device  Device
 	Workers int // --workers: CPU engines
@@ -92,11 +86,10 @@ func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
 	if err = s.Device.Validate(); err != nil {
 		return
 	}
+	if err = s.Input.validate(); err != nil {
+		return
+	}
 	switch {
-	case s.Split != "train" && s.Split != "test":
-		err = fmt.Errorf("--split %q: want train or test", s.Split)
-	case s.Limit < 0:
-		err = fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", s.Limit)
 	case s.Weights3 != "" && (s.Weights2 == "" || s.Y == ""):
 		err = errors.New("--weights3 needs --weights2 and --y: the plane through W, W2 and W3 is 2D")
 	case s.Weights2 != "" && s.Dirs != "":
@@ -134,26 +127,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
 		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
 	}
-	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
-	set, err := data.Load(spec.Data, dopt)
+	set, net, w, err := spec.Input.loadWith(spec.Model, spec.Weights)
 	if err != nil {
 		return nil, err
-	}
-	if set.N == 0 {
-		return nil, fmt.Errorf("--data %s (%s split): no examples to evaluate", spec.Data, spec.Split)
-	}
-	if set.H != set.W && !model.IsGraphFile(spec.Model) {
-		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
-	}
-	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
-	if err != nil {
-		return nil, err
-	}
-	if set, err = matchChannels(spec.Data, dopt, set, net.InC); err != nil {
-		return nil, err
-	}
-	if set.C != net.InC {
-		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", spec.Data, set.C, spec.Weights, net.InC)
 	}
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
@@ -273,15 +249,4 @@ func CheckWritable(flag, path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
-}
-
-// matchChannels reads an imagefolder set again converted to the network's channel count when
-// its images have another (as PIL's convert("L") or convert("RGB") would); other sets are
-// returned as they are, for the caller's shape check.
-func matchChannels(spec string, opt data.Options, set *data.Set, channels int) (*data.Set, error) {
-	if set.C == channels || !strings.HasPrefix(spec, "imagefolder:") {
-		return set, nil
-	}
-	opt.Channels = channels
-	return data.Load(spec, opt)
 }

@@ -123,7 +123,7 @@ type importer struct {
 	consumers map[string][]*onnx.NodeProto // the nodes reading each value
 	absorbed  map[*onnx.NodeProto]bool     // nodes a recognised pattern (GELU, LayerNorm) computes
 	poisoned  map[string]bool              // values computed from a node that was not imported
-	missing   map[string]*missingOp        // unsupported operator types
+	missing   map[string]*MissingOp        // unsupported operator types
 	refused   []string                     // nodes of supported types refused, with why
 }
 
@@ -135,7 +135,7 @@ func (im *importer) errorf(nd *onnx.NodeProto, format string, a ...any) error {
 func (im *importer) graph(g *onnx.GraphProto) error {
 	im.lastLinear, im.uses, im.lastNorm = map[int]int{}, map[string]int{}, map[int]int{}
 	im.producer, im.consumers, im.absorbed = map[string]*onnx.NodeProto{}, map[string][]*onnx.NodeProto{}, map[*onnx.NodeProto]bool{}
-	im.poisoned, im.missing = map[string]bool{}, map[string]*missingOp{}
+	im.poisoned, im.missing = map[string]bool{}, map[string]*MissingOp{}
 	for _, nd := range g.GetNode() {
 		for _, in := range nd.GetInput() {
 			im.uses[in]++

@@ -39,8 +39,24 @@ func TestONNXExtGraphs(t *testing.T) {
 			eps[op.Prefix] = op.BNEpsilon()
 		}
 	}
-	if eps["bn1"] != 1e-3 || eps["bn2"] != 1e-4 {
-		t.Errorf("batch-norm ε %v; want bn1 1e-3, bn2 1e-4 exactly", eps)
+	if eps["bn1"] != 1e-3 || eps["bn2"] != 1e-4 || eps["bn3"] != 1e-4 || eps["bn4"] != 1e-3 {
+		t.Errorf("batch-norm ε %v; want bn1 and bn4 1e-3, bn2 and bn3 1e-4 exactly", eps)
+	}
+	plan, err := model.Compile(mobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded := map[string]bool{}
+	for _, l := range plan.Layers {
+		if l.BN != "" {
+			folded[l.BN] = l.Kind != model.OpBatchNorm
+			if l.BNEpsilon() != eps[l.BN] {
+				t.Errorf("plan layer of %s: ε %g, want %g", l.BN, l.BNEpsilon(), eps[l.BN])
+			}
+		}
+	}
+	if !folded["bn1"] || folded["bn2"] || !folded["bn3"] || folded["bn4"] || len(folded) != 4 {
+		t.Errorf("folded batch norms %v; want bn1 and bn3 folded, bn2 and bn4 standalone", folded)
 	}
 	k := kindsOf(mobile)
 	if k[model.OpHardSwish] != 2 || k[model.OpSiLU] != 1 || k[model.OpHardSigmoid] != 1 || k[model.OpMul] != 1 ||

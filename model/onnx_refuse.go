@@ -13,8 +13,8 @@ import (
 // errUnsupported marks a node whose operator type no handler imports.
 var errUnsupported = errors.New("unsupported operator")
 
-// missingOp counts the nodes of one unsupported operator type.
-type missingOp struct {
+// MissingOp counts the nodes of one unsupported operator type in a graph.
+type MissingOp struct {
 	Type  string // operator type (with its domain when not ONNX's)
 	Count int
 	First string // the first such node's name (or first output)
@@ -25,7 +25,7 @@ type missingOp struct {
 // attributes, shapes or inputs. Nodes reading what a refused node computes are not counted.
 type ImportError struct {
 	File    string
-	Missing []missingOp // by count, most frequent first
+	Missing []MissingOp // by count, most frequent first
 	Refused []string    // "node …: why", in graph order
 }
 
@@ -89,7 +89,7 @@ func (im *importer) visit(nd *onnx.NodeProto) {
 			if name == "" && len(nd.GetOutput()) > 0 {
 				name = nd.GetOutput()[0]
 			}
-			m = &missingOp{Type: typ, First: name}
+			m = &MissingOp{Type: typ, First: name}
 			im.missing[typ] = m
 		}
 		m.Count++

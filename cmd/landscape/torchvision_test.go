@@ -10,7 +10,7 @@ import (
 
 // torchvisionNets are torchvision 0.14's CNN classifiers (tools/onnx_nets.py TORCHVISION) and the
 // opsets each is exported at here: 13 for all, 17 too where the export differs (LayerNormalization,
-// HardSwish as one op) or the net has batch norms with ε ≠ 1e-5. Input 64×64; 75×75 for
+// HardSwish as one op; TestTorchONNXExtOps covers both opsets of every new operator). Input 64×64; 75×75 for
 // inception_v3 (its smallest); 224×224 for vgg11_bn and alexnet, whose AdaptiveAvgPool2d to 7×7
 // (6×6) PyTorch exports only when its input is a multiple of that.
 var torchvisionNets = []struct {
@@ -19,22 +19,23 @@ var torchvisionNets = []struct {
 }{
 	{"resnet18", []int{13}}, {"resnet50", []int{13}}, {"resnext50_32x4d", []int{13}}, {"wide_resnet50_2", []int{13}},
 	{"vgg11_bn", []int{13}}, {"alexnet", []int{13}}, {"squeezenet1_1", []int{13}}, {"densenet121", []int{13}},
-	{"googlenet", []int{13, 17}}, {"inception_v3", []int{13}}, {"shufflenet_v2_x1_0", []int{13, 17}},
+	{"googlenet", []int{13}}, {"inception_v3", []int{13}}, {"shufflenet_v2_x1_0", []int{13}},
 	{"mobilenet_v2", []int{13}}, {"mobilenet_v3_small", []int{13, 17}}, {"mnasnet0_5", []int{13}},
-	{"efficientnet_b0", []int{13, 17}}, {"regnet_y_400mf", []int{13}}, {"regnet_x_400mf", []int{13}},
+	{"efficientnet_b0", []int{13}}, {"regnet_y_400mf", []int{13}}, {"regnet_x_400mf", []int{13}},
 	{"convnext_tiny", []int{13, 17}},
 }
 
 // TestTorchvisionONNX: every torchvision CNN classifier (weights=None, 10 classes, random
 // batch-norm statistics, layer-norm parameters and layer scales), exported with the README's
-// call, scans from its ONNX file: a 3×3 filter-normalised surface over 4 random images (2 at
-// 224×224) within 2e-4 relative loss of PyTorch's float32 at every point.
+// call, scans from its ONNX file: a 3×3 filter-normalised surface over 2 random images within
+// 2e-4 relative loss of PyTorch's float32 at every point (20 subtests: about 23 minutes of one
+// loaded core here, most of it wide_resnet50_2 and vgg11_bn).
 func TestTorchvisionONNX(t *testing.T) {
 	testenv.Python(t, "torch", "torchvision", "numpy")
 	dir := t.TempDir()
 	script := `import numpy as np, sys
 r = np.random.default_rng(9)
-for hw, n, path in ((64, 4, sys.argv[1]), (75, 4, sys.argv[2]), (224, 2, sys.argv[3])):
+for hw, n, path in ((64, 2, sys.argv[1]), (75, 2, sys.argv[2]), (224, 2, sys.argv[3])):
     np.savez(path, x=r.normal(0, 1, (n, 3, hw, hw)).astype(np.float32), y=r.integers(0, 10, n).astype(np.uint8))`
 	data := map[int]string{64: filepath.Join(dir, "d64.npz"), 75: filepath.Join(dir, "d75.npz"), 224: filepath.Join(dir, "d224.npz")}
 	runPython(t, "-c", script, data[64], data[75], data[224])

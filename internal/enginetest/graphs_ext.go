@@ -101,7 +101,7 @@ func (b *GraphBuilder) LayerNorm(prefix, x string, c int, eps float32) string {
 	return b.Node("Add", []string{b.Node("Mul", []string{n, g}), beta})
 }
 
-// mobileGraph: batch norms with ε 1e-3 (folded) and 1e-4 (standalone), HardSwish (the opset-14
+// mobileGraph: batch norms with ε 1e-3 and 1e-4, each folded and standalone, HardSwish (the opset-14
 // op, fused into the conv, and x·HardSigmoid(x)), SiLU (x·σ(x)), a squeeze-and-excitation gate
 // with HardSigmoid(α 0.3, β 0.4), Div and reversed Sub by constants, Add of a [C,1,1]
 // parameter, Tanh, GELU's tanh approximation, a channel shuffle whose group size comes from Shape/Gather/Div folding,
@@ -113,7 +113,7 @@ func mobileGraph() (*GraphBuilder, string, int) {
 	x = b.Node("HardSwish", []string{b.BNEps("bn1", x, 8, 1e-3)})
 	x = b.BNEps("bn2", x, 8, 1e-4)
 	x = b.Node("Mul", []string{x, b.Node("HardSigmoid", []string{x}, AFloat("alpha", 1.0/6), AFloat("beta", 0.5))})
-	c2 := b.Node("Conv", []string{x, b.Init("c2.weight", false, 8, 8, 1, 1)})
+	c2 := b.BNEps("bn3", b.Node("Conv", []string{x, b.Init("c2.weight", false, 8, 8, 1, 1)}), 8, 1e-4)
 	x = b.Node("Mul", []string{c2, b.Node("Sigmoid", []string{c2})})
 	g := b.Node("Conv", []string{b.Node("GlobalAveragePool", []string{x}), b.Init("se.weight", false, 8, 8, 1, 1), b.Init("se.bias", false, 8)})
 	x = b.Node("Mul", []string{x, b.Node("HardSigmoid", []string{g}, AFloat("alpha", 0.3), AFloat("beta", 0.4))})
@@ -132,7 +132,7 @@ func mobileGraph() (*GraphBuilder, string, int) {
 	x = b.Node("Reshape", []string{x, b.Ints("back", -1, 8, 10, 9)})
 	parts := b.NodeN("Split", []string{x, b.Ints("split", 3, 5)}, 2, AInt("axis", 1))
 	q := b.Node("Relu", []string{b.Node("Conv", []string{parts[1], b.Init("q.weight", false, 5, 5, 3, 3)}, AInts("pads", 1, 1, 1, 1))})
-	x = b.Node("Concat", []string{parts[0], q}, AInt("axis", 1))
+	x = b.BNEps("bn4", b.Node("Concat", []string{parts[0], q}, AInt("axis", 1)), 8, 1e-3)
 	x = b.Node("Slice", []string{x, b.Ints("st", 1), b.Ints("en", 7), b.Ints("axs", 1), b.Ints("stp", 2)})
 	x = b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{x})})
 	return b, b.Node("Gemm", []string{x, b.Init("fc.weight", false, 10, 3), b.Init("fc.bias", false, 10)}, AInt("transB", 1)), 10
