@@ -59,16 +59,14 @@ func buildNet(req *Request) (*model.Net, error) {
 	return n, err
 }
 
-// kernelGap says what of plan layer l the GPU kernels do not compute yet (the operators and
-// per-node batch-norm ε of torchvision's newer CNNs, which the CPU engine has), or "".
+// kernelGap says what of plan layer l the GPU kernels do not compute yet (the operators of
+// torchvision's newer CNNs, which the CPU engine has), or "".
 func kernelGap(l *model.Layer) string {
 	switch {
 	case l.Kind > model.OpMul:
 		return "is of a kind"
 	case l.HasAct && l.Act > model.OpMul:
 		return "ends with activation " + l.Act.String()
-	case l.BN != "" && l.BNEpsilon() != model.BNEps:
-		return fmt.Sprintf("has batch-norm ε %g (not 1e-5)", l.BNEpsilon())
 	case l.Kind == model.OpConv && l.TransW:
 		return "is a Linear on the channels of an NHWC activation"
 	}

@@ -63,9 +63,8 @@ func TestGraphsThroughWorker(t *testing.T) {
 	})
 }
 
-// TestSupportedRefusesExtGraphs: until the GPU kernels have them, the operators and per-node
-// batch-norm ε of enginetest.ExtGraphCases are refused (so `--device auto` uses the CPU),
-// never computed wrongly.
+// TestSupportedRefusesExtGraphs: until the GPU kernels have them, the operators of
+// enginetest.ExtGraphCases are refused (so `--device auto` uses the CPU), never computed wrongly.
 func TestSupportedRefusesExtGraphs(t *testing.T) {
 	cases, err := enginetest.ExtGraphCases(t.TempDir())
 	if err != nil {
