@@ -16,7 +16,7 @@ import (
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
-	"landscape/scan"
+	"landscape/sched"
 	"landscape/surface"
 )
 
@@ -59,7 +59,7 @@ type ScanSpec struct {
 	// (surface.CoarseToFine: a partial file holds whole coarser grids), "rows" for row-major.
 	Order string
 	// Tolerance (--tolerance), when positive, estimates each point's loss from a sample of the
-	// data (scan.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
+	// data (sched.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
 	Tolerance  float64
 	SampleSeed int64
 
@@ -255,7 +255,7 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 			}
 		}
 		levels := newLevelWatch(sf, spec.Log)
-		return scan.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r scan.Result) {
+		return sched.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r sched.Result) {
 			sv.update(func(sf *surface.Surface) { record(sf, k, r, sampled) })
 			levels.done(k)
 			if progress != nil {

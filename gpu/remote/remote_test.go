@@ -15,7 +15,7 @@ import (
 	"landscape/cpu"
 	"landscape/engine"
 	"landscape/internal/enginetest"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 var (
@@ -203,7 +203,7 @@ func scanMatchesCPU(t *testing.T, p *engine.Problem, es []engine.Engine) {
 	todo := []int{0, 1, 2, 3}
 	scanWith := func(es []engine.Engine) []float64 {
 		loss := make([]float64, len(pts))
-		if err := scan.Run(context.Background(), p, pts, todo, es, scan.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
+		if err := sched.Run(context.Background(), p, pts, todo, es, sched.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
 			t.Fatal(err)
 		}
 		return loss

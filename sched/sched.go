@@ -1,4 +1,4 @@
-// Package scan is the scheduler: it splits the grid points still to compute into groups of K
+// Package sched is the scheduler: it splits the grid points still to compute into groups of K
 // and the data into batches of B images, feeds the (group, batch) tasks to every engine at once,
 // re-queues the task of an engine that fails (retiring an engine that keeps failing, then
 // falling back to CPU engines), and reports each point as soon as all its batches are in.
@@ -15,7 +15,7 @@
 // order (common random numbers: neighbouring points' errors are strongly correlated, and the
 // surface's shape is more accurate than each value). The estimate depends on the order, B
 // and the tolerance only.
-package scan
+package sched
 
 import (
 	"context"
