@@ -2,13 +2,14 @@
 #   make build   bin/landscape (pure Go, CGO_ENABLED=0, no CUDA needed)
 #   make test    every test (installs PyTorch and Fashion-MNIST first when missing and possible)
 #   make bench   CPU speed beside PyTorch's (../shared/peer/torch_scan.py) in one run
+#   make fuzz    every fuzz target (func FuzzXxx) for FUZZTIME each (default 30s): scripts/fuzz.sh
 # GPU targets (gpu, kernels, kernels-check, vet-cuda, device-check) are in gpu.mk.
 
 GO      ?= go
 PYTHON  ?= /usr/bin/python3
 PEER    ?= ../shared/peer
 
-.PHONY: build test deps bench clean
+.PHONY: build test deps bench clean fuzz
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/landscape ./cmd/landscape
@@ -23,6 +24,10 @@ test: deps
 
 bench: build deps
 	./scripts/bench-cpu.sh
+
+FUZZTIME ?= 30s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 clean:
 	rm -rf bin demo-out device-check

@@ -170,6 +170,11 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("data: imagefolder: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("data: imagefolder: %w", err)
+	} else if err := checkImageSize(path, f, fi.Size()); err != nil {
+		return nil, err
+	}
 	im, format, err := image.Decode(f)
 	if err != nil {
 		return nil, fmt.Errorf("data: imagefolder: %s: not a readable PNG or JPEG image: %w", path, err)

@@ -153,7 +153,8 @@ func crossEntropyArgsOf(v []any) crossEntropyArgs {
 		B:       v[2].(cint),
 		Classes: v[3].(cint),
 		LossSum: v[4].(ptr),
-		Correct: v[5].(ptr),
+		LossSq:  v[5].(ptr),
+		Correct: v[6].(ptr),
 	}
 }
 
@@ -165,7 +166,8 @@ func crossEntropyBf16ArgsOf(v []any) crossEntropyBf16Args {
 		B:       v[2].(cint),
 		Classes: v[3].(cint),
 		LossSum: v[4].(ptr),
-		Correct: v[5].(ptr),
+		LossSq:  v[5].(ptr),
+		Correct: v[6].(ptr),
 	}
 }
 

@@ -261,6 +261,7 @@ type crossEntropyArgs struct {
 	B       cint // int B
 	Classes cint // int classes
 	LossSum ptr  // double * loss_sum
+	LossSq  ptr  // double * loss_sq
 	Correct ptr  // i64 * correct
 }
 
@@ -273,7 +274,7 @@ const (
 
 // launchCrossEntropy queues kernel k with arguments a on l.
 func launchCrossEntropy(l launcher, k crossEntropyKernel, grid, block dim, a crossEntropyArgs) error {
-	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.Correct)
+	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.LossSq, a.Correct)
 }
 
 // crossEntropyBf16Args are the parameters of cross_entropy_bf16, in the kernel's order.
@@ -283,6 +284,7 @@ type crossEntropyBf16Args struct {
 	B       cint // int B
 	Classes cint // int classes
 	LossSum ptr  // double * loss_sum
+	LossSq  ptr  // double * loss_sq
 	Correct ptr  // i64 * correct
 }
 
@@ -295,7 +297,7 @@ const (
 
 // launchCrossEntropyBf16 queues kernel k with arguments a on l.
 func launchCrossEntropyBf16(l launcher, k crossEntropyBf16Kernel, grid, block dim, a crossEntropyBf16Args) error {
-	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.Correct)
+	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.LossSq, a.Correct)
 }
 
 // foldWeightsArgs are the parameters of fold_weights, in the kernel's order.

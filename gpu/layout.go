@@ -213,5 +213,5 @@ func (l *Layout) Bytes(p *engine.Problem, k, b int) int64 {
 	for _, s := range p.Plan.Buffers {
 		n += 4 * int64(s) * int64(k) * int64(b)
 	}
-	return n + int64(k)*(4*int64(l.Folded)+16+8)
+	return n + int64(k)*(4*int64(l.Folded)+8+3*8) // folded weights, (α, β), Σ ℓ, Σ ℓ², correct
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"landscape/cpu/gemm"
+	"landscape/cpu"
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
@@ -194,7 +194,7 @@ func (spec *ScanSpec) settings(set *data.Set, xa, ya surface.Axis) (surface.Sett
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
 		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName()}
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions())}
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}
@@ -224,7 +224,9 @@ func (sc *Scan) resume(st surface.Settings) error {
 		return nil
 	}
 	old, err := surface.Load(out)
-	if err != nil {
+	if surface.IsDamaged(err) {
+		return fmt.Errorf("--out %v; %s", err, surface.DamagedResumeHint(out))
+	} else if err != nil {
 		return fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", out, err)
 	}
 	if err := old.Settings.CheckResume("--out "+out, st, "engine"); err != nil { // the engine: once open

@@ -100,6 +100,9 @@ type slow struct {
 }
 
 func (s *slow) Name() string { return "gpu0 (test)" }
+
+// SumsSquares passes the CPU engine's engine.Squares through, as the GPU engine has it too.
+func (s *slow) SumsSquares() bool { return engine.SumsSquares(s.Engine) }
 func (s *slow) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
 	time.Sleep(s.delay)
 	if s.fail {

@@ -34,7 +34,8 @@ type Opener func(p *engine.Problem, precision string) (engine.Engine, error)
 // fails it with a fatal error (as a sticky CUDA error does); with @DEVICE only the worker
 // serving that device misbehaves; with once=FILE only a worker that creates FILE does (the
 // first one), so a restarted worker works and the file proves the fault happened; "%d" in FILE
-// stands for the device ordinal (one fault per device).
+// stands for the device ordinal (one fault per device). "old-protocol" answers as a worker
+// built before Reply.Squares and Reply.LossSq: without them (once does not apply to it).
 func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) error {
 	hello.Proto = Proto
 	s := &server{w: bufio.NewWriter(out), r: bufio.NewReaderSize(in, 1<<20), open: open, fault: faultFor(device)}
@@ -84,7 +85,10 @@ type server struct {
 	r     *bufio.Reader
 	open  Opener
 	e     engine.Engine
+	n     int // the images of the engine's problem
 	fault fault
+	// squares: eval answers carry LossSq (the engine returns Σ ℓ², and no old-protocol fault).
+	squares bool
 }
 
 // send writes one reply (or the hello) and flushes it.
@@ -109,7 +113,9 @@ func (s *server) problem(req *Request) Reply {
 	if err != nil {
 		return Reply{Error: err.Error()}
 	}
-	rep := Reply{OK: true, Name: s.e.Name()}
+	s.squares = engine.SumsSquares(s.e) && s.fault.kind != "old-protocol"
+	rep := Reply{OK: true, Name: s.e.Name(), Squares: s.squares}
+	s.n = p.Data.N
 	if c, ok := s.e.(interface{ Capacity() (int, int) }); ok {
 		rep.Points, rep.Images = c.Capacity()
 	}
@@ -125,6 +131,8 @@ func (s *server) eval(req *Request) (Reply, error) {
 	}
 	if s.e == nil {
 		rep.Error = "eval before problem"
+	} else if rep.Error == "" {
+		rep.Error = checkEval(req, s.n)
 	}
 	if rep.Error != "" {
 		return rep, nil
@@ -150,6 +158,9 @@ func (s *server) eval(req *Request) (Reply, error) {
 	for _, sum := range sums {
 		rep.Loss = append(rep.Loss, math.Float64bits(sum.Loss))
 		rep.Correct = append(rep.Correct, sum.Correct)
+		if s.squares {
+			rep.LossSq = append(rep.LossSq, math.Float64bits(sum.LossSq))
+		}
 	}
 	return rep, nil
 }
@@ -210,15 +221,12 @@ func faultFor(device int) fault {
 // readProblem builds the problem of a problem request, reading its data from r.
 func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
 	h := req.Data
-	if h == nil || h.N < 0 || h.C <= 0 || h.H <= 0 || h.W <= 0 || int64(h.N)*int64(h.C*h.H*h.W) > 1<<34 {
-		return nil, fmt.Errorf("problem request without a valid data header")
-	}
-	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes,
-		Images: make([]float32, h.N*h.C*h.H*h.W), Labels: make([]int32, h.N)}
-	if err := readWords(r, len(d.Images), func(i int, u uint32) { d.Images[i] = math.Float32frombits(u) }); err != nil {
+	if err := checkData(h); err != nil {
 		return nil, err
 	}
-	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
+	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes}
+	var err error
+	if d.Images, d.Labels, err = readImagesAndLabels(r, h.N, h.C*h.H*h.W); err != nil {
 		return nil, err
 	}
 	n, err := buildNet(req)

@@ -43,8 +43,8 @@ void conv_f32_bm64(const float *in, i64 in_set_stride, const float *weights, con
 void conv_tf32_bm16(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_tf32_bm32(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_tf32_bm64(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
-void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
-void cross_entropy_bf16(const uint16_t *logits, const int *labels, int B, int classes, double *loss_sum, i64 *correct);
+void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, double *loss_sq, i64 *correct);
+void cross_entropy_bf16(const uint16_t *logits, const int *labels, int B, int classes, double *loss_sum, double *loss_sq, i64 *correct);
 void fold_weights(const float *theta, const float *dx, const float *dy, const float *ab, const int *table, int layers, float *folded, i64 fold_stride);
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void maxpool_bf16(const uint16_t *in, uint16_t *out, i64 images, int C, int H, int W, int KS);
