@@ -497,13 +497,13 @@ func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Ga
 // Name implements engine.Engine.
 func (e *Engine) Name() string { return "cpu" }
 
-// Problem returns the problem the engine evaluates (scan.Bound).
+// Problem returns the problem the engine evaluates (sched.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // Close implements engine.Engine.
 func (e *Engine) Close() error { return nil }
 
-// Capacity implements scan.Capacity: one point per task, 64 images (at least 2 batches):
+// Capacity implements sched.Capacity: one point per task, 64 images (at least 2 batches):
 // tasks small enough to keep both cores busy to the end of short scans, large enough that
 // the scheduler's locking does not count.
 func (e *Engine) Capacity() (points, images int) { return 1, max(64, 2*e.bmax) }

@@ -151,10 +151,10 @@ func (e *Engine) Name() string {
 	return fmt.Sprintf("gpu%d (%s, %s)", e.ordinal, e.dev.label(), prec)
 }
 
-// Capacity returns the weight sets and images one launch takes (scan.Capacity).
+// Capacity returns the weight sets and images one launch takes (sched.Capacity).
 func (e *Engine) Capacity() (points, images int) { return e.k, e.b }
 
-// Problem returns the problem the engine evaluates (scan.Bound).
+// Problem returns the problem the engine evaluates (sched.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // LastMilliseconds is the device time of the last Evaluate's last point group.

@@ -6,7 +6,7 @@ import (
 
 	"landscape/cpu"
 	"landscape/engine"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 // Device chooses the compute engines.
@@ -47,7 +47,7 @@ type Engines struct {
 	List []engine.Engine
 	// Kind is what computes the points: "gpu" or "cpu" (surface.Settings.Engine).
 	Kind    string
-	Options scan.Options
+	Options sched.Options
 }
 
 // Close closes every engine.
@@ -65,7 +65,7 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 	if workers < 1 {
 		return nil, fmt.Errorf("--workers %d: want at least 1", workers)
 	}
-	opt := scan.Options{Images: batch, Log: log}
+	opt := sched.Options{Images: batch, Log: log}
 	if d.Device != "cpu" {
 		es, err := d.tryGPU(ctx, p, log)
 		if err == nil {
