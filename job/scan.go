@@ -14,6 +14,7 @@ import (
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cpuinfo"
 	"landscape/model"
 	"landscape/scan"
 	"landscape/surface"
@@ -158,7 +159,8 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
 		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName()}
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName(),
+		CPU: cpuinfo.Model()}
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"landscape/cpu"
+	"landscape/cpu/gemm"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cpuinfo"
 	"landscape/internal/testinput"
 	"landscape/model"
 	"landscape/surface"
@@ -73,6 +75,9 @@ func runScan(t *testing.T, spec ScanSpec) *surface.Surface {
 	s, err := surface.Load(spec.Out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.Settings.CPUKernel != gemm.KernelName() || s.Settings.CPU != cpuinfo.Model() {
+		t.Errorf("settings name CPU kernel %q on %q, want %q on %q", s.Settings.CPUKernel, s.Settings.CPU, gemm.KernelName(), cpuinfo.Model())
 	}
 	return s
 }

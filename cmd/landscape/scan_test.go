@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"landscape/cpu/gemm"
 	"landscape/model"
 	"landscape/surface"
 )
@@ -289,7 +290,7 @@ func TestDeviceAutoFallsBackToCPU(t *testing.T) {
 
 func TestBench(t *testing.T) {
 	o := mustRun(t, "bench", "--model", "resnet8", "--images", "8", "--points", "2", "--hw", "8", "--device", "cpu")
-	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8"} {
+	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8", "cpu_kernel=" + gemm.KernelName()} {
 		if !strings.Contains(o, w) {
 			t.Errorf("bench output %q lacks %q", o, w)
 		}
