@@ -64,7 +64,8 @@
 // neon (arm64): 8×12, 24 of the 32 V registers accumulate, per k step one
 // LD1 of 3 vectors of B, 8 LD1R broadcasts of A and 24 vector FMLAs (the
 // twin of avx2 with 128-bit vectors and twice the registers). Tails 8×8 and
-// 8×4. Fused packs its gathered panels in Go (gatherGo).
+// 8×4. Fused's gathered panels are packed by NEON loops (CMTST of each
+// lane's mask bit, AND).
 //
 // portable: a 4×4 pure-Go kernel (16 scalar accumulators; a good fit for the
 // 32 floating-point registers of riscv64, ppc64 and the like, where Go fuses

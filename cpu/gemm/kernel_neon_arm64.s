@@ -2136,3 +2136,176 @@ store:
 	VST1.P [V6.S4], (R13)(R14)
 	VST1.P [V7.S4], (R13)(R14)
 	RET
+
+DATA gatherBitsNEON<>+0(SB)/4, $1
+DATA gatherBitsNEON<>+4(SB)/4, $2
+DATA gatherBitsNEON<>+8(SB)/4, $4
+DATA gatherBitsNEON<>+12(SB)/4, $8
+DATA gatherBitsNEON<>+16(SB)/4, $16
+DATA gatherBitsNEON<>+20(SB)/4, $32
+DATA gatherBitsNEON<>+24(SB)/4, $64
+DATA gatherBitsNEON<>+28(SB)/4, $128
+DATA gatherBitsNEON<>+32(SB)/4, $256
+DATA gatherBitsNEON<>+36(SB)/4, $512
+DATA gatherBitsNEON<>+40(SB)/4, $1024
+DATA gatherBitsNEON<>+44(SB)/4, $2048
+GLOBL gatherBitsNEON<>(SB), RODATA|NOPTR, $48
+
+// func gatherNEON12(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte, shift int, wide int)
+TEXT ·gatherNEON12(SB), NOSPLIT, $0-64
+	MOVD k+0(FP), R0
+	MOVD dst+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD off+24(FP), R3
+	MOVD msk+32(FP), R4
+	MOVD masks+40(FP), R5
+	MOVD shift+48(FP), R6
+	MOVD wide+56(FP), R7
+	MOVD $gatherBitsNEON<>(SB), R11
+	VLD1 (R11), [V20.S4, V21.S4, V22.S4] // lane j of group v tests bit 4v+j
+	CBZ R0, done
+	CBZ R7, loop
+
+wideloop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVHU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4, V1.S4, V2.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VCMTST V21.S4, V16.S4, V25.S4
+	VAND V25.B16, V1.B16, V1.B16
+	VCMTST V22.S4, V16.S4, V26.S4
+	VAND V26.B16, V2.B16, V2.B16
+	VST1.P [V0.S4, V1.S4, V2.S4], 48(R1)
+	SUBS $1, R0, R0
+	BNE wideloop
+	B done
+
+loop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVBU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4, V1.S4, V2.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VCMTST V21.S4, V16.S4, V25.S4
+	VAND V25.B16, V1.B16, V1.B16
+	VCMTST V22.S4, V16.S4, V26.S4
+	VAND V26.B16, V2.B16, V2.B16
+	VST1.P [V0.S4, V1.S4, V2.S4], 48(R1)
+	SUBS $1, R0, R0
+	BNE loop
+
+done:
+	RET
+
+// func gatherNEON8(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte, shift int, wide int)
+TEXT ·gatherNEON8(SB), NOSPLIT, $0-64
+	MOVD k+0(FP), R0
+	MOVD dst+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD off+24(FP), R3
+	MOVD msk+32(FP), R4
+	MOVD masks+40(FP), R5
+	MOVD shift+48(FP), R6
+	MOVD wide+56(FP), R7
+	MOVD $gatherBitsNEON<>(SB), R11
+	VLD1 (R11), [V20.S4, V21.S4] // lane j of group v tests bit 4v+j
+	CBZ R0, done
+	CBZ R7, loop
+
+wideloop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVHU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4, V1.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VCMTST V21.S4, V16.S4, V25.S4
+	VAND V25.B16, V1.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R1)
+	SUBS $1, R0, R0
+	BNE wideloop
+	B done
+
+loop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVBU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4, V1.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VCMTST V21.S4, V16.S4, V25.S4
+	VAND V25.B16, V1.B16, V1.B16
+	VST1.P [V0.S4, V1.S4], 32(R1)
+	SUBS $1, R0, R0
+	BNE loop
+
+done:
+	RET
+
+// func gatherNEON4(k int, dst *float32, src *float32, off *int32, msk *int32, masks *byte, shift int, wide int)
+TEXT ·gatherNEON4(SB), NOSPLIT, $0-64
+	MOVD k+0(FP), R0
+	MOVD dst+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD off+24(FP), R3
+	MOVD msk+32(FP), R4
+	MOVD masks+40(FP), R5
+	MOVD shift+48(FP), R6
+	MOVD wide+56(FP), R7
+	MOVD $gatherBitsNEON<>(SB), R11
+	VLD1 (R11), [V20.S4] // lane j of group v tests bit 4v+j
+	CBZ R0, done
+	CBZ R7, loop
+
+wideloop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVHU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R1)
+	SUBS $1, R0, R0
+	BNE wideloop
+	B done
+
+loop:
+	MOVW.P 4(R3), R8
+	ADD R8<<2, R2, R8
+	MOVW.P 4(R4), R9
+	ADD R9<<1, R5, R9
+	MOVBU (R9), R10
+	LSR R6, R10, R10
+	VDUP R10, V16.S4
+	VLD1 (R8), [V0.S4]
+	VCMTST V20.S4, V16.S4, V24.S4
+	VAND V24.B16, V0.B16, V0.B16
+	VST1.P [V0.S4], 16(R1)
+	SUBS $1, R0, R0
+	BNE loop
+
+done:
+	RET
