@@ -2,6 +2,7 @@
 #   make build   bin/landscape (pure Go, CGO_ENABLED=0, no CUDA needed)
 #   make test    every test (installs PyTorch and Fashion-MNIST first when missing and possible)
 #   make bench   CPU speed beside PyTorch's (../shared/peer/torch_scan.py) in one run
+#   make release bin/release/landscape-OS-ARCH for linux, macOS and Windows, with SHA256SUMS
 # GPU targets (gpu, kernels, kernels-check, vet-cuda, device-check) are in gpu.mk.
 
 GO      ?= go
@@ -9,6 +10,7 @@ PYTHON  ?= /usr/bin/python3
 PEER    ?= ../shared/peer
 
 .PHONY: build test test-go test-noasm deps bench clean
+.PHONY: release test-arm64
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/landscape ./cmd/landscape
@@ -23,6 +25,13 @@ test: deps
 
 bench: build deps
 	./scripts/bench-cpu.sh
+
+release:
+	GO=$(GO) ./scripts/release.sh
+
+# The arm64 build (NEON kernels) under qemu-aarch64-static: cpu, model, a scan against amd64's.
+test-arm64:
+	GO=$(GO) ./scripts/test-arm64.sh
 
 clean:
 	rm -rf bin demo-out device-check
