@@ -60,8 +60,9 @@ type Settings struct {
 	// "" for a loss scan.
 	Hessian string `json:"hessian,omitempty"`
 	// CPUKernel names the CPU micro-kernel family that computed the points on the CPU ("avx512",
-	// "avx2", "portable", …; gemm.KernelName) and CPU the processor's model: informative only (a
-	// file may be resumed, and shards merged, across machines), never compared.
+	// "avx2", "neon", "portable", …; gemm.KernelName) and CPU the processor's model
+	// (cpuinfo.Model: "Intel(R) Xeon(R) Processor", "Apple M2", "ARM Neoverse-V1"): informative
+	// only (a file may be resumed, and shards merged, across machines), never compared.
 	CPUKernel string `json:"cpu_kernel,omitempty"`
 	CPU       string `json:"cpu,omitempty"`
 }
