@@ -2,6 +2,7 @@
 #   make build   bin/landscape (pure Go, CGO_ENABLED=0, no CUDA needed)
 #   make test    every test (installs PyTorch and Fashion-MNIST first when missing and possible)
 #   make bench   CPU speed beside PyTorch's (../shared/peer/torch_scan.py) in one run
+#   make fuzz    every fuzz target (func FuzzXxx) for FUZZTIME each (default 30s): scripts/fuzz.sh
 #   make release bin/release/landscape-OS-ARCH for linux, macOS and Windows, with SHA256SUMS
 # GPU targets (gpu, kernels, kernels-check, vet-cuda, device-check) are in gpu.mk.
 
@@ -9,7 +10,7 @@ GO      ?= go
 PYTHON  ?= /usr/bin/python3
 PEER    ?= ../shared/peer
 
-.PHONY: build test test-go test-noasm deps bench clean
+.PHONY: build test deps bench clean fuzz
 .PHONY: release test-arm64
 
 build:
@@ -25,6 +26,10 @@ test: deps
 
 bench: build deps
 	./scripts/bench-cpu.sh
+
+FUZZTIME ?= 30s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 release:
 	GO=$(GO) ./scripts/release.sh

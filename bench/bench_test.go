@@ -55,11 +55,12 @@ func BenchmarkCPUBatch(b *testing.B) {
 	}
 }
 
-// BenchmarkPrepare measures folding batch norm into one weight set (done once per point).
+// BenchmarkPrepare measures making one weight set and folding batch norm into it (done once per
+// point), as enginetest.Folded, the engines' reference, does.
 func BenchmarkPrepare(b *testing.B) {
 	p := problem(b, "resnet56", 1)
 	for i := range b.N {
-		cpu.Prepare(p, engine.Point{A: float64(i), B: 0})
+		enginetest.Folded(p, engine.Point{A: float64(i), B: 0})
 	}
 }
 

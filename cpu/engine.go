@@ -382,22 +382,6 @@ func geom(l *model.Layer) ConvGeom {
 		Cout: l.OutShape[0], OH: l.OutShape[1], OW: l.OutShape[2], K: l.K, Stride: l.Stride, Pad: l.Pad}
 }
 
-// Prepare folds the weight set at pt into per-layer weights and biases.
-func Prepare(p *engine.Problem, pt engine.Point) (w, b [][]float32) {
-	ws := p.WeightsAt(pt)
-	get := func(name string) []float32 { return ws.Tensors[name].Data }
-	w, b = make([][]float32, len(p.Plan.Layers)), make([][]float32, len(p.Plan.Layers))
-	for i, l := range p.Plan.Layers {
-		if l.Kind != model.OpConv && l.Kind != model.OpLinear {
-			continue
-		}
-		w[i] = make([]float32, len(get(l.Weight)))
-		b[i] = make([]float32, l.Cout())
-		l.Fold(get, w[i], b[i])
-	}
-	return w, b
-}
-
 // fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
 // into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
 // engine's scratch buffers, in the order Fold asks for them.
@@ -454,6 +438,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	return s
 }
 
+// SumsSquares implements engine.Squares: Evaluate's sums carry Σ loss².
+func (e *Engine) SumsSquares() bool { return true }
+
 // Evaluate implements engine.Engine.
 func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
 	out := make([]engine.Sums, len(pts))
@@ -474,6 +461,7 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 				}
 				loss, ok := engine.CrossEntropy(e.logit, d.Labels[first+b])
 				out[k].Loss += loss
+				out[k].LossSq += loss * loss
 				if ok {
 					out[k].Correct++
 				}

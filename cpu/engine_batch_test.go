@@ -9,11 +9,12 @@ import (
 	"landscape/cpu/gemm"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/enginetest"
 	"landscape/model"
 )
 
 // refForward runs the plan on one image with the per-image layer functions (im2col + Sgemm +
-// Epilogue, MaxPool, GlobalAvgPool, Linear) and Prepare's weights: the engine's definition.
+// Epilogue, MaxPool, GlobalAvgPool, Linear) and enginetest.Folded's weights: the engine's definition.
 func refForward(p *engine.Problem, w, b [][]float32, img []float32) []float32 {
 	plan := p.Plan
 	bufs := make([][]float32, len(plan.Buffers))
@@ -78,7 +79,7 @@ func TestEngineAgainstLayers(t *testing.T) {
 		const images, lo = 13, 2
 		p := testProblem(t, c.model, c.inC, c.hw, images)
 		pt := engine.Point{A: 0.2, B: -0.3}
-		w, b := Prepare(p, pt)
+		w, b := enginetest.Folded(p, pt)
 		for _, impl := range gemm.Impls() {
 			for _, batch := range c.batches {
 				t.Run(fmt.Sprintf("%s/%s_%dx%dx%d_batch%d", impl, c.model, c.inC, c.hw, c.hw, batch), func(t *testing.T) {

@@ -5,6 +5,7 @@
 package data
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -64,6 +65,21 @@ type Options struct {
 	// Channels, when non-zero, is the channel count wanted: imagefolder converts images to it
 	// as PIL's convert("L") or convert("RGB") would; other kinds must already have it.
 	Channels int
+	// Geometry (--resize, --center-crop) transforms each image of an imagefolder before it is
+	// converted to Channels; other kinds refuse it.
+	Geometry
+}
+
+// Check checks the options that need no file, naming their flags: the split (empty means
+// train), the limit and the geometry.
+func (o Options) Check() error {
+	switch {
+	case o.Split != "" && o.Split != "train" && o.Split != "test":
+		return fmt.Errorf("--split %q: want train or test", o.Split)
+	case o.Limit < 0:
+		return fmt.Errorf("--limit %d: want 0 (all) or a positive count", o.Limit)
+	}
+	return o.Geometry.validate()
 }
 
 // Kinds lists the dataset kinds Load understands.
@@ -76,15 +92,12 @@ func Load(spec string, opt Options) (*Set, error) {
 	if !ok || kind == "" || dir == "" {
 		return nil, fmt.Errorf("data: --data %q: expected KIND:PATH", spec)
 	}
-	split := opt.Split
-	if split == "" {
-		split = "train"
+	if err := opt.Check(); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
 	}
-	if split != "train" && split != "test" {
-		return nil, fmt.Errorf("data: --split %q: want train or test", opt.Split)
-	}
-	if opt.Limit < 0 {
-		return nil, fmt.Errorf("data: --limit %d: want 0 (all) or a positive count", opt.Limit)
+	split := cmp.Or(opt.Split, "train")
+	if opt.Geometry != (Geometry{}) && kind != "imagefolder" {
+		return nil, fmt.Errorf("data: %s: --data %s: its images are tensors of one size already; only imagefolder takes them through --resize and --center-crop", opt.Geometry, spec)
 	}
 	var (
 		s   *Set

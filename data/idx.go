@@ -45,6 +45,12 @@ func loadIDX(kind, dir, split string, opt Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeIDX(kind, imgPath, img, lblPath, lbl, opt)
+}
+
+// decodeIDX decodes the contents of an IDX image file and its label file; every count the
+// headers claim is checked against the bytes present before anything is allocated.
+func decodeIDX(kind, imgPath string, img []byte, lblPath string, lbl []byte, opt Options) (*Set, error) {
 	d, pix, err := parseIDX(imgPath, img, idxImagesMagic, 3)
 	if err != nil {
 		return nil, err

@@ -95,9 +95,10 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// loadImageFolder decodes the images of an ImageFolder tree, all of one size, into a Set: RGB
-// (3 channels) or grayscale (1) as opt.Channels says, else 1 when every image is grayscale and 3
-// otherwise; pixels scaled by 1/255 and normalised as opt says (none by default).
+// loadImageFolder decodes the images of an ImageFolder tree into a Set, each transformed by
+// opt.Geometry (torchvision's Resize and CenterCrop on the RGB image) and then all of one size:
+// RGB (3 channels) or grayscale (1) as opt.Channels says, else 1 when every image is grayscale
+// and 3 otherwise; pixels scaled by 1/255 and normalised as opt says (none by default).
 func loadImageFolder(root string, opt Options) (*Set, error) {
 	if opt.Channels != 0 && opt.Channels != 1 && opt.Channels != 3 {
 		return nil, fmt.Errorf("data: imagefolder %s: images convert to 1 (L) or 3 (RGB) channels, not %d", root, opt.Channels)
@@ -109,18 +110,29 @@ func loadImageFolder(root string, opt Options) (*Set, error) {
 	if opt.Limit > 0 && opt.Limit < len(samples) {
 		samples = samples[:opt.Limit]
 	}
-	imgs := make([]image.Image, len(samples))
+	st, err := statsFor("imagefolder", opt)
+	if err != nil {
+		return nil, err
+	}
+	imgs := make([][][]byte, len(samples)) // per image, its R, G and B planes
 	gray := true
+	var w, h int
 	for i, sm := range samples {
-		if imgs[i], err = decodeImage(sm.path); err != nil {
+		im, err := decodeImage(sm.path)
+		if err != nil {
 			return nil, err
 		}
-		if _, ok := imgs[i].(*image.Gray); !ok {
+		if _, ok := im.(*image.Gray); !ok {
 			gray = false
 		}
-		if b, b0 := imgs[i].Bounds(), imgs[0].Bounds(); b.Dx() != b0.Dx() || b.Dy() != b0.Dy() {
-			return nil, fmt.Errorf("data: imagefolder: %s is %dx%d (width x height) but %s is %dx%d: all images must have one size, the network's (resize them first)",
-				sm.path, b.Dx(), b.Dy(), samples[0].path, b0.Dx(), b0.Dy())
+		b := im.Bounds()
+		var iw, ih int
+		imgs[i], iw, ih = opt.Geometry.apply(rgbPlanes(im), b.Dx(), b.Dy())
+		if i == 0 {
+			w, h = iw, ih
+		} else if iw != w || ih != h {
+			return nil, fmt.Errorf("data: imagefolder: %s is %dx%d (width x height)%s but %s is %dx%d: all images must have one size, the network's (resize them first, or give --resize and --center-crop)",
+				sm.path, b.Dx(), b.Dy(), opt.Geometry.after(iw, ih), samples[0].path, w, h)
 		}
 	}
 	c := opt.Channels
@@ -130,23 +142,18 @@ func loadImageFolder(root string, opt Options) (*Set, error) {
 			c = 1
 		}
 	}
-	b0 := imgs[0].Bounds()
-	h, w := b0.Dy(), b0.Dx()
-	st, err := statsFor("imagefolder", opt)
-	if err != nil {
-		return nil, err
-	}
 	tab, err := tables(st, c)
 	if err != nil {
 		return nil, fmt.Errorf("data: imagefolder %s: %w", root, err)
 	}
 	s := &Set{N: len(samples), C: c, H: h, W: w, Classes: len(classes),
 		Images: make([]float32, len(samples)*c*h*w), Labels: make([]int32, len(samples)), Black: blackLevels(tab)}
-	px := make([]byte, c*h*w)
-	for i, im := range imgs {
-		pixels(px, im, c)
+	for i, planes := range imgs {
+		if c == 1 {
+			planes = [][]byte{luma(planes)}
+		}
 		for ch := range c {
-			convert(s.Image(i)[ch*h*w:(ch+1)*h*w], px[ch*h*w:(ch+1)*h*w], &tab[ch])
+			convert(s.Image(i)[ch*h*w:(ch+1)*h*w], planes[ch], &tab[ch])
 		}
 		s.Labels[i] = int32(samples[i].class)
 	}
@@ -163,6 +170,11 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("data: imagefolder: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("data: imagefolder: %w", err)
+	} else if err := checkImageSize(path, f, fi.Size()); err != nil {
+		return nil, err
+	}
 	im, format, err := image.Decode(f)
 	if err != nil {
 		return nil, fmt.Errorf("data: imagefolder: %s: not a readable PNG or JPEG image: %w", path, err)
@@ -203,31 +215,32 @@ func rgb(im image.Image, x, y int) (r, g, b uint8) {
 	return p.R, p.G, p.B
 }
 
-// pixels writes im's pixels into dst in CHW order, c = 3 as convert("RGB"), c = 1 as
-// convert("RGB").convert("L"), which is Pillow's L = (19595·R + 38470·G + 7471·B + 2^15) >> 16
-// (exactly the gray value for gray images).
-func pixels(dst []byte, im image.Image, c int) {
+// rgbPlanes returns im's red, green and blue planes as PIL's convert("RGB") gives them
+// (JPEGs as libjpeg converts them).
+func rgbPlanes(im image.Image) [][]byte {
 	b := im.Bounds()
 	h, w := b.Dy(), b.Dx()
-	var jr, jg, jb []uint8
-	m, isJPEG := im.(*image.YCbCr)
-	if isJPEG {
-		jr, jg, jb = libjpegRGB(m)
+	if m, ok := im.(*image.YCbCr); ok {
+		r, g, bl := libjpegRGB(m)
+		return [][]byte{r, g, bl}
 	}
+	r, g, bl := make([]byte, w*h), make([]byte, w*h), make([]byte, w*h)
 	for y := range h {
 		for x := range w {
-			var r, g, bl uint8
-			if isJPEG {
-				r, g, bl = jr[y*w+x], jg[y*w+x], jb[y*w+x]
-			} else {
-				r, g, bl = rgb(im, b.Min.X+x, b.Min.Y+y)
-			}
 			at := y*w + x
-			if c == 1 {
-				dst[at] = uint8((19595*uint32(r) + 38470*uint32(g) + 7471*uint32(bl) + 1<<15) >> 16)
-				continue
-			}
-			dst[at], dst[h*w+at], dst[2*h*w+at] = r, g, bl
+			r[at], g[at], bl[at] = rgb(im, b.Min.X+x, b.Min.Y+y)
 		}
 	}
+	return [][]byte{r, g, bl}
+}
+
+// luma is PIL's convert("L") of RGB planes: L = (19595·R + 38470·G + 7471·B + 2^15) >> 16
+// (exactly the gray value for gray images).
+func luma(planes [][]byte) []byte {
+	r, g, b := planes[0], planes[1], planes[2]
+	out := make([]byte, len(r))
+	for i := range out {
+		out[i] = uint8((19595*uint32(r[i]) + 38470*uint32(g[i]) + 7471*uint32(b[i]) + 1<<15) >> 16)
+	}
+	return out
 }

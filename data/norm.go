@@ -21,12 +21,22 @@ var kindStats = map[string]*Stats{
 	},
 }
 
+// ImageNet is torchvision's ImageNet normalisation, --normalize imagenet: the mean and
+// standard deviation its pretrained classifiers were trained with.
+func ImageNet() *Stats {
+	return &Stats{[]float64{0.485, 0.456, 0.406}, []float64{0.229, 0.224, 0.225}}
+}
+
 // ParseStats parses the --normalize value "MEANS:STDS", each a comma-separated list with one
-// number per channel (or one for all channels), e.g. "0.4914,0.4822,0.4465:0.247,0.243,0.261".
+// number per channel (or one for all channels), e.g. "0.4914,0.4822,0.4465:0.247,0.243,0.261",
+// or "imagenet" for ImageNet.
 func ParseStats(s string) (*Stats, error) {
+	if s == "imagenet" {
+		return ImageNet(), nil
+	}
 	ms, ss, ok := strings.Cut(s, ":")
 	if !ok {
-		return nil, fmt.Errorf("--normalize %q: want MEANS:STDS, e.g. 0.5,0.5,0.5:0.25,0.25,0.25", s)
+		return nil, fmt.Errorf("--normalize %q: want MEANS:STDS, e.g. 0.5,0.5,0.5:0.25,0.25,0.25, or imagenet", s)
 	}
 	list := func(what, v string) ([]float64, error) {
 		var out []float64

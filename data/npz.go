@@ -46,10 +46,10 @@ func readLabels(f *npzfile.File, key string) ([]int32, error) {
 	}
 	defer a.Close()
 	if (a.Kind != 'i' && a.Kind != 'u') || (a.Size != 1 && a.Size != 2 && a.Size != 4 && a.Size != 8) {
-		return nil, fmt.Errorf("data: %s: dtype %s, want integer class labels (any of int8…int64, uint8…uint64)", a.Name, a.Dtype())
+		return nil, a.Err(fmt.Errorf("data: %s: dtype %s, want integer class labels (any of int8…int64, uint8…uint64)", a.Name, a.Dtype()))
 	}
 	if len(a.Shape) < 1 || len(a.Shape) > 2 || (len(a.Shape) == 2 && a.Shape[1] != 1) || a.Shape[0] == 0 {
-		return nil, fmt.Errorf("data: %s: shape %s, want one label per example: (N,) or (N, 1) with N > 0", a.Name, npzfile.ShapeString(a.Shape))
+		return nil, a.Err(fmt.Errorf("data: %s: shape %s, want one label per example: (N,) or (N, 1) with N > 0", a.Name, npzfile.ShapeString(a.Shape)))
 	}
 	n := a.Shape[0]
 	b, err := a.Read(n, true)
@@ -101,7 +101,7 @@ func readImages(f *npzfile.File, key string, n int, opt Options) (*Set, error) {
 	}
 	defer a.Close()
 	if !(a.Kind == 'u' && a.Size == 1) && !(a.Kind == 'f' && (a.Size == 4 || a.Size == 8)) {
-		return nil, fmt.Errorf("data: %s: dtype %s, want uint8 (pixels 0..255) or float32 images", a.Name, a.Dtype())
+		return nil, a.Err(fmt.Errorf("data: %s: dtype %s, want uint8 (pixels 0..255) or float32 images", a.Name, a.Dtype()))
 	}
 	sh := a.Shape
 	if len(sh) != 4 {
@@ -109,16 +109,16 @@ func readImages(f *npzfile.File, key string, n int, opt Options) (*Set, error) {
 		if len(sh) == 3 {
 			hint = " (grayscale N×H×W? add the channel axis: x[:, None])"
 		}
-		return nil, fmt.Errorf("data: %s: shape %s, want N×C×H×W%s", a.Name, npzfile.ShapeString(sh), hint)
+		return nil, a.Err(fmt.Errorf("data: %s: shape %s, want N×C×H×W%s", a.Name, npzfile.ShapeString(sh), hint))
 	}
 	if slices.Contains(sh, 0) {
-		return nil, fmt.Errorf("data: %s: shape %s has an empty dimension", a.Name, npzfile.ShapeString(sh))
+		return nil, a.Err(fmt.Errorf("data: %s: shape %s has an empty dimension", a.Name, npzfile.ShapeString(sh)))
 	}
 	if (sh[3] == 1 || sh[3] == 3) && sh[1] > 4 && sh[2] > 4 {
-		return nil, fmt.Errorf("data: %s: shape %s looks like N×H×W×C; want N×C×H×W: x.transpose(0, 3, 1, 2)", a.Name, npzfile.ShapeString(sh))
+		return nil, a.Err(fmt.Errorf("data: %s: shape %s looks like N×H×W×C; want N×C×H×W: x.transpose(0, 3, 1, 2)", a.Name, npzfile.ShapeString(sh)))
 	}
 	if sh[0] != n {
-		return nil, fmt.Errorf("data: %s: %d images but %d labels", a.Name, sh[0], n)
+		return nil, a.Err(fmt.Errorf("data: %s: %d images but %d labels", a.Name, sh[0], n))
 	}
 	c, h, w := sh[1], sh[2], sh[3]
 	keep := n

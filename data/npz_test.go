@@ -199,6 +199,10 @@ func TestParseStats(t *testing.T) {
 	if err != nil || len(st.Mean) != 3 || st.Std[2] != 0.261 || st.String() != "0.4914,0.4822,0.4465:0.247,0.243,0.261" {
 		t.Fatalf("%v %v", st, err)
 	}
+	// torchvision's ImageNet statistics (the classification references' Normalize).
+	if st, err := ParseStats("imagenet"); err != nil || st.String() != "0.485,0.456,0.406:0.229,0.224,0.225" {
+		t.Errorf("--normalize imagenet: %v %v", st, err)
+	}
 	for in, want := range map[string]string{
 		"0.5":         "want MEANS:STDS",
 		"0.5,x:1,1":   `mean "x" is not a finite number`,

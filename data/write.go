@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"landscape/internal/npzfile"
 )
@@ -89,27 +88,9 @@ func WriteCIFAR10(dir string, files []string, images []uint8, labels []uint8) er
 	return nil
 }
 
-// npyBytes builds a .npy file (format 1.0) as numpy writes it: magic, version, little-endian
-// header length, a dict padded with spaces so that the data starts at a multiple of 64 bytes
-// and ending in a newline, then the raw data.
+// npyBytes builds a .npy file (format 1.0) as numpy writes it (npzfile.NPY).
 func npyBytes(descr string, fortran bool, shape []int, payload []byte) []byte {
-	sh := npzfile.ShapeString(shape)
-	if len(shape) == 0 {
-		sh = "()"
-	}
-	order := "False"
-	if fortran {
-		order = "True"
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order, sh)
-	total := 10 + len(dict) + 1
-	dict += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(dict)))
-	b.WriteString(dict)
-	b.Write(payload)
-	return b.Bytes()
+	return npzfile.NPY(descr, fortran, shape, payload)
 }
 
 // WriteNPZ writes images x (n×c×h×w, uint8 or float32) and int64 labels y as "x.npy" and

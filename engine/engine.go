@@ -55,6 +55,20 @@ type Point struct{ A, B float64 }
 type Sums struct {
 	Loss    float64 // Σ cross-entropy (natural log) over the images
 	Correct int64   // images whose arg-max logit is the label
+	// LossSq is Σ cross-entropy² over the images, from engines that implement Squares (the
+	// per-image variance a sampled estimate's standard error needs); 0 from the others.
+	LossSq float64
+}
+
+// Squares is implemented by engines whose Sums carry LossSq.
+type Squares interface {
+	SumsSquares() bool
+}
+
+// SumsSquares reports whether e's Sums carry LossSq.
+func SumsSquares(e Engine) bool {
+	s, ok := e.(Squares)
+	return ok && s.SumsSquares()
 }
 
 // Engine evaluates weight sets of one Problem. An Engine is used by one goroutine at a time.

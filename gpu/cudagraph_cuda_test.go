@@ -52,18 +52,6 @@ func TestCUDAGraphsOnDevice(t *testing.T) {
 		}
 		return out
 	}
-	diff := func(a, b [][]engine.Sums) float64 {
-		worst := 0.0
-		for i := range a {
-			for k := range a[i] {
-				if a[i][k].Correct != b[i][k].Correct {
-					return math.Inf(1)
-				}
-				worst = math.Max(worst, math.Abs(a[i][k].Loss-b[i][k].Loss)/math.Abs(b[i][k].Loss))
-			}
-		}
-		return worst
-	}
 	for _, o := range []Options{{Precision: "fp32"}, {Precision: "tf32"}, {Precision: "bf16"}, {Kernels: "reference"}} {
 		o.Points, o.Images = 4, 16
 		d, g := open(o, "0"), open(o, "1")
@@ -72,34 +60,51 @@ func TestCUDAGraphsOnDevice(t *testing.T) {
 			t.Fatalf("%s: graphs not used (cache %v)", g.Name(), g.graphs)
 		}
 		tol := 0.0
-		if diff(again, want) != 0 {
+		if maxLossDiff(again, want) != 0 {
 			tol = 1e-6
 		}
-		worst := diff(got, want)
+		worst := maxLossDiff(got, want)
 		if worst > tol {
 			t.Errorf("%s: graphs vs direct: max loss rel diff %.3g (tol %g)", g.Name(), worst, tol)
-		}
-		// Small batches, where the launches' host cost shows: the best of 5 of each way.
-		timeOf := func(e *Engine) float64 {
-			best := math.Inf(1)
-			for range 5 {
-				t0 := time.Now()
-				if _, err := e.Evaluate(context.Background(), pts[:4], 0, 64); err != nil {
-					t.Fatal(err)
-				}
-				best = math.Min(best, time.Since(t0).Seconds()*1e3)
-			}
-			return best
 		}
 		name, caps, reps := g.Name(), g.graphs.captures, g.graphs.replays
 		d.Close()
 		g.Close()
 		o.Images = 4
 		d, g = open(o, "0"), open(o, "1")
-		dms, gms := timeOf(d), timeOf(g)
+		// Small batches, where the launches' host cost shows: the best of 5 of each way.
+		dms, gms := bestEvalMs(t, d, pts[:4], 64), bestEvalMs(t, g, pts[:4], 64)
 		d.Close()
 		g.Close()
 		fmt.Printf("cudagraph resnet20 %s: graphs vs direct max loss rel diff %.3g (tol %g); %d graphs captured, %d replayed; K=4 B=4 64 images: direct_ms=%.2f graph_ms=%.2f\n",
 			name, worst, tol, caps, reps, dms, gms)
 	}
+}
+
+// maxLossDiff is the largest relative difference of two runs' loss sums, +Inf when a correct
+// count differs.
+func maxLossDiff(a, b [][]engine.Sums) float64 {
+	worst := 0.0
+	for i := range a {
+		for k := range a[i] {
+			if a[i][k].Correct != b[i][k].Correct {
+				return math.Inf(1)
+			}
+			worst = math.Max(worst, math.Abs(a[i][k].Loss-b[i][k].Loss)/math.Abs(b[i][k].Loss))
+		}
+	}
+	return worst
+}
+
+// bestEvalMs is the best of 5 times (ms) of e evaluating pts on images [0, n).
+func bestEvalMs(t *testing.T, e *Engine, pts []engine.Point, n int) float64 {
+	best := math.Inf(1)
+	for range 5 {
+		t0 := time.Now()
+		if _, err := e.Evaluate(context.Background(), pts, 0, n); err != nil {
+			t.Fatal(err)
+		}
+		best = math.Min(best, time.Since(t0).Seconds()*1e3)
+	}
+	return best
 }

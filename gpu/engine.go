@@ -203,8 +203,43 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 }
 
 func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi int, out []engine.Sums) error {
-	k, d, l := len(pts), e.dev, e.layout
+	k, d := len(pts), e.dev
 	e.syncMs, e.record = 0, false
+	if err := e.foldPoints(pts); err != nil {
+		return err
+	}
+	for b0 := lo; b0 < hi; b0 += e.b {
+		if err := ctx.Err(); err != nil {
+			d.wait()
+			return err
+		}
+		if err := e.batch(k, b0, min(e.b, hi-b0)); err != nil {
+			return err
+		}
+	}
+	ms, err := d.wait()
+	if err != nil {
+		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
+	}
+	e.ms, e.syncMs = ms+e.syncMs, 0
+	loss := make([]float64, k)
+	correct := make([]int64, k)
+	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
+		return err
+	}
+	if err := d.copyOut(bytesOf(correct), e.correct); err != nil {
+		return err
+	}
+	for i := range out {
+		out[i] = engine.Sums{Loss: loss[i], Correct: correct[i]}
+	}
+	return nil
+}
+
+// foldPoints copies the points' (α, β) to the device, clears the per-point sums and queues
+// fold_weights, which makes every point's folded weight set.
+func (e *Engine) foldPoints(pts []engine.Point) error {
+	k, d, l := len(pts), e.dev, e.layout
 	ab := make([]float32, 2*k)
 	for i, pt := range pts {
 		// WeightsAt never multiplies a missing direction: keep a NaN coordinate off it too.
@@ -224,66 +259,44 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 	if err := d.zero(e.correct, int64(k)*8); err != nil {
 		return err
 	}
-	if err := launchFoldWeights(e, kFoldWeights, dim{l.Channels, k, 1}, dim{128, 1, 1}, foldWeightsArgs{
+	return launchFoldWeights(e, kFoldWeights, dim{l.Channels, k, 1}, dim{128, 1, 1}, foldWeightsArgs{
 		Theta: e.theta, Dx: e.dx, Dy: e.dy, Ab: e.ab, Table: e.table, Layers: cint(len(l.Table) / kernels.FoldFields),
-		Folded: e.folded, FoldStride: cint64(l.Folded)}); err != nil {
-		return err
-	}
+		Folded: e.folded, FoldStride: cint64(l.Folded)})
+}
+
+// batch queues the network and the loss for k weight sets on b images from b0, adding to the
+// per-point sums: recorded and run as a CUDA graph when graphs are on.
+func (e *Engine) batch(k, b0, b int) error {
 	data := e.p.Data
 	pixels := data.C * data.H * data.W
-	for b0 := lo; b0 < hi; b0 += e.b {
-		if err := ctx.Err(); err != nil {
-			d.wait()
+	e.rec, e.record = e.rec[:0], e.graphs != nil // to_bf16 too is part of the batch's graph
+	img := e.images + ptr(4*b0*pixels)
+	if e.act16 { // the first layer reads bf16 images like every other layer's input
+		if err := launchToBf16(e, kToBf16, dim{blocks(b*pixels, 256), 1, 1}, dim{256, 1, 1}, toBf16Args{
+			In: img, Out: e.images16, N: cint64(b * pixels)}); err != nil {
 			return err
 		}
-		b := min(e.b, hi-b0)
-		e.rec, e.record = e.rec[:0], e.graphs != nil // to_bf16 too is part of the batch's graph
-		img := e.images + ptr(4*b0*pixels)
-		if e.act16 { // the first layer reads bf16 images like every other layer's input
-			if err := launchToBf16(e, kToBf16, dim{blocks(b*pixels, 256), 1, 1}, dim{256, 1, 1}, toBf16Args{
-				In: img, Out: e.images16, N: cint64(b * pixels)}); err != nil {
-				return err
-			}
-			img = e.images16
-		}
-		logits, err := e.forward(k, b, img)
-		if err != nil {
-			return err
-		}
-		if e.act16 {
-			err = launchCrossEntropyBf16(e, kCrossEntropyBf16, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyBf16Args{
-				Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
-				LossSum: e.lossSum, Correct: e.correct})
-		} else {
-			err = launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
-				Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
-				LossSum: e.lossSum, Correct: e.correct})
-		}
-		if err != nil {
-			return err
-		}
-		if e.record {
-			e.record = false
-			if err := e.graphs.run(d, e.rec); err != nil {
-				return err
-			}
-		}
+		img = e.images16
 	}
-	ms, err := d.wait()
+	logits, err := e.forward(k, b, img)
 	if err != nil {
-		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
-	}
-	e.ms, e.syncMs = ms+e.syncMs, 0
-	loss := make([]float64, k)
-	correct := make([]int64, k)
-	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
 		return err
 	}
-	if err := d.copyOut(bytesOf(correct), e.correct); err != nil {
+	if e.act16 {
+		err = launchCrossEntropyBf16(e, kCrossEntropyBf16, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyBf16Args{
+			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+			LossSum: e.lossSum, Correct: e.correct})
+	} else {
+		err = launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
+			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
+			LossSum: e.lossSum, Correct: e.correct})
+	}
+	if err != nil {
 		return err
 	}
-	for i := range out {
-		out[i] = engine.Sums{Loss: loss[i], Correct: correct[i]}
+	if e.record {
+		e.record = false
+		return e.graphs.run(e.dev, e.rec)
 	}
 	return nil
 }

@@ -4,11 +4,9 @@ package gpu
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,339 +42,6 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// relErr is ‖got − want‖ / ‖want‖ over all elements; NaN where want is finite never passes.
-func relErr(got []float32, want []float64) float64 {
-	var num, den float64
-	for i, w := range want {
-		g := float64(got[i])
-		if math.IsNaN(w) && math.IsNaN(g) {
-			continue
-		}
-		num += (g - w) * (g - w)
-		den += w * w
-	}
-	if den == 0 {
-		den = 1
-	}
-	return math.Sqrt(num / den)
-}
-
-// randSlice returns n deterministic N(0, scale²) values.
-func randSlice(n int, scale float64, seed int64) []float32 {
-	d := data.Synthetic(1, 1, 1, n, 2, seed)
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = float32(float64(d.Images[i]) * scale)
-	}
-	return out
-}
-
-// kernelReport prints one line the device check's table collects.
-func kernelReport(t *testing.T, name string, rel, tol float64) {
-	t.Helper()
-	ok := rel <= tol
-	fmt.Printf("kernel %-34s rel_err %.3g tol %.g %s\n", name, rel, tol, map[bool]string{true: "ok", false: "FAIL"}[ok])
-	if !ok {
-		t.Errorf("%s: relative error %.3g > %g", name, rel, tol)
-	}
-}
-
-type convCase struct {
-	k, b, cin, h, w, cout, ks, stride, pad int
-	shared, residual, relu                 bool
-}
-
-// TestKernels compares every kernel with the CPU engine's layer functions on fresh random inputs.
-func TestKernels(t *testing.T) {
-	d, err := openDevice(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	release, err := d.enter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	defer d.close()
-	cases := []convCase{
-		{2, 3, 3, 32, 32, 16, 3, 1, 1, true, false, true},
-		{2, 4, 16, 16, 16, 32, 3, 2, 1, false, false, true},
-		{3, 2, 32, 17, 15, 64, 3, 1, 1, false, true, true},
-		{2, 3, 16, 16, 16, 32, 1, 2, 0, false, false, false},
-		{2, 37, 64, 1, 1, 10, 1, 1, 0, false, false, false},
-		{1, 2, 20, 9, 7, 100, 3, 1, 1, false, true, true},
-	}
-	for _, fast := range []bool{false, true} {
-		for _, prec := range []string{"f32", "tf32", "bf16", "bf16f"} {
-			tol := map[string]float64{"f32": 1e-5, "tf32": 3e-3, "bf16": 2e-2, "bf16f": 2e-2}[prec]
-			for ci, c := range cases {
-				if fast && !FastEligible(ConvGeom{Cin: c.cin}) {
-					c.cin += 4 - c.cin%4 // the fast kernels take Cin % 4 == 0 only
-				}
-				for _, bm := range []int{16, 32, 64} {
-					rel, err := runConv(d, prec, bm, c, int64(ci), fast)
-					if err != nil {
-						t.Fatal(err)
-					}
-					name := kernels.ConvName(prec, bm)
-					if fast {
-						name = kernels.ConvFastName(prec, bm)
-					}
-					kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", name, c.ks, c.stride, c.cin, c.cout), rel, tol)
-				}
-			}
-		}
-	}
-	// The tf32 halo kernels (conv_halo.cu) on layers HaloEligible takes: ResNet-56's first stage,
-	// blocks spanning images, stride 2, pad 0, 3 channel blocks, Cout < 16 and 24.
-	haloCases := []convCase{
-		{1, 4, 16, 32, 32, 16, 3, 1, 1, false, true, true},
-		{2, 3, 16, 7, 8, 10, 3, 1, 1, true, false, true},
-		{2, 2, 16, 9, 8, 20, 3, 2, 1, false, false, true},
-		{1, 2, 16, 6, 8, 16, 3, 1, 0, false, true, false},
-		{1, 3, 48, 10, 8, 24, 3, 1, 1, false, false, true},
-	}
-	for ci, c := range haloCases {
-		for _, hb := range []struct {
-			prec string
-			bm   int
-			tol  float64
-		}{{"tf32", 16, 3e-3}, {"tf32", 32, 3e-3}, {"bf16", 16, 2e-2}, {"bf16", 32, 2e-2}, {"bf16f", 16, 2e-2}, {"bf16f", 32, 2e-2}} {
-			bm := hb.bm
-			g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
-			g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
-			if !HaloEligible(g, c.b) {
-				t.Fatalf("halo case %d is not HaloEligible", ci)
-			}
-			name := kernels.ConvHaloName(hb.prec, bm)
-			rel, err := runConvNamed(d, name, hb.prec, bm, c, int64(ci), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kernelReport(t, fmt.Sprintf("%s k%d s%d %d->%d", name, c.ks, c.stride, c.cin, c.cout), rel, hb.tol)
-		}
-	}
-	testPools(t, d)
-	testCrossEntropy(t, d)
-	testFilterNormalize(t, d)
-	testFold(t) // last: its engine binds (and destroys) a context of its own on this thread
-}
-
-// runConv runs one conv kernel (fast: conv_fast.cu's, with tap-major weights) on random data and
-// returns its error against cpu.Conv.
-func runConv(d *device, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
-	name := kernels.ConvName(prec, bm)
-	if fast {
-		name = kernels.ConvFastName(prec, bm)
-	}
-	return runConvNamed(d, name, prec, bm, c, seed, fast)
-}
-
-// actUpload uploads activations: float32, or for bf16 kernels (act16) rounded to bf16 in place (the
-// reference then uses the rounded values, as a network storing bf16 activations) and sent as bf16.
-func actUpload(d *device, v []float32, act16 bool) (ptr, error) {
-	if !act16 {
-		return upload(d, v)
-	}
-	b := make([]byte, 2*len(v))
-	for i, x := range v {
-		h := bf16Bits(x)
-		v[i] = math.Float32frombits(uint32(h) << 16)
-		binary.LittleEndian.PutUint16(b[2*i:], h)
-	}
-	p, err := d.alloc(int64(len(b)))
-	if err == nil {
-		err = d.copyIn(p, b)
-	}
-	return p, err
-}
-
-// runConvNamed is runConv for kernel name (fast: tap-major weights). prec "bf16": the kernel's
-// activations (In, Res, Out) are bf16; "bf16f": bf16 operands on float32 activations.
-func runConvNamed(d *device, name, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
-	act16 := prec == "bf16"
-	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
-	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
-	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
-	sets := c.k
-	if c.shared {
-		sets = 1
-	}
-	in := randSlice(sets*c.b*inImg, 1, seed)
-	wsz := c.cout * g.R()
-	wset := (wsz + c.cout + 3) / 4 * 4 // 16-byte aligned weight sets
-	wb := randSlice(c.k*wset, 1/math.Sqrt(float64(g.R())), seed+1)
-	res := randSlice(c.k*c.b*outImg, 1, seed+2)
-	dIn, err := actUpload(d, in, act16)
-	if err != nil {
-		return 0, err
-	}
-	wk := slices.Clone(wb) // tap-major for the fast kernels: [m][tap·Cin + ci]
-	if fast {
-		kk := c.ks * c.ks
-		for k := range c.k {
-			for m := range c.cout {
-				for i := range g.R() {
-					wk[k*wset+m*g.R()+i%kk*c.cin+i/kk] = wb[k*wset+m*g.R()+i]
-				}
-			}
-		}
-	}
-	dW, err := upload(d, wk)
-	if err != nil {
-		return 0, err
-	}
-	dRes, err := actUpload(d, res, act16)
-	if err != nil {
-		return 0, err
-	}
-	dTaps, err := upload(d, Taps(g))
-	if err != nil {
-		return 0, err
-	}
-	elem := 4
-	if act16 {
-		elem = 2
-	}
-	dOut, err := d.alloc(int64(c.k * c.b * outImg * elem))
-	if err != nil {
-		return 0, err
-	}
-	inSet := c.b * inImg
-	if c.shared {
-		inSet = 0
-	}
-	var resArg ptr
-	if c.residual {
-		resArg = dRes
-	}
-	threads := 128
-	if prec == "f32" {
-		threads = 256
-	}
-	if err := launchConv(d, convKernel(name), dim{ceilDiv(c.b*g.OH*g.OW, 128), ceilDiv(c.cout, bm), c.k}, dim{threads, 1, 1},
-		convArgs{In: dIn, InSetStride: cint64(inSet), Weights: dW, Bias: dW + ptr(4*wsz), WSetStride: cint64(wset),
-			Res: resArg, Out: dOut, Taps: dTaps, B: cint(c.b), Cin: cint(c.cin), H: cint(c.h), W: cint(c.w), Cout: cint(c.cout),
-			OH: cint(g.OH), OW: cint(g.OW), KS: cint(c.ks), Stride: cint(c.stride), Pad: cint(c.pad), Relu: cint(b2i(c.relu))}); err != nil {
-		return 0, err
-	}
-	if err := waitErr(d); err != nil {
-		return 0, err
-	}
-	got := make([]float32, c.k*c.b*outImg)
-	if act16 {
-		b := make([]byte, 2*len(got))
-		if err := d.copyOut(b, dOut); err != nil {
-			return 0, err
-		}
-		for i := range got {
-			got[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
-		}
-	} else if err := download(d, got, dOut); err != nil {
-		return 0, err
-	}
-	want := make([]float64, len(got))
-	cg := cpu.ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, OH: g.OH, OW: g.OW, K: c.ks, Stride: c.stride, Pad: c.pad}
-	col := make([]float32, cg.ColSize())
-	out := make([]float32, outImg)
-	for k := range c.k {
-		w := wb[k*wset:]
-		for b := range c.b {
-			img := in[(k*c.b+b)*inImg:]
-			if c.shared {
-				img = in[b*inImg:]
-			}
-			var r []float32
-			if c.residual {
-				r = res[(k*c.b+b)*outImg:][:outImg]
-			}
-			cpu.Conv(out, img[:inImg], w[:wsz], w[wsz:wsz+c.cout], r, c.relu, cg, col)
-			for i, v := range out {
-				want[(k*c.b+b)*outImg+i] = float64(v)
-			}
-		}
-	}
-	return relErr(got, want), nil
-}
-
-func testPools(t *testing.T, d *device) {
-	const n, c, h, w = 6, 8, 9, 7
-	in := randSlice(n*c*h*w, 1, 11)
-	in[5] = float32(math.NaN())
-	oh, ow := (h+1)/2, (w+1)/2
-	dIn, _ := upload(d, in)
-	dOut, _ := d.alloc(int64(n * c * oh * ow * 4))
-	if err := launchMaxpool(d, kMaxpool, dim{blocks(n*c*oh*ow, 256), 1, 1}, dim{256, 1, 1},
-		maxpoolArgs{In: dIn, Out: dOut, Images: cint64(n), C: cint(c), H: cint(h), W: cint(w), KS: 2}); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]float32, n*c*oh*ow)
-	if err := waitErr(d); err != nil {
-		t.Fatal(err)
-	}
-	download(d, got, dOut)
-	want := make([]float32, len(got))
-	for i := range n {
-		cpu.MaxPool(want[i*c*oh*ow:], in[i*c*h*w:], c, h, w, 2)
-	}
-	kernelReport(t, "maxpool 2x2 ceil (NaN kept)", relErr(got, f64(want)), 0)
-	if !math.IsNaN(float64(got[0])) {
-		t.Error("maxpool dropped a NaN")
-	}
-	if err := launchAvgpool(d, kAvgpool, dim{1, 1, 1}, dim{256, 1, 1}, avgpoolArgs{In: dIn, Out: dOut, Planes: cint64(n * c), HW: cint(h * w)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitErr(d); err != nil {
-		t.Fatal(err)
-	}
-	avg := make([]float32, n*c)
-	download(d, avg, dOut)
-	wantAvg := make([]float32, n*c)
-	cpu.GlobalAvgPool(wantAvg, in, h*w)
-	kernelReport(t, "avgpool", relErr(avg, f64(wantAvg)), 0)
-}
-
-func testCrossEntropy(t *testing.T, d *device) {
-	const k, b, classes = 3, 1000, 10
-	z := randSlice(k*b*classes, 4, 12)
-	labels := make([]int32, b)
-	for i := range labels {
-		labels[i] = int32((i * 7) % classes)
-	}
-	dz, _ := upload(d, z)
-	dl, _ := upload(d, labels)
-	loss, _ := upload(d, make([]float64, k))
-	correct, _ := upload(d, make([]int64, k))
-	if err := launchCrossEntropy(d, kCrossEntropy, dim{k, 1, 1}, dim{256, 1, 1},
-		crossEntropyArgs{Logits: dz, Labels: dl, B: cint(b), Classes: cint(classes), LossSum: loss, Correct: correct}); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitErr(d); err != nil {
-		t.Fatal(err)
-	}
-	gl, gc := make([]float64, k), make([]int64, k)
-	download(d, gl, loss)
-	download(d, gc, correct)
-	var num, den float64
-	for kk := range k {
-		var wl float64
-		var wc int64
-		for i := range b {
-			l, ok := engine.CrossEntropy(z[(kk*b+i)*classes:][:classes], labels[i])
-			wl += l
-			if ok {
-				wc++
-			}
-		}
-		num += (gl[kk] - wl) * (gl[kk] - wl)
-		den += wl * wl
-		if gc[kk] != wc {
-			t.Errorf("set %d: %d correct, want %d", kk, gc[kk], wc)
-		}
-	}
-	kernelReport(t, "cross_entropy", math.Sqrt(num/den), 1e-12)
-}
-
 func testFold(t *testing.T) {
 	p, err := enginetest.Setup(enginetest.Cases[3], 5) // vgg9: conv bias + BN, linear + BN1d
 	if err != nil {
@@ -385,6 +50,51 @@ func testFold(t *testing.T) {
 	for _, path := range []string{"reference", "fast"} { // PyTorch's order; tap-major for the fast kernels
 		testFoldPath(t, p, path)
 	}
+	testFoldEps(t)
+}
+
+// testFoldEps: with every batch norm's own ε = 1e-3 (model.Op.Eps), the device's fold equals the
+// host model of the kernel (Layout.FoldOnHost, which the fake device runs and
+// TestBNEpsilonOnKernelModels checks against the naive network) bit for bit.
+func testFoldEps(t *testing.T) {
+	p, err := enginetest.Setup(enginetest.Cases[3], 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p.Net.Ops {
+		if p.Net.Ops[i].Kind == model.OpBatchNorm {
+			p.Net.Ops[i].Eps = 1e-3
+		}
+	}
+	e, err := Open(p, Options{Points: 4, Images: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Evaluate(context.Background(), enginetest.Points, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	release, _ := e.dev.enter()
+	defer release()
+	l := e.layout
+	got := make([]float32, len(enginetest.Points)*l.Folded)
+	download(e.dev, got, e.folded)
+	theta, dx, dy := l.ThetaVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
+	mismatches := 0
+	for k, pt := range enginetest.Points {
+		want := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
+		for i, ll := range l.Layers {
+			if ll.WOut < 0 {
+				continue
+			}
+			for j := ll.WOut; j < ll.BOut+p.Plan.Layers[i].Cout(); j++ {
+				if math.Float32bits(got[k*l.Folded+j]) != math.Float32bits(want[j]) {
+					mismatches++
+				}
+			}
+		}
+	}
+	kernelReport(t, "fold_weights eps=1e-3 (bit-exact elements differing)", float64(mismatches), 0)
 }
 
 func testFoldPath(t *testing.T, p *engine.Problem, path string) {
@@ -402,7 +112,7 @@ func testFoldPath(t *testing.T, p *engine.Problem, path string) {
 	download(e.dev, got, e.folded)
 	var mismatches int
 	for k, pt := range enginetest.Points {
-		w, b := cpu.Prepare(p, pt)
+		w, b := enginetest.Folded(p, pt)
 		for i, ll := range e.layout.Layers {
 			if ll.WOut < 0 {
 				continue
@@ -423,34 +133,21 @@ func testFoldPath(t *testing.T, p *engine.Problem, path string) {
 	kernelReport(t, "fold_weights "+path+" (bit-exact elements differing)", float64(mismatches), 0)
 }
 
-func testFilterNormalize(t *testing.T, d *device) {
-	const rows, per = 16, 27
-	dir, w := randSlice(rows*per, 1, 13), randSlice(rows*per, 0.5, 14)
-	dd, _ := upload(d, dir)
-	dw, _ := upload(d, w)
-	if err := launchFilterNormalize(d, kFilterNormalize, dim{rows, 1, 1}, dim{256, 1, 1}, filterNormalizeArgs{D: dd, W: dw, Per: cint(per)}); err != nil {
+// TestKernels runs the per-op conformance table (ops_test.go) on the device: every kernel with
+// fresh random inputs against the CPU engine's layer functions, every row tile; then the fold.
+func TestKernels(t *testing.T) {
+	d, err := openDevice(0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := waitErr(d); err != nil {
+	release, err := d.enter()
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := make([]float32, rows*per)
-	download(d, got, dd)
-	dt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: append([]float32(nil), dir...)}
-	wt := &model.Tensor{Name: "x.weight", Shape: []int{rows, 3, 3, 3}, Data: w}
-	dws, wws := model.NewWeights(), model.NewWeights()
-	dws.Add(dt)
-	wws.Add(wt)
-	direction.Normalize(dws, wws, direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
-	kernelReport(t, "filter_normalize", relErr(got, f64(dt.Data)), 1e-6)
-}
-
-func f64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
+	defer release()
+	defer d.close()
+	runOpTable(t, d, func(opRow) bool { return true })
+	testFold(t) // last: its engine binds (and destroys) a context of its own on this thread
 }
 
 // TestScanResnet20 scans a resnet20 grid with the scheduler on the GPU and on the CPU engine.
@@ -566,11 +263,6 @@ func TestSpeed(t *testing.T) {
 	}
 }
 
-func waitErr(d *device) error {
-	_, err := d.wait()
-	return err
-}
-
 // TestStickyFault makes a kernel read an unmapped address on purpose: the wait must report
 // CUDA's illegal address, the device must classify it sticky, and every later call must fail
 // (the worker then exits and the client starts a fresh one; see gpu/remote's fault tests).
@@ -618,7 +310,7 @@ func TestModuleLoading(t *testing.T) {
 		defer d.close()
 		var rels []float64
 		for _, prec := range []string{"f32", "tf32", "bf16"} {
-			rel, err := runConv(d, prec, 32, c, 7, true)
+			rel, err := runConvNamed(d, kernels.ConvFastName(prec, 32), prec, 32, c, 7, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,91 +10,102 @@ import (
 // graphKernel models the kernels of imported graphs (conv_direct.cu, eltwise.cu, concat.cu,
 // pool_window.cu) from the math at the top of each file; ok is false for another kernel.
 func (f *fakeDevice) graphKernel(name string, grid, block dim, args []any) (ok bool, err error) {
-	p := func(i int) ptr { return args[i].(ptr) }
-	n := func(i int) int {
-		if v, ok := args[i].(cint); ok {
-			return int(v)
-		}
-		return int(args[i].(cint64))
-	}
-	fl := func(i int) float32 { return args[i].(float32) }
-	fs := func(i int) []float32 { return view[float32](f, p(i)) }
 	if grid.z < 1 || grid.x < 1 || block.x < 1 {
 		return true, fmt.Errorf("%s: empty launch grid %+v block %+v", name, grid, block)
 	}
 	K := grid.z
 	switch name {
 	case "conv_direct":
-		return true, f.convDirect(K, args)
+		return true, f.convDirect(K, convDirectArgsOf(args))
 	case "activate":
-		in, out, inSet, cnt := fs(0), fs(2), n(1), n(3)
+		a := activateArgsOf(args)
+		in, out, inSet, cnt := view[float32](f, a.In), view[float32](f, a.Out), int(a.InSetStride), int(a.N)
 		for k := range K {
 			o := out[k*cnt:][:cnt]
 			copy(o, in[k*inSet:][:cnt]) // in place when the kernel runs after a GEMM-kernel layer
-			cpu.Activate(actKind(n(4)), fl(5), fl(6), fl(7), o, o)
+			cpu.Activate(actKind(int(a.Act)), a.Lo, a.Hi, a.Alpha, o, o)
 		}
 	case "affine":
-		in, scale, shift, out := fs(0), fs(2), fs(3), fs(5)
-		inSet, wSet, B, C, HW := n(1), n(4), n(6), n(7), n(8)
-		for k := range K {
-			for b := range B {
-				for c := range C {
-					o := out[k*B*C*HW+(b*C+c)*HW:][:HW]
-					cpu.Affine(o, in[k*inSet+(b*C+c)*HW:][:HW], scale[k*wSet+c], shift[k*wSet+c])
-					if n(9) != 0 {
-						cpu.Activate(model.OpReLU, 0, 0, 0, o, o)
-					}
-					cpu.Activate(actKind(n(10)), fl(11), fl(12), fl(13), o, o)
-				}
-			}
-		}
+		f.affine(K, affineArgsOf(args))
 	case "binary":
-		lhs, rhs, out := fs(0), fs(2), fs(4)
-		lSet, rSet, B, C, HW, op := n(1), n(3), n(5), n(6), n(7), n(8)
-		cnt := B * C * HW
-		for k := range K {
-			for i := range cnt {
-				x := lhs[k*lSet+i]
-				switch op {
-				case 0:
-					out[k*cnt+i] = x + rhs[k*rSet+i]
-				case 1:
-					out[k*cnt+i] = x * rhs[k*rSet+i]
-				default:
-					out[k*cnt+i] = x * rhs[k*rSet+i/HW]
-				}
-			}
-		}
+		f.binary(K, binaryArgsOf(args))
 	case "concat_copy":
-		in, out := fs(0), fs(2)
-		inSet, B, C, HW, Ct, c0 := n(1), n(3), n(4), n(5), n(6), n(7)
+		a := concatCopyArgsOf(args)
+		in, out := view[float32](f, a.In), view[float32](f, a.Out)
+		inSet, B, C, HW, Ct, c0 := int(a.InSetStride), int(a.B), int(a.C), int(a.HW), int(a.Ctotal), int(a.C0)
 		for k := range K {
 			for b := range B {
 				copy(out[(k*B+b)*Ct*HW+c0*HW:][:C*HW], in[k*inSet+b*C*HW:][:C*HW])
 			}
 		}
 	case "pool_window":
-		in, out := fs(0), fs(2)
-		inSet, B, C, H, W, OH, OW := n(1), n(3), n(4), n(5), n(6), n(7), n(8)
-		win := model.Window{KH: n(9), KW: n(10), SH: n(11), SW: n(12), DH: n(13), DW: n(14),
-			PadT: n(15), PadL: n(16), PadB: n(17), PadR: n(18), CountPad: n(20) != 0}
-		// The kernel takes OH, OW from the host: they must be floor or ceil mode's size.
-		fh, fw := win.OutSize(H, W)
-		win.Ceil = true
-		ch, cw := win.OutSize(H, W)
-		if !(OH == fh && OW == fw) && !(OH == ch && OW == cw) {
-			return true, fmt.Errorf("pool_window: output %dx%d for a %dx%d input is neither floor (%dx%d) nor ceil (%dx%d) mode", OH, OW, H, W, fh, fw, ch, cw)
-		}
-		win.Ceil = OH == ch && OW == cw
-		for k := range K {
-			for pl := range B * C {
-				cpu.PoolWindow(out[k*B*C*OH*OW+pl*OH*OW:][:OH*OW], in[k*inSet+pl*H*W:][:H*W], H, W, win, n(19) != 0)
-			}
-		}
+		return true, f.poolWindow(K, poolWindowArgsOf(args))
 	default:
 		return false, nil
 	}
 	return true, nil
+}
+
+// affine models eltwise.cu's affine: out = act(relu?(in·scale_c + shift_c)).
+func (f *fakeDevice) affine(K int, a affineArgs) {
+	in, scale, shift, out := view[float32](f, a.In), view[float32](f, a.Scale), view[float32](f, a.Shift), view[float32](f, a.Out)
+	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
+	for k := range K {
+		for b := range B {
+			for c := range C {
+				o := out[k*B*C*HW+(b*C+c)*HW:][:HW]
+				cpu.Affine(o, in[k*inSet+(b*C+c)*HW:][:HW], scale[k*wSet+c], shift[k*wSet+c])
+				if a.Relu != 0 {
+					cpu.Activate(model.OpReLU, 0, 0, 0, o, o)
+				}
+				cpu.Activate(actKind(int(a.Act)), a.Lo, a.Hi, a.Alpha, o, o)
+			}
+		}
+	}
+}
+
+// binary models eltwise.cu's binary: op 0 adds, 1 multiplies, 2 multiplies by one factor per
+// channel plane.
+func (f *fakeDevice) binary(K int, a binaryArgs) {
+	lhs, rhs, out := view[float32](f, a.Lhs), view[float32](f, a.Rhs), view[float32](f, a.Out)
+	lSet, rSet, HW := int(a.LhsSetStride), int(a.RhsSetStride), int(a.HW)
+	cnt := int(a.B) * int(a.C) * HW
+	for k := range K {
+		for i := range cnt {
+			x := lhs[k*lSet+i]
+			switch a.Op {
+			case 0:
+				out[k*cnt+i] = x + rhs[k*rSet+i]
+			case 1:
+				out[k*cnt+i] = x * rhs[k*rSet+i]
+			default:
+				out[k*cnt+i] = x * rhs[k*rSet+i/HW]
+			}
+		}
+	}
+}
+
+// poolWindow models pool_window.cu with cpu.PoolWindow, after checking that the host's output
+// size is floor or ceil mode's.
+func (f *fakeDevice) poolWindow(K int, a poolWindowArgs) error {
+	in, out := view[float32](f, a.In), view[float32](f, a.Out)
+	inSet, B, C, H, W, OH, OW := int(a.InSetStride), int(a.B), int(a.C), int(a.H), int(a.W), int(a.OH), int(a.OW)
+	win := model.Window{KH: int(a.KH), KW: int(a.KW), SH: int(a.SH), SW: int(a.SW), DH: int(a.DH), DW: int(a.DW),
+		PadT: int(a.PadT), PadL: int(a.PadL), PadB: int(a.PadB), PadR: int(a.PadR), CountPad: a.CountPad != 0}
+	// The kernel takes OH, OW from the host: they must be floor or ceil mode's size.
+	fh, fw := win.OutSize(H, W)
+	win.Ceil = true
+	ch, cw := win.OutSize(H, W)
+	if !(OH == fh && OW == fw) && !(OH == ch && OW == cw) {
+		return fmt.Errorf("pool_window: output %dx%d for a %dx%d input is neither floor (%dx%d) nor ceil (%dx%d) mode", OH, OW, H, W, fh, fw, ch, cw)
+	}
+	win.Ceil = OH == ch && OW == cw
+	for k := range K {
+		for pl := range B * C {
+			cpu.PoolWindow(out[k*B*C*OH*OW+pl*OH*OW:][:OH*OW], in[k*inSet+pl*H*W:][:H*W], H, W, win, a.Avg != 0)
+		}
+	}
+	return nil
 }
 
 // actKind is the op kind of kernels/graph.cuh's activation code (OpAdd, which cpu.Activate
@@ -105,21 +116,16 @@ func actKind(code int) model.OpKind {
 
 // convDirect models conv_direct: Out = act(relu?(b' + Σ r(W')·r(In) + Res)), the sum in float64
 // of the operands rounded as the precision says.
-func (f *fakeDevice) convDirect(K int, args []any) error {
-	a := func(i int) int {
-		if v, ok := args[i].(cint); ok {
-			return int(v)
-		}
-		return int(args[i].(cint64))
-	}
-	in, w, bias := view[float32](f, args[0].(ptr)), view[float32](f, args[2].(ptr)), view[float32](f, args[3].(ptr))
-	res, out := view[float32](f, args[5].(ptr)), view[float32](f, args[6].(ptr))
-	inSet, wSet := a(1), a(4)
-	B, cin, h, wd, cout, oh, ow := a(7), a(8), a(9), a(10), a(11), a(12), a(13)
-	kh, kw, sh, sw, dh, dw, pt, pl, g := a(14), a(15), a(16), a(17), a(18), a(19), a(20), a(21), a(22)
-	rnd := roundTo([...]string{"f32", "tf32", "bf16"}[a(23)])
-	relu, act := a(24) != 0, actKind(a(25))
-	lo, hi, alpha := args[26].(float32), args[27].(float32), args[28].(float32)
+func (f *fakeDevice) convDirect(K int, a convDirectArgs) error {
+	in, w, bias := view[float32](f, a.In), view[float32](f, a.Weights), view[float32](f, a.Bias)
+	res, out := view[float32](f, a.Res), view[float32](f, a.Out)
+	inSet, wSet := int(a.InSetStride), int(a.WSetStride)
+	B, cin, h, wd, cout, oh, ow := int(a.B), int(a.Cin), int(a.H), int(a.W), int(a.Cout), int(a.OH), int(a.OW)
+	kh, kw, sh, sw, dh, dw := int(a.KH), int(a.KW), int(a.SH), int(a.SW), int(a.DH), int(a.DW)
+	pt, pl, g := int(a.PadT), int(a.PadL), int(a.G)
+	rnd := roundTo([...]string{"f32", "tf32", "bf16"}[a.Prec])
+	relu, act := a.Relu != 0, actKind(int(a.Act))
+	lo, hi, alpha := a.Lo, a.Hi, a.Alpha
 	if g < 1 || cin%g != 0 || cout%g != 0 {
 		return fmt.Errorf("conv_direct: %d groups for %d → %d channels", g, cin, cout)
 	}

@@ -131,62 +131,33 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	if name == f.failAfter && f.pending == nil {
 		f.pending, f.failAfter = f.failErr, ""
 	}
-	p := func(i int) ptr { return args[i].(ptr) }
-	n := func(i int) int {
-		if v, ok := args[i].(cint); ok {
-			return int(v)
-		}
-		return int(args[i].(cint64))
+	if k := kernels.Kernels[name]; k.Family != "" {
+		return f.conv(k, grid, block, convArgsOf(args))
 	}
-	switch {
-	case strings.HasPrefix(name, "conv") && name != "conv_direct":
-		prec, bm := "", 0
-		fast := strings.HasPrefix(name, "conv2_") || strings.HasPrefix(name, "conv3_")
-		fmt.Sscanf(strings.ReplaceAll(name[strings.IndexByte(name, '_')+1:], "_bm", " "), "%s %d", &prec, &bm)
-		if strings.HasPrefix(name, "conv3_") { // the halo kernels trap on a layer they cannot take
-			g := ConvGeom{Cin: n(9), H: n(10), W: n(11), Cout: n(12), OH: n(13), OW: n(14), KS: n(15), Stride: n(16), Pad: n(17)}
-			elem := 4
-			if prec == "bf16" {
-				elem = 2
-			}
-			if prec == "f32" || !HaloEligible(g, n(8)) || !haloAligned(p(0), n(1), elem) {
-				return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", name, g, n(8), uint64(p(0)), n(1))
-			}
-		}
-		return f.conv(grid, block, fast, prec, bm, p(0), n(1), p(2), p(3), n(4), p(5), p(6), p(7),
-			n(8), n(9), n(10), n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18) != 0)
-	case name == "maxpool" || name == "maxpool_bf16":
-		c, h, w, ks := n(3), n(4), n(5), n(6)
+	switch name {
+	case "maxpool", "maxpool_bf16":
+		a := maxpoolArgsOf(args)
+		c, h, w, ks := int(a.C), int(a.H), int(a.W), int(a.KS)
 		oh, ow := ceilDiv(h, ks), ceilDiv(w, ks)
-		in, out := actsAt(f, p(0), name == "maxpool_bf16"), actsAt(f, p(1), name == "maxpool_bf16")
-		inF, outF := in.widen(n(2)*c*h*w), make([]float32, n(2)*c*oh*ow)
-		for i := range n(2) {
+		in, out := actsAt(f, a.In, name == "maxpool_bf16"), actsAt(f, a.Out, name == "maxpool_bf16")
+		inF, outF := in.widen(int(a.Images)*c*h*w), make([]float32, int(a.Images)*c*oh*ow)
+		for i := range int(a.Images) {
 			cpu.MaxPool(outF[i*c*oh*ow:], inF[i*c*h*w:(i+1)*c*h*w], c, h, w, ks)
 		}
 		out.store(outF)
-	case name == "avgpool" || name == "avgpool_bf16":
-		in, out := actsAt(f, p(0), name == "avgpool_bf16"), actsAt(f, p(1), name == "avgpool_bf16")
-		outF := make([]float32, n(2))
-		cpu.GlobalAvgPool(outF, in.widen(n(2)*n(3)), n(3))
+	case "avgpool", "avgpool_bf16":
+		a := avgpoolArgsOf(args)
+		in, out := actsAt(f, a.In, name == "avgpool_bf16"), actsAt(f, a.Out, name == "avgpool_bf16")
+		outF := make([]float32, a.Planes)
+		cpu.GlobalAvgPool(outF, in.widen(int(a.Planes)*int(a.HW)), int(a.HW))
 		out.store(outF)
-	case name == "to_bf16":
-		in, out := view[float32](f, p(0)), actsAt(f, p(1), true)
-		out.store(in[:n(2)])
-	case name == "cross_entropy" || name == "cross_entropy_bf16":
-		b, classes := n(2), n(3)
-		logits, labels := actsAt(f, p(0), name == "cross_entropy_bf16").widen(grid.x*b*classes), view[int32](f, p(1))
-		loss, correct := view[float64](f, p(4)), view[int64](f, p(5))
-		for k := range grid.x {
-			for i := range b {
-				l, ok := engine.CrossEntropy(logits[(k*b+i)*classes:][:classes], labels[i])
-				loss[k] += l
-				if ok {
-					correct[k]++
-				}
-			}
-		}
-	case name == "fold_weights":
-		f.fold(grid, p(0), p(1), p(2), p(3), p(4), n(5), p(6), n(7))
+	case "to_bf16":
+		a := toBf16ArgsOf(args)
+		actsAt(f, a.Out, true).store(view[float32](f, a.In)[:a.N])
+	case "cross_entropy", "cross_entropy_bf16":
+		f.crossEntropy(grid, crossEntropyArgsOf(args), name == "cross_entropy_bf16")
+	case "fold_weights":
+		f.fold(grid, foldWeightsArgsOf(args))
 	default:
 		if ok, err := f.graphKernel(name, grid, block, args); ok {
 			return err
@@ -196,28 +167,41 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	return nil
 }
 
+// crossEntropy models loss.cu: per weight set k (grid x), the sum of engine.CrossEntropy over
+// the batch's images and the count of correct ones.
+func (f *fakeDevice) crossEntropy(grid dim, a crossEntropyArgs, bf16 bool) {
+	b, classes := int(a.B), int(a.Classes)
+	logits, labels := actsAt(f, a.Logits, bf16).widen(grid.x*b*classes), view[int32](f, a.Labels)
+	loss, correct := view[float64](f, a.LossSum), view[int64](f, a.Correct)
+	for k := range grid.x {
+		for i := range b {
+			l, ok := engine.CrossEntropy(logits[(k*b+i)*classes:][:classes], labels[i])
+			loss[k] += l
+			if ok {
+				correct[k]++
+			}
+		}
+	}
+}
+
 // conv models conv_tile.cuh's GEMM: Out_k[b][m][p] = ReLU?(Σ_r W'_k[m][r]·X_k[r][(b,p)] + (b'_k[m] + Res_k)),
-// reading W' tap-major and decoding taps itself for the fast kernels (conv_fast.cu), through the
-// tap table for the reference ones.
-func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP ptr, inSet int, wP, bP ptr, wSet int, resP, outP, tapsP ptr,
-	B, cin, h, w, cout, oh, ow, ks, stride, pad int, relu bool) error {
-	if fast && (cin%4 != 0 || (uint64(wP)+4*uint64(wSet))%16 != 0 || wSet%4 != 0) {
-		return fmt.Errorf("conv2_%s_bm%d: Cin %d or weights %#x (set stride %d) not 16-byte aligned", prec, bm, cin, uint64(wP), wSet)
-	}
-	npix := B * oh * ow
-	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, bm) || block.x != kernels.ConvThreads(prec) {
-		return fmt.Errorf("conv_%s_bm%d: grid %+v block %+v for %d pixels, %d channels", prec, bm, grid, block, npix, cout)
-	}
-	if bm != kernels.ConvTile(cout) {
-		return fmt.Errorf("conv: tile %d for %d channels", bm, cout)
+// reading W' tap-major and decoding taps itself for the fast kernels (conv_fast.cu, and the halo
+// kernels conv_halo.cu, which trap on a layer they cannot take), through the tap table for the
+// reference ones.
+func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
+	prec, fast := k.Precision, k.Family != "conv"
+	B, cin, h, w, cout, oh, ow := int(a.B), int(a.Cin), int(a.H), int(a.W), int(a.Cout), int(a.OH), int(a.OW)
+	ks, stride, pad, inSet, wSet := int(a.KS), int(a.Stride), int(a.Pad), int(a.InSetStride), int(a.WSetStride)
+	if err := f.convLaunchOK(k, grid, block, a); err != nil {
+		return err
 	}
 	// bf16: activations stored as bf16 (widened as read, rounded as stored); bf16f: float32.
 	act16 := prec == "bf16"
 	if prec == "bf16f" {
 		prec = "bf16"
 	}
-	wts, bias := view[float32](f, wP), view[float32](f, bP)
-	in, res, out := actsAt(f, inP, act16), actsAt(f, resP, act16), actsAt(f, outP, act16)
+	wts, bias := view[float32](f, a.Weights), view[float32](f, a.Bias)
+	in, res, out := actsAt(f, a.In, act16), actsAt(f, a.Res, act16), actsAt(f, a.Out, act16)
 	r := cin * ks * ks
 	taps := make([]int32, 0, 2*r) // the reference kernels' table, or the fast kernels' own decode
 	if fast {
@@ -229,7 +213,7 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 			}
 		}
 	} else {
-		taps = view[int32](f, tapsP)
+		taps = view[int32](f, a.Taps)
 	}
 	rnd := roundTo(prec)
 	widx := func(t int) int { // W' index of reduction index t = ci·ks² + tap
@@ -238,7 +222,7 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 		}
 		return t
 	}
-	outSet := npix * cout
+	outSet := B * oh * ow * cout
 	for k := range grid.z {
 		for b := range B {
 			img := k*inSet + b*cin*h*w
@@ -255,12 +239,12 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 						}
 						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
 						v := float32(s)
-						if resP != 0 {
+						if a.Res != 0 {
 							v += bias[k*wSet+m] + res.at(o)
 						} else {
 							v += bias[k*wSet+m]
 						}
-						if relu && v < 0 {
+						if a.Relu != 0 && v < 0 {
 							v = 0
 						}
 						out.set(o, v)
@@ -268,6 +252,33 @@ func (f *fakeDevice) conv(grid, block dim, fast bool, prec string, bm int, inP p
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// convLaunchOK checks what the conv kernels assume of a launch: the halo kernels' eligibility
+// (they trap otherwise), the fast kernels' 16-byte aligned weights, the grid, block and tile.
+func (f *fakeDevice) convLaunchOK(k kernels.Kernel, grid, block dim, a convArgs) error {
+	cin, cout, inSet, wSet := int(a.Cin), int(a.Cout), int(a.InSetStride), int(a.WSetStride)
+	if k.Family == "conv3" {
+		g := ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), KS: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
+		elem := 4
+		if k.Precision == "bf16" {
+			elem = 2
+		}
+		if k.Precision == "f32" || !HaloEligible(g, int(a.B)) || !haloAligned(a.In, inSet, elem) {
+			return fmt.Errorf("%s: layer %+v of %d images (input %#x, set stride %d) is not halo-eligible", k.Name, g, a.B, uint64(a.In), inSet)
+		}
+	}
+	if k.Family != "conv" && (cin%4 != 0 || (uint64(a.Weights)+4*uint64(wSet))%16 != 0 || wSet%4 != 0) {
+		return fmt.Errorf("%s: Cin %d or weights %#x (set stride %d) not 16-byte aligned", k.Name, cin, uint64(a.Weights), wSet)
+	}
+	npix := int(a.B) * int(a.OH) * int(a.OW)
+	if grid.x != ceilDiv(npix, kernels.ConvPixelTile) || grid.y != ceilDiv(cout, k.Tile) || block.x != kernels.ConvThreads(k.Precision) {
+		return fmt.Errorf("%s: grid %+v block %+v for %d pixels, %d channels", k.Name, grid, block, npix, cout)
+	}
+	if k.Tile != kernels.ConvTile(cout) {
+		return fmt.Errorf("%s: tile %d for %d channels", k.Name, k.Tile, cout)
 	}
 	return nil
 }
@@ -351,10 +362,11 @@ func roundTo(prec string) func(float32) float32 {
 }
 
 // fold models weights.cu's fold_weights.
-func (f *fakeDevice) fold(grid dim, thetaP, dxP, dyP, abP, tableP ptr, layers int, foldedP ptr, stride int) {
-	theta, dx, dy := view[float32](f, thetaP), view[float32](f, dxP), view[float32](f, dyP)
-	ab, table, folded := view[float32](f, abP), view[int32](f, tableP), view[float32](f, foldedP)
-	l := Layout{Table: table[:layers*kernels.FoldFields], Folded: stride}
+func (f *fakeDevice) fold(grid dim, a foldWeightsArgs) {
+	theta, dx, dy := view[float32](f, a.Theta), view[float32](f, a.Dx), view[float32](f, a.Dy)
+	ab, table, folded := view[float32](f, a.Ab), view[int32](f, a.Table), view[float32](f, a.Folded)
+	stride := int(a.FoldStride)
+	l := Layout{Table: table[:int(a.Layers)*kernels.FoldFields], Folded: stride}
 	for k := range grid.y {
 		copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
 	}

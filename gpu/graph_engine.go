@@ -75,20 +75,7 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 	c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
 	switch pl.Kind {
 	case model.OpConv, model.OpLinear:
-		if !Direct(pl) {
-			if err := e.conv2d(k, b, i, in, inSet, res, out, pl.ReLU); err != nil {
-				return err
-			}
-			return launchActivate(e, kActivate, grid, block, activateArgs{In: out, InSetStride: cint64(n), Out: out,
-				N: cint64(n), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
-		}
-		win := pl.Window()
-		return launchConvDirect(e, kConvDirect, grid, block, convDirectArgs{In: in, InSetStride: cint64(inSet),
-			Weights: folded + ptr(4*ll.WOut), Bias: folded + ptr(4*ll.BOut), WSetStride: wSet, Res: res, Out: out,
-			B: cint(b), Cin: cint(c), H: cint(h), W: cint(w), Cout: cint(pl.OutShape[0]), OH: cint(pl.OutShape[1]), OW: cint(pl.OutShape[2]),
-			KH: cint(win.KH), KW: cint(win.KW), SH: cint(win.SH), SW: cint(win.SW), DH: cint(win.DH), DW: cint(win.DW),
-			PadT: cint(win.PadT), PadL: cint(win.PadL), G: cint(max(pl.Groups, 1)), Prec: cint(e.precCode()),
-			Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+		return e.graphConv(k, b, i, pl, in, inSet, res, out, act)
 	case model.OpBatchNorm:
 		return launchAffine(e, kAffine, grid, block, affineArgs{In: in, InSetStride: cint64(inSet),
 			Scale: folded + ptr(4*ll.WOut), Shift: folded + ptr(4*ll.BOut), WSetStride: wSet, Out: out,
@@ -108,18 +95,7 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 		return launchBinary(e, kBinary, grid, block, binaryArgs{Lhs: in, LhsSetStride: cint64(inSet), Rhs: in2,
 			RhsSetStride: cint64(in2Set), Out: out, B: cint(b), C: cint(c), HW: cint(h * w), Op: cint(op)})
 	case model.OpConcat:
-		c0, hw := 0, pl.OutShape[1]*pl.OutShape[2]
-		for j, buf := range pl.Ins {
-			cj := pl.InsC[j]
-			src, set := operand(buf, [3]int{cj, pl.OutShape[1], pl.OutShape[2]})
-			if err := launchConcatCopy(e, kConcatCopy, dim{blocks(b*cj*hw, graphThreads), 1, k}, block, concatCopyArgs{
-				In: src, InSetStride: cint64(set), Out: out, B: cint(b), C: cint(cj), HW: cint(hw),
-				Ctotal: cint(pl.OutShape[0]), C0: cint(c0)}); err != nil {
-				return err
-			}
-			c0 += cj
-		}
-		return nil
+		return e.graphConcat(k, b, pl, out, operand)
 	case model.OpMaxPool, model.OpAvgPool, model.OpGlobalAvgPool:
 		win, avg := pl.Window(), pl.Kind != model.OpMaxPool
 		if pl.Kind == model.OpGlobalAvgPool {
@@ -132,4 +108,44 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 			Avg: cint(b2i(avg)), CountPad: cint(b2i(win.CountPad))})
 	}
 	return fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
+}
+
+// graphConv queues conv or linear layer i of an imported graph: on the implicit-GEMM kernels
+// (then its activation, if any, by activate in place), or on conv_direct.
+func (e *Engine) graphConv(k, b, i int, pl *model.Layer, in ptr, inSet int, res, out ptr, act int) error {
+	n := b * pl.OutShape[0] * pl.OutShape[1] * pl.OutShape[2]
+	grid, block := dim{blocks(n, graphThreads), 1, k}, dim{graphThreads, 1, 1}
+	if !Direct(pl) {
+		if err := e.conv2d(k, b, i, in, inSet, res, out, pl.ReLU); err != nil {
+			return err
+		}
+		return launchActivate(e, kActivate, grid, block, activateArgs{In: out, InSetStride: cint64(n), Out: out,
+			N: cint64(n), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+	}
+	ll, folded, wSet := e.layout.Layers[i], e.folded, cint64(e.layout.Folded)
+	c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
+	win := pl.Window()
+	return launchConvDirect(e, kConvDirect, grid, block, convDirectArgs{In: in, InSetStride: cint64(inSet),
+		Weights: folded + ptr(4*ll.WOut), Bias: folded + ptr(4*ll.BOut), WSetStride: wSet, Res: res, Out: out,
+		B: cint(b), Cin: cint(c), H: cint(h), W: cint(w), Cout: cint(pl.OutShape[0]), OH: cint(pl.OutShape[1]), OW: cint(pl.OutShape[2]),
+		KH: cint(win.KH), KW: cint(win.KW), SH: cint(win.SH), SW: cint(win.SW), DH: cint(win.DH), DW: cint(win.DW),
+		PadT: cint(win.PadT), PadL: cint(win.PadL), G: cint(max(pl.Groups, 1)), Prec: cint(e.precCode()),
+		Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+}
+
+// graphConcat queues a concatenation over channels: one concat_copy per input, at its channel
+// offset; operand gives an input buffer's address and weight-set stride.
+func (e *Engine) graphConcat(k, b int, pl *model.Layer, out ptr, operand func(buf int, shape [3]int) (ptr, int)) error {
+	c0, hw := 0, pl.OutShape[1]*pl.OutShape[2]
+	for j, buf := range pl.Ins {
+		cj := pl.InsC[j]
+		src, set := operand(buf, [3]int{cj, pl.OutShape[1], pl.OutShape[2]})
+		if err := launchConcatCopy(e, kConcatCopy, dim{blocks(b*cj*hw, graphThreads), 1, k}, dim{graphThreads, 1, 1}, concatCopyArgs{
+			In: src, InSetStride: cint64(set), Out: out, B: cint(b), C: cint(cj), HW: cint(hw),
+			Ctotal: cint(pl.OutShape[0]), C0: cint(c0)}); err != nil {
+			return err
+		}
+		c0 += cj
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"testing"
 
-	"landscape/cpu"
 	"landscape/engine"
 	"landscape/internal/enginetest"
 	"landscape/model"
@@ -53,7 +52,7 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 		theta, dx, dy := l.ThetaVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
 		for _, pt := range enginetest.Points {
 			got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
-			w, b := cpu.Prepare(p, pt)
+			w, b := enginetest.Folded(p, pt)
 			for i, ll := range l.Layers {
 				pl := &p.Plan.Layers[i]
 				if ll.WOut < 0 {
@@ -66,11 +65,6 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 					kinds["direct"] = true
 				case pl.TransW:
 					kinds["matmul"] = true
-				}
-				if pl.Kind == model.OpBatchNorm { // cpu.Prepare folds conv and linear layers only
-					ws := p.WeightsAt(pt)
-					w[i], b[i] = make([]float32, pl.Cout()), make([]float32, pl.Cout())
-					pl.Affine(func(name string) []float32 { return ws.Tensors[name].Data }, w[i], b[i])
 				}
 				if len(w[i]) == 0 {
 					t.Fatalf("%s layer %d (%s): the CPU folds nothing", c.Model, i, pl.Kind)

@@ -298,25 +298,6 @@ func launchCrossEntropyBf16(l launcher, k crossEntropyBf16Kernel, grid, block di
 	return l.launch(string(k), grid, block, a.Logits, a.Labels, a.B, a.Classes, a.LossSum, a.Correct)
 }
 
-// filterNormalizeArgs are the parameters of filter_normalize, in the kernel's order.
-type filterNormalizeArgs struct {
-	D   ptr  // float * d
-	W   ptr  // float * w
-	Per cint // int per
-}
-
-// filterNormalizeKernel names a kernel that takes filterNormalizeArgs.
-type filterNormalizeKernel string
-
-const (
-	kFilterNormalize filterNormalizeKernel = "filter_normalize"
-)
-
-// launchFilterNormalize queues kernel k with arguments a on l.
-func launchFilterNormalize(l launcher, k filterNormalizeKernel, grid, block dim, a filterNormalizeArgs) error {
-	return l.launch(string(k), grid, block, a.D, a.W, a.Per)
-}
-
 // foldWeightsArgs are the parameters of fold_weights, in the kernel's order.
 type foldWeightsArgs struct {
 	Theta      ptr    // float * theta

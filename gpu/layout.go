@@ -109,7 +109,7 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 		ll := LayerLayout{WOut: -1, BOut: -1}
 		if folds(pl) {
 			g := Geom(pl)
-			// Fields F_W … F_VAR of kernels/weights.cu: raw offsets, −1 for what the layer lacks.
+			// Raw offsets (rawFields), −1 for what the layer lacks.
 			names, per, gemm := l.foldRow(pl, g)
 			ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
 			if gemm && !ll.TapMajor {
@@ -117,19 +117,27 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 			}
 			ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
 			ll.BOut = ll.WOut + g.Cout*per
-			row := make([]int32, kernels.FoldFields)
+			row := make(kernels.FoldRow, kernels.FoldFields)
 			for i, name := range names {
 				off, err := raw(name)
 				if err != nil {
 					return nil, err
 				}
-				row[i] = off
+				row[rawFields[i]] = off
 			}
-			row[6], row[7] = int32(per), int32(g.Cout)
-			row[8], row[9], row[10] = int32(ll.WOut), int32(ll.BOut), int32(l.Channels)
+			row.SetPer(int32(per))
+			row.SetCout(int32(g.Cout))
+			row.SetWout(int32(ll.WOut))
+			row.SetBout(int32(ll.BOut))
+			row.SetFirst(int32(l.Channels))
 			if ll.TapMajor {
-				row[11] = int32(g.KS * g.KS)
+				row.SetTaps(int32(g.KS * g.KS))
 			}
+			eps, err := bnEpsilon(p.Plan.Net, pl)
+			if err != nil {
+				return nil, err
+			}
+			row.SetEps(eps)
 			if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
 				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
 			}
@@ -141,6 +149,25 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	}
 	l.Folded = (l.Folded + 3) / 4 * 4 // every weight set's vector 16-byte aligned
 	return l, nil
+}
+
+// rawFields are the fold row's fields that hold raw offsets, in foldRow's order of names.
+var rawFields = [6]kernels.FoldField{kernels.FoldW, kernels.FoldBias, kernels.FoldGamma, kernels.FoldBeta, kernels.FoldMean, kernels.FoldVar}
+
+// bnEpsilon returns the ε of layer pl's batch norm (model.Op.BNEpsilon of the node its entries
+// come from in net), or model.BNEps for a layer without one.
+func bnEpsilon(net *model.Net, pl *model.Layer) (float64, error) {
+	if pl.BN == "" {
+		return model.BNEps, nil
+	}
+	if net != nil {
+		for i := range net.Ops {
+			if op := &net.Ops[i]; op.Kind == model.OpBatchNorm && op.BNEntries() == pl.BNNames {
+				return op.BNEpsilon(), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("gpu: batch norm %s of the plan is no node of its network", pl.BN)
 }
 
 // RawVector returns w's entries at their raw offsets, zeros where w has no entry (w may be nil).

@@ -30,7 +30,7 @@ func TestFoldTableMatchesCPU(t *testing.T) {
 			theta, dx, dy := l.RawVector(p.Base), l.RawVector(p.DX), l.RawVector(p.DY)
 			for _, pt := range enginetest.Points {
 				got := l.FoldOnHost(theta, dx, dy, float32(pt.A), float32(pt.B))
-				w, b := cpu.Prepare(p, pt)
+				w, b := enginetest.Folded(p, pt)
 				for i, ll := range l.Layers {
 					if ll.WOut < 0 {
 						continue

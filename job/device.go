@@ -16,7 +16,13 @@ type Device struct {
 	// Worker is the landscape-gpu worker's path ("": next to landscape, then $PATH);
 	// WorkerEngine the engine it serves ("cpu" tests the worker protocol without a GPU).
 	Worker, WorkerEngine string
+	// GPU starts the GPU engines: the landscape-gpu workers' client (cmd/landscape gives it),
+	// or a stand-in in tests. Nil: no GPU client, so "auto" computes on the CPU and "gpu" fails.
+	GPU GPUEngines
 }
+
+// GPUEngines starts GPU engines for a problem as d says.
+type GPUEngines func(ctx context.Context, p *engine.Problem, d Device, log Logf) ([]engine.Engine, error)
 
 // Validate checks the values, naming the flags at fault.
 func (d Device) Validate() error {
@@ -35,10 +41,6 @@ func (d Device) Validate() error {
 	}
 	return nil
 }
-
-// GPUEngines starts GPU engines for a problem; set by the front end that links the GPU client
-// (cmd/landscape's gpu_remote.go). Nil: this build has no GPU client.
-var GPUEngines func(ctx context.Context, p *engine.Problem, d Device, log Logf) ([]engine.Engine, error)
 
 // Engines are the engines of one scan with the scheduler's options.
 type Engines struct {
@@ -97,8 +99,8 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 }
 
 func (d Device) tryGPU(ctx context.Context, p *engine.Problem, log Logf) ([]engine.Engine, error) {
-	if GPUEngines == nil {
+	if d.GPU == nil {
 		return nil, fmt.Errorf("this build has no GPU client")
 	}
-	return GPUEngines(ctx, p, d, log)
+	return d.GPU(ctx, p, d, log)
 }

@@ -1,8 +1,9 @@
 // Package job runs landscape's work from a specification, for any front end (the landscape
 // command, a shard runner, a Go program):
 //
-//   - a scan: ScanSpec → data, model and directions → the resume check against an existing
-//     file → engines and their fallback policy → the scheduler (package scan) → a saver that
+//   - a scan: ScanSpec → data (shuffled with a recorded seed for --tolerance), model and
+//     directions → the resume check against an existing file → the points in coarse-to-fine
+//     order → engines and their fallback policy → the scheduler (package scan) → a saver that
 //     keeps the surface file up to date and loses nothing when the output cannot be written;
 //   - training: TrainSpec → data, model and initial weights → resume from the latest
 //     checkpoint of the same settings → epochs;

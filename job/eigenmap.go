@@ -35,8 +35,8 @@ func PrepareEigenMap(spec EigenMapSpec) (*EigenMap, error) {
 	if err := CheckHessianDevice(spec.Device); err != nil {
 		return nil, err
 	}
-	if spec.Workers < 1 || spec.Chunk < 1 {
-		return nil, fmt.Errorf("--workers %d and --batch-size %d: want positive numbers", spec.Workers, spec.Chunk)
+	if err := checkChunks(spec.Workers, spec.Chunk); err != nil {
+		return nil, err
 	}
 	if err := checkLanczos(spec.Lanczos); err != nil {
 		return nil, err

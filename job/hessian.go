@@ -14,7 +14,10 @@ import (
 // HessianSpec is the curvature of the loss at θ (landscape hessian without --x); the field
 // comments name the flags.
 type HessianSpec struct {
-	Input   hessian.Input   // --model, --weights, --data, --split, --limit, --raw, --normalize, --batch-size, --workers
+	Model, Weights string // --model, --weights
+	Input                 // --data, --split, --limit, --raw, --normalize, --resize, --center-crop
+	Chunk, Workers int    // --batch-size (images per chunk of a product), --workers
+
 	Request hessian.Request // --top, --trace, --tol, --max-samples, --density-runs, --density-steps, --lanczos-tol, --max-steps, --hessian-seed
 	Device  string          // --device: cpu or auto
 	Density string          // --density: the PNG of the spectral density ("": none)
@@ -38,6 +41,14 @@ func CheckHessianDevice(device string) error {
 		return errors.New("--device gpu: Hessian-vector products run on the CPU only for now (a GPU HVP is later work); use --device cpu")
 	}
 	return fmt.Errorf("--device %q: want cpu (or auto)", device)
+}
+
+// checkChunks checks how Hessian-vector products are split, naming the flags.
+func checkChunks(workers, chunk int) error {
+	if workers < 1 || chunk < 1 {
+		return fmt.Errorf("--workers %d and --batch-size %d: want positive numbers", workers, chunk)
+	}
+	return nil
 }
 
 // checkLanczos checks the eigenvalue options, naming their flags.
@@ -66,18 +77,29 @@ func (s *HessianSpec) validate() error {
 	case s.Out != "" && !strings.HasSuffix(s.Out, ".json"):
 		return fmt.Errorf("--out %q: want a file name ending in .json (or use --x for an eigenvalue map)", s.Out)
 	}
+	if err := checkChunks(s.Workers, s.Chunk); err != nil {
+		return err
+	}
 	if err := checkLanczos(r.Options); err != nil {
+		return err
+	}
+	if err := s.Input.validate(); err != nil {
 		return err
 	}
 	return CheckHessianDevice(s.Device)
 }
 
-// PrepareHessian checks spec and loads the data and the network (hessian.Load).
+// PrepareHessian checks spec, loads the data and the network and prepares float32
+// Hessian-vector products of the mean loss over the data at the weights.
 func PrepareHessian(spec HessianSpec) (*Hessian, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	h, set, err := hessian.Load(spec.Input)
+	set, net, w, err := spec.Input.loadWith(spec.Model, spec.Weights)
+	if err != nil {
+		return nil, err
+	}
+	h, err := train.NewHVP[float32](net, w, set, spec.Chunk, spec.Workers)
 	if err != nil {
 		return nil, err
 	}

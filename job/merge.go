@@ -180,7 +180,9 @@ func MergeFiles(out string, paths []string) (*surface.Surface, MergeReport, erro
 	seen := map[string]bool{}
 	if _, err := os.Stat(out); err == nil {
 		s, err := surface.Load(out)
-		if err != nil {
+		if surface.IsDamaged(err) {
+			return nil, MergeReport{}, fmt.Errorf("--out %v; not overwriting it: move it aside (mv %s %s.damaged) and merge the intact shards again", err, out, out)
+		} else if err != nil {
 			return nil, MergeReport{}, fmt.Errorf("--out %s exists and is not a surface file (%v); not overwriting it", out, err)
 		}
 		if s.Settings.Shard != "" {

@@ -31,14 +31,43 @@ func Rise(s *surface.Surface, r float64) (origin, rise float64, n int, err error
 	return origin, sum/float64(n) - origin, n, nil
 }
 
-// lossAt interpolates the loss at (x, y): along y at the two x columns around x, then along x.
-// NaN outside the grid.
-func lossAt(s *surface.Surface, x, y float64) float64 {
+// RiseStdErr bounds the standard error of Rise(s, r) for a tolerance surface: the rise is a
+// combination with non-negative weights w of the points' estimates (the interpolation weights
+// divided by n, and 1 at the origin's), so its standard deviation is at most Σ w·σ whatever the
+// points' correlation (Minkowski's inequality); with common random numbers the errors of
+// neighbouring points are positively correlated and largely cancel in the difference, so the
+// true error is usually much smaller. NaN for an exact surface (and where Rise has none).
+func RiseStdErr(s *surface.Surface, r float64) float64 {
+	se := s.Extra[surface.StdErrKey(s.Split)]
+	if !s.Sampled() || se == nil {
+		return math.NaN()
+	}
+	pts := [][2]float64{{-r, 0}, {r, 0}}
+	if s.Is2D() {
+		pts = append(pts, [2]float64{0, -r}, [2]float64{0, r})
+	}
+	var sum float64
+	n := 0
+	for _, p := range pts {
+		if v := lossAt(s, p[0], p[1]); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			sum += valueAt(s, se, p[0], p[1])
+			n++
+		}
+	}
+	return sum/float64(n) + valueAt(s, se, 0, 0)
+}
+
+// lossAt interpolates the loss at (x, y) (valueAt).
+func lossAt(s *surface.Surface, x, y float64) float64 { return valueAt(s, s.Loss, x, y) }
+
+// valueAt interpolates v, an array of the grid, at (x, y): along y at the two x columns around
+// x, then along x. NaN outside the grid.
+func valueAt(s *surface.Surface, v []float64, x, y float64) float64 {
 	if !s.Is2D() {
-		return interp(s.X, func(i int) float64 { return s.Loss[i] }, x)
+		return interp(s.X, func(i int) float64 { return v[i] }, x)
 	}
 	column := func(i int) float64 {
-		return interp(s.Y, func(j int) float64 { return s.Loss[s.Index(i, j)] }, y)
+		return interp(s.Y, func(j int) float64 { return v[s.Index(i, j)] }, y)
 	}
 	return interp(s.X, column, x)
 }

@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"landscape/cpu/gemm"
-	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/internal/cpuinfo"
@@ -27,20 +28,15 @@ type ScanSpec struct {
 	Weights  string // --weights: θ, a safetensors state_dict
 	Weights2 string // --weights2: the x direction is W2 − W (1D interpolation)
 	Weights3 string // --weights3: with Weights2, the y direction is W3 − W (the plane through three solutions)
-	Data     string // --data KIND:PATH
-	Split    string // --split train|test
-	Limit    int    // --limit: the first N examples (0: all)
-	Raw      bool   // --raw: pixels in [0,1] without mean/std normalisation
-	// Normalize (--normalize MEANS:STDS) replaces the data kind's own normalisation.
-	Normalize *data.Stats
-	X, Y      string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
-	Norm      string // --norm filter|layer|weight|none
-	Ignore    string // --ignore biasbn|none
-	DirType   string // --dir-type weights|states
-	Seed      int64  // --seed of the random directions
-	Dirs      string // --dirs: directions from a safetensors file
-	SaveDirs  string // --save-dirs: write the directions used
-	Out       string // --out: the surface file (.npz)
+	Input           // --data, --split, --limit, --raw, --normalize, --resize, --center-crop
+	X, Y     string // --x, --y: axes MIN:MAX:NUM (Y "" for 1D)
+	Norm     string // --norm filter|layer|weight|none
+	Ignore   string // --ignore biasbn|none
+	DirType  string // --dir-type weights|states
+	Seed     int64  // --seed of the random directions
+	Dirs     string // --dirs: directions from a safetensors file
+	SaveDirs string // --save-dirs: write the directions used
+	Out      string // --out: the surface file (.npz)
 
 	Device  Device
 	Workers int // --workers: CPU engines
@@ -59,6 +55,14 @@ type ScanSpec struct {
 	// Hessian, for an eigenvalue map (landscape hessian --x), says how its eigenvalues are
 	// computed; recorded in the settings so that a loss scan and a map never resume each other.
 	Hessian string
+
+	// Order is the order points are computed in (--order): "coarse" or "" for coarse to fine
+	// (surface.CoarseToFine: a partial file holds whole coarser grids), "rows" for row-major.
+	Order string
+	// Tolerance (--tolerance), when positive, estimates each point's loss from a sample of the
+	// data (scan.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
+	Tolerance  float64
+	SampleSeed int64
 
 	Log Logf // messages for the user
 
@@ -93,11 +97,10 @@ func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
 	if err = s.Device.Validate(); err != nil {
 		return
 	}
+	if err = s.Input.validate(); err != nil {
+		return
+	}
 	switch {
-	case s.Split != "train" && s.Split != "test":
-		err = fmt.Errorf("--split %q: want train or test", s.Split)
-	case s.Limit < 0:
-		err = fmt.Errorf("--limit %d: want a positive number of examples, or 0 for all", s.Limit)
 	case s.Weights3 != "" && (s.Weights2 == "" || s.Y == ""):
 		err = errors.New("--weights3 needs --weights2 and --y: the plane through W, W2 and W3 is 2D")
 	case s.Weights2 != "" && s.Dirs != "":
@@ -108,6 +111,10 @@ func (s *ScanSpec) validate() (xa, ya surface.Axis, err error) {
 		err = fmt.Errorf("--workers %d: want at least 1", s.Workers)
 	case s.SaveEvery < 0:
 		err = fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", s.SaveEvery)
+	case !slices.Contains(Orders, cmp.Or(s.Order, "coarse")):
+		err = fmt.Errorf("--order %q: want %s", s.Order, strings.Join(Orders, " or "))
+	case s.Tolerance < 0 || s.Tolerance >= 1 || math.IsNaN(s.Tolerance):
+		err = fmt.Errorf("--tolerance %v: want a relative standard error in (0, 1), e.g. 0.01, or 0 for exact", s.Tolerance)
 	case s.Batch < 0:
 		err = fmt.Errorf("--batch-size %d: want a positive number of images, or 0 for the engine's choice", s.Batch)
 	}
@@ -135,26 +142,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
 		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
 	}
-	dopt := data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw, Normalize: spec.Normalize}
-	set, err := data.Load(spec.Data, dopt)
+	set, net, w, err := spec.Input.loadWith(spec.Model, spec.Weights)
 	if err != nil {
 		return nil, err
-	}
-	if set.N == 0 {
-		return nil, fmt.Errorf("--data %s (%s split): no examples to evaluate", spec.Data, spec.Split)
-	}
-	if set.H != set.W && !model.IsGraphFile(spec.Model) {
-		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
-	}
-	net, w, err := model.Load(spec.Model, spec.Weights, set.H)
-	if err != nil {
-		return nil, err
-	}
-	if set, err = matchChannels(spec.Data, dopt, set, net.InC); err != nil {
-		return nil, err
-	}
-	if set.C != net.InC {
-		return nil, fmt.Errorf("--data %s has %d-channel images but %s (conv1) takes %d channels", spec.Data, set.C, spec.Weights, net.InC)
 	}
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
@@ -163,6 +153,10 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 		CPU: cpuinfo.Model()}
 	if ya.Num > 0 {
 		st.Y = ya.String()
+	}
+	if spec.Tolerance > 0 {
+		st.Tolerance, st.SampleSeed, st.SampleBatch = spec.Tolerance, spec.SampleSeed, cmp.Or(spec.Batch, DefaultSampleBatch)
+		set = shuffled(set, permutation(set.N, spec.SampleSeed))
 	}
 	// An .onnx model holding its weights is hashed as the weights: a changed file is not resumed.
 	for _, h := range []struct {
@@ -188,7 +182,9 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	sc := &Scan{Spec: spec, Problem: p, Surface: surface.New(xa, ya, spec.Split, st)}
 	if surface.Exists(spec.Out) {
 		old, err := surface.Load(spec.Out)
-		if err != nil {
+		if surface.IsDamaged(err) {
+			return nil, fmt.Errorf("--out %v; %s", err, surface.DamagedResumeHint(spec.Out))
+		} else if err != nil {
 			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", spec.Out, err)
 		}
 		if err := old.Settings.CheckResume("--out "+spec.Out, st, "engine"); err != nil { // the engine: once open
@@ -208,10 +204,10 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	for k := range sc.Points {
 		sc.Points[k].A, sc.Points[k].B = sc.Surface.Coord(k)
 	}
-	for _, k := range sc.Surface.Missing() {
-		if spec.Select == nil || spec.Select(k) {
-			sc.Todo = append(sc.Todo, k)
-		}
+	sc.Todo = spec.todo(sc.Surface)
+	if st.Tolerance > 0 {
+		sc.Surface.ExtraArray(surface.StdErrKey(spec.Split))
+		sc.Surface.ExtraArray(surface.ImagesKey(spec.Split))
 	}
 	if sc.old != nil {
 		sc.Surface.Settings = st // the informative paths of this run; the engine is set by Run
@@ -251,6 +247,10 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 	}
 	return keepSaved(ctx, sf, spec, func(ctx context.Context, sv *saver) error {
 		opt := es.Options
+		sampled := sf.Settings.Tolerance > 0
+		if sampled {
+			opt.Tolerance, opt.Images = sf.Settings.Tolerance, sf.Settings.SampleBatch
+		}
 		if fb := opt.Fallback; fb != nil && es.Kind != "cpu" {
 			mixed := surface.MixEngines(sf.Settings.Engine, "cpu")
 			opt.Fallback = func(p *engine.Problem) (engine.Engine, error) {
@@ -258,8 +258,10 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 				return fb(p)
 			}
 		}
-		return scan.Run(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, loss, acc float64) {
-			sv.set(k, loss, acc)
+		levels := newLevelWatch(sf, spec.Log)
+		return scan.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r scan.Result) {
+			sv.update(func(sf *surface.Surface) { record(sf, k, r, sampled) })
+			levels.done(k)
 			if progress != nil {
 				progress()
 			}
@@ -275,15 +277,4 @@ func CheckWritable(flag, path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
-}
-
-// matchChannels reads an imagefolder set again converted to the network's channel count when
-// its images have another (as PIL's convert("L") or convert("RGB") would); other sets are
-// returned as they are, for the caller's shape check.
-func matchChannels(spec string, opt data.Options, set *data.Set, channels int) (*data.Set, error) {
-	if set.C == channels || !strings.HasPrefix(spec, "imagefolder:") {
-		return set, nil
-	}
-	opt.Channels = channels
-	return data.Load(spec, opt)
 }

@@ -15,6 +15,7 @@ import (
 
 	"landscape/cpu"
 	"landscape/cpu/gemm"
+	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/internal/cpuinfo"
@@ -27,8 +28,14 @@ import (
 // CPU scan spec of a 2D grid over them writing dir/out/s.npz.
 func fixture(t *testing.T, nx, ny int) (ScanSpec, *logs) {
 	t.Helper()
+	return fixtureN(t, nx, ny, 16)
+}
+
+// fixtureN is fixture with n images.
+func fixtureN(t *testing.T, nx, ny, n int) (ScanSpec, *logs) {
+	t.Helper()
 	dir := t.TempDir()
-	const n, hw = 16, 8
+	const hw = 8
 	images := testinput.IDX(t, dir, n, hw, 1, 2)
 	w := filepath.Join(dir, "w.safetensors")
 	testinput.Weights(t, w, "resnet8", model.Config{InC: 1, HW: hw, Classes: 10}, 1)
@@ -36,7 +43,7 @@ func fixture(t *testing.T, nx, ny int) (ScanSpec, *logs) {
 		t.Fatal(err)
 	}
 	l := &logs{}
-	spec := ScanSpec{Model: "resnet8", Weights: w, Data: images, Split: "test", X: fmt.Sprintf("-1:1:%d", nx),
+	spec := ScanSpec{Model: "resnet8", Weights: w, Input: Input{Data: images, Options: data.Options{Split: "test"}}, X: fmt.Sprintf("-1:1:%d", nx),
 		Norm: "filter", Ignore: "biasbn", DirType: "weights", Seed: 3, Out: filepath.Join(dir, "out", "s.npz"),
 		Device: Device{Device: "cpu", Precision: "fp32"}, Workers: 1, Batch: 16, SaveEvery: 20 * time.Millisecond, Log: l.log}
 	if ny > 0 {
@@ -82,15 +89,13 @@ func runScan(t *testing.T, spec ScanSpec) *surface.Surface {
 	return s
 }
 
-// slowGPU makes Device "gpu" give one CPU engine that sleeps before every call (the GPU
-// engine seam, so that a scan runs long enough to disturb it), or one that always fails.
-func slowGPU(t *testing.T, delay time.Duration, fail bool) {
-	t.Helper()
-	GPUEngines = func(_ context.Context, p *engine.Problem, _ Device, _ Logf) ([]engine.Engine, error) {
+// slowGPU is Device "gpu" whose GPU engines are one CPU engine that sleeps before every call
+// (the GPU engine seam, so that a scan runs long enough to disturb it), or one that always fails.
+func slowGPU(delay time.Duration, fail bool) Device {
+	return Device{Device: "gpu", Precision: "fp32", GPU: func(_ context.Context, p *engine.Problem, _ Device, _ Logf) ([]engine.Engine, error) {
 		e, err := cpu.New(p)
 		return []engine.Engine{&slow{Engine: e, delay: delay, fail: fail}}, err
-	}
-	t.Cleanup(func() { GPUEngines = nil })
+	}}
 }
 
 type slow struct {
@@ -146,8 +151,7 @@ func TestOutputFolderGoneForASecond(t *testing.T) {
 	spec, l := fixture(t, 20, 6)
 	want := runScan(t, spec)
 	os.Remove(spec.Out)
-	slowGPU(t, 25*time.Millisecond, false)
-	spec.Device.Device = "gpu"
+	spec.Device = slowGPU(25*time.Millisecond, false)
 	done := startScan(t, spec)
 	waitPartial(t, spec.Out, done)
 	folder := filepath.Dir(spec.Out)
@@ -184,8 +188,7 @@ func TestRescueFileWhenOutputStaysUnwritable(t *testing.T) {
 	spec, l := fixture(t, 20, 6)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	slowGPU(t, 25*time.Millisecond, false)
-	spec.Device.Device, spec.Patience = "gpu", 300*time.Millisecond
+	spec.Device, spec.Patience = slowGPU(25*time.Millisecond, false), 300*time.Millisecond
 	done := startScan(t, spec)
 	seen := waitPartial(t, spec.Out, done)
 	folder := filepath.Dir(spec.Out)
@@ -222,8 +225,7 @@ func TestRescueFileWhenOutputStaysUnwritable(t *testing.T) {
 // of CPU points is not resumed on the GPU.
 func TestEngineKindRecordedAndChecked(t *testing.T) {
 	spec, _ := fixture(t, 3, 2)
-	slowGPU(t, 0, true)
-	spec.Device.Device = "gpu"
+	spec.Device = slowGPU(0, true)
 	s := runScan(t, spec)
 	if s.Settings.Engine != "cpu+gpu" || len(s.Missing()) != 0 {
 		t.Errorf("engine %q after the fallback, %d missing", s.Settings.Engine, len(s.Missing()))
@@ -238,8 +240,7 @@ func TestEngineKindRecordedAndChecked(t *testing.T) {
 	if err := cpuOnly.Save(spec2.Out); err != nil {
 		t.Fatal(err)
 	}
-	slowGPU(t, 0, false)
-	spec2.Device.Device = "gpu"
+	spec2.Device = slowGPU(0, false)
 	sc, err := PrepareScan(spec2)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package job
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,10 +15,7 @@ import (
 // TrainSpec is everything a training run is made from (the landscape train flags).
 type TrainSpec struct {
 	Model     string // --model
-	Data      string // --data KIND:PATH
-	Split     string // --split to train on
-	Limit     int    // --limit
-	Raw       bool   // --raw
+	Input            // --data, --split to train on, --limit, --raw, --normalize, --resize, --center-crop
 	Init      string // --init: initial weights instead of the paper's Kaiming draw
 	Out       string // --out: the final weights (.safetensors)
 	Config    train.Config
@@ -34,15 +30,19 @@ type trainSettings struct {
 	Model, Data, Split string
 	Limit              int
 	Raw                bool
-	Init, InitSHA256   string `json:",omitempty"`
-	BatchSize          int
-	LR, Momentum, WD   float64
-	Nesterov           bool
-	LRDrops            []int
-	LRGamma            float64
-	Augment            string
-	Seed               int64
-	Shuffle            bool
+	// The options added after the first checkpoints were written: absent when not given, so
+	// that older runs still resume.
+	Normalize        string `json:",omitempty"`
+	Resize, Crop     int    `json:",omitempty"`
+	Init, InitSHA256 string `json:",omitempty"`
+	BatchSize        int
+	LR, Momentum, WD float64
+	Nesterov         bool
+	LRDrops          []int
+	LRGamma          float64
+	Augment          string
+	Seed             int64
+	Shuffle          bool
 }
 
 // Training is a prepared training run.
@@ -59,6 +59,36 @@ type Training struct {
 	Net     *model.Net
 }
 
+// validate checks the spec's values, naming their flags, before anything is read.
+func (s *TrainSpec) validate() error {
+	if err := s.Config.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case !strings.HasSuffix(s.Out, ".safetensors"):
+		return fmt.Errorf("--out %q: want a file name ending in .safetensors", s.Out)
+	case s.EvalLimit < 0:
+		return fmt.Errorf("--eval-limit %d: want a positive number of examples, or 0 for all", s.EvalLimit)
+	case s.EvalSplit != "" && s.EvalSplit != "train" && s.EvalSplit != "test":
+		return fmt.Errorf("--eval-split %q: want train or test", s.EvalSplit)
+	}
+	return s.Input.validate()
+}
+
+// settings are what the run records in its files (trainSettings), but for --init, set once
+// the file is read.
+func (s *TrainSpec) settings() trainSettings {
+	cfg := s.Config
+	st := trainSettings{Model: s.Model, Data: s.Data, Split: s.Split, Limit: s.Limit, Raw: s.Raw,
+		Resize: s.Resize, Crop: s.CenterCrop,
+		BatchSize: cfg.BatchSize, LR: cfg.LR, Momentum: cfg.Momentum, WD: cfg.WD, Nesterov: cfg.Nesterov,
+		LRDrops: cfg.LRDrops, LRGamma: cfg.LRGamma, Augment: cfg.Augment, Seed: cfg.Seed, Shuffle: cfg.Shuffle}
+	if s.Normalize != nil {
+		st.Normalize = s.Normalize.String()
+	}
+	return st
+}
+
 // PrepareTraining checks the spec, loads data and weights, and finds the checkpoint to resume
 // from (one of the same settings), or that the run is already finished.
 func PrepareTraining(spec TrainSpec) (*Training, error) {
@@ -67,33 +97,17 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 		return nil, fmt.Errorf("--model %s: train takes zoo networks only (scan and bench read ONNX files)", spec.Model)
 	}
 	cfg := spec.Config
-	if err := cfg.Validate(); err != nil {
+	if err := spec.validate(); err != nil {
 		return nil, err
-	}
-	switch {
-	case !strings.HasSuffix(spec.Out, ".safetensors"):
-		return nil, fmt.Errorf("--out %q: want a file name ending in .safetensors", spec.Out)
-	case spec.Limit < 0 || spec.EvalLimit < 0:
-		return nil, errors.New("--limit and --eval-limit: want a positive number of examples, or 0 for all")
-	case spec.EvalSplit != "" && spec.EvalSplit != "train" && spec.EvalSplit != "test":
-		return nil, fmt.Errorf("--eval-split %q: want train or test", spec.EvalSplit)
 	}
 	if err := CheckWritable("--out", spec.Out); err != nil {
 		return nil, err
 	}
-	set, err := data.Load(spec.Data, data.Options{Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw})
+	set, err := spec.Input.load(true)
 	if err != nil {
 		return nil, err
 	}
-	if set.N == 0 {
-		return nil, fmt.Errorf("--data %s (%s split): no images to train on", spec.Data, spec.Split)
-	}
-	if set.H != set.W {
-		return nil, fmt.Errorf("--data %s: images are %dx%d; the zoo networks take square images", spec.Data, set.H, set.W)
-	}
-	st := trainSettings{Model: spec.Model, Data: spec.Data, Split: spec.Split, Limit: spec.Limit, Raw: spec.Raw,
-		BatchSize: cfg.BatchSize, LR: cfg.LR, Momentum: cfg.Momentum, WD: cfg.WD, Nesterov: cfg.Nesterov,
-		LRDrops: cfg.LRDrops, LRGamma: cfg.LRGamma, Augment: cfg.Augment, Seed: cfg.Seed, Shuffle: cfg.Shuffle}
+	st := spec.settings()
 	var (
 		net *model.Net
 		w   *model.Weights
@@ -102,8 +116,8 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 		if net, w, err = model.Load(spec.Model, spec.Init, set.H); err != nil {
 			return nil, fmt.Errorf("--init: %w", err)
 		}
-		if net.InC != set.C {
-			return nil, fmt.Errorf("--init %s takes %d-channel images, --data %s has %d channels", spec.Init, net.InC, spec.Data, set.C)
+		if set, err = spec.Input.fit(set, net, "--init "+spec.Init); err != nil {
+			return nil, err
 		}
 		st.Init = spec.Init
 		if st.InitSHA256, err = SHA256File(spec.Init); err != nil {
@@ -131,11 +145,10 @@ func PrepareTraining(spec TrainSpec) (*Training, error) {
 		return nil, err
 	}
 	if spec.EvalSplit != "" {
-		if t.Test, err = data.Load(spec.Data, data.Options{Split: spec.EvalSplit, Limit: spec.EvalLimit, Raw: spec.Raw}); err != nil {
-			return nil, err
-		}
-		if t.Test.N == 0 {
-			return nil, fmt.Errorf("--eval-split %s of %s: no images", spec.EvalSplit, spec.Data)
+		evalIn := spec.Input
+		evalIn.Split, evalIn.Limit, evalIn.Channels = spec.EvalSplit, spec.EvalLimit, set.C
+		if t.Test, err = evalIn.load(true); err != nil {
+			return nil, fmt.Errorf("--eval-split: %w", err)
 		}
 	}
 	last, err := train.FindCheckpoint(spec.Out, t.Settings)

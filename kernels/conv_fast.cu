@@ -129,8 +129,8 @@ template <typename A> __device__ __forceinline__ int tiles_of(const ConvShape<A>
 // A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
 template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_fast_mma(CONV_PARAMS) {
     constexpr int THREADS = 128;
-    constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
-    constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
+    typedef WarpTile<BM, BN> WT;
+    constexpr int WN = WT::WN, MT = WT::MT, NT = WT::NT;
     constexpr int SB = BK + PAD;
     typedef Loader<BM, THREADS, true, A> L;
     constexpr int SBB = L::BSTRIDE;
@@ -147,12 +147,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     const int tl = tiles_of(s);
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+    zero_acc(acc);
 
     pipeline(ld, tl, tid, As[0], &Bs[0][0][0], BM, BN * SBB, [&](int st) {
         if constexpr (BF16) {
@@ -181,10 +176,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
                     b[j][1] = cvt_bf16x2(y1.x, y1.y);
                 }
             }
-#pragma unroll
-            for (int i = 0; i < MT; i++)
-#pragma unroll
-                for (int j = 0; j < NT; j++) mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
+            mma_tiles<true>(acc, a, b);
         } else {
 #pragma unroll
             for (int ks = 0; ks < BK; ks += 8) {
@@ -193,24 +185,17 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
                 // b = {B[t][g], B[t+4][g]} = {Bs[g][t], Bs[g][t+4]}: matrices (n 0-7, k 0-3),
                 // (n 0-7, k 4-7), (n 8-15, k 0-3), (n 8-15, k 4-7) for two n8 tiles.
                 unsigned a[MT][4], b[NT][2];
-#pragma unroll
-                for (int i = 0; i < MT; i++) {
-                    ldmatrix_x4(a[i], &As[st][wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
-#pragma unroll
-                    for (int c = 0; c < 4; c++) a[i][c] = cvt_tf32(a[i][c]);
-                }
+                ldmatrix_a(a, As[st], wm, ks, lane, [](unsigned x) { return cvt_tf32(x); });
 #pragma unroll
                 for (int j = 0; j < NT; j += 2) {
                     const int q = lane / 8;
                     unsigned r[4];
                     ldmatrix_x4(r, &Bs[st][wn + j * 8 + (q / 2) * 8 + lane % 8][ks + (q % 2) * 4]);
-                    b[j][0] = cvt_tf32(r[0]), b[j][1] = cvt_tf32(r[1]);
-                    b[j + 1][0] = cvt_tf32(r[2]), b[j + 1][1] = cvt_tf32(r[3]);
+#pragma unroll
+                    for (int c = 0; c < 4; c++) r[c] = cvt_tf32(r[c]);
+                    split_b2(b, j, r);
                 }
-#pragma unroll
-                for (int i = 0; i < MT; i++)
-#pragma unroll
-                    for (int j = 0; j < NT; j++) mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+                mma_tiles<false>(acc, a, b);
             }
         }
     });

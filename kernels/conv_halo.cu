@@ -81,8 +81,8 @@ struct HaloGeom {
 // A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
 template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_halo(CONV_PARAMS) {
     typedef Prec<BF16> P;
-    constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM;
-    constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
+    typedef WarpTile<BM, BN> WT;
+    constexpr int WN = WT::WN, MT = WT::MT, NT = WT::NT;
     constexpr int CHS = P::S, ITEMS = P::ITEMS, CPT = BK / P::CPC; // weight chunks per tap and row
     constexpr int ACHUNKS = KK * BM * CPT;                          // 16-byte stores of a channel block's weights
     constexpr int APER = (ACHUNKS + THREADS - 1) / THREADS;
@@ -143,12 +143,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     }
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+    zero_acc(acc);
 
     for (int c0 = 0; c0 < s.Cin; c0 += BK) {
         __syncthreads(); // the previous channel block's MMAs are done with Hs and As
@@ -193,23 +188,14 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
 #pragma unroll
             for (int ks = 0; ks < P::W; ks += 8) {
                 unsigned a[MT][4], b[NT][2];
-#pragma unroll
-                for (int i = 0; i < MT; i++) ldmatrix_x4(a[i], &As[tap][wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
+                ldmatrix_a(a, As[tap], wm, ks, lane);
 #pragma unroll
                 for (int j = 0; j < NT; j += 2) {
                     unsigned r[4];
                     ldmatrix_x4(r, &Hs[bpix[j / 2] + toff + ks]);
-                    b[j][0] = r[0], b[j][1] = r[1], b[j + 1][0] = r[2], b[j + 1][1] = r[3];
+                    split_b2(b, j, r);
                 }
-#pragma unroll
-                for (int i = 0; i < MT; i++)
-#pragma unroll
-                    for (int j = 0; j < NT; j++) {
-                        if (BF16)
-                            mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
-                        else
-                            mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
-                    }
+                mma_tiles<BF16>(acc, a, b);
             }
         }
     }

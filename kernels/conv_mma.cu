@@ -43,8 +43,8 @@ __device__ __forceinline__ unsigned to_bf16x2(float lo, float hi) {
 
 // A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
 template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_mma(CONV_PARAMS) {
-    constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM; // warps along m and n
-    constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
+    typedef WarpTile<BM, BN> WT;
+    constexpr int WN = WT::WN, MT = WT::MT, NT = WT::NT;
     constexpr int A_PER = BM * BK / THREADS, B_PER = BK * BN / THREADS;
     __shared__ float As[BM][BK + APAD]; // As[m][kk] = W'[m0+m][r0+kk]
     __shared__ float Bs[BK][BN + BPAD]; // Bs[kk][n] = X[r0+kk][n0+n]
@@ -61,12 +61,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     float a_next[A_PER], b_next[B_PER];
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+    zero_acc(acc);
 
     for (int r0 = 0; r0 < s.R; r0 += BK) {
         if (r0 == 0) {
@@ -104,10 +99,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
                 b[j][0] = to_bf16x2(Bs[2 * t][c], Bs[2 * t + 1][c]);
                 b[j][1] = to_bf16x2(Bs[2 * t + 8][c], Bs[2 * t + 9][c]);
             }
-#pragma unroll
-            for (int i = 0; i < MT; i++)
-#pragma unroll
-                for (int j = 0; j < NT; j++) mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
+            mma_tiles<true>(acc, a, b);
         } else {
             // m16n8k8 .tf32: a[0] = A[g][t], a[1] = A[g+8][t], a[2] = A[g][t+4], a[3] = A[g+8][t+4];
             // b[0] = B[t][g], b[1] = B[t+4][g].
@@ -128,10 +120,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
                     b[j][0] = to_tf32(Bs[ks + t][c]);
                     b[j][1] = to_tf32(Bs[ks + t + 4][c]);
                 }
-#pragma unroll
-                for (int i = 0; i < MT; i++)
-#pragma unroll
-                    for (int j = 0; j < NT; j++) mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+                mma_tiles<false>(acc, a, b);
             }
         }
         __syncthreads();

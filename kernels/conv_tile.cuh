@@ -11,6 +11,7 @@
 // (computed by the host), so the gather does no integer division:
 // X[r][n] = img_b[taps[r].x + ih0·W + iw0] when 0 ≤ ih0 + kh < H and 0 ≤ iw0 + kw < W.
 #pragma once
+#include "async.cuh" // ldmatrix_x4 (ldmatrix_a)
 #include "common.cuh"
 
 #define CONV_PARAMS                                                                        \
@@ -101,6 +102,26 @@ template <typename A> __device__ __forceinline__ void store_out(const ConvShape<
     act_store(&s.out[o], v);
 }
 
+// The tensor-core kernels (conv_mma.cu, conv_fast.cu, conv_halo.cu) share one warp tiling: 4
+// warps over a BM × BN block as WM × WN warps, each owning MT m16 tiles × NT n8 tiles, its
+// accumulators acc[MT][NT][4] in mma.sync's C/D fragment layout (d[0..3] = D[g][2t],
+// D[g][2t+1], D[g+8][2t], D[g+8][2t+1] with g = lane/4, t = lane%4: PTX's groupID and
+// threadID_in_group).
+template <int BM, int BN> struct WarpTile {
+    static constexpr int WM = BM == 16 ? 1 : 2, WN = 4 / WM; // warps along m and n
+    static constexpr int MT = BM / (16 * WM), NT = BN / (8 * WN);
+};
+
+// zero_acc clears a warp's accumulators.
+template <int MT, int NT> __device__ __forceinline__ void zero_acc(float (&acc)[MT][NT][4]) {
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+}
+
 // store_frags writes a warp's MT × NT m16n8 accumulator fragments, rows mbase + 16i (+ g, g + 8),
 // pixels nbase + 8j (+ 2t, 2t + 1) (d[0..3] = D[g][2t], D[g][2t+1], D[g+8][2t], D[g+8][2t+1]),
 // by store_out's formula, with each pixel decoded (one division) once instead of once per element.
@@ -158,4 +179,46 @@ __device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const unsigned (
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 #endif
+}
+
+// mma_tiles multiplies a warp's fragments into its accumulators: acc[i][j] += A_i·B_j, m16n8k16
+// BF16 or m16n8k8 TF32.
+template <bool BF16, int MT, int NT>
+__device__ __forceinline__ void mma_tiles(float (&acc)[MT][NT][4], const unsigned (&a)[MT][4], const unsigned (&b)[NT][2]) {
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            if (BF16)
+                mma_bf16_16x8x16(acc[i][j], a[i], b[j]);
+            else
+                mma_tf32_16x8x8(acc[i][j], a[i], b[j]);
+        }
+}
+
+// ldmatrix_a loads a warp's MT A fragments (m16 × 8 words, words ks … ks+7 of rows wm + 16i …)
+// from a shared tile [rows][words] by ldmatrix (async.cuh): matrices (rows 0-7 | 8-15) × (words
+// 0-3 | 4-7), lane l pointing at row l%16, word (l/16)·4; a tf32 fragment is {A[g][t],
+// A[g+8][t], A[g][t+4], A[g+8][t+4]}, a bf16 one the same in words of two bf16s. With cvt, each
+// register is converted as it is loaded (cvt_tf32 for float32 tiles).
+template <int MT, typename T, int ROWS, int WORDS>
+__device__ __forceinline__ void ldmatrix_a(unsigned (&a)[MT][4], T (&tile)[ROWS][WORDS], int wm, int ks, int lane) {
+#pragma unroll
+    for (int i = 0; i < MT; i++) ldmatrix_x4(a[i], &tile[wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
+}
+
+template <int MT, typename T, int ROWS, int WORDS, typename Cvt>
+__device__ __forceinline__ void ldmatrix_a(unsigned (&a)[MT][4], T (&tile)[ROWS][WORDS], int wm, int ks, int lane, Cvt cvt) {
+#pragma unroll
+    for (int i = 0; i < MT; i++) {
+        ldmatrix_x4(a[i], &tile[wm + i * 16 + lane % 16][ks + (lane / 16) * 4]);
+#pragma unroll
+        for (int c = 0; c < 4; c++) a[i][c] = cvt(a[i][c]);
+    }
+}
+
+// split_b2 distributes one ldmatrix_x4 of B matrices (n 0-7, words 0-3), (n 0-7, words 4-7),
+// (n 8-15, words 0-3), (n 8-15, words 4-7) as the fragments of n8 tiles j and j + 1.
+template <int NT> __device__ __forceinline__ void split_b2(unsigned (&b)[NT][2], int j, const unsigned (&r)[4]) {
+    b[j][0] = r[0], b[j][1] = r[1], b[j + 1][0] = r[2], b[j + 1][1] = r[3];
 }

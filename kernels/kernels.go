@@ -94,6 +94,12 @@ type Kernel struct {
 	Group        string // the macro its parameter list comes from (CONV_PARAMS), else its name
 	Params       []Param
 	Names        []string // the parameters' C names
+	// Conv kernels (family_precision_bmTILE): family "conv" (reference, conv.cu and
+	// conv_mma.cu), "conv2" (fast, conv_fast.cu) or "conv3" (halo, conv_halo.cu); operand
+	// precision "f32", "tf32", "bf16" or "bf16f" (bf16 operands, float32 activations); row tile.
+	// Empty for the other kernels.
+	Family, Precision string
+	Tile              int
 }
 
 // ConvName is the reference conv kernel for a precision ("f32", "tf32" or "bf16") and row tile
@@ -133,14 +139,8 @@ func ConvThreads(precision string) int {
 // ConvPixelTile is the output-pixel tile (grid x covers ⌈B·OH·OW / ConvPixelTile⌉ blocks).
 const ConvPixelTile = 128
 
-// Loss and norm kernels use this many threads per block (LOSS_THREADS, NORM_THREADS).
-const (
-	LossThreads = 256
-	NormThreads = 256
-)
-
-// FoldFields is the number of int32 fields per layer in fold_weights' table (weights.cu).
-const FoldFields = 12
+// LossThreads is the loss kernels' threads per block (LOSS_THREADS).
+const LossThreads = 256
 
 // Kernels lists every entry point of the embedded modules, by name.
 var Kernels = func() map[string]Kernel {

@@ -67,7 +67,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2 {
+	if len(files) != 5 {
 		t.Fatalf("%d files generated", len(files))
 	}
 	for path, want := range files {
@@ -133,6 +133,37 @@ func TestCubins(t *testing.T) {
 		_, arch, ok := Cubin("conv", c.major, c.minor)
 		if arch != c.arch || ok != (c.arch != "") {
 			t.Errorf("compute %d.%d: cubin %q (ok %v), want %q", c.major, c.minor, arch, ok, c.arch)
+		}
+	}
+}
+
+// TestParseEnumAndConvMeta: the enum reader joins continuation comments and refuses explicit
+// values; a conv kernel's family, precision and tile come from its name, and a name whose tile
+// is not the one the body instantiates is refused.
+func TestParseEnumAndConvMeta(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "e.cuh")
+	os.WriteFile(f, []byte("enum E {\n    F_A,  // first\n          // more\n    F_B,\n    F_FIELDS\n};\n"), 0o644)
+	fs, err := cuda2go.ParseEnum(f, "E")
+	if err != nil || len(fs) != 3 || fs[0].Comment != "first more" || fs[1].Name != "F_B" || fs[1].Comment != "" {
+		t.Fatalf("ParseEnum: %+v, %v", fs, err)
+	}
+	os.WriteFile(f, []byte("enum E { F_A = 2, F_FIELDS };\n"), 0o644)
+	if _, err := cuda2go.ParseEnum(f, "E"); err == nil {
+		t.Error("an enum with an explicit value accepted")
+	}
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void conv2_tf32_bm32(int B) { conv_fast_mma<32, false>(B); }\n"), 0o644)
+	ks, err := cuda2go.Parse(dir)
+	if err != nil || len(ks) != 1 || ks[0].Family != "conv2" || ks[0].Precision != "tf32" || ks[0].Tile != 32 {
+		t.Fatalf("conv metadata: %+v, %v", ks, err)
+	}
+	os.WriteFile(filepath.Join(dir, "m.cu"), []byte("LS_KERNEL void conv2_tf32_bm32(int B) { conv_fast_mma<16, false>(B); }\n"), 0o644)
+	if _, err := cuda2go.Parse(dir); err == nil || !strings.Contains(err.Error(), "row tile 32") {
+		t.Errorf("a name whose tile its body does not instantiate: %v", err)
+	}
+	for _, k := range Kernels {
+		if (k.Group == "CONV_PARAMS") != (k.Family != "") {
+			t.Errorf("%s (parameters %s) has family %q", k.Name, k.Group, k.Family)
 		}
 	}
 }

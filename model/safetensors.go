@@ -32,6 +32,14 @@ func ReadSafetensors(path string) (*Weights, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return DecodeSafetensors(path, raw)
+}
+
+// DecodeSafetensors decodes the contents raw of a safetensors file (path names it in
+// errors). Every size the header claims is checked against the bytes present before
+// anything is allocated: each tensor's data offsets lie in the file and span exactly its
+// shape's bytes (the element count computed without overflow).
+func DecodeSafetensors(path string, raw []byte) (*Weights, map[string]string, error) {
 	bad := func(f string, a ...any) error {
 		return fmt.Errorf("%s: not a valid safetensors file: %s", path, fmt.Sprintf(f, a...))
 	}
@@ -66,9 +74,10 @@ func ReadSafetensors(path string) (*Weights, map[string]string, error) {
 		}
 		items = append(items, item{name, e})
 	}
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].e.Offsets[0] != items[j].e.Offsets[0] {
-			return items[i].e.Offsets[0] < items[j].e.Offsets[0]
+	sort.Slice(items, func(i, j int) bool { // by begin, then end: an empty tensor before the one it starts
+		a, b := items[i].e.Offsets, items[j].e.Offsets
+		if a != b {
+			return a[0] < b[0] || a[0] == b[0] && a[1] < b[1]
 		}
 		return items[i].name < items[j].name
 	})
@@ -84,15 +93,19 @@ func ReadSafetensors(path string) (*Weights, map[string]string, error) {
 }
 
 func decodeTensor(name string, e stEntry, body []byte) (*Tensor, error) {
+	size := map[string]int{"F32": 4, "F64": 8, "I64": 8}[e.DType]
+	if size == 0 {
+		return nil, fmt.Errorf("tensor %q has dtype %s, want F32 (or F64, or I64 for num_batches_tracked)", name, e.DType)
+	}
+	count := 1
 	for _, d := range e.Shape {
 		if d < 0 {
 			return nil, fmt.Errorf("tensor %q: negative dimension in shape %v", name, e.Shape)
 		}
-	}
-	count := Numel(e.Shape)
-	size := map[string]int{"F32": 4, "F64": 8, "I64": 8}[e.DType]
-	if size == 0 {
-		return nil, fmt.Errorf("tensor %q has dtype %s, want F32 (or F64, or I64 for num_batches_tracked)", name, e.DType)
+		if d > 0 && count > math.MaxInt/size/d { // Numel would wrap around
+			return nil, fmt.Errorf("tensor %q: shape %v has too many elements", name, e.Shape)
+		}
+		count *= d
 	}
 	b, end := e.Offsets[0], e.Offsets[1]
 	if b < 0 || end < b || end > int64(len(body)) {
@@ -122,6 +135,15 @@ func decodeTensor(name string, e stEntry, body []byte) (*Tensor, error) {
 // WriteSafetensors writes w (F32; entries ending in num_batches_tracked as I64, as PyTorch
 // stores them) to path atomically: a temporary file in the same directory, then a rename.
 func WriteSafetensors(path string, w *Weights, meta map[string]string) error {
+	b, err := EncodeSafetensors(w, meta)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// EncodeSafetensors returns the safetensors file WriteSafetensors writes.
+func EncodeSafetensors(w *Weights, meta map[string]string) ([]byte, error) {
 	hdr := map[string]any{}
 	if len(meta) > 0 {
 		hdr["__metadata__"] = meta
@@ -149,7 +171,7 @@ func WriteSafetensors(path string, w *Weights, meta map[string]string) error {
 	}
 	js, err := json.Marshal(hdr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for len(js)%8 != 0 {
 		js = append(js, ' ')
@@ -158,7 +180,7 @@ func WriteSafetensors(path string, w *Weights, meta map[string]string) error {
 	binary.Write(&out, binary.LittleEndian, uint64(len(js)))
 	out.Write(js)
 	out.Write(body)
-	return WriteFileAtomic(path, out.Bytes())
+	return out.Bytes(), nil
 }
 
 // WriteFileAtomic replaces path with data so that readers see the old or the new file, never a

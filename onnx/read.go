@@ -55,28 +55,37 @@ func (t *TensorProto) Shape() []int {
 	return s
 }
 
-func (t *TensorProto) numel() int {
+// numel is the element count of the tensor's dims: an error for a negative dimension or a
+// count that overflows, so that no size is taken from the dims before it is checked against
+// the data present.
+func (t *TensorProto) numel() (int, error) {
 	n := 1
 	for _, d := range t.GetDims() {
+		if d < 0 || (d > 0 && int64(n) > math.MaxInt32*int64(math.MaxInt32)/d) {
+			return 0, fmt.Errorf("tensor %q: dims %v: want non-negative dimensions of at most 2^62 elements", t.GetName(), t.GetDims())
+		}
 		n *= int(d)
 	}
-	return n
+	return n, nil
 }
 
 // Floats returns the tensor's elements as float32, converting float64 and integer types.
 func (t *TensorProto) Floats() ([]float32, error) {
-	n := t.numel()
+	n, err := t.numel()
+	if err != nil {
+		return nil, err
+	}
 	if t.GetDataLocation() == TensorProto_EXTERNAL {
 		return nil, fmt.Errorf("tensor %q: data in an external file is not supported (export without external data)", t.GetName())
 	}
 	raw := t.GetRawData()
-	out := make([]float32, n)
 	switch TensorProto_DataType(t.GetDataType()) {
 	case TensorProto_FLOAT:
 		if raw != nil {
 			if len(raw) != 4*n {
 				return nil, t.sizeError(len(raw), 4*n)
 			}
+			out := make([]float32, n)
 			for i := range out {
 				out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 			}
@@ -85,6 +94,7 @@ func (t *TensorProto) Floats() ([]float32, error) {
 		if len(t.GetFloatData()) != n {
 			return nil, t.sizeError(len(t.GetFloatData()), n)
 		}
+		out := make([]float32, n)
 		copy(out, t.GetFloatData())
 		return out, nil
 	case TensorProto_DOUBLE:
@@ -92,6 +102,7 @@ func (t *TensorProto) Floats() ([]float32, error) {
 			if len(raw) != 8*n {
 				return nil, t.sizeError(len(raw), 8*n)
 			}
+			out := make([]float32, n)
 			for i := range out {
 				out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 			}
@@ -100,6 +111,7 @@ func (t *TensorProto) Floats() ([]float32, error) {
 		if len(t.GetDoubleData()) != n {
 			return nil, t.sizeError(len(t.GetDoubleData()), n)
 		}
+		out := make([]float32, n)
 		for i, v := range t.GetDoubleData() {
 			out[i] = float32(v)
 		}
@@ -109,6 +121,7 @@ func (t *TensorProto) Floats() ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := make([]float32, n)
 	for i, v := range ints {
 		out[i] = float32(v)
 	}
@@ -117,9 +130,11 @@ func (t *TensorProto) Floats() ([]float32, error) {
 
 // Ints returns the elements of an integer (or boolean) tensor as int64.
 func (t *TensorProto) Ints() ([]int64, error) {
-	n := t.numel()
+	n, err := t.numel()
+	if err != nil {
+		return nil, err
+	}
 	raw := t.GetRawData()
-	out := make([]int64, n)
 	width := map[TensorProto_DataType]int{TensorProto_INT64: 8, TensorProto_INT32: 4, TensorProto_INT16: 2,
 		TensorProto_INT8: 1, TensorProto_UINT8: 1, TensorProto_BOOL: 1, TensorProto_UINT16: 2}
 	dt := TensorProto_DataType(t.GetDataType())
@@ -131,6 +146,7 @@ func (t *TensorProto) Ints() ([]int64, error) {
 		if len(raw) != w*n {
 			return nil, t.sizeError(len(raw), w*n)
 		}
+		out := make([]int64, n)
 		for i := range out {
 			b := raw[w*i:]
 			switch dt {
@@ -154,12 +170,14 @@ func (t *TensorProto) Ints() ([]int64, error) {
 		if len(t.GetInt64Data()) != n {
 			return nil, t.sizeError(len(t.GetInt64Data()), n)
 		}
+		out := make([]int64, n)
 		copy(out, t.GetInt64Data())
 		return out, nil
 	}
 	if len(t.GetInt32Data()) != n {
 		return nil, t.sizeError(len(t.GetInt32Data()), n)
 	}
+	out := make([]int64, n)
 	for i, v := range t.GetInt32Data() {
 		out[i] = int64(v)
 	}

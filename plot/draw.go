@@ -40,7 +40,7 @@ func Draw(s *Surface, outPrefix string, opt Options) ([]string, error) {
 		if opt.Title != "" {
 			title = opt.Title
 		}
-		if note := maskNote(s.Loss, s.Acc, s.OtherLoss, s.OtherAcc); note != "" {
+		if note := s.note(s.Loss, s.Acc, s.OtherLoss, s.OtherAcc); note != "" {
 			title += "\n" + note
 		}
 		return render(outPrefix+"_1d_loss_acc", fig1dW, fig1dH, lineFigure(cs, o, title, false, blue, red), "png", "svg")
@@ -50,7 +50,7 @@ func Draw(s *Surface, outPrefix string, opt Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	title, note := o.title(s), maskNote(s.Loss)
+	title, note := o.title(s), s.note(s.Loss)
 	var out []string
 	steps := []func() ([]string, error){
 		func() ([]string, error) {
@@ -137,7 +137,7 @@ func Compare(ss []*Surface, outPrefix string, opt Options) ([]string, error) {
 			}
 			col := tab10[k%len(tab10)]
 			name := filepath.Base(s.Path) + " (" + s.Split + ")"
-			cs = append(cs, curve{name: joinNote(name, maskNote(s.Loss, s.Acc)), x: s.X, loss: s.Loss, acc: s.Acc,
+			cs = append(cs, curve{name: joinNote(name, s.note(s.Loss, s.Acc)), x: s.X, loss: s.Loss, acc: s.Acc,
 				lossCol: col, accCol: col, accDashed: true})
 		}
 		title := "loss (solid) and accuracy (dashed)"
@@ -168,13 +168,13 @@ func Compare(ss []*Surface, outPrefix string, opt Options) ([]string, error) {
 		}
 		anyNote := false
 		for _, s := range ss {
-			anyNote = anyNote || maskNote(s.Loss) != ""
+			anyNote = anyNote || s.note(s.Loss) != ""
 		}
 		tiles := draw.Tiles{Rows: 1, Cols: len(gs), PadX: vg.Points(6)}
 		for k, g := range gs {
 			p := gplot.New()
 			p.Title.Text = filepath.Base(ss[k].Path)
-			switch note := maskNote(ss[k].Loss); {
+			switch note := ss[k].note(ss[k].Loss); {
 			case note != "":
 				p.Title.Text += "\n" + note
 			case anyNote: // keep the panels' data areas aligned

@@ -30,17 +30,22 @@ func EigenRatio(sf *surface.Surface, path, outPrefix string) (paths []string, ok
 	if top == 0 {
 		top = 1
 	}
+	return valueMap(sf, path, outPrefix+"_eig_ratio", ratio, top, filepath.Base(path)+": |λmin/λmax|", "|λmin/λmax|", viridis)
+}
+
+// valueMap draws vals, an array of sf's grid, from 0 to top: 2D as a heat map with a colour bar
+// labelled label (<out>.png and .svg), 1D as a line along x; ok is always true.
+func valueMap(sf *surface.Surface, path, out string, vals []float64, top float64, title, label string, cmap colormap) (paths []string, ok bool, err error) {
 	s := FromSurface(path, sf)
-	s.Loss = toPlotOrder(sf, ratio)
+	s.Loss = toPlotOrder(sf, vals)
 	s.Acc = s.Loss
-	title := filepath.Base(path) + ": |λmin/λmax|"
 	if !s.Is2D {
 		o := Options{LossMax: top * 1.05, XMin: math.NaN(), XMax: math.NaN()}.withDefaults()
 		cs := []curve{{x: s.X, loss: s.Loss, acc: make([]float64, len(s.X)), lossCol: blue, accCol: white}}
 		for i := range cs[0].acc {
 			cs[0].acc[i] = math.NaN()
 		}
-		p, err := render(outPrefix+"_eig_ratio", fig1dW, fig1dH, lineFigure(cs, o, title, false, blue, blue), "png", "svg")
+		p, err := render(out, fig1dW, fig1dH, lineFigure(cs, o, title, false, blue, blue), "png", "svg")
 		return p, true, err
 	}
 	g, err := newGrid(s, Options{VMin: 0, VMax: top}.withDefaults())
@@ -49,13 +54,13 @@ func EigenRatio(sf *surface.Surface, path, outPrefix string) (paths []string, ok
 	}
 	fig := func(c draw.Canvas) error {
 		p := newPlot2D(title, maskNote(s.Loss))
-		img, r := heatImage(g, 0, top, viridis)
+		img, r := heatImage(g, 0, top, cmap)
 		p.Add(plotter.NewImage(img, r[0], r[2], r[1], r[3]))
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = r[0], r[1], r[2], r[3]
-		withBar(c, p, viridis, 0, top, "|λmin/λmax|", nil)
+		withBar(c, p, cmap, 0, top, label, nil)
 		return nil
 	}
-	p, err := render(outPrefix+"_eig_ratio", fig2dW, fig2dH, fig, "png", "svg")
+	p, err := render(out, fig2dW, fig2dH, fig, "png", "svg")
 	if err != nil {
 		return p, true, fmt.Errorf("plot: %s: %w", path, err)
 	}

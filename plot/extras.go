@@ -17,7 +17,7 @@ func PathMarkers(x, y []float64) []Marker {
 }
 
 // Extras draws what some surface files carry besides the loss: the |λmin/λmax| map of an
-// eigenvalue map (EigenRatio), the three solutions of a plane through W, W2, W3 marked at
+// eigenvalue map (EigenRatio), the images used per point of a tolerance scan (ImagesMap), the three solutions of a plane through W, W2, W3 marked at
 // (0,0), (1,0), (0,1) (<prefix>_2dcontour_models), and, when path is not empty, an
 // optimisation path joined over each 2D surface's contours (<prefix>_2dcontour_path). Each
 // surface's files are named by prefixOf(its path); it returns every file written and the
@@ -33,6 +33,9 @@ func Extras(ss []*Surface, path []Marker, prefixOf func(string) string, opt Opti
 		}
 		prefix := prefixOf(s.Path)
 		ps, _, err := EigenRatio(sf, s.Path, prefix)
+		written = append(written, ps...)
+		errs = append(errs, err)
+		ps, _, err = ImagesMap(sf, s.Path, prefix)
 		written = append(written, ps...)
 		errs = append(errs, err)
 		if sf.Settings.Weights3 != "" && s.Is2D {

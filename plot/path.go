@@ -26,7 +26,7 @@ func ContourMarked(s *Surface, ms []Marker, line bool, outPrefix string, opt Opt
 	if err != nil {
 		return nil, err
 	}
-	title, note := o.title(s), maskNote(s.Loss)
+	title, note := o.title(s), s.note(s.Loss)
 	fig := func(c draw.Canvas) error {
 		p := newPlot2D(title, note)
 		p.Add(maskCells{g}, newContourLines(g, o.levels(), summer, o.levelLabel))

@@ -30,6 +30,18 @@ type Surface struct {
 	// are empty otherwise. The 1D plot draws them dashed, as plot_1D.py.
 	OtherSplit          string
 	OtherLoss, OtherAcc []float64
+
+	// Note, when not empty, goes under every figure's title: e.g. "level 14×14 of 51×51"
+	// when the surface is the computed sub-grid of a partial file (surface.Drawable).
+	Note string
+}
+
+// note is the surface's Note and how many of its points are masked.
+func (s *Surface) note(vs ...[]float64) string {
+	if s.Note == "" {
+		return maskNote(vs...)
+	}
+	return joinNote("("+s.Note+")", maskNote(vs...))
 }
 
 // ReadSurface reads a surface file, taking the train split if the file has

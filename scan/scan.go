@@ -6,12 +6,22 @@
 // A point's loss is Σ_batches Σ_images CE / N, the batch sums added in batch order, so a
 // point's value does not depend on which engine or worker computed which batch, or when; for
 // a given engine kind and batch size B it is the same in every run.
+//
+// With Options.Tolerance, a point is instead estimated from a prefix of the data: its batches
+// run one after another, and it stops at the first batch boundary where the standard error of
+// its mean loss, from the per-image losses' sample variance with the finite-population
+// correction (Tally.StdErr), is at most Tolerance × the mean (Tally.Enough). The caller shuffles
+// the data once, with a seed it records, so every point sees the same images in the same
+// order (common random numbers: neighbouring points' errors are strongly correlated, and the
+// surface's shape is more accurate than each value). The estimate depends on the order, B
+// and the tolerance only.
 package scan
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"landscape/engine"
@@ -25,6 +35,10 @@ type Options struct {
 	Fallback        engine.Factory // makes engines when every engine has been retired; nil: give up
 	FallbackWorkers int            // how many fallback engines (default 1)
 	Log             func(format string, args ...any)
+	// Tolerance, when positive, makes each point an estimate from the first images of the
+	// data, batch by batch, stopping once its standard error is at most Tolerance times its
+	// mean loss (Tally.Enough). The caller puts the data in a random order first.
+	Tolerance float64
 }
 
 // Capacity is implemented by engines that know the batch sizes that suit them.
@@ -41,13 +55,18 @@ type Bound interface {
 // Done receives a finished point: its index, mean loss and accuracy in percent.
 type Done func(k int, loss, acc float64)
 
-// Run computes the points todo (indices into pts) with the given engines and calls done for
-// each as it completes, one call at a time from one goroutine that no worker waits for. It
+// Run is RunResults for callers that need only each point's loss and accuracy.
+func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, done Done) error {
+	return RunResults(ctx, p, pts, todo, engines, opt, func(k int, r Result) { done(k, r.Loss, r.Acc) })
+}
+
+// RunResults computes the points todo (indices into pts) with the given engines and calls done
+// for each as it completes, one call at a time from one goroutine that no worker waits for. It
 // returns when all are done, when ctx is cancelled (ctx.Err()), or when the work cannot go on.
 // When every engine has been retired, the points not yet finished are computed by
 // opt.FallbackWorkers engines from opt.Fallback, with task sizes of their own. Run closes the
 // fallback engines it makes; the caller closes the engines it gave.
-func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, done Done) error {
+func RunResults(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, engines []engine.Engine, opt Options, done func(k int, r Result)) error {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -74,7 +93,7 @@ func Run(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int,
 	go func() {
 		defer close(delivered)
 		for f := range ch {
-			done(f.k, f.loss, f.acc)
+			done(f.k, f.Result)
 		}
 	}()
 	err := runPhases(ctx, p, pts, todo, engines, opt, func(f finished) { ch <- f })
@@ -142,62 +161,37 @@ func sizes(opt Options, es []engine.Engine) (k, b int) {
 
 type task struct {
 	group, batch int
+	idx          []int // the points evaluated (indices into pts)
 	fails        int
 }
 
 type finished struct {
-	k         int
-	loss, acc float64
+	k int
+	Result
 }
 
 // phase runs the points todo on engines es until all are done, every engine has retired, ctx
-// is cancelled or a task has failed too often; it returns the points not delivered.
+// is cancelled or a task has failed too often; it returns the points not delivered. Tasks run
+// in queue order; the tasks a finished one makes runnable (a tolerance scan's next batch) go
+// before those of later groups, so points finish roughly in todo order.
 func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []int, es []engine.Engine, opt Options, send func(finished)) ([]int, error) {
+	if err := checkSquares(opt, es); err != nil {
+		return todo, err
+	}
 	k, b := sizes(opt, es)
 	limit := opt.Retries + len(es) // a batch may fail once on each engine, and Retries times more
 	n := p.Data.N
-	batches := (n + b - 1) / b
-	groups := (len(todo) + k - 1) / k
+	var pl plan = newExactPlan(todo, k, b, n)
+	if opt.Tolerance > 0 {
+		pl = newSamplePlan(todo, k, b, n, opt.Tolerance)
+	}
 	var (
-		mu        sync.Mutex
-		cond      = sync.NewCond(&mu)
-		queue     []task
-		inflight  int
-		firstErr  error
-		partial   = make([][][]engine.Sums, groups) // [group][batch][point in group]
-		missing   = make([]int, groups)             // batches still missing per group
-		delivered = make([]bool, groups)
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		queue    = pl.first()
+		inflight int
+		firstErr error
 	)
-	for g := range groups {
-		partial[g] = make([][]engine.Sums, batches)
-		missing[g] = batches
-		for c := range batches {
-			queue = append(queue, task{group: g, batch: c})
-		}
-	}
-	groupPoints := func(g int) (idx []int, ps []engine.Point) {
-		idx = todo[g*k : min((g+1)*k, len(todo))]
-		for _, i := range idx {
-			ps = append(ps, pts[i])
-		}
-		return idx, ps
-	}
-	// results sums a finished group's batches in batch order.
-	results := func(g int) []finished {
-		idx, _ := groupPoints(g)
-		out := make([]finished, len(idx))
-		for j, pi := range idx {
-			var loss float64
-			var correct int64
-			for c := range batches {
-				loss += partial[g][c][j].Loss
-				correct += partial[g][c][j].Correct
-			}
-			out[j] = finished{pi, loss / float64(n), 100 * float64(correct) / float64(n)}
-		}
-		partial[g] = nil
-		return out
-	}
 	worker := func(e engine.Engine) {
 		strikes := 0
 		for {
@@ -214,7 +208,10 @@ func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []in
 			inflight++
 			mu.Unlock()
 
-			_, ps := groupPoints(t.group)
+			ps := make([]engine.Point, len(t.idx))
+			for j, pi := range t.idx {
+				ps[j] = pts[pi]
+			}
 			lo, hi := t.batch*b, min((t.batch+1)*b, n)
 			res, err := e.Evaluate(ctx, ps, lo, hi)
 			if err == nil && len(res) != len(ps) {
@@ -242,10 +239,14 @@ func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []in
 				retire = strikes >= 2
 			default:
 				strikes = 0
-				partial[t.group][t.batch] = res
-				if missing[t.group]--; missing[t.group] == 0 {
-					out = results(t.group)
-					delivered[t.group] = true
+				var next []task
+				out, next = pl.record(t, res)
+				for _, nt := range next {
+					at := slices.IndexFunc(queue, func(q task) bool { return q.group > nt.group })
+					if at < 0 {
+						at = len(queue)
+					}
+					queue = slices.Insert(queue, at, nt)
 				}
 			}
 			cond.Broadcast()
@@ -265,14 +266,7 @@ func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []in
 		go func() { defer wg.Done(); worker(e) }()
 	}
 	wg.Wait()
-	var left []int
-	for g := range groups {
-		if !delivered[g] {
-			idx, _ := groupPoints(g)
-			left = append(left, idx...)
-		}
-	}
-	return left, firstErr
+	return pl.left(), firstErr
 }
 
 func orDefault(a, b int) int {

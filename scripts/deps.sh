@@ -13,6 +13,8 @@ pkgs=()
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import torchvision, onnx' 2>/dev/null || pkgs+=(python3-torchvision python3-onnx)
 # PIL checks the imagefolder reader, h5py the converters of the paper's h5 files (tools/paper_h5.py).
 [ "${1:-}" = "--data" ] || /usr/bin/python3 -c 'import PIL, h5py' 2>/dev/null || pkgs+=(python3-pil python3-h5py)
+# scikit-image's sample photographs are the real images of the Resize/CenterCrop test (data/resize_test.go).
+[ "${1:-}" = "--data" ] || [ -f /usr/lib/python3/dist-packages/skimage/data/chelsea.png ] || pkgs+=(python3-skimage)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
@@ -34,5 +36,5 @@ if [[ " ${pkgs[*]} " == *" nvidia-cuda-toolkit "* ]] && [ -f $src ] && ! grep -q
   sed -i 's/^Components: main.*/Components: main contrib non-free non-free-firmware/' $src
 fi
 echo "deps: installing ${pkgs[*]}" >&2
-apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q "${pkgs[@]}" >/dev/null

@@ -5,6 +5,7 @@ package surface
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -15,7 +16,11 @@ type Axis struct {
 	Num      int
 }
 
-// ParseAxis reads "MIN:MAX:NUM" given to flag.
+// MaxAxisPoints bounds NUM: an axis's coordinates are allocated from it.
+const MaxAxisPoints = 1 << 20
+
+// ParseAxis reads "MIN:MAX:NUM" given to flag: finite MIN < MAX (MAX − MIN finite too), and
+// 1 ≤ NUM ≤ MaxAxisPoints.
 func ParseAxis(flag, s string) (Axis, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 3 {
@@ -25,10 +30,10 @@ func ParseAxis(flag, s string) (Axis, error) {
 	hi, err2 := strconv.ParseFloat(parts[1], 64)
 	n, err3 := strconv.Atoi(parts[2])
 	switch {
-	case err1 != nil || err2 != nil:
-		return Axis{}, fmt.Errorf("%s %q: MIN and MAX must be numbers", flag, s)
-	case err3 != nil || n < 1:
-		return Axis{}, fmt.Errorf("%s %q: NUM must be a positive integer", flag, s)
+	case err1 != nil || err2 != nil || math.IsInf(hi-lo, 0) || math.IsNaN(hi-lo):
+		return Axis{}, fmt.Errorf("%s %q: MIN and MAX must be finite numbers", flag, s)
+	case err3 != nil || n < 1 || n > MaxAxisPoints:
+		return Axis{}, fmt.Errorf("%s %q: NUM must be a positive integer up to %d", flag, s, MaxAxisPoints)
 	case n > 1 && !(hi > lo):
 		return Axis{}, fmt.Errorf("%s %q: MAX must be greater than MIN", flag, s)
 	}

@@ -24,6 +24,9 @@ import (
 // train_loss, else test; the other split's arrays, and every other array of the grid's shape,
 // go to Extra under their keys (SelectSplit swaps them in). Arrays of other shapes are not
 // kept. Without a computed mask, a point counts as computed where its loss is not NaN.
+//
+// Every member of the file is checked against its CRC-32 first: a damaged file is refused
+// (IsDamaged), never read with wrong values or a wrong computed mask.
 func Load(path string) (*Surface, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("surface file: %w", err)
@@ -35,6 +38,9 @@ func Load(path string) (*Surface, error) {
 		return nil, fmt.Errorf("surface file: %w", err)
 	}
 	defer f.Close()
+	if err := f.Verify(); err != nil { // every member, also those not read below
+		return nil, err
+	}
 	r := &arrays{path: path, f: f}
 	s := &Surface{Extra: map[string][]float64{}}
 	if s.X, err = r.coords("xcoordinates"); err != nil {
@@ -216,21 +222,27 @@ func (r *arrays) settings(st *Settings) (int, error) {
 		return 0, nil
 	}
 	js, ok, err := r.f.String("settings")
-	if err != nil {
-		return 0, err
+	if err != nil || !ok {
+		return 0, err // !ok: not a string, so not landscape's settings
 	}
+	return decodeSettings(r.path, js, st)
+}
+
+// decodeSettings reads the settings JSON js of the surface file path into st and returns the
+// file's format as settings does.
+func decodeSettings(path, js string, st *Settings) (int, error) {
 	var keys map[string]json.RawMessage
-	if !ok || json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
+	if json.Unmarshal([]byte(js), &keys) != nil || keys["model"] == nil {
 		return 0, nil // not landscape's settings
 	}
 	if err := json.Unmarshal([]byte(js), st); err != nil {
-		return 0, fmt.Errorf("%s: settings: %w", r.path, err)
+		return 0, fmt.Errorf("%s: settings: %w", path, err)
 	}
 	if keys["format"] == nil {
 		st.Format = 1
 	}
 	if st.Format != 1 && st.Format != Format {
-		return 0, fmt.Errorf("%s: surface format %d; this landscape reads formats 1 and %d (a newer landscape wrote the file)", r.path, st.Format, Format)
+		return 0, fmt.Errorf("%s: surface format %d; this landscape reads formats 1 and %d (a newer landscape wrote the file)", path, st.Format, Format)
 	}
 	if keys["numerics"] == nil {
 		st.Numerics = 1
@@ -239,4 +251,14 @@ func (r *arrays) settings(st *Settings) (int, error) {
 		st.Engine = "cpu"
 	}
 	return st.Format, nil
+}
+
+// IsDamaged reports whether err says that a file's contents are damaged (a zip member's
+// CRC-32 mismatch, a corrupt compressed stream, a member past the end of the file).
+func IsDamaged(err error) bool { return errors.Is(err, npzfile.ErrDamaged) }
+
+// DamagedResumeHint says how to go on when the surface file out, which a scan would resume,
+// is damaged.
+func DamagedResumeHint(out string) string {
+	return fmt.Sprintf("not resuming from a damaged file: move it aside (mv %s %s.damaged) to scan afresh, or rebuild it from intact shard files with `landscape merge --out %s SHARD.npz...`", out, out, out)
 }

@@ -59,6 +59,14 @@ type Settings struct {
 	// Hessian describes how `landscape hessian` computed an eigenvalue map (Lanczos settings);
 	// "" for a loss scan.
 	Hessian string `json:"hessian,omitempty"`
+	// Tolerance, SampleSeed and SampleBatch describe a --tolerance scan (all 0 for an exact
+	// one): each point's loss is estimated from the first images of the data shuffled with
+	// SampleSeed, SampleBatch at a time, stopping once its standard error is at most Tolerance
+	// times the estimate. Compared like the others: an exact file is never completed with
+	// estimates, nor the reverse.
+	Tolerance   float64 `json:"tolerance,omitempty"`
+	SampleSeed  int64   `json:"sample_seed,omitempty"`
+	SampleBatch int     `json:"sample_batch,omitempty"`
 	// CPUKernel names the CPU micro-kernel family that computed the points on the CPU ("avx512",
 	// "avx2", "neon", "portable", …; gemm.KernelName) and CPU the processor's model
 	// (cpuinfo.Model: "Intel(R) Xeon(R) Processor", "Apple M2", "ARM Neoverse-V1"): informative

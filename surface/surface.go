@@ -219,3 +219,12 @@ func Exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// StdErrKey is the file key of a tolerance scan's standard errors of split's loss.
+func StdErrKey(split string) string { return split + "_loss_stderr" }
+
+// ImagesKey is the file key of the images a tolerance scan used per point of split.
+func ImagesKey(split string) string { return split + "_images" }
+
+// Sampled reports whether the surface holds tolerance estimates (Settings.Tolerance > 0).
+func (s *Surface) Sampled() bool { return s.Settings.Tolerance > 0 }

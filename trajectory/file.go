@@ -10,6 +10,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 
 	"landscape/direction"
+	"landscape/internal/npzfile"
 	"landscape/model"
 )
 
@@ -44,26 +45,50 @@ func (p *Path) Encode() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// LoadPath reads a PATH.npz written by Encode.
+// LoadPath reads a PATH.npz written by Encode, also after numpy has rewritten it (float32
+// vectors, savez_compressed): internal/npzfile, with every member's CRC-32 checked.
 func LoadPath(path string) (*Path, error) {
-	r, err := npz.Open(path)
+	f, err := npzfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable .npz path file: %w", path, err)
 	}
-	defer r.Close()
+	defer f.Close()
+	return readPath(path, f)
+}
+
+func readPath(path string, f *npzfile.File) (*Path, error) {
 	p := &Path{}
 	for _, it := range []struct {
 		k string
 		v *[]float64
 	}{{"proj_xcoord", &p.ProjX}, {"proj_ycoord", &p.ProjY}, {"explained_variance_ratio", &p.ExplainedVarianceRatio}, {"explained_variance", &p.ExplainedVariance}} {
-		if err := r.Read(it.k, it.v); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w (not a path file written by landscape trajectory)", path, it.k, err)
+		v, err := vector(f, it.k)
+		if err != nil {
+			return nil, fmt.Errorf("%w (not a path file written by landscape trajectory)", err)
 		}
+		*it.v = v
 	}
 	if len(p.ProjX) != len(p.ProjY) || len(p.ProjX) == 0 {
 		return nil, fmt.Errorf("%s: proj_xcoord has %d entries and proj_ycoord %d", path, len(p.ProjX), len(p.ProjY))
 	}
 	return p, nil
+}
+
+// vector reads a 1-dimensional float array.
+func vector(f *npzfile.File, key string) ([]float64, error) {
+	a, err := f.Open(key)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	v, isFloat, err := a.Floats()
+	if err != nil {
+		return nil, err
+	}
+	if !isFloat || len(a.Shape) != 1 {
+		return nil, a.Err(fmt.Errorf("%s: %s of shape %s, want a float vector", a.Name, a.Dtype(), npzfile.ShapeString(a.Shape)))
+	}
+	return v, nil
 }
 
 // Meta is the informative metadata stored in the directions file: where the directions came

@@ -52,10 +52,19 @@ type Figure struct {
 	// min_eig (Li et al. §6: near 0 the surface is convex there, larger it is not); else nil.
 	Ratio      [][]num     `json:"ratio,omitempty"`
 	Trajectory *Trajectory `json:"trajectory,omitempty"` // drawn on this figure only (reports)
-	Done       int         `json:"done"`                 // points computed
-	Diverged   int         `json:"diverged"`             // of which non-finite
-	Total      int         `json:"total"`
-	Error      string      `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
+	// Level says which coarser sub-grid of a partial file is drawn ("level 14×14 of 51×51",
+	// surface.Drawable); "" when the figure is the whole grid.
+	Level string `json:"level,omitempty"`
+	// StdErr and Images are a tolerance scan's standard error of each point's loss and the
+	// images it used (the file's <split>_loss_stderr and <split>_images); nil for an exact one.
+	StdErr [][]num `json:"stderr,omitempty"`
+	Images [][]num `json:"images,omitempty"`
+	// Sampled summarises a tolerance scan's error bars and images used (surface.SampleNote).
+	Sampled  string `json:"sampled,omitempty"`
+	Done     int    `json:"done"`     // points computed
+	Diverged int    `json:"diverged"` // of which non-finite
+	Total    int    `json:"total"`
+	Error    string `json:"error,omitempty"` // why the file could not be read (live pages wait for it)
 }
 
 // LoadFigure reads a surface file with surface.Load and lays it out on the grid.
@@ -67,17 +76,26 @@ func LoadFigure(path string) (*Figure, error) {
 	return FromSurface(path, s), nil
 }
 
-// FromSurface lays out a loaded surface; point k goes to the grid cell (i, j) = s.IJ(k). When
+// FromSurface lays out a loaded surface; point k goes to the grid cell (i, j) = s.IJ(k). A
+// partial file whose points form a complete coarser level is laid out as that level's sub-grid
+// (surface.Drawable), Done and Total still counting the whole grid. When
 // the surface has the Extra arrays max_eig and min_eig, Ratio is their |min/max| (a gap where
 // undefined: an eigenvalue missing or not finite, or max = 0).
-func FromSurface(path string, s *surface.Surface) *Figure {
+func FromSurface(path string, whole *surface.Surface) *Figure {
+	s, level := whole.Drawable()
 	f := &Figure{Name: filepath.Base(path), Path: path, Split: s.Split, Model: s.Settings.Model,
-		Examples: s.Settings.Examples, Is2D: s.Is2D(), X: s.X, Y: s.Y, Total: s.Len()}
+		Examples: s.Settings.Examples, Is2D: s.Is2D(), X: s.X, Y: s.Y, Total: whole.Len(), Level: level, Sampled: whole.SampleNote()}
 	nx, ny := len(s.X), 1
 	if f.Is2D {
 		ny = len(s.Y)
 	}
 	f.Loss, f.Acc, f.State = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN())), grid[int8](nx, ny, Pending)
+	se, im := s.Extra[surface.StdErrKey(s.Split)], s.Extra[surface.ImagesKey(s.Split)]
+	if !s.Sampled() || se == nil || im == nil {
+		se, im = nil, nil
+	} else {
+		f.StdErr, f.Images = grid[num](nx, ny, num(math.NaN())), grid[num](nx, ny, num(math.NaN()))
+	}
 	ratio := s.EigenRatios()
 	if ratio != nil {
 		f.Ratio = grid[num](nx, ny, num(math.NaN()))
@@ -90,11 +108,20 @@ func FromSurface(path string, s *surface.Surface) *Figure {
 		if !s.Computed[k] {
 			continue
 		}
-		f.Done++
+		if se != nil {
+			f.StdErr[j][i], f.Images[j][i] = num(se[k]), num(im[k])
+		}
 		f.Loss[j][i], f.Acc[j][i], f.State[j][i] = num(s.Loss[k]), num(s.Acc[k]), Finite
 		if l := s.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {
 			f.State[j][i] = Diverged
-			f.Diverged++
+		}
+	}
+	for k, c := range whole.Computed { // counted over the whole grid, drawn or not
+		if c {
+			f.Done++
+			if l := whole.Loss[k]; math.IsNaN(l) || math.IsInf(l, 0) {
+				f.Diverged++
+			}
 		}
 	}
 	return f

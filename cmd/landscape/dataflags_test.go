@@ -111,3 +111,68 @@ func TestScanOwnData(t *testing.T) {
 		t.Errorf("bad --normalize: exit %d, %s", code, e)
 	}
 }
+
+// TestImageFolderGeometryFlags: --resize and --center-crop reach the imagefolder reader in
+// scan, train and hessian, and --normalize imagenet is torchvision's statistics. The images are
+// 12x10 with an 8x8 centre: --resize 10 (the shorter side already, so no change) and
+// --center-crop 8 must scan exactly as a folder of the centres does.
+func TestImageFolderGeometryFlags(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(7, 8))
+	whole, centre := filepath.Join(dir, "whole"), filepath.Join(dir, "centre")
+	for i := range 6 {
+		big := image.NewNRGBA(image.Rect(0, 0, 12, 10))
+		for p := range big.Pix {
+			big.Pix[p] = uint8(r.IntN(256)) | uint8(255*(p%4/3))
+		}
+		// torchvision's offsets: round((12−8)/2) = 2 across, round((10−8)/2) = 1 down.
+		for root, im := range map[string]image.Image{whole: big, centre: big.SubImage(image.Rect(2, 1, 10, 9))} {
+			p := filepath.Join(root, fmt.Sprint("class", i%2), fmt.Sprintf("%d.png", i))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			f, _ := os.Create(p)
+			png.Encode(f, im)
+			f.Close()
+		}
+	}
+	w := writeWeights(t, dir, "resnet8", model.Config{InC: 3, HW: 8, Classes: 10}, 1)
+	scan := func(name string, extra ...string) *surface.Surface {
+		out := filepath.Join(dir, name+".npz")
+		mustRun(t, append([]string{"scan", "--model", "resnet8", "--weights", w, "--x", "-1:1:3", "--out", out, "--quiet"}, extra...)...)
+		s, err := surface.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const imagenet = "0.485,0.456,0.406:0.229,0.224,0.225"
+	ref := scan("centre", "--data", "imagefolder:"+centre, "--normalize", imagenet)
+	for name, s := range map[string]*surface.Surface{
+		"cropped":  scan("cropped", "--data", "imagefolder:"+whole, "--resize", "10", "--center-crop", "8", "--normalize", imagenet),
+		"imagenet": scan("imagenet", "--data", "imagefolder:"+centre, "--normalize", "imagenet"),
+	} {
+		for k := range ref.Loss {
+			if s.Loss[k] != ref.Loss[k] {
+				t.Errorf("%s: point %d loss %v, the folder of centres gives %v", name, k, s.Loss[k], ref.Loss[k])
+			}
+		}
+	}
+	if s := scan("resized", "--data", "imagefolder:"+whole, "--resize", "9", "--center-crop", "8", "--normalize", imagenet); s.Loss[0] == ref.Loss[0] {
+		t.Error("--resize 9 gave the surface of the unresized centres")
+	}
+	geo := []string{"--data", "imagefolder:" + whole, "--resize", "10", "--center-crop", "8", "--split", "train"}
+	trainArgs := []string{"train", "--model", "resnet8-c2", "--epochs", "1", "--batch-size", "3", "--quiet", "--out", filepath.Join(dir, "t.safetensors")}
+	mustRun(t, append(trainArgs, geo...)...)
+	// The run's settings hold the geometry and normalisation: another is not taken for it.
+	for _, other := range [][]string{{"--resize", "11"}, {"--normalize", "imagenet"}} {
+		if _, e, code := run(t, append(append(trainArgs, geo...), other...)...); code != 1 || !strings.Contains(e, "not from a run with these settings") {
+			t.Errorf("train again with %v: exit %d, %s", other, code, e)
+		}
+	}
+	mustRun(t, append([]string{"hessian", "--model", "resnet8", "--weights", w, "--top", "1", "--max-steps", "5"}, geo...)...)
+	for _, cmd := range [][]string{{"train", "--model", "resnet8-c2", "--epochs", "1", "--out", filepath.Join(dir, "u.safetensors")},
+		{"hessian", "--model", "resnet8", "--weights", w}} {
+		if _, e, code := run(t, append(cmd, "--data", "imagefolder:"+whole, "--split", "train")...); code != 1 || !strings.Contains(e, "images are 12x10 (width x height); the zoo networks take square images") {
+			t.Errorf("%s without --center-crop: exit %d, %s", cmd[0], code, e)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 type deviceFlags struct{ job.Device }
 
 func (d *deviceFlags) register(c *cobra.Command) {
+	d.GPU = remoteGPU
 	c.Flags().StringVar(&d.Device.Device, "device", "auto", "auto: a working GPU, else the CPU; gpu: fail without one; cpu")
 	c.Flags().StringVar(&d.Precision, "precision", "fp32", "GPU arithmetic: fp32 (exact), tf32 or bf16 (tensor cores)")
 	c.Flags().StringVar(&d.Worker, "gpu-worker", "", "path of the landscape-gpu worker (default: next to landscape, then $PATH)")

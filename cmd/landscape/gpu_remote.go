@@ -8,15 +8,13 @@ import (
 	"landscape/job"
 )
 
-// The GPU engine runs in landscape-gpu worker processes (one per GPU) reached through the
-// pure-Go client gpu/remote: this binary never links the CUDA driver.
-func init() {
-	job.GPUEngines = func(ctx context.Context, p *engine.Problem, d job.Device, log job.Logf) ([]engine.Engine, error) {
-		return remote.Engines(ctx, p, remote.Options{
-			Worker:    d.Worker,
-			Precision: d.Precision,
-			Engine:    d.WorkerEngine,
-			Log:       log,
-		})
-	}
+// remoteGPU is job.Device's GPU: the GPU engine runs in landscape-gpu worker processes (one per
+// GPU) reached through the pure-Go client gpu/remote, so this binary never links the CUDA driver.
+func remoteGPU(ctx context.Context, p *engine.Problem, d job.Device, log job.Logf) ([]engine.Engine, error) {
+	return remote.Engines(ctx, p, remote.Options{
+		Worker:    d.Worker,
+		Precision: d.Precision,
+		Engine:    d.WorkerEngine,
+		Log:       log,
+	})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"landscape/data"
 	"landscape/hessian"
 	"landscape/job"
 )
@@ -15,23 +14,21 @@ import (
 func init() { extraCommands = append(extraCommands, hessianCmd) }
 
 type hessianFlags struct {
-	model, weights, dataSpec, split string
-	normalize                       string
-	limit                           int
-	raw                             bool
-	top                             int
-	trace                           bool
-	tol                             float64
-	maxSamples                      int
-	density                         string
-	densityRuns, densitySteps       int
-	lanczosTol                      float64
-	maxSteps                        int
-	seed                            uint64
-	out, device                     string
-	chunk, workers                  int
-	quiet                           bool
-	grid                            gridFlags
+	model, weights            string
+	input                     inputFlags
+	top                       int
+	trace                     bool
+	tol                       float64
+	maxSamples                int
+	density                   string
+	densityRuns, densitySteps int
+	lanczosTol                float64
+	maxSteps                  int
+	seed                      uint64
+	out, device               string
+	chunk, workers            int
+	quiet                     bool
+	grid                      gridFlags
 }
 
 func hessianCmd() *cobra.Command {
@@ -69,11 +66,7 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	fl := c.Flags()
 	fl.StringVar(&f.model, "model", "", "zoo network (as scan)")
 	fl.StringVar(&f.weights, "weights", "", "the weights θ: a PyTorch state_dict saved as .safetensors")
-	fl.StringVar(&f.dataSpec, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
-	fl.StringVar(&f.split, "split", "train", "train or test")
-	fl.IntVar(&f.limit, "limit", 0, "use only the first N examples (0: all)")
-	fl.BoolVar(&f.raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
-	normalizeFlag(c, &f.normalize)
+	f.input.register(c, "evaluate on")
 	fl.IntVar(&f.top, "top", 1, "how many of the largest eigenvalues (the smallest is computed too); 0: none")
 	fl.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
 	fl.Float64Var(&f.tol, "tol", 0.01, "trace: stop when the standard error < tol × |estimate|")
@@ -96,12 +89,7 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	return c
 }
 
-// input and request are the flags of the curvature at θ, as job's spec.
-func (f *hessianFlags) input() (hessian.Input, error) {
-	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
-	return hessian.Input{Model: f.model, Weights: f.weights, Data: f.dataSpec, DataOptions: dopt, Chunk: f.chunk, Workers: f.workers}, err
-}
-
+// request is the flags of the curvature at θ, as job's spec.
 func (f *hessianFlags) request() hessian.Request {
 	return hessian.Request{Top: f.top, Trace: f.trace, TraceTol: f.tol, MaxSamples: f.maxSamples,
 		DensityOpt: hessian.DensityOptions{Runs: f.densityRuns, Steps: f.densitySteps}, Options: f.lanczos()}
@@ -112,16 +100,16 @@ func (f *hessianFlags) lanczos() hessian.Options {
 }
 
 func runHessian(f *hessianFlags) error {
-	in, err := f.input()
+	in, err := f.input.input()
 	if err != nil {
 		return err
 	}
-	h, err := job.PrepareHessian(job.HessianSpec{Input: in, Request: f.request(), Device: f.device, Density: f.density,
+	h, err := job.PrepareHessian(job.HessianSpec{Model: f.model, Weights: f.weights, Input: in, Chunk: f.chunk, Workers: f.workers, Request: f.request(), Device: f.device, Density: f.density,
 		Title: fmt.Sprintf("%s Hessian spectral density", f.model), Out: f.out})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model=%s params=%d examples=%d split=%s\n", f.model, h.HVP.Dim(), h.Data.N, f.split)
+	fmt.Printf("model=%s params=%d examples=%d split=%s\n", f.model, h.HVP.Dim(), h.Data.N, in.Split)
 	bar := newBar(h.Products(), "HVPs", f.quiet)
 	rep, written, err := h.Run(func() { bar.Add(1) })
 	bar.Finish()

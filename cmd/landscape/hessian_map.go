@@ -44,13 +44,13 @@ func runHessianMap(f *hessianFlags) error {
 	case f.out == "":
 		return fmt.Errorf("--x: give --out FILE.npz for the eigenvalue map")
 	}
-	dopt, err := dataOptions(f.split, f.limit, f.raw, f.normalize)
+	in, err := f.input.input()
 	if err != nil {
 		return err
 	}
 	g := f.grid
 	spec := job.EigenMapSpec{ScanSpec: job.ScanSpec{Model: f.model, Weights: f.weights, Weights2: g.weights2, Weights3: g.weights3,
-		Data: f.dataSpec, Split: f.split, Limit: f.limit, Raw: f.raw, Normalize: dopt.Normalize, X: g.x, Y: g.y, Norm: g.norm,
+		Input: in, X: g.x, Y: g.y, Norm: g.norm,
 		Ignore: g.ignore, DirType: g.dirType, Seed: g.seed, Dirs: g.dirs, SaveDirs: g.saveDirs, Out: f.out,
 		Workers: f.workers, Log: logStderr}, Device: f.device, Chunk: f.chunk, Lanczos: f.lanczos()}
 	if err := spec.UseShard(g.shard, g.shards, os.Getenv); err != nil {

@@ -13,6 +13,11 @@ import (
 // errInterrupted marks a run stopped by a signal after saving its work.
 var errInterrupted = errors.New("interrupted")
 
+// interrupted is errInterrupted with the run's own account of what it saved.
+type interrupted struct{ error }
+
+func (interrupted) Is(target error) bool { return target == errInterrupted }
+
 func main() {
 	root := &cobra.Command{
 		Use:           "landscape",
@@ -26,7 +31,11 @@ func main() {
 	}
 	if err := root.Execute(); err != nil {
 		if errors.Is(err, errInterrupted) {
-			fmt.Fprintln(os.Stderr, "landscape: interrupted; the work done so far is saved")
+			msg := "interrupted; the work done so far is saved"
+			if err != errInterrupted {
+				msg = err.Error()
+			}
+			fmt.Fprintln(os.Stderr, "landscape:", msg)
 			os.Exit(130)
 		}
 		fmt.Fprintln(os.Stderr, "landscape:", err)

@@ -86,8 +86,17 @@ func runPlot(f *plotFlags, files []string) error {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
-		sfs = append(sfs, sf)
-		ss = append(ss, plot.FromSurface(path, sf))
+		drawn, level := sf.Drawable()
+		sfs = append(sfs, drawn)
+		ps := plot.FromSurface(path, drawn)
+		ps.Note = level
+		if level != "" {
+			fmt.Fprintf(os.Stderr, "%s: %d of %d points computed; drawing the %s\n", path, sf.Len()-len(sf.Missing()), sf.Len(), level)
+		}
+		if note := sf.SampleNote(); note != "" {
+			fmt.Fprintf(os.Stderr, "%s: %s\n", path, note)
+		}
+		ss = append(ss, ps)
 	}
 	prefixOf := func(path string) string {
 		base := strings.TrimSuffix(path, filepath.Ext(path))
@@ -143,6 +152,9 @@ func riseLine(path string, s *surface.Surface, r float64) string {
 	l0, rise, n, err := job.Rise(s, r)
 	if err != nil {
 		return fmt.Sprintf("%s: no finite loss at the origin or at distance %g", path, r)
+	}
+	if se := job.RiseStdErr(s, r); !math.IsNaN(se) {
+		return fmt.Sprintf("%s: %s loss %.4f at the origin, rise %.4f ± %.4f at distance %g (mean of %d points; ± bounds its standard error)", path, s.Split, l0, rise, se, r, n)
 	}
 	return fmt.Sprintf("%s: %s loss %.4f at the origin, rise %.4f at distance %g (mean of %d points)", path, s.Split, l0, rise, r, n)
 }

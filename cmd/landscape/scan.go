@@ -6,25 +6,23 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"landscape/data"
 	"landscape/job"
 	"landscape/surface"
 )
 
 type scanFlags struct {
-	spec      job.ScanSpec
-	dev       deviceFlags
-	normalize string
-	quiet     bool
-	view      string // serve the live page of --out here (scanview.go)
-	shard     string
-	shards    int
+	spec   job.ScanSpec
+	input  inputFlags
+	dev    deviceFlags
+	quiet  bool
+	view   string // serve the live page of --out here (scanview.go)
+	shard  string
+	shards int
 }
 
 func scanCmd() *cobra.Command {
@@ -51,11 +49,7 @@ running the same command again computes only the missing points.`,
 	fl.StringVar(&s.Weights, "weights", "", "the trained weights θ: a PyTorch state_dict saved as .safetensors")
 	fl.StringVar(&s.Weights2, "weights2", "", "a second solution W2: the x direction becomes W2 − W over every parameter (1D interpolation)")
 	fl.StringVar(&s.Weights3, "weights3", "", "a third solution W3 (with --weights2 and --y): the y direction becomes W3 − W, the plane through W, W2, W3 at (0,0), (1,0), (0,1)")
-	fl.StringVar(&s.Data, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
-	fl.StringVar(&s.Split, "split", "train", "train or test")
-	fl.IntVar(&s.Limit, "limit", 0, "use only the first N examples (0: all)")
-	fl.BoolVar(&s.Raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
-	normalizeFlag(c, &f.normalize)
+	f.input.register(c, "evaluate on")
 	fl.StringVar(&s.X, "x", "", "x axis MIN:MAX:NUM")
 	fl.StringVar(&s.Y, "y", "", "y axis MIN:MAX:NUM (2D scan)")
 	fl.StringVar(&s.Norm, "norm", "filter", "direction normalisation: filter, layer, weight or none")
@@ -73,6 +67,9 @@ running the same command again computes only the missing points.`,
 	fl.DurationVar(&s.Patience, "unwritable-for", time.Minute, "stop and write a rescue file when --out cannot be written for this long")
 	fl.MarkHidden("unwritable-for")
 	fl.StringVar(&f.shard, "shard", "", "compute only shard I/N, the points k with k mod N = I (k in the file's row-major order); auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX; {shard} in --out becomes I")
+	fl.StringVar(&s.Order, "order", "coarse", "the order points are computed in: coarse (coarse to fine: every 2^k-th index per axis, edges included, largest k first, so a partial file is a whole coarser surface) or rows (row-major)")
+	fl.Float64Var(&s.Tolerance, "tolerance", 0, "estimate each point from a sample of the data, stopping once the standard error of its mean loss is at most this fraction of it (e.g. 0.01); 0: every image")
+	fl.Int64Var(&s.SampleSeed, "sample-seed", 0, "seed of the data order a --tolerance scan samples in (one order shared by every point)")
 	fl.IntVar(&f.shards, "shards", 0, "N for --shard auto (default: SLURM_ARRAY_TASK_COUNT)")
 	f.dev.register(c)
 	for _, req := range []string{"model", "data", "x", "out"} { // --weights: for zoo networks (job.Spec)
@@ -89,11 +86,11 @@ func runScan(parent context.Context, f *scanFlags) error {
 	if f.spec.SaveEvery <= 0 {
 		return fmt.Errorf("--save-every %v: want a positive duration, e.g. 2s", f.spec.SaveEvery)
 	}
-	dopt, err := dataOptions(f.spec.Split, f.spec.Limit, f.spec.Raw, f.normalize)
+	in, err := f.input.input()
 	if err != nil {
 		return err
 	}
-	f.spec.Device, f.spec.Log, f.spec.Normalize = f.dev.Device, logStderr, dopt.Normalize
+	f.spec.Input, f.spec.Device, f.spec.Log = in, f.dev.Device, logStderr
 	if err := f.spec.UseShard(f.shard, f.shards, os.Getenv); err != nil {
 		return err
 	}
@@ -142,4 +139,7 @@ func summary(sf *surface.Surface, out string) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d points; at the point nearest the origin loss %.5f, accuracy %.2f%%\n",
 		out, sf.Len(), sf.Loss[best], sf.Acc[best])
+	if note := sf.SampleNote(); note != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", out, note)
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"landscape/data"
 	"landscape/job"
 	"landscape/model"
 	"landscape/train"
@@ -22,13 +21,14 @@ import (
 func init() { extraCommands = append(extraCommands, trainCmd, synthCmd) }
 
 type trainFlags struct {
-	model, dataSpec, split, init, out string
-	augment, lrDrops, evalSplit       string
-	limit, evalLimit, epochs, batch   int
-	saveEvery, workers                int
-	raw, nesterov, noShuffle, quiet   bool
-	lr, momentum, wd, gamma           float64
-	seed                              int64
+	model, init, out            string
+	input                       inputFlags
+	augment, lrDrops, evalSplit string
+	evalLimit, epochs, batch    int
+	saveEvery, workers          int
+	nesterov, noShuffle, quiet  bool
+	lr, momentum, wd, gamma     float64
+	seed                        int64
 }
 
 func trainCmd() *cobra.Command {
@@ -63,10 +63,7 @@ resnetD-cC[-noshort] (the CIFAR ResNet of depth D = 6n+2 with C, 2C, 4C channels
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.model, "model", "", "zoo network (see above)")
-	fl.StringVar(&f.dataSpec, "data", "", "dataset KIND:PATH, KIND one of "+strings.Join(data.Kinds(), ", "))
-	fl.StringVar(&f.split, "split", "train", "split to train on: train or test")
-	fl.IntVar(&f.limit, "limit", 0, "train on the first N examples only (0: all)")
-	fl.BoolVar(&f.raw, "raw", false, "scale pixels to [0,1] without mean/std normalisation")
+	f.input.register(c, "train on")
 	fl.StringVar(&f.init, "init", "", "initial weights (safetensors state_dict) instead of the Kaiming draw")
 	fl.IntVar(&f.epochs, "epochs", 300, "epochs to train")
 	fl.IntVar(&f.batch, "batch-size", 128, "images per SGD step")
@@ -111,7 +108,11 @@ func runTrain(parent context.Context, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	spec := job.TrainSpec{Model: f.model, Data: f.dataSpec, Split: f.split, Limit: f.limit, Raw: f.raw, Init: f.init,
+	in, err := f.input.input()
+	if err != nil {
+		return err
+	}
+	spec := job.TrainSpec{Model: f.model, Input: in, Init: f.init,
 		Out: f.out, EvalSplit: f.evalSplit, EvalLimit: f.evalLimit, SaveEvery: f.saveEvery, Log: logStderr,
 		Config: train.Config{Epochs: f.epochs, BatchSize: f.batch, LR: f.lr, Momentum: f.momentum, WD: f.wd,
 			Nesterov: f.nesterov, LRDrops: drops, LRGamma: f.gamma, Augment: f.augment, Seed: f.seed,
@@ -146,8 +147,7 @@ func runTrain(parent context.Context, f *trainFlags) error {
 	})
 	var stopped *job.Interrupted
 	if errors.As(err, &stopped) && parent.Err() == nil {
-		fmt.Fprintf(os.Stderr, "landscape: %v\n", stopped)
-		os.Exit(130)
+		return interrupted{stopped} // exit status 130, deferred cleanup done
 	}
 	if err != nil {
 		return err

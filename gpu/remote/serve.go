@@ -37,39 +37,17 @@ type Opener func(p *engine.Problem, precision string) (engine.Engine, error)
 // stands for the device ordinal (one fault per device).
 func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) error {
 	hello.Proto = Proto
-	w := bufio.NewWriter(out)
-	send := func(v any) error {
-		if err := writeLine(w, v); err != nil {
-			return err
-		}
-		return w.Flush()
-	}
-	if err := send(hello); err != nil || !hello.OK {
+	s := &server{w: bufio.NewWriter(out), r: bufio.NewReaderSize(in, 1<<20), open: open, fault: faultFor(device)}
+	if err := s.send(hello); err != nil || !hello.OK {
 		return err
 	}
-	fault := faultFor(device)
-	faultNow := func() string {
-		if fault.kind != "" && fault.once != "" {
-			f, err := os.OpenFile(fault.once, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-			if err != nil {
-				fault.kind = "" // another worker had the fault
-				return ""
-			}
-			fmt.Fprintf(f, "%s pid %d\n", fault.kind, os.Getpid())
-			f.Close()
-			fault.once = ""
-		}
-		return fault.kind
-	}
-	r := bufio.NewReaderSize(in, 1<<20)
-	var e engine.Engine
 	defer func() {
-		if e != nil {
-			e.Close()
+		if s.e != nil {
+			s.e.Close()
 		}
 	}()
 	for {
-		line, err := readLine(r)
+		line, err := readLine(s.r)
 		if err == io.EOF {
 			return nil
 		}
@@ -83,83 +61,145 @@ func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) er
 		var rep Reply
 		switch req.Op {
 		case "problem":
-			if e != nil {
-				e.Close()
-				e = nil
-			}
-			var p *engine.Problem
-			p, err = readProblem(r, &req)
-			if err == nil {
-				e, err = open(p, req.Precision)
-			}
-			if err != nil {
-				rep.Error = err.Error()
-				break
-			}
-			rep = Reply{OK: true, Name: e.Name()}
-			if c, ok := e.(interface{ Capacity() (int, int) }); ok {
-				rep.Points, rep.Images = c.Capacity()
-			}
+			rep = s.problem(&req)
 		case "eval":
-			switch faultNow() {
-			case "exit-in-eval":
-				os.Exit(3)
-			case "hang-in-eval":
-				for {
-					time.Sleep(time.Hour)
-				}
-			case "error-in-eval":
-				rep.Error = "injected fault"
-			case "fatal-in-eval":
-				fault.kind = "" // the worker exits below: no second fault
-				if err := send(Reply{Error: "injected fatal device error", Fatal: true}); err != nil {
-					return err
-				}
-				return ErrFatal
-			}
-			if e == nil {
-				rep.Error = "eval before problem"
-			}
-			if rep.Error != "" {
-				break
-			}
-			pts := make([]engine.Point, len(req.A))
-			for i := range pts {
-				pts[i] = engine.Point{A: math.Float64frombits(req.A[i]), B: math.Float64frombits(req.B[i])}
-			}
-			sums, err := e.Evaluate(context.Background(), pts, req.Lo, req.Hi)
-			if err != nil {
-				rep.Error = err.Error()
-				var f interface{ Fatal() bool }
-				if errors.As(err, &f) && f.Fatal() {
-					rep.Fatal = true
-					if err := send(rep); err != nil {
-						return err
-					}
-					return fmt.Errorf("%w: %v", ErrFatal, err)
-				}
-				break
-			}
-			rep.OK = true
-			for _, s := range sums {
-				rep.Loss = append(rep.Loss, math.Float64bits(s.Loss))
-				rep.Correct = append(rep.Correct, s.Correct)
+			if rep, err = s.eval(&req); err != nil {
+				return err
 			}
 		case "close":
 			return nil
 		default:
 			rep.Error = fmt.Sprintf("unknown op %q", req.Op)
 		}
-		if err := send(rep); err != nil {
+		if err := s.send(rep); err != nil {
 			return err
 		}
 	}
+}
+
+// server is the state of Serve's loop: the pipes, the engine of the last problem, and the
+// fault to inject.
+type server struct {
+	w     *bufio.Writer
+	r     *bufio.Reader
+	open  Opener
+	e     engine.Engine
+	n     int // the images of the engine's problem
+	fault fault
+}
+
+// send writes one reply (or the hello) and flushes it.
+func (s *server) send(v any) error {
+	if err := writeLine(s.w, v); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// problem answers a problem request: it reads the problem's data and opens a new engine for
+// it, closing the previous one.
+func (s *server) problem(req *Request) Reply {
+	if s.e != nil {
+		s.e.Close()
+		s.e = nil
+	}
+	p, err := readProblem(s.r, req)
+	if err == nil {
+		s.e, err = s.open(p, req.Precision)
+	}
+	if err != nil {
+		return Reply{Error: err.Error()}
+	}
+	rep := Reply{OK: true, Name: s.e.Name()}
+	s.n = p.Data.N
+	if c, ok := s.e.(interface{ Capacity() (int, int) }); ok {
+		rep.Points, rep.Images = c.Capacity()
+	}
+	return rep
+}
+
+// eval answers an eval request. A non-nil error ends Serve: a pipe failed, or a fatal error
+// was answered (ErrFatal).
+func (s *server) eval(req *Request) (Reply, error) {
+	rep, err := s.injectFault()
+	if err != nil {
+		return rep, err
+	}
+	if s.e == nil {
+		rep.Error = "eval before problem"
+	} else if rep.Error == "" {
+		rep.Error = checkEval(req, s.n)
+	}
+	if rep.Error != "" {
+		return rep, nil
+	}
+	pts := make([]engine.Point, len(req.A))
+	for i := range pts {
+		pts[i] = engine.Point{A: math.Float64frombits(req.A[i]), B: math.Float64frombits(req.B[i])}
+	}
+	sums, err := s.e.Evaluate(context.Background(), pts, req.Lo, req.Hi)
+	if err != nil {
+		rep.Error = err.Error()
+		var f interface{ Fatal() bool }
+		if errors.As(err, &f) && f.Fatal() {
+			rep.Fatal = true
+			if err := s.send(rep); err != nil {
+				return rep, err
+			}
+			return rep, fmt.Errorf("%w: %v", ErrFatal, err)
+		}
+		return rep, nil
+	}
+	rep.OK = true
+	for _, sum := range sums {
+		rep.Loss = append(rep.Loss, math.Float64bits(sum.Loss))
+		rep.Correct = append(rep.Correct, sum.Correct)
+	}
+	return rep, nil
+}
+
+// injectFault does what LANDSCAPE_GPU_WORKER_FAULT asks of an eval request (see Serve): exit,
+// hang, a reply with an error, or a fatal error answered (then it returns ErrFatal).
+func (s *server) injectFault() (Reply, error) {
+	switch s.fault.now() {
+	case "exit-in-eval":
+		os.Exit(3)
+	case "hang-in-eval":
+		for {
+			time.Sleep(time.Hour)
+		}
+	case "error-in-eval":
+		return Reply{Error: "injected fault"}, nil
+	case "fatal-in-eval":
+		s.fault.kind = "" // the worker exits: no second fault
+		if err := s.send(Reply{Error: "injected fatal device error", Fatal: true}); err != nil {
+			return Reply{}, err
+		}
+		return Reply{}, ErrFatal
+	}
+	return Reply{}, nil
 }
 
 // ErrFatal is returned by Serve after it answered a fatal error: the worker must exit.
 var ErrFatal = errors.New("fatal device error")
 
 type fault struct{ kind, once string }
+
+// now returns the fault to inject now: its kind, or "" when there is none or, with once=FILE,
+// another worker created FILE first (this worker then never injects it).
+func (f *fault) now() string {
+	if f.kind != "" && f.once != "" {
+		file, err := os.OpenFile(f.once, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			f.kind = "" // another worker had the fault
+			return ""
+		}
+		fmt.Fprintf(file, "%s pid %d\n", f.kind, os.Getpid())
+		file.Close()
+		f.once = ""
+	}
+	return f.kind
+}
 
 // faultFor parses LANDSCAPE_GPU_WORKER_FAULT for the worker of device.
 func faultFor(device int) fault {
@@ -174,15 +214,12 @@ func faultFor(device int) fault {
 // readProblem builds the problem of a problem request, reading its data from r.
 func readProblem(r io.Reader, req *Request) (*engine.Problem, error) {
 	h := req.Data
-	if h == nil || h.N < 0 || h.C <= 0 || h.H <= 0 || h.W <= 0 || int64(h.N)*int64(h.C*h.H*h.W) > 1<<34 {
-		return nil, fmt.Errorf("problem request without a valid data header")
-	}
-	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes,
-		Images: make([]float32, h.N*h.C*h.H*h.W), Labels: make([]int32, h.N)}
-	if err := readWords(r, len(d.Images), func(i int, u uint32) { d.Images[i] = math.Float32frombits(u) }); err != nil {
+	if err := checkData(h); err != nil {
 		return nil, err
 	}
-	if err := readWords(r, len(d.Labels), func(i int, u uint32) { d.Labels[i] = int32(u) }); err != nil {
+	d := &data.Set{Name: h.Name, N: h.N, C: h.C, H: h.H, W: h.W, Classes: h.Classes}
+	var err error
+	if d.Images, d.Labels, err = readImagesAndLabels(r, h.N, h.C*h.H*h.W); err != nil {
 		return nil, err
 	}
 	n, err := buildNet(req)

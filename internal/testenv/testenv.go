@@ -81,3 +81,17 @@ func Python(t testing.TB, modules ...string) string {
 	}
 	return PythonPath
 }
+
+// PhotoDir is where Debian's python3-skimage (scripts/deps.sh) installs scikit-image's sample
+// photographs (astronaut.png, chelsea.png, coffee.png, …).
+const PhotoDir = "/usr/lib/python3/dist-packages/skimage/data"
+
+// Photos returns PhotoDir after checking that its photographs are there; where they are not it
+// ends the test by Missing(t, Torch, …) (the PIL comparisons of image resizing use them).
+func Photos(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat(PhotoDir + "/chelsea.png"); err != nil {
+		Missing(t, Torch, "no sample photographs ("+err.Error()+"); scripts/deps.sh installs python3-skimage")
+	}
+	return PhotoDir
+}

@@ -82,3 +82,9 @@ inline double __dsub_rn(double a, double b) { return a - b; }
 inline double __ddiv_rn(double a, double b) { return a / b; }
 inline double __dsqrt_rn(double a) { return std::sqrt(a); }
 inline float __double2float_rn(double a) { return (float)a; }
+inline double __hiloint2double(int hi, int lo) {
+    const unsigned long long u = (unsigned long long)(unsigned)hi << 32 | (unsigned)lo;
+    double d;
+    std::memcpy(&d, &u, 8);
+    return d;
+}

@@ -9,34 +9,9 @@
 #include <random>
 #include <vector>
 
-typedef long long i64;
+#include "kernels_gen.h" // every kernel's prototype, generated from the .cu signatures
 
-extern "C" {
-void conv_direct(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride,
-                 const float *res, float *out, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KH,
-                 int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int G, int prec, int relu, int act,
-                 float lo, float hi, float alpha);
-void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi, float alpha);
-void affine(const float *in, i64 in_set_stride, const float *scale, const float *shift, i64 w_set_stride, float *out,
-            int B, int C, int HW, int relu, int act, float lo, float hi, float alpha);
-void binary(const float *lhs, i64 lhs_set_stride, const float *rhs, i64 rhs_set_stride, float *out, int B, int C,
-            int HW, int op);
-void concat_copy(const float *in, i64 in_set_stride, float *out, int B, int C, int HW, int Ctotal, int c0);
-void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, int H, int W, int OH, int OW, int KH,
-                 int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int PadB, int PadR, int avg,
-                 int count_pad);
-#define GEMM_SIG                                                                                   \
-    (const float *in, i64 in_set_stride, const float *w, const float *bias, i64 w_set_stride,       \
-     const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout,       \
-     int OH, int OW, int KS, int stride, int pad, int relu)
-void conv_f32_bm16 GEMM_SIG;
-void conv_tf32_bm32 GEMM_SIG;
-void conv_bf16f_bm16 GEMM_SIG;
-void conv2_f32_bm16 GEMM_SIG;
-void conv2_tf32_bm32 GEMM_SIG;
-void conv2_bf16f_bm64 GEMM_SIG;
-}
-typedef void(*GemmFn) GEMM_SIG;
+typedef decltype(&conv_f32_bm16) GemmFn; // every GEMM conv kernel has CONV_PARAMS
 
 namespace {
 std::mt19937 rng(11);

@@ -81,6 +81,7 @@
       default: s += 'loss = ' + fmt(f.loss[j][i], 7) + ', accuracy = ' + pct(f.acc[j][i]);
     }
     if (f.ratio) s += ', |λmin/λmax| = ' + fmt(f.ratio[j][i], 4);
+    if (f.stderr && f.state[j][i] !== 0) s += ', loss ± ' + fmt(f.stderr[j][i], 3) + ' (standard error, ' + f.images[j][i] + ' images)';
     el.textContent = s;
     el.dataset.i = i;
     el.dataset.j = j;
@@ -112,13 +113,14 @@
     return (1 - w) * ((1 - u) * a + u * b) + w * ((1 - u) * c + u * d);
   }
 
-  function kindOf(f) { return !f || f.error ? 'error' : (f.is2D ? '2d' : '1d') + (f.ratio ? '+ratio' : ''); }
+  function kindOf(f) { return !f || f.error ? 'error' : (f.is2D ? '2d' : '1d') + (f.ratio ? '+ratio' : '') + (f.images ? '+images' : ''); }
 
   function plotsOf(n) {
     var k = kinds[n] || '';
     if (k === 'error') return [];
-    if (k.indexOf('2d') === 0) return ['surf', 'cont', 'heat'].concat(k.indexOf('ratio') > 0 ? ['ratio'] : []).map(function (p) { return p + '-' + n; });
-    return ['line-' + n].concat(k.indexOf('ratio') > 0 ? ['ratio-' + n] : []);
+    var extra = (k.indexOf('ratio') > 0 ? ['ratio'] : []).concat(k.indexOf('images') > 0 ? ['images'] : []);
+    if (k.indexOf('2d') === 0) return ['surf', 'cont', 'heat'].concat(extra).map(function (p) { return p + '-' + n; });
+    return ['line'].concat(extra).map(function (p) { return p + '-' + n; });
   }
 
   // build makes figure n's DOM for its kind (again when the kind changes, e.g. a file appears).
@@ -161,6 +163,8 @@
     var s = (f.model ? f.model + ', ' : '') + f.split + ' split' + (f.examples ? ' (' + f.examples + ' examples)' : '');
     s += '; ' + f.done + ' of ' + f.total + ' points computed';
     if (f.diverged) s += ', ' + f.diverged + ' diverged';
+    if (f.level) s += '; drawn: the computed ' + f.level;
+    if (f.sampled) s += '; ' + f.sampled;
     return s;
   }
 
@@ -187,6 +191,11 @@
           { uirevision: 'keep', margin: { l: 60, r: 60, t: 30, b: 40 }, hovermode: 'x', title: { text: 'Hessian |λmin/λmax|', font: { size: 13 } },
             xaxis: { title: { text: 'x' } }, yaxis: { title: { text: '|λmin/λmax|' }, rangemode: 'tozero' } }, config);
       }
+      if (f.images) {
+        Plotly.react('images-' + n, [{ type: 'scatter', mode: 'lines+markers', x: f.x, y: f.images[0], name: 'images', line: { color: '#9467bd' } }],
+          { uirevision: 'keep', margin: { l: 60, r: 60, t: 30, b: 40 }, hovermode: 'x', title: { text: 'images used per point (of ' + f.examples + ')', font: { size: 13 } },
+            xaxis: { title: { text: 'x' } }, yaxis: { title: { text: 'images' }, range: [0, f.examples] } }, config);
+      }
       bind(n);
       return;
     }
@@ -212,6 +221,10 @@
     if (f.ratio) {
       Plotly.react('ratio-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: f.ratio, zmin: 0, zmax: ratioMax(f), colorscale: 'RdBu', reversescale: true, hoverongaps: true, colorbar: { title: { text: '|λmin/λmax|' } }, hovertemplate: 'x %{x}<br>y %{y}<br>|λmin/λmax| %{z}<extra></extra>' }].concat(pathTraces(f)),
         Object.assign({}, planar, { title: { text: 'Hessian |λmin/λmax|', font: { size: 13 } } }), config);
+    }
+    if (f.images) {
+      Plotly.react('images-' + n, [{ type: 'heatmap', x: f.x, y: f.y, z: f.images, zmin: 0, zmax: f.examples, colorscale: 'Viridis', hoverongaps: true, colorbar: { title: { text: 'images' } }, hovertemplate: 'x %{x}<br>y %{y}<br>images %{z}<extra></extra>' }].concat(pathTraces(f)),
+        Object.assign({}, planar, { title: { text: 'images used per point (of ' + f.examples + ')', font: { size: 13 } } }), config);
     }
     bind(n);
   }

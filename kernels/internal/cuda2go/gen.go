@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"path/filepath"
 	"strings"
 	"unicode"
 )
@@ -25,7 +26,25 @@ func Files(kernelsDir string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{"kernels/signatures_gen.go": sig, "gpu/launch_gen.go": launch}, nil
+	decode, err := decoders(ks)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := ParseEnum(filepath.Join(kernelsDir, "fold.cuh"), "FoldField")
+	if err != nil {
+		return nil, err
+	}
+	fold, err := foldTable(fields)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"kernels/signatures_gen.go": sig,
+		"gpu/launch_gen.go":         launch,
+		"gpu/args_gen_test.go":      decode,
+		"kernels/fold_gen.go":       fold,
+		"kernels/emu/kernels_gen.h": emuPrototypes(ks),
+	}, nil
 }
 
 func signatures(ks []Kernel) ([]byte, error) {
@@ -39,8 +58,12 @@ func signatures(ks []Kernel) ([]byte, error) {
 			kinds = append(kinds, map[byte]string{'p': "Ptr", 'i': "I32", 'l': "I64", 'f': "F32"}[p.Kind])
 			names = append(names, fmt.Sprintf("%q", p.Name))
 		}
-		fmt.Fprintf(&b, "\t{Module: %q, Name: %q, Group: %q,\n\t\tParams: []Param{%s},\n\t\tNames: []string{%s}},\n",
-			k.Module, k.Name, k.Group, strings.Join(kinds, ", "), strings.Join(names, ", "))
+		conv := ""
+		if k.Family != "" {
+			conv = fmt.Sprintf(" Family: %q, Precision: %q, Tile: %d,", k.Family, k.Precision, k.Tile)
+		}
+		fmt.Fprintf(&b, "\t{Module: %q, Name: %q, Group: %q,%s\n\t\tParams: []Param{%s},\n\t\tNames: []string{%s}},\n",
+			k.Module, k.Name, k.Group, conv, strings.Join(kinds, ", "), strings.Join(names, ", "))
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
@@ -49,27 +72,45 @@ func signatures(ks []Kernel) ([]byte, error) {
 // goType is the Go type of a parameter kind in package gpu.
 var goType = map[byte]string{'p': "ptr", 'i': "cint", 'l': "cint64", 'f': "float32"}
 
+// group is the kernels that share one parameter list (a macro such as CONV_PARAMS, or one
+// kernel's own): one argument struct in Go.
+type group struct {
+	base    string // Go name stem: conv, crossEntropy
+	members []Kernel
+}
+
+// groups returns ks's parameter groups in order of first appearance.
+func groups(ks []Kernel) ([]group, error) {
+	var out []group
+	index := map[string]int{}
+	for _, k := range ks {
+		i, ok := index[k.Group]
+		if !ok {
+			i, index[k.Group] = len(out), len(out)
+			out = append(out, group{base: lowerCamel(strings.TrimSuffix(k.Group, "_PARAMS"))})
+		}
+		g := &out[i]
+		if len(g.members) > 0 && fmt.Sprint(k.Params) != fmt.Sprint(g.members[0].Params) {
+			return nil, fmt.Errorf("kernels %s and %s share %s but not its parameters", g.members[0].Name, k.Name, k.Group)
+		}
+		g.members = append(g.members, k)
+	}
+	return out, nil
+}
+
 func launchers(ks []Kernel) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header + "package gpu\n\n")
-	var groups []string
-	members := map[string][]Kernel{}
-	for _, k := range ks {
-		if _, ok := members[k.Group]; !ok {
-			groups = append(groups, k.Group)
-		}
-		members[k.Group] = append(members[k.Group], k)
+	gs, err := groups(ks)
+	if err != nil {
+		return nil, err
 	}
-	for _, g := range groups {
-		ms := members[g]
-		base := lowerCamel(strings.TrimSuffix(g, "_PARAMS"))
+	for _, gr := range gs {
+		ms, base := gr.members, gr.base
 		args, kind := base+"Args", base+"Kernel"
 		var names []string
 		for _, k := range ms {
 			names = append(names, k.Name)
-			if fmt.Sprint(k.Params) != fmt.Sprint(ms[0].Params) {
-				return nil, fmt.Errorf("kernels %s and %s share %s but not its parameters", ms[0].Name, k.Name, g)
-			}
 		}
 		fmt.Fprintf(&b, "// %s are the parameters of %s, in the kernel's order.\n", args, strings.Join(names, ", "))
 		fmt.Fprintf(&b, "type %s struct {\n", args)
@@ -120,4 +161,97 @@ func upperCamel(s string) string {
 func lowerCamel(s string) string {
 	u := upperCamel(strings.ToLower(s))
 	return strings.ToLower(u[:1]) + u[1:]
+}
+
+// decoders writes, per parameter group, the inverse of its launch wrapper: a launch's argument
+// list read back into the argument struct, for the fake device (gpu/fake_test.go), which so
+// reads every argument by name.
+func decoders(ks []Kernel) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(header + "package gpu\n\n")
+	gs, err := groups(ks)
+	if err != nil {
+		return nil, err
+	}
+	for _, gr := range gs {
+		args := gr.base + "Args"
+		fmt.Fprintf(&b, "// %sOf reads the arguments of a launch of %s back (their kinds were checked by packArgs).\n", args, gr.members[0].Name)
+		fmt.Fprintf(&b, "func %sOf(v []any) %s {\n\treturn %s{\n", args, args, args)
+		for i, p := range gr.members[0].Params {
+			fmt.Fprintf(&b, "\t\t%s: v[%d].(%s),\n", upperCamel(p.Name), i, goType[p.Kind])
+		}
+		b.WriteString("\t}\n}\n\n")
+	}
+	return format.Source(b.Bytes())
+}
+
+// foldTable writes the Go side of kernels/fold.cuh's enum FoldField: one constant per field,
+// FoldFields (F_FIELDS), and FoldRow's accessors; a pair F_X_LO, F_X_HI is one float64 X.
+func foldTable(fields []Field) ([]byte, error) {
+	if len(fields) == 0 || fields[len(fields)-1].Name != "F_FIELDS" {
+		return nil, fmt.Errorf("fold.cuh: enum FoldField must end with F_FIELDS")
+	}
+	fields = fields[:len(fields)-1]
+	var b bytes.Buffer
+	b.WriteString(header + "package kernels\n\nimport \"math\"\n\n")
+	b.WriteString("// FoldField indexes a row of fold_weights' layer table (kernels/fold.cuh, enum FoldField).\ntype FoldField int\n\n")
+	b.WriteString("// The fields of a FoldRow, in kernels/fold.cuh's order.\nconst (\n")
+	comment := ""
+	for i, f := range fields {
+		if f.Comment != "" {
+			comment = f.Comment
+		}
+		fmt.Fprintf(&b, "\tFold%s FoldField = %d // %s: %s\n", upperCamel(strings.ToLower(strings.TrimPrefix(f.Name, "F_"))), i, f.Name, comment)
+	}
+	b.WriteString(")\n\n")
+	fmt.Fprintf(&b, "// FoldFields is the number of int32 fields per row (F_FIELDS).\nconst FoldFields = %d\n\n", len(fields))
+	b.WriteString("// FoldRow is one row of fold_weights' layer table: FoldFields int32 fields.\ntype FoldRow []int32\n\n")
+	comment = ""
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		if f.Comment != "" {
+			comment = f.Comment
+		}
+		name := strings.TrimPrefix(f.Name, "F_")
+		goName := upperCamel(strings.ToLower(name))
+		if stem, ok := strings.CutSuffix(name, "_LO"); ok {
+			if i+1 == len(fields) || fields[i+1].Name != "F_"+stem+"_HI" {
+				return nil, fmt.Errorf("fold.cuh: %s is not followed by F_%s_HI", f.Name, stem)
+			}
+			g := upperCamel(strings.ToLower(stem))
+			lo, hi := "Fold"+g+"Lo", "Fold"+g+"Hi"
+			fmt.Fprintf(&b, "// %s is fields %s and F_%s_HI (a double's low and high words): %s\n", g, f.Name, stem, comment)
+			fmt.Fprintf(&b, "func (r FoldRow) %s() float64 {\n\treturn math.Float64frombits(uint64(uint32(r[%s]))<<32 | uint64(uint32(r[%s])))\n}\n\n", g, hi, lo)
+			fmt.Fprintf(&b, "// Set%s sets fields %s and F_%s_HI to v's bits.\n", g, f.Name, stem)
+			fmt.Fprintf(&b, "func (r FoldRow) Set%s(v float64) {\n\tu := math.Float64bits(v)\n\tr[%s], r[%s] = int32(uint32(u)), int32(uint32(u>>32))\n}\n\n", g, lo, hi)
+			i++
+			continue
+		}
+		fmt.Fprintf(&b, "// %s is field %s: %s\nfunc (r FoldRow) %s() int32 { return r[Fold%s] }\n\n", goName, f.Name, comment, goName, goName)
+		fmt.Fprintf(&b, "// Set%s sets field %s.\nfunc (r FoldRow) Set%s(v int32) { r[Fold%s] = v }\n\n", goName, f.Name, goName, goName)
+	}
+	return format.Source(b.Bytes())
+}
+
+// emuPrototypes writes the C prototypes of every kernel for the host emulator's tests
+// (kernels/emu): the declared types, with bf16s storage as uint16_t (the same 16 bits, which
+// is how the tests build bf16 tensors).
+func emuPrototypes(ks []Kernel) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Code generated by kernels/internal/cuda2go from kernels/*.cu; DO NOT EDIT.\n")
+	b.WriteString("// kernels_gen.h: the prototypes of every kernel, for the host emulator's tests.\n")
+	b.WriteString("#pragma once\n#include \"emu.h\"\n\ntypedef long long i64;\n\nextern \"C\" {\n")
+	for _, k := range ks {
+		var ps []string
+		for _, p := range k.Params {
+			t := strings.ReplaceAll(p.CType, "bf16s", "uint16_t")
+			if !strings.HasSuffix(t, "*") {
+				t += " "
+			}
+			ps = append(ps, t+p.Name)
+		}
+		fmt.Fprintf(&b, "void %s(%s);\n", k.Name, strings.Join(ps, ", "))
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
 }

@@ -1,0 +1,94 @@
+package model_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"landscape/internal/enginetest"
+	"landscape/internal/fuzzseed"
+	"landscape/model"
+	"landscape/onnx"
+)
+
+func onnxSeeds(t testing.TB) []fuzzseed.Seed {
+	dir := t.TempDir()
+	cases, err := enginetest.GraphCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed, _ := os.ReadFile(cases[0].Model)
+	preact, _ := os.ReadFile(cases[2].Model)
+	zoo, err := model.Build("resnet8", model.Config{InC: 1, HW: 8, Classes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, out := enginetest.ZooGraph(zoo, model.Init(zoo, 1))
+	p := filepath.Join(dir, "zoo.onnx")
+	if err := b.Write(p, out, 3); err != nil {
+		t.Fatal(err)
+	}
+	resnet, _ := os.ReadFile(p)
+	// the mixed graph with an initializer claiming 2^31 × 2^31 elements, and one with a
+	// negative dimension
+	edit := func(f func(*onnx.TensorProto)) []byte {
+		m, err := onnx.Decode(mixed, "mixed.onnx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(m.GetGraph().GetInitializer()[0])
+		b, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	flipped := bytes.Clone(mixed)
+	flipped[len(flipped)/2] ^= 0x40
+	return []fuzzseed.Seed{
+		fuzzseed.New("mixed", mixed),
+		fuzzseed.New("preact", preact),
+		fuzzseed.New("resnet8", resnet),
+		fuzzseed.New("huge-dims", edit(func(t *onnx.TensorProto) { t.Dims = []int64{1 << 31, 1 << 31} })),
+		fuzzseed.New("negative-dim", edit(func(t *onnx.TensorProto) { t.Dims = []int64{-1, 4} })),
+		fuzzseed.New("byte-flipped", flipped),
+		fuzzseed.New("cut", mixed[:len(mixed)*2/3]),
+		fuzzseed.New("empty", []byte{}),
+	}
+}
+
+func TestONNXSeeds(t *testing.T) { fuzzseed.Sync(t, "FuzzONNX", onnxSeeds(t)) }
+
+// FuzzONNX: any bytes as an ONNX model file (model.LoadONNX, then Compile as a scan does).
+// Property: no panic and no hang; either a clear error or a network whose every parameter
+// has the data its shape needs, with no more weights than the file's bytes can hold
+// (initializer dims are checked against raw_data and *_data lengths before allocating).
+func FuzzONNX(f *testing.F) {
+	fuzzseed.Add(f, onnxSeeds(f))
+	path := filepath.Join(f.TempDir(), "fuzz.onnx")
+	model.WarnOutput = bytes.NewBuffer(nil)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n, w, err := model.LoadONNX(path, "")
+		if err != nil {
+			return
+		}
+		total := 0
+		for _, p := range n.Params {
+			tn := w.Tensors[p.Name]
+			if tn == nil || len(tn.Data) != model.Numel(p.Shape) {
+				t.Fatalf("parameter %s of shape %v: tensor %v", p.Name, p.Shape, tn)
+			}
+			total += len(tn.Data)
+		}
+		if total > len(b) { // float_data packs 4 bytes per element, raw_data 4 or 8
+			t.Fatalf("%d weights from %d bytes", total, len(b))
+		}
+		model.Compile(n)
+	})
+}
