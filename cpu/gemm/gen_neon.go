@@ -84,24 +84,7 @@ func (kn kernel) emit(w *writer) {
 		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)", kn.name)
 		w.f("TEXT ·%s(SB), NOSPLIT, $0-80", kn.name)
 	}
-	w.f("\tMOVD k+0(FP), R1")
-	w.f("\tMOVD a+8(FP), R2")
-	w.f("\tMOVD rsa+16(FP), R16")
-	w.f("\tLSL $2, R16")
-	for r := 3; r <= 9; r++ {
-		w.f("\tADD R16, R%d, R%d", r-1, r)
-	}
-	w.f("\tMOVD csa+24(FP), R10")
-	w.f("\tLSL $2, R10")
-	w.f("\tMOVD b+32(FP), R11")
-	w.f("\tMOVD ldb+40(FP), R12")
-	w.f("\tLSL $2, R12")
-	w.f("\tMOVD c+48(FP), R13")
-	w.f("\tMOVD ldc+56(FP), R14")
-	w.f("\tLSL $2, R14")
-	for i := 0; i < nacc; i++ {
-		w.f("\tVEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
-	}
+	emitEntry(w, nacc)
 	U := kn.unroll
 	w.f("\tLSR $%d, R1, R0", log2(U))
 	w.f("\tAND $%d, R1, R1", U-1)
@@ -159,6 +142,29 @@ func (kn kernel) emit(w *writer) {
 		kn.emitUpdate(w)
 	}
 	w.f("")
+}
+
+// emitEntry loads the arguments shared by both signatures into the registers
+// described above emit and zeroes the nacc accumulators.
+func emitEntry(w *writer, nacc int) {
+	w.f("\tMOVD k+0(FP), R1")
+	w.f("\tMOVD a+8(FP), R2")
+	w.f("\tMOVD rsa+16(FP), R16")
+	w.f("\tLSL $2, R16")
+	for r := 3; r <= 9; r++ {
+		w.f("\tADD R16, R%d, R%d", r-1, r)
+	}
+	w.f("\tMOVD csa+24(FP), R10")
+	w.f("\tLSL $2, R10")
+	w.f("\tMOVD b+32(FP), R11")
+	w.f("\tMOVD ldb+40(FP), R12")
+	w.f("\tLSL $2, R12")
+	w.f("\tMOVD c+48(FP), R13")
+	w.f("\tMOVD ldc+56(FP), R14")
+	w.f("\tLSL $2, R14")
+	for i := 0; i < nacc; i++ {
+		w.f("\tVEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
+	}
 }
 
 // emitUpdate writes c = alpha·T + beta·c (c not read when beta == ±0).
