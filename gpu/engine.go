@@ -33,9 +33,11 @@ type Engine struct {
 	theta, dx, dy    ptr // raw vectors
 	table            ptr // fold_weights' table
 	taps             []ptr
+	perms            []ptr // gather_channels' tables of the OpChannels layers (LayerLayout.Perm)
 	folded           ptr   // [k][layout.Folded]
 	ab               ptr   // [k][2] float32
 	lossSum, correct ptr   // [k] float64, [k] int64
+	lossSq           ptr   // [k] float64: Σ ℓ² per point (engine.Sums.LossSq)
 	bufs             []ptr // plan buffers, [k·b][size]
 
 	graphs *graphCache // CUDA graphs of the batches (cudagraph.go); nil: direct launches
@@ -89,10 +91,15 @@ func (e *Engine) upload(o Options) error {
 			return err
 		}
 	}
-	e.taps = make([]ptr, len(l.Layers))
+	e.taps, e.perms = make([]ptr, len(l.Layers)), make([]ptr, len(l.Layers))
 	for i, ll := range l.Layers {
 		if ll.Taps != nil {
 			if e.taps[i], err = upload(d, ll.Taps); err != nil {
+				return err
+			}
+		}
+		if ll.Perm != nil {
+			if e.perms[i], err = upload(d, ll.Perm); err != nil {
 				return err
 			}
 		}
@@ -112,8 +119,8 @@ func (e *Engine) upload(o Options) error {
 		return fmt.Errorf("gpu: %s: %d MiB free is too little for one weight set of %s", d.label(), free>>20, p.Net.Name)
 	}
 	e.k, e.b = k, b
-	sizes := []int64{int64(k) * int64(l.Folded) * 4, int64(k) * 8, int64(k) * 8, int64(k) * 8}
-	for i, dst := range []*ptr{&e.folded, &e.ab, &e.lossSum, &e.correct} {
+	sizes := []int64{int64(k) * int64(l.Folded) * 4, int64(k) * 8, int64(k) * 8, int64(k) * 8, int64(k) * 8}
+	for i, dst := range []*ptr{&e.folded, &e.ab, &e.lossSum, &e.lossSq, &e.correct} {
 		if *dst, err = d.alloc(sizes[i]); err != nil {
 			return err
 		}
@@ -222,19 +229,27 @@ func (e *Engine) evaluateGroup(ctx context.Context, pts []engine.Point, lo, hi i
 		return fmt.Errorf("gpu: %s: running the network: %w", d.label(), err)
 	}
 	e.ms, e.syncMs = ms+e.syncMs, 0
-	loss := make([]float64, k)
+	loss, sq := make([]float64, k), make([]float64, k)
 	correct := make([]int64, k)
 	if err := d.copyOut(bytesOf(loss), e.lossSum); err != nil {
+		return err
+	}
+	if err := d.copyOut(bytesOf(sq), e.lossSq); err != nil {
 		return err
 	}
 	if err := d.copyOut(bytesOf(correct), e.correct); err != nil {
 		return err
 	}
 	for i := range out {
-		out[i] = engine.Sums{Loss: loss[i], Correct: correct[i]}
+		out[i] = engine.Sums{Loss: loss[i], Correct: correct[i], LossSq: sq[i]}
 	}
 	return nil
 }
+
+// SumsSquares implements engine.Squares: the loss kernel also sums every image's ℓ² (in
+// float64, the same per-image ℓ and the same reduction as the loss sum), so Evaluate's sums
+// carry LossSq and a --tolerance scan can run on the GPU.
+func (e *Engine) SumsSquares() bool { return true }
 
 // foldPoints copies the points' (α, β) to the device, clears the per-point sums and queues
 // fold_weights, which makes every point's folded weight set.
@@ -254,6 +269,9 @@ func (e *Engine) foldPoints(pts []engine.Point) error {
 		return err
 	}
 	if err := d.zero(e.lossSum, int64(k)*8); err != nil {
+		return err
+	}
+	if err := d.zero(e.lossSq, int64(k)*8); err != nil {
 		return err
 	}
 	if err := d.zero(e.correct, int64(k)*8); err != nil {
@@ -285,11 +303,11 @@ func (e *Engine) batch(k, b0, b int) error {
 	if e.act16 {
 		err = launchCrossEntropyBf16(e, kCrossEntropyBf16, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyBf16Args{
 			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
-			LossSum: e.lossSum, Correct: e.correct})
+			LossSum: e.lossSum, LossSq: e.lossSq, Correct: e.correct})
 	} else {
 		err = launchCrossEntropy(e, kCrossEntropy, dim{k, 1, 1}, dim{kernels.LossThreads, 1, 1}, crossEntropyArgs{
 			Logits: logits, Labels: e.labels + ptr(4*b0), B: cint(b), Classes: cint(e.p.Net.Classes),
-			LossSum: e.lossSum, Correct: e.correct})
+			LossSum: e.lossSum, LossSq: e.lossSq, Correct: e.correct})
 	}
 	if err != nil {
 		return err

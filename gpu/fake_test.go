@@ -35,6 +35,7 @@ type fakeDevice struct {
 	// graphs captured and replayed.
 	failCapture        bool
 	captured, replayed int
+	acts               map[kernels.Act]int // activation codes launched (activate, affine, conv_direct)
 }
 
 // errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.
@@ -46,7 +47,7 @@ type fakeAlloc struct {
 }
 
 func newFake(free int64) *fakeDevice {
-	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}}
+	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}, acts: map[kernels.Act]int{}}
 }
 
 func (f *fakeDevice) label() string              { return "fake" }
@@ -167,16 +168,17 @@ func (f *fakeDevice) launch(name string, grid, block dim, args ...any) (err erro
 	return nil
 }
 
-// crossEntropy models loss.cu: per weight set k (grid x), the sum of engine.CrossEntropy over
-// the batch's images and the count of correct ones.
+// crossEntropy models loss.cu: per weight set k (grid x), the sums of engine.CrossEntropy and
+// of its square over the batch's images and the count of correct ones.
 func (f *fakeDevice) crossEntropy(grid dim, a crossEntropyArgs, bf16 bool) {
 	b, classes := int(a.B), int(a.Classes)
 	logits, labels := actsAt(f, a.Logits, bf16).widen(grid.x*b*classes), view[int32](f, a.Labels)
-	loss, correct := view[float64](f, a.LossSum), view[int64](f, a.Correct)
+	loss, sq, correct := view[float64](f, a.LossSum), view[float64](f, a.LossSq), view[int64](f, a.Correct)
 	for k := range grid.x {
 		for i := range b {
 			l, ok := engine.CrossEntropy(logits[(k*b+i)*classes:][:classes], labels[i])
 			loss[k] += l
+			sq[k] += l * l
 			if ok {
 				correct[k]++
 			}

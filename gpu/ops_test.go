@@ -59,7 +59,7 @@ var haloCases = []convCase{
 
 // opTable returns every row: the reference (conv.cu, conv_mma.cu) and fast (conv_fast.cu) GEMM
 // kernels in every precision and row tile, the halo kernels (conv_halo.cu), the pools and the
-// loss.
+// loss, and the newer imported-graph kernels (extRows).
 func opTable() []opRow {
 	var rows []opRow
 	for _, fast := range []bool{false, true} {
@@ -85,6 +85,7 @@ func opTable() []opRow {
 			}
 		}
 	}
+	rows = append(rows, extRows()...) // the newer imported-graph kernels (ops_ext_test.go)
 	return append(rows, opRow{name: "maxpool 2x2 ceil (NaN kept)", run: runMaxpool},
 		opRow{name: "avgpool", run: runAvgpool}, opRow{name: "cross_entropy", tol: 1e-12, run: runCrossEntropy})
 }
@@ -180,6 +181,9 @@ func runAvgpool(be backend) (float64, error) {
 	return relErr(avg, f64(want)), nil
 }
 
+// runCrossEntropy checks cross_entropy's loss sums, Σ ℓ² and correct counts against
+// engine.CrossEntropy, returning the larger relative error of the two sums (+Inf when a count
+// differs).
 func runCrossEntropy(be backend) (float64, error) {
 	const k, b, classes = 3, 1000, 10
 	z := randSlice(k*b*classes, 4, 12)
@@ -187,54 +191,60 @@ func runCrossEntropy(be backend) (float64, error) {
 	for i := range labels {
 		labels[i] = int32((i * 7) % classes)
 	}
-	dz, err := upload(be, z)
-	if err != nil {
-		return 0, err
+	var dev [5]ptr // logits, labels, loss, loss², correct
+	var err error
+	for i, host := range []any{z, labels, make([]float64, k), make([]float64, k), make([]int64, k)} {
+		if dev[i], err = uploadAny(be, host); err != nil {
+			return 0, err
+		}
 	}
-	dl, err := upload(be, labels)
-	if err != nil {
-		return 0, err
-	}
-	loss, err := upload(be, make([]float64, k))
-	if err != nil {
-		return 0, err
-	}
-	correct, err := upload(be, make([]int64, k))
-	if err != nil {
-		return 0, err
-	}
-	if err := launchCrossEntropy(be, kCrossEntropy, dim{k, 1, 1}, dim{256, 1, 1},
-		crossEntropyArgs{Logits: dz, Labels: dl, B: cint(b), Classes: cint(classes), LossSum: loss, Correct: correct}); err != nil {
+	if err := launchCrossEntropy(be, kCrossEntropy, dim{k, 1, 1}, dim{256, 1, 1}, crossEntropyArgs{Logits: dev[0],
+		Labels: dev[1], B: cint(b), Classes: cint(classes), LossSum: dev[2], LossSq: dev[3], Correct: dev[4]}); err != nil {
 		return 0, err
 	}
 	if err := waitErr(be); err != nil {
 		return 0, err
 	}
-	gl, gc := make([]float64, k), make([]int64, k)
-	if err := download(be, gl, loss); err != nil {
-		return 0, err
+	gl, gq, gc := make([]float64, k), make([]float64, k), make([]int64, k)
+	for _, err := range []error{download(be, gl, dev[2]), download(be, gq, dev[3]), download(be, gc, dev[4])} {
+		if err != nil {
+			return 0, err
+		}
 	}
-	if err := download(be, gc, correct); err != nil {
-		return 0, err
-	}
-	var num, den float64
+	var num, den, numQ, denQ float64
 	for kk := range k {
-		var wl float64
+		var wl, wq float64
 		var wc int64
 		for i := range b {
 			l, ok := engine.CrossEntropy(z[(kk*b+i)*classes:][:classes], labels[i])
 			wl += l
+			wq += l * l
 			if ok {
 				wc++
 			}
 		}
-		num += (gl[kk] - wl) * (gl[kk] - wl)
-		den += wl * wl
+		num, den = num+(gl[kk]-wl)*(gl[kk]-wl), den+wl*wl
+		numQ, denQ = numQ+(gq[kk]-wq)*(gq[kk]-wq), denQ+wq*wq
 		if gc[kk] != wc {
 			return math.Inf(1), nil // a correct count differs
 		}
 	}
-	return math.Sqrt(num / den), nil
+	return max(math.Sqrt(num/den), math.Sqrt(numQ/denQ)), nil
+}
+
+// uploadAny uploads a []float32, []int32, []float64 or []int64.
+func uploadAny(be backend, host any) (ptr, error) {
+	switch h := host.(type) {
+	case []float32:
+		return upload(be, h)
+	case []int32:
+		return upload(be, h)
+	case []float64:
+		return upload(be, h)
+	case []int64:
+		return upload(be, h)
+	}
+	return 0, fmt.Errorf("uploadAny: %T", host)
 }
 
 // relErr is ‖got − want‖ / ‖want‖ over all elements; NaN where want is finite never passes.

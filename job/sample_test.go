@@ -140,3 +140,38 @@ func TestOrderAndToleranceFlagsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestToleranceOnGPUDevice: a tolerance scan with --device gpu or auto runs on the GPU engines
+// (here the GPU seam with a CPU engine behind it, which returns Σ ℓ² as the GPU engine does)
+// instead of being refused, and gives the CPU scan's estimates, errors and images.
+func TestToleranceOnGPUDevice(t *testing.T) {
+	tolerance := func(device Device) *surface.Surface {
+		spec, _ := fixtureN(t, 3, 2, 1200)
+		spec.Tolerance, spec.SampleSeed, spec.Batch, spec.Device = 0.01, 2, 100, device
+		return runScan(t, spec)
+	}
+	want := tolerance(Device{Device: "cpu", Precision: "fp32"})
+	auto := slowGPU(0, false)
+	auto.Device = "auto"
+	for _, d := range []Device{slowGPU(0, false), auto} {
+		got := tolerance(d)
+		if got.Settings.Engine != "gpu" {
+			t.Errorf("--device %s: the file says engine %q, want gpu", d.Device, got.Settings.Engine)
+		}
+		sampled := false
+		for k := range want.Len() {
+			sampled = sampled || want.Extra[surface.ImagesKey("test")][k] < 1200
+			for key, w := range want.Extra {
+				if g := got.Extra[key]; g == nil || g[k] != w[k] {
+					t.Errorf("--device %s point %d: %s %v, CPU %v", d.Device, k, key, g, w[k])
+				}
+			}
+			if got.Loss[k] != want.Loss[k] || got.Acc[k] != want.Acc[k] {
+				t.Errorf("--device %s point %d: %v/%v, CPU %v/%v", d.Device, k, got.Loss[k], got.Acc[k], want.Loss[k], want.Acc[k])
+			}
+		}
+		if !sampled {
+			t.Fatal("every point used all 1200 images: the test shows nothing")
+		}
+	}
+}

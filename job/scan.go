@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"landscape/cpu/gemm"
+	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/internal/cpuinfo"
@@ -149,7 +149,7 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
 		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName(),
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions()),
 		CPU: cpuinfo.Model()}
 	if ya.Num > 0 {
 		st.Y = ya.String()

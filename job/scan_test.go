@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"landscape/cpu"
-	"landscape/cpu/gemm"
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
@@ -83,8 +82,8 @@ func runScan(t *testing.T, spec ScanSpec) *surface.Surface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Settings.CPUKernel != gemm.KernelName() || s.Settings.CPU != cpuinfo.Model() {
-		t.Errorf("settings name CPU kernel %q on %q, want %q on %q", s.Settings.CPUKernel, s.Settings.CPU, gemm.KernelName(), cpuinfo.Model())
+	if k := cpu.KernelName(spec.Device.CPUOptions()); s.Settings.CPUKernel != k || s.Settings.CPU != cpuinfo.Model() {
+		t.Errorf("settings name CPU kernel %q on %q, want %q on %q", s.Settings.CPUKernel, s.Settings.CPU, k, cpuinfo.Model())
 	}
 	return s
 }
@@ -105,6 +104,9 @@ type slow struct {
 }
 
 func (s *slow) Name() string { return "gpu0 (test)" }
+
+// SumsSquares passes the CPU engine's engine.Squares through, as the GPU engine has it too.
+func (s *slow) SumsSquares() bool { return engine.SumsSquares(s.Engine) }
 func (s *slow) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
 	time.Sleep(s.delay)
 	if s.fail {

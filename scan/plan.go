@@ -144,7 +144,7 @@ func checkSquares(opt Options, es []engine.Engine) error {
 	}
 	for _, e := range es {
 		if !engine.SumsSquares(e) {
-			return fmt.Errorf("scan: engine %s does not return the per-image squared losses that --tolerance needs for its error bars (the cpu engine does)", e.Name())
+			return fmt.Errorf("scan: engine %s does not return the per-image squared losses that --tolerance needs for its error bars (the cpu and gpu engines do; a landscape-gpu worker built before they did does not: rebuild it with make gpu)", e.Name())
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"landscape/cpu"
 	"landscape/cpu/gemm"
 	"landscape/model"
 	"landscape/surface"
@@ -331,8 +332,23 @@ func TestResumeRefusesOtherDataOrPrecision(t *testing.T) {
 	dir, args := smallScan(t)
 	out := filepath.Join(dir, "s.npz")
 	mustRun(t, append(args, "--out", out)...)
+	// An fp32 file is not resumed in bf16, nor a bf16 file in fp32; a bf16 scan runs on the CPU
+	// and its file says so.
+	_, e, code := run(t, append(args, "--out", out, "--precision", "bf16")...)
+	if code == 0 || !strings.Contains(e, "precision") || !strings.Contains(e, "bf16") {
+		t.Errorf("an fp32 file resumed in bf16: exit %d, stderr %q", code, e)
+	}
+	b16 := filepath.Join(dir, "b16.npz")
+	mustRun(t, append(args, "--out", b16, "--precision", "bf16")...)
+	if sf, err := surface.Load(b16); err != nil || sf.Settings.Precision != "bf16" || sf.Settings.CPUKernel != cpu.KernelName(cpu.Options{BF16: true}) || len(sf.Missing()) != 0 {
+		t.Errorf("bf16 scan: %v, settings %+v", err, sf.Settings)
+	}
+	_, e, code = run(t, append(args, "--out", b16, "--precision", "fp32")...)
+	if code == 0 || !strings.Contains(e, "precision") {
+		t.Errorf("a bf16 file resumed in fp32: exit %d, stderr %q", code, e)
+	}
 	writeIDX(t, dir, 17, 8) // the same path now holds 17 images
-	_, e, code := run(t, append(args, "--out", out)...)
+	_, e, code = run(t, append(args, "--out", out)...)
 	if code == 0 || !strings.Contains(e, "data_sha256") {
 		t.Errorf("changed data: exit %d, stderr %q", code, e)
 	}

@@ -144,7 +144,7 @@ func Engines(ctx context.Context, p *engine.Problem, o Options) ([]engine.Engine
 			e.w.kill()
 			continue
 		}
-		e.name, e.points, e.images = e.w.name, e.w.points, e.w.images
+		e.name, e.points, e.images, e.squares = e.w.name, e.w.points, e.w.images, e.w.squares
 		out = append(out, e)
 	}
 	if len(out) == 0 {
@@ -193,6 +193,7 @@ type Engine struct {
 	name     string
 	points   int
 	images   int
+	squares  bool // the worker's engine returns Σ ℓ² (Reply.Squares)
 }
 
 // Name implements engine.Engine.
@@ -203,6 +204,10 @@ func (e *Engine) Capacity() (points, images int) { return e.points, e.images }
 
 // Problem returns the problem the worker was sent (scan.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
+
+// SumsSquares implements engine.Squares: true when the worker said its engine returns Σ ℓ²
+// (a worker built before the protocol carried it does not).
+func (e *Engine) SumsSquares() bool { return e.squares }
 
 // Evaluate implements engine.Engine. A worker that dies, or does not answer before ctx ends or
 // the deadline passes, is killed and this call fails; the next call restarts it (Options.Restarts).
@@ -266,6 +271,9 @@ func (e *Engine) restart(ctx context.Context) error {
 			var req *Request
 			if req, err = problemRequest(e.p, dir, e.o.Precision); err == nil {
 				err = w.sendProblem(ctx, req, e.p)
+			}
+			if err == nil && e.squares && !w.squares {
+				err = fmt.Errorf("the new worker does not return the squared losses the first one did (was %s replaced by an older build?)", e.path)
 			}
 			os.RemoveAll(dir)
 		}

@@ -12,12 +12,18 @@
 //	                  followed by the images (n·c·h·w float32) and the labels (n int32), raw
 //	                  little-endian; the weights travel as safetensors files the client wrote.
 //	                  An imported network adds "graph":FILE (its ONNX file, loaded by the worker).
-//	worker → client   {"ok":true,"name":"gpu0 (…)","points":K,"images":B}
+//	worker → client   {"ok":true,"name":"gpu0 (…)","points":K,"images":B,"squares":true}
 //	client → worker   {"op":"eval","lo":0,"hi":512,"a":[…],"b":[…]}
-//	worker → client   {"ok":true,"loss":[…],"correct":[…]}
+//	worker → client   {"ok":true,"loss":[…],"loss_sq":[…],"correct":[…]}
 //	                  or {"ok":false,"error":"…"}, with "fatal":true when the device is unusable
 //	                  (a sticky CUDA error): the worker then exits, and the client may start a new one.
 //	client → worker   {"op":"close"} (or end of input): the worker exits.
+//
+// "squares" says the worker's engine returns Σ ℓ² per point (engine.Squares), and then every
+// eval answer carries "loss_sq". Both fields are optional, so the version did not change: a
+// worker built before them answers without them, its engine then lacks engine.Squares, and a
+// --tolerance scan on it is refused (scan: the error says to rebuild the worker) rather than
+// given zero variances; exact scans work on it as before. A client built before them ignores them.
 //
 // Floating-point values that must survive exactly (coordinates, loss sums, which may be NaN
 // or infinite) travel as the bits of their float64 (math.Float64bits).
@@ -82,7 +88,9 @@ type Reply struct {
 	Name    string   `json:"name,omitempty"`
 	Points  int      `json:"points,omitempty"` // the engine's Capacity, 0 when it has none
 	Images  int      `json:"images,omitempty"`
-	Loss    []uint64 `json:"loss,omitempty"` // float64 bits of each point's loss sum
+	Squares bool     `json:"squares,omitempty"` // problem answer: eval answers carry LossSq
+	Loss    []uint64 `json:"loss,omitempty"`    // float64 bits of each point's loss sum
+	LossSq  []uint64 `json:"loss_sq,omitempty"` // float64 bits of each point's Σ ℓ² (when Squares)
 	Correct []int64  `json:"correct,omitempty"`
 	Fatal   bool     `json:"fatal,omitempty"` // the device is unusable (a sticky CUDA error): the worker exits after this answer
 }

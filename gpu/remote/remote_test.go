@@ -85,7 +85,7 @@ func setup(t *testing.T, c int) *engine.Problem {
 }
 
 // TestMatchesCPUExactly runs every conformance case through two workers and compares their sums
-// bit for bit with the CPU engine in this process: the protocol loses nothing.
+// (loss, Σ ℓ², correct) bit for bit with the CPU engine in this process: the protocol loses nothing.
 func TestMatchesCPUExactly(t *testing.T) {
 	for c := range enginetest.Cases {
 		p := setup(t, c)
@@ -105,9 +105,10 @@ func TestMatchesCPUExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k := range want {
-				same := math.Float64bits(got[k].Loss) == math.Float64bits(want[k].Loss) ||
-					math.IsNaN(got[k].Loss) && math.IsNaN(want[k].Loss) // NaN payloads vary with the build
-				if !same || got[k].Correct != want[k].Correct {
+				same := func(g, w float64) bool {
+					return math.Float64bits(g) == math.Float64bits(w) || math.IsNaN(g) && math.IsNaN(w) // NaN payloads vary with the build
+				}
+				if !same(got[k].Loss, want[k].Loss) || !same(got[k].LossSq, want[k].LossSq) || got[k].Correct != want[k].Correct {
 					t.Errorf("%s point %v: %+v, want %+v", e.Name(), pts[k], got[k], want[k])
 				}
 			}
@@ -271,5 +272,87 @@ func TestNoCUDAInLandscape(t *testing.T) {
 		if dep == "gorgonia.org/cu" || dep == "landscape/gpu" {
 			t.Errorf("the landscape binary depends on %s", dep)
 		}
+	}
+}
+
+// tolerancePoints is a problem with enough images for a --tolerance scan to stop early, and
+// three points.
+func tolerancePoints(t *testing.T) (*engine.Problem, []engine.Point) {
+	t.Helper()
+	p, err := enginetest.Setup(enginetest.Case{Model: "resnet8", InC: 1, HW: 8, Images: 800, DirType: "weights"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, []engine.Point{{A: 0, B: 0}, {A: 0.4, B: -0.2}, {A: 1.5, B: 1.2}}
+}
+
+// toleranceScan runs a --tolerance 0.01 scan of pts on es.
+func toleranceScan(p *engine.Problem, pts []engine.Point, es []engine.Engine) ([]scan.Result, error) {
+	res := make([]scan.Result, len(pts))
+	todo := make([]int, len(pts))
+	for k := range todo {
+		todo[k] = k
+	}
+	err := scan.RunResults(context.Background(), p, pts, todo, es, scan.Options{Images: 64, Tolerance: 0.01},
+		func(k int, r scan.Result) { res[k] = r })
+	return res, err
+}
+
+// TestToleranceThroughWorkers: a --tolerance scan on workers gives the same estimates, standard
+// errors and images as on the CPU engine in this process (the squared sums cross the protocol).
+func TestToleranceThroughWorkers(t *testing.T) {
+	p, pts := tolerancePoints(t)
+	es := cpuWorkers(t, p, 2)
+	for _, e := range es {
+		if !engine.SumsSquares(e) {
+			t.Fatalf("%s does not say it returns squared sums", e.Name())
+		}
+	}
+	got, err := toleranceScan(p, pts, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := cpu.New(p)
+	want, err := toleranceScan(p, pts, []engine.Engine{local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampled := false
+	for k := range want {
+		sampled = sampled || want[k].Images < p.Data.N
+		t.Logf("point %v: %d images, loss %.6g ± %.3g", pts[k], got[k].Images, got[k].Loss, got[k].StdErr)
+		if got[k] != want[k] {
+			t.Errorf("point %v: %+v through workers, %+v here", pts[k], got[k], want[k])
+		}
+	}
+	if !sampled {
+		t.Errorf("every point used all %d images: the test did not sample", p.Data.N)
+	}
+}
+
+// TestOldWorkerRefusedForTolerance: a worker that answers without "squares" and "loss_sq" (one
+// built before them) still computes exact sums, and a --tolerance scan on it is refused,
+// saying to rebuild it, rather than given zero variances.
+func TestOldWorkerRefusedForTolerance(t *testing.T) {
+	t.Setenv("LANDSCAPE_GPU_WORKER_FAULT", "old-protocol")
+	p, pts := tolerancePoints(t)
+	es := cpuWorkers(t, p, 1)
+	if engine.SumsSquares(es[0]) {
+		t.Fatal("an old-protocol worker's engine says it returns squared sums")
+	}
+	got, err := es[0].Evaluate(context.Background(), pts, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := cpu.New(p)
+	want, _ := local.Evaluate(context.Background(), pts, 0, 5)
+	for k := range want {
+		if got[k].Loss != want[k].Loss || got[k].Correct != want[k].Correct || got[k].LossSq != 0 {
+			t.Errorf("point %v: %+v from the old worker, want %+v without LossSq", pts[k], got[k], want[k])
+		}
+	}
+	_, err = toleranceScan(p, pts, es)
+	if err == nil || !strings.Contains(err.Error(), "rebuild") {
+		t.Fatalf("tolerance scan on an old worker: %v, want a refusal saying to rebuild it", err)
 	}
 }

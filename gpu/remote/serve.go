@@ -34,7 +34,8 @@ type Opener func(p *engine.Problem, precision string) (engine.Engine, error)
 // fails it with a fatal error (as a sticky CUDA error does); with @DEVICE only the worker
 // serving that device misbehaves; with once=FILE only a worker that creates FILE does (the
 // first one), so a restarted worker works and the file proves the fault happened; "%d" in FILE
-// stands for the device ordinal (one fault per device).
+// stands for the device ordinal (one fault per device). "old-protocol" answers as a worker
+// built before Reply.Squares and Reply.LossSq: without them (once does not apply to it).
 func Serve(in io.Reader, out io.Writer, hello Hello, device int, open Opener) error {
 	hello.Proto = Proto
 	s := &server{w: bufio.NewWriter(out), r: bufio.NewReaderSize(in, 1<<20), open: open, fault: faultFor(device)}
@@ -86,6 +87,8 @@ type server struct {
 	e     engine.Engine
 	n     int // the images of the engine's problem
 	fault fault
+	// squares: eval answers carry LossSq (the engine returns Σ ℓ², and no old-protocol fault).
+	squares bool
 }
 
 // send writes one reply (or the hello) and flushes it.
@@ -110,7 +113,8 @@ func (s *server) problem(req *Request) Reply {
 	if err != nil {
 		return Reply{Error: err.Error()}
 	}
-	rep := Reply{OK: true, Name: s.e.Name()}
+	s.squares = engine.SumsSquares(s.e) && s.fault.kind != "old-protocol"
+	rep := Reply{OK: true, Name: s.e.Name(), Squares: s.squares}
 	s.n = p.Data.N
 	if c, ok := s.e.(interface{ Capacity() (int, int) }); ok {
 		rep.Points, rep.Images = c.Capacity()
@@ -154,6 +158,9 @@ func (s *server) eval(req *Request) (Reply, error) {
 	for _, sum := range sums {
 		rep.Loss = append(rep.Loss, math.Float64bits(sum.Loss))
 		rep.Correct = append(rep.Correct, sum.Correct)
+		if s.squares {
+			rep.LossSq = append(rep.LossSq, math.Float64bits(sum.LossSq))
+		}
 	}
 	return rep, nil
 }

@@ -10,10 +10,13 @@ import (
 // Supported reports whether the GPU engine can evaluate network n. Its kernels cover the zoo's
 // layers (square convolutions, folded batch norm, residual add, ReLU, ceil-mode max pooling,
 // global average pooling, linear layers) and every layer of an imported graph (ONNX, see
-// model.SupportedONNX): grouped, depthwise and dilated convolutions with any window and padding,
-// batch norm standing alone, Clip/ReLU6, LeakyReLU, Sigmoid, Add, Mul (squeeze-and-excitation),
-// Concat over channels, max and average pooling over any window with ceil mode and
-// count_include_pad, GlobalAveragePool/ReduceMean, Gemm and MatMul (gpu/graph_engine.go).
+// the README's operator table): grouped, depthwise and dilated convolutions with any window and padding,
+// batch norm standing alone (any ε), Clip/ReLU6, LeakyReLU, Sigmoid, HardSigmoid, HardSwish,
+// SiLU, GELU (Erf form and tanh approximation), Tanh, Add, Mul (squeeze-and-excitation),
+// arithmetic by a constant or parameter (scalar or per channel), LayerNorm over channels,
+// Concat over channels, channel shuffles, Split and Slice of channels, max and average pooling
+// over any window with ceil mode and count_include_pad, GlobalAveragePool/ReduceMean, Gemm and
+// MatMul, Linear on the channels of an NHWC activation (gpu/graph_engine.go, graph_ext.go).
 //
 // What it refuses, naming the layer: a convolution or linear layer that adds the network's
 // input itself as its residual (the implicit-GEMM kernels read residuals per weight set, and

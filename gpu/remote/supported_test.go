@@ -62,3 +62,22 @@ func TestGraphsThroughWorker(t *testing.T) {
 		return es[0], nil
 	})
 }
+
+// TestSupportedAcceptsExtGraphs: the operators and per-node batch-norm ε of
+// enginetest.ExtGraphCases run on the GPU kernels (gpu's TestEngineExtGraphsOnKernelModels),
+// so `--device auto` takes the GPU for them.
+func TestSupportedAcceptsExtGraphs(t *testing.T) {
+	cases, err := enginetest.ExtGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err != nil {
+			t.Errorf("%s: %v", c.Model, err)
+		}
+	}
+}

@@ -31,7 +31,9 @@ type worker struct {
 	name   string
 	points int
 	images int
-	broken error
+	// squares: the problem answer said "squares" (the engine returns Σ ℓ², Reply.LossSq).
+	squares bool
+	broken  error
 }
 
 func start(ctx context.Context, path string, device int, o Options) (*worker, Hello, error) {
@@ -120,7 +122,7 @@ func (w *worker) sendProblem(ctx context.Context, req *Request, p *engine.Proble
 	if !rep.OK {
 		return fmt.Errorf("GPU worker %d: %s", w.device, rep.Error)
 	}
-	w.name, w.points, w.images = rep.Name, rep.Points, rep.Images
+	w.name, w.points, w.images, w.squares = rep.Name, rep.Points, rep.Images, rep.Squares
 	return nil
 }
 
@@ -143,14 +145,17 @@ func (w *worker) evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	if !rep.OK {
 		return nil, errors.New(rep.Error)
 	}
-	if len(rep.Loss) != len(pts) || len(rep.Correct) != len(pts) {
-		w.broken = fmt.Errorf("answered %d sums for %d points", len(rep.Loss), len(pts))
+	if len(rep.Loss) != len(pts) || len(rep.Correct) != len(pts) || w.squares && len(rep.LossSq) != len(pts) {
+		w.broken = fmt.Errorf("answered %d sums, %d counts and %d squared sums for %d points", len(rep.Loss), len(rep.Correct), len(rep.LossSq), len(pts))
 		w.kill()
 		return nil, w.broken
 	}
 	out := make([]engine.Sums, len(pts))
 	for i := range out {
 		out[i] = engine.Sums{Loss: math.Float64frombits(rep.Loss[i]), Correct: rep.Correct[i]}
+		if w.squares {
+			out[i].LossSq = math.Float64frombits(rep.LossSq[i])
+		}
 	}
 	return out, nil
 }

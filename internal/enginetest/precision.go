@@ -25,6 +25,13 @@ import (
 // (Measured with go test -v -run EngineOnKernelModels ./gpu, which logs every point's error.)
 var LossTols = map[string]float64{"fp32": LossTol, "tf32": 3e-3, "bf16": 3e-2}
 
+// SquaresTols are the relative tolerances on Σ ℓ² (engine.Sums.LossSq) per precision: twice the
+// loss sums' (d(ℓ²)/ℓ² = 2·dℓ/ℓ per image). Squares weigh the high-loss images most and their
+// errors cancel less than in Σ ℓ, so the margin is smaller: on the kernel models the suite's
+// worst Σ ℓ² errors are 2.3e-7 (fp32), 1.4e-3 (tf32) and 2.2e-2 (bf16), against 1.1e-7, 7.7e-4
+// and 5.8e-3 for the loss sums (same command as above).
+var SquaresTols = map[string]float64{"fp32": 2 * LossTol, "tf32": 6e-3, "bf16": 6e-2}
+
 // Run is RunPrecision in fp32.
 func Run(t *testing.T, factory engine.Factory) { RunPrecision(t, factory, "fp32") }
 

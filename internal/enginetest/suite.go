@@ -40,7 +40,8 @@ func Setup(c Case, seed int64) (*engine.Problem, error) {
 // Points are the grid points the suite evaluates: the centre, the axes, and a far corner.
 var Points = []engine.Point{{A: 0, B: 0}, {A: 0.25, B: 0}, {A: 0, B: -0.5}, {A: -0.3, B: 0.7}}
 
-// Expected returns the naive float64 sums for each point over images [lo, hi).
+// Expected returns the naive float64 sums (loss, squared loss, correct) for each point over
+// images [lo, hi).
 func Expected(p *engine.Problem, pts []engine.Point, lo, hi int) []engine.Sums {
 	out := make([]engine.Sums, len(pts))
 	for k, pt := range pts {
@@ -48,6 +49,7 @@ func Expected(p *engine.Problem, pts []engine.Point, lo, hi int) []engine.Sums {
 		for i := lo; i < hi; i++ {
 			l, ok := CrossEntropy(Naive(p.Net, w, p.Data.Image(i)), p.Data.Labels[i])
 			out[k].Loss += l
+			out[k].LossSq += l * l
 			if ok {
 				out[k].Correct++
 			}
@@ -62,15 +64,16 @@ const LossTol = 1e-4
 
 // RunPrecision checks factory's engines, computing in precision (fp32, tf32 or bf16), against the
 // naive evaluation on every case: loss sums to LossTols[precision] relative, correct counts within
-// one image (two in bf16: a near-tie may flip).
+// one image (two in bf16: a near-tie may flip), and from engines that implement engine.Squares,
+// Σ ℓ² to SquaresTols[precision] relative.
 func RunPrecision(t *testing.T, factory engine.Factory, precision string) {
 	for _, c := range Cases {
 		t.Run(fmt.Sprintf("%s_%dx%dx%d_%s", c.Model, c.InC, c.HW, c.HW, c.DirType), func(t *testing.T) { runCase(t, c, factory, precision) })
 	}
 }
 
-// RunGraphs runs the same checks on the ONNX test graphs of GraphCases (every imported
-// operator), for engines that evaluate imported graphs, in fp32.
+// RunGraphs runs the same checks on the ONNX test graphs of GraphCases (the imported operators
+// every engine runs; RunExtGraphs: the rest), for engines that evaluate imported graphs, in fp32.
 func RunGraphs(t *testing.T, factory engine.Factory) { RunGraphsPrecision(t, factory, "fp32") }
 
 // RunGraphsPrecision is RunGraphs for an engine computing in precision (as RunPrecision).
@@ -114,6 +117,29 @@ func runCase(t *testing.T, c Case, factory engine.Factory, precision string) {
 		}
 		if d := got[k].Correct - want[k].Correct; d < -flips || d > flips {
 			t.Errorf("point %v: %d correct, want %d", Points[k], got[k].Correct, want[k].Correct)
+		}
+	}
+	checkSquares(t, engine.SumsSquares(e), got, want, precision)
+}
+
+// checkSquares compares an engine's Σ ℓ² with the naive one's, when the engine returns it
+// (squares), and otherwise checks that it leaves LossSq 0.
+func checkSquares(t *testing.T, squares bool, got, want []engine.Sums, precision string) {
+	t.Helper()
+	tol := SquaresTols[precision]
+	for k := range want {
+		if !squares {
+			if got[k].LossSq != 0 {
+				t.Errorf("point %v: LossSq %g from an engine that does not implement engine.Squares", Points[k], got[k].LossSq)
+			}
+			continue
+		}
+		rel := math.Abs(got[k].LossSq-want[k].LossSq) / math.Abs(want[k].LossSq)
+		if testing.Verbose() {
+			t.Logf("%s point %v: Σℓ² rel err %.2g", precision, Points[k], rel)
+		}
+		if !(rel <= tol) {
+			t.Errorf("%s point %v: Σℓ² %.8g, want %.8g (rel err %.2g > %g)", precision, Points[k], got[k].LossSq, want[k].LossSq, rel, tol)
 		}
 	}
 }

@@ -217,12 +217,12 @@ void test_bf16_activations() {
     auto z16 = to_bf16_vec(z);
     std::vector<int> labels(B);
     for (auto &l : labels) l = rng() % classes;
-    std::vector<double> loss(K, 0);
+    std::vector<double> loss(K, 0), sq(K, 0);
     std::vector<i64> correct(K, 0);
     emu_launch(dim3{K, 1, 1}, dim3{256, 1, 1}, [&] {
-        cross_entropy_bf16(z16.data(), labels.data(), B, classes, loss.data(), correct.data());
+        cross_entropy_bf16(z16.data(), labels.data(), B, classes, loss.data(), sq.data(), correct.data());
     });
-    std::vector<double> wl(K, 0), wc(K, 0), gc(correct.begin(), correct.end());
+    std::vector<double> wl(K, 0), wq(K, 0), wc(K, 0), gc(correct.begin(), correct.end());
     for (int k = 0; k < K; k++)
         for (int b = 0; b < B; b++) {
             const float *v = z.data() + (k * B + b) * classes;
@@ -232,10 +232,13 @@ void test_bf16_activations() {
                 if (v[j] > m) m = v[j], best = j;
             double e = 0;
             for (int j = 0; j < classes; j++) e += std::exp((double)v[j] - m);
-            wl[k] += std::log(e) + m - v[labels[b]];
+            const double l = std::log(e) + m - v[labels[b]];
+            wl[k] += l;
+            wq[k] += l * l;
             wc[k] += best == labels[b];
         }
     check("cross_entropy_bf16 loss", wl, loss, 1e-12);
+    check("cross_entropy_bf16 sum of squared losses", wq, sq, 1e-12);
     check("cross_entropy_bf16 correct counts", wc, gc, 0);
 }
 
@@ -245,12 +248,12 @@ void test_loss() {
     z[5 * classes + 3] = NAN; // set 0, image 5: NaN logit
     std::vector<int> labels(B);
     for (auto &l : labels) l = rng() % classes;
-    std::vector<double> loss(K, 1.5);
+    std::vector<double> loss(K, 1.5), sq(K, 0.25); // the kernel adds to what is there
     std::vector<i64> correct(K, 2);
     emu_launch(dim3{K, 1, 1}, dim3{256, 1, 1}, [&] {
-        cross_entropy(z.data(), labels.data(), B, classes, loss.data(), correct.data());
+        cross_entropy(z.data(), labels.data(), B, classes, loss.data(), sq.data(), correct.data());
     });
-    std::vector<double> wl(K, 1.5), wc(K, 2);
+    std::vector<double> wl(K, 1.5), wq(K, 0.25), wc(K, 2);
     for (int k = 0; k < K; k++)
         for (int b = 0; b < B; b++) {
             const float *v = z.data() + (k * B + b) * classes;
@@ -262,13 +265,17 @@ void test_loss() {
             }
             double e = 0;
             for (int j = 0; j < classes; j++) e += std::exp((double)v[j] - m);
-            wl[k] += std::log(e) + m - v[labels[b]];
+            const double l = std::log(e) + m - v[labels[b]];
+            wl[k] += l;
+            wq[k] += l * l;
             wc[k] += best == labels[b];
         }
-    std::vector<double> gl(loss.begin() + 1, loss.end()), gc(correct.begin(), correct.end());
+    std::vector<double> gl(loss.begin() + 1, loss.end()), gq(sq.begin() + 1, sq.end()), gc(correct.begin(), correct.end());
     check("cross_entropy loss (sets 1,2)", std::vector<double>(wl.begin() + 1, wl.end()), gl, 1e-12);
-    std::printf("%-4s %-46s %s\n", std::isnan(loss[0]) ? "ok" : "FAIL", "cross_entropy NaN logit gives NaN", "");
-    failures += !std::isnan(loss[0]);
+    check("cross_entropy sum of squared losses (sets 1,2)", std::vector<double>(wq.begin() + 1, wq.end()), gq, 1e-12);
+    const bool nan = std::isnan(loss[0]) && std::isnan(sq[0]);
+    std::printf("%-4s %-46s %s\n", nan ? "ok" : "FAIL", "cross_entropy NaN logit gives NaN (sum, squares)", "");
+    failures += !nan;
     check("cross_entropy correct counts", wc, gc, 0);
 }
 
