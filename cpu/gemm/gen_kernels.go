@@ -4,16 +4,20 @@
 
 // gen_kernels writes the amd64 assembly micro-kernels of package gemm.
 //
-// Run it with `go generate` in cpu/gemm (see impl_amd64.go). Every kernel has
-// the Go signature
+// Run it with `go generate` in cpu/gemm (see impl_amd64.go; TestGeneratedKernels
+// checks that the committed files are what it writes). Every kernel has the Go
+// signature of kernelFunc (sgemm.go)
 //
-//	func name(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+//	func name(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bp *float32)
 //
-// and computes, for the MR×NR tile T = Σ_p a[p*MR+i]·b[p*ldb+j] (a is a packed
-// A micro-panel, b points to k rows of NR floats ldb apart: a packed B
-// micro-panel with ldb = NR, or B itself),
+// and computes, for the MR×NR tile T = Σ_p a[i*rsa+p*csa]·b[p*ldb+j] (A read
+// in place or as a packed micro-panel, b points to k rows of NR floats ldb
+// apart: a packed B micro-panel with ldb = NR, or B itself),
 //
-//	c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j]   (beta == ±0: c is not read).
+//	c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j]   (beta == ±0: c is not read),
+//
+// also storing the rows of B it reads at bp when bp is not nil. The epi
+// kernels have the signature of epiKernelFunc (fused.go) instead.
 package main
 
 import (
