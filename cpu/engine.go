@@ -508,11 +508,6 @@ func (e *Engine) Close() error { return nil }
 // the scheduler's locking does not count.
 func (e *Engine) Capacity() (points, images int) { return 1, max(64, 2*e.bmax) }
 
-func geom(l *model.Layer) ConvGeom {
-	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2],
-		Cout: l.OutShape[0], OH: l.OutShape[1], OW: l.OutShape[2], K: l.K, Stride: l.Stride, Pad: l.Pad}
-}
-
 // fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
 // into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
 // engine's scratch buffers, in the order Fold asks for them.

@@ -30,7 +30,7 @@ func refForward(p *engine.Problem, w, b [][]float32, img []float32) []float32 {
 		}
 		switch l.Kind {
 		case model.OpConv:
-			g := geom(&l)
+			g := l.Geom()
 			Conv(out, in, w[i], b[i], res, l.ReLU, g, make([]float32, g.ColSize()))
 		case model.OpLinear:
 			n := l.InShape[0] * l.InShape[1] * l.InShape[2]
