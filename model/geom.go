@@ -52,3 +52,8 @@ func (g ConvGeom) OneByOne() bool { return g.K == 1 && g.Stride == 1 && g.Pad ==
 // (kh−p)·W + kw−p, one contiguous copy, with the rows and columns that fall outside the image
 // zeroed.
 func (g ConvGeom) SameSize() bool { return g.Stride == 1 && g.OH == g.H && g.OW == g.W }
+
+// Window returns the geometry as a Window: K×K, stride Stride, padding Pad on every side.
+func (g ConvGeom) Window() Window {
+	return Window{KH: g.K, KW: g.K, SH: g.Stride, SW: g.Stride, DH: 1, DW: 1, PadT: g.Pad, PadL: g.Pad, PadB: g.Pad, PadR: g.Pad}
+}
