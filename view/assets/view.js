@@ -300,14 +300,24 @@
 
   if (doc.live && window.EventSource) {
     var es = new EventSource('events');
+    // Updates are drawn at most once per task, from the newest state: a redraw of every plot can
+    // take longer than the server's interval (software WebGL, a busy machine), and drawing each
+    // queued update in turn would leave the page further behind the scan with every one.
+    var latest = null, ended = false;
     es.onmessage = function (e) {
-      var d = JSON.parse(e.data);
+      if (latest === null) setTimeout(redraw, 0);
+      latest = e.data;
+    };
+    var redraw = function () {
+      var d = JSON.parse(latest);
+      latest = null;
       doc.figures = d.figures;
       doc.path = d.path;
       drawAll();
-      ui.status.textContent = 'live: updated ' + new Date().toLocaleTimeString();
+      if (!ended) ui.status.textContent = 'live: updated ' + new Date().toLocaleTimeString();
     };
     es.addEventListener('end', function () {
+      ended = true;
       es.close();
       ui.status.textContent = 'the server stopped; this is the final state (' + new Date().toLocaleTimeString() + ')';
     });
