@@ -60,6 +60,7 @@ const (
 	add2        // sum of two activations
 	mul         // product of two activations, or an activation scaled per channel
 	concat      // channels of several activations
+	extOp       // OpArith, OpLayerNorm, OpChannels (ops_ext.go)
 )
 
 type step struct {
@@ -135,8 +136,8 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			st.kind = poolWin
 		case model.OpGlobalAvgPool:
 			st.kind = avgPool
-		case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
-			st.kind = elementwise
+		case model.OpArith, model.OpLayerNorm, model.OpChannels:
+			st.kind, st.m, st.k = extOp, l.VectorLen(p.Net), 1
 		case model.OpBatchNorm:
 			st.kind, st.m, st.k = affine, l.OutShape[0], 1
 		case model.OpAdd:
@@ -146,7 +147,10 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		case model.OpConcat:
 			st.kind = concat
 		default:
-			return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
+			if l.Kind != model.OpReLU && !l.Kind.IsActivation() {
+				return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
+			}
+			st.kind = elementwise
 		}
 		if st.kind == convShift || st.kind == convPhase {
 			lo, hi := st.shiftRange()
@@ -250,7 +254,7 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 
 	maxW, maxB := 0, 0
 	for _, l := range plan.Layers {
-		if l.Kind == model.OpConv || l.Kind == model.OpLinear || l.Kind == model.OpBatchNorm {
+		if l.Kind == model.OpConv || l.Kind == model.OpLinear || l.Kind == model.OpBatchNorm || l.Kind == model.OpLayerNorm {
 			maxB = max(maxB, l.Cout())
 		}
 	}
@@ -390,6 +394,10 @@ func (e *Engine) fold(st *step, pt engine.Point, w, b []float32) {
 	e.foldPt, e.foldNext = pt, 0
 	if st.kind == affine {
 		l.Affine(e.foldGet, w[:l.Cout()], b[:l.Cout()])
+		return
+	}
+	if st.kind == extOp {
+		l.Vectors(e.foldGet, w[:st.m], b[:st.m])
 		return
 	}
 	n := len(e.p.Base.Tensors[l.Weight].Data)
@@ -556,7 +564,7 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case elementwise:
 		for c := range l.OutShape[0] {
-			Activate(l.Kind, l.Lo, l.Hi, l.Alpha, out[c*ldOut:][:n], in[c*ldIn:][:n])
+			ActivateLayer(l.Kind, l, out[c*ldOut:][:n], in[c*ldIn:][:n])
 		}
 	case affine:
 		for c := range l.OutShape[0] {
@@ -590,6 +598,8 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 				}
 			}
 		}
+	case extOp:
+		e.forwardExt(st, w, b, in, out, ldIn, ldOut, nb)
 	case concat:
 		c0 := 0
 		for j, buf := range l.Ins {
@@ -610,7 +620,7 @@ func activateRows(l *model.Layer, out []float32, ld, n int) {
 	}
 	for c := range l.Cout() {
 		row := out[c*ld:][:n]
-		Activate(l.Act, l.Lo, l.Hi, l.Alpha, row, row)
+		ActivateLayer(l.Act, l, row, row)
 	}
 }
 

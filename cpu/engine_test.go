@@ -18,3 +18,12 @@ func TestGraphConformance(t *testing.T) {
 		enginetest.RunGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
 	})
 }
+
+// TestExtGraphConformance runs the test graphs of the operators of torchvision's newer CNNs
+// (enginetest.ExtGraphCases) the same way.
+func TestExtGraphConformance(t *testing.T) {
+	enginetest.RunExtGraphs(t, cpu.New)
+	t.Run("batch1", func(t *testing.T) {
+		enginetest.RunExtGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
+	})
+}

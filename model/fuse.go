@@ -9,7 +9,7 @@ import (
 // into its weights and the residual add and ReLU fused into its epilogue, or a pooling layer.
 //
 //	Out = ReLU?( conv(In; W') + b' + Residual? )   with W'[c] = W[c]·s_c, b'_c = (b_c − μ_c)·s_c + β_c,
-//	                                              s_c = γ_c / sqrt(σ²_c + 1e-5)
+//	                                              s_c = γ_c / sqrt(σ²_c + ε)  (ε the node's own: Layer.Eps)
 //
 // which is exact in evaluation mode (batch norm uses its running statistics).
 type Layer struct {
@@ -21,6 +21,7 @@ type Layer struct {
 	Bias     string    // conv/linear bias entry, or ""
 	BN       string    // prefix of the folded batch norm, or ""
 	BNNames  [4]string // its entries: BN+".weight", ".bias", ".running_mean", ".running_var"
+	Eps      float64   // its ε (Op.BNEpsilon; 0 here also means BNEps)
 	K        int
 	Stride   int
 	Pad      int
@@ -37,10 +38,15 @@ type Layer struct {
 	TransW    bool    // as Op.TransW
 	Lo, Hi    float32 // OpClip
 	Alpha     float32 // OpLeakyReLU
-	// HasAct: a conv or linear layer ends with activation Act (OpClip, OpLeakyReLU or
-	// OpSigmoid, with Lo, Hi, Alpha) after its epilogue, instead of a ReLU.
+	Beta      float32 // OpHardSigmoid (also as the fused Act)
+	// HasAct: a conv, linear or batch-norm layer ends with activation Act (OpKind.IsActivation,
+	// with Lo, Hi, Alpha, Beta) after its epilogue, instead of a ReLU.
 	HasAct bool
 	Act    OpKind
+	Arith  byte      // OpArith, as Op.Arith
+	Rev    bool      // OpArith, as Op.Rev
+	Const  []float32 // OpArith, as Op.Const
+	Perm   []int     // OpChannels, as Op.Perm
 }
 
 // Window returns the layer's geometry (see Op.Window).
@@ -104,7 +110,11 @@ func Compile(n *Net) (*Plan, error) {
 		used[i] = true
 		l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
 			K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
-			In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha}
+			In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
+			Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm}
+		if op.Kind == OpLayerNorm {
+			l.Eps = op.BNEpsilon()
+		}
 		for _, s := range op.Ins {
 			l.InsC = append(l.InsC, n.Slots[s][0])
 		}
@@ -117,13 +127,16 @@ func Compile(n *Net) (*Plan, error) {
 		case OpBatchNorm:
 			// not after a conv or linear layer (pre-activation): an affine layer of its own, with
 			// the activation after it fused
-			l.BN, l.BNNames = op.Prefix, op.BNEntries()
+			l.BN, l.BNNames, l.Eps = op.Prefix, op.BNEntries(), op.BNEpsilon()
 			if j, ok := next(l.Out); ok && !used[j] {
 				switch nx := n.Ops[j]; nx.Kind {
 				case OpReLU:
 					l.ReLU, l.Out, used[j] = true, nx.Out, true
-				case OpClip, OpLeakyReLU, OpSigmoid:
-					l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha, l.Out, used[j] = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha, nx.Out, true
+				default:
+					if nx.Kind.IsActivation() {
+						l.fuseAct(&nx)
+						l.Out, used[j] = nx.Out, true
+					}
 				}
 			}
 			groups = append(groups, group{l: l})
@@ -141,7 +154,7 @@ func Compile(n *Net) (*Plan, error) {
 			nx := n.Ops[j]
 			switch {
 			case nx.Kind == OpBatchNorm && stage == 0:
-				l.BN, l.BNNames = nx.Prefix, nx.BNEntries()
+				l.BN, l.BNNames, l.Eps = nx.Prefix, nx.BNEntries(), nx.BNEpsilon()
 				stage = 1
 			case nx.Kind == OpAdd && stage <= 1 && nx.In != nx.In2:
 				if nx.In == l.Out {
@@ -153,8 +166,8 @@ func Compile(n *Net) (*Plan, error) {
 			case nx.Kind == OpReLU && stage <= 2:
 				l.ReLU = true
 				stage = 3
-			case (nx.Kind == OpClip || nx.Kind == OpLeakyReLU || nx.Kind == OpSigmoid) && stage <= 2:
-				l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha = true, nx.Kind, nx.Lo, nx.Hi, nx.Alpha
+			case nx.Kind.IsActivation() && stage <= 2:
+				l.fuseAct(&nx)
 				stage = 3
 			default:
 				stage = -1
@@ -196,6 +209,11 @@ func Compile(n *Net) (*Plan, error) {
 		}
 	}
 	return allocate(n, order), nil
+}
+
+// fuseAct makes activation op a the layer's epilogue.
+func (l *Layer) fuseAct(a *Op) {
+	l.HasAct, l.Act, l.Lo, l.Hi, l.Alpha, l.Beta = true, a.Kind, a.Lo, a.Hi, a.Alpha, a.Beta
 }
 
 // allocate maps slots to buffers, reusing a buffer once its last reader has run.
@@ -278,7 +296,7 @@ func (l *Layer) Fold(get Get, w, b []float32) {
 			shift = float64(bias[c])
 		}
 		if l.BN != "" {
-			scale = float64(g[c]) / math.Sqrt(float64(v[c])+BNEps)
+			scale = float64(g[c]) / math.Sqrt(float64(v[c])+l.BNEpsilon())
 			shift = (shift-float64(mu[c]))*scale + float64(beta[c])
 		}
 		row := w[c*per : (c+1)*per]
@@ -302,10 +320,64 @@ func (l *Layer) Affine(get Get, scale, shift []float32) {
 	g, beta := get(l.BNNames[0]), get(l.BNNames[1])
 	mu, v := get(l.BNNames[2]), get(l.BNNames[3])
 	for c := range scale {
-		s := float64(g[c]) / math.Sqrt(float64(v[c])+BNEps)
+		s := float64(g[c]) / math.Sqrt(float64(v[c])+l.BNEpsilon())
 		scale[c] = float32(s)
 		shift[c] = float32(float64(beta[c]) - float64(mu[c])*s)
 	}
+}
+
+// BNEpsilon is the ε of the layer's batch norm (Eps, or BNEps when unset).
+func (l *Layer) BNEpsilon() float64 {
+	if l.Eps > 0 {
+		return l.Eps
+	}
+	return BNEps
+}
+
+// Vectors writes the per-weight-set vectors of an OpArith or OpLayerNorm layer: for OpArith, w
+// receives its operand (Weight's entries, or Const; one value or one per channel); for
+// OpLayerNorm, w receives γ and b β (ones and zeros when the layer has none). get is called in
+// the order Weight, Bias (absent ones skipped).
+func (l *Layer) Vectors(get Get, w, b []float32) {
+	switch {
+	case l.Weight != "":
+		copy(w, get(l.Weight))
+	case l.Kind == OpArith:
+		copy(w, l.Const)
+	default:
+		for i := range w {
+			w[i] = 1
+		}
+	}
+	if l.Kind != OpLayerNorm {
+		return
+	}
+	if l.Bias != "" {
+		copy(b, get(l.Bias))
+	} else {
+		clear(b)
+	}
+}
+
+// VectorLen is the length of the vectors Vectors writes (0 for other kinds).
+func (l *Layer) VectorLen(n *Net) int {
+	switch {
+	case l.Kind == OpLayerNorm:
+		return l.InShape[0]
+	case l.Kind == OpArith && l.Weight != "":
+		return specLen(n.Spec(l.Weight))
+	case l.Kind == OpArith:
+		return len(l.Const)
+	}
+	return 0
+}
+
+func specLen(p *ParamSpec) int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
 }
 
 // Cout is the number of output channels (conv) or features (linear).

@@ -52,10 +52,28 @@ const (
 	OpLeakyReLU // x for x ≥ 0, Alpha·x below
 	OpSigmoid   // 1/(1 + e^(−x))
 	OpMul       // Out = In ⊙ In2, In2 of shape [C,1,1] broadcast over the pixels or of In's shape
+
+	OpHardSigmoid // max(0, min(1, Alpha·x + Beta))
+	OpHardSwish   // x·max(0, min(1, x/6 + 1/2))
+	OpSiLU        // x·σ(x) (Sigmoid and Mul of an export, fused)
+	OpGELU        // x·Φ(x) = x/2·(1 + erf(x/√2))
+	OpGELUTanh    // x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GELU's tanh approximation
+	OpTanh        // tanh(x)
+	OpArith       // Out = In ∘ v (v ∘ In when Rev), ∘ = Arith (+ − × ÷), v one value or one per channel: Weight, or Const
+	OpLayerNorm   // over the channels of each pixel: (x − mean)/√(var + Eps)·γ + β, γ = Weight, β = Bias (absent: 1, 0)
+	OpChannels    // Out channel c = In channel Perm[c] (channel shuffle; Split/Slice along channels)
 )
 
 var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "linear",
-	"avgpool-window", "concat", "clip", "leakyrelu", "sigmoid", "mul"}
+	"avgpool-window", "concat", "clip", "leakyrelu", "sigmoid", "mul",
+	"hardsigmoid", "hardswish", "silu", "gelu", "gelu-tanh", "tanh", "arith", "layernorm", "channels"}
+
+// IsActivation reports whether the op is an element-wise function of one activation other than
+// ReLU (which plans fuse as Layer.ReLU): Clip, LeakyReLU, Sigmoid and the kinds after OpMul
+// up to OpTanh. A plan fuses one after a conv, linear or batch-norm layer (Layer.Act).
+func (k OpKind) IsActivation() bool {
+	return k == OpClip || k == OpLeakyReLU || k == OpSigmoid || (k >= OpHardSigmoid && k <= OpTanh)
+}
 
 func (k OpKind) String() string { return opNames[k] }
 
@@ -83,7 +101,12 @@ type Op struct {
 	Ins     []int     // OpConcat: the input slots, in order (In is Ins[0])
 	Lo, Hi  float32   // OpClip bounds
 	Alpha   float32   // OpLeakyReLU slope
-	Eps     float64   // OpBatchNorm ε of σ² + ε (0: BNEps, PyTorch's default); read it through BNEpsilon
+	Eps     float64   // OpBatchNorm, OpLayerNorm: ε of σ² + ε (0: BNEps, PyTorch's default); read it through BNEpsilon
+	Beta    float32   // OpHardSigmoid offset
+	Arith   byte      // OpArith: '+', '-', '*' or '/'
+	Rev     bool      // OpArith: Const or Weight is the left operand (v − x, v / x)
+	Const   []float32 // OpArith: the operand when it is a constant, not a parameter (one value or one per channel)
+	Perm    []int     // OpChannels: the input channel of each output channel
 }
 
 // BNEpsilon returns the batch norm's ε: the node's own (an ONNX BatchNormalization's epsilon

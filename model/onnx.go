@@ -20,35 +20,21 @@ var WarnOutput io.Writer = os.Stderr
 // IsGraphFile reports whether a --model value names a graph file (ONNX) rather than a zoo network.
 func IsGraphFile(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".onnx") }
 
-// SupportedONNX lists the ONNX operators LoadONNX imports (the shape/constant ones only as
-// load-time constants).
-var SupportedONNX = []string{"Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Add", "Mul",
-	"Concat", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Gemm", "MatMul",
-	"Identity", "Dropout", "Pad", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Transpose", "Slice"}
-
 // LoadONNX imports the network of an ONNX file (opsets 11–17): its layer graph, and its weights
 // from the file's initializers, or from weightsFile (a safetensors state_dict with the same
 // names; num_batches_tracked entries are ignored) when that is not "". Parameter roles come
 // from the graph: Conv/Gemm/MatMul weights, their biases, batch-norm γ, β and running
-// statistics; Params lists them in the order the graph first reads them (a PyTorch export's
-// forward order). A graph with an operator not in SupportedONNX is an error naming the node.
+// statistics, LayerNorm γ and β, parameters an activation is scaled or shifted by; Params lists
+// them in the order the graph first reads them (a PyTorch export's forward order). Nodes whose
+// inputs are all constants are evaluated at load (onnx_fold.go). A graph that cannot be
+// imported gets one error (*ImportError) naming every unsupported operator type with its count
+// and first node, and every node refused for its attributes or shapes.
 func LoadONNX(file, weightsFile string) (*Net, *Weights, error) {
-	m, err := onnx.Read(file)
+	im, err := importONNX(file)
 	if err != nil {
 		return nil, nil, err
 	}
-	if v := m.Opset(); v < 11 || v > 17 {
-		return nil, nil, fmt.Errorf("%s: ONNX opset %d; landscape reads opsets 11 to 17: export with %s", file, v, ExportCall)
-	}
-	g := m.GetGraph()
-	for _, nd := range g.GetNode() {
-		if (nd.GetDomain() != "" && nd.GetDomain() != "ai.onnx") || !slices.Contains(SupportedONNX, nd.GetOpType()) {
-			return nil, nil, fmt.Errorf("%s: %s is not supported; supported operators: %s", file, nd.Label(), strings.Join(SupportedONNX, ", "))
-		}
-	}
-	im := &importer{file: file, opset: m.Opset(), consts: map[string]*constant{}, vals: map[string]value{},
-		params: map[string]*Tensor{}, net: &Net{Name: filepath.Base(file), File: file}}
-	if err := im.graph(g); err != nil {
+	if err := im.refusal(); err != nil {
 		return nil, nil, err
 	}
 	n := im.net
@@ -85,13 +71,39 @@ func LoadONNX(file, weightsFile string) (*Net, *Weights, error) {
 	return n, w, nil
 }
 
+// importONNX reads file and imports its graph, recording what it cannot import.
+func importONNX(file string) (*importer, error) {
+	m, err := onnx.Read(file)
+	if err != nil {
+		return nil, err
+	}
+	if v := m.Opset(); v < 11 || v > 17 {
+		return nil, fmt.Errorf("%s: ONNX opset %d; landscape reads opsets 11 to 17: export with %s", file, v, ExportCall)
+	}
+	im := &importer{file: file, opset: m.Opset(), consts: map[string]*constant{}, vals: map[string]value{},
+		params: map[string]*Tensor{}, net: &Net{Name: filepath.Base(file), File: file}}
+	if err := im.graph(m.GetGraph()); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
 // value is an activation of the graph: a slot, seen flat ([N, C·H·W]) after Flatten/Reshape,
 // with zero padding still to apply (a Pad node, merged into the Conv or AveragePool after it).
+// A value may be seen in another logical layout than the slot's [C, H, W] (no copy made):
+// nhwc, permuted to [N, H, W, C] (a Transpose with perm 0,2,3,1), or its channels split into
+// groups [N, G[0], G[1], H, W] (a Reshape), G swapped when Swapped (a Transpose 0,2,1,3,4).
 type value struct {
-	slot int
-	flat bool
-	pad  [4]int // top, left, bottom, right
+	slot    int
+	flat    bool
+	pad     [4]int // top, left, bottom, right
+	nhwc    bool
+	groups  [2]int
+	swapped bool
 }
+
+// plainLayout reports whether the value is seen as its slot, [N, C, H, W] (or flattened).
+func (v value) plainLayout() bool { return !v.nhwc && v.groups == [2]int{} }
 
 type importer struct {
 	file   string
@@ -104,6 +116,15 @@ type importer struct {
 	// one node to the layer's op index: an Add of a 1D constant there gives it a bias.
 	lastLinear map[int]int
 	uses       map[string]int // how many node inputs and graph outputs name each value
+	// lastNorm maps the output slot of an OpLayerNorm without γ (or β) to its op index: a Mul
+	// (Add) by a parameter there becomes its γ (β).
+	lastNorm  map[int]int
+	producer  map[string]*onnx.NodeProto   // the node computing each value
+	consumers map[string][]*onnx.NodeProto // the nodes reading each value
+	absorbed  map[*onnx.NodeProto]bool     // nodes a recognised pattern (GELU, LayerNorm) computes
+	poisoned  map[string]bool              // values computed from a node that was not imported
+	missing   map[string]*MissingOp        // unsupported operator types
+	refused   []string                     // nodes of supported types refused, with why
 }
 
 func (im *importer) errorf(nd *onnx.NodeProto, format string, a ...any) error {
@@ -112,10 +133,16 @@ func (im *importer) errorf(nd *onnx.NodeProto, format string, a ...any) error {
 
 // graph imports the initializers, the input, every node in order and the output.
 func (im *importer) graph(g *onnx.GraphProto) error {
-	im.lastLinear, im.uses = map[int]int{}, map[string]int{}
+	im.lastLinear, im.uses, im.lastNorm = map[int]int{}, map[string]int{}, map[int]int{}
+	im.producer, im.consumers, im.absorbed = map[string]*onnx.NodeProto{}, map[string][]*onnx.NodeProto{}, map[*onnx.NodeProto]bool{}
+	im.poisoned, im.missing = map[string]bool{}, map[string]*MissingOp{}
 	for _, nd := range g.GetNode() {
 		for _, in := range nd.GetInput() {
 			im.uses[in]++
+			im.consumers[in] = append(im.consumers[in], nd)
+		}
+		for _, o := range nd.GetOutput() {
+			im.producer[o] = nd
 		}
 	}
 	for _, o := range g.GetOutput() {
@@ -150,18 +177,22 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 	n.Slots = append(n.Slots, [3]int{dims[1], dims[2], dims[3]})
 	im.vals[inputs[0].GetName()] = value{slot: 0}
 	for _, nd := range g.GetNode() {
-		if err := im.node(nd); err != nil {
-			return err
-		}
+		im.visit(nd)
 	}
 	if len(g.GetOutput()) != 1 {
 		return fmt.Errorf("%s: the graph has %d outputs; want one, the logits", im.file, len(g.GetOutput()))
+	}
+	if im.poisoned[g.GetOutput()[0].GetName()] {
+		return nil // refusal() says why
 	}
 	out, ok := im.vals[g.GetOutput()[0].GetName()]
 	if !ok || out.pad != [4]int{} {
 		return fmt.Errorf("%s: graph output %q is not an activation computed from the input", im.file, g.GetOutput()[0].GetName())
 	}
 	s := n.Slots[out.slot]
+	if !out.plainLayout() {
+		return fmt.Errorf("%s: graph output %q is a permuted or regrouped activation", im.file, g.GetOutput()[0].GetName())
+	}
 	if !out.flat && (s[1] != 1 || s[2] != 1) {
 		return fmt.Errorf("%s: graph output %q has shape [N, %d, %d, %d]; want logits [N, classes]", im.file, g.GetOutput()[0].GetName(), s[0], s[1], s[2])
 	}
@@ -208,11 +239,32 @@ func (im *importer) act(nd *onnx.NodeProto, i int) (value, error) {
 
 // plain returns input i of nd as an activation with no padding pending.
 func (im *importer) plain(nd *onnx.NodeProto, i int) (value, error) {
+	v, err := im.elementwise(nd, i)
+	if err == nil && v.nhwc {
+		err = im.errorf(nd, "reads an activation permuted to [N, H, W, C]; only element-wise ops, LayerNorm, MatMul and the Transpose back read one")
+	}
+	return v, err
+}
+
+// elementwise returns input i of nd as an activation for an element-wise op: no padding
+// pending, in its slot's layout or permuted (NHWC), not regrouped.
+func (im *importer) elementwise(nd *onnx.NodeProto, i int) (value, error) {
 	v, err := im.act(nd, i)
 	if err == nil && v.pad != [4]int{} {
 		err = im.errorf(nd, "reads the output of a Pad node; a Pad may only precede a Conv or an AveragePool")
 	}
+	if err == nil && v.groups != [2]int{} {
+		err = im.errorf(nd, "reads channels regrouped by a Reshape to 5 dimensions; only a Transpose of the groups and a Reshape back are supported")
+	}
 	return v, err
+}
+
+// emitAs is emit with the output seen in input v's layout (flat, NHWC).
+func (im *importer) emitAs(nd *onnx.NodeProto, op Op, out [3]int, v value) {
+	im.emit(nd, op, out, v.flat)
+	w := im.vals[nd.GetOutput()[0]]
+	w.nhwc = v.nhwc
+	im.vals[nd.GetOutput()[0]] = w
 }
 
 // emit appends op with a new output slot of shape out and binds nd's first output to it.
@@ -231,24 +283,9 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 	}
 	typ := nd.GetOpType()
 	if typ == "Shape" {
-		v, err := im.act(nd, 0)
-		if err != nil {
-			return err
+		if v, ok := im.vals[nd.GetInput()[0]]; ok {
+			return im.shapeOf(nd, v)
 		}
-		s := im.net.Slots[v.slot]
-		shape := []float64{1, float64(s[0]), float64(s[1]), float64(s[2])}
-		if v.flat {
-			shape = []float64{1, float64(s[0] * s[1] * s[2])}
-		}
-		c := &constant{data: shape, isInt: true}
-		c.shape = []int{len(c.data)}
-		cs, err := fold(&onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}, []*constant{c,
-			{data: []float64{float64(nd.Int("start", 0))}}, {data: []float64{float64(nd.Int("end", int64(len(shape))))}}}, im.opset)
-		if err != nil {
-			return err
-		}
-		im.consts[nd.GetOutput()[0]] = cs
-		return nil
 	}
 	if foldable[typ] && im.allConst(nd) {
 		in := make([]*constant, len(nd.GetInput()))
@@ -257,7 +294,7 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 		}
 		c, err := fold(nd, in, im.opset)
 		if err != nil {
-			return fmt.Errorf("%s: %w", im.file, err)
+			return err
 		}
 		if typ == "Identity" && c.param != "" {
 			c.param = nd.GetOutput()[0] // an initializer the exporter merged with an equal one: its own parameter
@@ -265,34 +302,70 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 		im.consts[nd.GetOutput()[0]] = c
 		return nil
 	}
-	switch typ {
-	case "Identity", "Dropout":
-		v, err := im.act(nd, 0)
-		if err != nil {
-			return err
-		}
-		im.vals[nd.GetOutput()[0]] = v
-		return nil
-	case "Pad":
-		return im.pad(nd)
-	case "Flatten", "Reshape":
-		return im.flatten(nd)
-	case "Conv":
-		return im.conv(nd)
-	case "BatchNormalization":
-		return im.batchNorm(nd)
-	case "Relu", "Clip", "LeakyRelu", "Sigmoid":
-		return im.activation(nd)
-	case "Add", "Mul":
-		return im.binary(nd)
-	case "Concat":
-		return im.concat(nd)
-	case "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean":
-		return im.pool(nd)
-	case "Gemm", "MatMul":
-		return im.linear(nd)
+	h, ok := handlers[typ]
+	if !ok {
+		return errUnsupported
 	}
-	return im.errorf(nd, "only supported on constants here (its input is computed from the image); supported operators: %s", strings.Join(SupportedONNX, ", "))
+	return h(im, nd)
+}
+
+// handlers import the nodes that compute activations, by operator type.
+var handlers map[string]func(*importer, *onnx.NodeProto) error
+
+func init() {
+	handlers = map[string]func(*importer, *onnx.NodeProto) error{
+		"Identity": (*importer).alias, "Dropout": (*importer).alias, "Pad": (*importer).pad,
+		"Flatten": (*importer).reshape, "Reshape": (*importer).reshape, "Transpose": (*importer).transpose,
+		"Conv": (*importer).conv, "BatchNormalization": (*importer).batchNorm,
+		"Relu": (*importer).activation, "Clip": (*importer).activation, "LeakyRelu": (*importer).activation,
+		"Sigmoid": (*importer).activation, "HardSigmoid": (*importer).activation, "HardSwish": (*importer).activation,
+		"Tanh": (*importer).activation,
+		"Add":  (*importer).binary, "Mul": (*importer).binary, "Sub": (*importer).binary, "Div": (*importer).binary,
+		"Concat": (*importer).concat, "Split": (*importer).split, "Slice": (*importer).slice,
+		"MaxPool": (*importer).pool, "AveragePool": (*importer).pool, "GlobalAveragePool": (*importer).pool,
+		"ReduceMean": (*importer).pool, "Gemm": (*importer).linear, "MatMul": (*importer).linear,
+		"LayerNormalization": (*importer).layerNormalization,
+	}
+}
+
+// alias binds an Identity's or Dropout's output (evaluation mode: the identity) to its input.
+func (im *importer) alias(nd *onnx.NodeProto) error {
+	v, err := im.act(nd, 0)
+	if err != nil {
+		return err
+	}
+	im.vals[nd.GetOutput()[0]] = v
+	return nil
+}
+
+// shapeOf folds Shape of an activation: [1, C, H, W] (batch 1) as the value is seen, sliced by
+// the start and end attributes.
+func (im *importer) shapeOf(nd *onnx.NodeProto, v value) error {
+	s := im.net.Slots[v.slot]
+	var dims []int
+	switch {
+	case v.flat:
+		dims = []int{1, s[0] * s[1] * s[2]}
+	case v.nhwc:
+		dims = []int{1, s[1], s[2], s[0]}
+	case v.groups != [2]int{} && v.swapped:
+		dims = []int{1, v.groups[1], v.groups[0], s[1], s[2]}
+	case v.groups != [2]int{}:
+		dims = []int{1, v.groups[0], v.groups[1], s[1], s[2]}
+	default:
+		dims = []int{1, s[0], s[1], s[2]}
+	}
+	c := &constant{shape: []int{len(dims)}, isInt: true}
+	for _, d := range dims {
+		c.data = append(c.data, float64(d))
+	}
+	cs, err := fold(&onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}, []*constant{c,
+		{data: []float64{float64(nd.Int("start", 0))}}, {data: []float64{float64(nd.Int("end", int64(len(dims))))}}}, im.opset)
+	if err != nil {
+		return err
+	}
+	im.consts[nd.GetOutput()[0]] = cs
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

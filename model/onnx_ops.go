@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"landscape/onnx"
@@ -66,6 +67,9 @@ func (im *importer) conv(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	if !v.plainLayout() {
+		return im.errorf(nd, "reads a permuted or regrouped activation")
+	}
 	in := im.net.Slots[v.slot]
 	if len(nd.GetInput()) < 2 {
 		return im.errorf(nd, "no weight input")
@@ -121,8 +125,9 @@ func (im *importer) batchNorm(nd *onnx.NodeProto) error {
 	if nd.Int("training_mode", 0) != 0 || (len(nd.GetOutput()) > 1 && slices.ContainsFunc(nd.GetOutput()[1:], func(o string) bool { return o != "" })) {
 		return im.errorf(nd, "batch norm in training mode; export the network in evaluation mode (net.eval())")
 	}
-	if eps := float64(nd.Float("epsilon", 1e-5)); math.Abs(eps-BNEps) > 1e-6*BNEps {
-		return im.errorf(nd, "epsilon %g; landscape folds batch norm with PyTorch's default 1e-5", eps)
+	eps := float32Decimal(nd.Float("epsilon", 1e-5))
+	if !(eps > 0) {
+		return im.errorf(nd, "epsilon %g; want a positive number", eps)
 	}
 	if len(nd.GetInput()) != 5 {
 		return im.errorf(nd, "%d inputs; want X, scale, B, mean, var", len(nd.GetInput()))
@@ -140,12 +145,12 @@ func (im *importer) batchNorm(nd *onnx.NodeProto) error {
 	if prefix == "" {
 		prefix = "bn"
 	}
-	im.emit(nd, Op{Kind: OpBatchNorm, In: v.slot, Prefix: prefix, BNNames: names}, s, v.flat)
+	im.emit(nd, Op{Kind: OpBatchNorm, In: v.slot, Prefix: prefix, BNNames: names, Eps: eps}, s, v.flat)
 	return nil
 }
 
 func (im *importer) activation(nd *onnx.NodeProto) error {
-	v, err := im.plain(nd, 0)
+	v, err := im.elementwise(nd, 0)
 	if err != nil {
 		return err
 	}
@@ -155,6 +160,12 @@ func (im *importer) activation(nd *onnx.NodeProto) error {
 		op.Kind = OpReLU
 	case "Sigmoid":
 		op.Kind = OpSigmoid
+	case "Tanh":
+		op.Kind = OpTanh
+	case "HardSwish":
+		op.Kind = OpHardSwish
+	case "HardSigmoid":
+		op.Kind, op.Alpha, op.Beta = OpHardSigmoid, nd.Float("alpha", 0.2), nd.Float("beta", 0.5)
 	case "LeakyRelu":
 		op.Kind, op.Alpha = OpLeakyReLU, nd.Float("alpha", 0.01)
 	case "Clip":
@@ -173,66 +184,7 @@ func (im *importer) activation(nd *onnx.NodeProto) error {
 			op.Kind = OpReLU
 		}
 	}
-	im.emit(nd, op, im.net.Slots[v.slot], v.flat)
-	return nil
-}
-
-func (im *importer) binary(nd *onnx.NodeProto) error {
-	if len(nd.GetInput()) != 2 {
-		return im.errorf(nd, "%d inputs; want 2", len(nd.GetInput()))
-	}
-	_, c0 := im.vals[nd.GetInput()[0]]
-	_, c1 := im.vals[nd.GetInput()[1]]
-	if nd.GetOpType() == "Add" && c0 != c1 { // x·W (MatMul) + b
-		i := 0
-		if !c0 {
-			i = 1
-		}
-		v, err := im.plain(nd, i)
-		if err != nil {
-			return err
-		}
-		j, ok := im.lastLinear[v.slot]
-		if !ok {
-			return im.errorf(nd, "adds a constant to an activation; only the bias of a MatMul read by nothing else is supported")
-		}
-		op := &im.net.Ops[j]
-		bias, err := im.param(nd, nd.GetInput()[1-i], KindBias)
-		if err != nil {
-			return err
-		}
-		if bs := im.params[bias].Shape; len(bs) != 1 || bs[0] != im.net.Slots[v.slot][0] {
-			return im.errorf(nd, "bias %q has shape %s; want [%d]", bias, ShapeString(bs), im.net.Slots[v.slot][0])
-		}
-		op.Bias = bias
-		delete(im.lastLinear, v.slot)
-		im.vals[nd.GetOutput()[0]] = v
-		return nil
-	}
-	a, err := im.plain(nd, 0)
-	if err != nil {
-		return err
-	}
-	b, err := im.plain(nd, 1)
-	if err != nil {
-		return err
-	}
-	sa, sb := im.net.Slots[a.slot], im.net.Slots[b.slot]
-	kind := OpAdd
-	if nd.GetOpType() == "Mul" {
-		kind = OpMul
-		if sa[1]*sa[2] == 1 && sb[1]*sb[2] > 1 {
-			a, b, sa, sb = b, a, sb, sa // the [C,1,1] factor second
-		}
-		if sb[0] == sa[0] && sb[1]*sb[2] == 1 {
-			sb = sa
-		}
-	}
-	if sa != sb || (a.flat != b.flat && sa[1]*sa[2] > 1) {
-		return im.errorf(nd, "operands of shapes [%d, %d, %d] and [%d, %d, %d]; want equal shapes (or, for Mul, [C, 1, 1] scaling [C, H, W])",
-			sa[0], sa[1], sa[2], sb[0], sb[1], sb[2])
-	}
-	im.emit(nd, Op{Kind: kind, In: a.slot, In2: b.slot}, sa, a.flat)
+	im.emitAs(nd, op, im.net.Slots[v.slot], v)
 	return nil
 }
 
@@ -271,6 +223,9 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	if !v.plainLayout() && nd.GetOpType() != "ReduceMean" {
+		return im.errorf(nd, "reads a permuted or regrouped activation")
+	}
 	in := im.net.Slots[v.slot]
 	global := func() error {
 		if v.pad != [4]int{} {
@@ -284,6 +239,12 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 		return global()
 	case "ReduceMean":
 		axes := nd.Ints("axes")
+		if len(axes) == 1 && channelAxis(v, int(axes[0])) && nd.Int("keepdims", 1) == 1 && v.pad == [4]int{} && v.groups == [2]int{} && !v.flat {
+			return im.layerNormPattern(nd, v)
+		}
+		if !v.plainLayout() {
+			return im.errorf(nd, "mean over axes %v of a permuted or regrouped activation", axes)
+		}
 		slices.Sort(axes)
 		if !slices.Equal(axes, []int64{2, 3}) && !slices.Equal(axes, []int64{-2, -1}) {
 			return im.errorf(nd, "mean over axes %v; only the spatial mean (axes 2, 3) is supported", axes)
@@ -338,6 +299,9 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 func (w Window) padArray() [4]int { return [4]int{w.PadT, w.PadL, w.PadB, w.PadR} }
 
 func (im *importer) linear(nd *onnx.NodeProto) error {
+	if v, err := im.act(nd, 0); err == nil && v.nhwc && v.pad == [4]int{} && nd.GetOpType() == "MatMul" {
+		return im.pixelLinear(nd, v)
+	}
 	v, err := im.plain(nd, 0)
 	if err != nil {
 		return err
@@ -397,6 +361,9 @@ func (im *importer) pad(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	if !v.plainLayout() {
+		return im.errorf(nd, "reads a permuted or regrouped activation")
+	}
 	if m := nd.Str("mode", "constant"); m != "constant" {
 		return im.errorf(nd, "%s padding is not supported (only zeros)", m)
 	}
@@ -425,35 +392,10 @@ func (im *importer) pad(nd *onnx.NodeProto) error {
 	return nil
 }
 
-func (im *importer) flatten(nd *onnx.NodeProto) error {
-	v, err := im.plain(nd, 0)
-	if err != nil {
-		return err
-	}
-	s := im.net.Slots[v.slot]
-	numel := s[0] * s[1] * s[2]
-	if nd.GetOpType() == "Flatten" {
-		if ax := nd.Int("axis", 1); ax != 1 {
-			return im.errorf(nd, "flatten at axis %d; only axis 1 ([N, C·H·W]) is supported", ax)
-		}
-		v.flat = true
-		im.vals[nd.GetOutput()[0]] = v
-		return nil
-	}
-	c := im.constInput(nd, 1)
-	if c == nil {
-		return im.errorf(nd, "target shape %q is not a constant", nd.GetInput()[1])
-	}
-	t := c.data
-	batch := func(x float64) bool { return x == 1 || x == 0 || x == -1 }
-	switch {
-	case len(t) == 2 && batch(t[0]) && (t[1] == -1 || int(t[1]) == numel) && !(t[0] == -1 && t[1] == -1):
-		v.flat = true
-	case len(t) == 4 && batch(t[0]) && [3]int{int(t[1]), int(t[2]), int(t[3])} == s:
-		v.flat = false
-	default:
-		return im.errorf(nd, "reshape of [N, %d, %d, %d] to %v; supported: [N, -1] (flatten) and the same shape", s[0], s[1], s[2], t)
-	}
-	im.vals[nd.GetOutput()[0]] = v
-	return nil
+// float32Decimal returns the float32 attribute f as the shortest decimal that rounds to it (the
+// value the exporter wrote: PyTorch's eps=1e-3 is the double 0.001, stored as float32
+// 0.0010000000474…).
+func float32Decimal(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
 }

@@ -259,17 +259,81 @@ class MatMulNet(nn.Module):
         return torch.flatten(torch.sigmoid(self.conv(x)), 1) @ self.w + self.b
 
 
-NETS = {"resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG,
+class LayerNorm2d(nn.Module):
+    """LayerNorm over channels written out on NCHW, as ConvNeXt's official code does."""
+
+    def __init__(self, c, eps=1e-6):
+        super().__init__()
+        self.weight, self.bias, self.eps = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c)), eps
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class ExtOps(nn.Module):
+    """The operators of torchvision's newer CNNs in one small net: BN with ε 1e-3, Hardswish,
+    SiLU, an SE gate with Hardsigmoid, GELU's tanh form, LayerNorm2d on NCHW, a layer scale,
+    x / 2 − 1, a channel shuffle, chunk, and a strided channel slice."""
+
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.c1 = nn.Conv2d(in_ch, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8, eps=1e-3)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.se = nn.Conv2d(8, 8, 1)
+        self.ln = LayerNorm2d(8)
+        self.scale = nn.Parameter(torch.rand(8, 1, 1) + 0.5)
+        self.c3 = nn.Conv2d(4, 4, 1)
+        self.fc = nn.Linear(6, classes)
+
+    def forward(self, x):
+        x = F.hardswish(self.bn1(self.c1(x)))
+        x = F.silu(self.c2(x))
+        x = x * F.hardsigmoid(self.se(F.adaptive_avg_pool2d(x, 1)))
+        x = self.scale * self.ln(F.gelu(x, approximate="tanh")) / 2 - 1
+        n, c, h, w = x.size()
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat((a, F.relu(self.c3(b))), dim=1)[:, 1:7]
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+NETS = {"extops": ExtOps, "resnet18": ResNet18, "densenet": DenseNet, "mobilenetv2": MobileNetV2, "vgg": VGG,
         "lenet": LeNet, "inception": Inception, "preact": PreAct, "matmul": MatMulNet}
 
 
+# torchvision 0.14's CNN classifiers (tv:NAME), as a user builds them: weights=None, the
+# classes given; auxiliary classifiers off (they are not in the evaluation graph).
+TORCHVISION = ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "vgg11_bn", "alexnet",
+               "squeezenet1_1", "densenet121", "googlenet", "inception_v3", "shufflenet_v2_x1_0", "mobilenet_v2",
+               "mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "regnet_y_400mf", "regnet_x_400mf",
+               "convnext_tiny"]
+
+
+def torchvision_net(name, in_ch, classes):
+    import torchvision
+    if in_ch != 3:
+        raise SystemExit(f"tv:{name}: torchvision's classifiers take 3 channels")
+    kw = {"weights": None, "num_classes": classes}
+    if name in ("googlenet", "inception_v3"):
+        kw.update(aux_logits=False, init_weights=True)
+    return torchvision.models.get_model(name, **kw) if hasattr(torchvision.models, "get_model") \
+        else getattr(torchvision.models, name)(**kw)
+
+
 def build(name, in_ch=3, classes=10):
+    if name.startswith("tv:"):
+        return torchvision_net(name[3:], in_ch, classes)
     return NETS[name](in_ch, classes)
 
 
 def randomize(net, seed, keep_last_bn=False):
     """PyTorch's initialisation with seed, then batch norms with random γ, β and running statistics
-    (a trained network's are not 1, 0, 0, 1), except the last one when keep_last_bn."""
+    (a trained network's are not 1, 0, 0, 1), except the last one when keep_last_bn; layer norms
+    with random γ and β, and ConvNeXt's layer scales (initially 1e-6) random in [0.1, 1]."""
     torch.manual_seed(seed)
     bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
     if keep_last_bn:
@@ -281,4 +345,11 @@ def randomize(net, seed, keep_last_bn=False):
             m.running_mean.normal_(0, 0.1)
             m.running_var.uniform_(0.5, 1.5)
             m.num_batches_tracked.fill_(7)
+        for m in net.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+        for name, p in net.named_parameters():
+            if name.endswith("layer_scale"):
+                p.uniform_(0.1, 1.0)
     return net

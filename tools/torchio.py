@@ -4,6 +4,7 @@ torch_hessian.py): safetensors read/write with numpy, the networks (nets.py besi
 written independently of the Go code, plus the small resnetD-cC[-noshort] and vgg5-cC built from
 its pieces), the IDX/CIFAR data normalised as torchvision's ToTensor + Normalize, and the loss
 and accuracy at points of a plane (eval_points)."""
+import collections
 import gzip, json, os, re, struct, sys
 import numpy as np
 import torch
@@ -115,12 +116,20 @@ def names(a):
     print(json.dumps(out))
 
 
+def load_state(net, sd):
+    """net.load_state_dict(sd) with the module versions of net's own state_dict attached (a plain
+    dict has none, and torchvision's MNASNet refuses a state_dict without its version)."""
+    sd = collections.OrderedDict(sd)
+    sd._metadata = getattr(net.state_dict(), "_metadata", None)
+    net.load_state_dict(sd)
+
+
 def eval_points(net, weights, dirs, x, y, points):
     """Loss and accuracy (%) of net in evaluation mode, with the state_dict weights, at each point
     a,b of points ('a,b;a,b;...'), moved as the paper's code (tomgoldstein/loss-landscape) moves
     them: w + (dx*a + dy*b) for each tensor with a direction x.<name> (and y.<name>) in dirs, the
     others unchanged. The loss is the mean cross-entropy over batches of 128."""
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    load_state(net, {k: torch.from_numpy(v) for k, v in weights.items()})
     net.eval()
     base = {k: v.detach().clone() for k, v in net.state_dict().items()}
     res = []
@@ -135,7 +144,7 @@ def eval_points(net, weights, dirs, x, y, points):
                 sd[k] = v + ch.type(v.dtype)
             else:
                 sd[k] = v
-        net.load_state_dict(sd)
+        load_state(net, sd)
         total, correct = 0.0, 0
         with torch.no_grad():
             for i in range(0, len(y), 128):

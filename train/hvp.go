@@ -135,7 +135,7 @@ func (h *HVP[T]) SetWeights(w *model.Weights) error {
 			h.bnMean[i], h.bnInv[i] = make([]float64, len(rm)), make([]float64, len(rv))
 			for c := range rm {
 				h.bnMean[i][c] = float64(rm[c])
-				h.bnInv[i][c] = 1 / math.Sqrt(float64(rv[c])+BNEps)
+				h.bnInv[i][c] = 1 / math.Sqrt(float64(rv[c])+op.BNEpsilon())
 			}
 		}
 		if h.wflip[i] != nil {

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"landscape/cpu"
-	"landscape/model"
 )
 
 // The layer kernels below work on batch activations laid out [C][B][P] (P = H·W pixels of one
@@ -251,12 +250,12 @@ func flipWeights[T Float](wf, w []T, g cpu.ConvGeom) {
 // bnForward normalises channels lo … hi−1 of x ([C][M], M = B·P values per channel) by their
 // batch statistics, as batch norm does in training mode:
 //
-//	μ = mean(x_c),  σ² = mean((x_c − μ)²) (biased),  y = γ·(x − μ)/√(σ² + ε) + β,
+//	μ = mean(x_c),  σ² = mean((x_c − μ)²) (biased),  y = γ·(x − μ)/√(σ² + ε) + β (ε the node's own, model.Op.BNEpsilon),
 //
 // followed by a ReLU when reLU is set, and stores μ and 1/√(σ²+ε) for the backward pass. With runMean != nil it also updates the
 // running statistics with momentum m = 0.1 and the unbiased variance σ²·M/(M−1):
 // run ← (1−m)·run + m·stat. Sums are accumulated in float64.
-func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, runVar []T, M, lo, hi int, reLU bool) {
+func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, runVar []T, eps float64, M, lo, hi int, reLU bool) {
 	const m = 0.1
 	for c := lo; c < hi; c++ {
 		xs, ys := x[c*M:][:M], y[c*M:][:M]
@@ -270,7 +269,7 @@ func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, 
 		mu := s / float64(M)
 		q := max(0, s2-s*mu) // Σ(x − μ)²
 		v := q / float64(M)
-		is := 1 / math.Sqrt(v+BNEps)
+		is := 1 / math.Sqrt(v+eps)
 		mean[c], invstd[c] = mu, is
 		a := float64(gamma[c]) * is
 		sc, sh := T(a), T(float64(beta[c])-mu*a)
@@ -293,9 +292,6 @@ func bnForward[T Float](y, x, gamma, beta []T, mean, invstd []float64, runMean, 
 		}
 	}
 }
-
-// BNEps is batch norm's ε (PyTorch's default), the same in training as in evaluation.
-const BNEps = model.BNEps
 
 // bnBackward accumulates batch norm's gradients for channels lo … hi−1, with x̂ = (x−μ)·s,
 // s = 1/√(σ²+ε) and M values per channel:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"landscape/cpu"
+	"landscape/model"
 )
 
 // Gradient checks: every backward kernel against central finite differences of
@@ -106,7 +107,7 @@ func TestBatchNormGradients(t *testing.T) {
 	y := make([]float64, C*M)
 	mean, invstd := make([]float64, C), make([]float64, C)
 	loss := func() float64 {
-		bnForward(y, x, gamma, beta, mean, invstd, nil, nil, M, 0, C, false)
+		bnForward(y, x, gamma, beta, mean, invstd, nil, nil, model.BNEps, M, 0, C, false)
 		return dot(rw, y)
 	}
 	loss()
@@ -124,7 +125,7 @@ func TestBatchNormRunningStats(t *testing.T) {
 	y := make([]float32, 8)
 	rm, rv := []float32{1, -1}, []float32{2, 0.5}
 	mean, invstd := make([]float64, 2), make([]float64, 2)
-	bnForward(y, x, []float32{1, 2}, []float32{0, 1}, mean, invstd, rm, rv, 4, 0, 2, false)
+	bnForward(y, x, []float32{1, 2}, []float32{0, 1}, mean, invstd, rm, rv, model.BNEps, 4, 0, 2, false)
 	// channel 0: mean 3, biased var 3.5, unbiased 14/3; channel 1: mean 1, biased 3, unbiased 4
 	want := []float64{0.9*1 + 0.1*3, 0.9*-1 + 0.1*1, 0.9*2 + 0.1*14.0/3, 0.9*0.5 + 0.1*4}
 	got := []float32{rm[0], rm[1], rv[0], rv[1]}

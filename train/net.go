@@ -273,7 +273,9 @@ func (t *Net[T]) forward(i int, op model.Op, update bool) {
 			rm, rv = t.byName[op.Prefix+".running_mean"].Data, t.byName[op.Prefix+".running_var"].Data
 			t.byName[op.Prefix+".num_batches_tracked"].Data[0]++
 		}
-		t.par(s[0], len(in)*4, func(_, lo, hi int) { bnForward(out, in, g, b, st.mean, st.invstd, rm, rv, B*P, lo, hi, t.fused[i]) })
+		t.par(s[0], len(in)*4, func(_, lo, hi int) {
+			bnForward(out, in, g, b, st.mean, st.invstd, rm, rv, op.BNEpsilon(), B*P, lo, hi, t.fused[i])
+		})
 	case model.OpReLU:
 		if !t.skip[i] {
 			t.par(len(in), len(in), func(_, lo, hi int) { relu(out[lo:hi], in[lo:hi]) })

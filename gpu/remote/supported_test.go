@@ -62,3 +62,22 @@ func TestGraphsThroughWorker(t *testing.T) {
 		return es[0], nil
 	})
 }
+
+// TestSupportedRefusesExtGraphs: until the GPU kernels have them, the operators and per-node
+// batch-norm ε of enginetest.ExtGraphCases are refused (so `--device auto` uses the CPU),
+// never computed wrongly.
+func TestSupportedRefusesExtGraphs(t *testing.T) {
+	cases, err := enginetest.ExtGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err == nil || !strings.Contains(err.Error(), "do not support yet") {
+			t.Errorf("%s: %v", c.Model, err)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func (b *GraphBuilder) FlattenByShape(x string) string {
 }
 
 // GraphCases writes the ONNX test graphs into dir and returns their suite cases: every operator
-// LoadONNX imports, on non-square inputs.
+// LoadONNX imports that the GPU engine runs too, on non-square inputs (ExtGraphCases: the rest).
 func GraphCases(dir string) ([]Case, error) {
 	var cases []Case
 	for _, g := range []struct {

@@ -40,7 +40,11 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 									if iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2] {
 										continue
 									}
-									s += float64(wt[((co*cg+ci)*win.KH+kh)*win.KW+kw]) * in[((co/og*cg+ci)*is[1]+iy)*is[2]+ix]
+									wi := ((co*cg+ci)*win.KH+kh)*win.KW + kw
+									if op.TransW { // a MatMul's [in, out] weight as a 1×1 convolution
+										wi = ci*os[0] + co
+									}
+									s += float64(wt[wi]) * in[((co/og*cg+ci)*is[1]+iy)*is[2]+ix]
 								}
 							}
 						}
@@ -55,7 +59,7 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 			per := is[1] * is[2]
 			for i := range out {
 				c := i / per
-				out[i] = (in[i]-float64(mu[c]))/math.Sqrt(float64(v[c])+model.BNEps)*float64(g[c]) + float64(b[c])
+				out[i] = (in[i]-float64(mu[c]))/math.Sqrt(float64(v[c])+op.BNEpsilon())*float64(g[c]) + float64(b[c])
 			}
 		case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
 			for i, v := range in {
@@ -72,6 +76,19 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 					v = 1 / (1 + math.Exp(-v))
 				}
 				out[i] = v
+			}
+		case model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU, model.OpGELU, model.OpGELUTanh, model.OpTanh:
+			for i, v := range in {
+				out[i] = activation(&op, v)
+			}
+		case model.OpArith:
+			arith(out, in, is, &op, get)
+		case model.OpLayerNorm:
+			layerNorm(out, in, is, &op, get)
+		case model.OpChannels:
+			per := is[1] * is[2]
+			for c, src := range op.Perm {
+				copy(out[c*per:(c+1)*per], in[src*per:(src+1)*per])
 			}
 		case model.OpAdd:
 			for i := range out {

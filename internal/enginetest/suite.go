@@ -72,8 +72,8 @@ func RunPrecision(t *testing.T, factory engine.Factory, precision string) {
 	}
 }
 
-// RunGraphs runs the same checks on the ONNX test graphs of GraphCases (every imported
-// operator), for engines that evaluate imported graphs, in fp32.
+// RunGraphs runs the same checks on the ONNX test graphs of GraphCases (the imported operators
+// every engine runs; RunExtGraphs: the rest), for engines that evaluate imported graphs, in fp32.
 func RunGraphs(t *testing.T, factory engine.Factory) { RunGraphsPrecision(t, factory, "fp32") }
 
 // RunGraphsPrecision is RunGraphs for an engine computing in precision (as RunPrecision).
