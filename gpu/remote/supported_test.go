@@ -71,7 +71,11 @@ func TestSupportedRefusesExtGraphs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases {
+	vits, err := enginetest.ViTGraphCases(t.TempDir()) // the transformer operators too
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(cases, vits...) {
 		n, _, err := model.LoadONNX(c.Model, "")
 		if err != nil {
 			t.Fatal(err)
