@@ -35,6 +35,7 @@ type fakeDevice struct {
 	// graphs captured and replayed.
 	failCapture        bool
 	captured, replayed int
+	acts               map[kernels.Act]int // activation codes launched (activate, affine, conv_direct)
 }
 
 // errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.
@@ -46,7 +47,7 @@ type fakeAlloc struct {
 }
 
 func newFake(free int64) *fakeDevice {
-	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}}
+	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}, acts: map[kernels.Act]int{}}
 }
 
 func (f *fakeDevice) label() string              { return "fake" }

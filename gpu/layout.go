@@ -31,6 +31,8 @@ type LayerLayout struct {
 	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
 	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
 	TapMajor bool
+	Perm     []int32 // OpChannels: the input channel of each output channel (gather_channels' table)
+	Vector   int     // OpArith: its operand's length, 1 or one per channel
 }
 
 // WIndex returns where W'[m][i] (PyTorch's order, i = ci·KS·KS + tap) lies from WOut: m·R + i,
@@ -90,16 +92,6 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 		l.RawOffset[name] = l.Raw
 		l.Raw += len(p.Base.Tensors[name].Data)
 	}
-	raw := func(name string) (int32, error) {
-		if name == "" {
-			return -1, nil
-		}
-		off, ok := l.RawOffset[name]
-		if !ok {
-			return 0, fmt.Errorf("gpu: weights have no entry %q", name)
-		}
-		return int32(off), nil
-	}
 	l.addGraphRaw(p)
 	if l.Raw >= 1<<31 {
 		return nil, fmt.Errorf("gpu: %d parameters do not fit the kernels' 32-bit offsets", l.Raw)
@@ -107,48 +99,83 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	for i := range p.Plan.Layers {
 		pl := &p.Plan.Layers[i]
 		ll := LayerLayout{WOut: -1, BOut: -1}
+		var err error
 		if folds(pl) {
-			g := Geom(pl)
-			// Raw offsets (rawFields), −1 for what the layer lacks.
-			names, per, gemm := l.foldRow(pl, g)
-			ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
-			if gemm && !ll.TapMajor {
-				ll.Taps = Taps(g)
-			}
-			ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
-			ll.BOut = ll.WOut + g.Cout*per
-			row := make(kernels.FoldRow, kernels.FoldFields)
-			for i, name := range names {
-				off, err := raw(name)
-				if err != nil {
-					return nil, err
-				}
-				row[rawFields[i]] = off
-			}
-			row.SetPer(int32(per))
-			row.SetCout(int32(g.Cout))
-			row.SetWout(int32(ll.WOut))
-			row.SetBout(int32(ll.BOut))
-			row.SetFirst(int32(l.Channels))
-			if ll.TapMajor {
-				row.SetTaps(int32(g.KS * g.KS))
-			}
-			eps, err := bnEpsilon(p.Plan.Net, pl)
-			if err != nil {
+			if ll, err = l.addFoldRow(p, i, pl, fast); err != nil {
 				return nil, err
 			}
-			row.SetEps(eps)
-			if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
-				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
+		}
+		if pl.Kind == model.OpChannels {
+			if ll.Perm, err = permTable(pl); err != nil {
+				return nil, err
 			}
-			l.Table = append(l.Table, row...)
-			l.Channels += g.Cout
-			l.Folded = ll.BOut + g.Cout
 		}
 		l.Layers = append(l.Layers, ll)
 	}
 	l.Folded = (l.Folded + 3) / 4 * 4 // every weight set's vector 16-byte aligned
 	return l, nil
+}
+
+// rawOffset returns entry name's offset in the raw vector, −1 for "" (none).
+func (l *Layout) rawOffset(name string) (int32, error) {
+	if name == "" {
+		return -1, nil
+	}
+	off, ok := l.RawOffset[name]
+	if !ok {
+		return 0, fmt.Errorf("gpu: weights have no entry %q", name)
+	}
+	return int32(off), nil
+}
+
+// addFoldRow appends fold_weights' row of plan layer i (pl) to the table, places its W' and b'
+// in the folded vector and returns its layout.
+func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool) (LayerLayout, error) {
+	ll := LayerLayout{WOut: -1, BOut: -1}
+	g := Geom(pl)
+	// Raw offsets (rawFields), −1 for what the layer lacks.
+	names, per, cout, gemm := l.foldRow(p, i, pl, g)
+	if pl.Kind == model.OpArith {
+		if err := checkVectorLen(pl, cout); err != nil {
+			return ll, err
+		}
+		ll.Vector = cout
+	}
+	g.Cout = cout
+	ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
+	if gemm && !ll.TapMajor {
+		ll.Taps = Taps(g)
+	}
+	ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
+	ll.BOut = ll.WOut + g.Cout*per
+	row := make(kernels.FoldRow, kernels.FoldFields)
+	for j, name := range names {
+		off, err := l.rawOffset(name)
+		if err != nil {
+			return ll, err
+		}
+		row[rawFields[j]] = off
+	}
+	row.SetPer(int32(per))
+	row.SetCout(int32(g.Cout))
+	row.SetWout(int32(ll.WOut))
+	row.SetBout(int32(ll.BOut))
+	row.SetFirst(int32(l.Channels))
+	if ll.TapMajor {
+		row.SetTaps(int32(g.KS * g.KS))
+	}
+	eps, err := bnEpsilon(p.Plan.Net, pl)
+	if err != nil {
+		return ll, err
+	}
+	row.SetEps(eps)
+	if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
+		return ll, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
+	}
+	l.Table = append(l.Table, row...)
+	l.Channels += g.Cout
+	l.Folded = ll.BOut + g.Cout
+	return ll, nil
 }
 
 // rawFields are the fold row's fields that hold raw offsets, in foldRow's order of names.

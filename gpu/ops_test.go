@@ -59,7 +59,7 @@ var haloCases = []convCase{
 
 // opTable returns every row: the reference (conv.cu, conv_mma.cu) and fast (conv_fast.cu) GEMM
 // kernels in every precision and row tile, the halo kernels (conv_halo.cu), the pools and the
-// loss.
+// loss, and the newer imported-graph kernels (extRows).
 func opTable() []opRow {
 	var rows []opRow
 	for _, fast := range []bool{false, true} {
@@ -85,6 +85,7 @@ func opTable() []opRow {
 			}
 		}
 	}
+	rows = append(rows, extRows()...) // the newer imported-graph kernels (ops_ext_test.go)
 	return append(rows, opRow{name: "maxpool 2x2 ceil (NaN kept)", run: runMaxpool},
 		opRow{name: "avgpool", run: runAvgpool}, opRow{name: "cross_entropy", tol: 1e-12, run: runCrossEntropy})
 }

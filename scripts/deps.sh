@@ -16,6 +16,8 @@ pkgs=()
 # scikit-image's sample photographs are the real images of the Resize/CenterCrop test (data/resize_test.go).
 [ "${1:-}" = "--data" ] || [ -f /usr/lib/python3/dist-packages/skimage/data/chelsea.png ] || pkgs+=(python3-skimage)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
+# objdump checks the byte-encoded AMX instructions of cpu/gemm (TestAMXEncoding).
+[ "${1:-}" = "--data" ] || command -v objdump >/dev/null || pkgs+=(binutils)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)

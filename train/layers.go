@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"landscape/cpu"
+	"landscape/engine"
 )
 
 // The layer kernels below work on batch activations laid out [C][B][P] (P = H·W pixels of one
@@ -510,31 +511,24 @@ func linearBackward[T Float](dW, db, dIn, dy, in, w []T, C, P, O, B, lo, cnt int
 }
 
 // crossEntropy computes, for images lo … hi−1 of logits ([K][B]), the loss
-// −log softmax(z_n)[label_n] (in float64, log Σ exp(z − max) + max − z_label) and whether the
-// first largest logit (or first NaN, as torch.max) is the label; with dz != nil it sets
+// −log softmax(z_n)[label_n] and whether the first largest logit is the label
+// (engine.CrossEntropy, through engine.Softmax); with dz != nil it sets
 // dz[k][n] = scale·(softmax(z_n)[k] − [k = label_n]), the gradient of scale·Σ_n loss_n.
 func crossEntropy[T Float](dz, z []T, labels []int32, K, B, lo, hi int, scale float64) (loss float64, correct int) {
-	p := make([]float64, K)
+	p, zn := make([]float64, K), make([]T, K)
 	for n := lo; n < hi; n++ {
-		best, m := 0, float64(z[n])
-		for k := 1; k < K && m == m; k++ {
-			if v := float64(z[k*B+n]); v > m || v != v {
-				best, m = k, v
-			}
-		}
-		var s float64
 		for k := range K {
-			p[k] = math.Exp(float64(z[k*B+n]) - m)
-			s += p[k]
+			zn[k] = z[k*B+n]
 		}
+		lse, best := engine.Softmax(p, zn)
 		y := int(labels[n])
-		loss += math.Log(s) + m - float64(z[y*B+n])
+		loss += lse - float64(zn[y])
 		if best == y {
 			correct++
 		}
 		if dz != nil {
 			for k := range K {
-				g := p[k] / s
+				g := p[k]
 				if k == y {
 					g--
 				}

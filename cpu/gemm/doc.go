@@ -14,6 +14,11 @@
 // with golang.org/x/sys/cpu (AVX512F; AVX2 and FMA). Building with
 // -tags noasm, or for another architecture, leaves only "generic".
 //
+// FusedBF16 and FusedBF16W (bf16.go) are Fused for bfloat16 operands with float32 sums, on
+// AMX tiles ("amx-bf16", amx_amd64.s), VDPBF16PS ("avx512-bf16", dpbf16_amd64.s) or the float32
+// kernels above on the same numbers; BF16KernelName says which. RoundBF16 and RoundBF16s round
+// to bfloat16 (nearest, ties to even).
+//
 // # Algorithm
 //
 // The loops are those of BLIS/GotoBLAS: jc over blocks of nc columns, pc over

@@ -33,6 +33,11 @@ type Workspace struct {
 	bp   []float32 // packed block of B: KC×NC, as NR-column micro-panels
 	tile []float32 // MR×NR scratch tile for the edges of C
 	ga   gatherArgs
+	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of A and of a panel of B, and the
+	// float32 blocks of C before the epilogue.
+	amxB []uint16
+	amxC []float32
+	bw   BF16Weights // FusedBF16's A
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.

@@ -63,19 +63,35 @@ func TestGraphsThroughWorker(t *testing.T) {
 	})
 }
 
-// TestSupportedRefusesExtGraphs: until the GPU kernels have them, the operators and per-node
-// batch-norm ε of enginetest.ExtGraphCases are refused (so `--device auto` uses the CPU),
-// never computed wrongly.
-func TestSupportedRefusesExtGraphs(t *testing.T) {
+// TestSupportedAcceptsExtGraphs: the operators and per-node batch-norm ε of
+// enginetest.ExtGraphCases run on the GPU kernels (gpu's TestEngineExtGraphsOnKernelModels),
+// so `--device auto` takes the GPU for them.
+func TestSupportedAcceptsExtGraphs(t *testing.T) {
 	cases, err := enginetest.ExtGraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	vits, err := enginetest.ViTGraphCases(t.TempDir()) // the transformer operators too
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err != nil {
+			t.Errorf("%s: %v", c.Model, err)
+		}
+	}
+}
+
+// TestSupportedRefusesViTGraphs: until the GPU kernels have them, the layers of vision
+// transformers (enginetest.ViTGraphCases: softmax, MatMul of activations, class tokens, token
+// selection, position embeddings) are refused, so `--device auto` computes them on the CPU,
+// never wrongly.
+func TestSupportedRefusesViTGraphs(t *testing.T) {
+	cases, err := enginetest.ViTGraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range append(cases, vits...) {
+	for _, c := range cases {
 		n, _, err := model.LoadONNX(c.Model, "")
 		if err != nil {
 			t.Fatal(err)
