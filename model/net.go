@@ -235,7 +235,7 @@ func (n *Net) Spec(name string) *ParamSpec {
 }
 
 // FLOPs is the number of floating-point operations (2 per multiply-add) of one forward pass of one image
-// through the convolution and linear layers.
+// through the convolution and linear layers and the products of two activations (attention).
 func (n *Net) FLOPs() float64 {
 	var f float64
 	for _, op := range n.Ops {
@@ -248,6 +248,9 @@ func (n *Net) FLOPs() float64 {
 		case OpLinear:
 			in := n.Slots[op.In]
 			f += 2 * float64(in[0]*in[1]*in[2]*n.Slots[op.Out][0])
+		case OpMatMul:
+			m, nn, k := MatMulDims(op.Heads, n.Slots[op.In], n.Slots[op.Out])
+			f += 2 * float64(op.Heads*m*nn*k)
 		}
 	}
 	return f
