@@ -517,11 +517,6 @@ func (e *Engine) Close() error { return nil }
 // the scheduler's locking does not count.
 func (e *Engine) Capacity() (points, images int) { return 1, max(64, 2*e.bmax) }
 
-func geom(l *model.Layer) ConvGeom {
-	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2],
-		Cout: l.OutShape[0], OH: l.OutShape[1], OW: l.OutShape[2], K: l.K, Stride: l.Stride, Pad: l.Pad}
-}
-
 // fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
 // into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
 // engine's scratch buffers, in the order Fold asks for them.
@@ -833,38 +828,12 @@ func (e *Engine) phasePlanes(st *step, in []float32, ldIn, ldOut, nb int) {
 	}
 }
 
-// im2col writes the receptive fields of a convCol step into e.tmp: row (ci, kh, kw), column
-// b·OH·OW + oh·OW + ow.
+// im2col writes the receptive fields of a convCol step into e.tmp (im2col.go): row
+// (ci, kh, kw) ldOut floats apart, column b·OH·OW + oh·OW + ow.
 func (e *Engine) im2col(st *step, in []float32, ldIn, ldOut, nb int) {
 	l := &st.l
-	win := l.Window()
-	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
-	for ci := range cin {
-		for kh := range win.KH {
-			for kw := range win.KW {
-				row := e.tmp[((ci*win.KH+kh)*win.KW+kw)*ldOut:]
-				for b := range nb {
-					plane := in[ci*ldIn+b*h*w:][:h*w]
-					for y := range oh {
-						d := row[b*oh*ow+y*ow:][:ow]
-						iy := y*win.SH + kh*win.DH - win.PadT
-						if iy < 0 || iy >= h {
-							clear(d)
-							continue
-						}
-						for x := range d {
-							ix := x*win.SW + kw*win.DW - win.PadL
-							if ix >= 0 && ix < w {
-								d[x] = plane[iy*w+ix]
-							} else {
-								d[x] = 0
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	g := colGeom{C: l.InShape[0], H: l.InShape[1], W: l.InShape[2], OH: l.OutShape[1], OW: l.OutShape[2], Window: l.Window()}
+	im2col(e.tmp, ldOut, in, ldIn, nb, g)
 }
 
 // flatten writes a linear step's input as features × images into e.tmp: feature

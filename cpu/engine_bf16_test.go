@@ -37,7 +37,7 @@ func refForwardBF16(p *engine.Problem, w, b [][]float32, img []float32) []float3
 		}
 		switch l.Kind {
 		case model.OpConv:
-			g := geom(&l)
+			g := l.Geom()
 			gemm.RoundBF16s(in[:g.Cin*g.H*g.W])
 			Conv(out, in, rw[i], b[i], res, l.ReLU, g, make([]float32, g.ColSize()))
 		case model.OpLinear:

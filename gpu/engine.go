@@ -402,7 +402,7 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 		convArgs{In: in, InSetStride: cint64(inSet), Weights: e.folded + ptr(4*ll.WOut), Bias: e.folded + ptr(4*ll.BOut),
 			WSetStride: cint64(e.layout.Folded), Res: res, Out: out, Taps: e.taps[i],
 			B: cint(b), Cin: cint(g.Cin), H: cint(g.H), W: cint(g.W), Cout: cint(g.Cout), OH: cint(g.OH), OW: cint(g.OW),
-			KS: cint(g.KS), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
+			KS: cint(g.K), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
 }
 
 // launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault

@@ -14,6 +14,7 @@ import (
 	"landscape/engine"
 	"landscape/internal/enginetest"
 	"landscape/kernels"
+	"landscape/model"
 )
 
 // fakeDevice is a backend whose kernels are Go models of their specifications (the math at the
@@ -263,7 +264,7 @@ func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
 func (f *fakeDevice) convLaunchOK(k kernels.Kernel, grid, block dim, a convArgs) error {
 	cin, cout, inSet, wSet := int(a.Cin), int(a.Cout), int(a.InSetStride), int(a.WSetStride)
 	if k.Family == "conv3" {
-		g := ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), KS: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
+		g := model.ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), K: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
 		elem := 4
 		if k.Precision == "bf16" {
 			elem = 2

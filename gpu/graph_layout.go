@@ -93,7 +93,7 @@ func (l *Layout) addGraphRaw(p *engine.Problem) {
 // weights per output channel and output channels (values, for a vector of model.Layer.Vectors),
 // and whether it runs on the implicit-GEMM conv kernels (which need a tap table or the
 // tap-major order).
-func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g ConvGeom) (names [6]string, per, cout int, gemm bool) {
+func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g model.ConvGeom) (names [6]string, per, cout int, gemm bool) {
 	names = [6]string{pl.Weight, pl.Bias}
 	if pl.BN != "" {
 		copy(names[2:], pl.BNNames[:])

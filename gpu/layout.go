@@ -27,7 +27,7 @@ type Layout struct {
 type LayerLayout struct {
 	WOut, BOut int     // offsets of W' and b' in the folded vector (W' 16-byte aligned); −1 for pooling layers
 	Taps       []int32 // pairs (ci·H·W + kh·W + kw, kh·65536 + kw), one per reduction index; nil when TapMajor
-	Geom       ConvGeom
+	Geom       model.ConvGeom
 	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
 	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
 	TapMajor bool
@@ -41,7 +41,7 @@ func (ll LayerLayout) WIndex(j int) int {
 	if !ll.TapMajor {
 		return j
 	}
-	r, kk := ll.Geom.R(), ll.Geom.KS*ll.Geom.KS
+	r, kk := ll.Geom.R(), ll.Geom.K*ll.Geom.K
 	m, i := j/r, j%r
 	return m*r + i%kk*ll.Geom.Cin + i/kk
 }
@@ -49,32 +49,14 @@ func (ll LayerLayout) WIndex(j int) int {
 // FastEligible tells whether the fast kernels take a layer: they copy weights 4 channels at a
 // time (16 bytes), so Cin must be a multiple of 4. (The 3-channel first layer of the zoo runs on
 // the reference kernels, where its 27-deep reduction wastes less of the 16-deep tiles.)
-func FastEligible(g ConvGeom) bool { return g.Cin%4 == 0 }
-
-// ConvGeom is a conv or linear layer as the conv kernels see it (a linear layer is a 1x1
-// convolution of a 1x1 image with Cin = its input features).
-type ConvGeom struct {
-	Cin, H, W, Cout, OH, OW, KS, Stride, Pad int
-}
-
-// R is the reduction length Cin·KS·KS.
-func (g ConvGeom) R() int { return g.Cin * g.KS * g.KS }
-
-// Geom returns the conv-kernel geometry of a conv or linear layer.
-func Geom(l *model.Layer) ConvGeom {
-	if l.Kind == model.OpLinear {
-		return ConvGeom{Cin: l.InShape[0] * l.InShape[1] * l.InShape[2], H: 1, W: 1, Cout: l.Cout(), OH: 1, OW: 1, KS: 1, Stride: 1}
-	}
-	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2], Cout: l.Cout(),
-		OH: l.OutShape[1], OW: l.OutShape[2], KS: l.K, Stride: l.Stride, Pad: l.Pad}
-}
+func FastEligible(g model.ConvGeom) bool { return g.Cin%4 == 0 }
 
 // Taps returns the tap table of a geometry (see kernels/conv_tile.cuh).
-func Taps(g ConvGeom) []int32 {
+func Taps(g model.ConvGeom) []int32 {
 	t := make([]int32, 0, 2*g.R())
 	for ci := range g.Cin {
-		for kh := range g.KS {
-			for kw := range g.KS {
+		for kh := range g.K {
+			for kw := range g.K {
 				t = append(t, int32((ci*g.H+kh)*g.W+kw), int32(kh<<16|kw))
 			}
 		}
@@ -132,7 +114,7 @@ func (l *Layout) rawOffset(name string) (int32, error) {
 // in the folded vector and returns its layout.
 func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool) (LayerLayout, error) {
 	ll := LayerLayout{WOut: -1, BOut: -1}
-	g := Geom(pl)
+	g := pl.Geom()
 	// Raw offsets (rawFields), −1 for what the layer lacks.
 	names, per, cout, gemm := l.foldRow(p, i, pl, g)
 	if pl.Kind == model.OpArith {
@@ -162,7 +144,7 @@ func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool
 	row.SetBout(int32(ll.BOut))
 	row.SetFirst(int32(l.Channels))
 	if ll.TapMajor {
-		row.SetTaps(int32(g.KS * g.KS))
+		row.SetTaps(int32(g.K * g.K))
 	}
 	eps, err := bnEpsilon(p.Plan.Net, pl)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cpuinfo"
 	"landscape/model"
 	"landscape/sched"
 	"landscape/surface"
@@ -194,7 +195,8 @@ func (spec *ScanSpec) settings(set *data.Set, xa, ya surface.Axis) (surface.Sett
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
 		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions())}
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions()),
+		CPU: cpuinfo.Model()}
 	if ya.Num > 0 {
 		st.Y = ya.String()
 	}

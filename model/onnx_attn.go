@@ -230,8 +230,8 @@ func (im *importer) describe(v value) string {
 	return s
 }
 
-// foldAlt folds nd again with the shadow values (constant.alt) of its inputs, when any has one.
-func (im *importer) foldAlt(nd *onnx.NodeProto, in []*constant) (*constant, error) {
+// evalAlt evaluates nd again with the shadow values (constant.alt) of its inputs, when any has one.
+func (im *importer) evalAlt(nd *onnx.NodeProto, in []*constant) (*constant, error) {
 	alt := make([]*constant, len(in))
 	any := false
 	for i, c := range in {
@@ -243,7 +243,7 @@ func (im *importer) foldAlt(nd *onnx.NodeProto, in []*constant) (*constant, erro
 	if !any {
 		return nil, nil
 	}
-	c, err := fold(nd, alt, im.opset)
+	c, err := evalConst(nd, alt, im.opset)
 	if err != nil {
 		return nil, nil // not computable at batch 2: Reshape falls back to the batch on axis 0
 	}

@@ -22,6 +22,8 @@ pkgs=()
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)
 [ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+# qemu-aarch64-static runs the arm64 build (NEON kernels) here: make test-arm64, scripts/test-arm64.sh.
+[ "${1:-}" = "--data" ] || command -v qemu-aarch64-static >/dev/null || pkgs+=(qemu-user-static)
 [ "${1:-}" = "--browser" ] && { pkgs=(); command -v chromium >/dev/null || pkgs+=(chromium); }
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"landscape/cpu"
 	"landscape/model"
 )
 
@@ -169,12 +168,12 @@ func (t *Net[T]) opScratch(i int, op model.Op) (cols int) {
 	switch op.Kind {
 	case model.OpConv:
 		g := t.geom(op)
-		if oneByOne(g) {
+		if g.OneByOne() {
 			t.chunk[i] = t.maxB
 			return 0
 		}
 		per := g.ColSize()
-		if sameSize(g) {
+		if g.SameSize() {
 			per = max(per, flipGeom(g).ColSize())
 			t.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
 		}
@@ -189,7 +188,7 @@ func (t *Net[T]) opScratch(i int, op model.Op) (cols int) {
 	return 0
 }
 
-func (t *Net[T]) geom(op model.Op) cpu.ConvGeom { return convGeom(t.Model, op) }
+func (t *Net[T]) geom(op model.Op) model.ConvGeom { return t.Model.Geom(op) }
 
 // Param returns the entry called name, or nil.
 func (t *Net[T]) Param(name string) *Param[T] { return t.byName[name] }

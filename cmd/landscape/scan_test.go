@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"landscape/cpu"
+	"landscape/cpu/gemm"
 	"landscape/model"
 	"landscape/surface"
 )
@@ -302,7 +303,7 @@ func TestDeviceAutoFallsBackToCPU(t *testing.T) {
 
 func TestBench(t *testing.T) {
 	o := mustRun(t, "bench", "--model", "resnet8", "--images", "8", "--points", "2", "--hw", "8", "--device", "cpu")
-	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8"} {
+	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8", "cpu_kernel=" + gemm.KernelName()} {
 		if !strings.Contains(o, w) {
 			t.Errorf("bench output %q lacks %q", o, w)
 		}

@@ -4,8 +4,6 @@ package gemm
 
 import (
 	"math"
-	"sync"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -57,19 +55,6 @@ var amxConfig = func() (cfg [64]byte) {
 	}
 	return cfg
 }()
-
-// Linux keeps the AMX tile data (XTILEDATA, state component 18) off until a process asks for
-// it: arch_prctl(ARCH_REQ_XCOMP_PERM, 18); the first tile instruction without it is a SIGILL.
-// The permission covers every thread of the process.
-const (
-	archReqXcompPerm  = 0x1023
-	xfeatureXtiledata = 18
-)
-
-var amxPermission = sync.OnceValue(func() bool {
-	_, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
-	return errno == 0
-})
 
 // archBF16s returns the bfloat16 implementations this CPU supports, best first: AMX when the
 // CPU has AMX-BF16 and Linux grants the tile state, AVX512-BF16 (VDPBF16PS) when it has that.

@@ -19,7 +19,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	pool.Put(w)
 }
 
-// Impl reports which micro-kernel is in use: "avx512", "avx2", or "generic".
+// Impl reports which micro-kernel is in use: "avx512", "avx2", "neon" or "portable".
 func Impl() string { return current.name }
 
 var pool = sync.Pool{New: func() any { return new(Workspace) }}
@@ -180,7 +180,7 @@ var (
 )
 
 func init() {
-	impls = append(archImpls(), genericImpl)
+	impls = append(archImpls(), portableImpl)
 	current = impls[0]
 }
 
@@ -198,7 +198,7 @@ func setImpl(name string) bool {
 }
 
 // KernelName names the micro-kernel family Sgemm and Fused use in this process: "avx512",
-// "avx2" or "generic" (the pure-Go twin).
+// "avx2", "neon" (arm64) or "portable" (the pure-Go twin).
 func KernelName() string { return current.name }
 
 // implNames lists the available implementations, best first.
