@@ -70,7 +70,7 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 		case t1[j]%prod == 0 && need%size == 0:
 			out[j] = append(out[j], a)
 			prod *= size
-		case a.kind == 'C' && size%need == 0:
+		case a.kind == 'C' && need > 1 && size%need == 0: // need 1: the batch comes later in the sequence than its axis allows
 			hi, lo := t.split(a.i, need)
 			out[j] = append(out[j], hi)
 			prod *= need
