@@ -71,6 +71,8 @@ const (
 	mul         // product of two activations, or an activation scaled per channel
 	concat      // channels of several activations
 	extOp       // OpArith, OpLayerNorm, OpChannels (ops_ext.go)
+	attnOp      // OpSoftmax, OpCatTokens, OpPixels, OpArith by a parameter per element (ops_attn.go)
+	matmul2     // OpMatMul: a product of two activations (ops_attn.go)
 )
 
 type step struct {
@@ -250,6 +252,13 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			st.kind = avgPool
 		case model.OpArith, model.OpLayerNorm, model.OpChannels:
 			st.kind, st.m, st.k = extOp, l.VectorLen(p.Net), 1
+			if l.Kind == model.OpArith && st.m > l.OutShape[0] {
+				st.kind = attnOp // a position embedding: one value per element
+			}
+		case model.OpSoftmax, model.OpCatTokens, model.OpPixels:
+			st.kind, st.m, st.k = attnOp, l.VectorLen(p.Net), 1
+		case model.OpMatMul:
+			st.kind = matmul2
 		case model.OpBatchNorm:
 			st.kind, st.m, st.k = affine, l.OutShape[0], 1
 		case model.OpAdd:
@@ -518,7 +527,7 @@ func (e *Engine) fold(st *step, pt engine.Point, w, b []float32) {
 		l.Affine(e.foldGet, w[:l.Cout()], b[:l.Cout()])
 		return
 	}
-	if st.kind == extOp {
+	if st.kind == extOp || st.kind == attnOp {
 		l.Vectors(e.foldGet, w[:st.m], b[:st.m])
 		return
 	}
@@ -743,6 +752,10 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case extOp:
 		e.forwardExt(st, w, b, in, out, ldIn, ldOut, nb)
+	case attnOp:
+		e.forwardAttn(st, w, in, out, ldIn, ldOut, nb)
+	case matmul2:
+		e.matmul(st, in, out, ldIn, ldOut, nb)
 	case concat:
 		c0 := 0
 		for j, buf := range l.Ins {

@@ -27,3 +27,12 @@ func TestExtGraphConformance(t *testing.T) {
 		enginetest.RunExtGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
 	})
 }
+
+// TestViTGraphConformance runs the vision-transformer test graphs (enginetest.ViTGraphCases)
+// the same way.
+func TestViTGraphConformance(t *testing.T) {
+	enginetest.RunViTGraphs(t, cpu.New)
+	t.Run("batch1", func(t *testing.T) {
+		enginetest.RunViTGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
+	})
+}

@@ -46,7 +46,9 @@ type Layer struct {
 	Arith  byte      // OpArith, as Op.Arith
 	Rev    bool      // OpArith, as Op.Rev
 	Const  []float32 // OpArith, as Op.Const
-	Perm   []int     // OpChannels, as Op.Perm
+	Perm   []int     // OpChannels, OpPixels, as Op.Perm
+	Heads  int       // OpSoftmax, OpMatMul, as Op.Heads
+	TransA bool      // OpMatMul, as Op.TransA
 }
 
 // Window returns the layer's geometry (see Op.Window).
@@ -61,7 +63,7 @@ func (l *Layer) Inputs() []int {
 	switch l.Kind {
 	case OpConcat:
 		in = l.Ins
-	case OpAdd, OpMul:
+	case OpAdd, OpMul, OpMatMul:
 		in = append(in, l.In2)
 	}
 	if l.Residual >= 0 {
@@ -113,7 +115,7 @@ func layerOf(n *Net, op Op) Layer {
 	l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
 		K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
 		In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
-		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm}
+		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm, Heads: op.Heads, TransA: op.TransA}
 	if op.Kind == OpLayerNorm {
 		l.Eps = op.BNEpsilon()
 	}
@@ -274,7 +276,7 @@ func allocate(n *Net, order []Layer) *Plan {
 				l.Ins = append(l.Ins, bufOf[s])
 			}
 		}
-		if l.Kind == OpAdd || l.Kind == OpMul {
+		if l.Kind == OpAdd || l.Kind == OpMul || l.Kind == OpMatMul {
 			l.In2 = bufOf[l.In2]
 		}
 		if l.Residual >= 0 {
@@ -389,7 +391,7 @@ func (l *Layer) VectorLen(n *Net) int {
 	switch {
 	case l.Kind == OpLayerNorm:
 		return l.InShape[0]
-	case l.Kind == OpArith && l.Weight != "":
+	case (l.Kind == OpArith || l.Kind == OpCatTokens) && l.Weight != "":
 		return specLen(n.Spec(l.Weight))
 	case l.Kind == OpArith:
 		return len(l.Const)

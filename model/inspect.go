@@ -71,6 +71,12 @@ func (l *Layer) Describe() string {
 	if l.Kind == OpLayerNorm {
 		fused = append(fused, fmt.Sprintf("ε %g", l.BNEpsilon()))
 	}
+	if l.Kind == OpSoftmax || l.Kind == OpMatMul {
+		fused = append(fused, fmt.Sprintf("%d heads", l.Heads))
+	}
+	if l.Kind == OpMatMul && l.TransA {
+		fused = append(fused, "Q·Kᵀ")
+	}
 	if l.Residual >= 0 {
 		fused = append(fused, "residual add")
 	}

@@ -59,14 +59,22 @@ const (
 	OpGELU        // x·Φ(x) = x/2·(1 + erf(x/√2))
 	OpGELUTanh    // x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GELU's tanh approximation
 	OpTanh        // tanh(x)
-	OpArith       // Out = In ∘ v (v ∘ In when Rev), ∘ = Arith (+ − × ÷), v one value or one per channel: Weight, or Const
+	OpArith       // Out = In ∘ v (v ∘ In when Rev), ∘ = Arith (+ − × ÷), v one value, one per channel, or (Weight, H·W > 1) one per element stored pixel-major [H·W, C] (a position embedding [1, T, D]): Weight, or Const
 	OpLayerNorm   // over the channels of each pixel: (x − mean)/√(var + Eps)·γ + β, γ = Weight, β = Bias (absent: 1, 0)
 	OpChannels    // Out channel c = In channel Perm[c] (channel shuffle; Split/Slice along channels)
+
+	// Ops of transformers (model/onnx_attn.go: tokens [T, D] live in slots [D, T, 1]).
+
+	OpSoftmax   // per pixel, over each of Heads groups of C/Heads consecutive channels: e^(x−max)/Σ e^(x−max)
+	OpMatMul    // per image and head g < Heads: Out_g = op(In2_g)·In_g, In_g [K, M] (channels × pixels), op transposes when TransA (see MatMulDims)
+	OpCatTokens // Out pixels = the k tokens of parameter Weight [1, k, C] (row-major), then In's pixels
+	OpPixels    // Out pixel j = In pixel Perm[j] (class-token selection)
 )
 
 var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "linear",
 	"avgpool-window", "concat", "clip", "leakyrelu", "sigmoid", "mul",
-	"hardsigmoid", "hardswish", "silu", "gelu", "gelu-tanh", "tanh", "arith", "layernorm", "channels"}
+	"hardsigmoid", "hardswish", "silu", "gelu", "gelu-tanh", "tanh", "arith", "layernorm", "channels",
+	"softmax", "matmul", "cat-tokens", "pixels"}
 
 // IsActivation reports whether the op is an element-wise function of one activation other than
 // ReLU (which plans fuse as Layer.ReLU): Clip, LeakyReLU, Sigmoid and the kinds after OpMul
@@ -106,7 +114,15 @@ type Op struct {
 	Arith   byte      // OpArith: '+', '-', '*' or '/'
 	Rev     bool      // OpArith: Const or Weight is the left operand (v − x, v / x)
 	Const   []float32 // OpArith: the operand when it is a constant, not a parameter (one value or one per channel)
-	Perm    []int     // OpChannels: the input channel of each output channel
+	Perm    []int     // OpChannels: the input channel of each output channel; OpPixels: the input pixel of each output pixel
+	Heads   int       // OpSoftmax, OpMatMul: channel groups (attention heads)
+	TransA  bool      // OpMatMul: In2_g is stored [K, N] and read transposed (else [N, K])
+}
+
+// MatMulDims returns an OpMatMul's per-head sizes: In_g is K×M (M the input's pixels), In2_g
+// N×K (K×N when TransA), Out_g N×M, given the slot shapes of In and Out.
+func MatMulDims(heads int, in, out [3]int) (m, n, k int) {
+	return in[1] * in[2], out[0] / heads, in[0] / heads
 }
 
 // BNEpsilon returns the batch norm's ε: the node's own (an ONNX BatchNormalization's epsilon
@@ -183,7 +199,7 @@ func (op *Op) Inputs() []int {
 	switch {
 	case op.Kind == OpConcat:
 		return op.Ins
-	case op.Kind == OpAdd || op.Kind == OpMul:
+	case op.Kind == OpAdd || op.Kind == OpMul || op.Kind == OpMatMul:
 		return []int{op.In, op.In2}
 	}
 	return []int{op.In}
@@ -219,7 +235,7 @@ func (n *Net) Spec(name string) *ParamSpec {
 }
 
 // FLOPs is the number of floating-point operations (2 per multiply-add) of one forward pass of one image
-// through the convolution and linear layers.
+// through the convolution and linear layers and the products of two activations (attention).
 func (n *Net) FLOPs() float64 {
 	var f float64
 	for _, op := range n.Ops {
@@ -232,6 +248,9 @@ func (n *Net) FLOPs() float64 {
 		case OpLinear:
 			in := n.Slots[op.In]
 			f += 2 * float64(in[0]*in[1]*in[2]*n.Slots[op.Out][0])
+		case OpMatMul:
+			m, nn, k := MatMulDims(op.Heads, n.Slots[op.In], n.Slots[op.Out])
+			f += 2 * float64(op.Heads*m*nn*k)
 		}
 	}
 	return f

@@ -100,10 +100,11 @@ type value struct {
 	nhwc    bool
 	groups  [2]int
 	swapped bool
+	tok     *tokView // seen as tokens, heads or attention scores (onnx_attn.go); the fields above zero
 }
 
 // plainLayout reports whether the value is seen as its slot, [N, C, H, W] (or flattened).
-func (v value) plainLayout() bool { return !v.nhwc && v.groups == [2]int{} }
+func (v value) plainLayout() bool { return !v.nhwc && v.groups == [2]int{} && v.tok == nil }
 
 type importer struct {
 	file   string
@@ -240,6 +241,9 @@ func (im *importer) act(nd *onnx.NodeProto, i int) (value, error) {
 // plain returns input i of nd as an activation with no padding pending.
 func (im *importer) plain(nd *onnx.NodeProto, i int) (value, error) {
 	v, err := im.elementwise(nd, i)
+	if err == nil && v.tok != nil {
+		err = im.tokErr(nd, v, nd.GetOpType())
+	}
 	if err == nil && v.nhwc {
 		err = im.errorf(nd, "reads an activation permuted to [N, H, W, C]; only element-wise ops, LayerNorm, MatMul and the Transpose back read one")
 	}
@@ -264,6 +268,9 @@ func (im *importer) emitAs(nd *onnx.NodeProto, op Op, out [3]int, v value) {
 	im.emit(nd, op, out, v.flat)
 	w := im.vals[nd.GetOutput()[0]]
 	w.nhwc = v.nhwc
+	if v.tok != nil {
+		w.flat, w.tok = false, v.tok.clone()
+	}
 	im.vals[nd.GetOutput()[0]] = w
 }
 
@@ -296,6 +303,9 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 		if err != nil {
 			return err
 		}
+		if c.alt, err = im.evalAlt(nd, in); err != nil {
+			return err
+		}
 		if typ == "Identity" && c.param != "" {
 			c.param = nd.GetOutput()[0] // an initializer the exporter merged with an equal one: its own parameter
 		}
@@ -325,6 +335,7 @@ func init() {
 		"MaxPool": (*importer).pool, "AveragePool": (*importer).pool, "GlobalAveragePool": (*importer).pool,
 		"ReduceMean": (*importer).pool, "Gemm": (*importer).linear, "MatMul": (*importer).linear,
 		"LayerNormalization": (*importer).layerNormalization,
+		"Softmax":            (*importer).softmax, "Gather": (*importer).gather,
 	}
 }
 
@@ -344,6 +355,8 @@ func (im *importer) shapeOf(nd *onnx.NodeProto, v value) error {
 	s := im.net.Slots[v.slot]
 	var dims []int
 	switch {
+	case v.tok != nil:
+		dims = im.tokDims(v, 1)
 	case v.flat:
 		dims = []int{1, s[0] * s[1] * s[2]}
 	case v.nhwc:
@@ -359,9 +372,22 @@ func (im *importer) shapeOf(nd *onnx.NodeProto, v value) error {
 	for _, d := range dims {
 		c.data = append(c.data, float64(d))
 	}
-	cs, err := evalConst(&onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}, []*constant{c,
-		{data: []float64{float64(nd.Int("start", 0))}}, {data: []float64{float64(nd.Int("end", int64(len(dims))))}}}, im.opset)
+	sl := &onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}
+	bounds := []*constant{{data: []float64{float64(nd.Int("start", 0))}}, {data: []float64{float64(nd.Int("end", int64(len(dims))))}}}
+	cs, err := evalConst(sl, append([]*constant{c}, bounds...), im.opset)
 	if err != nil {
+		return err
+	}
+	alt := &constant{shape: c.shape, isInt: true, data: slices.Clone(c.data)} // the shadow evaluation: batch 2
+	if v.tok != nil {
+		alt.data = nil
+		for _, d := range im.tokDims(v, 2) {
+			alt.data = append(alt.data, float64(d))
+		}
+	} else {
+		alt.data[0] = 2
+	}
+	if cs.alt, err = evalConst(sl, append([]*constant{alt}, bounds...), im.opset); err != nil {
 		return err
 	}
 	im.consts[nd.GetOutput()[0]] = cs

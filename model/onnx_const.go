@@ -18,6 +18,9 @@ type constant struct {
 	// viewOf is the parameter this constant holds the values of in the same order, under
 	// another shape (Unsqueeze, Squeeze, Reshape of it: a layer scale w[:, None, None]).
 	viewOf string
+	// alt is the constant's value with the batch at 2 instead of 1, for one computed from the
+	// shape of an activation (nil: the same at every batch); Reshape reads where the batch goes.
+	alt *constant
 }
 
 func constFromTensor(t *onnx.TensorProto) (*constant, error) {

@@ -376,7 +376,11 @@ func evalConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error)
 func evalExpand(x, shape *constant) (*constant, error) {
 	ones := &constant{shape: shape.ints()}
 	ones.data = make([]float64, numel(ones.shape))
-	return broadcast2(x, ones, func(a, _ float64) float64 { return a }, x.isInt)
+	c, err := broadcast2(x, ones, func(a, _ float64) float64 { return a }, x.isInt)
+	if err == nil && len(c.data) == len(x.data) {
+		c.viewOf = x0view(x) // expanded to batch 1 (a class token): the parameter's values
+	}
+	return c, err
 }
 
 func evalRange(in []*constant) (*constant, error) {

@@ -42,6 +42,9 @@ func (im *importer) binary(nd *onnx.NodeProto) error {
 	if done, err := im.absorbAffine(nd, v, c, nd.GetInput()[1-i]); done || err != nil {
 		return err
 	}
+	if v.tok != nil && len(c.data) > 1 {
+		return im.tokArith(nd, v, c, i == 1)
+	}
 	return im.arith(nd, v, c, i == 1)
 }
 
@@ -161,6 +164,9 @@ func (im *importer) binaryActs(nd *onnx.NodeProto) error {
 	}
 	if typ == "Mul" && nd.GetInput()[0] == nd.GetInput()[1] && im.geluTanh(nd, a) {
 		return nil
+	}
+	if a.tok != nil || b.tok != nil {
+		return im.tokBinary(nd, a, b)
 	}
 	sa, sb := im.net.Slots[a.slot], im.net.Slots[b.slot]
 	kind := OpAdd

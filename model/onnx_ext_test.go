@@ -141,8 +141,8 @@ func TestONNXRefusalSaysEverything(t *testing.T) {
 	r := b.Node("Range", []string{b.Ints("r0", 0), b.Ints("r1", 2), b.Ints("r2", 1)})
 	mask := b.Node("Where", []string{b.Node("Equal", []string{r, b.Ints("one", 1)}), shape, b.Node("Expand", []string{b.Ints("m", -1), b.Ints("sh", 2)})})
 	_ = mask
-	y := b.Node("Softmax", []string{x}, enginetest.AInt("axis", 1))
-	y = b.Node("Relu", []string{b.Node("Softmax", []string{y})})
+	y := b.Node("LRN", []string{x}, enginetest.AInt("size", 3))
+	y = b.Node("Relu", []string{b.Node("LRN", []string{y}, enginetest.AInt("size", 3))})
 	y = b.Node("Add", []string{b.Node("LpNormalization", []string{b.Node("Erf", []string{y})}), x})
 	y = b.Node("Gemm", []string{b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{y})}), b.Init("fc.weight", false, 3, 4)}, enginetest.AInt("transB", 1))
 	path := filepath.Join(t.TempDir(), "net.onnx")
@@ -154,7 +154,7 @@ func TestONNXRefusalSaysEverything(t *testing.T) {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, want := range []string{"net.onnx: cannot import the graph", `Softmax ×2 (first: "/Softmax_`, `LpNormalization ×1 (first: "/LpNormalization_`} {
+	for _, want := range []string{"net.onnx: cannot import the graph", `LRN ×2 (first: "/LRN_`, `LpNormalization ×1 (first: "/LpNormalization_`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("refusal lacks %q:\n%s", want, msg)
 		}

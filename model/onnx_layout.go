@@ -22,6 +22,9 @@ func (im *importer) reshape(nd *onnx.NodeProto) error {
 	}
 	s := im.net.Slots[v.slot]
 	numel := s[0] * s[1] * s[2]
+	if nd.GetOpType() == "Flatten" && v.tok != nil {
+		return im.tokReshape(nd, v, []int{1, -1}, []int{2, -1})
+	}
 	if nd.GetOpType() == "Flatten" {
 		if ax := nd.Int("axis", 1); ax != 1 {
 			return im.errorf(nd, "flatten at axis %d; only axis 1 ([N, C·H·W]) is supported", ax)
@@ -33,6 +36,13 @@ func (im *importer) reshape(nd *onnx.NodeProto) error {
 		return im.errorf(nd, "target shape %q is not a constant", nd.GetInput()[1])
 	}
 	t := c.ints()
+	var alt []int
+	if c.alt != nil {
+		alt = c.alt.ints()
+	}
+	if v.tok != nil {
+		return im.tokReshape(nd, v, t, alt)
+	}
 	batch := len(t) > 0 && (t[0] == 1 || t[0] == 0 || t[0] == -1)
 	switch {
 	case batch && len(t) == 2 && (t[1] == -1 || t[1] == numel) && !(t[0] == -1 && t[1] == -1):
@@ -49,6 +59,9 @@ func (im *importer) reshape(nd *onnx.NodeProto) error {
 		v.groups, v.swapped = [2]int{t[1], t[2]}, false
 		im.vals[nd.GetOutput()[0]] = v
 		return nil
+	}
+	if v.groups == [2]int{} {
+		return im.tokReshape(nd, v, t, alt) // tokens, heads (onnx_attn.go)
 	}
 	return im.errorf(nd, "reshape of [N, %d, %d, %d] to %v; supported: [N, -1] (flatten), the same shape, and channel groups [N, G, C/G, H, W] and back",
 		s[0], s[1], s[2], t)
@@ -92,10 +105,13 @@ func (im *importer) transpose(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if v.pad != [4]int{} || v.flat {
-		return im.errorf(nd, "transposes a padded or flattened activation")
+	if v.pad != [4]int{} {
+		return im.errorf(nd, "transposes a padded activation")
 	}
 	perm := nd.Ints("perm")
+	if v.tok != nil || v.flat {
+		return im.tokTranspose(nd, v, perm)
+	}
 	switch {
 	case v.groups != [2]int{} && slices.Equal(perm, []int64{0, 2, 1, 3, 4}):
 		v.swapped = !v.swapped
@@ -103,6 +119,8 @@ func (im *importer) transpose(nd *onnx.NodeProto) error {
 		v.nhwc = true
 	case v.nhwc && slices.Equal(perm, []int64{0, 3, 1, 2}):
 		v.nhwc = false
+	case v.groups == [2]int{}:
+		return im.tokTranspose(nd, v, perm)
 	default:
 		return im.errorf(nd, "permutation %v; supported: NCHW↔NHWC (0,2,3,1 and 0,3,1,2) and swapping channel groups (0,2,1,3,4)", perm)
 	}
@@ -125,6 +143,9 @@ func (im *importer) selectChannels(nd *onnx.NodeProto, o int, v value, perm []in
 	n.Slots = append(n.Slots, [3]int{len(perm), s[1], s[2]})
 	n.Ops = append(n.Ops, Op{Kind: OpChannels, In: v.slot, Out: len(n.Slots) - 1, Perm: perm})
 	im.vals[nd.GetOutput()[o]] = value{slot: len(n.Slots) - 1, nhwc: v.nhwc}
+	if v.tok != nil {
+		im.bind(nd, o, len(n.Slots)-1, withChannels(v.tok, len(perm)))
+	}
 }
 
 // split imports Split along the channels (torch.chunk, torch.split).
@@ -133,7 +154,13 @@ func (im *importer) split(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if v.flat || !channelAxis(v, int(nd.Int("axis", 0))) {
+	if v.flat {
+		v = im.asTok(v)
+	}
+	if v.tok != nil && (axisOf(nd.Int("axis", 0), len(v.tok.axes)) != len(v.tok.axes)-1 || !im.lastIsChannels(v)) {
+		return im.tokErr(nd, v, "split on an axis other than the features")
+	}
+	if v.tok == nil && !channelAxis(v, int(nd.Int("axis", 0))) {
 		return im.errorf(nd, "split on axis %d; only the channel axis is supported", nd.Int("axis", 0))
 	}
 	c := im.net.Slots[v.slot][0]
@@ -179,7 +206,7 @@ func (im *importer) slice(nd *onnx.NodeProto) error {
 		return err
 	}
 	if v.flat {
-		return im.errorf(nd, "slices a flattened activation")
+		v = im.asTok(v)
 	}
 	var in []*constant
 	for i := range nd.GetInput() {
@@ -205,6 +232,9 @@ func (im *importer) slice(nd *onnx.NodeProto) error {
 	}
 	if len(in) > 4 && in[4] != nil {
 		steps = in[4].ints()
+	}
+	if v.tok != nil {
+		return im.tokSlice(nd, v, axes, starts, ends, steps)
 	}
 	c := im.net.Slots[v.slot][0]
 	var perm []int

@@ -80,7 +80,10 @@ func (im *importer) layerNormalization(nd *onnx.NodeProto) error {
 	}
 	s := im.net.Slots[x.slot]
 	ax := int(nd.Int("axis", -1))
-	ok := x.nhwc && (ax == -1 || ax == 3) || (x.flat || s[1]*s[2] == 1) && (ax == 1 || ax == -1 && x.flat || ax == -3)
+	if x.tok != nil && (axisOf(int64(ax), len(x.tok.axes)) != len(x.tok.axes)-1 || !im.lastIsChannels(x)) {
+		return im.tokErr(nd, x, "layer normalisation over other than the features")
+	}
+	ok := x.tok != nil || x.nhwc && (ax == -1 || ax == 3) || (x.flat || s[1]*s[2] == 1) && (ax == 1 || ax == -1 && x.flat || ax == -3)
 	if !ok {
 		return im.errorf(nd, "normalisation from axis %d; only over the channels is supported", ax)
 	}

@@ -189,6 +189,11 @@ func (im *importer) activation(nd *onnx.NodeProto) error {
 }
 
 func (im *importer) concat(nd *onnx.NodeProto) error {
+	for _, in := range nd.GetInput() {
+		if v, ok := im.vals[in]; !ok || v.tok != nil {
+			return im.tokConcat(nd)
+		}
+	}
 	if ax := nd.Int("axis", 1); ax != 1 && ax != -3 {
 		return im.errorf(nd, "concatenation on axis %d; only channels (axis 1) are supported", ax)
 	}
@@ -225,6 +230,9 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 	}
 	if !v.plainLayout() && nd.GetOpType() != "ReduceMean" {
 		return im.errorf(nd, "reads a permuted or regrouped activation")
+	}
+	if v.tok != nil {
+		return im.tokMean(nd, v)
 	}
 	in := im.net.Slots[v.slot]
 	global := func() error {
@@ -299,6 +307,18 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 func (w Window) padArray() [4]int { return [4]int{w.PadT, w.PadL, w.PadB, w.PadR} }
 
 func (im *importer) linear(nd *onnx.NodeProto) error {
+	if a, ok := im.vals[nd.GetInput()[0]]; ok && len(nd.GetInput()) > 1 {
+		b, both := im.vals[nd.GetInput()[1]]
+		switch {
+		case both && nd.GetOpType() == "MatMul":
+			if a.pad != [4]int{} || b.pad != [4]int{} || a.groups != [2]int{} || b.groups != [2]int{} {
+				return im.errorf(nd, "matrix product of padded or regrouped activations")
+			}
+			return im.tokMatMul(nd, a, b)
+		case a.tok != nil:
+			return im.tokLinear(nd, a)
+		}
+	}
 	if v, err := im.act(nd, 0); err == nil && v.nhwc && v.pad == [4]int{} && nd.GetOpType() == "MatMul" {
 		return im.pixelLinear(nd, v)
 	}

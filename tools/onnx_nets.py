@@ -325,6 +325,9 @@ def torchvision_net(name, in_ch, classes):
 
 
 def build(name, in_ch=3, classes=10):
+    if name.startswith("vit_"):
+        import onnx_vit
+        return onnx_vit.build(name, in_ch, classes)
     if name.startswith("tv:"):
         return torchvision_net(name[3:], in_ch, classes)
     return NETS[name](in_ch, classes)
@@ -352,4 +355,5 @@ def randomize(net, seed, keep_last_bn=False):
         for name, p in net.named_parameters():
             if name.endswith("layer_scale"):
                 p.uniform_(0.1, 1.0)
-    return net
+    import onnx_vit
+    return onnx_vit.randomize(net)

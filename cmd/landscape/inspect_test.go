@@ -34,14 +34,14 @@ func TestInspect(t *testing.T) {
 	}
 	b := enginetest.NewGraph(-1, 2, 4, 4)
 	x := b.Node("Conv", []string{"input", b.Init("c.weight", false, 4, 2, 3, 3)}, enginetest.AInts("pads", 1, 1, 1, 1))
-	x = b.Node("Softmax", []string{b.Node("Softmax", []string{x})})
+	x = b.Node("LRN", []string{b.Node("LRN", []string{x}, enginetest.AInt("size", 3))}, enginetest.AInt("size", 3))
 	x = b.Node("Gemm", []string{b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{x})}), b.Init("fc.weight", false, 3, 4)}, enginetest.AInt("transB", 1))
 	path := filepath.Join(t.TempDir(), "soft.onnx")
 	if err := b.Write(path, x, 3); err != nil {
 		t.Fatal(err)
 	}
 	o, e, code := run(t, "inspect", path)
-	if code != 1 || !strings.Contains(o, "NOT SUPPORTED") || !strings.Contains(o, `Softmax ×2 (first: "/Softmax_`) || !strings.Contains(o, "c.weight") {
+	if code != 1 || !strings.Contains(o, "NOT SUPPORTED") || !strings.Contains(o, `LRN ×2 (first: "/LRN_`) || !strings.Contains(o, "c.weight") {
 		t.Errorf("inspect of an unsupported graph: exit %d\n%s\n%s", code, o, e)
 	}
 }

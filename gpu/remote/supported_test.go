@@ -81,3 +81,23 @@ func TestSupportedAcceptsExtGraphs(t *testing.T) {
 		}
 	}
 }
+
+// TestSupportedRefusesViTGraphs: until the GPU kernels have them, the layers of vision
+// transformers (enginetest.ViTGraphCases: softmax, MatMul of activations, class tokens, token
+// selection, position embeddings) are refused, so `--device auto` computes them on the CPU,
+// never wrongly.
+func TestSupportedRefusesViTGraphs(t *testing.T) {
+	cases, err := enginetest.ViTGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err == nil || !strings.Contains(err.Error(), "do not support yet") {
+			t.Errorf("%s: %v", c.Model, err)
+		}
+	}
+}

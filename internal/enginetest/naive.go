@@ -48,6 +48,8 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 			}
 		case model.OpMul:
 			mul(out, in, slots[op.In2], os)
+		case model.OpSoftmax, model.OpMatMul, model.OpCatTokens, model.OpPixels:
+			attention(out, slots, n, &op, get)
 		case model.OpConcat:
 			out = out[:0]
 			for _, s := range op.Ins {

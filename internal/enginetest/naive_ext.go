@@ -26,8 +26,8 @@ func activation(op *model.Op, x float64) float64 {
 	panic("enginetest: not an activation: " + op.Kind.String())
 }
 
-// arith is x ∘ v (v ∘ x with Rev) with v one value or one per channel (a parameter or a
-// constant).
+// arith is x ∘ v (v ∘ x with Rev) with v one value, one per channel (a parameter or a
+// constant) or one per element stored pixel-major (a position embedding).
 func arith(out, in []float64, is [3]int, op *model.Op, get func(string) []float32) {
 	v := op.Const
 	if op.Weight != "" {
@@ -36,7 +36,10 @@ func arith(out, in []float64, is [3]int, op *model.Op, get func(string) []float3
 	per := is[1] * is[2]
 	for i, x := range in {
 		a, b := x, float64(v[0])
-		if len(v) > 1 {
+		switch {
+		case len(v) == len(in) && per > 1: // one per element, pixel-major [H·W, C]
+			b = float64(v[(i%per)*is[0]+i/per])
+		case len(v) > 1:
 			b = float64(v[i/per])
 		}
 		if op.Rev {
