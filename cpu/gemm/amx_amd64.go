@@ -38,6 +38,11 @@ func dpbf16PanelCode() *byte
 //go:noescape
 func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
 
+// amxPackPairs copies pairs of rows of a Paired B into AMX tile rows (amx_amd64.s).
+//
+//go:noescape
+func amxPackPairs(pairs int, dst *uint16, src *uint32, off, msk *int32, masks *byte, width int)
+
 // amxEpilogue adds bias and residual to the float32 blocks, applies the ReLU, rounds to
 // bfloat16 if round, and stores them in C (amx_amd64.s).
 //
@@ -112,7 +117,7 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 	return dst
 }
 
-func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
+func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
@@ -120,7 +125,11 @@ func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered
 	w.amxC = grow(w.amxC, mb*32*32)
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
-		packBAMX(w.amxB, k, kq, b, j0, width)
+		if b != nil {
+			packBAMX(w.amxB, k, kq, b, j0, width)
+		} else {
+			packPairsAMX(w.amxB, k, kq, pb, j0, width)
+		}
 		im.product(tiles, w.amxB, w.amxC, m, kq)
 		var rp *float32
 		if res != nil {
@@ -203,6 +212,17 @@ func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
 			}
 		}
 	}
+}
+
+// packPairsAMX is packBAMX for a Paired B (k even): each pair of rows is one masked copy of its
+// window (amxPackPairs).
+func packPairsAMX(dst []uint16, k, kq int, b *Paired, j0, width int) {
+	pairs := k / 2
+	// Bounds: checkPaired verified every window and mask row; dst holds kq·1024 elements.
+	_ = dst[kq*1024-1]
+	masks := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), j0/8)
+	amxPackPairs(pairs, &dst[0], pairsPtr(b, j0), &b.Off[0], &b.Mask[0], (*byte)(masks), width)
+	clear(dst[pairs*64 : kq*1024])
 }
 
 // growU16 returns buf if it holds n elements, else a new 64-byte aligned slice.

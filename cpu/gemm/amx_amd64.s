@@ -311,3 +311,58 @@ epicount:
 epidone:
 	VZEROUPPER
 	RET
+
+// func amxPackPairs(pairs int, dst *uint16, src *uint32, off, msk *int32, masks *byte, width int)
+//
+// Copies row pairs 0..pairs-1 of a Paired B (src = &Data[j0], masks = &Masks[0] + j0/8
+// bytes) into AMX B tile rows: pair t at dst + 128·t bytes, its window's 32 words with the
+// masked-off ones zero; width is 32 or 16 (words 16-31 then zero). Masked-off words are never
+// read (AVX-512 masked loads do not fault).
+TEXT ·amxPackPairs(SB), NOSPLIT, $0-56
+	MOVQ  pairs+0(FP), CX
+	MOVQ  dst+8(FP), DI
+	MOVQ  src+16(FP), SI
+	MOVQ  off+24(FP), R8
+	MOVQ  msk+32(FP), R9
+	MOVQ  masks+40(FP), R10
+	MOVQ  width+48(FP), R11
+	TESTQ CX, CX
+	JZ    ppdone
+	CMPQ  R11, $32
+	JNE   pphalf
+
+ppfull:
+	MOVLQSX     (R8), AX
+	MOVLQSX     (R9), DX
+	KMOVD       (R10)(DX*2), K1
+	KSHIFTRD    $16, K1, K2
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
+	VMOVDQU64   Z0, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $4, R8
+	ADDQ        $4, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         ppfull
+	JMP         ppdone
+
+pphalf:
+	VPXORQ Z1, Z1, Z1
+
+pphalfloop:
+	MOVLQSX     (R8), AX
+	MOVLQSX     (R9), DX
+	KMOVW       (R10)(DX*2), K1
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU64   Z0, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $4, R8
+	ADDQ        $4, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         pphalfloop
+
+ppdone:
+	VZEROUPPER
+	RET

@@ -50,8 +50,9 @@ func RoundBF16s(x []float32) {
 type bf16Impl interface {
 	name() string
 	// pack lays the m×k matrix A out for fused in dst (grown as needed) and returns it.
+	// fused reads B from b, or from pb when b is nil.
 	pack(dst []uint16, m, k int, a []float32, lda int) []uint16
-	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool)
+	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool)
 }
 
 // bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
@@ -143,5 +144,5 @@ func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, 
 		}
 		return
 	}
-	a.im.fused(w, a.packed, m, n, k, b, c, ldc, bias, res, ldr, relu, roundC)
+	a.im.fused(w, a.packed, m, n, k, b, nil, c, ldc, bias, res, ldr, relu, roundC)
 }

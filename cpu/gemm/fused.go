@@ -164,6 +164,9 @@ func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc
 	if need := matLen(m, n, ldr); res != nil && len(res) < need {
 		panic(fmt.Sprintf("gemm: Fused: len(res) = %d < %d", len(res), need))
 	}
+	if b == nil {
+		return // B checked by the caller
+	}
 	if len(b.Off) < k || len(b.Mask) < k {
 		panic(fmt.Sprintf("gemm: Fused: %d offsets and %d masks for k = %d rows", len(b.Off), len(b.Mask), k))
 	}

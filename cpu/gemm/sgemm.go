@@ -38,6 +38,7 @@ type Workspace struct {
 	amxB []uint16
 	amxC []float32
 	bw   BF16Weights // FusedBF16's A
+	unp  Gathered    // FusedBF16Paired's B as float32 rows, for the float32 kernels
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.

@@ -1,0 +1,87 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPackPairs checks PackPairs (AVX-512 where present) word by word against its definition,
+// with and without a high row, for lengths around multiples of 16.
+func TestPackPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 15, 16, 17, 47, 64, 100} {
+		lo, hi := make([]float32, n), make([]float32, n)
+		for i := range n {
+			lo[i], hi[i] = math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32())
+		}
+		for _, h := range [][]float32{hi, nil} {
+			dst := make([]uint32, n)
+			PackPairs(dst, lo, h)
+			for j, got := range dst {
+				want := math.Float32bits(lo[j]) >> 16
+				if h != nil {
+					want |= math.Float32bits(h[j]) & 0xffff0000
+				}
+				if got != want {
+					t.Fatalf("n=%d hi=%v: word %d = %#x, want %#x", n, h != nil, j, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFusedBF16Paired checks FusedBF16Paired against FusedBF16W on the same matrix B given as
+// a Gathered of float32 rows, built here from the pairs: bit for bit, since every
+// implementation packs the same tiles from either and sums them in the same order.
+func TestFusedBF16Paired(t *testing.T) {
+	forEachBF16Impl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		var w Workspace
+		for _, m := range []int{8, 16, 40, 64} {
+			for _, n := range []int{16, 32, 48, 96} {
+				for _, k := range []int{2, 28, 64, 300} {
+					pairedCase(t, rng, &w, m, n, k)
+				}
+			}
+		}
+	})
+}
+
+func pairedCase(t *testing.T, rng *rand.Rand, w *Workspace, m, n, k int) {
+	t.Helper()
+	g := randomGathered(rng, n, k/2) // windows and masks of the row pairs
+	RoundBF16s(g.Data)
+	nd := len(g.Data)
+	p := &Paired{Data: make([]uint32, nd), Off: g.Off, Mask: g.Mask, Masks: g.Masks}
+	hi := make([]float32, nd)
+	for i := range hi {
+		hi[i] = RoundBF16(rng.Float32()*2 - 1)
+	}
+	PackPairs(p.Data, g.Data, hi)
+	ref := &Gathered{Data: append(append([]float32(nil), g.Data...), hi...), Masks: g.Masks}
+	for t := range k / 2 {
+		ref.Off = append(ref.Off, g.Off[t], g.Off[t]+int32(nd))
+		ref.Mask = append(ref.Mask, g.Mask[t], g.Mask[t])
+	}
+	a := make([]float32, m*k)
+	bias := make([]float32, m)
+	res := make([]float32, m*n)
+	for i := range a {
+		a[i] = RoundBF16(rng.Float32()*2 - 1)
+	}
+	for i := range res {
+		res[i] = rng.Float32()
+	}
+	var bw BF16Weights
+	bw.Pack(m, k, a, k)
+	relu, round := rng.IntN(2) == 0, rng.IntN(2) == 0
+	want, got := make([]float32, m*n), make([]float32, m*n)
+	w.FusedBF16W(&bw, n, ref, want, n, bias, res, n, relu, round)
+	w.FusedBF16Paired(&bw, n, p, got, n, bias, res, n, relu, round)
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("m=%d n=%d k=%d: C[%d][%d] = %v, want %v", m, n, k, i/n, i%n, got[i], want[i])
+		}
+	}
+}
