@@ -49,6 +49,12 @@ func amxPackPairs(pairs int, dst *uint16, src *uint32, off, msk *int32, masks *b
 //go:noescape
 func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
 
+// amxEpiloguePairs is amxEpilogue with round (m even) that also stores the results as bfloat16
+// channel pairs at p, rows of pairs ldp words apart (amx_amd64.s).
+//
+//go:noescape
+func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
+
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
 
@@ -117,7 +123,7 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 	return dst
 }
 
-func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
+func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
@@ -135,7 +141,12 @@ func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered
 		if res != nil {
 			rp = &res[j0]
 		}
-		// Bounds: checkFused verified C, bias and res for m rows and n columns.
+		// Bounds: checkFused verified C, bias and res for m rows and n columns, and
+		// FusedBF16ToPairs pc for m/2 rows.
+		if pc != nil {
+			amxEpiloguePairs(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, &pc[j0], ldp)
+			continue
+		}
 		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, round)
 	}
 }

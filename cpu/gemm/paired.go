@@ -64,7 +64,7 @@ func (w *Workspace) FusedBF16Paired(a *BF16Weights, n int, b *Paired, c []float3
 		w.FusedBF16W(a, n, w.unpair(k, b), c, ldc, bias, res, ldr, relu, roundC)
 		return
 	}
-	a.im.fused(w, a.packed, m, n, k, nil, b, c, ldc, bias, res, ldr, relu, roundC)
+	a.im.fused(w, a.packed, m, n, k, nil, b, c, ldc, bias, res, ldr, relu, roundC, nil, 0)
 }
 
 func checkPaired(n, k int, b *Paired) {
@@ -117,4 +117,36 @@ func growI32(buf []int32, n int) []int32 {
 // pairsPtr returns &p.Data[j0] without a bounds check (checkPaired verified the windows).
 func pairsPtr(p *Paired, j0 int) *uint32 {
 	return (*uint32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(p.Data)), 4*j0))
+}
+
+// BF16Paired reports whether FusedBF16Paired runs on bfloat16 tiles in this process (AMX or
+// AVX512-BF16), where it is the faster of the two; with the float32 kernels it unpacks the
+// pairs into float32 rows first.
+func BF16Paired() bool { return bf16Current != nil }
+
+// FusedBF16ToPairs is FusedBF16W (b not nil) or FusedBF16Paired (b nil, pb the B) with roundC,
+// that also stores the rounded results as bfloat16 channel pairs, for a product whose output
+// the next one reads as pairs: pc[r·ldp + j] = pair (C[2r][j], C[2r+1][j]) as PackPairs
+// writes it, for r < m/2 and j < n; ldp ≥ n.
+func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int) {
+	m := a.m
+	if ldp < n || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+n {
+		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, n))
+	}
+	if a.im == nil || a.im != bf16Current || m == 0 || n == 0 {
+		if b != nil {
+			w.FusedBF16W(a, n, b, c, ldc, bias, res, ldr, relu, true)
+		} else {
+			w.FusedBF16Paired(a, n, pb, c, ldc, bias, res, ldr, relu, true)
+		}
+		for r := range m / 2 {
+			PackPairs(pc[r*ldp:][:n], c[2*r*ldc:][:n], c[(2*r+1)*ldc:][:n])
+		}
+		return
+	}
+	checkFused(m, n, a.k, a.a, a.lda, b, c, ldc, bias, res, ldr)
+	if b == nil {
+		checkPaired(n, a.k, pb)
+	}
+	a.im.fused(w, a.packed, m, n, a.k, b, pb, c, ldc, bias, res, ldr, relu, true, pc, ldp)
 }

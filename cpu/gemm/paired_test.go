@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -79,9 +80,33 @@ func pairedCase(t *testing.T, rng *rand.Rand, w *Workspace, m, n, k int) {
 	want, got := make([]float32, m*n), make([]float32, m*n)
 	w.FusedBF16W(&bw, n, ref, want, n, bias, res, n, relu, round)
 	w.FusedBF16Paired(&bw, n, p, got, n, bias, res, n, relu, round)
+	sameFloats(t, fmt.Sprintf("m=%d n=%d k=%d: C", m, n, k), got, want, n)
+
+	// FusedBF16ToPairs from either source: C rounded, and its pairs.
+	w.FusedBF16W(&bw, n, ref, want, n, bias, res, n, relu, true)
+	ldp := n + 16
+	wantP := make([]uint32, m/2*ldp)
+	for r := range m / 2 {
+		PackPairs(wantP[r*ldp:][:n], want[2*r*n:][:n], want[(2*r+1)*n:][:n])
+	}
+	for _, src := range []*Gathered{ref, nil} {
+		gotP := make([]uint32, m/2*ldp)
+		w.FusedBF16ToPairs(&bw, n, src, p, got, n, bias, res, n, relu, gotP, ldp)
+		what := fmt.Sprintf("m=%d n=%d k=%d ToPairs from Gathered=%v", m, n, k, src != nil)
+		sameFloats(t, what+": C", got, want, n)
+		for i := range gotP {
+			if gotP[i] != wantP[i] {
+				t.Fatalf("%s: pair word [%d][%d] = %#x, want %#x", what, i/ldp, i%ldp, gotP[i], wantP[i])
+			}
+		}
+	}
+}
+
+func sameFloats(t *testing.T, what string, got, want []float32, n int) {
+	t.Helper()
 	for i := range got {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("m=%d n=%d k=%d: C[%d][%d] = %v, want %v", m, n, k, i/n, i%n, got[i], want[i])
+			t.Fatalf("%s[%d][%d] = %v, want %v", what, i/n, i%n, got[i], want[i])
 		}
 	}
 }
