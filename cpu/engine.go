@@ -87,10 +87,11 @@ type step struct {
 	roundOut, inRounded bool
 	// paired: in bfloat16 on tiles, the product reads its input as channel pairs (pairs.go),
 	// from psrc, with an inner dimension of kp; pairsIn, its producer stored them (no packing
-	// pass); pairsOut, this product stores its output's pairs.
-	paired, pairsIn, pairsOut bool
-	psrc                      gemm.Paired
-	kp                        int
+	// pass); pairsOut, this product stores its output's pairs; pairsOnly, and nothing else (no
+	// step reads its float32 output).
+	paired, pairsIn, pairsOut, pairsOnly bool
+	psrc                                 gemm.Paired
+	kp                                   int
 }
 
 type prepared struct {

@@ -105,7 +105,8 @@ func TestEngineBF16(t *testing.T) {
 				}
 				// On tiles the stride-1 convolutions read channel pairs (pairs.go), most of them
 				// stored by their producer; else none does.
-				paired, stored := 0, 0
+				// Those inside a residual block store only the pairs.
+				paired, stored, only := 0, 0, 0
 				for _, st := range e.steps {
 					if st.paired {
 						paired++
@@ -113,9 +114,12 @@ func TestEngineBF16(t *testing.T) {
 					if st.pairsIn {
 						stored++
 					}
+					if st.pairsOnly {
+						only++
+					}
 				}
-				if (paired > 0) != (impl != "") || (stored > 0) != (impl != "") {
-					t.Errorf("%d steps read channel pairs, %d of them stored by the producer, with the %q kernels", paired, stored, gemm.BF16KernelName())
+				if tiles := impl != ""; (paired > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
+					t.Errorf("%d steps read channel pairs, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, stored, only, gemm.BF16KernelName())
 				}
 				got, err := e.Evaluate(context.Background(), []engine.Point{pt}, 0, images)
 				if err != nil {
@@ -166,7 +170,7 @@ func BenchmarkEngineBF16(b *testing.B) {
 			if !pairs {
 				for i := range e.steps {
 					st := &e.steps[i]
-					st.paired, st.pairsIn, st.pairsOut = false, false, false
+					st.paired, st.pairsIn, st.pairsOut, st.pairsOnly = false, false, false, false
 				}
 			}
 			pt := []engine.Point{{A: 0.1, B: 0.2}}

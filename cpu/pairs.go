@@ -99,6 +99,9 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 	}
 	switch {
 	case st.pairsOut:
+		if st.pairsOnly {
+			out = nil
+		}
 		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut)
 	case st.paired:
 		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
@@ -108,7 +111,8 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 }
 
 // linkPairs lets a rounding producer (roundOut) of a paired step's input store the pairs
-// itself, and sizes their buffer for all its rows.
+// itself, and sizes their buffer for all its rows; a producer whose float32 output nothing
+// reads stores only the pairs (pairsOnly).
 func (e *Engine) linkPairs() {
 	writer := map[int]*step{}
 	for i := range e.steps {
@@ -122,4 +126,30 @@ func (e *Engine) linkPairs() {
 		}
 		writer[st.l.Out] = st
 	}
+	for i := range e.steps {
+		st := &e.steps[i]
+		st.pairsOnly = st.pairsOut && !e.floatRead(i)
+	}
+}
+
+// floatRead reports whether a step after i reads step i's float32 output before it is
+// overwritten (a paired step reading pairs its producer stored does not), or it is the
+// network's output.
+func (e *Engine) floatRead(i int) bool {
+	out := e.steps[i].l.Out
+	if out == e.p.Plan.Output {
+		return true
+	}
+	for j := i + 1; j < len(e.steps); j++ {
+		nx := &e.steps[j]
+		l := &nx.l
+		asPairs := nx.paired && nx.pairsIn && l.In == out && l.Residual != out
+		if nx.reads(out) && !(asPairs && nx.kind == convShift) {
+			return true
+		}
+		if l.Out == out {
+			return false
+		}
+	}
+	return false
 }

@@ -144,7 +144,11 @@ func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered
 		// Bounds: checkFused verified C, bias and res for m rows and n columns, and
 		// FusedBF16ToPairs pc for m/2 rows.
 		if pc != nil {
-			amxEpiloguePairs(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, &pc[j0], ldp)
+			var cp *float32 // nil: pairs only
+			if c != nil {
+				cp = &c[j0]
+			}
+			amxEpiloguePairs(m, width, &w.amxC[0], cp, ldc, &bias[0], rp, ldr, relu, &pc[j0], ldp)
 			continue
 		}
 		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, round)

@@ -405,7 +405,7 @@ l2: \
 // func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
 //
 // amxEpilogue with round, for m even, that also stores the rounded results as bfloat16
-// channel pairs: row pair r (rows 2r, 2r+1) at p + 4·r·ldp bytes, word j = (row 2r+1's upper
+// channel pairs (and only those when c is nil): row pair r (rows 2r, 2r+1) at p + 4·r·ldp bytes, word j = (row 2r+1's upper
 // half) | (row 2r's upper half) >> 16, for j < width.
 TEXT ·amxEpiloguePairs(SB), NOSPLIT, $0-88
 	MOVQ    m+0(FP), CX
@@ -415,6 +415,11 @@ TEXT ·amxEpiloguePairs(SB), NOSPLIT, $0-88
 	MOVQ    c+24(FP), DI
 	MOVQ    ldc+32(FP), R8
 	SHLQ    $2, R8
+	TESTQ   DI, DI
+	JNZ     eppc
+	XORQ    R8, R8 // no float32 results: DI stays nil
+
+eppc:
 	MOVQ    bias+40(FP), AX
 	MOVQ    res+48(FP), BX
 	MOVQ    ldr+56(FP), R9
@@ -443,6 +448,8 @@ epploop:
 	EPIROW((SI), 64(SI), (AX), eppa0, eppb0)
 	VMOVAPS Z0, Z10
 	VMOVAPS Z1, Z11
+	TESTQ   DI, DI
+	JZ      eppodd
 	VMOVUPS Z0, (DI)
 	CMPQ    R11, $32
 	JNE     eppodd
@@ -456,13 +463,19 @@ eppodd:
 
 eppodd2:
 	EPIROW(128(SI), 192(SI), 4(AX), eppa1, eppb1)
-	VMOVUPS    Z0, (DI)
+	TESTQ   DI, DI
+	JZ      epppairs
+	VMOVUPS Z0, (DI)
+	CMPQ    R11, $32
+	JNE     epppairs
+	VMOVUPS Z1, 64(DI)
+
+epppairs:
 	VPSRLD     $16, Z10, Z10
 	VPTERNLOGD $0xea, Z10, Z26, Z0
 	VMOVDQU32  Z0, (R10)
 	CMPQ       R11, $32
 	JNE        eppnext
-	VMOVUPS    Z1, 64(DI)
 	VPSRLD     $16, Z11, Z11
 	VPTERNLOGD $0xea, Z11, Z26, Z1
 	VMOVDQU32  Z1, 64(R10)

@@ -127,24 +127,29 @@ func BF16Paired() bool { return bf16Current != nil }
 // FusedBF16ToPairs is FusedBF16W (b not nil) or FusedBF16Paired (b nil, pb the B) with roundC,
 // that also stores the rounded results as bfloat16 channel pairs, for a product whose output
 // the next one reads as pairs: pc[r·ldp + j] = pair (C[2r][j], C[2r+1][j]) as PackPairs
-// writes it, for r < m/2 and j < n; ldp ≥ n.
+// writes it, for r < m/2 and j < n; ldp ≥ n. With c nil only the pairs are stored.
 func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int) {
 	m := a.m
 	if ldp < n || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+n {
 		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, n))
 	}
+	cc, ldcc := c, ldc
+	if c == nil {
+		w.pairC = grow(w.pairC, m*n)
+		cc, ldcc = w.pairC, max(1, n)
+	}
 	if a.im == nil || a.im != bf16Current || m == 0 || n == 0 {
 		if b != nil {
-			w.FusedBF16W(a, n, b, c, ldc, bias, res, ldr, relu, true)
+			w.FusedBF16W(a, n, b, cc, ldcc, bias, res, ldr, relu, true)
 		} else {
-			w.FusedBF16Paired(a, n, pb, c, ldc, bias, res, ldr, relu, true)
+			w.FusedBF16Paired(a, n, pb, cc, ldcc, bias, res, ldr, relu, true)
 		}
 		for r := range m / 2 {
-			PackPairs(pc[r*ldp:][:n], c[2*r*ldc:][:n], c[(2*r+1)*ldc:][:n])
+			PackPairs(pc[r*ldp:][:n], cc[2*r*ldcc:][:n], cc[(2*r+1)*ldcc:][:n])
 		}
 		return
 	}
-	checkFused(m, n, a.k, a.a, a.lda, b, c, ldc, bias, res, ldr)
+	checkFused(m, n, a.k, a.a, a.lda, b, cc, ldcc, bias, res, ldr)
 	if b == nil {
 		checkPaired(n, a.k, pb)
 	}

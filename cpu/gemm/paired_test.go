@@ -91,9 +91,15 @@ func pairedCase(t *testing.T, rng *rand.Rand, w *Workspace, m, n, k int) {
 	}
 	for _, src := range []*Gathered{ref, nil} {
 		gotP := make([]uint32, m/2*ldp)
-		w.FusedBF16ToPairs(&bw, n, src, p, got, n, bias, res, n, relu, gotP, ldp)
-		what := fmt.Sprintf("m=%d n=%d k=%d ToPairs from Gathered=%v", m, n, k, src != nil)
-		sameFloats(t, what+": C", got, want, n)
+		c := got
+		if rng.IntN(2) == 0 {
+			c = nil // the pairs alone
+		}
+		w.FusedBF16ToPairs(&bw, n, src, p, c, n, bias, res, n, relu, gotP, ldp)
+		what := fmt.Sprintf("m=%d n=%d k=%d ToPairs from Gathered=%v, C=%v", m, n, k, src != nil, c != nil)
+		if c != nil {
+			sameFloats(t, what+": C", got, want, n)
+		}
 		for i := range gotP {
 			if gotP[i] != wantP[i] {
 				t.Fatalf("%s: pair word [%d][%d] = %#x, want %#x", what, i/ldp, i%ldp, gotP[i], wantP[i])
