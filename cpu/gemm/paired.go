@@ -133,12 +133,12 @@ func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Pai
 	if ldp < n || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+n {
 		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, n))
 	}
-	cc, ldcc := c, ldc
-	if c == nil {
-		w.pairC = grow(w.pairC, m*n)
-		cc, ldcc = w.pairC, max(1, n)
-	}
 	if a.im == nil || a.im != bf16Current || m == 0 || n == 0 {
+		cc, ldcc := c, ldc
+		if c == nil {
+			w.pairC = grow(w.pairC, m*n)
+			cc, ldcc = w.pairC, max(1, n)
+		}
 		if b != nil {
 			w.FusedBF16W(a, n, b, cc, ldcc, bias, res, ldr, relu, true)
 		} else {
@@ -149,7 +149,7 @@ func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Pai
 		}
 		return
 	}
-	checkFused(m, n, a.k, a.a, a.lda, b, cc, ldcc, bias, res, ldr)
+	checkFusedC(m, n, a.k, a.a, a.lda, b, c, ldc, bias, res, ldr, c != nil)
 	if b == nil {
 		checkPaired(n, a.k, pb)
 	}

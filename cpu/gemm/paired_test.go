@@ -116,3 +116,29 @@ func sameFloats(t *testing.T, what string, got, want []float32, n int) {
 		}
 	}
 }
+
+// TestFusedBF16PairedNoAllocs checks that the paired products allocate nothing once the
+// workspace has grown (on tiles, also when only the pairs are stored).
+func TestFusedBF16PairedNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are counted differently under the race detector")
+	}
+	forEachBF16Impl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		const m, n, k = 32, 256, 288
+		g := randomGathered(rng, n, k/2)
+		p := &Paired{Data: make([]uint32, len(g.Data)), Off: g.Off, Mask: g.Mask, Masks: g.Masks}
+		a, c, bias := make([]float32, m*k), make([]float32, m*n), make([]float32, m)
+		pc := make([]uint32, m/2*n)
+		var bw BF16Weights
+		bw.Pack(m, k, a, k)
+		var w Workspace
+		for _, cc := range [][]float32{c, nil} {
+			call := func() { w.FusedBF16ToPairs(&bw, n, nil, p, cc, n, bias, nil, 0, true, pc, n) }
+			call()
+			if allocs := testing.AllocsPerRun(10, call); allocs != 0 {
+				t.Errorf("C=%v: %v allocations per call", cc != nil, allocs)
+			}
+		}
+	})
+}
