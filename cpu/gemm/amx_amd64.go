@@ -230,14 +230,17 @@ func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
 }
 
 // packPairsAMX is packBAMX for a Paired B (k even): each pair of rows is one masked copy of its
-// window (amxPackPairs).
+// window (amxPackPairs). The zero rows beyond k are written for the first panel (j0 = 0) only:
+// the later panels of the same call reuse dst and leave them alone.
 func packPairsAMX(dst []uint16, k, kq int, b *Paired, j0, width int) {
 	pairs := k / 2
 	// Bounds: checkPaired verified every window and mask row; dst holds kq·1024 elements.
 	_ = dst[kq*1024-1]
 	masks := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), j0/8)
 	amxPackPairs(pairs, &dst[0], pairsPtr(b, j0), &b.Off[0], &b.Mask[0], (*byte)(masks), width)
-	clear(dst[pairs*64 : kq*1024])
+	if j0 == 0 {
+		clear(dst[pairs*64 : kq*1024])
+	}
 }
 
 // growU16 returns buf if it holds n elements, else a new 64-byte aligned slice.
