@@ -31,8 +31,9 @@ import (
 // rounded to bfloat16 (round to nearest even; the activations in place, so that a residual
 // branch reading the same activation sees the rounded values, as autocast's bfloat16 tensors
 // are), the products are exact and accumulated in float32 (gemm.FusedBF16: AMX tiles where the
-// CPU has them), and bias, residual, activations, pooling, the logits and the loss stay in
-// float32.
+// CPU has them; on tiles stride-1 convolutions read their input as bfloat16 channel pairs, which
+// the producing convolution stores as it rounds, pairs.go), and bias, residual, activations,
+// pooling, the logits and the loss stay in float32.
 type Engine struct {
 	p        *engine.Problem
 	bmax     int  // images per forward pass
