@@ -31,8 +31,9 @@ import (
 // rounded to bfloat16 (round to nearest even; the activations in place, so that a residual
 // branch reading the same activation sees the rounded values, as autocast's bfloat16 tensors
 // are), the products are exact and accumulated in float32 (gemm.FusedBF16: AMX tiles where the
-// CPU has them), and bias, residual, activations, pooling, the logits and the loss stay in
-// float32.
+// CPU has them; on tiles stride-1 convolutions read their input as bfloat16 channel pairs, which
+// the producing convolution stores as it rounds, pairs.go), and bias, residual, activations,
+// pooling, the logits and the loss stay in float32.
 type Engine struct {
 	p        *engine.Problem
 	bmax     int  // images per forward pass
@@ -46,6 +47,7 @@ type Engine struct {
 	pert     []float32    // a perturbed tensor, for folding
 	foldPt   engine.Point // the weight set fold is working on
 	foldNext int          // the scratch buffer foldGet fills next
+	pairBufs [][]uint32   // per activation buffer read by a paired step: its channel pairs
 	small    [5][]float32
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
@@ -87,12 +89,20 @@ type step struct {
 	// In bfloat16 (see roundFlags): roundOut, the product rounds its results to bfloat16 as it
 	// stores them; inRounded, the input was so rounded and needs no rounding pass.
 	roundOut, inRounded bool
+	// paired: in bfloat16 on tiles, the product reads its input as channel pairs (pairs.go),
+	// from psrc, with an inner dimension of kp; pairsIn, its producer stored them (no packing
+	// pass); pairsOut, this product stores its output's pairs; pairsOnly, and nothing else (no
+	// step reads its float32 output).
+	paired, pairsIn, pairsOut, pairsOnly bool
+	psrc                                 gemm.Paired
+	kp                                   int
 }
 
 type prepared struct {
 	pt   engine.Point
 	w, b [][]float32        // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
 	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
+	wp   [][]float32        // paired steps: w with columns in pair order (pairWeights)
 }
 
 const cacheSize = 4
@@ -125,6 +135,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	e.bf16 = o.BF16
 	if e.bf16 {
 		e.roundFlags()
+		e.pairSteps()
 	}
 	return e, nil
 }
@@ -559,11 +570,15 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		copy(e.cache, e.cache[1:])
 		e.cache = e.cache[:cacheSize-1]
 	} else {
-		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps)), bw: make([]gemm.BF16Weights, len(e.steps))}
+		n := len(e.steps)
+		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n)}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
 				s.b[i] = make([]float32, st.m)
+			}
+			if st.paired {
+				s.wp[i] = make([]float32, st.m*st.kp)
 			}
 		}
 	}
@@ -573,7 +588,11 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 			e.fold(st, pt, s.w[i], s.b[i])
 			if e.bf16 && st.product() {
 				gemm.RoundBF16s(s.w[i])
-				if st.kind != convGroup {
+				switch {
+				case st.paired:
+					pairWeights(st, s.wp[i], s.w[i])
+					s.bw[i].Pack(st.m, st.kp, s.wp[i], st.kp)
+				case st.kind != convGroup:
 					s.bw[i].Pack(st.m, st.k, s.w[i], st.k)
 				}
 			}
@@ -657,9 +676,10 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.flatten(st, in, ldIn, nb)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
-			if e.bf16 {
-				e.ws.FusedBF16W(&ws.bw[i], n, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU, st.roundOut)
-			} else {
+			switch {
+			case e.bf16:
+				e.productBF16(st, &ws.bw[i], n, in, out, ws.b[i], res, ldIn, ldOut, nb)
+			default:
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}
 			activateRows(l, out, ldOut, nb*st.outHW)

@@ -103,6 +103,24 @@ func TestEngineBF16(t *testing.T) {
 				if rounded == 0 {
 					t.Errorf("no product reads an input rounded by its producer's store")
 				}
+				// On tiles the stride-1 convolutions read channel pairs (pairs.go), most of them
+				// stored by their producer; else none does.
+				// Those inside a residual block store only the pairs.
+				paired, stored, only := 0, 0, 0
+				for _, st := range e.steps {
+					if st.paired {
+						paired++
+					}
+					if st.pairsIn {
+						stored++
+					}
+					if st.pairsOnly {
+						only++
+					}
+				}
+				if tiles := impl != ""; (paired > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
+					t.Errorf("%d steps read channel pairs, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, stored, only, gemm.BF16KernelName())
+				}
 				got, err := e.Evaluate(context.Background(), []engine.Point{pt}, 0, images)
 				if err != nil {
 					t.Fatal(err)
@@ -130,5 +148,38 @@ func TestEngineBF16(t *testing.T) {
 				t.Logf("loss sum: bf16 %.6f, fp32 %.6f (relative difference %.2e)", got[0].Loss, exact[0].Loss, math.Abs(got[0].Loss-exact[0].Loss)/exact[0].Loss)
 			})
 		}
+	}
+}
+
+// BenchmarkEngineBF16 times the bfloat16 engine on resnet56 (64 images per Evaluate, one
+// point, the default batch),
+// with its stride-1 convolutions reading channel pairs (pairs=true, as New builds it where the
+// products run on tiles) and, for comparison, reading float32 rows (pairs=false).
+func BenchmarkEngineBF16(b *testing.B) {
+	if !gemm.BF16Paired() {
+		b.Skip("no bfloat16 tiles on this machine")
+	}
+	const images = 64
+	p := testProblem(b, "resnet56", 3, 32, images)
+	for _, pairs := range []bool{false, true} {
+		b.Run(fmt.Sprintf("pairs=%v", pairs), func(b *testing.B) {
+			e, err := NewWith(p, Options{BF16: true}) // DefaultBatch
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !pairs {
+				for i := range e.steps {
+					st := &e.steps[i]
+					st.paired, st.pairsIn, st.pairsOut, st.pairsOnly = false, false, false, false
+				}
+			}
+			pt := []engine.Point{{A: 0.1, B: 0.2}}
+			for b.Loop() {
+				if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(images*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
 	}
 }

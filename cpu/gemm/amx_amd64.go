@@ -36,11 +36,22 @@ func dpbf16PanelCode() *byte
 //go:noescape
 func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
 
+// amxPackPairs copies pairs of rows of a Paired B into AMX tile rows (amx_amd64.s).
+//
+//go:noescape
+func amxPackPairs(pairs int, dst *uint16, src *uint32, off, msk *int32, masks *byte, width int)
+
 // amxEpilogue adds bias and residual to the float32 blocks, applies the ReLU, rounds to
 // bfloat16 if round, and stores them in C (amx_amd64.s).
 //
 //go:noescape
 func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
+
+// amxEpiloguePairs is amxEpilogue with round (m even) that also stores the results as bfloat16
+// channel pairs at p, rows of pairs ldp words apart (amx_amd64.s).
+//
+//go:noescape
+func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
 
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
@@ -97,7 +108,7 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 	return dst
 }
 
-func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
+func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
@@ -105,13 +116,26 @@ func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered
 	w.amxC = grow(w.amxC, mb*32*32)
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
-		packBAMX(w.amxB, k, kq, b, j0, width)
+		if b != nil {
+			packBAMX(w.amxB, k, kq, b, j0, width)
+		} else {
+			packPairsAMX(w.amxB, k, kq, pb, j0, width)
+		}
 		im.product(tiles, w.amxB, w.amxC, m, kq)
 		var rp *float32
 		if res != nil {
 			rp = &res[j0]
 		}
-		// Bounds: checkFused verified C, bias and res for m rows and n columns.
+		// Bounds: checkFused verified C, bias and res for m rows and n columns, and
+		// FusedBF16ToPairs pc for m/2 rows.
+		if pc != nil {
+			var cp *float32 // nil: pairs only
+			if c != nil {
+				cp = &c[j0]
+			}
+			amxEpiloguePairs(m, width, &w.amxC[0], cp, ldc, &bias[0], rp, ldr, relu, &pc[j0], ldp)
+			continue
+		}
 		amxEpilogue(m, width, &w.amxC[0], &c[j0], ldc, &bias[0], rp, ldr, relu, round)
 	}
 }
@@ -187,6 +211,20 @@ func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
 				rest[2*j] = bf16Bits(v)
 			}
 		}
+	}
+}
+
+// packPairsAMX is packBAMX for a Paired B (k even): each pair of rows is one masked copy of its
+// window (amxPackPairs). The zero rows beyond k are written for the first panel (j0 = 0) only:
+// the later panels of the same call reuse dst and leave them alone.
+func packPairsAMX(dst []uint16, k, kq int, b *Paired, j0, width int) {
+	pairs := k / 2
+	// Bounds: checkPaired verified every window and mask row; dst holds kq·1024 elements.
+	_ = dst[kq*1024-1]
+	masks := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), j0/8)
+	amxPackPairs(pairs, &dst[0], pairsPtr(b, j0), &b.Off[0], &b.Mask[0], (*byte)(masks), width)
+	if j0 == 0 {
+		clear(dst[pairs*64 : kq*1024])
 	}
 }
 

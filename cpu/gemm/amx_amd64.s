@@ -311,3 +311,188 @@ epicount:
 epidone:
 	VZEROUPPER
 	RET
+
+// func amxPackPairs(pairs int, dst *uint16, src *uint32, off, msk *int32, masks *byte, width int)
+//
+// Copies row pairs 0..pairs-1 of a Paired B (src = &Data[j0], masks = &Masks[0] + j0/8
+// bytes) into AMX B tile rows: pair t at dst + 128·t bytes, its window's 32 words with the
+// masked-off ones zero; width is 32 or 16 (words 16-31 then zero). Masked-off words are never
+// read (AVX-512 masked loads do not fault).
+TEXT ·amxPackPairs(SB), NOSPLIT, $0-56
+	MOVQ  pairs+0(FP), CX
+	MOVQ  dst+8(FP), DI
+	MOVQ  src+16(FP), SI
+	MOVQ  off+24(FP), R8
+	MOVQ  msk+32(FP), R9
+	MOVQ  masks+40(FP), R10
+	MOVQ  width+48(FP), R11
+	TESTQ CX, CX
+	JZ    ppdone
+	CMPQ  R11, $32
+	JNE   pphalf
+
+ppfull:
+	MOVLQSX     (R8), AX
+	MOVLQSX     (R9), DX
+	KMOVD       (R10)(DX*2), K1
+	KSHIFTRD    $16, K1, K2
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
+	VMOVDQU64   Z0, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $4, R8
+	ADDQ        $4, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         ppfull
+	JMP         ppdone
+
+pphalf:
+	VPXORQ Z1, Z1, Z1
+
+pphalfloop:
+	MOVLQSX     (R8), AX
+	MOVLQSX     (R9), DX
+	KMOVW       (R10)(DX*2), K1
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU64   Z0, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $4, R8
+	ADDQ        $4, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         pphalfloop
+
+ppdone:
+	VZEROUPPER
+	RET
+
+// ROUNDBF16(x) rounds the floats of x to bfloat16 as RoundBF16 does, with the constants of
+// amxEpilogue (Z24-Z29) and scratch Z6, Z7, K1.
+#define ROUNDBF16(x) \
+	VPSRLD  $16, x, Z6 \
+	VPANDD  Z25, Z6, Z6 \
+	VPADDD  Z24, Z6, Z6 \
+	VPADDD  x, Z6, Z6 \
+	VPANDD  Z27, x, Z7 \
+	VPCMPUD $6, Z28, Z7, K1 \
+	VPORD   Z29, x, K1, Z6 \
+	VPANDD  Z26, Z6, x
+
+// EPIROW(t0, t1, bias, l1, l2) sets Z0, Z1 to ReLU?(t + (bias + res)) for the two halves t0,
+// t1 of one row of 32 columns (res at BX, nil: bias alone; columns 16-31 of res read only when
+// R11 = width is 32), rounded to bfloat16; DX = relu; l1, l2 fresh labels.
+#define EPIROW(t0, t1, bias, l1, l2) \
+	VBROADCASTSS bias, Z2 \
+	VMOVAPS      Z2, Z3 \
+	TESTQ        BX, BX \
+	JZ           l1 \
+	VADDPS       (BX), Z2, Z2 \
+	CMPQ         R11, $32 \
+	JNE          l1 \
+	VADDPS       64(BX), Z3, Z3 \
+l1: \
+	VADDPS t0, Z2, Z0 \
+	VADDPS t1, Z3, Z1 \
+	TESTQ  DX, DX \
+	JZ     l2 \
+	VMAXPS Z0, Z5, Z0 \
+	VMAXPS Z1, Z5, Z1 \
+l2: \
+	ROUNDBF16(Z0) \
+	ROUNDBF16(Z1)
+
+// func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
+//
+// amxEpilogue with round, for m even, that also stores the rounded results as bfloat16
+// channel pairs (and only those when c is nil): row pair r (rows 2r, 2r+1) at p + 4·r·ldp bytes, word j = (row 2r+1's upper
+// half) | (row 2r's upper half) >> 16, for j < width.
+TEXT ·amxEpiloguePairs(SB), NOSPLIT, $0-88
+	MOVQ    m+0(FP), CX
+	SHRQ    $1, CX
+	MOVQ    width+8(FP), R11
+	MOVQ    t+16(FP), SI
+	MOVQ    c+24(FP), DI
+	MOVQ    ldc+32(FP), R8
+	SHLQ    $2, R8
+	TESTQ   DI, DI
+	JNZ     eppc
+	XORQ    R8, R8 // no float32 results: DI stays nil
+
+eppc:
+	MOVQ    bias+40(FP), AX
+	MOVQ    res+48(FP), BX
+	MOVQ    ldr+56(FP), R9
+	SHLQ    $2, R9
+	MOVBQZX relu+64(FP), DX
+	MOVQ    p+72(FP), R10
+	MOVQ    ldp+80(FP), R12
+	SHLQ    $2, R12
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R13
+	VPBROADCASTD R13, Z24
+	MOVL    $1, R13
+	VPBROADCASTD R13, Z25
+	MOVL    $0xffff0000, R13
+	VPBROADCASTD R13, Z26
+	MOVL    $0x7fffffff, R13
+	VPBROADCASTD R13, Z27
+	MOVL    $0x7f800000, R13
+	VPBROADCASTD R13, Z28
+	MOVL    $0x00400000, R13
+	VPBROADCASTD R13, Z29
+	TESTQ   CX, CX
+	JZ      eppdone
+
+epploop:
+	EPIROW((SI), 64(SI), (AX), eppa0, eppb0)
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	TESTQ   DI, DI
+	JZ      eppodd
+	VMOVUPS Z0, (DI)
+	CMPQ    R11, $32
+	JNE     eppodd
+	VMOVUPS Z1, 64(DI)
+
+eppodd:
+	ADDQ  R8, DI
+	TESTQ BX, BX
+	JZ    eppodd2
+	ADDQ  R9, BX
+
+eppodd2:
+	EPIROW(128(SI), 192(SI), 4(AX), eppa1, eppb1)
+	TESTQ   DI, DI
+	JZ      epppairs
+	VMOVUPS Z0, (DI)
+	CMPQ    R11, $32
+	JNE     epppairs
+	VMOVUPS Z1, 64(DI)
+
+epppairs:
+	VPSRLD     $16, Z10, Z10
+	VPTERNLOGD $0xea, Z10, Z26, Z0
+	VMOVDQU32  Z0, (R10)
+	CMPQ       R11, $32
+	JNE        eppnext
+	VPSRLD     $16, Z11, Z11
+	VPTERNLOGD $0xea, Z11, Z26, Z1
+	VMOVDQU32  Z1, 64(R10)
+
+eppnext:
+	ADDQ  $8, AX
+	ADDQ  $256, SI
+	ADDQ  R8, DI
+	ADDQ  R12, R10
+	TESTQ BX, BX
+	JZ    eppcount
+	ADDQ  R9, BX
+
+eppcount:
+	DECQ CX
+	JNZ  epploop
+
+eppdone:
+	VZEROUPPER
+	RET

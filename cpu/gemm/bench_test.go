@@ -194,3 +194,55 @@ func BenchmarkFusedBF16(b *testing.B) {
 		})
 	}
 }
+
+// convPaired is convGathered's B as channel pairs (cin even): pair (q, tap) reads channels 2q
+// and 2q+1 at the shift of tap, from an activation of cin/2 rows of pairs.
+func convPaired(g *Gathered, cin int) *Paired {
+	ld := int(g.Off[9] - g.Off[0]) // one channel further
+	guard := int(g.Off[4])         // the centre tap reads the first channel unshifted
+	p := &Paired{Data: make([]uint32, cin/2*ld+2*guard), Masks: g.Masks}
+	for q := range cin / 2 {
+		lo, hi := g.Data[guard+2*q*ld:][:ld], g.Data[guard+(2*q+1)*ld:][:ld]
+		PackPairs(p.Data[guard+q*ld:][:ld], lo, hi)
+		for tap := range 9 {
+			p.Off = append(p.Off, g.Off[2*q*9+tap]-int32(q*ld))
+			p.Mask = append(p.Mask, g.Mask[tap])
+		}
+	}
+	return p
+}
+
+// BenchmarkFusedBF16Paired compares, on each tiled bfloat16 implementation, B gathered from
+// float32 rows (FusedBF16W) with B copied from channel pairs (FusedBF16Paired), for the
+// 3×3 convolutions of BenchmarkFusedBF16 with an even number of input channels.
+func BenchmarkFusedBF16Paired(b *testing.B) {
+	saved := bf16Current
+	defer func() { bf16Current = saved }()
+	shapes := []struct{ cout, cin, hw int }{{16, 16, 32}, {32, 32, 16}, {64, 64, 8}, {128, 128, 8}}
+	for _, im := range archBF16s() {
+		SetBF16Impl(im.name())
+		for _, s := range shapes {
+			g, n := convGathered(s.cin, s.hw, s.hw, 8)
+			RoundBF16s(g.Data)
+			p := convPaired(g, s.cin)
+			m, k := s.cout, 9*s.cin
+			a, c, res, bias := make([]float32, m*k), make([]float32, m*n), make([]float32, m*n), make([]float32, m)
+			var w Workspace
+			var bw BF16Weights
+			bw.Pack(m, k, a, k)
+			for _, paired := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s/m%d_k%d_n%d/paired=%v", im.name(), m, k, n, paired), func(b *testing.B) {
+					for b.Loop() {
+						if paired {
+							w.FusedBF16Paired(&bw, n, p, c, n, bias, res, n, true, false)
+						} else {
+							w.FusedBF16W(&bw, n, g, c, n, bias, res, n, true, false)
+						}
+					}
+					flops := 2 * float64(m) * float64(n) * float64(k)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

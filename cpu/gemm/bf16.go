@@ -50,8 +50,10 @@ func RoundBF16s(x []float32) {
 type bf16Impl interface {
 	name() string
 	// pack lays the m×k matrix A out for fused in dst (grown as needed) and returns it.
+	// fused reads B from b, or from pb when b is nil; with pc not nil (and round) it also stores
+	// the results as channel pairs there (FusedBF16ToPairs).
 	pack(dst []uint16, m, k int, a []float32, lda int) []uint16
-	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool)
+	fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int)
 }
 
 // bf16Current is the bfloat16 implementation in use (nil: the float32 kernels).
@@ -143,5 +145,5 @@ func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, 
 		}
 		return
 	}
-	a.im.fused(w, a.packed, m, n, k, b, c, ldc, bias, res, ldr, relu, roundC)
+	a.im.fused(w, a.packed, m, n, k, b, nil, c, ldc, bias, res, ldr, relu, roundC, nil, 0)
 }

@@ -18,7 +18,9 @@
 // FusedBF16 and FusedBF16W (bf16.go) are Fused for bfloat16 operands with float32 sums, on
 // AMX tiles ("amx-bf16", amx_amd64.s), VDPBF16PS ("avx512-bf16", dpbf16_amd64.s) or the float32
 // kernels above on the same numbers; BF16KernelName says which. RoundBF16 and RoundBF16s round
-// to bfloat16 (nearest, ties to even).
+// to bfloat16 (nearest, ties to even). FusedBF16Paired reads B from bfloat16 channel pairs
+// (Paired, PackPairs: the tile-row layout, so each pair of B rows is one masked copy), and
+// FusedBF16ToPairs also stores its results as such pairs for the next product (paired.go).
 //
 // # Algorithm
 //

@@ -135,6 +135,11 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 }
 
 func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int) {
+	checkFusedC(m, n, k, a, lda, b, c, ldc, bias, res, ldr, true)
+}
+
+// checkFusedC is checkFused, without C's checks unless withC.
+func checkFusedC(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, withC bool) {
 	switch {
 	case m < 0 || m%FusedMR != 0:
 		panic(fmt.Sprintf("gemm: Fused: m = %d is not a non-negative multiple of %d", m, FusedMR))
@@ -144,7 +149,7 @@ func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc
 		panic(fmt.Sprintf("gemm: Fused: k = %d < 1", k))
 	case lda < k:
 		panic(fmt.Sprintf("gemm: Fused: lda = %d < k = %d", lda, k))
-	case ldc < max(1, n):
+	case withC && ldc < max(1, n):
 		panic(fmt.Sprintf("gemm: Fused: ldc = %d < n = %d", ldc, n))
 	case res != nil && ldr < max(1, n):
 		panic(fmt.Sprintf("gemm: Fused: ldr = %d < n = %d", ldr, n))
@@ -155,7 +160,7 @@ func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc
 	if need := matLen(m, k, lda); len(a) < need {
 		panic(fmt.Sprintf("gemm: Fused: len(a) = %d < %d", len(a), need))
 	}
-	if need := matLen(m, n, ldc); len(c) < need {
+	if need := matLen(m, n, ldc); withC && len(c) < need {
 		panic(fmt.Sprintf("gemm: Fused: len(c) = %d < %d", len(c), need))
 	}
 	if len(bias) < m {
@@ -163,6 +168,9 @@ func checkFused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc
 	}
 	if need := matLen(m, n, ldr); res != nil && len(res) < need {
 		panic(fmt.Sprintf("gemm: Fused: len(res) = %d < %d", len(res), need))
+	}
+	if b == nil {
+		return // B checked by the caller
 	}
 	if len(b.Off) < k || len(b.Mask) < k {
 		panic(fmt.Sprintf("gemm: Fused: %d offsets and %d masks for k = %d rows", len(b.Off), len(b.Mask), k))

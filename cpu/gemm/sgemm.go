@@ -35,9 +35,11 @@ type Workspace struct {
 	ga   gatherArgs
 	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of A and of a panel of B, and the
 	// float32 blocks of C before the epilogue.
-	amxB []uint16
-	amxC []float32
-	bw   BF16Weights // FusedBF16's A
+	amxB  []uint16
+	amxC  []float32
+	bw    BF16Weights // FusedBF16's A
+	unp   Gathered    // FusedBF16Paired's B as float32 rows, for the float32 kernels
+	pairC []float32   // FusedBF16ToPairs' C when the caller wants only the pairs
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
