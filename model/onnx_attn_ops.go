@@ -444,27 +444,7 @@ func (im *importer) tokArith(nd *onnx.NodeProto, v value, c *constant, rev bool)
 		return im.errorf(nd, "constant of shape %s with a tensor of shape %v; want one value, one per feature or one per element of [1, T, D]",
 			ShapeString(c.shape), im.tokDims(v, 1))
 	}
-	op := Op{Kind: OpArith, In: v.slot, Arith: map[string]byte{"Add": '+', "Sub": '-', "Mul": '*', "Div": '/'}[nd.GetOpType()]}
-	op.Rev = rev && (op.Arith == '-' || op.Arith == '/')
-	name := c.param
-	if name == "" {
-		name = c.viewOf
-	}
-	if name != "" && !c.isInt {
-		kind := KindWeight
-		if len(im.consts[name].shape) <= 1 {
-			kind = KindBias
-		}
-		w, err := im.param(nd, name, kind)
-		if err != nil {
-			return err
-		}
-		op.Weight = w
-	} else {
-		op.Const = c.float32s()
-	}
-	im.emitAs(nd, op, s, v)
-	return nil
+	return im.emitArith(nd, v, c, rev, s)
 }
 
 // signature is how each logical element of v maps to its slot: per axis, its atoms' kinds,

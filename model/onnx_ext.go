@@ -120,6 +120,13 @@ func (im *importer) arith(nd *onnx.NodeProto, v value, c *constant, rev bool) er
 		return im.errorf(nd, "constant of shape %s with an activation of %d channels; want one value or one per channel",
 			ShapeString(c.shape), s[0])
 	}
+	return im.emitArith(nd, v, c, rev, s)
+}
+
+// emitArith emits v ∘ c (c ∘ v when rev, for − and ÷), ∘ the node's Add, Sub, Mul or Div, as an
+// OpArith with output shape s: c a parameter (its own, or the one it is a view of; ≤1-dim ones
+// are biases to the directions) or, when no parameter holds it, a constant of the op.
+func (im *importer) emitArith(nd *onnx.NodeProto, v value, c *constant, rev bool, s [3]int) error {
 	op := Op{Kind: OpArith, In: v.slot, Arith: map[string]byte{"Add": '+', "Sub": '-', "Mul": '*', "Div": '/'}[nd.GetOpType()]}
 	op.Rev = rev && (op.Arith == '-' || op.Arith == '/')
 	name := c.param
