@@ -318,27 +318,16 @@ func (im *importer) tokLinear(nd *onnx.NodeProto, v value) error {
 	if c == nil || len(c.shape) != 2 {
 		return im.errorf(nd, "the second operand %q must be a 2D constant (the weight)", nd.GetInput()[1])
 	}
-	wname, trans := nd.GetInput()[1], true
+	trans := true
 	if nd.GetOpType() == "Gemm" {
 		if nd.Int("transA", 0) != 0 || nd.Float("alpha", 1) != 1 || nd.Float("beta", 1) != 1 {
 			return im.errorf(nd, "Gemm with transA, alpha or beta other than 0, 1, 1 is not supported")
 		}
 		trans = nd.Int("transB", 0) == 0
 	}
-	if trans && c.transposeOf != "" && im.consts[c.transposeOf] != nil {
-		wname, trans = c.transposeOf, false
-	}
-	wname, err := im.param(nd, wname, KindWeight)
+	wname, trans, outF, err := im.linearWeight(nd, c, trans, s[0], "features")
 	if err != nil {
 		return err
-	}
-	ws := im.params[wname].Shape
-	outF, inF := ws[0], ws[1]
-	if trans {
-		outF, inF = ws[1], ws[0]
-	}
-	if inF != s[0] {
-		return im.errorf(nd, "weight %q of shape %s for %d features", wname, ShapeString(ws), s[0])
 	}
 	op := Op{Kind: OpConv, In: v.slot, Weight: wname, TransW: trans, K: 1, Stride: 1}
 	if b := im.constInput(nd, 2); b != nil && nd.GetOpType() == "Gemm" {

@@ -119,25 +119,37 @@ func (im *importer) pixelLinear(nd *onnx.NodeProto, x value) error {
 	if c == nil || len(c.shape) != 2 {
 		return im.errorf(nd, "the second operand %q must be a 2D constant (the weight)", nd.GetInput()[1])
 	}
-	wname, trans := nd.GetInput()[1], true
-	if c.transposeOf != "" && im.consts[c.transposeOf] != nil {
-		wname, trans = c.transposeOf, false
-	}
-	wname, err := im.param(nd, wname, KindWeight)
+	wname, trans, outF, err := im.linearWeight(nd, c, true, s[0], "channels")
 	if err != nil {
 		return err
-	}
-	ws := im.params[wname].Shape
-	outF, inF := ws[0], ws[1]
-	if trans {
-		outF, inF = ws[1], ws[0]
-	}
-	if inF != s[0] {
-		return im.errorf(nd, "weight %q of shape %s for %d channels", wname, ShapeString(ws), s[0])
 	}
 	im.emitAs(nd, Op{Kind: OpConv, In: x.slot, Weight: wname, TransW: trans, K: 1, Stride: 1}, [3]int{outF, s[1], s[2]}, x)
 	if im.uses[nd.GetOutput()[0]] == 1 {
 		im.lastLinear[len(im.net.Slots)-1] = len(im.net.Ops) - 1
 	}
 	return nil
+}
+
+// linearWeight returns the parameter of a Linear's weight operand c (input 1 of nd) over in
+// features (what names them in an error): stored [in, out] when trans (an ONNX MatMul operand, or
+// Gemm without transB), or the [out, in] tensor it is a transpose of (then trans is false), and
+// the number of output features.
+func (im *importer) linearWeight(nd *onnx.NodeProto, c *constant, trans bool, in int, what string) (string, bool, int, error) {
+	wname := nd.GetInput()[1]
+	if trans && c.transposeOf != "" && im.consts[c.transposeOf] != nil {
+		wname, trans = c.transposeOf, false
+	}
+	wname, err := im.param(nd, wname, KindWeight)
+	if err != nil {
+		return "", false, 0, err
+	}
+	ws := im.params[wname].Shape
+	outF, inF := ws[0], ws[1]
+	if trans {
+		outF, inF = ws[1], ws[0]
+	}
+	if inF != in {
+		return "", false, 0, im.errorf(nd, "weight %q of shape %s for %d %s", wname, ShapeString(ws), in, what)
+	}
+	return wname, trans, outF, nil
 }
