@@ -44,7 +44,8 @@ func activationPartials(op *model.Op, x float64) partials {
 		t := math.Tanh(x)
 		return partials{f: t, fx: 1 - t*t, fxx: -2 * t * (1 - t*t)}
 	case model.OpHardSigmoid:
-		a, u := float64(op.Alpha), float64(op.Alpha)*x+float64(op.Beta)
+		a := hardSigmoidSlope(op.Alpha)
+		u := a*x + float64(op.Beta)
 		if u < 0 || u > 1 {
 			return partials{f: min(max(u, 0), 1)}
 		}
@@ -68,6 +69,16 @@ func activationPartials(op *model.Op, x float64) partials {
 		return geluTanhPartials(x)
 	}
 	panic("train: not an activation: " + op.Kind.String())
+}
+
+// hardSigmoidSlope returns HardSigmoid's α in float64: exactly 1/6 for the float32 nearest to
+// it, which is how an ONNX export stores PyTorch's hardsigmoid (slope 1/6; the importer's
+// HardSwish fusion reads it the same way), so that float64 products are PyTorch's to rounding.
+func hardSigmoidSlope(alpha float32) float64 {
+	if a := float64(alpha); math.Abs(a-1.0/6) > 1e-7 {
+		return a
+	}
+	return 1.0 / 6
 }
 
 // geluTanhPartials: f = x/2·(1 + tanh u), u = c·(x + a·x³), c = √(2/π), a = 0.044715:
