@@ -15,7 +15,8 @@ import (
 //	L(θ) = (1/N) Σ_n ℓ(f(x_n; θ), y_n),   H·v = ∇²L(θ)·v,
 //
 // with respect to every trainable parameter θ (conv and linear weights and biases, batch-norm
-// γ and β), with batch norm in evaluation mode: the running statistics are fixed constants,
+// γ and β; in an imported graph also layer-norm γ and β and arithmetic operands: hvp_graph.go
+// runs every op kind past the zoo's), with batch norm in evaluation mode: the running statistics are fixed constants,
 // so that every image contributes independently and the Hessian is that of the function the
 // scan evaluates.
 //
