@@ -117,7 +117,12 @@ def bench(a):
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = build(a.model, 3, 10, 32)
+    if a.model.startswith("onnx:"):
+        import onnx_nets
+        F.hardsigmoid = hardsigmoid
+        net = onnx_nets.build(a.model[5:], 3, 10)
+    else:
+        net = build(a.model, 3, 10, 32)
     net.eval()
     x, y = torch.randn(a.images, 3, 32, 32), torch.randint(0, 10, (a.images,))
     h = Hessian(net, x, y, a.batch)
