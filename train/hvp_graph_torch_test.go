@@ -20,17 +20,17 @@ import (
 // ReLU6, a squeeze-and-excitation gate with Sigmoid and Mul, standalone residual adds) and
 // ExtOps (batch norm with ε 1e-3, HardSwish, SiLU, a HardSigmoid SE gate, GELU's tanh form,
 // LayerNorm over channels, a layer-scale parameter, arithmetic with constants, a channel
-// shuffle, chunk and a strided channel slice), over 12 images, with weights read from the
+// shuffle, chunk and a strided channel slice), over 8 images, with weights read from the
 // ONNX file, for two random vectors matched by parameter name: to 1e-4 relative in float32 and
 // 1e-9 in float64.
 func TestHVPGraphMatchesPyTorch(t *testing.T) {
 	py := testenv.Python(t, "torch", "numpy", "scipy", "onnx")
 	dir := t.TempDir()
-	if err := WriteSyntheticIDX(dir, 12, 10, 4); err != nil {
+	if err := WriteSyntheticIDX(dir, 8, 10, 4); err != nil {
 		t.Fatal(err)
 	}
 	spec := "fashion-mnist:" + dir
-	set, err := data.Load(spec, data.Options{Split: "train", Limit: 12})
+	set, err := data.Load(spec, data.Options{Split: "train", Limit: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +47,12 @@ func TestHVPGraphMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h64, err := NewHVP[float64](n, w, set, 12, 1)
+			h64, err := NewHVP[float64](n, w, set, 8, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			vs := [][]float64{randVec(31, h32.Dim()), randVec(32, h32.Dim())}
-			ref := torchHVPByName(t, py, h32, "onnx:"+net, wFile, spec, vs)
+			ref := torchHVPByName(t, py, h32, "onnx:"+net, wFile, spec, "train", vs)
 			for k, v := range vs {
 				hv32, hv64 := make([]float64, h32.Dim()), make([]float64, h32.Dim())
 				h32.Apply(v, hv32, nil)
@@ -83,10 +83,11 @@ type torchHV struct {
 }
 
 // torchHVPByName writes vs (rounded to float32) as v<k>.<parameter> tensors, runs
-// tools/torch_hessian.py hvp in float64 on model (with the state_dict weights) and returns its
+// tools/torch_hessian.py hvp in float64 on model (with the state_dict weights, on split of
+// spec) and returns its
 // products rearranged into h's parameter order, failing unless both sides have the same
 // parameters.
-func torchHVPByName[T Float](t *testing.T, py string, h *HVP[T], modelName, weights, spec string, vs [][]float64) torchHV {
+func torchHVPByName[T Float](t *testing.T, py string, h *HVP[T], modelName, weights, spec, split string, vs [][]float64) torchHV {
 	t.Helper()
 	dir := t.TempDir()
 	vecs := model.NewWeights()
@@ -104,7 +105,7 @@ func torchHVPByName[T Float](t *testing.T, py string, h *HVP[T], modelName, weig
 	if err := model.WriteSafetensors(vPath, vecs, nil); err != nil {
 		t.Fatal(err)
 	}
-	runPy(t, py, "../tools/torch_hessian.py", "hvp", "--model", modelName, "--weights", weights, "--data", spec,
+	runPy(t, py, "../tools/torch_hessian.py", "hvp", "--model", modelName, "--weights", weights, "--data", spec, "--split", split,
 		"--limit", fmt.Sprint(h.set.N), "--classes", fmt.Sprint(h.Model.Classes), "--vectors", vPath, "--out", out, "--double")
 	var ref struct {
 		Names []string
