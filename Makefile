@@ -3,6 +3,7 @@
 #   make test    every test (installs PyTorch and Fashion-MNIST first when missing and possible)
 #   make bench   CPU speed beside PyTorch's (../shared/peer/torch_scan.py) in one run
 #   make fuzz    every fuzz target (func FuzzXxx) for FUZZTIME each (default 30s): scripts/fuzz.sh
+#   make release bin/release/landscape-OS-ARCH for linux, macOS and Windows, with SHA256SUMS
 # GPU targets (gpu, kernels, kernels-check, vet-cuda, device-check) are in gpu.mk.
 
 GO      ?= go
@@ -10,6 +11,7 @@ PYTHON  ?= /usr/bin/python3
 PEER    ?= ../shared/peer
 
 .PHONY: build test deps bench clean fuzz
+.PHONY: release test-arm64
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/landscape ./cmd/landscape
@@ -19,7 +21,7 @@ deps:
 
 test: deps
 	$(GO) vet ./...
-	$(GO) test -timeout 20m ./...
+	$(GO) test -timeout 45m ./...   # cmd/landscape runs every torchvision CNN beside PyTorch (TestTorchvisionONNX)
 	$(GO) test -timeout 10m -tags noasm ./cpu/...
 
 bench: build deps
@@ -28,6 +30,13 @@ bench: build deps
 FUZZTIME ?= 30s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
+
+release:
+	GO=$(GO) ./scripts/release.sh
+
+# The arm64 build (NEON kernels) under qemu-aarch64-static: cpu, model, a scan against amd64's.
+test-arm64:
+	GO=$(GO) ./scripts/test-arm64.sh
 
 clean:
 	rm -rf bin demo-out device-check

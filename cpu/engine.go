@@ -25,10 +25,19 @@ import (
 // padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
 // as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
+//
+// In bfloat16 (Options.BF16) the engine computes as PyTorch's CPU autocast to bfloat16 does a
+// convolution or linear layer: the folded weights and the activations entering the layer are
+// rounded to bfloat16 (round to nearest even; the activations in place, so that a residual
+// branch reading the same activation sees the rounded values, as autocast's bfloat16 tensors
+// are), the products are exact and accumulated in float32 (gemm.FusedBF16: AMX tiles where the
+// CPU has them), and bias, residual, activations, pooling, the logits and the loss stay in
+// float32.
 type Engine struct {
 	p        *engine.Problem
-	bmax     int // images per forward pass
-	guard    int // floats before and after the rows of every activation buffer
+	bmax     int  // images per forward pass
+	bf16     bool // bfloat16 products (Options.BF16)
+	guard    int  // floats before and after the rows of every activation buffer
 	bufs     [][]float32
 	steps    []step
 	tmp      []float32 // phase planes, im2col matrix or transposed linear input
@@ -39,7 +48,8 @@ type Engine struct {
 	foldNext int          // the scratch buffer foldGet fills next
 	small    [5][]float32
 	logit    []float32
-	outHW    int // pixels per image of the network's output slot
+	poolRow  []float32 // maxPoolSeparable's row of column maxima
+	outHW    int       // pixels per image of the network's output slot
 }
 
 // stepKind says how a plan layer is computed.
@@ -72,18 +82,120 @@ type step struct {
 	src     gemm.Gathered // B of the product (its Data set by New)
 	phases  uint8         // convPhase: bit ph set when this step fills phase plane ph
 	fillTmp bool          // convPhase: fill the phase planes (else the previous step did)
+	// In bfloat16 (see roundFlags): roundOut, the product rounds its results to bfloat16 as it
+	// stores them; inRounded, the input was so rounded and needs no rounding pass.
+	roundOut, inRounded bool
 }
 
 type prepared struct {
 	pt   engine.Point
-	w, b [][]float32 // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
+	w, b [][]float32        // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
+	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 }
 
 const cacheSize = 4
 
-// New returns a CPU engine for p with the batch DefaultBatch chooses. It satisfies
+// New returns a CPU engine for p with the batch DefaultBatch chooses, in float32. It satisfies
 // engine.Factory.
-func New(p *engine.Problem) (engine.Engine, error) { return NewBatch(p, DefaultBatch(p.Plan)) }
+func New(p *engine.Problem) (engine.Engine, error) { return NewWith(p, Options{}) }
+
+// Options choose how an engine computes.
+type Options struct {
+	Batch int  // images per forward pass (0: DefaultBatch)
+	BF16  bool // bfloat16 products accumulated in float32 (see Engine), else float32 throughout
+}
+
+// Factory returns the engine.Factory of engines with options o.
+func Factory(o Options) engine.Factory {
+	return func(p *engine.Problem) (engine.Engine, error) { return NewWith(p, o) }
+}
+
+// NewWith returns a CPU engine for p with options o.
+func NewWith(p *engine.Problem, o Options) (*Engine, error) {
+	batch := o.Batch
+	if batch == 0 {
+		batch = DefaultBatch(p.Plan)
+	}
+	e, err := NewBatch(p, batch)
+	if err != nil {
+		return nil, err
+	}
+	e.bf16 = o.BF16
+	if e.bf16 {
+		e.roundFlags()
+	}
+	return e, nil
+}
+
+// roundFlags moves the bfloat16 rounding of a product's input into the product that wrote it,
+// where that gives the same numbers: a gemm product without a separate activation whose output
+// is first read, by any later step, as the input of a product (which would round it in place
+// before anything else saw it). The rounding then happens in the producer's store (no pass over
+// the activation), and every product reading a buffer last written by such a producer skips its
+// rounding pass.
+func (e *Engine) roundFlags() {
+	for i := range e.steps {
+		st := &e.steps[i]
+		if !st.fused() || st.l.HasAct {
+			continue
+		}
+		for j := i + 1; j < len(e.steps); j++ {
+			nx := &e.steps[j]
+			if nx.reads(st.l.Out) {
+				st.roundOut = nx.product() && nx.l.In == st.l.Out
+				break
+			}
+			if nx.l.Out == st.l.Out {
+				break // overwritten unread
+			}
+		}
+	}
+	writer := map[int]*step{}
+	for i := range e.steps {
+		st := &e.steps[i]
+		if w := writer[st.l.In]; w != nil && w.roundOut && st.product() {
+			st.inRounded = true
+		}
+		writer[st.l.Out] = st
+	}
+}
+
+// fused reports whether the step is one gemm product (Workspace.Fused).
+func (st *step) fused() bool {
+	switch st.kind {
+	case convShift, convPhase, convCol, linear:
+		return true
+	}
+	return false
+}
+
+// reads reports whether the step reads buffer buf.
+func (st *step) reads(buf int) bool {
+	l := &st.l
+	if l.In == buf || l.Residual == buf {
+		return true
+	}
+	switch st.kind {
+	case add2, mul:
+		return l.In2 == buf
+	case concat:
+		for _, b := range l.Ins {
+			if b == buf {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// KernelName names the micro-kernels an engine with options o computes its products with
+// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel).
+func KernelName(o Options) string {
+	if o.BF16 {
+		return gemm.BF16KernelName()
+	}
+	return gemm.KernelName()
+}
 
 // DefaultBatch returns the number of images an engine from New pushes through the network at
 // once: as many as keep the largest activation of the batch within 512 KiB (half the L2 cache
@@ -266,9 +378,24 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		e.small[i] = make([]float32, maxB)
 	}
 	e.logit = make([]float32, p.Net.Classes)
+	for _, st := range e.steps {
+		if st.kind == poolWin {
+			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+		}
+	}
 	o := p.Net.Slots[p.Net.Output]
 	e.outHW = o[1] * o[2]
 	return e, nil
+}
+
+// product reports whether the step multiplies weights by activations (a convolution or a
+// linear layer): the steps whose operands bfloat16 rounds.
+func (st *step) product() bool {
+	switch st.kind {
+	case convShift, convPhase, convCol, linear, convGroup:
+		return true
+	}
+	return false
 }
 
 // tmpUser reports whether a step of this kind overwrites e.tmp.
@@ -370,21 +497,16 @@ func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Ga
 // Name implements engine.Engine.
 func (e *Engine) Name() string { return "cpu" }
 
-// Problem returns the problem the engine evaluates (scan.Bound).
+// Problem returns the problem the engine evaluates (sched.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // Close implements engine.Engine.
 func (e *Engine) Close() error { return nil }
 
-// Capacity implements scan.Capacity: one point per task, 64 images (at least 2 batches):
+// Capacity implements sched.Capacity: one point per task, 64 images (at least 2 batches):
 // tasks small enough to keep both cores busy to the end of short scans, large enough that
 // the scheduler's locking does not count.
 func (e *Engine) Capacity() (points, images int) { return 1, max(64, 2*e.bmax) }
-
-func geom(l *model.Layer) ConvGeom {
-	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2],
-		Cout: l.OutShape[0], OH: l.OutShape[1], OW: l.OutShape[2], K: l.K, Stride: l.Stride, Pad: l.Pad}
-}
 
 // fold writes the weights and bias of layer l at pt, batch norm folded in (model.Layer.Fold),
 // into w [m][k] and b [m]; rows from Cout on stay zero. The perturbed entries go to the
@@ -428,7 +550,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		copy(e.cache, e.cache[1:])
 		e.cache = e.cache[:cacheSize-1]
 	} else {
-		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps))}
+		s = &prepared{w: make([][]float32, len(e.steps)), b: make([][]float32, len(e.steps)), bw: make([]gemm.BF16Weights, len(e.steps))}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -440,6 +562,12 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	for i := range e.steps {
 		if st := &e.steps[i]; st.m > 0 {
 			e.fold(st, pt, s.w[i], s.b[i])
+			if e.bf16 && st.product() {
+				gemm.RoundBF16s(s.w[i])
+				if st.kind != convGroup {
+					s.bw[i].Pack(st.m, st.k, s.w[i], st.k)
+				}
+			}
 		}
 	}
 	e.cache = append(e.cache, s)
@@ -504,6 +632,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		if l.Residual >= 0 {
 			res = e.bufs[l.Residual][g:]
 		}
+		if e.bf16 && st.product() && !st.inRounded {
+			for c := range l.InShape[0] {
+				gemm.RoundBF16s(in[c*ldIn:][:nb*st.inHW])
+			}
+		}
 		switch st.kind {
 		case convShift, convPhase, convCol, linear:
 			switch {
@@ -515,7 +648,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.flatten(st, in, ldIn, nb)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
-			e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			if e.bf16 {
+				e.ws.FusedBF16W(&ws.bw[i], n, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU, st.roundOut)
+			} else {
+				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
+			}
 			activateRows(l, out, ldOut, nb*st.outHW)
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
@@ -557,9 +694,15 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		activateRows(l, out, ldOut, n)
 	case poolWin:
 		win := l.Window()
+		separable := l.Kind == model.OpMaxPool && win.DH == 1 && win.DW == 1
 		for c := range l.InShape[0] {
 			for img := range nb {
-				PoolWindow(out[c*ldOut+img*st.outHW:], in[c*ldIn+img*st.inHW:], l.InShape[1], l.InShape[2], win, l.Kind == model.OpAvgPool)
+				o, x := out[c*ldOut+img*st.outHW:], in[c*ldIn+img*st.inHW:]
+				if separable {
+					maxPoolSeparable(o, x, l.InShape[1], l.InShape[2], win, e.poolRow)
+				} else {
+					PoolWindow(o, x, l.InShape[1], l.InShape[2], win, l.Kind == model.OpAvgPool)
+				}
 			}
 		}
 	case elementwise:
@@ -672,38 +815,12 @@ func (e *Engine) phasePlanes(st *step, in []float32, ldIn, ldOut, nb int) {
 	}
 }
 
-// im2col writes the receptive fields of a convCol step into e.tmp: row (ci, kh, kw), column
-// b·OH·OW + oh·OW + ow.
+// im2col writes the receptive fields of a convCol step into e.tmp (im2col.go): row
+// (ci, kh, kw) ldOut floats apart, column b·OH·OW + oh·OW + ow.
 func (e *Engine) im2col(st *step, in []float32, ldIn, ldOut, nb int) {
 	l := &st.l
-	win := l.Window()
-	cin, h, w, oh, ow := l.InShape[0], l.InShape[1], l.InShape[2], l.OutShape[1], l.OutShape[2]
-	for ci := range cin {
-		for kh := range win.KH {
-			for kw := range win.KW {
-				row := e.tmp[((ci*win.KH+kh)*win.KW+kw)*ldOut:]
-				for b := range nb {
-					plane := in[ci*ldIn+b*h*w:][:h*w]
-					for y := range oh {
-						d := row[b*oh*ow+y*ow:][:ow]
-						iy := y*win.SH + kh*win.DH - win.PadT
-						if iy < 0 || iy >= h {
-							clear(d)
-							continue
-						}
-						for x := range d {
-							ix := x*win.SW + kw*win.DW - win.PadL
-							if ix >= 0 && ix < w {
-								d[x] = plane[iy*w+ix]
-							} else {
-								d[x] = 0
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	g := colGeom{C: l.InShape[0], H: l.InShape[1], W: l.InShape[2], OH: l.OutShape[1], OW: l.OutShape[2], Window: l.Window()}
+	im2col(e.tmp, ldOut, in, ldIn, nb, g)
 }
 
 // flatten writes a linear step's input as features × images into e.tmp: feature

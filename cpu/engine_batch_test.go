@@ -30,7 +30,7 @@ func refForward(p *engine.Problem, w, b [][]float32, img []float32) []float32 {
 		}
 		switch l.Kind {
 		case model.OpConv:
-			g := geom(&l)
+			g := l.Geom()
 			Conv(out, in, w[i], b[i], res, l.ReLU, g, make([]float32, g.ColSize()))
 		case model.OpLinear:
 			n := l.InShape[0] * l.InShape[1] * l.InShape[2]
@@ -96,34 +96,8 @@ func TestEngineAgainstLayers(t *testing.T) {
 						t.Fatal(err)
 					}
 					ws := e.prepare(pt)
-					for i, l := range p.Plan.Layers {
-						if w[i] == nil {
-							continue
-						}
-						// Folding must match model.Layer.Fold exactly.
-						for j := range w[i] {
-							if math.Float32bits(w[i][j]) != math.Float32bits(ws.w[i][j]) {
-								t.Fatalf("layer %d (%s): folded weight %d = %v, want %v", i, l.Weight, j, ws.w[i][j], w[i][j])
-							}
-						}
-						for j := range b[i] {
-							if math.Float32bits(b[i][j]) != math.Float32bits(ws.b[i][j]) {
-								t.Fatalf("layer %d: folded bias %d = %v, want %v", i, j, ws.b[i][j], b[i][j])
-							}
-						}
-					}
-					for first := lo; first < images; first += batch {
-						nb := min(batch, images-first)
-						logits, ld := e.forward(ws, first, nb)
-						for bi := range nb {
-							for c, v := range want[first+bi] {
-								got := logits[c*ld+bi]
-								if math.Float32bits(got) != math.Float32bits(v) {
-									t.Fatalf("image %d logit %d = %v, want %v", first+bi, c, got, v)
-								}
-							}
-						}
-					}
+					checkFolded(t, p, ws, w, b)
+					checkLogits(t, e, ws, want, lo, batch)
 					// Evaluate's sums over the same range.
 					got, err := e.Evaluate(context.Background(), []engine.Point{pt, {}}, lo, images)
 					if err != nil {
@@ -138,6 +112,46 @@ func TestEngineAgainstLayers(t *testing.T) {
 						t.Errorf("loss sum %v, want %v", got[0].Loss, loss)
 					}
 				})
+			}
+		}
+	}
+}
+
+// checkFolded fails unless the engine's folded weights ws match model.Layer.Fold's w, b
+// (enginetest.Folded) bit for bit.
+func checkFolded(t *testing.T, p *engine.Problem, ws *prepared, w, b [][]float32) {
+	t.Helper()
+	for i, l := range p.Plan.Layers {
+		if w[i] == nil {
+			continue
+		}
+		for j := range w[i] {
+			if math.Float32bits(w[i][j]) != math.Float32bits(ws.w[i][j]) {
+				t.Fatalf("layer %d (%s): folded weight %d = %v, want %v", i, l.Weight, j, ws.w[i][j], w[i][j])
+			}
+		}
+		for j := range b[i] {
+			if math.Float32bits(b[i][j]) != math.Float32bits(ws.b[i][j]) {
+				t.Fatalf("layer %d: folded bias %d = %v, want %v", i, j, ws.b[i][j], b[i][j])
+			}
+		}
+	}
+}
+
+// checkLogits runs the engine's forward pass over images lo … len(want)−1, batch at a time,
+// and fails unless every logit equals want's bit for bit.
+func checkLogits(t *testing.T, e *Engine, ws *prepared, want [][]float32, lo, batch int) {
+	t.Helper()
+	images := len(want)
+	for first := lo; first < images; first += batch {
+		nb := min(batch, images-first)
+		logits, ld := e.forward(ws, first, nb)
+		for bi := range nb {
+			for c, v := range want[first+bi] {
+				got := logits[c*ld+bi]
+				if math.Float32bits(got) != math.Float32bits(v) {
+					t.Fatalf("image %d logit %d = %v, want %v", first+bi, c, got, v)
+				}
 			}
 		}
 	}

@@ -10,62 +10,14 @@
 // results are bit-for-bit those of the layer functions (engine_batch_test.go).
 package cpu
 
-import "math"
+import (
+	"math"
 
-// ConvGeom is the shape of one convolution on one image.
-type ConvGeom struct {
-	Cin, H, W      int // input
-	Cout, OH, OW   int // output
-	K, Stride, Pad int
-}
+	"landscape/model"
+)
 
-// ColSize is the im2col buffer length in floats: (Cin·K·K) × (OH·OW).
-func (g ConvGeom) ColSize() int { return g.Cin * g.K * g.K * g.OH * g.OW }
-
-// Im2col lays the receptive fields of in ([Cin,H,W]) out as the columns of col
-// ([Cin·K·K rows] × [OH·OW columns]): col[(ci·K+kh)·K+kw][oh·OW+ow] = in[ci][oh·s+kh−p][ow·s+kw−p],
-// zero outside the image.
-func Im2col(col, in []float32, g ConvGeom) {
-	n := g.OH * g.OW
-	for ci := range g.Cin {
-		plane := in[ci*g.H*g.W : (ci+1)*g.H*g.W]
-		for kh := range g.K {
-			for kw := range g.K {
-				row := col[((ci*g.K+kh)*g.K+kw)*n:][:n]
-				for oh := range g.OH {
-					ih := oh*g.Stride + kh - g.Pad
-					dst := row[oh*g.OW : (oh+1)*g.OW]
-					if ih < 0 || ih >= g.H {
-						clear(dst)
-						continue
-					}
-					src := plane[ih*g.W : (ih+1)*g.W]
-					// valid outputs: 0 ≤ ow·s + kw − p < W
-					lo := max(0, (g.Pad-kw+g.Stride-1)/g.Stride)
-					hi := 0
-					if last := g.W - 1 + g.Pad - kw; last >= 0 {
-						hi = min(g.OW, last/g.Stride+1)
-					}
-					if hi <= lo {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					clear(dst[hi:])
-					first := lo*g.Stride + kw - g.Pad
-					if g.Stride == 1 {
-						copy(dst[lo:hi], src[first:first+hi-lo])
-						continue
-					}
-					d := dst[lo:hi]
-					for i := range d {
-						d[i] = src[first+i*g.Stride]
-					}
-				}
-			}
-		}
-	}
-}
+// ConvGeom is the shape of one convolution on one image (model.Layer.Geom).
+type ConvGeom = model.ConvGeom
 
 // Conv computes one image's convolution with a fused epilogue:
 //
@@ -77,9 +29,9 @@ func Conv(out, in, w, b, res []float32, relu bool, g ConvGeom, col []float32) {
 	n := g.OH * g.OW
 	k := g.Cin * g.K * g.K
 	src := in
-	if !(g.K == 1 && g.Stride == 1 && g.Pad == 0) {
+	if !g.OneByOne() {
 		src = col[:k*n]
-		Im2col(src, in, g)
+		Im2col(src, in, g, 1, 0, 1)
 	}
 	matmul(g.Cout, n, k, w, src, out)
 	Epilogue(out, b, res, relu, n)

@@ -51,6 +51,10 @@ func GroupConv(out, in, w, b []float32, is, os [3]int, win model.Window, g, inSt
 						}
 						src := plane[iy*wd:][:wd]
 						dst := o[oy*ow:][:ow]
+						if win.SW == 1 && lo < hi {
+							axpy(dst[lo:hi], src[lo+dx:], wv) // vectorised; the same roundings
+							continue
+						}
 						for ox := lo; ox < hi; ox++ {
 							dst[ox] += wv * src[ox*win.SW+dx]
 						}

@@ -73,10 +73,12 @@ type Options struct {
 // Check checks the options that need no file, naming their flags: the split (empty means
 // train), the limit and the geometry.
 func (o Options) Check() error {
-	switch {
-	case o.Split != "" && o.Split != "train" && o.Split != "test":
-		return fmt.Errorf("--split %q: want train or test", o.Split)
-	case o.Limit < 0:
+	if o.Split != "" {
+		if err := CheckSplit("--split", o.Split); err != nil {
+			return err
+		}
+	}
+	if o.Limit < 0 {
 		return fmt.Errorf("--limit %d: want 0 (all) or a positive count", o.Limit)
 	}
 	return o.Geometry.validate()

@@ -46,15 +46,24 @@ func le32(v []float32) []byte {
 	return b
 }
 
-// TestNPZGoFixtures reads uint8, float32, big-endian float64 and Fortran-ordered images with
-// labels of several integer types, from members named key.npy (numpy) and key (npyio).
-func TestNPZGoFixtures(t *testing.T) {
+// The npz fixtures below read uint8, float32, big-endian float64 and Fortran-ordered images
+// with labels of several integer types, from members named key.npy (numpy) and key (npyio).
+
+// rampF32 is size float32 pixels: pixel i is 0.37·i − 1.
+func rampF32(size int) []float32 {
+	f32 := make([]float32, size)
+	for i := range f32 {
+		f32[i] = float32(i)*0.37 - 1
+	}
+	return f32
+}
+
+// TestNPZUint8 reads uint8 pixels, int16 labels and split arrays stored under "key.npy", and
+// normalises them with --normalize and --limit.
+func TestNPZUint8(t *testing.T) {
 	const n, c, h, w = 3, 2, 2, 3 // non-square
 	px := pattern(n*c*h*w, 11)
-	dir := t.TempDir()
-
-	// uint8 pixels, int16 labels, split arrays, stored under "key.npy".
-	p := filepath.Join(dir, "u8.npz")
+	p := filepath.Join(t.TempDir(), "u8.npz")
 	y16 := []byte{2, 0, 0, 0, 7, 0}
 	writeZip(t, p, true,
 		member{"x_train.npy", npyBytes("|u1", false, []int{n, c, h, w}, px)},
@@ -95,19 +104,20 @@ func TestNPZGoFixtures(t *testing.T) {
 	if s.Black[0] != -0.5/float32(0.2) || s.Black[1] != -2 {
 		t.Errorf("black levels %v, want [-2.5 -2]", s.Black)
 	}
+}
 
-	// float32 pixels with plain x/y under npyio's names, uint64 labels: either split.
-	f32 := make([]float32, n*c*h*w)
-	for i := range f32 {
-		f32[i] = float32(i)*0.37 - 1
-	}
-	p = filepath.Join(dir, "f32.npz")
+// TestNPZFloat32 reads float32 pixels with plain x/y under npyio's names and uint64 labels,
+// as either split.
+func TestNPZFloat32(t *testing.T) {
+	const n, c, h, w = 3, 2, 2, 3
+	f32 := rampF32(n * c * h * w)
+	p := filepath.Join(t.TempDir(), "f32.npz")
 	y64 := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 1), 0), 4)
 	writeZip(t, p, false,
 		member{"x", npyBytes("<f4", false, []int{n, c, h, w}, le32(f32))},
 		member{"y", npyBytes("<u8", false, []int{n, 1}, y64)})
 	for _, split := range []string{"train", "test"} {
-		s, err = Load("npz:"+p, Options{Split: split})
+		s, err := Load("npz:"+p, Options{Split: split})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,19 +125,24 @@ func TestNPZGoFixtures(t *testing.T) {
 			t.Fatalf("float32 %s: labels %v classes %d pixels %v", split, s.Labels, s.Classes, s.Images)
 		}
 	}
+}
 
-	// Big-endian float64 in Fortran order: element (n,c,h,w) at n + N(c + C(h + Hw)).
+// TestNPZFortranFloat64 reads big-endian float64 in Fortran order: element (n,c,h,w) at
+// n + N(c + C(h + Hw)).
+func TestNPZFortranFloat64(t *testing.T) {
+	const n, c, h, w = 3, 2, 2, 3
+	f32 := rampF32(n * c * h * w)
 	fb := make([]byte, 8*len(f32))
 	for i := range f32 {
 		ix := unravel(i, []int{n, c, h, w})
 		at := ix[0] + n*(ix[1]+c*(ix[2]+h*ix[3]))
 		binary.BigEndian.PutUint64(fb[8*at:], math.Float64bits(float64(f32[i])))
 	}
-	p = filepath.Join(dir, "f64f.npz")
+	p := filepath.Join(t.TempDir(), "f64f.npz")
 	writeZip(t, p, true,
 		member{"x.npy", npyBytes(">f8", true, []int{n, c, h, w}, fb)},
 		member{"y.npy", npyBytes("|i1", false, []int{n}, []byte{3, 1, 2})})
-	s, err = Load("npz:"+p, Options{Limit: 2})
+	s, err := Load("npz:"+p, Options{Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,8 @@ import (
 // for split "train", t10k-... for split "test", each with a .gz suffix and
 // gzip-compressed when gzipped is true.
 func WriteIDX(dir, split string, images []uint8, labels []uint8, n, h, w int, gzipped bool) error {
-	if split != "train" && split != "test" {
-		return fmt.Errorf("data: WriteIDX: split %q, want train or test", split)
+	if err := CheckSplit("split", split); err != nil {
+		return fmt.Errorf("data: WriteIDX: %w", err)
 	}
 	if len(images) != n*h*w || len(labels) != n {
 		return fmt.Errorf("data: WriteIDX: %d image bytes and %d labels, want %d and %d", len(images), len(labels), n*h*w, n)

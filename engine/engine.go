@@ -1,6 +1,6 @@
 // Package engine defines what a compute engine does: evaluate the network at many weight sets
 // θ + α_k·δ + β_k·η on a range of images, returning per-point loss sums and correct counts.
-// The scheduler (package scan) drives any engine through this interface; the CPU engine is the
+// The scheduler (package sched) drives any engine through this interface; the CPU engine is the
 // reference every other engine is tested against (package enginetest).
 package engine
 

@@ -13,6 +13,7 @@ func activateArgsOf(v []any) activateArgs {
 		Lo:          v[5].(float32),
 		Hi:          v[6].(float32),
 		Alpha:       v[7].(float32),
+		Beta:        v[8].(float32),
 	}
 }
 
@@ -33,6 +34,24 @@ func affineArgsOf(v []any) affineArgs {
 		Lo:          v[11].(float32),
 		Hi:          v[12].(float32),
 		Alpha:       v[13].(float32),
+		Beta:        v[14].(float32),
+	}
+}
+
+// arithArgsOf reads the arguments of a launch of arith back (their kinds were checked by packArgs).
+func arithArgsOf(v []any) arithArgs {
+	return arithArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Vec:         v[2].(ptr),
+		WSetStride:  v[3].(cint64),
+		PerChannel:  v[4].(cint),
+		Out:         v[5].(ptr),
+		B:           v[6].(cint),
+		C:           v[7].(cint),
+		HW:          v[8].(cint),
+		Op:          v[9].(cint),
+		Rev:         v[10].(cint),
 	}
 }
 
@@ -142,6 +161,7 @@ func convDirectArgsOf(v []any) convDirectArgs {
 		Lo:          v[26].(float32),
 		Hi:          v[27].(float32),
 		Alpha:       v[28].(float32),
+		Beta:        v[29].(float32),
 	}
 }
 
@@ -182,6 +202,36 @@ func foldWeightsArgsOf(v []any) foldWeightsArgs {
 		Layers:     v[5].(cint),
 		Folded:     v[6].(ptr),
 		FoldStride: v[7].(cint64),
+	}
+}
+
+// gatherChannelsArgsOf reads the arguments of a launch of gather_channels back (their kinds were checked by packArgs).
+func gatherChannelsArgsOf(v []any) gatherChannelsArgs {
+	return gatherChannelsArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Perm:        v[2].(ptr),
+		Out:         v[3].(ptr),
+		B:           v[4].(cint),
+		Cin:         v[5].(cint),
+		C:           v[6].(cint),
+		HW:          v[7].(cint),
+	}
+}
+
+// layernormChannelsArgsOf reads the arguments of a launch of layernorm_channels back (their kinds were checked by packArgs).
+func layernormChannelsArgsOf(v []any) layernormChannelsArgs {
+	return layernormChannelsArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Gamma:       v[2].(ptr),
+		Beta:        v[3].(ptr),
+		WSetStride:  v[4].(cint64),
+		Out:         v[5].(ptr),
+		B:           v[6].(cint),
+		C:           v[7].(cint),
+		HW:          v[8].(cint),
+		Eps:         v[9].(float64),
 	}
 }
 

@@ -120,6 +120,12 @@ func packArgs(name string, args []any) ([]uint64, error) {
 				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a float32, got %T", name, i, k.Names[i], a)
 			}
 			slots[i] = uint64(math.Float32bits(v))
+		case kernels.F64:
+			v, ok := a.(float64)
+			if !ok {
+				return nil, fmt.Errorf("gpu: %s argument %d (%s): want a float64, got %T", name, i, k.Names[i], a)
+			}
+			slots[i] = math.Float64bits(v)
 		}
 	}
 	return slots, nil

@@ -33,6 +33,7 @@ type Engine struct {
 	theta, dx, dy    ptr // raw vectors
 	table            ptr // fold_weights' table
 	taps             []ptr
+	perms            []ptr // gather_channels' tables of the OpChannels layers (LayerLayout.Perm)
 	folded           ptr   // [k][layout.Folded]
 	ab               ptr   // [k][2] float32
 	lossSum, correct ptr   // [k] float64, [k] int64
@@ -90,10 +91,15 @@ func (e *Engine) upload(o Options) error {
 			return err
 		}
 	}
-	e.taps = make([]ptr, len(l.Layers))
+	e.taps, e.perms = make([]ptr, len(l.Layers)), make([]ptr, len(l.Layers))
 	for i, ll := range l.Layers {
 		if ll.Taps != nil {
 			if e.taps[i], err = upload(d, ll.Taps); err != nil {
+				return err
+			}
+		}
+		if ll.Perm != nil {
+			if e.perms[i], err = upload(d, ll.Perm); err != nil {
 				return err
 			}
 		}
@@ -145,10 +151,10 @@ func (e *Engine) Name() string {
 	return fmt.Sprintf("gpu%d (%s, %s)", e.ordinal, e.dev.label(), prec)
 }
 
-// Capacity returns the weight sets and images one launch takes (scan.Capacity).
+// Capacity returns the weight sets and images one launch takes (sched.Capacity).
 func (e *Engine) Capacity() (points, images int) { return e.k, e.b }
 
-// Problem returns the problem the engine evaluates (scan.Bound).
+// Problem returns the problem the engine evaluates (sched.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // LastMilliseconds is the device time of the last Evaluate's last point group.
@@ -396,7 +402,7 @@ func (e *Engine) conv2d(k, b, i int, in ptr, inSet int, res, out ptr, relu bool)
 		convArgs{In: in, InSetStride: cint64(inSet), Weights: e.folded + ptr(4*ll.WOut), Bias: e.folded + ptr(4*ll.BOut),
 			WSetStride: cint64(e.layout.Folded), Res: res, Out: out, Taps: e.taps[i],
 			B: cint(b), Cin: cint(g.Cin), H: cint(g.H), W: cint(g.W), Cout: cint(g.Cout), OH: cint(g.OH), OW: cint(g.OW),
-			KS: cint(g.KS), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
+			KS: cint(g.K), Stride: cint(g.Stride), Pad: cint(g.Pad), Relu: cint(b2i(relu))})
 }
 
 // launch queues kernel name on the device; with Options.Sync it waits for it, so that a fault

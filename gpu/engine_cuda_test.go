@@ -19,7 +19,7 @@ import (
 	"landscape/internal/enginetest"
 	"landscape/kernels"
 	"landscape/model"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 func factory(o Options) engine.Factory {
@@ -167,9 +167,9 @@ func TestScanResnet20(t *testing.T) {
 	for i := range todo {
 		todo[i] = i
 	}
-	run := func(es []engine.Engine, o scan.Options) ([]float64, []float64) {
+	run := func(es []engine.Engine, o sched.Options) ([]float64, []float64) {
 		loss, acc := make([]float64, len(pts)), make([]float64, len(pts))
-		if err := scan.Run(context.Background(), p, pts, todo, es, o, func(k int, l, a float64) { loss[k], acc[k] = l, a }); err != nil {
+		if err := sched.Run(context.Background(), p, pts, todo, es, o, func(k int, l, a float64) { loss[k], acc[k] = l, a }); err != nil {
 			t.Fatal(err)
 		}
 		return loss, acc
@@ -179,14 +179,14 @@ func TestScanResnet20(t *testing.T) {
 		e, _ := cpu.New(p)
 		cpus = append(cpus, e)
 	}
-	wantLoss, wantAcc := run(cpus, scan.Options{Images: 25, Points: 1})
+	wantLoss, wantAcc := run(cpus, sched.Options{Images: 25, Points: 1})
 	for _, pp := range []struct{ path, prec string }{{"fast", "fp32"}, {"fast", "tf32"}, {"fast", "bf16"}, {"reference", "fp32"}} {
 		prec := pp.prec
 		g, err := New(p, Options{Precision: prec, Kernels: pp.path})
 		if err != nil {
 			t.Fatal(err)
 		}
-		gotLoss, gotAcc := run([]engine.Engine{g}, scan.Options{Images: 40, Points: 7})
+		gotLoss, gotAcc := run([]engine.Engine{g}, sched.Options{Images: 40, Points: 7})
 		g.Close()
 		worst, accDiff := 0.0, 0.0
 		for k := range pts {

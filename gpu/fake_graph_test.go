@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"landscape/cpu"
+	"landscape/kernels"
 	"landscape/model"
 )
 
 // graphKernel models the kernels of imported graphs (conv_direct.cu, eltwise.cu, concat.cu,
-// pool_window.cu) from the math at the top of each file; ok is false for another kernel.
+// layernorm.cu, pool_window.cu) from the math at the top of each file; ok is false for another kernel.
 func (f *fakeDevice) graphKernel(name string, grid, block dim, args []any) (ok bool, err error) {
 	if grid.z < 1 || grid.x < 1 || block.x < 1 {
 		return true, fmt.Errorf("%s: empty launch grid %+v block %+v", name, grid, block)
@@ -16,16 +17,34 @@ func (f *fakeDevice) graphKernel(name string, grid, block dim, args []any) (ok b
 	K := grid.z
 	switch name {
 	case "conv_direct":
+		f.acts[kernels.Act(convDirectArgsOf(args).Act)]++
 		return true, f.convDirect(K, convDirectArgsOf(args))
 	case "activate":
 		a := activateArgsOf(args)
+		f.acts[kernels.Act(a.Act)]++
 		in, out, inSet, cnt := view[float32](f, a.In), view[float32](f, a.Out), int(a.InSetStride), int(a.N)
 		for k := range K {
 			o := out[k*cnt:][:cnt]
 			copy(o, in[k*inSet:][:cnt]) // in place when the kernel runs after a GEMM-kernel layer
-			cpu.Activate(actKind(int(a.Act)), a.Lo, a.Hi, a.Alpha, o, o)
+			fakeActivate(int(a.Act), a.Lo, a.Hi, a.Alpha, a.Beta, o)
+		}
+	case "arith":
+		f.arith(K, arithArgsOf(args))
+	case "layernorm_channels":
+		f.layerNorm(K, layernormChannelsArgsOf(args))
+	case "gather_channels":
+		a := gatherChannelsArgsOf(args)
+		in, perm, out := view[float32](f, a.In), view[int32](f, a.Perm), view[float32](f, a.Out)
+		inSet, B, Cin, C, HW := int(a.InSetStride), int(a.B), int(a.Cin), int(a.C), int(a.HW)
+		for k := range K {
+			for b := range B {
+				for c, j := range perm[:C] {
+					copy(out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*Cin+int(j))*HW:][:HW])
+				}
+			}
 		}
 	case "affine":
+		f.acts[kernels.Act(affineArgsOf(args).Act)]++
 		f.affine(K, affineArgsOf(args))
 	case "binary":
 		f.binary(K, binaryArgsOf(args))
@@ -58,7 +77,7 @@ func (f *fakeDevice) affine(K int, a affineArgs) {
 				if a.Relu != 0 {
 					cpu.Activate(model.OpReLU, 0, 0, 0, o, o)
 				}
-				cpu.Activate(actKind(int(a.Act)), a.Lo, a.Hi, a.Alpha, o, o)
+				fakeActivate(int(a.Act), a.Lo, a.Hi, a.Alpha, a.Beta, o)
 			}
 		}
 	}
@@ -108,10 +127,49 @@ func (f *fakeDevice) poolWindow(K int, a poolWindowArgs) error {
 	return nil
 }
 
-// actKind is the op kind of kernels/graph.cuh's activation code (OpAdd, which cpu.Activate
-// leaves alone as no activation, for ACT_NONE).
-func actKind(code int) model.OpKind {
-	return [...]model.OpKind{model.OpAdd, model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid}[code]
+// fakeActivate applies kernels/graph.cuh's activation code to o in place with cpu.ActivateLayer
+// (the code's op kind from gpu's actCodes; none for ACT_NONE).
+func fakeActivate(code int, lo, hi, alpha, beta float32, o []float32) {
+	if code == int(kernels.ActNone) {
+		return
+	}
+	for kind, c := range actCodes {
+		if int(c) == code {
+			cpu.ActivateLayer(kind, &model.Layer{Lo: lo, Hi: hi, Alpha: alpha, Beta: beta}, o, o)
+			return
+		}
+	}
+	panic(fmt.Sprintf("activation code %d is no op kind's", code))
+}
+
+// arith models eltwise.cu's arith with cpu.Arith, plane by plane.
+func (f *fakeDevice) arith(K int, a arithArgs) {
+	in, vec, out := view[float32](f, a.In), view[float32](f, a.Vec), view[float32](f, a.Out)
+	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
+	op := map[kernels.ArithOp]byte{kernels.ArithOpAdd: '+', kernels.ArithOpSub: '-', kernels.ArithOpMul: '*', kernels.ArithOpDiv: '/'}[kernels.ArithOp(a.Op)]
+	for k := range K {
+		for b := range B {
+			for c := range C {
+				v := vec[k*wSet]
+				if a.PerChannel != 0 {
+					v = vec[k*wSet+c]
+				}
+				cpu.Arith(out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*C+c)*HW:][:HW], op, v, a.Rev != 0)
+			}
+		}
+	}
+}
+
+// layerNorm models layernorm.cu with cpu.LayerNormChannels, image by image.
+func (f *fakeDevice) layerNorm(K int, a layernormChannelsArgs) {
+	in, gamma, beta, out := view[float32](f, a.In), view[float32](f, a.Gamma), view[float32](f, a.Beta), view[float32](f, a.Out)
+	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
+	for k := range K {
+		for b := range B {
+			cpu.LayerNormChannels(out[(k*B+b)*C*HW:], in[k*inSet+b*C*HW:], C, HW, HW, HW,
+				gamma[k*wSet:][:C], beta[k*wSet:][:C], a.Eps)
+		}
+	}
 }
 
 // convDirect models conv_direct: Out = act(relu?(b' + Σ r(W')·r(In) + Res)), the sum in float64
@@ -124,8 +182,8 @@ func (f *fakeDevice) convDirect(K int, a convDirectArgs) error {
 	kh, kw, sh, sw, dh, dw := int(a.KH), int(a.KW), int(a.SH), int(a.SW), int(a.DH), int(a.DW)
 	pt, pl, g := int(a.PadT), int(a.PadL), int(a.G)
 	rnd := roundTo([...]string{"f32", "tf32", "bf16"}[a.Prec])
-	relu, act := a.Relu != 0, actKind(int(a.Act))
-	lo, hi, alpha := a.Lo, a.Hi, a.Alpha
+	relu, act := a.Relu != 0, int(a.Act)
+	lo, hi, alpha, beta := a.Lo, a.Hi, a.Alpha, a.Beta
 	if g < 1 || cin%g != 0 || cout%g != 0 {
 		return fmt.Errorf("conv_direct: %d groups for %d → %d channels", g, cin, cout)
 	}
@@ -157,7 +215,7 @@ func (f *fakeDevice) convDirect(K int, a convDirectArgs) error {
 							v = 0
 						}
 						out[o] = v
-						cpu.Activate(act, lo, hi, alpha, out[o:o+1], out[o:o+1])
+						fakeActivate(act, lo, hi, alpha, beta, out[o:o+1])
 					}
 				}
 			}

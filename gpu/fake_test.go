@@ -14,6 +14,7 @@ import (
 	"landscape/engine"
 	"landscape/internal/enginetest"
 	"landscape/kernels"
+	"landscape/model"
 )
 
 // fakeDevice is a backend whose kernels are Go models of their specifications (the math at the
@@ -35,6 +36,7 @@ type fakeDevice struct {
 	// graphs captured and replayed.
 	failCapture        bool
 	captured, replayed int
+	acts               map[kernels.Act]int // activation codes launched (activate, affine, conv_direct)
 }
 
 // errFakeSticky stands for a sticky CUDA error (illegal address) in the fake device.
@@ -46,7 +48,7 @@ type fakeAlloc struct {
 }
 
 func newFake(free int64) *fakeDevice {
-	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}}
+	return &fakeDevice{next: 1 << 20, free: free, launches: map[string]int{}, acts: map[kernels.Act]int{}}
 }
 
 func (f *fakeDevice) label() string              { return "fake" }
@@ -262,7 +264,7 @@ func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
 func (f *fakeDevice) convLaunchOK(k kernels.Kernel, grid, block dim, a convArgs) error {
 	cin, cout, inSet, wSet := int(a.Cin), int(a.Cout), int(a.InSetStride), int(a.WSetStride)
 	if k.Family == "conv3" {
-		g := ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), KS: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
+		g := model.ConvGeom{Cin: cin, H: int(a.H), W: int(a.W), Cout: cout, OH: int(a.OH), OW: int(a.OW), K: int(a.KS), Stride: int(a.Stride), Pad: int(a.Pad)}
 		elem := 4
 		if k.Precision == "bf16" {
 			elem = 2

@@ -3,15 +3,17 @@ package gpu
 import (
 	"fmt"
 
+	"landscape/kernels"
 	"landscape/model"
 )
 
 // The layers of imported graphs (ONNX) on the device: grouped, depthwise, dilated and any-window
 // convolutions (kernels/conv_direct.cu), batch norm standing alone and stand-alone activations,
-// adds and products (eltwise.cu), concatenation over channels (concat.cu), pooling over any
-// window (pool_window.cu), and conv or linear layers of the GEMM kernels followed by an
-// activation other than ReLU (the activation in place after them). Every kernel takes its inputs
-// at a set stride, 0 when they are the images shared by all weight sets.
+// adds and products, arithmetic by a constant or parameter (eltwise.cu), concatenation over
+// channels and channel permutations (concat.cu), LayerNorm over channels (layernorm.cu),
+// pooling over any window (pool_window.cu), and conv or linear layers of the GEMM kernels
+// followed by an activation other than ReLU (the activation in place after them). Every kernel
+// takes its inputs at a set stride, 0 when they are the images shared by all weight sets.
 
 // graphThreads is the block size of the grid-stride kernels of imported graphs.
 const graphThreads = 256
@@ -28,23 +30,22 @@ func graphOwns(pl *model.Layer, imagesIn func(int) bool) bool {
 	return true
 }
 
-// actCode returns the activation code of kernels/graph.cuh for op kind a.
-func actCode(a model.OpKind) int {
-	switch a {
-	case model.OpReLU:
-		return 1
-	case model.OpClip:
-		return 2
-	case model.OpLeakyReLU:
-		return 3
-	case model.OpSigmoid:
-		return 4
-	}
-	return 0
+// actCodes are the activation codes of kernels/graph.cuh (enum Act, mirrored by cuda2go as
+// kernels.Act) of ReLU and every model.OpKind.IsActivation kind.
+var actCodes = map[model.OpKind]kernels.Act{
+	model.OpReLU: kernels.ActRelu, model.OpClip: kernels.ActClip, model.OpLeakyReLU: kernels.ActLeaky,
+	model.OpSigmoid: kernels.ActSigmoid, model.OpHardSigmoid: kernels.ActHardsigmoid,
+	model.OpHardSwish: kernels.ActHardswish, model.OpSiLU: kernels.ActSilu, model.OpGELU: kernels.ActGelu,
+	model.OpGELUTanh: kernels.ActGeluTanh, model.OpTanh: kernels.ActTanh,
 }
 
+// actCode returns the activation code of op kind a (ACT_NONE for a kind that is none).
+func actCode(a model.OpKind) int { return int(actCodes[a]) }
+
 // precCode is the precision code of kernels/graph.cuh for the engine's conv precision.
-func (e *Engine) precCode() int { return map[string]int{"f32": 0, "tf32": 1, "bf16": 2}[e.conv] }
+func (e *Engine) precCode() int {
+	return int(map[string]kernels.Prec{"f32": kernels.PrecF32, "tf32": kernels.PrecTf32, "bf16": kernels.PrecBf16}[e.conv])
+}
 
 // graphLayer queues plan layer i (graphOwns) for k weight sets of b images; img holds the
 // images, which buffers still holding them (imagesIn) stand for.
@@ -79,10 +80,13 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 	case model.OpBatchNorm:
 		return launchAffine(e, kAffine, grid, block, affineArgs{In: in, InSetStride: cint64(inSet),
 			Scale: folded + ptr(4*ll.WOut), Shift: folded + ptr(4*ll.BOut), WSetStride: wSet, Out: out,
-			B: cint(b), C: cint(c), HW: cint(h * w), Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
-	case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
-		return launchActivate(e, kActivate, grid, block, activateArgs{In: in, InSetStride: cint64(inSet), Out: out,
-			N: cint64(n), Act: cint(actCode(pl.Kind)), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+			B: cint(b), C: cint(c), HW: cint(h * w), Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi,
+			Alpha: pl.Alpha, Beta: pl.Beta})
+	case model.OpArith, model.OpLayerNorm, model.OpChannels:
+		if err := e.graphExt(k, b, i, pl, in, inSet, out); err != nil {
+			return err
+		}
+		return e.epilogue(k, n, pl, out)
 	case model.OpAdd, model.OpMul:
 		op, shape2 := 0, pl.OutShape
 		if pl.Kind == model.OpMul {
@@ -96,6 +100,10 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 			RhsSetStride: cint64(in2Set), Out: out, B: cint(b), C: cint(c), HW: cint(h * w), Op: cint(op)})
 	case model.OpConcat:
 		return e.graphConcat(k, b, pl, out, operand)
+	case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish,
+		model.OpSiLU, model.OpGELU, model.OpGELUTanh, model.OpTanh:
+		return launchActivate(e, kActivate, grid, block, activateArgs{In: in, InSetStride: cint64(inSet), Out: out,
+			N: cint64(n), Act: cint(actCode(pl.Kind)), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha, Beta: pl.Beta})
 	case model.OpMaxPool, model.OpAvgPool, model.OpGlobalAvgPool:
 		win, avg := pl.Window(), pl.Kind != model.OpMaxPool
 		if pl.Kind == model.OpGlobalAvgPool {
@@ -120,7 +128,7 @@ func (e *Engine) graphConv(k, b, i int, pl *model.Layer, in ptr, inSet int, res,
 			return err
 		}
 		return launchActivate(e, kActivate, grid, block, activateArgs{In: out, InSetStride: cint64(n), Out: out,
-			N: cint64(n), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+			N: cint64(n), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha, Beta: pl.Beta})
 	}
 	ll, folded, wSet := e.layout.Layers[i], e.folded, cint64(e.layout.Folded)
 	c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
@@ -130,7 +138,7 @@ func (e *Engine) graphConv(k, b, i int, pl *model.Layer, in ptr, inSet int, res,
 		B: cint(b), Cin: cint(c), H: cint(h), W: cint(w), Cout: cint(pl.OutShape[0]), OH: cint(pl.OutShape[1]), OW: cint(pl.OutShape[2]),
 		KH: cint(win.KH), KW: cint(win.KW), SH: cint(win.SH), SW: cint(win.SW), DH: cint(win.DH), DW: cint(win.DW),
 		PadT: cint(win.PadT), PadL: cint(win.PadL), G: cint(max(pl.Groups, 1)), Prec: cint(e.precCode()),
-		Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha})
+		Relu: cint(b2i(pl.ReLU)), Act: cint(act), Lo: pl.Lo, Hi: pl.Hi, Alpha: pl.Alpha, Beta: pl.Beta})
 }
 
 // graphConcat queues a concatenation over channels: one concat_copy per input, at its channel

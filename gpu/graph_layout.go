@@ -1,6 +1,8 @@
 package gpu
 
 import (
+	"fmt"
+
 	"landscape/engine"
 	"landscape/model"
 )
@@ -15,22 +17,38 @@ import (
 //     η, so it stays exactly 1 at every point): W' = 1·s = γ/√(σ²+ε) and b' = (0 − μ)·s + β are
 //     the scale and shift of model.Layer.Affine, bit for bit, which kernels/eltwise.cu's affine
 //     applies;
-//   - a MatMul weight stored [in, out] (Layer.TransW) is placed transposed, [out, in], in the raw
-//     vectors θ, δ, η alike (the combine θ + αδ + βη is element-wise, so transposing first is the
-//     same), and folds as a Gemm weight.
+//   - a MatMul weight stored [in, out] (Layer.TransW: a Linear, or a 1×1 conv from a Linear on
+//     the channels of an NHWC activation) is placed transposed, [out, in], in the raw vectors θ,
+//     δ, η alike (the combine θ + αδ + βη is element-wise, so transposing first is the same),
+//     and folds as a Gemm weight;
+//   - the per-weight-set vectors of model.Layer.Vectors are fold rows with one "weight" per
+//     channel and no batch norm, so fold_weights copies them exactly (x·1 in double, rounded
+//     back): a LayerNorm's γ (W', the row of ones without one) and β (b', zeros without one); an
+//     arithmetic layer's operand (W', one value or one per channel), which is a parameter's
+//     entries or, for a constant, a raw entry of its own holding it in θ with zeros in δ and η
+//     (so it is the same at every point);
+//   - a channel-moving layer (OpChannels) has its Perm uploaded as an int32 table.
 
 // onesEntry names the row of ones in the raw vector; no state_dict entry can be called so.
 const onesEntry = "\x00ones"
 
+// constEntry names the raw entry holding the constant operand of arithmetic layer i.
+func constEntry(i int) string { return fmt.Sprintf("\x00const%d", i) }
+
 // graphRaw holds what the raw vector has for imported graphs.
 type graphRaw struct {
-	ones       int               // length of the row of ones at RawOffset[onesEntry] (0: none)
-	transposed map[string][2]int // MatMul weights placed transposed: name → [in, out]
+	ones       int                  // length of the row of ones at RawOffset[onesEntry] (0: none)
+	transposed map[string][2]int    // MatMul weights placed transposed: name → [in, out]
+	consts     map[string][]float32 // constant operands of arithmetic layers (constEntry) → values
 }
 
 // folds tells whether fold_weights makes a weight set's parameters for layer l.
 func folds(l *model.Layer) bool {
-	return l.Kind == model.OpConv || l.Kind == model.OpLinear || l.Kind == model.OpBatchNorm
+	switch l.Kind {
+	case model.OpConv, model.OpLinear, model.OpBatchNorm, model.OpLayerNorm, model.OpArith:
+		return true
+	}
+	return false
 }
 
 // Direct tells whether conv layer l runs on conv_direct (groups, dilation, any window) rather
@@ -43,9 +61,14 @@ func (l *Layout) addGraphRaw(p *engine.Problem) {
 	for i := range p.Plan.Layers {
 		pl := &p.Plan.Layers[i]
 		switch {
-		case pl.Kind == model.OpBatchNorm:
+		case pl.Kind == model.OpBatchNorm || (pl.Kind == model.OpLayerNorm && pl.Weight == ""):
 			l.ones = max(l.ones, pl.OutShape[0])
-		case pl.Kind == model.OpLinear && pl.TransW:
+		case pl.Kind == model.OpArith && pl.Weight == "":
+			if l.consts == nil {
+				l.consts = map[string][]float32{}
+			}
+			l.consts[constEntry(i)] = pl.Const
+		case (pl.Kind == model.OpLinear || pl.Kind == model.OpConv) && pl.TransW:
 			if l.transposed == nil {
 				l.transposed = map[string][2]int{}
 			}
@@ -58,12 +81,19 @@ func (l *Layout) addGraphRaw(p *engine.Problem) {
 		l.RawOffset[onesEntry] = l.Raw
 		l.Raw += l.ones
 	}
+	for i := range p.Plan.Layers { // in plan order: the layout is the same at every run
+		if c, ok := l.consts[constEntry(i)]; ok {
+			l.RawOffset[constEntry(i)] = l.Raw
+			l.Raw += len(c)
+		}
+	}
 }
 
-// foldRow returns the raw entries of layer pl's fold row (F_W … F_VAR, "" for none), its weights
-// per output channel, and whether it runs on the implicit-GEMM conv kernels (which need a tap
-// table or the tap-major order).
-func (l *Layout) foldRow(pl *model.Layer, g ConvGeom) (names [6]string, per int, gemm bool) {
+// foldRow returns the raw entries of plan layer i's fold row (F_W … F_VAR, "" for none), its
+// weights per output channel and output channels (values, for a vector of model.Layer.Vectors),
+// and whether it runs on the implicit-GEMM conv kernels (which need a tap table or the
+// tap-major order).
+func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g model.ConvGeom) (names [6]string, per, cout int, gemm bool) {
 	names = [6]string{pl.Weight, pl.Bias}
 	if pl.BN != "" {
 		copy(names[2:], pl.BNNames[:])
@@ -71,12 +101,32 @@ func (l *Layout) foldRow(pl *model.Layer, g ConvGeom) (names [6]string, per int,
 	switch {
 	case pl.Kind == model.OpBatchNorm:
 		names[0], names[1] = onesEntry, ""
-		return names, 1, false
+		return names, 1, g.Cout, false
+	case pl.Kind == model.OpLayerNorm && pl.Weight == "":
+		names[0] = onesEntry
+		return names, 1, g.Cout, false
+	case pl.Kind == model.OpLayerNorm:
+		return names, 1, g.Cout, false
+	case pl.Kind == model.OpArith && pl.Weight == "":
+		return [6]string{constEntry(i)}, 1, len(pl.Const), false
+	case pl.Kind == model.OpArith:
+		if t := p.Base.Tensors[pl.Weight]; t != nil {
+			cout = len(t.Data)
+		}
+		return [6]string{pl.Weight}, 1, cout, false
 	case Direct(pl):
 		w := pl.Window()
-		return names, pl.InShape[0] / max(pl.Groups, 1) * w.KH * w.KW, false
+		return names, pl.InShape[0] / max(pl.Groups, 1) * w.KH * w.KW, g.Cout, false
 	}
-	return names, g.R(), true
+	return names, g.R(), g.Cout, true
+}
+
+// checkVectorLen checks that arithmetic layer pl's operand has n = 1 value or one per channel.
+func checkVectorLen(pl *model.Layer, n int) error {
+	if n != 1 && n != pl.OutShape[0] {
+		return fmt.Errorf("gpu: %s layer's operand %q has %d values for %d channels", pl.Kind, pl.Weight, n, pl.OutShape[0])
+	}
+	return nil
 }
 
 // place copies entry name's data to dst, transposed for a MatMul weight.
@@ -94,7 +144,8 @@ func (l *Layout) place(dst []float32, name string, data []float32) {
 	}
 }
 
-// ThetaVector is RawVector(w) with the row of ones: the raw vector of the base weights θ.
+// ThetaVector is RawVector(w) with the row of ones and the arithmetic layers' constants: the
+// raw vector of the base weights θ.
 func (l *Layout) ThetaVector(w *model.Weights) []float32 {
 	v := l.RawVector(w)
 	if l.ones > 0 {
@@ -103,5 +154,24 @@ func (l *Layout) ThetaVector(w *model.Weights) []float32 {
 			ones[i] = 1
 		}
 	}
+	for name, c := range l.consts {
+		copy(v[l.RawOffset[name]:], c)
+	}
 	return v
+}
+
+// permTable returns channel layer pl's Perm as gather_channels' table, checked against its
+// input's channels.
+func permTable(pl *model.Layer) ([]int32, error) {
+	if len(pl.Perm) != pl.OutShape[0] {
+		return nil, fmt.Errorf("gpu: channels layer has %d entries for %d output channels", len(pl.Perm), pl.OutShape[0])
+	}
+	t := make([]int32, len(pl.Perm))
+	for c, j := range pl.Perm {
+		if j < 0 || j >= pl.InShape[0] {
+			return nil, fmt.Errorf("gpu: channels layer: output channel %d reads channel %d of %d", c, j, pl.InShape[0])
+		}
+		t[c] = int32(j)
+	}
+	return t, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"landscape/engine"
 	"landscape/internal/enginetest"
+	"landscape/kernels"
 	"landscape/model"
 )
 
@@ -30,6 +31,26 @@ func TestEngineGraphsOnKernelModels(t *testing.T) {
 	}
 }
 
+// TestEngineExtGraphsOnKernelModels runs the conformance suite over the graphs of the newer
+// operators (enginetest.ExtGraphCases: per-node batch-norm ε, HardSigmoid, HardSwish, SiLU,
+// GELU in both forms, Tanh, arithmetic by constants and parameters, channel shuffle, Split,
+// Slice, LayerNorm in both exports, Linear per pixel, layer scale) on the engine driving the Go
+// kernel models, in fp32, tf32 and bf16 against enginetest.LossTols.
+func TestEngineExtGraphsOnKernelModels(t *testing.T) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Kernels: "reference", Points: 1, Images: 3},
+		{Precision: "tf32", Points: 3, Images: 2}, {Precision: "bf16"}} {
+		prec := o.Precision
+		if prec == "" {
+			prec = "fp32"
+		}
+		t.Run(fmt.Sprintf("%s_%s_K%d_B%d", o.Kernels, prec, o.Points, o.Images), func(t *testing.T) {
+			enginetest.RunExtGraphsPrecision(t, func(p *engine.Problem) (engine.Engine, error) {
+				return newEngine(newFake(1<<30), 0, p, o)
+			}, prec)
+		})
+	}
+}
+
 // TestGraphFoldMatchesCPU: the fold table of the test graphs, folded on the host with the
 // kernel's arithmetic, gives the CPU engine's weights bit for bit: grouped and dilated convs in
 // PyTorch's order, MatMul weights transposed, and a batch norm standing alone as the scale and
@@ -39,6 +60,11 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ext, err := enginetest.ExtGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, append(ext, pixelLinearCase(t))...)
 	kinds := map[string]bool{}
 	for _, c := range cases {
 		p, err := enginetest.Setup(c, 5)
@@ -64,7 +90,9 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 				case Direct(pl):
 					kinds["direct"] = true
 				case pl.TransW:
-					kinds["matmul"] = true
+					kinds["matmul "+pl.Kind.String()] = true
+				case pl.Kind == model.OpLayerNorm, pl.Kind == model.OpArith:
+					kinds[pl.Kind.String()+map[bool]string{true: " parameter", false: " constant"}[pl.Weight != ""]] = true
 				}
 				if len(w[i]) == 0 {
 					t.Fatalf("%s layer %d (%s): the CPU folds nothing", c.Model, i, pl.Kind)
@@ -74,7 +102,7 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 						t.Fatalf("%s %v layer %d (%s): W'[%d] = %g, CPU %g", c.Model, pt, i, pl.Kind, j, g, v)
 					}
 				}
-				for j, v := range b[i][:pl.Cout()] {
+				for j, v := range b[i] {
 					if g := got[ll.BOut+j]; math.Float32bits(g) != math.Float32bits(v) {
 						t.Fatalf("%s %v layer %d (%s): b'[%d] = %g, CPU %g", c.Model, pt, i, pl.Kind, j, g, v)
 					}
@@ -82,19 +110,24 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"affine", "direct", "matmul"} {
+	for _, k := range []string{"affine", "direct", "matmul linear", "matmul conv", "layernorm parameter", "arith parameter", "arith constant"} {
 		if !kinds[k] {
 			t.Errorf("the test graphs have no %s layer", k)
 		}
 	}
 }
 
-// TestGraphLaunches: the test graphs run every kernel of imported graphs.
+// TestGraphLaunches: the test graphs run every kernel of imported graphs, and every activation.
 func TestGraphLaunches(t *testing.T) {
 	cases, err := enginetest.GraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	ext, err := enginetest.ExtGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, ext...)
 	f := newFake(1 << 30)
 	for _, c := range cases {
 		p, err := enginetest.Setup(c, 1)
@@ -109,9 +142,15 @@ func TestGraphLaunches(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"conv_direct", "activate", "affine", "binary", "concat_copy", "pool_window"} {
+	for _, name := range []string{"conv_direct", "activate", "affine", "binary", "concat_copy", "pool_window",
+		"arith", "layernorm_channels", "gather_channels"} {
 		if f.launches[name] == 0 {
 			t.Errorf("%s never launched", name)
+		}
+	}
+	for a := kernels.ActRelu; a < kernels.ActCount; a++ {
+		if f.acts[a] == 0 {
+			t.Errorf("activation %s never launched", a)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package gpu
 
-import "landscape/kernels"
+import (
+	"landscape/kernels"
+	"landscape/model"
+)
 
 // Halo kernels (kernels/conv_halo.cu): tf32 and bf16 3x3 convolutions that stage each block's input rows
 // once per 16-channel block (a halo) and run all 9 taps from shared memory. The constants and the
@@ -15,7 +18,7 @@ const (
 // haloRows returns the halo of the block of output pixels n0 … n1−1 of a batch: its input rows
 // (q1 − q0)·s + KS + (b1 − b0)·max(0, KS − s), q = b·OH + oh the output rows it touches, and its
 // padded width max((OW−1)·s + KS, W + pad).
-func haloRows(g ConvGeom, n0, n1 int) (rows, width int) {
+func haloRows(g model.ConvGeom, n0, n1 int) (rows, width int) {
 	q0, q1 := n0/g.OW, (n1-1)/g.OW
 	gap := max(0, haloKS-g.Stride)
 	rows = (q1-q0)*g.Stride + haloKS + (q1/g.OH-q0/g.OH)*gap
@@ -27,8 +30,8 @@ func haloRows(g ConvGeom, n0, n1 int) (rows, width int) {
 // Cin a multiple of 16, Cout ≤ 32, stride ≤ 3, W a multiple of 4 (16-byte row loads), offsets
 // within int32, and every block's halo within haloMax pixels. The input's alignment is checked at
 // the launch (haloAligned).
-func HaloEligible(g ConvGeom, b int) bool {
-	if g.KS != haloKS || g.Cin%haloBK != 0 || g.Cout > haloCout || g.Stride < 1 || g.Stride > haloKS ||
+func HaloEligible(g model.ConvGeom, b int) bool {
+	if g.K != haloKS || g.Cin%haloBK != 0 || g.Cout > haloCout || g.Stride < 1 || g.Stride > haloKS ||
 		g.W%4 != 0 || int64(b)*int64(g.Cin)*int64(g.H)*int64(g.W) >= 1<<31 {
 		return false
 	}

@@ -12,6 +12,7 @@ type activateArgs struct {
 	Lo          float32 // float lo
 	Hi          float32 // float hi
 	Alpha       float32 // float alpha
+	Beta        float32 // float beta
 }
 
 // activateKernel names a kernel that takes activateArgs.
@@ -23,7 +24,7 @@ const (
 
 // launchActivate queues kernel k with arguments a on l.
 func launchActivate(l launcher, k activateKernel, grid, block dim, a activateArgs) error {
-	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.N, a.Act, a.Lo, a.Hi, a.Alpha)
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.N, a.Act, a.Lo, a.Hi, a.Alpha, a.Beta)
 }
 
 // affineArgs are the parameters of affine, in the kernel's order.
@@ -42,6 +43,7 @@ type affineArgs struct {
 	Lo          float32 // float lo
 	Hi          float32 // float hi
 	Alpha       float32 // float alpha
+	Beta        float32 // float beta
 }
 
 // affineKernel names a kernel that takes affineArgs.
@@ -53,7 +55,34 @@ const (
 
 // launchAffine queues kernel k with arguments a on l.
 func launchAffine(l launcher, k affineKernel, grid, block dim, a affineArgs) error {
-	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Scale, a.Shift, a.WSetStride, a.Out, a.B, a.C, a.HW, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha)
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Scale, a.Shift, a.WSetStride, a.Out, a.B, a.C, a.HW, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha, a.Beta)
+}
+
+// arithArgs are the parameters of arith, in the kernel's order.
+type arithArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Vec         ptr    // float * vec
+	WSetStride  cint64 // i64 w_set_stride
+	PerChannel  cint   // int per_channel
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	HW          cint   // int HW
+	Op          cint   // int op
+	Rev         cint   // int rev
+}
+
+// arithKernel names a kernel that takes arithArgs.
+type arithKernel string
+
+const (
+	kArith arithKernel = "arith"
+)
+
+// launchArith queues kernel k with arguments a on l.
+func launchArith(l launcher, k arithKernel, grid, block dim, a arithArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Vec, a.WSetStride, a.PerChannel, a.Out, a.B, a.C, a.HW, a.Op, a.Rev)
 }
 
 // avgpoolArgs are the parameters of avgpool, in the kernel's order.
@@ -240,6 +269,7 @@ type convDirectArgs struct {
 	Lo          float32 // float lo
 	Hi          float32 // float hi
 	Alpha       float32 // float alpha
+	Beta        float32 // float beta
 }
 
 // convDirectKernel names a kernel that takes convDirectArgs.
@@ -251,7 +281,7 @@ const (
 
 // launchConvDirect queues kernel k with arguments a on l.
 func launchConvDirect(l launcher, k convDirectKernel, grid, block dim, a convDirectArgs) error {
-	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Weights, a.Bias, a.WSetStride, a.Res, a.Out, a.B, a.Cin, a.H, a.W, a.Cout, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.G, a.Prec, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha)
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Weights, a.Bias, a.WSetStride, a.Res, a.Out, a.B, a.Cin, a.H, a.W, a.Cout, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.G, a.Prec, a.Relu, a.Act, a.Lo, a.Hi, a.Alpha, a.Beta)
 }
 
 // crossEntropyArgs are the parameters of cross_entropy, in the kernel's order.
@@ -322,6 +352,56 @@ const (
 // launchFoldWeights queues kernel k with arguments a on l.
 func launchFoldWeights(l launcher, k foldWeightsKernel, grid, block dim, a foldWeightsArgs) error {
 	return l.launch(string(k), grid, block, a.Theta, a.Dx, a.Dy, a.Ab, a.Table, a.Layers, a.Folded, a.FoldStride)
+}
+
+// gatherChannelsArgs are the parameters of gather_channels, in the kernel's order.
+type gatherChannelsArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Perm        ptr    // int * perm
+	Out         ptr    // float * out
+	B           cint   // int B
+	Cin         cint   // int Cin
+	C           cint   // int C
+	HW          cint   // int HW
+}
+
+// gatherChannelsKernel names a kernel that takes gatherChannelsArgs.
+type gatherChannelsKernel string
+
+const (
+	kGatherChannels gatherChannelsKernel = "gather_channels"
+)
+
+// launchGatherChannels queues kernel k with arguments a on l.
+func launchGatherChannels(l launcher, k gatherChannelsKernel, grid, block dim, a gatherChannelsArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Perm, a.Out, a.B, a.Cin, a.C, a.HW)
+}
+
+// layernormChannelsArgs are the parameters of layernorm_channels, in the kernel's order.
+type layernormChannelsArgs struct {
+	In          ptr     // float * in
+	InSetStride cint64  // i64 in_set_stride
+	Gamma       ptr     // float * gamma
+	Beta        ptr     // float * beta
+	WSetStride  cint64  // i64 w_set_stride
+	Out         ptr     // float * out
+	B           cint    // int B
+	C           cint    // int C
+	HW          cint    // int HW
+	Eps         float64 // double eps
+}
+
+// layernormChannelsKernel names a kernel that takes layernormChannelsArgs.
+type layernormChannelsKernel string
+
+const (
+	kLayernormChannels layernormChannelsKernel = "layernorm_channels"
+)
+
+// launchLayernormChannels queues kernel k with arguments a on l.
+func launchLayernormChannels(l launcher, k layernormChannelsKernel, grid, block dim, a layernormChannelsArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Gamma, a.Beta, a.WSetStride, a.Out, a.B, a.C, a.HW, a.Eps)
 }
 
 // maxpoolArgs are the parameters of maxpool, in the kernel's order.

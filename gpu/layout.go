@@ -27,10 +27,12 @@ type Layout struct {
 type LayerLayout struct {
 	WOut, BOut int     // offsets of W' and b' in the folded vector (W' 16-byte aligned); −1 for pooling layers
 	Taps       []int32 // pairs (ci·H·W + kh·W + kw, kh·65536 + kw), one per reduction index; nil when TapMajor
-	Geom       ConvGeom
+	Geom       model.ConvGeom
 	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
 	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
 	TapMajor bool
+	Perm     []int32 // OpChannels: the input channel of each output channel (gather_channels' table)
+	Vector   int     // OpArith: its operand's length, 1 or one per channel
 }
 
 // WIndex returns where W'[m][i] (PyTorch's order, i = ci·KS·KS + tap) lies from WOut: m·R + i,
@@ -39,7 +41,7 @@ func (ll LayerLayout) WIndex(j int) int {
 	if !ll.TapMajor {
 		return j
 	}
-	r, kk := ll.Geom.R(), ll.Geom.KS*ll.Geom.KS
+	r, kk := ll.Geom.R(), ll.Geom.K*ll.Geom.K
 	m, i := j/r, j%r
 	return m*r + i%kk*ll.Geom.Cin + i/kk
 }
@@ -47,32 +49,14 @@ func (ll LayerLayout) WIndex(j int) int {
 // FastEligible tells whether the fast kernels take a layer: they copy weights 4 channels at a
 // time (16 bytes), so Cin must be a multiple of 4. (The 3-channel first layer of the zoo runs on
 // the reference kernels, where its 27-deep reduction wastes less of the 16-deep tiles.)
-func FastEligible(g ConvGeom) bool { return g.Cin%4 == 0 }
-
-// ConvGeom is a conv or linear layer as the conv kernels see it (a linear layer is a 1x1
-// convolution of a 1x1 image with Cin = its input features).
-type ConvGeom struct {
-	Cin, H, W, Cout, OH, OW, KS, Stride, Pad int
-}
-
-// R is the reduction length Cin·KS·KS.
-func (g ConvGeom) R() int { return g.Cin * g.KS * g.KS }
-
-// Geom returns the conv-kernel geometry of a conv or linear layer.
-func Geom(l *model.Layer) ConvGeom {
-	if l.Kind == model.OpLinear {
-		return ConvGeom{Cin: l.InShape[0] * l.InShape[1] * l.InShape[2], H: 1, W: 1, Cout: l.Cout(), OH: 1, OW: 1, KS: 1, Stride: 1}
-	}
-	return ConvGeom{Cin: l.InShape[0], H: l.InShape[1], W: l.InShape[2], Cout: l.Cout(),
-		OH: l.OutShape[1], OW: l.OutShape[2], KS: l.K, Stride: l.Stride, Pad: l.Pad}
-}
+func FastEligible(g model.ConvGeom) bool { return g.Cin%4 == 0 }
 
 // Taps returns the tap table of a geometry (see kernels/conv_tile.cuh).
-func Taps(g ConvGeom) []int32 {
+func Taps(g model.ConvGeom) []int32 {
 	t := make([]int32, 0, 2*g.R())
 	for ci := range g.Cin {
-		for kh := range g.KS {
-			for kw := range g.KS {
+		for kh := range g.K {
+			for kw := range g.K {
 				t = append(t, int32((ci*g.H+kh)*g.W+kw), int32(kh<<16|kw))
 			}
 		}
@@ -90,16 +74,6 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 		l.RawOffset[name] = l.Raw
 		l.Raw += len(p.Base.Tensors[name].Data)
 	}
-	raw := func(name string) (int32, error) {
-		if name == "" {
-			return -1, nil
-		}
-		off, ok := l.RawOffset[name]
-		if !ok {
-			return 0, fmt.Errorf("gpu: weights have no entry %q", name)
-		}
-		return int32(off), nil
-	}
 	l.addGraphRaw(p)
 	if l.Raw >= 1<<31 {
 		return nil, fmt.Errorf("gpu: %d parameters do not fit the kernels' 32-bit offsets", l.Raw)
@@ -107,48 +81,83 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	for i := range p.Plan.Layers {
 		pl := &p.Plan.Layers[i]
 		ll := LayerLayout{WOut: -1, BOut: -1}
+		var err error
 		if folds(pl) {
-			g := Geom(pl)
-			// Raw offsets (rawFields), −1 for what the layer lacks.
-			names, per, gemm := l.foldRow(pl, g)
-			ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
-			if gemm && !ll.TapMajor {
-				ll.Taps = Taps(g)
-			}
-			ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
-			ll.BOut = ll.WOut + g.Cout*per
-			row := make(kernels.FoldRow, kernels.FoldFields)
-			for i, name := range names {
-				off, err := raw(name)
-				if err != nil {
-					return nil, err
-				}
-				row[rawFields[i]] = off
-			}
-			row.SetPer(int32(per))
-			row.SetCout(int32(g.Cout))
-			row.SetWout(int32(ll.WOut))
-			row.SetBout(int32(ll.BOut))
-			row.SetFirst(int32(l.Channels))
-			if ll.TapMajor {
-				row.SetTaps(int32(g.KS * g.KS))
-			}
-			eps, err := bnEpsilon(p.Plan.Net, pl)
-			if err != nil {
+			if ll, err = l.addFoldRow(p, i, pl, fast); err != nil {
 				return nil, err
 			}
-			row.SetEps(eps)
-			if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
-				return nil, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
+		}
+		if pl.Kind == model.OpChannels {
+			if ll.Perm, err = permTable(pl); err != nil {
+				return nil, err
 			}
-			l.Table = append(l.Table, row...)
-			l.Channels += g.Cout
-			l.Folded = ll.BOut + g.Cout
 		}
 		l.Layers = append(l.Layers, ll)
 	}
 	l.Folded = (l.Folded + 3) / 4 * 4 // every weight set's vector 16-byte aligned
 	return l, nil
+}
+
+// rawOffset returns entry name's offset in the raw vector, −1 for "" (none).
+func (l *Layout) rawOffset(name string) (int32, error) {
+	if name == "" {
+		return -1, nil
+	}
+	off, ok := l.RawOffset[name]
+	if !ok {
+		return 0, fmt.Errorf("gpu: weights have no entry %q", name)
+	}
+	return int32(off), nil
+}
+
+// addFoldRow appends fold_weights' row of plan layer i (pl) to the table, places its W' and b'
+// in the folded vector and returns its layout.
+func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool) (LayerLayout, error) {
+	ll := LayerLayout{WOut: -1, BOut: -1}
+	g := pl.Geom()
+	// Raw offsets (rawFields), −1 for what the layer lacks.
+	names, per, cout, gemm := l.foldRow(p, i, pl, g)
+	if pl.Kind == model.OpArith {
+		if err := checkVectorLen(pl, cout); err != nil {
+			return ll, err
+		}
+		ll.Vector = cout
+	}
+	g.Cout = cout
+	ll.Geom, ll.TapMajor = g, gemm && fast && FastEligible(g)
+	if gemm && !ll.TapMajor {
+		ll.Taps = Taps(g)
+	}
+	ll.WOut = (l.Folded + 3) / 4 * 4 // 16-byte aligned rows for the fast kernels' copies
+	ll.BOut = ll.WOut + g.Cout*per
+	row := make(kernels.FoldRow, kernels.FoldFields)
+	for j, name := range names {
+		off, err := l.rawOffset(name)
+		if err != nil {
+			return ll, err
+		}
+		row[rawFields[j]] = off
+	}
+	row.SetPer(int32(per))
+	row.SetCout(int32(g.Cout))
+	row.SetWout(int32(ll.WOut))
+	row.SetBout(int32(ll.BOut))
+	row.SetFirst(int32(l.Channels))
+	if ll.TapMajor {
+		row.SetTaps(int32(g.K * g.K))
+	}
+	eps, err := bnEpsilon(p.Plan.Net, pl)
+	if err != nil {
+		return ll, err
+	}
+	row.SetEps(eps)
+	if t := p.Base.Tensors[pl.Weight]; t != nil && len(t.Data) != g.Cout*per {
+		return ll, fmt.Errorf("gpu: %s has %d weights, layer needs %d", pl.Weight, len(t.Data), g.Cout*per)
+	}
+	l.Table = append(l.Table, row...)
+	l.Channels += g.Cout
+	l.Folded = ll.BOut + g.Cout
+	return ll, nil
 }
 
 // rawFields are the fold row's fields that hold raw offsets, in foldRow's order of names.

@@ -57,18 +57,17 @@ func TestFoldTableMatchesCPU(t *testing.T) {
 // TestTapsMatchIm2col gathers with the tap table as the conv kernels do and compares with
 // cpu.Im2col for every geometry of the zoo (3x3 and 1x1, strides 1 and 2, odd sizes).
 func TestTapsMatchIm2col(t *testing.T) {
-	for _, g := range []ConvGeom{
-		{Cin: 3, H: 7, W: 6, Cout: 4, OH: 7, OW: 6, KS: 3, Stride: 1, Pad: 1},
-		{Cin: 2, H: 9, W: 7, Cout: 4, OH: 5, OW: 4, KS: 3, Stride: 2, Pad: 1},
-		{Cin: 5, H: 9, W: 7, Cout: 4, OH: 5, OW: 4, KS: 1, Stride: 2, Pad: 0},
+	for _, g := range []model.ConvGeom{
+		{Cin: 3, H: 7, W: 6, Cout: 4, OH: 7, OW: 6, K: 3, Stride: 1, Pad: 1},
+		{Cin: 2, H: 9, W: 7, Cout: 4, OH: 5, OW: 4, K: 3, Stride: 2, Pad: 1},
+		{Cin: 5, H: 9, W: 7, Cout: 4, OH: 5, OW: 4, K: 1, Stride: 2, Pad: 0},
 	} {
 		in := make([]float32, g.Cin*g.H*g.W)
 		for i := range in {
 			in[i] = float32(i + 1)
 		}
-		cg := cpu.ConvGeom{Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, K: g.KS, Stride: g.Stride, Pad: g.Pad}
-		want := make([]float32, cg.ColSize())
-		cpu.Im2col(want, in, cg)
+		want := make([]float32, g.ColSize())
+		cpu.Im2col(want, in, g, 1, 0, 1)
 		taps := Taps(g)
 		n := g.OH * g.OW
 		for r := range g.R() {

@@ -11,6 +11,7 @@ import (
 	"landscape/data"
 	"landscape/engine"
 	"landscape/kernels"
+	"landscape/model"
 )
 
 // The per-op conformance table (as ggml's test-backend-ops): each row is one kernel on one
@@ -59,13 +60,13 @@ var haloCases = []convCase{
 
 // opTable returns every row: the reference (conv.cu, conv_mma.cu) and fast (conv_fast.cu) GEMM
 // kernels in every precision and row tile, the halo kernels (conv_halo.cu), the pools and the
-// loss.
+// loss, and the newer imported-graph kernels (extRows).
 func opTable() []opRow {
 	var rows []opRow
 	for _, fast := range []bool{false, true} {
 		for _, prec := range []string{"f32", "tf32", "bf16", "bf16f"} {
 			for ci, c := range convCases {
-				if fast && !FastEligible(ConvGeom{Cin: c.cin}) {
+				if fast && !FastEligible(model.ConvGeom{Cin: c.cin}) {
 					c.cin += 4 - c.cin%4 // the fast kernels take Cin % 4 == 0 only
 				}
 				for _, bm := range []int{16, 32, 64} {
@@ -85,6 +86,7 @@ func opTable() []opRow {
 			}
 		}
 	}
+	rows = append(rows, extRows()...) // the newer imported-graph kernels (ops_ext_test.go)
 	return append(rows, opRow{name: "maxpool 2x2 ceil (NaN kept)", run: runMaxpool},
 		opRow{name: "avgpool", run: runAvgpool}, opRow{name: "cross_entropy", tol: 1e-12, run: runCrossEntropy})
 }
@@ -311,7 +313,7 @@ func actUpload(be backend, v []float32, act16 bool) (ptr, error) {
 // activations (In, Res, Out) are bf16; "bf16f": bf16 operands on float32 activations.
 func runConvNamed(be backend, name, prec string, bm int, c convCase, seed int64, fast bool) (float64, error) {
 	act16 := prec == "bf16"
-	g := ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, KS: c.ks, Stride: c.stride, Pad: c.pad}
+	g := model.ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, K: c.ks, Stride: c.stride, Pad: c.pad}
 	g.OH, g.OW = (c.h+2*c.pad-c.ks)/c.stride+1, (c.w+2*c.pad-c.ks)/c.stride+1
 	inImg, outImg := c.cin*c.h*c.w, c.cout*g.OH*g.OW
 	sets := c.k
@@ -381,7 +383,7 @@ func runConvNamed(be backend, name, prec string, bm int, c convCase, seed int64,
 
 // tapMajor returns weight sets wb (wset floats apart) with each row's reduction tap-major, as
 // the fast kernels read it: [m][tap·Cin + ci].
-func tapMajor(wb []float32, c convCase, g ConvGeom, wset int) []float32 {
+func tapMajor(wb []float32, c convCase, g model.ConvGeom, wset int) []float32 {
 	wk, kk := slices.Clone(wb), c.ks*c.ks
 	for k := range c.k {
 		for m := range c.cout {
@@ -409,10 +411,10 @@ func actDownload(be backend, got []float32, src ptr, act16 bool) error {
 }
 
 // convReference is cpu.Conv over case c's weight sets and images: the expected outputs.
-func convReference(c convCase, g ConvGeom, in, wb, res []float32, wset int) []float64 {
+func convReference(c convCase, g model.ConvGeom, in, wb, res []float32, wset int) []float64 {
 	inImg, outImg, wsz := c.cin*c.h*c.w, c.cout*g.OH*g.OW, c.cout*g.R()
 	want := make([]float64, c.k*c.b*outImg)
-	cg := cpu.ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, OH: g.OH, OW: g.OW, K: c.ks, Stride: c.stride, Pad: c.pad}
+	cg := model.ConvGeom{Cin: c.cin, H: c.h, W: c.w, Cout: c.cout, OH: g.OH, OW: g.OW, K: c.ks, Stride: c.stride, Pad: c.pad}
 	col := make([]float32, cg.ColSize())
 	out := make([]float32, outImg)
 	for k := range c.k {

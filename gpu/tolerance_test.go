@@ -8,10 +8,10 @@ import (
 	"landscape/cpu"
 	"landscape/engine"
 	"landscape/internal/enginetest"
-	"landscape/scan"
+	"landscape/sched"
 )
 
-// TestToleranceScanMatchesCPU runs a --tolerance scan (scan.RunResults with Tolerance) on the
+// TestToleranceScanMatchesCPU runs a --tolerance scan (sched.RunResults with Tolerance) on the
 // engine driving the kernel models and on the CPU engine: every point stops after the same
 // images, with the same estimate and standard error to the fp32 tolerances, and the scan did
 // sample (some point stopped before the last image).
@@ -23,11 +23,11 @@ func TestToleranceScanMatchesCPU(t *testing.T) {
 	}
 	pts := []engine.Point{{A: 0, B: 0}, {A: 0.4, B: -0.2}, {A: 1.5, B: 1.2}}
 	todo := []int{0, 1, 2}
-	run := func(e engine.Engine) []scan.Result {
+	run := func(e engine.Engine) []sched.Result {
 		defer e.Close()
-		res := make([]scan.Result, len(pts))
-		opt := scan.Options{Images: 64, Points: 2, Tolerance: tol}
-		if err := scan.RunResults(context.Background(), p, pts, todo, []engine.Engine{e}, opt, func(k int, r scan.Result) { res[k] = r }); err != nil {
+		res := make([]sched.Result, len(pts))
+		opt := sched.Options{Images: 64, Points: 2, Tolerance: tol}
+		if err := sched.RunResults(context.Background(), p, pts, todo, []engine.Engine{e}, opt, func(k int, r sched.Result) { res[k] = r }); err != nil {
 			t.Fatal(err)
 		}
 		return res

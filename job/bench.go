@@ -9,7 +9,7 @@ import (
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 // BenchSpec is a speed measurement: P grid points, each over N synthetic images, on a random
@@ -92,7 +92,7 @@ func timedScan(ctx context.Context, p *engine.Problem, pts []engine.Point, es *E
 	}
 	losses := make([]float64, len(pts))
 	start := time.Now()
-	err := scan.Run(ctx, p, pts, all, es.List, es.Options, func(k int, loss, _ float64) { losses[k] = loss })
+	err := sched.Run(ctx, p, pts, all, es.List, es.Options, func(k int, loss, _ float64) { losses[k] = loss })
 	return losses, time.Since(start).Seconds(), err
 }
 

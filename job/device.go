@@ -6,13 +6,13 @@ import (
 
 	"landscape/cpu"
 	"landscape/engine"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 // Device chooses the compute engines.
 type Device struct {
 	Device    string // "auto": GPU engines when a working GPU is there, else the CPU; "gpu"; "cpu"
-	Precision string // "fp32", "tf32" or "bf16" (GPU only)
+	Precision string // "fp32", "tf32" (GPU only) or "bf16" (GPU tensor cores, or the CPU engine's bfloat16 products)
 	// Worker is the landscape-gpu worker's path ("": next to landscape, then $PATH);
 	// WorkerEngine the engine it serves ("cpu" tests the worker protocol without a GPU).
 	Worker, WorkerEngine string
@@ -36,8 +36,8 @@ func (d Device) Validate() error {
 	default:
 		return fmt.Errorf("--precision %q: want fp32, tf32 or bf16", d.Precision)
 	}
-	if d.Device == "cpu" && d.Precision != "fp32" {
-		return fmt.Errorf("--precision %s needs --device gpu (the CPU engine computes in fp32)", d.Precision)
+	if d.Device == "cpu" && d.Precision == "tf32" {
+		return fmt.Errorf("--precision tf32 needs --device gpu (the CPU engine computes in fp32 or bf16)")
 	}
 	return nil
 }
@@ -47,7 +47,7 @@ type Engines struct {
 	List []engine.Engine
 	// Kind is what computes the points: "gpu" or "cpu" (surface.Settings.Engine).
 	Kind    string
-	Options scan.Options
+	Options sched.Options
 }
 
 // Close closes every engine.
@@ -65,7 +65,7 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 	if workers < 1 {
 		return nil, fmt.Errorf("--workers %d: want at least 1", workers)
 	}
-	opt := scan.Options{Images: batch, Log: log}
+	opt := sched.Options{Images: batch, Log: log}
 	if d.Device != "cpu" {
 		es, err := d.tryGPU(ctx, p, log)
 		if err == nil {
@@ -81,14 +81,18 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 		if d.Device == "gpu" {
 			return nil, fmt.Errorf("--device gpu: %w", err)
 		}
-		if d.Precision != "fp32" {
-			return nil, fmt.Errorf("--precision %s needs a GPU, and there is no usable one (%v); use --precision fp32 on the CPU", d.Precision, err)
+		if d.Precision == "tf32" {
+			return nil, fmt.Errorf("--precision tf32 needs a GPU, and there is no usable one (%v); use --precision fp32 or bf16 on the CPU", err)
 		}
 		log("no usable GPU (%v); computing on the CPU with %d workers", err, workers)
 	}
 	out := &Engines{Kind: "cpu", Options: opt}
+	co := d.CPUOptions()
+	if co.BF16 {
+		log("CPU engine in bfloat16 with the %s kernels", cpu.KernelName(co))
+	}
 	for range workers {
-		e, err := cpu.New(p)
+		e, err := cpu.NewWith(p, co)
 		if err != nil {
 			out.Close()
 			return nil, err
@@ -97,6 +101,9 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 	}
 	return out, nil
 }
+
+// CPUOptions are the CPU engine's options for d's precision (bfloat16 products for "bf16").
+func (d Device) CPUOptions() cpu.Options { return cpu.Options{BF16: d.Precision == "bf16"} }
 
 func (d Device) tryGPU(ctx context.Context, p *engine.Problem, log Logf) ([]engine.Engine, error) {
 	if d.GPU == nil {

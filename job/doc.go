@@ -3,7 +3,7 @@
 //
 //   - a scan: ScanSpec → data (shuffled with a recorded seed for --tolerance), model and
 //     directions → the resume check against an existing file → the points in coarse-to-fine
-//     order → engines and their fallback policy → the scheduler (package scan) → a saver that
+//     order → engines and their fallback policy → the scheduler (package sched) → a saver that
 //     keeps the surface file up to date and loses nothing when the output cannot be written;
 //   - training: TrainSpec → data, model and initial weights → resume from the latest
 //     checkpoint of the same settings → epochs;

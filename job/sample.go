@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"landscape/data"
-	"landscape/scan"
+	"landscape/sched"
 	"landscape/surface"
 )
 
@@ -63,7 +63,7 @@ func (s *ScanSpec) todo(sf *surface.Surface) []int {
 
 // record stores a finished point in sf: its loss and accuracy, and for a tolerance scan its
 // standard error and images used.
-func record(sf *surface.Surface, k int, r scan.Result, sampled bool) {
+func record(sf *surface.Surface, k int, r sched.Result, sampled bool) {
 	sf.Set(k, r.Loss, r.Acc)
 	if sampled {
 		sf.ExtraArray(surface.StdErrKey(sf.Split))[k] = r.StdErr

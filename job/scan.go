@@ -12,11 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"landscape/cpu/gemm"
+	"landscape/cpu"
+	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cpuinfo"
 	"landscape/model"
-	"landscape/scan"
+	"landscape/sched"
 	"landscape/surface"
 )
 
@@ -59,7 +61,7 @@ type ScanSpec struct {
 	// (surface.CoarseToFine: a partial file holds whole coarser grids), "rows" for row-major.
 	Order string
 	// Tolerance (--tolerance), when positive, estimates each point's loss from a sample of the
-	// data (scan.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
+	// data (sched.Options.Tolerance), the data shuffled with SampleSeed (--sample-seed).
 	Tolerance  float64
 	SampleSeed int64
 
@@ -145,27 +147,12 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
-		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
-		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: gemm.KernelName()}
-	if ya.Num > 0 {
-		st.Y = ya.String()
+	st, err := spec.settings(set, xa, ya)
+	if err != nil {
+		return nil, err
 	}
 	if spec.Tolerance > 0 {
-		st.Tolerance, st.SampleSeed, st.SampleBatch = spec.Tolerance, spec.SampleSeed, cmp.Or(spec.Batch, DefaultSampleBatch)
 		set = shuffled(set, permutation(set.N, spec.SampleSeed))
-	}
-	// An .onnx model holding its weights is hashed as the weights: a changed file is not resumed.
-	for _, h := range []struct {
-		path string
-		dst  *string
-	}{{cmp.Or(spec.Weights, spec.Model), &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}, {spec.Weights3, &st.Weights3SHA256}} {
-		if h.path != "" {
-			if *h.dst, err = SHA256File(h.path); err != nil {
-				return nil, err
-			}
-		}
 	}
 	spec.weightsSHA = st.WeightsSHA256
 	dx, dy, used, err := spec.directions(net, w, ya.Num > 0, spec.Log)
@@ -178,20 +165,8 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 		return nil, err
 	}
 	sc := &Scan{Spec: spec, Problem: p, Surface: surface.New(xa, ya, spec.Split, st)}
-	if surface.Exists(spec.Out) {
-		old, err := surface.Load(spec.Out)
-		if surface.IsDamaged(err) {
-			return nil, fmt.Errorf("--out %v; %s", err, surface.DamagedResumeHint(spec.Out))
-		} else if err != nil {
-			return nil, fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", spec.Out, err)
-		}
-		if err := old.Settings.CheckResume("--out "+spec.Out, st, "engine"); err != nil { // the engine: once open
-			return nil, err
-		}
-		oldSettings := old.Settings
-		sc.old = &oldSettings
-		sc.Surface = old
-		sc.Resumed = old.Len() - len(old.Missing())
+	if err := sc.resume(st); err != nil {
+		return nil, err
 	}
 	if spec.SaveDirs != "" {
 		if err := spec.saveDirs(dx, dy, used); err != nil {
@@ -212,6 +187,58 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 		sc.Surface.Settings.Engine = sc.old.Engine
 	}
 	return sc, nil
+}
+
+// settings returns the settings a scan of spec over set records in its file: the inputs, the
+// axes, the numerics, and the SHA-256 of every file the weights and directions come from.
+func (spec *ScanSpec) settings(set *data.Set, xa, ya surface.Axis) (surface.Settings, error) {
+	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
+		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
+		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions()),
+		CPU: cpuinfo.Model()}
+	if ya.Num > 0 {
+		st.Y = ya.String()
+	}
+	if spec.Tolerance > 0 {
+		st.Tolerance, st.SampleSeed, st.SampleBatch = spec.Tolerance, spec.SampleSeed, cmp.Or(spec.Batch, DefaultSampleBatch)
+	}
+	// An .onnx model holding its weights is hashed as the weights: a changed file is not resumed.
+	for _, h := range []struct {
+		path string
+		dst  *string
+	}{{cmp.Or(spec.Weights, spec.Model), &st.WeightsSHA256}, {spec.Dirs, &st.DirsSHA256}, {spec.Weights2, &st.Weights2SHA256}, {spec.Weights3, &st.Weights3SHA256}} {
+		if h.path != "" {
+			var err error
+			if *h.dst, err = SHA256File(h.path); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, nil
+}
+
+// resume, when the output file exists, checks that its settings match st (but for the engine,
+// checked by Run once the engines are open) and takes its points: sc.Surface becomes the file.
+func (sc *Scan) resume(st surface.Settings) error {
+	out := sc.Spec.Out
+	if !surface.Exists(out) {
+		return nil
+	}
+	old, err := surface.Load(out)
+	if surface.IsDamaged(err) {
+		return fmt.Errorf("--out %v; %s", err, surface.DamagedResumeHint(out))
+	} else if err != nil {
+		return fmt.Errorf("--out %s exists and cannot be resumed (%v); choose another --out", out, err)
+	}
+	if err := old.Settings.CheckResume("--out "+out, st, "engine"); err != nil { // the engine: once open
+		return err
+	}
+	oldSettings := old.Settings
+	sc.old = &oldSettings
+	sc.Surface = old
+	sc.Resumed = old.Len() - len(old.Missing())
+	return nil
 }
 
 // Run computes the points of Todo on the engines of Spec.Device, calling progress (if not nil)
@@ -257,7 +284,7 @@ func (sc *Scan) Run(ctx context.Context, progress func()) error {
 			}
 		}
 		levels := newLevelWatch(sf, spec.Log)
-		return scan.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r scan.Result) {
+		return sched.RunResults(ctx, sc.Problem, sc.Points, sc.Todo, es.List, opt, func(k int, r sched.Result) {
 			sv.update(func(sf *surface.Surface) { record(sf, k, r, sampled) })
 			levels.done(k)
 			if progress != nil {

@@ -17,6 +17,7 @@ import (
 	"landscape/data"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cpuinfo"
 	"landscape/internal/testinput"
 	"landscape/model"
 	"landscape/surface"
@@ -80,6 +81,9 @@ func runScan(t *testing.T, spec ScanSpec) *surface.Surface {
 	s, err := surface.Load(spec.Out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if k := cpu.KernelName(spec.Device.CPUOptions()); s.Settings.CPUKernel != k || s.Settings.CPU != cpuinfo.Model() {
+		t.Errorf("settings name CPU kernel %q on %q, want %q on %q", s.Settings.CPUKernel, s.Settings.CPU, k, cpuinfo.Model())
 	}
 	return s
 }

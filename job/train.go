@@ -69,8 +69,10 @@ func (s *TrainSpec) validate() error {
 		return fmt.Errorf("--out %q: want a file name ending in .safetensors", s.Out)
 	case s.EvalLimit < 0:
 		return fmt.Errorf("--eval-limit %d: want a positive number of examples, or 0 for all", s.EvalLimit)
-	case s.EvalSplit != "" && s.EvalSplit != "train" && s.EvalSplit != "test":
-		return fmt.Errorf("--eval-split %q: want train or test", s.EvalSplit)
+	case s.EvalSplit != "":
+		if err := data.CheckSplit("--eval-split", s.EvalSplit); err != nil {
+			return err
+		}
 	}
 	return s.Input.validate()
 }

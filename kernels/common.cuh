@@ -25,6 +25,8 @@ typedef long long i64;
 // would make folded weights differ in the last bit from the CPU engine's.
 __device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
 __device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ float sub_rn(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, b); }
 __device__ __forceinline__ double dmul_rn(double a, double b) { return __dmul_rn(a, b); }
 __device__ __forceinline__ double dadd_rn(double a, double b) { return __dadd_rn(a, b); }
 __device__ __forceinline__ double dsub_rn(double a, double b) { return __dsub_rn(a, b); }

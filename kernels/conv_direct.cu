@@ -11,7 +11,7 @@
 // (no FMA): cpu.GroupConv's arithmetic. r rounds the operands as the tensor-core kernels do in
 // tf32/bf16 (graph.cuh); the sum stays fp32 (FFMA-free CUDA cores, no tensor cores), so reduced
 // precisions here only reproduce the operand rounding, not a speed-up. The residual is added
-// after the sum, then the ReLU, then the activation (act, lo, hi, alpha: graph.cuh).
+// after the sum, then the ReLU, then the activation (act, lo, hi, alpha, beta: graph.cuh).
 //
 // Layout: In at k·in_set_stride (0: every set reads the same images), Out and Res tight
 // [K][B][Cout][OH][OW]; W'[Cout][Cin/G][KH][KW] and b'[Cout] at k·w_set_stride. Grid: x
@@ -22,7 +22,7 @@ LS_KERNEL void conv_direct(const float *__restrict__ in, i64 in_set_stride, cons
                            const float *__restrict__ bias, i64 w_set_stride, const float *__restrict__ res,
                            float *__restrict__ out, int B, int Cin, int H, int W, int Cout, int OH, int OW,
                            int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int G,
-                           int prec, int relu, int act, float lo, float hi, float alpha) {
+                           int prec, int relu, int act, float lo, float hi, float alpha, float beta) {
     const int k = blockIdx.z, cg = Cin / G, og = Cout / G;
     const i64 total = (i64)B * Cout * OH * OW;
     const float *wk = weights + k * w_set_stride, *bk = bias + k * w_set_stride;
@@ -46,6 +46,6 @@ LS_KERNEL void conv_direct(const float *__restrict__ in, i64 in_set_stride, cons
         const i64 at = k * total + o;
         if (res) acc = add_rn(acc, res[at]);
         if (relu && acc < 0.f) acc = 0.f;
-        out[at] = activate_one(acc, act, lo, hi, alpha);
+        out[at] = activate_one(acc, act, lo, hi, alpha, beta);
     }
 }

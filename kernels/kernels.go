@@ -77,6 +77,7 @@ const (
 	I32 Param = 'i' // int, 4 bytes
 	I64 Param = 'l' // long long, 8 bytes
 	F32 Param = 'f' // float, 4 bytes
+	F64 Param = 'd' // double, 8 bytes
 )
 
 // Size is the parameter's size in bytes.

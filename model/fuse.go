@@ -82,133 +82,158 @@ type Plan struct {
 // Compile fuses conv/linear → batch norm → add → ReLU (or Clip, LeakyReLU, Sigmoid) chains, orders the layers so that every
 // residual is computed before it is added, and assigns slots to as few buffers as liveness allows.
 func Compile(n *Net) (*Plan, error) {
-	consumers := make([]int, len(n.Slots))
-	byInput := map[int][]int{}
+	f := newFuser(n)
+	var layers []Layer // with slot numbers in In/Out/Residual
 	for i, op := range n.Ops {
-		for _, s := range op.Inputs() {
-			consumers[s]++
-			byInput[s] = append(byInput[s], i)
-		}
-	}
-	// next returns the index of the single op consuming slot s, if s has exactly one consumer.
-	next := func(s int) (int, bool) {
-		if consumers[s] != 1 || len(byInput[s]) != 1 {
-			return 0, false
-		}
-		return byInput[s][0], true
-	}
-	type group struct {
-		l        Layer // with slot numbers in In/Out/Residual
-		absorbed int
-	}
-	var groups []group
-	used := make([]bool, len(n.Ops))
-	for i, op := range n.Ops {
-		if used[i] {
+		if f.used[i] {
 			continue
 		}
-		used[i] = true
-		l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
-			K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
-			In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
-			Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm}
-		if op.Kind == OpLayerNorm {
-			l.Eps = op.BNEpsilon()
-		}
-		for _, s := range op.Ins {
-			l.InsC = append(l.InsC, n.Slots[s][0])
-		}
-		if op.Kind == OpMul {
-			s := n.Slots[op.In2]
-			l.Broadcast = s[1]*s[2] == 1 && l.InShape[1]*l.InShape[2] > 1
-		}
+		f.used[i] = true
+		l := layerOf(n, op)
 		switch op.Kind {
 		case OpConv, OpLinear:
+			f.fuseChain(&l)
 		case OpBatchNorm:
 			// not after a conv or linear layer (pre-activation): an affine layer of its own, with
 			// the activation after it fused
 			l.BN, l.BNNames, l.Eps = op.Prefix, op.BNEntries(), op.BNEpsilon()
-			if j, ok := next(l.Out); ok && !used[j] {
-				switch nx := n.Ops[j]; nx.Kind {
-				case OpReLU:
-					l.ReLU, l.Out, used[j] = true, nx.Out, true
-				default:
-					if nx.Kind.IsActivation() {
-						l.fuseAct(&nx)
-						l.Out, used[j] = nx.Out, true
-					}
-				}
-			}
-			groups = append(groups, group{l: l})
-			continue
-		default:
-			groups = append(groups, group{l: l})
-			continue
+			f.fuseActivation(&l)
 		}
-		stage := 0 // 0: may take BN, 1: may take add, 2: may take ReLU
-		for {
-			j, ok := next(l.Out)
-			if !ok || used[j] {
-				break
-			}
-			nx := n.Ops[j]
-			switch {
-			case nx.Kind == OpBatchNorm && stage == 0:
-				l.BN, l.BNNames, l.Eps = nx.Prefix, nx.BNEntries(), nx.BNEpsilon()
-				stage = 1
-			case nx.Kind == OpAdd && stage <= 1 && nx.In != nx.In2:
-				if nx.In == l.Out {
-					l.Residual = nx.In2
-				} else {
-					l.Residual = nx.In
-				}
-				stage = 2
-			case nx.Kind == OpReLU && stage <= 2:
-				l.ReLU = true
-				stage = 3
-			case nx.Kind.IsActivation() && stage <= 2:
-				l.fuseAct(&nx)
-				stage = 3
-			default:
-				stage = -1
-			}
-			if stage < 0 {
-				break
-			}
-			used[j] = true
-			l.Out = nx.Out
-			if stage == 3 {
-				break
-			}
-		}
-		groups = append(groups, group{l: l})
+		layers = append(layers, l)
 	}
-	// An add's other operand may come after the main branch in op order: run a stable topological sort.
-	ready := make([]bool, len(n.Slots))
+	order, err := topoOrder(layers, len(n.Slots))
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", n.Name, err)
+	}
+	return allocate(n, order), nil
+}
+
+// layerOf is op as an unfused plan layer.
+func layerOf(n *Net, op Op) Layer {
+	l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
+		K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
+		In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
+		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm}
+	if op.Kind == OpLayerNorm {
+		l.Eps = op.BNEpsilon()
+	}
+	for _, s := range op.Ins {
+		l.InsC = append(l.InsC, n.Slots[s][0])
+	}
+	if op.Kind == OpMul {
+		s := n.Slots[op.In2]
+		l.Broadcast = s[1]*s[2] == 1 && l.InShape[1]*l.InShape[2] > 1
+	}
+	return l
+}
+
+// fuser tracks which ops of a net consume which slots, and which ops a layer has absorbed.
+type fuser struct {
+	n         *Net
+	consumers []int         // ops reading each slot
+	byInput   map[int][]int // the ops reading each slot
+	used      []bool        // op already in a layer
+}
+
+func newFuser(n *Net) *fuser {
+	f := &fuser{n: n, consumers: make([]int, len(n.Slots)), byInput: map[int][]int{}, used: make([]bool, len(n.Ops))}
+	for i, op := range n.Ops {
+		for _, s := range op.Inputs() {
+			f.consumers[s]++
+			f.byInput[s] = append(f.byInput[s], i)
+		}
+	}
+	return f
+}
+
+// next returns the index of the op consuming slot s when s has exactly one consumer and that
+// op is not yet in a layer.
+func (f *fuser) next(s int) (int, bool) {
+	if f.consumers[s] != 1 || len(f.byInput[s]) != 1 || f.used[f.byInput[s][0]] {
+		return 0, false
+	}
+	return f.byInput[s][0], true
+}
+
+// fuseActivation absorbs the activation, if any, that alone reads l's output.
+func (f *fuser) fuseActivation(l *Layer) {
+	j, ok := f.next(l.Out)
+	if !ok {
+		return
+	}
+	switch nx := f.n.Ops[j]; {
+	case nx.Kind == OpReLU:
+		l.ReLU, l.Out, f.used[j] = true, nx.Out, true
+	case nx.Kind.IsActivation():
+		l.fuseAct(&nx)
+		l.Out, f.used[j] = nx.Out, true
+	}
+}
+
+// fuseChain absorbs into conv or linear layer l the ops that follow it alone, in the order
+// batch norm → add (the residual) → ReLU or another activation, each optional.
+func (f *fuser) fuseChain(l *Layer) {
+	stage := 0 // 0: may take BN, 1: may take add, 2: may take ReLU
+	for stage < 3 {
+		j, ok := f.next(l.Out)
+		if !ok {
+			return
+		}
+		nx := f.n.Ops[j]
+		switch {
+		case nx.Kind == OpBatchNorm && stage == 0:
+			l.BN, l.BNNames, l.Eps = nx.Prefix, nx.BNEntries(), nx.BNEpsilon()
+			stage = 1
+		case nx.Kind == OpAdd && stage <= 1 && nx.In != nx.In2:
+			if nx.In == l.Out {
+				l.Residual = nx.In2
+			} else {
+				l.Residual = nx.In
+			}
+			stage = 2
+		case nx.Kind == OpReLU && stage <= 2:
+			l.ReLU = true
+			stage = 3
+		case nx.Kind.IsActivation() && stage <= 2:
+			l.fuseAct(&nx)
+			stage = 3
+		default:
+			return
+		}
+		f.used[j] = true
+		l.Out = nx.Out
+	}
+}
+
+// topoOrder sorts layers so that each runs after the layers computing its inputs (slot 0, the
+// images, is ready at the start), keeping their order where it already does: an add's other
+// operand may come after the main branch in op order.
+func topoOrder(layers []Layer, slots int) ([]Layer, error) {
+	ready := make([]bool, slots)
 	ready[0] = true
 	var order []Layer
-	done := make([]bool, len(groups))
-	for len(order) < len(groups) {
+	done := make([]bool, len(layers))
+	for len(order) < len(layers) {
 		progress := false
 	next:
-		for i, g := range groups {
+		for i, l := range layers {
 			if done[i] {
 				continue
 			}
-			for _, s := range g.l.Inputs() {
+			for _, s := range l.Inputs() {
 				if !ready[s] {
 					continue next
 				}
 			}
 			done[i], progress = true, true
-			ready[g.l.Out] = true
-			order = append(order, g.l)
+			ready[l.Out] = true
+			order = append(order, l)
 		}
 		if !progress {
-			return nil, fmt.Errorf("model %s: layer graph has a cycle or an input no op computes", n.Name)
+			return nil, fmt.Errorf("layer graph has a cycle or an input no op computes")
 		}
 	}
-	return allocate(n, order), nil
+	return order, nil
 }
 
 // fuseAct makes activation op a the layer's epilogue.

@@ -26,7 +26,7 @@ func IsGraphFile(name string) bool { return strings.HasSuffix(strings.ToLower(na
 // from the graph: Conv/Gemm/MatMul weights, their biases, batch-norm γ, β and running
 // statistics, LayerNorm γ and β, parameters an activation is scaled or shifted by; Params lists
 // them in the order the graph first reads them (a PyTorch export's forward order). Nodes whose
-// inputs are all constants are evaluated at load (onnx_fold.go). A graph that cannot be
+// inputs are all constants are evaluated at load (onnx_consteval.go). A graph that cannot be
 // imported gets one error (*ImportError) naming every unsupported operator type with its count
 // and first node, and every node refused for its attributes or shapes.
 func LoadONNX(file, weightsFile string) (*Net, *Weights, error) {
@@ -287,12 +287,12 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 			return im.shapeOf(nd, v)
 		}
 	}
-	if foldable[typ] && im.allConst(nd) {
+	if evaluable[typ] && im.allConst(nd) {
 		in := make([]*constant, len(nd.GetInput()))
 		for i, name := range nd.GetInput() {
 			in[i] = im.consts[name]
 		}
-		c, err := fold(nd, in, im.opset)
+		c, err := evalConst(nd, in, im.opset)
 		if err != nil {
 			return err
 		}
@@ -338,7 +338,7 @@ func (im *importer) alias(nd *onnx.NodeProto) error {
 	return nil
 }
 
-// shapeOf folds Shape of an activation: [1, C, H, W] (batch 1) as the value is seen, sliced by
+// shapeOf evaluates Shape of an activation: [1, C, H, W] (batch 1) as the value is seen, sliced by
 // the start and end attributes.
 func (im *importer) shapeOf(nd *onnx.NodeProto, v value) error {
 	s := im.net.Slots[v.slot]
@@ -359,7 +359,7 @@ func (im *importer) shapeOf(nd *onnx.NodeProto, v value) error {
 	for _, d := range dims {
 		c.data = append(c.data, float64(d))
 	}
-	cs, err := fold(&onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}, []*constant{c,
+	cs, err := evalConst(&onnx.NodeProto{OpType: ptr("Slice"), Name: nd.Name}, []*constant{c,
 		{data: []float64{float64(nd.Int("start", 0))}}, {data: []float64{float64(nd.Int("end", int64(len(dims))))}}}, im.opset)
 	if err != nil {
 		return err

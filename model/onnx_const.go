@@ -5,7 +5,7 @@ import (
 )
 
 // constant is a tensor known at load time: an initializer, a Constant node, or the value of a
-// small shape computation (Shape → Gather → Unsqueeze → Concat, Cast, …) folded at load.
+// small shape computation (Shape → Gather → Unsqueeze → Concat, Cast, …) evaluated at load (onnx_consteval.go).
 type constant struct {
 	shape []int
 	data  []float64 // row-major; integers are stored exactly (|v| < 2⁵³)

@@ -33,6 +33,21 @@ func TestONNXExtGraphs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkMobileBatchNorms(t, mobile)
+	checkMobileOps(t, mobile)
+	for _, c := range []enginetest.Case{cases[2], cases[4]} {
+		n, _, err := model.Load(c.Model, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTransformerBlock(t, c.Model, n)
+	}
+}
+
+// checkMobileBatchNorms: each batch norm keeps its node's ε, through Compile too, and the
+// ones after a convolution are folded into it.
+func checkMobileBatchNorms(t *testing.T, mobile *model.Net) {
+	t.Helper()
 	eps := map[string]float64{}
 	for _, op := range mobile.Ops {
 		if op.Kind == model.OpBatchNorm {
@@ -58,6 +73,12 @@ func TestONNXExtGraphs(t *testing.T) {
 	if !folded["bn1"] || folded["bn2"] || !folded["bn3"] || folded["bn4"] || len(folded) != 4 {
 		t.Errorf("folded batch norms %v; want bn1 and bn3 folded, bn2 and bn4 standalone", folded)
 	}
+}
+
+// checkMobileOps: the mobile graph's activations, channel shuffles and slices import as the
+// ops they are written for.
+func checkMobileOps(t *testing.T, mobile *model.Net) {
+	t.Helper()
 	k := kindsOf(mobile)
 	if k[model.OpHardSwish] != 2 || k[model.OpSiLU] != 1 || k[model.OpHardSigmoid] != 1 || k[model.OpMul] != 1 ||
 		k[model.OpSigmoid] != 0 || k[model.OpArith] != 4 || k[model.OpTanh] != 1 || k[model.OpGELUTanh] != 1 || k[model.OpChannels] != 4 {
@@ -83,36 +104,36 @@ func TestONNXExtGraphs(t *testing.T) {
 	if s := mobile.Spec("shift"); s == nil || s.Kind != model.KindWeight {
 		t.Errorf("the [8,1,1] shift parameter: %+v", s)
 	}
-	for _, c := range []enginetest.Case{cases[2], cases[4]} {
-		n, _, err := model.Load(c.Model, "", 0)
-		if err != nil {
-			t.Fatal(err)
+}
+
+// checkTransformerBlock: a transformer block's LayerNorms (γ, β, ε), GELU, NHWC Linear (a 1×1
+// convolution with its bias) and layer scale import as such.
+func checkTransformerBlock(t *testing.T, name string, n *model.Net) {
+	t.Helper()
+	k := kindsOf(n)
+	if k[model.OpLayerNorm] != 3 || k[model.OpGELU] != 1 || k[model.OpConv] != 4 || k[model.OpArith] != 1 || k[model.OpAdd] != 1 {
+		t.Errorf("%s kinds %v", name, k)
+	}
+	for _, op := range n.Ops {
+		if op.Kind == model.OpLayerNorm && (op.Weight == "" || op.Bias == "" || op.BNEpsilon() != 1e-6) {
+			t.Errorf("%s: LayerNorm %+v; want γ, β and ε 1e-6", name, op)
 		}
-		k := kindsOf(n)
-		if k[model.OpLayerNorm] != 3 || k[model.OpGELU] != 1 || k[model.OpConv] != 4 || k[model.OpArith] != 1 || k[model.OpAdd] != 1 {
-			t.Errorf("%s kinds %v", c.Model, k)
+		if op.Kind == model.OpConv && op.Weight == "blk.fc1.weight" && (op.Bias != "blk.fc1.bias" || op.TransW || op.K != 1) {
+			t.Errorf("%s: the NHWC Linear: %+v", name, op)
 		}
-		for _, op := range n.Ops {
-			if op.Kind == model.OpLayerNorm && (op.Weight == "" || op.Bias == "" || op.BNEpsilon() != 1e-6) {
-				t.Errorf("%s: LayerNorm %+v; want γ, β and ε 1e-6", c.Model, op)
-			}
-			if op.Kind == model.OpConv && op.Weight == "blk.fc1.weight" && (op.Bias != "blk.fc1.bias" || op.TransW || op.K != 1) {
-				t.Errorf("%s: the NHWC Linear: %+v", c.Model, op)
-			}
-		}
-		if s := n.Spec("blk.layer_scale"); s == nil || s.Kind != model.KindWeight {
-			t.Errorf("layer scale: %+v", s)
-		}
-		if s := n.Spec("blk.ln.weight"); s == nil || s.Kind != model.KindBNWeight {
-			t.Errorf("LayerNorm γ: %+v", s)
-		}
+	}
+	if s := n.Spec("blk.layer_scale"); s == nil || s.Kind != model.KindWeight {
+		t.Errorf("layer scale: %+v", s)
+	}
+	if s := n.Spec("blk.ln.weight"); s == nil || s.Kind != model.KindBNWeight {
+		t.Errorf("LayerNorm γ: %+v", s)
 	}
 }
 
 // TestONNXRefusalSaysEverything: a graph with several unsupported operators is refused once,
 // naming each type with its count and first node, after shape arithmetic (ConstantOfShape,
-// Range, Where, Equal, Expand) folded; after an unsupported node, only operators neither
-// imported nor folded anywhere are named (not the Relu, the Erf or the Gemm).
+// Range, Where, Equal, Expand) evaluated; after an unsupported node, only operators neither
+// imported nor evaluated anywhere are named (not the Relu, the Erf or the Gemm).
 func TestONNXRefusalSaysEverything(t *testing.T) {
 	b := enginetest.NewGraph(-1, 2, 4, 4)
 	x := b.Node("Conv", []string{"input", b.Init("c.weight", false, 4, 2, 3, 3)}, enginetest.AInts("pads", 1, 1, 1, 1))

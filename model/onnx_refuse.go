@@ -21,7 +21,7 @@ type MissingOp struct {
 }
 
 // ImportError is the one refusal of a graph LoadONNX cannot import: every unsupported operator
-// type (after constant folding), and every node of a supported type refused for its
+// type (after constant evaluation), and every node of a supported type refused for its
 // attributes, shapes or inputs. Nodes reading what a refused node computes are not counted.
 type ImportError struct {
 	File    string
@@ -53,7 +53,7 @@ func (e *ImportError) Error() string {
 
 // visit imports node nd unless a pattern absorbed it; a node reading a value computed from a
 // node that was not imported is skipped (and counted when its operator is neither imported nor
-// folded anywhere), and
+// evaluated anywhere), and
 // so are its outputs. An unsupported operator or a refused node is recorded (refusal reports
 // them all) and its outputs marked.
 func (im *importer) visit(nd *onnx.NodeProto) {
@@ -65,9 +65,9 @@ func (im *importer) visit(nd *onnx.NodeProto) {
 	case d != "" && d != "ai.onnx":
 		err = errUnsupported
 	case slices.ContainsFunc(nd.GetInput(), func(in string) bool { return im.poisoned[in] }):
-		// computed from what was not imported: only an operator neither imported nor folded is
+		// computed from what was not imported: only an operator neither imported nor evaluated is
 		// worth naming (Shape arithmetic, or Pow and Sqrt of a LayerNorm, may well be fine)
-		if handlers[nd.GetOpType()] != nil || foldable[nd.GetOpType()] {
+		if handlers[nd.GetOpType()] != nil || evaluable[nd.GetOpType()] {
 			im.poison(nd)
 			return
 		}
@@ -127,15 +127,15 @@ func (im *importer) importError() *ImportError {
 	return e
 }
 
-// lookConst returns the value called name when it is known at load time: already folded, an
+// lookConst returns the value called name when it is known at load time: already evaluated, an
 // initializer, or computed by nodes (Constant, casts, arithmetic on constants) that could be
-// folded now although the import has not reached them. Patterns look ahead with it.
+// evaluated now although the import has not reached them. Patterns look ahead with it.
 func (im *importer) lookConst(name string) *constant {
 	if c := im.consts[name]; c != nil {
 		return c
 	}
 	nd := im.producer[name]
-	if nd == nil || !foldable[nd.GetOpType()] || nd.GetOpType() == "Shape" {
+	if nd == nil || !evaluable[nd.GetOpType()] || nd.GetOpType() == "Shape" {
 		return nil
 	}
 	in := make([]*constant, len(nd.GetInput()))
@@ -147,7 +147,7 @@ func (im *importer) lookConst(name string) *constant {
 			return nil
 		}
 	}
-	c, err := fold(nd, in, im.opset)
+	c, err := evalConst(nd, in, im.opset)
 	if err != nil {
 		return nil
 	}

@@ -12,6 +12,7 @@ package plot
 import (
 	"fmt"
 
+	"landscape/data"
 	"landscape/surface"
 )
 
@@ -54,10 +55,10 @@ func ReadSurface(path string) (*Surface, error) {
 // surface files, with split ("train" or "test") as the main split; "" takes
 // the split surface.Load chooses (the scan's; train when a file has both).
 func ReadSurfaceSplit(path, split string) (*Surface, error) {
-	switch split {
-	case "", "train", "test":
-	default:
-		return nil, fmt.Errorf("plot: split %q: want \"train\" or \"test\"", split)
+	if split != "" {
+		if err := data.CheckSplit("split", split); err != nil {
+			return nil, fmt.Errorf("plot: %w", err)
+		}
 	}
 	sf, err := surface.Load(path)
 	if err != nil {

@@ -16,10 +16,14 @@ pkgs=()
 # scikit-image's sample photographs are the real images of the Resize/CenterCrop test (data/resize_test.go).
 [ "${1:-}" = "--data" ] || [ -f /usr/lib/python3/dist-packages/skimage/data/chelsea.png ] || pkgs+=(python3-skimage)
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
+# objdump checks the byte-encoded AMX instructions of cpu/gemm (TestAMXEncoding).
+[ "${1:-}" = "--data" ] || command -v objdump >/dev/null || pkgs+=(binutils)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)
 [ "${1:-}" = "--data" ] || command -v chromium >/dev/null || pkgs+=(chromium)
+# qemu-aarch64-static runs the arm64 build (NEON kernels) here: make test-arm64, scripts/test-arm64.sh.
+[ "${1:-}" = "--data" ] || command -v qemu-aarch64-static >/dev/null || pkgs+=(qemu-user-static)
 [ "${1:-}" = "--browser" ] && { pkgs=(); command -v chromium >/dev/null || pkgs+=(chromium); }
 if [ "${1:-}" = "--cuda" ] && ! command -v nvcc >/dev/null; then
   pkgs+=(nvidia-cuda-toolkit)

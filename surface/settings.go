@@ -68,8 +68,9 @@ type Settings struct {
 	SampleSeed  int64   `json:"sample_seed,omitempty"`
 	SampleBatch int     `json:"sample_batch,omitempty"`
 	// CPUKernel names the CPU micro-kernel family that computed the points on the CPU ("avx512",
-	// "avx2", "portable", …; gemm.KernelName) and CPU the processor's model: informative only (a
-	// file may be resumed, and shards merged, across machines), never compared.
+	// "avx2", "neon", "portable", …; gemm.KernelName) and CPU the processor's model
+	// (cpuinfo.Model: "Intel(R) Xeon(R) Processor", "Apple M2", "ARM Neoverse-V1"): informative
+	// only (a file may be resumed, and shards merged, across machines), never compared.
 	CPUKernel string `json:"cpu_kernel,omitempty"`
 	CPU       string `json:"cpu,omitempty"`
 }

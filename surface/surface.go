@@ -11,6 +11,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"landscape/data"
 	"landscape/model"
 )
 
@@ -118,8 +119,8 @@ func (s *Surface) SelectSplit(split string) error {
 	if split == s.Split {
 		return nil
 	}
-	if split != "train" && split != "test" {
-		return fmt.Errorf("split %q: want train or test", split)
+	if err := data.CheckSplit("split", split); err != nil {
+		return err
 	}
 	l, a := s.Extra[split+"_loss"], s.Extra[split+"_acc"]
 	if l == nil || a == nil {

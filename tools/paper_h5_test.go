@@ -203,150 +203,18 @@ func TestPaperH5(t *testing.T) {
 	// Directions: weights (parameters only) and states (the state_dict, num_batches_tracked too).
 	for k, src := range files.Dirs {
 		dirType := []string{"weights", "states"}[k]
-		out := filepath.Join(dir, dirType+".safetensors")
-		msg := run(t, true, "paper_h5.py", "dirs", src, "--names", wpath, out, "--model", "resnet8")
-		if !strings.Contains(msg, "dir_type "+dirType) {
-			t.Errorf("%s: %s", dirType, msg)
-		}
-		x, y, err := direction.Load(out, net, dirType, true)
-		if err != nil {
-			t.Fatalf("%s: %v", dirType, err)
-		}
-		truth, _, err := model.ReadSafetensors(src + ".truth.safetensors")
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, name := range truth.Names {
-			got := x.Get(strings.TrimPrefix(name, "x."))
-			if strings.HasPrefix(name, "y.") {
-				got = y.Get(strings.TrimPrefix(name, "y."))
-			}
-			want := truth.Tensors[name]
-			if got == nil || len(got.Data) != len(want.Data) {
-				t.Fatalf("%s: %s missing or of another size", dirType, name)
-			}
-			for i := range want.Data {
-				if got.Data[i] != want.Data[i] {
-					t.Fatalf("%s: %s[%d] = %v, the paper's file has %v", dirType, name, i, got.Data[i], want.Data[i])
-				}
-			}
-			n++
-		}
-		if n != 2*len(direction.Entries(net, dirType)) {
-			t.Errorf("%s: compared %d tensors, want %d", dirType, n, 2*len(direction.Entries(net, dirType)))
-		}
-		_, meta, _ := model.ReadSafetensors(out)
-		if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["model"] != "resnet8" {
-			t.Errorf("%s: metadata %v", dirType, meta)
-		}
-		if want := map[string]string{"weights": "biasbn", "states": "none"}[dirType]; meta["ignore"] != want {
-			t.Errorf("%s: ignore %q, want %q", dirType, meta["ignore"], want)
-		}
-		// Never overwritten.
-		if msg := run(t, false, "paper_h5.py", "dirs", src, "--names", wpath, out); !strings.Contains(msg, "exists") {
-			t.Errorf("second conversion onto %s: %s", out, msg)
-		}
+		checkPaperDirs(t, net, wpath, src, filepath.Join(dir, dirType+".safetensors"), dirType)
 	}
 
 	// Surfaces: 2D (5 x 3, two splits, points left at -1) and 1D.
-	loss := func(x, y float64) float64 { return 1.5 + x*x + 0.25*y }
-	acc := func(x, y float64) float64 { return 50 + 10*x - 5*y }
-	for _, tc := range []struct {
-		src     string
-		nx, ny  int
-		skipped map[string][]int // split → flat indices k = j·nx + i left at -1
-	}{
+	for _, tc := range []paperSurface{
 		{files.Surf2, 5, 3, map[string][]int{"train": {2, 7}, "test": {0}}},
 		{files.Surf1, 7, 0, map[string][]int{"train": {6}}},
 	} {
 		out := filepath.Join(dir, fmt.Sprintf("surf%d.npz", tc.ny))
 		run(t, true, "paper_h5.py", "surface", tc.src, out, "--model", "resnet8")
-		r, err := npz.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var xs, ys []float64
-		r.Read("xcoordinates.npy", &xs)
-		if tc.ny > 0 {
-			r.Read("ycoordinates.npy", &ys)
-		} else {
-			ys = []float64{0}
-		}
-		if len(xs) != tc.nx || len(ys) != max(tc.ny, 1) {
-			t.Fatalf("%s: coordinates %v %v", out, xs, ys)
-		}
-		wantShape := fmt.Sprint([]int{tc.ny, tc.nx})
-		if tc.ny == 0 {
-			wantShape = fmt.Sprint([]int{tc.nx})
-		}
-		for split, skipped := range tc.skipped {
-			if h := r.Header(split + "_loss.npy"); h == nil || fmt.Sprint(h.Descr.Shape) != wantShape || h.Descr.Fortran {
-				t.Fatalf("%s: %s_loss header %v, want shape %s in C order", out, split, h, wantShape)
-			}
-			var l, a []float64
-			if err := r.Read(split+"_loss.npy", &l); err != nil {
-				t.Fatal(err)
-			}
-			r.Read(split+"_acc.npy", &a)
-			for j := range ys {
-				for i := range xs {
-					k := j*tc.nx + i
-					miss := false
-					for _, s := range skipped {
-						miss = miss || s == k
-					}
-					if miss {
-						if !math.IsNaN(l[k]) || !math.IsNaN(a[k]) {
-							t.Errorf("%s %s: point (%d, %d) not computed by the paper's code, got %v %v", out, split, i, j, l[k], a[k])
-						}
-						continue
-					}
-					if math.Abs(l[k]-loss(xs[i], ys[j])) > 1e-12 || math.Abs(a[k]-acc(xs[i], ys[j])) > 1e-12 {
-						t.Errorf("%s %s: Z[%d, %d] = %v, %v; want L(x=%v, y=%v) = %v, %v", out, split, j, i, l[k], a[k], xs[i], ys[j], loss(xs[i], ys[j]), acc(xs[i], ys[j]))
-					}
-				}
-			}
-		}
-		var comp []uint8
-		r.Read("computed.npy", &comp)
-		done := 0
-		for _, c := range comp {
-			done += int(c)
-		}
-		if done != len(comp)-len(tc.skipped["train"]) {
-			t.Errorf("%s: %d points marked computed, want %d", out, done, len(comp)-len(tc.skipped["train"]))
-		}
-		// landscape's own reader: the same points, the split and the other split's arrays.
-		sf, err := surface.Load(out)
-		if err != nil {
-			t.Fatalf("surface.Load(%s): %v", out, err)
-		}
-		if sf.Settings.Format != 2 || sf.Settings.Engine != "paper-h5" || sf.Split != "train" || len(sf.X) != tc.nx {
-			t.Errorf("%s: surface.Load gives format %d, engine %q, split %q, %d x", out, sf.Settings.Format, sf.Settings.Engine, sf.Split, len(sf.X))
-		}
-		for k := range sf.Len() {
-			x, y := sf.Coord(k)
-			if sf.Computed[k] && (sf.Loss[k] != loss(x, y) || sf.Acc[k] != acc(x, y)) {
-				t.Errorf("%s: surface.Load point %d at (%v, %v): %v %v, want %v %v", out, k, x, y, sf.Loss[k], sf.Acc[k], loss(x, y), acc(x, y))
-			}
-			if !sf.Computed[k] && !slices.Contains(tc.skipped["train"], k) {
-				t.Errorf("%s: surface.Load point %d not computed", out, k)
-			}
-		}
-		if tc.ny > 0 && len(sf.ExtraArray("test_loss")) != sf.Len() {
-			t.Errorf("%s: surface.Load has no test_loss beside the train split (extra: %v)", out, sf.Extra)
-		}
-		if err := sf.Settings.CheckResume(out, surface.Settings{Engine: "cpu"}); err == nil || !strings.Contains(err.Error(), "paper-h5") {
-			t.Errorf("%s: a scan may resume the converted file: %v", out, err)
-		}
-		var js string
-		r.Read("settings.npy", &js)
-		var st map[string]any
-		if err := json.Unmarshal([]byte(js), &st); err != nil || st["format"] != 2.0 || st["x"] != fmt.Sprintf("-1:1:%d", tc.nx) || st["split"] != "train" || st["norm"] != "filter" || st["engine"] != "paper-h5" {
-			t.Errorf("%s: settings %s (%v)", out, js, err)
-		}
-		r.Close()
+		checkPaperNPZ(t, out, tc)
+		checkPaperLoad(t, out, tc)
 	}
 
 	// Faults: another network's names; a file that is not a direction file.
@@ -358,6 +226,158 @@ func TestPaperH5(t *testing.T) {
 	}
 	if msg := run(t, false, "paper_h5.py", "dirs", files.Surf2, "--names", wpath, filepath.Join(dir, "s.safetensors")); !strings.Contains(msg, "no group 'xdirection'") {
 		t.Errorf("surface file as directions: %s", msg)
+	}
+}
+
+// checkPaperDirs converts the paper's direction file src of dirType to out and checks that
+// direction.Load reads exactly the directions the paper's code wrote (src.truth.safetensors),
+// the metadata, and that a second conversion does not overwrite out.
+func checkPaperDirs(t *testing.T, net *model.Net, wpath, src, out, dirType string) {
+	msg := run(t, true, "paper_h5.py", "dirs", src, "--names", wpath, out, "--model", "resnet8")
+	if !strings.Contains(msg, "dir_type "+dirType) {
+		t.Errorf("%s: %s", dirType, msg)
+	}
+	x, y, err := direction.Load(out, net, dirType, true)
+	if err != nil {
+		t.Fatalf("%s: %v", dirType, err)
+	}
+	truth, _, err := model.ReadSafetensors(src + ".truth.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range truth.Names {
+		got := x.Get(strings.TrimPrefix(name, "x."))
+		if strings.HasPrefix(name, "y.") {
+			got = y.Get(strings.TrimPrefix(name, "y."))
+		}
+		want := truth.Tensors[name]
+		if got == nil || len(got.Data) != len(want.Data) {
+			t.Fatalf("%s: %s missing or of another size", dirType, name)
+		}
+		for i := range want.Data {
+			if got.Data[i] != want.Data[i] {
+				t.Fatalf("%s: %s[%d] = %v, the paper's file has %v", dirType, name, i, got.Data[i], want.Data[i])
+			}
+		}
+		n++
+	}
+	if n != 2*len(direction.Entries(net, dirType)) {
+		t.Errorf("%s: compared %d tensors, want %d", dirType, n, 2*len(direction.Entries(net, dirType)))
+	}
+	_, meta, _ := model.ReadSafetensors(out)
+	if meta["dir_type"] != dirType || meta["norm"] != "filter" || meta["model"] != "resnet8" {
+		t.Errorf("%s: metadata %v", dirType, meta)
+	}
+	if want := map[string]string{"weights": "biasbn", "states": "none"}[dirType]; meta["ignore"] != want {
+		t.Errorf("%s: ignore %q, want %q", dirType, meta["ignore"], want)
+	}
+	// Never overwritten.
+	if msg := run(t, false, "paper_h5.py", "dirs", src, "--names", wpath, out); !strings.Contains(msg, "exists") {
+		t.Errorf("second conversion onto %s: %s", out, msg)
+	}
+}
+
+// A paperSurface is a surface file of the paper's code: nx × ny points (ny 0 for 1D), and per
+// split the flat indices k = j·nx + i an interrupted run left at -1.
+type paperSurface struct {
+	src     string
+	nx, ny  int
+	skipped map[string][]int
+}
+
+// paperLoss and paperAcc are what paperWriter's crunch computed at (x, y).
+func paperLoss(x, y float64) float64 { return 1.5 + x*x + 0.25*y }
+func paperAcc(x, y float64) float64  { return 50 + 10*x - 5*y }
+
+// checkPaperNPZ reads the converted file out as numpy would: the coordinates, each split's
+// arrays (shape (ny, nx) in C order, the skipped points NaN), the computed mask and the
+// settings.
+func checkPaperNPZ(t *testing.T, out string, tc paperSurface) {
+	r, err := npz.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var xs, ys []float64
+	r.Read("xcoordinates.npy", &xs)
+	if tc.ny > 0 {
+		r.Read("ycoordinates.npy", &ys)
+	} else {
+		ys = []float64{0}
+	}
+	if len(xs) != tc.nx || len(ys) != max(tc.ny, 1) {
+		t.Fatalf("%s: coordinates %v %v", out, xs, ys)
+	}
+	wantShape := fmt.Sprint([]int{tc.ny, tc.nx})
+	if tc.ny == 0 {
+		wantShape = fmt.Sprint([]int{tc.nx})
+	}
+	for split, skipped := range tc.skipped {
+		if h := r.Header(split + "_loss.npy"); h == nil || fmt.Sprint(h.Descr.Shape) != wantShape || h.Descr.Fortran {
+			t.Fatalf("%s: %s_loss header %v, want shape %s in C order", out, split, h, wantShape)
+		}
+		var l, a []float64
+		if err := r.Read(split+"_loss.npy", &l); err != nil {
+			t.Fatal(err)
+		}
+		r.Read(split+"_acc.npy", &a)
+		for j := range ys {
+			for i := range xs {
+				k := j*tc.nx + i
+				if slices.Contains(skipped, k) {
+					if !math.IsNaN(l[k]) || !math.IsNaN(a[k]) {
+						t.Errorf("%s %s: point (%d, %d) not computed by the paper's code, got %v %v", out, split, i, j, l[k], a[k])
+					}
+					continue
+				}
+				if math.Abs(l[k]-paperLoss(xs[i], ys[j])) > 1e-12 || math.Abs(a[k]-paperAcc(xs[i], ys[j])) > 1e-12 {
+					t.Errorf("%s %s: Z[%d, %d] = %v, %v; want L(x=%v, y=%v) = %v, %v", out, split, j, i, l[k], a[k], xs[i], ys[j], paperLoss(xs[i], ys[j]), paperAcc(xs[i], ys[j]))
+				}
+			}
+		}
+	}
+	var comp []uint8
+	r.Read("computed.npy", &comp)
+	done := 0
+	for _, c := range comp {
+		done += int(c)
+	}
+	if done != len(comp)-len(tc.skipped["train"]) {
+		t.Errorf("%s: %d points marked computed, want %d", out, done, len(comp)-len(tc.skipped["train"]))
+	}
+	var js string
+	r.Read("settings.npy", &js)
+	var st map[string]any
+	if err := json.Unmarshal([]byte(js), &st); err != nil || st["format"] != 2.0 || st["x"] != fmt.Sprintf("-1:1:%d", tc.nx) || st["split"] != "train" || st["norm"] != "filter" || st["engine"] != "paper-h5" {
+		t.Errorf("%s: settings %s (%v)", out, js, err)
+	}
+}
+
+// checkPaperLoad reads the converted file out with landscape's own reader: the same points,
+// the split and the other split's arrays, and a scan may not resume it.
+func checkPaperLoad(t *testing.T, out string, tc paperSurface) {
+	sf, err := surface.Load(out)
+	if err != nil {
+		t.Fatalf("surface.Load(%s): %v", out, err)
+	}
+	if sf.Settings.Format != 2 || sf.Settings.Engine != "paper-h5" || sf.Split != "train" || len(sf.X) != tc.nx {
+		t.Errorf("%s: surface.Load gives format %d, engine %q, split %q, %d x", out, sf.Settings.Format, sf.Settings.Engine, sf.Split, len(sf.X))
+	}
+	for k := range sf.Len() {
+		x, y := sf.Coord(k)
+		if sf.Computed[k] && (sf.Loss[k] != paperLoss(x, y) || sf.Acc[k] != paperAcc(x, y)) {
+			t.Errorf("%s: surface.Load point %d at (%v, %v): %v %v, want %v %v", out, k, x, y, sf.Loss[k], sf.Acc[k], paperLoss(x, y), paperAcc(x, y))
+		}
+		if !sf.Computed[k] && !slices.Contains(tc.skipped["train"], k) {
+			t.Errorf("%s: surface.Load point %d not computed", out, k)
+		}
+	}
+	if tc.ny > 0 && len(sf.ExtraArray("test_loss")) != sf.Len() {
+		t.Errorf("%s: surface.Load has no test_loss beside the train split (extra: %v)", out, sf.Extra)
+	}
+	if err := sf.Settings.CheckResume(out, surface.Settings{Engine: "cpu"}); err == nil || !strings.Contains(err.Error(), "paper-h5") {
+		t.Errorf("%s: a scan may resume the converted file: %v", out, err)
 	}
 }
 

@@ -15,10 +15,14 @@
 // against finite differences.
 package train
 
-import "landscape/cpu/gemm"
+import (
+	"landscape/cpu/gemm"
+	"landscape/engine"
+)
 
-// Float is the element type of a network being trained.
-type Float interface{ ~float32 | ~float64 }
+// Float is the element type of a network being trained (engine.Float: the constraint the
+// loss and cpu.Im2col take too).
+type Float = engine.Float
 
 // matmul computes C = alpha·op(A)·op(B) + beta·C for row-major matrices (op(X) = X or Xᵀ;
 // op(A) is m×k, op(B) k×n, C m×n; lda, ldb, ldc are row strides). float32 goes to

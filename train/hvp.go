@@ -5,7 +5,6 @@ import (
 	"math"
 	"sync"
 
-	"landscape/cpu"
 	"landscape/data"
 	"landscape/model"
 )
@@ -89,7 +88,7 @@ func NewHVP[T Float](n *model.Net, w *model.Weights, set *data.Set, chunk, worke
 	}
 	h.wflip, h.vflip = make([][]T, len(n.Ops)), make([][]T, len(n.Ops))
 	for i, op := range n.Ops {
-		if g := convGeom(n, op); op.Kind == model.OpConv && !graphOp(op) && sameSize(g) && !oneByOne(g) {
+		if g := n.Geom(op); op.Kind == model.OpConv && !graphOp(op) && g.SameSize() && !g.OneByOne() {
 			h.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
 			h.vflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
 		}
@@ -135,15 +134,10 @@ func (h *HVP[T]) SetWeights(w *model.Weights) error {
 			}
 		}
 		if h.wflip[i] != nil {
-			flipWeights(h.wflip[i], h.w[h.index[op.Weight]], convGeom(h.Model, op))
+			flipWeights(h.wflip[i], h.w[h.index[op.Weight]], h.Model.Geom(op))
 		}
 	}
 	return nil
-}
-
-func convGeom(n *model.Net, op model.Op) cpu.ConvGeom {
-	i, o := n.Slots[op.In], n.Slots[op.Out]
-	return cpu.ConvGeom{Cin: i[0], H: i[1], W: i[2], Cout: o[0], OH: o[1], OW: o[2], K: op.K, Stride: op.Stride, Pad: op.Pad}
 }
 
 func (h *HVP[T]) newWorker() *hvpWorker[T] {
@@ -163,9 +157,9 @@ func (h *HVP[T]) newWorker() *hvpWorker[T] {
 			if graphOp(op) {
 				continue
 			}
-			g := convGeom(n, op)
+			g := n.Geom(op)
 			cols = max(cols, g.ColSize()*b)
-			if sameSize(g) {
+			if g.SameSize() {
 				cols = max(cols, flipGeom(g).ColSize()*b)
 			}
 		case model.OpMaxPool:
@@ -196,7 +190,7 @@ func (h *HVP[T]) Apply(v, hv, grad []float64) float64 {
 		}
 		for i, op := range h.Model.Ops {
 			if h.vflip[i] != nil {
-				flipWeights(h.vflip[i], h.v[h.index[op.Weight]], convGeom(h.Model, op))
+				flipWeights(h.vflip[i], h.v[h.index[op.Weight]], h.Model.Geom(op))
 			}
 		}
 	}
@@ -338,7 +332,7 @@ func (h *HVP[T]) forward(w *hvpWorker[T], i int, op model.Op, b int, withV bool)
 	}
 	switch op.Kind {
 	case model.OpConv:
-		g := convGeom(n, op)
+		g := n.Geom(op)
 		W, V, _, _ := h.param(w, op.Weight)
 		B, VB, _, _ := h.param(w, op.Bias)
 		convForward(out, in, W, B, g, b, 0, b, w.col)
@@ -406,7 +400,7 @@ func (h *HVP[T]) backward(w *hvpWorker[T], i int, op model.Op, b int, withV bool
 	}
 	switch op.Kind {
 	case model.OpConv:
-		g := convGeom(n, op)
+		g := n.Geom(op)
 		W, V, gW, hvW := h.param(w, op.Weight)
 		_, _, gB, hvB := h.param(w, op.Bias)
 		convBackward(gW, gB, gIn, gOut, in, W, h.wflip[i], g, b, 0, b, w.col, w.dcol)

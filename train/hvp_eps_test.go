@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"landscape/data"
+	"landscape/engine"
 	"landscape/internal/enginetest"
 	"landscape/model"
 )
@@ -33,7 +34,7 @@ func TestHVPBatchNormEps(t *testing.T) {
 		}
 		hvp = h.Apply(nil, nil, make([]float64, h.Dim()))
 		for i := range set.N {
-			l, _ := enginetest.CrossEntropy(enginetest.Naive(n, w, set.Image(i)), set.Labels[i])
+			l, _ := engine.CrossEntropy(enginetest.Naive(n, w, set.Image(i)), set.Labels[i])
 			naive += l / float64(set.N)
 		}
 		return hvp, naive

@@ -1,6 +1,6 @@
 package train
 
-import "math"
+import "landscape/engine"
 
 // Evaluation-mode layers and the R-operator (directional derivative along v) of their forward
 // and backward passes, for HVP. Layout as in layers.go: [C][M] with M = images·pixels values
@@ -93,19 +93,14 @@ func gatherPool[T Float](out, in []T, arg []int32, hw, op, planes int) {
 // tangent rz: rdz[k][n] = scale·p_k·(rz_k − Σ_j p_j·rz_j), p = softmax(z_n), the Hessian of
 // scale·ℓ with respect to the logits, (diag p − p pᵀ), applied to rz. In float64.
 func crossEntropyR[T Float](rdz, z, rz []T, K, B int, scale float64) {
-	p := make([]float64, K)
+	p, zn := make([]float64, K), make([]T, K)
 	for n := range B {
-		m := math.Inf(-1)
 		for k := range K {
-			m = max(m, float64(z[k*B+n]))
+			zn[k] = z[k*B+n]
 		}
-		var s, dot float64
+		engine.Softmax(p, zn)
+		var dot float64
 		for k := range K {
-			p[k] = math.Exp(float64(z[k*B+n]) - m)
-			s += p[k]
-		}
-		for k := range K {
-			p[k] /= s
 			dot += p[k] * float64(rz[k*B+n])
 		}
 		for k := range K {

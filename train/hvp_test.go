@@ -44,7 +44,7 @@ func moveBy[T Float](h *HVP[T], v []float64, eps float64) {
 	}
 	for i, op := range h.Model.Ops {
 		if h.wflip[i] != nil {
-			flipWeights(h.wflip[i], h.w[h.index[op.Weight]], convGeom(h.Model, op))
+			flipWeights(h.wflip[i], h.w[h.index[op.Weight]], h.Model.Geom(op))
 		}
 	}
 }

@@ -45,41 +45,9 @@ func TestHVPMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vecs := model.NewWeights()
-			var vs [][]float64
-			for k := range 3 {
-				v := randVec(uint64(20+k), h32.Dim())
-				for i, s := range h32.Params {
-					tv := model.NewTensor(fmt.Sprintf("v%d.%s", k, s.Name), s.Shape...)
-					for j := range tv.Data {
-						tv.Data[j] = float32(v[h32.offset[i]+j])
-						v[h32.offset[i]+j] = float64(tv.Data[j])
-					}
-					vecs.Add(tv)
-				}
-				vs = append(vs, v)
-			}
 			vPath, out := filepath.Join(dir, name+"_v.safetensors"), filepath.Join(dir, name+"_hv.json")
-			if err := model.WriteSafetensors(vPath, vecs, nil); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(py, "../tools/torch_hessian.py", "hvp", "--model", name, "--weights", wPath,
-				"--data", spec, "--limit", "40", "--vectors", vPath, "--out", out, "--double")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("torch_hessian.py: %v\n%s", err, b)
-			}
-			var ref struct {
-				Names []string
-				Loss  float64
-				HV    [][]float64 `json:"hv"`
-			}
-			b, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &ref); err != nil {
-				t.Fatal(err)
-			}
+			vs := writeVectors(t, vPath, h32, 3)
+			ref := torchHVP(t, py, out, "--model", name, "--weights", wPath, "--data", spec, "--limit", "40", "--vectors", vPath)
 			if len(ref.Names) != len(h32.Params) || len(ref.HV) != len(vs) {
 				t.Fatalf("PyTorch has %d parameters and %d products, we %d and %d", len(ref.Names), len(ref.HV), len(h32.Params), len(vs))
 			}
@@ -104,4 +72,50 @@ func TestHVPMatchesPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeVectors writes n random vectors over h's parameters to path (v<k>.<name> tensors, as
+// torch_hessian.py hvp reads them) and returns them, rounded to float32 as written.
+func writeVectors[T Float](t *testing.T, path string, h *HVP[T], n int) [][]float64 {
+	t.Helper()
+	vecs := model.NewWeights()
+	var vs [][]float64
+	for k := range n {
+		v := randVec(uint64(20+k), h.Dim())
+		for i, s := range h.Params {
+			tv := model.NewTensor(fmt.Sprintf("v%d.%s", k, s.Name), s.Shape...)
+			for j := range tv.Data {
+				tv.Data[j] = float32(v[h.offset[i]+j])
+				v[h.offset[i]+j] = float64(tv.Data[j])
+			}
+			vecs.Add(tv)
+		}
+		vs = append(vs, v)
+	}
+	if err := model.WriteSafetensors(path, vecs, nil); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+// torchHVP runs torch_hessian.py hvp args... --out out --double and returns what it wrote
+// to out: the parameter names, the loss and the products.
+func torchHVP(t *testing.T, py, out string, args ...string) (ref struct {
+	Names []string
+	Loss  float64
+	HV    [][]float64 `json:"hv"`
+}) {
+	t.Helper()
+	cmd := exec.Command(py, append(append([]string{"../tools/torch_hessian.py", "hvp"}, args...), "--out", out, "--double")...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("torch_hessian.py: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

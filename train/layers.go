@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"landscape/cpu"
+	"landscape/engine"
+	"landscape/model"
 )
 
 // The layer kernels below work on batch activations laid out [C][B][P] (P = H·W pixels of one
@@ -11,166 +13,19 @@ import (
 // their outputs; backward kernels add into the gradients they produce (a slot read by two
 // layers, like a residual block's input, sums both contributions), except where noted.
 
-// oneByOne reports whether a convolution reads its input directly (1×1, stride 1, no padding).
-func oneByOne(g cpu.ConvGeom) bool { return g.K == 1 && g.Stride == 1 && g.Pad == 0 }
-
-// validCols returns the range [lo, hi) of output columns ow whose input column
-// ow·stride + kw − pad lies inside a row of w pixels.
-func validCols(g cpu.ConvGeom, kw int) (lo, hi int) {
-	if a := g.Pad - kw; a > 0 {
-		lo = (a + g.Stride - 1) / g.Stride
-	}
-	if b := g.W - 1 + g.Pad - kw; b >= 0 {
-		hi = min(g.OW, b/g.Stride+1)
-	}
-	return lo, max(lo, hi)
-}
-
-// im2col fills col [Cin·K·K][n·OH·OW] with the receptive fields of images lo … lo+n−1 of
-// in ([Cin][B][H·W]): col[(ci·K+kh)·K+kw][i·OH·OW + oh·OW + ow] =
-// in[ci][lo+i][(oh·s+kh−p)·W + ow·s+kw−p], zero outside the image.
-func im2col[T Float](col, in []T, g cpu.ConvGeom, B, lo, n int) {
-	op, hw := g.OH*g.OW, g.H*g.W
-	cols := n * op
-	for ci := range g.Cin {
-		for kh := range g.K {
-			for kw := range g.K {
-				row := col[((ci*g.K+kh)*g.K+kw)*cols:][:cols]
-				c0, c1 := validCols(g, kw)
-				off := kw - g.Pad
-				for i := range n {
-					plane := in[(ci*B+lo+i)*hw:][:hw]
-					dst := row[i*op:][:op]
-					if sameSize(g) {
-						shiftPlane(dst, plane, g, kh, kw, c0, c1)
-						continue
-					}
-					for oh := range g.OH {
-						ih := oh*g.Stride + kh - g.Pad
-						d := dst[oh*g.OW:][:g.OW]
-						if ih < 0 || ih >= g.H || c0 == c1 {
-							clear(d)
-							continue
-						}
-						src := plane[ih*g.W:][:g.W]
-						clear(d[:c0])
-						clear(d[c1:])
-						if g.Stride == 1 {
-							copy(d[c0:c1], src[c0+off:])
-							continue
-						}
-						for ow := c0; ow < c1; ow++ {
-							d[ow] = src[ow*g.Stride+off]
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// sameSize reports whether a convolution keeps the plane size with stride 1 ("same" padding):
-// then row (kh, kw) of the im2col matrix is the input plane shifted by (kh−p)·W + kw−p, one
-// contiguous copy, with the rows and columns that fall outside the image zeroed.
-func sameSize(g cpu.ConvGeom) bool { return g.Stride == 1 && g.OH == g.H && g.OW == g.W }
-
-// validRows returns the range [lo, hi) of output rows whose input row oh + kh − pad lies
-// inside the image, for a same-size convolution.
-func validRows(g cpu.ConvGeom, kh int) (lo, hi int) {
-	lo, hi = max(0, g.Pad-kh), min(g.H, g.H+g.Pad-kh)
-	return lo, max(lo, hi)
-}
-
-// shiftPlane is im2col's row (kh, kw) for one image of a same-size convolution.
-func shiftPlane[T Float](dst, plane []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
-	r0, r1 := validRows(g, kh)
-	if r0 == r1 || c0 == c1 {
-		clear(dst)
-		return
-	}
-	W := g.W
-	shift := (kh-g.Pad)*W + kw - g.Pad
-	start, end := r0*W+c0, (r1-1)*W+c1
-	clear(dst[:start])
-	copy(dst[start:end], plane[start+shift:end+shift])
-	clear(dst[end:])
-	for r := r0; r < r1-1; r++ { // the columns that wrapped around from a neighbouring row
-		for j := r*W + c1; j < (r+1)*W+c0; j++ {
-			dst[j] = 0
-		}
-	}
-}
-
-// unshiftPlane is the adjoint of shiftPlane: plane += src shifted back, ignoring the entries
-// of src outside the valid window (it zeroes those wrapped-around columns of src first).
-func unshiftPlane[T Float](plane, src []T, g cpu.ConvGeom, kh, kw, c0, c1 int) {
-	r0, r1 := validRows(g, kh)
-	if r0 == r1 || c0 == c1 {
-		return
-	}
-	W := g.W
-	shift := (kh-g.Pad)*W + kw - g.Pad
-	start, end := r0*W+c0, (r1-1)*W+c1
-	for r := r0; r < r1-1; r++ {
-		for j := r*W + c1; j < (r+1)*W+c0; j++ {
-			src[j] = 0
-		}
-	}
-	accumulate(plane[start+shift:end+shift], src[start:end])
-}
-
-// col2im is the adjoint of im2col: it adds every entry of dcol back onto the input pixel it
-// was read from, dIn[ci][lo+i][ih·W+iw] += dcol[(ci·K+kh)·K+kw][i·OH·OW + oh·OW + ow].
-func col2im[T Float](dIn, dcol []T, g cpu.ConvGeom, B, lo, n int) {
-	op, hw := g.OH*g.OW, g.H*g.W
-	cols := n * op
-	for ci := range g.Cin {
-		for kh := range g.K {
-			for kw := range g.K {
-				row := dcol[((ci*g.K+kh)*g.K+kw)*cols:][:cols]
-				c0, c1 := validCols(g, kw)
-				off := kw - g.Pad
-				for i := range n {
-					plane := dIn[(ci*B+lo+i)*hw:][:hw]
-					src := row[i*op:][:op]
-					if sameSize(g) {
-						unshiftPlane(plane, src, g, kh, kw, c0, c1)
-						continue
-					}
-					for oh := range g.OH {
-						ih := oh*g.Stride + kh - g.Pad
-						if ih < 0 || ih >= g.H || c0 == c1 {
-							continue
-						}
-						dst := plane[ih*g.W:][:g.W]
-						s := src[oh*g.OW:][:g.OW]
-						if g.Stride == 1 {
-							accumulate(dst[c0+off:c1+off], s[c0:c1])
-							continue
-						}
-						for ow := c0; ow < c1; ow++ {
-							dst[ow*g.Stride+off] += s[ow]
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // convForward computes images lo … lo+n−1 of a convolution,
 //
 //	out[co][n][p] = b[co] + Σ_r w[co][r]·col[r][n·OH·OW + p],   r = (ci·K+kh)·K+kw,
 //
 // as one matrix product w [Cout × Cin·K·K] · col. b may be nil; col is scratch of
 // Cin·K·K·n·OH·OW elements (unused for 1×1 stride-1 convolutions, which read in directly).
-func convForward[T Float](out, in, w, b []T, g cpu.ConvGeom, B, lo, n int, col []T) {
+func convForward[T Float](out, in, w, b []T, g model.ConvGeom, B, lo, n int, col []T) {
 	op, k := g.OH*g.OW, g.Cin*g.K*g.K
 	dst := out[lo*op:]
-	if oneByOne(g) {
+	if g.OneByOne() {
 		matmul(false, false, g.Cout, n*op, k, 1, w, k, in[lo*op:], B*op, 0, dst, B*op)
 	} else {
-		im2col(col, in, g, B, lo, n)
+		cpu.Im2col(col, in, g, B, lo, n)
 		matmul(false, false, g.Cout, n*op, k, 1, w, k, col, n*op, 0, dst, B*op)
 	}
 	if b != nil {
@@ -186,19 +41,19 @@ func convForward[T Float](out, in, w, b []T, g cpu.ConvGeom, B, lo, n int, col [
 // convBackward accumulates the gradients of a convolution over images lo … lo+n−1 given
 // dOut = ∂L/∂out:
 //
-//	dW += dOut · colᵀ,   db[co] += Σ dOut[co],   dIn += col2im(wᵀ · dOut).
+//	dW += dOut · colᵀ,   db[co] += Σ dOut[co],   dIn += cpu.Col2im(wᵀ · dOut).
 //
 // db and dIn may be nil (no bias; the input needs no gradient). col and dcol are scratch like
 // convForward's col. For a same-size convolution wflip (flipWeights of w) may be given: then
 // dIn is computed as the convolution of dOut with the flipped, transposed kernels — im2col of
 // dOut and one product added straight into dIn, cheaper than col2im's scattered adds — and
 // dcol must hold Cout·K·K·n·OH·OW elements.
-func convBackward[T Float](dW, db, dIn, dOut, in, w, wflip []T, g cpu.ConvGeom, B, lo, n int, col, dcol []T) {
+func convBackward[T Float](dW, db, dIn, dOut, in, w, wflip []T, g model.ConvGeom, B, lo, n int, col, dcol []T) {
 	op, k := g.OH*g.OW, g.Cin*g.K*g.K
 	dy := dOut[lo*op:]
 	src, ldSrc := in[lo*op:], B*op
-	if !oneByOne(g) {
-		im2col(col, in, g, B, lo, n)
+	if !g.OneByOne() {
+		cpu.Im2col(col, in, g, B, lo, n)
 		src, ldSrc = col, n*op
 	}
 	matmul(false, true, g.Cout, k, n*op, 1, dy, B*op, src, ldSrc, 1, dW, k)
@@ -213,28 +68,28 @@ func convBackward[T Float](dW, db, dIn, dOut, in, w, wflip []T, g cpu.ConvGeom, 
 	}
 	switch {
 	case dIn == nil:
-	case oneByOne(g):
+	case g.OneByOne():
 		matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 1, dIn[lo*op:], B*op)
-	case wflip != nil && sameSize(g):
+	case wflip != nil && g.SameSize():
 		t := flipGeom(g)
-		im2col(dcol, dOut, t, B, lo, n)
+		cpu.Im2col(dcol, dOut, t, B, lo, n)
 		kt := t.Cin * t.K * t.K
 		matmul(false, false, t.Cout, n*op, kt, 1, wflip, kt, dcol, n*op, 1, dIn[lo*op:], B*op)
 	default:
 		matmul(true, false, k, n*op, g.Cout, 1, w, k, dy, B*op, 0, dcol, n*op)
-		col2im(dIn, dcol, g, B, lo, n)
+		cpu.Col2im(dIn, dcol, g, B, lo, n)
 	}
 }
 
 // flipGeom is the geometry of the backward pass of a same-size convolution as a convolution:
 // from Cout channels to Cin, with the same kernel size and padding.
-func flipGeom(g cpu.ConvGeom) cpu.ConvGeom {
-	return cpu.ConvGeom{Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, K: g.K, Stride: 1, Pad: g.Pad}
+func flipGeom(g model.ConvGeom) model.ConvGeom {
+	return model.ConvGeom{Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, K: g.K, Stride: 1, Pad: g.Pad}
 }
 
 // flipWeights sets wf[ci][co][kh][kw] = w[co][ci][K−1−kh][K−1−kw]: the kernels that map
 // ∂L/∂out to ∂L/∂in of a stride-1 convolution with "same" padding, as a convolution.
-func flipWeights[T Float](wf, w []T, g cpu.ConvGeom) {
+func flipWeights[T Float](wf, w []T, g model.ConvGeom) {
 	kk := g.K * g.K
 	for co := range g.Cout {
 		for ci := range g.Cin {
@@ -510,31 +365,24 @@ func linearBackward[T Float](dW, db, dIn, dy, in, w []T, C, P, O, B, lo, cnt int
 }
 
 // crossEntropy computes, for images lo … hi−1 of logits ([K][B]), the loss
-// −log softmax(z_n)[label_n] (in float64, log Σ exp(z − max) + max − z_label) and whether the
-// first largest logit (or first NaN, as torch.max) is the label; with dz != nil it sets
+// −log softmax(z_n)[label_n] and whether the first largest logit is the label
+// (engine.CrossEntropy, through engine.Softmax); with dz != nil it sets
 // dz[k][n] = scale·(softmax(z_n)[k] − [k = label_n]), the gradient of scale·Σ_n loss_n.
 func crossEntropy[T Float](dz, z []T, labels []int32, K, B, lo, hi int, scale float64) (loss float64, correct int) {
-	p := make([]float64, K)
+	p, zn := make([]float64, K), make([]T, K)
 	for n := lo; n < hi; n++ {
-		best, m := 0, float64(z[n])
-		for k := 1; k < K && m == m; k++ {
-			if v := float64(z[k*B+n]); v > m || v != v {
-				best, m = k, v
-			}
-		}
-		var s float64
 		for k := range K {
-			p[k] = math.Exp(float64(z[k*B+n]) - m)
-			s += p[k]
+			zn[k] = z[k*B+n]
 		}
+		lse, best := engine.Softmax(p, zn)
 		y := int(labels[n])
-		loss += math.Log(s) + m - float64(z[y*B+n])
+		loss += lse - float64(zn[y])
 		if best == y {
 			correct++
 		}
 		if dz != nil {
 			for k := range K {
-				g := p[k] / s
+				g := p[k]
 				if k == y {
 					g--
 				}

@@ -52,7 +52,7 @@ func checkGrad(t *testing.T, what string, x, grad []float64, loss func() float64
 }
 
 func TestConvGradients(t *testing.T) {
-	geoms := []cpu.ConvGeom{
+	geoms := []model.ConvGeom{
 		{Cin: 2, H: 5, W: 5, Cout: 3, K: 3, Stride: 1, Pad: 1},
 		{Cin: 3, H: 6, W: 4, Cout: 2, K: 5, Stride: 1, Pad: 2},
 		{Cin: 2, H: 6, W: 6, Cout: 3, K: 3, Stride: 2, Pad: 1},
@@ -83,7 +83,7 @@ func TestConvGradients(t *testing.T) {
 			checkGrad(t, "dW", w, dW, loss)
 			checkGrad(t, "db", b, db, loss)
 			checkGrad(t, "dIn", in, dIn, loss)
-			if sameSize(g) { // the input gradient as a convolution with flipped kernels
+			if g.SameSize() { // the input gradient as a convolution with flipped kernels
 				wf := make([]float64, len(w))
 				flipWeights(wf, w, g)
 				big := make([]float64, g.Cout*g.K*g.K*g.OH*g.OW*B)
@@ -276,7 +276,7 @@ func TestCrossEntropyGradient(t *testing.T) {
 func TestForwardMatchesCPU(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	const B = 3
-	for _, g := range []cpu.ConvGeom{
+	for _, g := range []model.ConvGeom{
 		{Cin: 2, H: 5, W: 5, Cout: 3, K: 3, Stride: 1, Pad: 1},
 		{Cin: 2, H: 6, W: 7, Cout: 3, K: 3, Stride: 2, Pad: 1},
 		{Cin: 3, H: 4, W: 4, Cout: 2, K: 1, Stride: 2, Pad: 0},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"landscape/cpu"
 	"landscape/model"
 )
 
@@ -76,70 +75,21 @@ func NewNet[T Float](n *model.Net, w *model.Weights, maxBatch, workers int) (*Ne
 // layout allocates activations, sharing memory for in-place ops, and the per-op scratch.
 func (t *Net[T]) layout() error {
 	n := t.Model
-	ready := make([]bool, len(n.Slots))
-	ready[0] = true
-	consumers := make([]int, len(n.Slots))
-	producer := make([]model.OpKind, len(n.Slots))
-	prodOp := make([]int, len(n.Slots))
-	for i, op := range n.Ops {
-		if !ready[op.In] || (op.Kind == model.OpAdd && !ready[op.In2]) || ready[op.Out] {
-			return fmt.Errorf("train: model %s: ops are not in dependency order", n.Name)
-		}
-		ready[op.Out] = true
-		consumers[op.In]++
-		if op.Kind == model.OpAdd {
-			consumers[op.In2]++
-		}
-		producer[op.Out] = op.Kind
-		prodOp[op.Out] = i
+	u, err := slotUses(n)
+	if err != nil {
+		return err
 	}
 	for _, s := range n.Slots {
 		t.size = append(t.size, s[0]*s[1]*s[2])
 	}
 	t.act = make([][]T, len(n.Slots))
 	t.act[0] = make([]T, t.size[0]*t.maxB)
-	// An elementwise op may overwrite its input when nothing else reads it and the input's
-	// producer does not need its own output for the backward pass (only ReLU does).
-	inPlace := func(s int) bool { return s != 0 && consumers[s] == 1 && producer[s] != model.OpReLU }
 	t.chunk = make([]int, len(n.Ops))
 	t.fused, t.skip, t.wflip = make([]bool, len(n.Ops)), make([]bool, len(n.Ops)), make([][]T, len(n.Ops))
-	cols, bmax := 0, 0
+	cols := 0
 	for i, op := range n.Ops {
-		switch {
-		case op.Kind == model.OpReLU && inPlace(op.In):
-			t.act[op.Out] = t.act[op.In]
-			// a batch norm or an add then applies the ReLU as it writes its output
-			if p := prodOp[op.In]; producer[op.In] == model.OpBatchNorm || producer[op.In] == model.OpAdd {
-				t.fused[p], t.skip[i] = true, true
-			}
-		case op.Kind == model.OpAdd && inPlace(op.In):
-			t.act[op.Out] = t.act[op.In]
-		case op.Kind == model.OpAdd && inPlace(op.In2):
-			t.act[op.Out] = t.act[op.In2]
-		default:
-			t.act[op.Out] = make([]T, t.size[op.Out]*t.maxB)
-		}
-		switch op.Kind {
-		case model.OpConv:
-			g := t.geom(op)
-			if !oneByOne(g) {
-				per := g.ColSize()
-				if sameSize(g) {
-					per = max(per, flipGeom(g).ColSize())
-					t.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
-				}
-				t.chunk[i] = max(1, colTarget/per)
-				cols = max(cols, per*min(t.chunk[i], t.maxB))
-			} else {
-				t.chunk[i] = t.maxB
-			}
-		case model.OpBatchNorm:
-			c := n.Slots[op.In][0]
-			t.bn[i] = &bnState{make([]float64, c), make([]float64, c)}
-		case model.OpMaxPool:
-			t.arg[i] = make([]int32, t.size[op.Out]*t.maxB)
-		}
-		bmax = max(bmax, t.size[op.Out])
+		t.placeOutput(i, op, u)
+		cols = max(cols, t.opScratch(i, op))
 	}
 	t.col, t.dcol = make([][]T, t.workers), make([][]T, t.workers)
 	for w := range t.workers {
@@ -159,7 +109,86 @@ func (t *Net[T]) layout() error {
 	return nil
 }
 
-func (t *Net[T]) geom(op model.Op) cpu.ConvGeom { return convGeom(t.Model, op) }
+// slotUse says, per slot of a model, how many ops read it (consumers), the kind of op that
+// writes it (producer) and that op's index (prodOp).
+type slotUse struct {
+	consumers []int
+	producer  []model.OpKind
+	prodOp    []int
+}
+
+// slotUses finds the readers and writer of every slot of n, and checks that its ops are in
+// dependency order (each reads only slots already written, and writes a slot once).
+func slotUses(n *model.Net) (slotUse, error) {
+	ready := make([]bool, len(n.Slots))
+	ready[0] = true
+	u := slotUse{make([]int, len(n.Slots)), make([]model.OpKind, len(n.Slots)), make([]int, len(n.Slots))}
+	for i, op := range n.Ops {
+		if !ready[op.In] || (op.Kind == model.OpAdd && !ready[op.In2]) || ready[op.Out] {
+			return u, fmt.Errorf("train: model %s: ops are not in dependency order", n.Name)
+		}
+		ready[op.Out] = true
+		u.consumers[op.In]++
+		if op.Kind == model.OpAdd {
+			u.consumers[op.In2]++
+		}
+		u.producer[op.Out] = op.Kind
+		u.prodOp[op.Out] = i
+	}
+	return u, nil
+}
+
+// placeOutput gives op i's output slot its memory: its input's for a ReLU or an add that may
+// work in place (marking a ReLU after a batch norm or an add as applied by that op), new
+// memory otherwise.
+func (t *Net[T]) placeOutput(i int, op model.Op, u slotUse) {
+	// An elementwise op may overwrite its input when nothing else reads it and the input's
+	// producer does not need its own output for the backward pass (only ReLU does).
+	inPlace := func(s int) bool { return s != 0 && u.consumers[s] == 1 && u.producer[s] != model.OpReLU }
+	switch {
+	case op.Kind == model.OpReLU && inPlace(op.In):
+		t.act[op.Out] = t.act[op.In]
+		// a batch norm or an add then applies the ReLU as it writes its output
+		if p := u.prodOp[op.In]; u.producer[op.In] == model.OpBatchNorm || u.producer[op.In] == model.OpAdd {
+			t.fused[p], t.skip[i] = true, true
+		}
+	case op.Kind == model.OpAdd && inPlace(op.In):
+		t.act[op.Out] = t.act[op.In]
+	case op.Kind == model.OpAdd && inPlace(op.In2):
+		t.act[op.Out] = t.act[op.In2]
+	default:
+		t.act[op.Out] = make([]T, t.size[op.Out]*t.maxB)
+	}
+}
+
+// opScratch allocates op i's own state (a convolution's sub-chunk size and flipped kernels, a
+// batch norm's statistics, a max pool's argmax) and returns the im2col scratch it needs per
+// worker.
+func (t *Net[T]) opScratch(i int, op model.Op) (cols int) {
+	switch op.Kind {
+	case model.OpConv:
+		g := t.geom(op)
+		if g.OneByOne() {
+			t.chunk[i] = t.maxB
+			return 0
+		}
+		per := g.ColSize()
+		if g.SameSize() {
+			per = max(per, flipGeom(g).ColSize())
+			t.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
+		}
+		t.chunk[i] = max(1, colTarget/per)
+		return per * min(t.chunk[i], t.maxB)
+	case model.OpBatchNorm:
+		c := t.Model.Slots[op.In][0]
+		t.bn[i] = &bnState{make([]float64, c), make([]float64, c)}
+	case model.OpMaxPool:
+		t.arg[i] = make([]int32, t.size[op.Out]*t.maxB)
+	}
+	return 0
+}
+
+func (t *Net[T]) geom(op model.Op) model.ConvGeom { return t.Model.Geom(op) }
 
 // Param returns the entry called name, or nil.
 func (t *Net[T]) Param(name string) *Param[T] { return t.byName[name] }

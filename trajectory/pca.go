@@ -38,12 +38,59 @@ func PCA(n *model.Net, final *model.Weights, ckpts []*model.Weights, ignore stri
 		return nil, fmt.Errorf("trajectory: %d checkpoints; the plane of a path needs at least 2", len(ckpts))
 	}
 	entries := direction.Entries(n, "weights")
+	raw := offsets(entries, final, ckpts, ignore)
+	m := mat.DenseCopyOf(raw)
+	centre(m)
+	var svd mat.SVD
+	if !svd.Factorize(m, mat.SVDThin) {
+		return nil, errors.New("trajectory: the SVD of the checkpoint matrix did not converge")
+	}
+	s := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	rows, cols := raw.Dims()
+	var total float64
+	for _, x := range s {
+		total += x * x / float64(rows-1)
+	}
+	if total == 0 {
+		return nil, errors.New("trajectory: every checkpoint is the same: the path has no plane")
+	}
+	r := &Result{}
+	dirs := [2][]float64{}
+	for k := range 2 {
+		dirs[k] = make([]float64, cols)
+		if k < len(s) {
+			sign := svdFlip(&u, k)
+			for j := range cols {
+				dirs[k][j] = sign * v.At(j, k)
+			}
+			r.ExplainedVariance[k] = s[k] * s[k] / float64(rows-1)
+			r.ExplainedVarianceRatio[k] = r.ExplainedVariance[k] / total
+		}
+	}
+	r.X, r.Y = toWeights(entries, dirs[0]), toWeights(entries, dirs[1])
+	for i := range rows {
+		row := raw.RawRowView(i)
+		var px, py float64
+		for j, x := range row {
+			px += x * dirs[0][j]
+			py += x * dirs[1][j]
+		}
+		r.ProjX, r.ProjY = append(r.ProjX, px), append(r.ProjY, py)
+	}
+	return r, nil
+}
+
+// offsets returns the matrix whose row i is θ_i − θ_final over entries, in float64, with the
+// entries of ≤ 1 dimension zero when ignore is "biasbn".
+func offsets(entries []model.ParamSpec, final *model.Weights, ckpts []*model.Weights, ignore string) *mat.Dense {
 	cols := 0
 	for _, p := range entries {
 		cols += model.Numel(p.Shape)
 	}
-	rows := len(ckpts)
-	m := mat.NewDense(rows, cols, nil)
+	m := mat.NewDense(len(ckpts), cols, nil)
 	for i, w := range ckpts {
 		row := m.RawRowView(i)
 		o := 0
@@ -57,7 +104,12 @@ func PCA(n *model.Net, final *model.Weights, ckpts []*model.Weights, ignore stri
 			o += len(a)
 		}
 	}
-	raw := mat.DenseCopyOf(m)
+	return m
+}
+
+// centre subtracts from each column of m its mean.
+func centre(m *mat.Dense) {
+	rows, cols := m.Dims()
 	for j := range cols {
 		var s float64
 		for i := range rows {
@@ -68,57 +120,22 @@ func PCA(n *model.Net, final *model.Weights, ckpts []*model.Weights, ignore stri
 			m.Set(i, j, m.At(i, j)-s)
 		}
 	}
-	var svd mat.SVD
-	if !svd.Factorize(m, mat.SVDThin) {
-		return nil, errors.New("trajectory: the SVD of the checkpoint matrix did not converge")
-	}
-	s := svd.Values(nil)
-	var u, v mat.Dense
-	svd.UTo(&u)
-	svd.VTo(&v)
-	var total float64
-	for _, x := range s {
-		total += x * x / float64(rows-1)
-	}
-	if total == 0 {
-		return nil, errors.New("trajectory: every checkpoint is the same: the path has no plane")
-	}
-	r := &Result{}
-	dirs := [2][]float64{}
-	for k := range 2 {
-		sign := 1.0
-		if k < len(s) {
-			best := 0.0
-			for i := range rows {
-				if x := u.At(i, k); math.Abs(x) > math.Abs(best) {
-					best = x
-				}
-			}
-			if best < 0 {
-				sign = -1
-			}
-		}
-		d := make([]float64, cols)
-		if k < len(s) {
-			for j := range cols {
-				d[j] = sign * v.At(j, k)
-			}
-			r.ExplainedVariance[k] = s[k] * s[k] / float64(rows-1)
-			r.ExplainedVarianceRatio[k] = r.ExplainedVariance[k] / total
-		}
-		dirs[k] = d
-	}
-	r.X, r.Y = toWeights(entries, dirs[0]), toWeights(entries, dirs[1])
+}
+
+// svdFlip is the sign sklearn's svd_flip gives singular pair k: +1 when the entry of largest
+// magnitude of the left singular vector u[:, k] (the first such) is positive, else −1.
+func svdFlip(u *mat.Dense, k int) float64 {
+	rows, _ := u.Dims()
+	best := 0.0
 	for i := range rows {
-		row := raw.RawRowView(i)
-		var px, py float64
-		for j, x := range row {
-			px += x * dirs[0][j]
-			py += x * dirs[1][j]
+		if x := u.At(i, k); math.Abs(x) > math.Abs(best) {
+			best = x
 		}
-		r.ProjX, r.ProjY = append(r.ProjX, px), append(r.ProjY, py)
 	}
-	return r, nil
+	if best < 0 {
+		return -1
+	}
+	return 1
 }
 
 func toWeights(entries []model.ParamSpec, flat []float64) *model.Weights {

@@ -18,23 +18,54 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"landscape/internal/browsertest"
+	"landscape/surface"
 )
 
 func abs(v float64) float64 { return max(v, -v) }
 
 func near(a, b, rel float64) bool { d := a - b; return d <= rel*max(b, -b) && -d <= rel*max(b, -b) }
 
+// TestBrowserStaticPage opens the offline page of two 2D files (one with Hessian eigenvalues,
+// one with gaps), a 1D file with eigenvalues and a trajectory, and checks what a reader sees
+// and does: the 3D surface, the read-outs, linked cameras, log scale and clipping, save PNG,
+// and that it makes no request outside the page.
 func TestBrowserStaticPage(t *testing.T) {
+	html, sa := writeStaticPage(t)
+	p := browsertest.New(t)
+	p.Run(t, "loading the page", chromedp.Navigate("file://"+html))
+	p.WaitFor(t, "the page drawn", `document.body.dataset.version >= 1 && document.querySelector('#surf-0 canvas')`, 60*time.Second)
+	p.WaitFor(t, "plotly to finish", `document.getElementById('heat-2') === null && document.getElementById('line-2').data && document.getElementById('surf-1')._fullLayout`, 30*time.Second)
+	checkSurfaceDrawn(t, p)
+	i, j := 14, 5
+	checkReadouts(t, p, sa, i, j)
+	checkTrajectoryAndCameras(t, p)
+	checkLogAndClip(t, p, sa, i, j)
+	checkSavePNG(t, p)
+	if errs := p.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+	for _, u := range p.Requests() {
+		if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			t.Errorf("the offline page requested %s", u)
+		}
+	}
+}
+
+// writeStaticPage writes the static page's files: a.npz (21×17, with Hessian eigenvalues: a
+// ratio map), b.npz (21×17, every fifth point missing), line.npz (1D, 31 points, with
+// eigenvalues: a ratio curve) and a trajectory, and the page of them; it returns the page's
+// path and a's surface.
+func writeStaticPage(t *testing.T) (html string, sa *surface.Surface) {
 	dir := t.TempDir()
 	a, b, line := filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz"), filepath.Join(dir, "line.npz")
-	sa := writeSurface(t, a, 21, 17, all)
-	eigs(sa) // a holds Hessian eigenvalues: a ratio map
+	sa = writeSurface(t, a, 21, 17, all)
+	eigs(sa)
 	if err := sa.Save(a); err != nil {
 		t.Fatal(err)
 	}
-	writeSurface(t, b, 21, 17, func(k int) bool { return k%5 != 0 }) // gaps
+	writeSurface(t, b, 21, 17, func(k int) bool { return k%5 != 0 })
 	sl := writeSurface(t, line, 31, 0, all)
-	eigs(sl) // a 1D ratio curve
+	eigs(sl)
 	if err := sl.Save(line); err != nil {
 		t.Fatal(err)
 	}
@@ -44,16 +75,16 @@ func TestBrowserStaticPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	html := filepath.Join(dir, "page.html")
+	html = filepath.Join(dir, "page.html")
 	if err := WriteFile(html, d); err != nil {
 		t.Fatal(err)
 	}
-	p := browsertest.New(t)
-	p.Run(t, "loading the page", chromedp.Navigate("file://"+html))
-	p.WaitFor(t, "the page drawn", `document.body.dataset.version >= 1 && document.querySelector('#surf-0 canvas')`, 60*time.Second)
-	p.WaitFor(t, "plotly to finish", `document.getElementById('heat-2') === null && document.getElementById('line-2').data && document.getElementById('surf-1')._fullLayout`, 30*time.Second)
+	return html, sa
+}
 
-	// The 3D surface is drawn: the WebGL canvas, in the middle, is coloured and not uniform.
+// checkSurfaceDrawn checks that the 3D surface is drawn: the WebGL canvas, in the middle, is
+// coloured and not uniform.
+func checkSurfaceDrawn(t *testing.T, p *browsertest.Page) {
 	var v, c float64
 	end := time.Now().Add(30 * time.Second)
 	for {
@@ -67,9 +98,11 @@ func TestBrowserStaticPage(t *testing.T) {
 	if v <= 100 || c <= 0.05 {
 		t.Errorf("3D surface canvas looks blank: grey variance %.1f, coloured fraction %.3f (want > 100 and > 0.05)", v, c)
 	}
+}
 
-	// The read-out names the point under the cursor with its loss.
-	i, j := 14, 5
+// checkReadouts checks that the read-out names the point (i, j) of a under the cursor with its
+// loss and |λmin/λmax|, that a gap of b reads as not computed, and the 1D curve's read-out.
+func checkReadouts(t *testing.T, p *browsertest.Page, sa *surface.Surface, i, j int) {
 	text := p.Hover(t, "heat-0", "readout-0", sa.X[i], sa.Y[j])
 	t.Logf("read-out: %s", text)
 	x, y, loss := browsertest.ReadoutLoss(t, text, true)
@@ -92,38 +125,44 @@ func TestBrowserStaticPage(t *testing.T) {
 	if x, _, loss := browsertest.ReadoutLoss(t, text, false); x != 0.4 || !near(loss, bowl(0.4, 0), 1e-6) {
 		t.Errorf("1D hover at x = 0.4: read-out %q, want loss %.7g", text, bowl(0.4, 0))
 	}
-
 	if !browsertest.Eval[bool](t, p, `document.getElementById('ratio-2').data[0].y.length === 31`) {
 		t.Error("no 1D |λmin/λmax| curve for the 1D file with eigenvalues")
 	}
+}
 
-	// The trajectory is drawn on the 2D plots, and the linked cameras follow a change.
+// checkTrajectoryAndCameras checks that the trajectory is drawn on the 2D plots, and that the
+// linked cameras follow a change.
+func checkTrajectoryAndCameras(t *testing.T, p *browsertest.Page) {
 	traces := browsertest.Eval[int](t, p, `document.getElementById('cont-0').data.length`)
 	if traces != 2 {
 		t.Errorf("contour plot has %d traces, want 2 (contours and the trajectory)", traces)
 	}
 	browsertest.Eval[int](t, p, `Plotly.relayout('surf-0', {'scene.camera': {eye: {x: 2.2, y: 0.1, z: 0.3}}}).then(function () { return 0; })`)
 	p.WaitFor(t, "the other camera to follow", `(function () { var c = document.getElementById('surf-1')._fullLayout.scene.camera; return c && Math.abs(c.eye.x - 2.2) < 1e-9; })()`, 10*time.Second)
+}
 
-	// Log scale redraws the surface as log10 of the loss.
+// checkLogAndClip checks that the log scale redraws the surface as log10 of the loss (at the
+// point (i, j) of a), and that clipping at 1, still on the log scale, leaves no drawn value
+// above log10(1) = 0.
+func checkLogAndClip(t *testing.T, p *browsertest.Page, sa *surface.Surface, i, j int) {
 	browsertest.Eval[bool](t, p, `(function () { var s = document.getElementById('scale'); s.value = 'log'; return s.dispatchEvent(new Event('change')); })()`)
 	z := browsertest.Eval[float64](t, p, fmt.Sprintf(`document.getElementById('heat-0').data[0].z[%d][%d]`, j, i))
 	if want := log10(bowl(sa.X[i], sa.Y[j])); !near(z, want, 1e-9) {
 		t.Errorf("log scale: heat map value %g, want log10(loss) = %g", z, want)
 	}
-
-	// Clipping at 1 (still on the log scale): no drawn value above log10(1) = 0.
 	top := browsertest.Eval[float64](t, p, `(function () { var s = document.getElementById('vmax'); s.value = '1'; s.dispatchEvent(new Event('input'));
 		return Math.max.apply(null, document.getElementById('heat-0').data[0].z.flat().filter(function (v) { return v !== null; })); })()`)
 	if top != 0 {
 		t.Errorf("clip max 1 on a log scale: largest drawn value %g, want 0", top)
 	}
+}
 
-	// Save PNG downloads a PNG of each plot of the figure.
+// checkSavePNG checks that save PNG downloads a PNG of each plot of the first figure.
+func checkSavePNG(t *testing.T, p *browsertest.Page) {
 	dl := t.TempDir()
 	p.AllowDownloads(t, dl)
 	p.Run(t, "clicking save PNG", chromedp.Click(chromedp.CSS("#save-0")))
-	end = time.Now().Add(30 * time.Second)
+	end := time.Now().Add(30 * time.Second)
 	var pngs []string
 	for len(pngs) < 3 && time.Now().Before(end) {
 		time.Sleep(200 * time.Millisecond)
@@ -135,15 +174,6 @@ func TestBrowserStaticPage(t *testing.T) {
 	for _, f := range pngs {
 		if bs, err := os.ReadFile(f); err != nil || !bytes.HasPrefix(bs, []byte("\x89PNG")) {
 			t.Errorf("%s is not a PNG (%v)", f, err)
-		}
-	}
-
-	if errs := p.ConsoleErrors(); len(errs) > 0 {
-		t.Errorf("console errors: %v", errs)
-	}
-	for _, u := range p.Requests() {
-		if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
-			t.Errorf("the offline page requested %s", u)
 		}
 	}
 }

@@ -53,10 +53,10 @@ func main() {
 	case "cpu":
 		hello.Devices, hello.Name = *cpuDevices, "cpu"
 		open = func(p *engine.Problem, precision string) (engine.Engine, error) {
-			if precision != "" && precision != "fp32" {
-				return nil, fmt.Errorf("the CPU engine computes in fp32, not %s", precision)
+			if precision != "" && precision != "fp32" && precision != "bf16" {
+				return nil, fmt.Errorf("the CPU engine computes in fp32 or bf16, not %s", precision)
 			}
-			return cpu.New(p)
+			return cpu.NewWith(p, cpu.Options{BF16: precision == "bf16"})
 		}
 	default:
 		hello = remote.Hello{Error: fmt.Sprintf("--engine %q: want gpu or cpu", *kind)}

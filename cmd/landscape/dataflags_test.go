@@ -20,61 +20,8 @@ import (
 // 1-channel network, converted as PIL's convert("L")): every surface must be identical.
 func TestScanOwnData(t *testing.T) {
 	dir := t.TempDir()
-	const n, hw = 12, 8
-	r := rand.New(rand.NewPCG(5, 6))
-	img, lab := make([]uint8, n*hw*hw), make([]uint8, n)
-	for i := range img {
-		img[i] = uint8(r.IntN(256))
-	}
-	for i := range lab {
-		lab[i] = uint8(i % 3) // classes 0..2, in class order as ImageFolder lists them
-	}
-	y := make([]int64, n)
-	for i, l := range lab {
-		y[i] = int64(l)
-	}
-	// ImageFolder orders by class: write the npz and IDX in that order too.
-	order := []int{}
-	for c := range 3 {
-		for i := range n {
-			if int(lab[i]) == c {
-				order = append(order, i)
-			}
-		}
-	}
-	sorted, sortedY, sortedL := make([]uint8, 0, len(img)), make([]int64, 0, n), make([]uint8, 0, n)
-	for _, i := range order {
-		sorted = append(sorted, img[i*hw*hw:(i+1)*hw*hw]...)
-		sortedY, sortedL = append(sortedY, y[i]), append(sortedL, lab[i])
-	}
-	if err := data.WriteIDX(dir, "test", sorted, sortedL, n, hw, hw, false); err != nil {
-		t.Fatal(err)
-	}
-	npzPath := filepath.Join(dir, "own.npz")
-	if err := data.WriteNPZ(npzPath, sorted, n, 1, hw, hw, sortedY); err != nil {
-		t.Fatal(err)
-	}
-	gray, rgb := filepath.Join(dir, "gray"), filepath.Join(dir, "rgb")
-	for k, i := range order {
-		for _, root := range []string{gray, rgb} {
-			var im image.Image
-			g := image.NewGray(image.Rect(0, 0, hw, hw))
-			copy(g.Pix, img[i*hw*hw:(i+1)*hw*hw])
-			im = g
-			if root == rgb {
-				c := image.NewRGBA(g.Rect)
-				for p, v := range g.Pix {
-					c.Pix[4*p], c.Pix[4*p+1], c.Pix[4*p+2], c.Pix[4*p+3] = v, v, v, 255
-				}
-				im = c
-			}
-			p := filepath.Join(root, string(rune('a'+lab[i])), fmt.Sprintf("%03d.png", k))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			f, _ := os.Create(p)
-			png.Encode(f, im)
-			f.Close()
-		}
-	}
+	const hw = 8
+	npzPath, gray, rgb := writeOwnData(t, dir, 12, hw)
 	w := writeWeights(t, dir, "resnet8", model.Config{InC: 1, HW: hw, Classes: 10}, 1)
 	scan := func(name string, extra ...string) *surface.Surface {
 		out := filepath.Join(dir, name+".npz")
@@ -109,6 +56,73 @@ func TestScanOwnData(t *testing.T) {
 		"--x", "-1:1:3", "--out", filepath.Join(dir, "bad.npz"))
 	if code == 0 || !strings.Contains(e, "--normalize") || !strings.Contains(e, "2 means but 1 standard deviations") {
 		t.Errorf("bad --normalize: exit %d, %s", code, e)
+	}
+}
+
+// writeOwnData writes n random hw×hw gray images with labels i mod 3 (classes 0..2) as MNIST
+// IDX test files in dir, as dir/own.npz, and as folders dir/gray and dir/rgb of gray and RGB
+// PNGs, all in class order, the order ImageFolder lists them in.
+func writeOwnData(t *testing.T, dir string, n, hw int) (npzPath, gray, rgb string) {
+	r := rand.New(rand.NewPCG(5, 6))
+	img, lab := make([]uint8, n*hw*hw), make([]uint8, n)
+	for i := range img {
+		img[i] = uint8(r.IntN(256))
+	}
+	for i := range lab {
+		lab[i] = uint8(i % 3)
+	}
+	order := []int{}
+	for c := range 3 {
+		for i := range n {
+			if int(lab[i]) == c {
+				order = append(order, i)
+			}
+		}
+	}
+	sorted, sortedY, sortedL := make([]uint8, 0, len(img)), make([]int64, 0, n), make([]uint8, 0, n)
+	for _, i := range order {
+		sorted = append(sorted, img[i*hw*hw:(i+1)*hw*hw]...)
+		sortedY, sortedL = append(sortedY, int64(lab[i])), append(sortedL, lab[i])
+	}
+	if err := data.WriteIDX(dir, "test", sorted, sortedL, n, hw, hw, false); err != nil {
+		t.Fatal(err)
+	}
+	npzPath = filepath.Join(dir, "own.npz")
+	if err := data.WriteNPZ(npzPath, sorted, n, 1, hw, hw, sortedY); err != nil {
+		t.Fatal(err)
+	}
+	gray, rgb = filepath.Join(dir, "gray"), filepath.Join(dir, "rgb")
+	writePNGFolder(t, gray, sorted, sortedL, hw, false)
+	writePNGFolder(t, rgb, sorted, sortedL, hw, true)
+	return npzPath, gray, rgb
+}
+
+// writePNGFolder writes the hw×hw gray images img as root/<class letter>/<k>.png, image k in
+// the folder of its label, as gray PNGs or, with rgb, as RGBA ones with R = G = B.
+func writePNGFolder(t *testing.T, root string, img, lab []uint8, hw int, rgb bool) {
+	for k, l := range lab {
+		g := image.NewGray(image.Rect(0, 0, hw, hw))
+		copy(g.Pix, img[k*hw*hw:(k+1)*hw*hw])
+		var im image.Image = g
+		if rgb {
+			c := image.NewRGBA(g.Rect)
+			for p, v := range g.Pix {
+				c.Pix[4*p], c.Pix[4*p+1], c.Pix[4*p+2], c.Pix[4*p+3] = v, v, v, 255
+			}
+			im = c
+		}
+		p := filepath.Join(root, string(rune('a'+l)), fmt.Sprintf("%03d.png", k))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, im); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
 	}
 }
 

@@ -1,15 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"landscape/data"
 	"landscape/job"
 	"landscape/plot"
 	"landscape/surface"
@@ -59,8 +60,47 @@ Every path written is printed on stdout.`,
 }
 
 func runPlot(f *plotFlags, files []string) error {
-	if f.split != "" && f.split != "train" && f.split != "test" {
-		return fmt.Errorf("--split %q: want train or test", f.split)
+	if err := f.check(); err != nil {
+		return err
+	}
+	opt := plot.Options{VMin: f.vmin, VMax: f.vmax, VLevel: f.vlevel, Log: f.log, Title: f.title, XMin: math.NaN(), XMax: math.NaN()}
+	var ss []*plot.Surface
+	var sfs []*surface.Surface
+	for _, path := range files {
+		ps, drawn, notes, err := plot.LoadDrawable(path, f.split)
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintf(os.Stderr, "%s: %s\n", path, n)
+		}
+		ss, sfs = append(ss, ps), append(sfs, drawn)
+	}
+	prefixOf := func(path string) string { return plot.FilePrefix(f.prefix, len(files), path) }
+	if f.prefix != "" {
+		if err := os.MkdirAll(filepath.Dir(f.prefix), 0o755); err != nil {
+			return fmt.Errorf("--out-prefix %s: %w", f.prefix, err)
+		}
+	}
+	written, err := plot.DrawFiles(ss, prefixOf, cmp.Or(f.prefix, prefixOf(files[0])), opt)
+	ps, errExtras := drawExtras(f, ss, prefixOf, opt)
+	for _, p := range append(written, ps...) {
+		fmt.Println(p)
+	}
+	for k, sf := range sfs {
+		for _, r := range f.riseAt {
+			fmt.Println(riseLine(files[k], sf, r))
+		}
+	}
+	return errors.Join(err, errExtras)
+}
+
+// check checks the flags' values before any file is read.
+func (f *plotFlags) check() error {
+	if f.split != "" {
+		if err := data.CheckSplit("--split", f.split); err != nil {
+			return err
+		}
 	}
 	if !(f.vmax > f.vmin) || !(f.vlevel > 0) {
 		return fmt.Errorf("--vmin %g, --vmax %g, --vlevel %g: want vmin < vmax and a positive level spacing", f.vmin, f.vmax, f.vlevel)
@@ -73,78 +113,7 @@ func runPlot(f *plotFlags, files []string) error {
 	if f.log && f.vmin <= 0 {
 		return fmt.Errorf("--log needs a positive --vmin, got %g", f.vmin)
 	}
-	opt := plot.Options{VMin: f.vmin, VMax: f.vmax, VLevel: f.vlevel, Log: f.log, Title: f.title, XMin: math.NaN(), XMax: math.NaN()}
-	var ss []*plot.Surface
-	var sfs []*surface.Surface
-	for _, path := range files {
-		sf, err := surface.Load(path)
-		if err != nil {
-			return err
-		}
-		if f.split != "" {
-			if err := sf.SelectSplit(f.split); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		drawn, level := sf.Drawable()
-		sfs = append(sfs, drawn)
-		ps := plot.FromSurface(path, drawn)
-		ps.Note = level
-		if level != "" {
-			fmt.Fprintf(os.Stderr, "%s: %d of %d points computed; drawing the %s\n", path, sf.Len()-len(sf.Missing()), sf.Len(), level)
-		}
-		if note := sf.SampleNote(); note != "" {
-			fmt.Fprintf(os.Stderr, "%s: %s\n", path, note)
-		}
-		ss = append(ss, ps)
-	}
-	prefixOf := func(path string) string {
-		base := strings.TrimSuffix(path, filepath.Ext(path))
-		switch {
-		case f.prefix == "":
-			return base
-		case len(files) == 1:
-			return f.prefix
-		}
-		return f.prefix + "_" + filepath.Base(base)
-	}
-	if f.prefix != "" {
-		if err := os.MkdirAll(filepath.Dir(f.prefix), 0o755); err != nil {
-			return fmt.Errorf("--out-prefix %s: %w", f.prefix, err)
-		}
-	}
-	var written []string
-	var errs []error
-	for k, s := range ss {
-		ps, err := plot.Draw(s, prefixOf(files[k]), opt)
-		written = append(written, ps...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(ss) > 1 {
-		cp := f.prefix
-		if cp == "" {
-			cp = prefixOf(files[0])
-		}
-		ps, err := plot.Compare(ss, cp, opt)
-		written = append(written, ps...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	ps, err := drawExtras(f, ss, prefixOf, opt)
-	written = append(written, ps...)
-	errs = append(errs, err)
-	for _, p := range written {
-		fmt.Println(p)
-	}
-	for k, sf := range sfs {
-		for _, r := range f.riseAt {
-			fmt.Println(riseLine(files[k], sf, r))
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // riseLine reports the loss at the origin and its mean rise at distance r (job.Rise).

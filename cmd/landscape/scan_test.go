@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"landscape/cpu"
+	"landscape/cpu/gemm"
 	"landscape/model"
 	"landscape/surface"
 )
@@ -205,26 +207,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	other := writeWeights(t, t.TempDir(), "resnet14", model.Config{InC: 1, HW: 8, Classes: 10}, 2)
 	threeCh := writeWeights(t, t.TempDir(), "resnet8", model.Config{InC: 3, HW: 8, Classes: 10}, 2)
-	// a file missing one tensor, and one with an extra tensor
-	w, _, _ := model.ReadSafetensors(base[4])
-	missing := model.NewWeights()
-	for _, n := range w.Names {
-		if n != "layer1.0.bn1.running_var" {
-			missing.Add(w.Tensors[n])
-		}
-	}
-	missingPath := filepath.Join(dir, "missing.safetensors")
-	model.WriteSafetensors(missingPath, missing, nil)
-	extra := w.Clone()
-	extra.Add(model.NewTensor("foo.weight", 2, 2))
-	extraPath := filepath.Join(dir, "extra.safetensors")
-	model.WriteSafetensors(extraPath, extra, nil)
-	wrong := w.Clone()
-	wrong.Tensors["layer1.0.conv2.weight"].Shape = []int{16, 16, 9}
-	wrongPath := filepath.Join(dir, "wrong.safetensors")
-	model.WriteSafetensors(wrongPath, wrong, nil)
-	garbage := filepath.Join(dir, "garbage.safetensors")
-	os.WriteFile(garbage, []byte("not a safetensors file at all"), 0o644)
+	missingPath, extraPath, wrongPath, garbage := writeBadWeights(t, dir, base[4])
 
 	cases := []struct {
 		args []string
@@ -275,6 +258,37 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
+// writeBadWeights writes into dir, from the good weights file good, a file missing one tensor
+// (layer1.0.bn1.running_var), one with an extra tensor (foo.weight), one with a tensor of the
+// wrong shape (layer1.0.conv2.weight as [16, 16, 9]) and one that is not a safetensors file.
+func writeBadWeights(t *testing.T, dir, good string) (missingPath, extraPath, wrongPath, garbage string) {
+	w, _, err := model.ReadSafetensors(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := model.NewWeights()
+	for _, n := range w.Names {
+		if n != "layer1.0.bn1.running_var" {
+			missing.Add(w.Tensors[n])
+		}
+	}
+	extra := w.Clone()
+	extra.Add(model.NewTensor("foo.weight", 2, 2))
+	wrong := w.Clone()
+	wrong.Tensors["layer1.0.conv2.weight"].Shape = []int{16, 16, 9}
+	missingPath, extraPath, wrongPath = filepath.Join(dir, "missing.safetensors"), filepath.Join(dir, "extra.safetensors"), filepath.Join(dir, "wrong.safetensors")
+	for path, ws := range map[string]*model.Weights{missingPath: missing, extraPath: extra, wrongPath: wrong} {
+		if err := model.WriteSafetensors(path, ws, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	garbage = filepath.Join(dir, "garbage.safetensors")
+	if err := os.WriteFile(garbage, []byte("not a safetensors file at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return missingPath, extraPath, wrongPath, garbage
+}
+
 func TestDeviceAutoFallsBackToCPU(t *testing.T) {
 	dir, args := smallScan(t)
 	_, e, code := run(t, append(args, "--out", filepath.Join(dir, "s.npz"), "--device", "auto")...)
@@ -289,7 +303,7 @@ func TestDeviceAutoFallsBackToCPU(t *testing.T) {
 
 func TestBench(t *testing.T) {
 	o := mustRun(t, "bench", "--model", "resnet8", "--images", "8", "--points", "2", "--hw", "8", "--device", "cpu")
-	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8"} {
+	for _, w := range []string{"img_per_s=", "points_per_s=", "gflops=", "model=resnet8", "cpu_kernel=" + gemm.KernelName()} {
 		if !strings.Contains(o, w) {
 			t.Errorf("bench output %q lacks %q", o, w)
 		}
@@ -330,8 +344,23 @@ func TestResumeRefusesOtherDataOrPrecision(t *testing.T) {
 	dir, args := smallScan(t)
 	out := filepath.Join(dir, "s.npz")
 	mustRun(t, append(args, "--out", out)...)
+	// An fp32 file is not resumed in bf16, nor a bf16 file in fp32; a bf16 scan runs on the CPU
+	// and its file says so.
+	_, e, code := run(t, append(args, "--out", out, "--precision", "bf16")...)
+	if code == 0 || !strings.Contains(e, "precision") || !strings.Contains(e, "bf16") {
+		t.Errorf("an fp32 file resumed in bf16: exit %d, stderr %q", code, e)
+	}
+	b16 := filepath.Join(dir, "b16.npz")
+	mustRun(t, append(args, "--out", b16, "--precision", "bf16")...)
+	if sf, err := surface.Load(b16); err != nil || sf.Settings.Precision != "bf16" || sf.Settings.CPUKernel != cpu.KernelName(cpu.Options{BF16: true}) || len(sf.Missing()) != 0 {
+		t.Errorf("bf16 scan: %v, settings %+v", err, sf.Settings)
+	}
+	_, e, code = run(t, append(args, "--out", b16, "--precision", "fp32")...)
+	if code == 0 || !strings.Contains(e, "precision") {
+		t.Errorf("a bf16 file resumed in fp32: exit %d, stderr %q", code, e)
+	}
 	writeIDX(t, dir, 17, 8) // the same path now holds 17 images
-	_, e, code := run(t, append(args, "--out", out)...)
+	_, e, code = run(t, append(args, "--out", out)...)
 	if code == 0 || !strings.Contains(e, "data_sha256") {
 		t.Errorf("changed data: exit %d, stderr %q", code, e)
 	}

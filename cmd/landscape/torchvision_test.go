@@ -28,8 +28,9 @@ var torchvisionNets = []struct {
 // TestTorchvisionONNX: every torchvision CNN classifier (weights=None, 10 classes, random
 // batch-norm statistics, layer-norm parameters and layer scales), exported with the README's
 // call, scans from its ONNX file: a 3×3 filter-normalised surface over 2 random images within
-// 2e-4 relative loss of PyTorch's float32 at every point (20 subtests: about 23 minutes of one
-// loaded core here, most of it wide_resnet50_2 and vgg11_bn).
+// 2e-4 relative loss of PyTorch's float32 at every point (20 subtests: 14 minutes on the
+// 2-core development machine at load 6–30, a third of it vgg11_bn, alexnet and wide_resnet50_2;
+// 8.9 GB peak memory).
 func TestTorchvisionONNX(t *testing.T) {
 	testenv.Python(t, "torch", "torchvision", "numpy")
 	dir := t.TempDir()

@@ -152,3 +152,45 @@ func BenchmarkFused(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFusedBF16 measures FusedBF16W (weights packed beforehand) on the shapes of
+// BenchmarkFused (plus wider layers), with each bfloat16 implementation, beside Fused in
+// float32 with the best kernels.
+func BenchmarkFusedBF16(b *testing.B) {
+	saved := bf16Current
+	defer func() { bf16Current = saved }()
+	shapes := []struct{ cout, cin, hw int }{{16, 3, 32}, {16, 16, 32}, {32, 32, 16}, {64, 64, 8}, {128, 128, 8}, {256, 256, 4}}
+	names := []string{"fp32"}
+	for _, im := range archBF16s() {
+		names = append(names, im.name())
+	}
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			for _, s := range shapes {
+				g, n := convGathered(s.cin, s.hw, s.hw, 8)
+				RoundBF16s(g.Data)
+				m, k := s.cout, 9*s.cin
+				b.Run(fmt.Sprintf("m%d_k%d_n%d", m, k, n), func(b *testing.B) {
+					a, c, res, bias := make([]float32, m*k), make([]float32, m*n), make([]float32, m*n), make([]float32, m)
+					var w Workspace
+					// The weights packed once, as the CPU engine packs them once per weight set.
+					var bw BF16Weights
+					if name != "fp32" {
+						SetBF16Impl(name)
+						bw.Pack(m, k, a, k)
+					}
+					for b.Loop() {
+						if name == "fp32" {
+							w.Fused(m, n, k, a, k, g, c, n, bias, res, n, true)
+						} else {
+							w.FusedBF16W(&bw, n, g, c, n, bias, res, n, true, false)
+						}
+					}
+					flops := 2 * float64(m) * float64(n) * float64(k)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+
+				})
+			}
+		})
+	}
+}

@@ -214,16 +214,6 @@ func gatherAsm(widths []int, fns []func(k int, dst, src *float32, off, msk *int3
 	}
 }
 
-// epiGeneric4x4 is the portable epiKernelFunc.
-func epiGeneric4x4(k int, a *float32, rsa, csa int, b *float32, ldb int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int, _ *gatherArgs) {
-	var beta float32
-	if flags&fusedAcc != 0 {
-		beta = 1
-	}
-	kernGeneric4x4(k, a, rsa, csa, b, ldb, cp, ldc, 1, beta, nil)
-	epilogueGo(4, 4, cp, ldc, biasp, resp, ldr, flags)
-}
-
 // epilogueGo applies the bias, residual and ReLU steps of epiKernelFunc to
 // an mr×nr tile already holding T (+ C).
 func epilogueGo(mr, nr int, cp *float32, ldc int, biasp *float32, resp *float32, ldr int, flags int) {

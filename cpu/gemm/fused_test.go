@@ -48,10 +48,12 @@ type fusedCase struct {
 	m, n, k    int
 	res, relu  bool
 	gapA, gapC int
+	bf16       bool // A and B rounded to bfloat16, computed by FusedBF16
+	roundC     bool // bf16: the results rounded to bfloat16 too (FusedBF16W's roundC)
 }
 
 func (fc fusedCase) String() string {
-	return fmt.Sprintf("m=%d n=%d k=%d res=%v relu=%v gaps=%d,%d", fc.m, fc.n, fc.k, fc.res, fc.relu, fc.gapA, fc.gapC)
+	return fmt.Sprintf("m=%d n=%d k=%d res=%v relu=%v gaps=%d,%d bf16=%v", fc.m, fc.n, fc.k, fc.res, fc.relu, fc.gapA, fc.gapC, fc.bf16)
 }
 
 // run performs one Fused and checks every element of C against a float64
@@ -61,6 +63,12 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 	uni := func() float32 { return rng.Float32()*2 - 1 }
 	a := newMat(rng, fc.m, fc.k, fc.gapA, uni)
 	b := randomGathered(rng, fc.n, fc.k)
+	if fc.bf16 {
+		for i := range fc.m {
+			RoundBF16s(a.data()[i*a.ld : i*a.ld+fc.k])
+		}
+		RoundBF16s(b.Data)
+	}
 	bias := make([]float32, fc.m)
 	for i := range bias {
 		bias[i] = uni()
@@ -77,7 +85,13 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 	aCopy := append([]float32(nil), a.buf...)
 	dataCopy := append([]float32(nil), b.Data...)
 
-	w.Fused(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
+	if fc.bf16 {
+		var bw BF16Weights
+		bw.Pack(fc.m, fc.k, a.data(), a.ld)
+		w.FusedBF16W(&bw, fc.n, b, c.data(), c.ld, bias, res, ldr, fc.relu, fc.roundC)
+	} else {
+		w.Fused(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
+	}
 
 	ok := true
 	tol := tolerance(fc.k + 2)
@@ -99,7 +113,18 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 				s = 0
 			}
 			got := float64(c.at(i, j))
-			if d := math.Abs(got - s); !(d <= tol*sa) {
+			slack := 0.0
+			if fc.roundC {
+				// Rounded to bfloat16: half a unit in the last place (2⁻⁹ relative), or a whole
+				// one where the float32 sums straddle a rounding boundary.
+				slack = math.Abs(s) / 256
+				if math.Float32bits(c.at(i, j))&0xffff != 0 {
+					t.Errorf("%v: C[%d][%d] = %v is not a bfloat16 number", fc, i, j, got)
+					ok = false
+					break
+				}
+			}
+			if d := math.Abs(got - s); !(d <= tol*sa+slack) {
 				t.Errorf("%v: C[%d][%d] = %v, want %v (error %.3g > %.3g)", fc, i, j, got, s, d, tol*sa)
 				ok = false
 				break

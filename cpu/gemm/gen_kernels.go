@@ -4,16 +4,20 @@
 
 // gen_kernels writes the amd64 assembly micro-kernels of package gemm.
 //
-// Run it with `go generate` in cpu/gemm (see impl_amd64.go). Every kernel has
-// the Go signature
+// Run it with `go generate` in cpu/gemm (see impl_amd64.go; TestGeneratedKernels
+// checks that the committed files are what it writes). Every kernel has the Go
+// signature of kernelFunc (sgemm.go)
 //
-//	func name(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+//	func name(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bp *float32)
 //
-// and computes, for the MR×NR tile T = Σ_p a[p*MR+i]·b[p*ldb+j] (a is a packed
-// A micro-panel, b points to k rows of NR floats ldb apart: a packed B
-// micro-panel with ldb = NR, or B itself),
+// and computes, for the MR×NR tile T = Σ_p a[i*rsa+p*csa]·b[p*ldb+j] (A read
+// in place or as a packed micro-panel, b points to k rows of NR floats ldb
+// apart: a packed B micro-panel with ldb = NR, or B itself),
 //
-//	c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j]   (beta == ±0: c is not read).
+//	c[i*ldc+j] = alpha·T[i][j] + beta·c[i*ldc+j]   (beta == ±0: c is not read),
+//
+// also storing the rows of B it reads at bp when bp is not nil. The epi
+// kernels have the signature of epiKernelFunc (fused.go) instead.
 package main
 
 import (
@@ -58,31 +62,56 @@ func (w *writer) f(format string, args ...any) {
 	w.WriteByte('\n')
 }
 
+// vbytes is the width of one vector register in bytes.
+func (kn kernel) vbytes() int { return kn.lanes() * 4 }
+
+// nacc is the number of accumulator registers: one per vector of the tile.
+func (kn kernel) nacc() int { return kn.mr * kn.nv }
+
+// acc is the accumulator of vector v of tile row i.
+func (kn kernel) acc(i, v int) string { return kn.reg(i*kn.nv + v) }
+
+// bReg is the register holding vector v of the current row of B.
+func (kn kernel) bReg(v int) string { return kn.reg(kn.nacc() + v) }
+
+// aRow addresses A[i][p] for the current p: rows 0-3 hang off AX, rows 4-7 off
+// R9 = AX + 4·rs, with R10 = rs and R11 = 3·rs (bytes).
+func aRow(i int) string {
+	base := "AX"
+	if i >= 4 {
+		base = "R9"
+	}
+	return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
+}
+
+// emit writes the kernel: its header and argument loads, the prefetches and zeroed
+// accumulators, the k loops, then the update of C (alpha/beta, or the fused epilogue).
 func (kn kernel) emit(w *writer) {
-	mr, nv := kn.mr, kn.nv
-	nacc := mr * nv
-	vbytes := kn.lanes() * 4
-	nr := nv * kn.lanes()
 	nreg := 16
 	if kn.zmm {
 		nreg = 32
 	}
-	if mr > 8 || nacc+nv+1 > nreg {
+	if kn.mr > 8 || kn.nacc()+kn.nv+1 > nreg {
 		log.Fatalf("%s: too many rows or registers", kn.name)
 	}
-	bReg := func(v int) string { return kn.reg(nacc + v) } // B vectors
-	bc := kn.reg(nacc + nv)                                // broadcast register
-	acc := func(i, v int) string { return kn.reg(i*nv + v) }
-	// aRow(i) addresses A[i][p] for the current p: rows 0-3 hang off AX,
-	// rows 4-7 off R9 = AX + 4·rs, with R10 = rs and R11 = 3·rs (bytes).
-	aRow := func(i int) string {
-		base := "AX"
-		if i >= 4 {
-			base = "R9"
-		}
-		return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
+	kn.emitHeader(w)
+	kn.emitPrefetch(w)
+	kn.emitLoops(w)
+	if kn.epi && kn.zmm {
+		kn.emitGatherLoop(w)
 	}
+	w.f("")
+	w.f("update:")
+	if kn.epi {
+		kn.emitEpilogue(w)
+		return
+	}
+	kn.emitAlphaBeta(w)
+}
 
+// emitHeader writes the signature comment, the TEXT line and the loads of the arguments
+// the k loop uses (strides scaled to bytes).
+func (kn kernel) emitHeader(w *writer) {
 	if kn.epi {
 		w.f("// func %s(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, res *float32, ldr int, flags int, ga *gatherArgs)", kn.name)
 	} else {
@@ -109,16 +138,14 @@ func (kn kernel) emit(w *writer) {
 	w.f("\tMOVQ ldc+56(FP), SI")
 	w.f("\tSHLQ $2, SI")
 	w.f("")
+}
+
+// emitPrefetch prefetches the C tile (and a fused kernel's residual tile, read at the end)
+// and zeroes the accumulators.
+func (kn kernel) emitPrefetch(w *writer) {
 	w.f("\t// Prefetch the C tile and zero the accumulators.")
 	w.f("\tMOVQ DI, R13")
-	for i := 0; i < mr; i++ {
-		for l := 0; l < (nv*vbytes+63)/64; l++ {
-			w.f("\tPREFETCHT0 %d(R13)", l*64)
-		}
-		if i < mr-1 {
-			w.f("\tADDQ SI, R13")
-		}
-	}
+	kn.emitPrefetchTile(w, "SI")
 	if kn.epi {
 		// And the residual tile, read at the end.
 		w.f("\tMOVQ res+72(FP), R13")
@@ -126,53 +153,67 @@ func (kn kernel) emit(w *writer) {
 		w.f("\tJZ nores")
 		w.f("\tMOVQ ldr+80(FP), R8")
 		w.f("\tSHLQ $2, R8")
-		for i := 0; i < mr; i++ {
-			for l := 0; l < (nv*vbytes+63)/64; l++ {
-				w.f("\tPREFETCHT0 %d(R13)", l*64)
-			}
-			if i < mr-1 {
-				w.f("\tADDQ R8, R13")
-			}
-		}
+		kn.emitPrefetchTile(w, "R8")
 		w.f("")
 		w.f("nores:")
 	}
-	for i := 0; i < nacc; i++ {
+	for i := 0; i < kn.nacc(); i++ {
 		w.f("\tVXORPS %s, %s, %s", kn.reg(i), kn.reg(i), kn.reg(i))
 	}
 	w.f("")
-	// step emits one k-step; with pack, it also stores the row of B at R13.
-	step := func(pack bool) {
-		for v := 0; v < nv; v++ {
-			w.f("\tVMOVUPS %d(BX), %s", v*vbytes, bReg(v))
+}
+
+// emitPrefetchTile prefetches the mr rows at R13, ld (a register, in bytes) apart.
+func (kn kernel) emitPrefetchTile(w *writer, ld string) {
+	for i := 0; i < kn.mr; i++ {
+		for l := 0; l < (kn.nv*kn.vbytes()+63)/64; l++ {
+			w.f("\tPREFETCHT0 %d(R13)", l*64)
 		}
-		if pack {
-			for v := 0; v < nv; v++ {
-				w.f("\tVMOVUPS %s, %d(R13)", bReg(v), v*vbytes)
-			}
-		}
-		for i := 0; i < mr; i++ {
-			a := aRow(i)
-			if kn.bcst {
-				for v := 0; v < nv; v++ {
-					w.f("\tVFMADD231PS.BCST %s, %s, %s", a, bReg(v), acc(i, v))
-				}
-			} else {
-				w.f("\tVBROADCASTSS %s, %s", a, bc)
-				for v := 0; v < nv; v++ {
-					w.f("\tVFMADD231PS %s, %s, %s", bReg(v), bc, acc(i, v))
-				}
-			}
-		}
-		w.f("\tADDQ R12, AX")
-		if mr > 4 {
-			w.f("\tADDQ R12, R9")
-		}
-		w.f("\tADDQ DX, BX")
-		if pack {
-			w.f("\tADDQ $%d, R13", nr*4)
+		if i < kn.mr-1 {
+			w.f("\tADDQ %s, R13", ld)
 		}
 	}
+}
+
+// emitStep writes one k-step; with pack, it also stores the row of B at R13.
+func (kn kernel) emitStep(w *writer, pack bool) {
+	nv, vbytes := kn.nv, kn.vbytes()
+	for v := 0; v < nv; v++ {
+		w.f("\tVMOVUPS %d(BX), %s", v*vbytes, kn.bReg(v))
+	}
+	if pack {
+		for v := 0; v < nv; v++ {
+			w.f("\tVMOVUPS %s, %d(R13)", kn.bReg(v), v*vbytes)
+		}
+	}
+	bc := kn.reg(kn.nacc() + nv) // broadcast register
+	for i := 0; i < kn.mr; i++ {
+		a := aRow(i)
+		if kn.bcst {
+			for v := 0; v < nv; v++ {
+				w.f("\tVFMADD231PS.BCST %s, %s, %s", a, kn.bReg(v), kn.acc(i, v))
+			}
+		} else {
+			w.f("\tVBROADCASTSS %s, %s", a, bc)
+			for v := 0; v < nv; v++ {
+				w.f("\tVFMADD231PS %s, %s, %s", kn.bReg(v), bc, kn.acc(i, v))
+			}
+		}
+	}
+	w.f("\tADDQ R12, AX")
+	if kn.mr > 4 {
+		w.f("\tADDQ R12, R9")
+	}
+	w.f("\tADDQ DX, BX")
+	if pack {
+		w.f("\tADDQ $%d, R13", kn.nv*kn.lanes()*4)
+	}
+}
+
+// emitLoops writes the k loop, unrolled kn.unroll times, and its tail: for an alpha/beta
+// kernel twice, plain and packing B (when bp is not nil); a fused AVX-512 kernel jumps to
+// its gather loop when called with gather arguments.
+func (kn kernel) emitLoops(w *writer) {
 	U := kn.unroll
 	w.f("\tMOVQ CX, R8")
 	w.f("\tSHRQ $%d, R8", log2(U))
@@ -202,7 +243,7 @@ func (kn kernel) emit(w *writer) {
 		w.f("")
 		w.f("%sloop:", p)
 		for u := 0; u < U; u++ {
-			step(pack)
+			kn.emitStep(w, pack)
 		}
 		w.f("\tDECQ R8")
 		w.f("\tJNZ %sloop", p)
@@ -212,52 +253,48 @@ func (kn kernel) emit(w *writer) {
 		w.f("\tJZ update")
 		w.f("")
 		w.f("%stailloop:", p)
-		step(pack)
+		kn.emitStep(w, pack)
 		w.f("\tDECQ CX")
 		w.f("\tJNZ %stailloop", p)
 		w.f("\tJMP update")
 	}
-	if kn.epi && kn.zmm {
-		kn.emitGatherLoop(w)
-	}
-	w.f("")
-	w.f("update:")
-	if kn.epi {
-		kn.emitEpilogue(w)
-		return
-	}
-	alpha, beta := kn.reg(nacc), kn.reg(nacc+1)
+}
+
+// emitAlphaBeta writes the update C = alpha·T + beta·C, or C = alpha·T when beta is ±0
+// (C not read).
+func (kn kernel) emitAlphaBeta(w *writer) {
+	alpha, beta := kn.reg(kn.nacc()), kn.reg(kn.nacc()+1)
 	w.f("\tVBROADCASTSS alpha+64(FP), %s", alpha)
 	w.f("\tMOVL beta+68(FP), R8")
 	w.f("\tSHLL $1, R8 // drop the sign: beta == -0 counts as 0")
 	w.f("\tJZ store")
 	w.f("\tVBROADCASTSS beta+68(FP), %s", beta)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			w.f("\tVMULPS %s, %s, %s", alpha, acc(i, v), acc(i, v))
-			w.f("\tVFMADD231PS %d(DI), %s, %s", v*vbytes, beta, acc(i, v))
-			w.f("\tVMOVUPS %s, %d(DI)", acc(i, v), v*vbytes)
-		}
-		if i < mr-1 {
-			w.f("\tADDQ SI, DI")
-		}
-	}
-	w.f("\tVZEROUPPER")
-	w.f("\tRET")
+	kn.emitStore(w, func(i, v int) {
+		w.f("\tVMULPS %s, %s, %s", alpha, kn.acc(i, v), kn.acc(i, v))
+		w.f("\tVFMADD231PS %d(DI), %s, %s", v*kn.vbytes(), beta, kn.acc(i, v))
+	})
 	w.f("")
 	w.f("store:")
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			w.f("\tVMULPS %s, %s, %s", alpha, acc(i, v), acc(i, v))
-			w.f("\tVMOVUPS %s, %d(DI)", acc(i, v), v*vbytes)
+	kn.emitStore(w, func(i, v int) {
+		w.f("\tVMULPS %s, %s, %s", alpha, kn.acc(i, v), kn.acc(i, v))
+	})
+	w.f("")
+}
+
+// emitStore writes, for each vector of the tile, what update emits, then the store of the
+// accumulator to C at DI (rows SI bytes apart), and returns.
+func (kn kernel) emitStore(w *writer, update func(i, v int)) {
+	for i := 0; i < kn.mr; i++ {
+		for v := 0; v < kn.nv; v++ {
+			update(i, v)
+			w.f("\tVMOVUPS %s, %d(DI)", kn.acc(i, v), v*kn.vbytes())
 		}
-		if i < mr-1 {
+		if i < kn.mr-1 {
 			w.f("\tADDQ SI, DI")
 		}
 	}
 	w.f("\tVZEROUPPER")
 	w.f("\tRET")
-	w.f("")
 }
 
 // emitGatherLoop writes the k loop of an AVX-512 fused-epilogue kernel called
@@ -265,19 +302,9 @@ func (kn kernel) emit(w *writer) {
 // B micro-panel is loaded from g.src + g.off[p] under the 16-bit masks at
 // g.masks + 2·g.msk[p], used, and stored to b (ldb = nr) for the next calls.
 func (kn kernel) emitGatherLoop(w *writer) {
-	mr, nv := kn.mr, kn.nv
-	nacc := mr * nv
-	vbytes := kn.lanes() * 4
-	bReg := func(v int) string { return kn.reg(nacc + v) }
+	mr, nv, nacc, vbytes := kn.mr, kn.nv, kn.nacc(), kn.vbytes()
+	bReg, acc := kn.bReg, kn.acc
 	bc := kn.reg(nacc + nv)
-	acc := func(i, v int) string { return kn.reg(i*nv + v) }
-	aRow := func(i int) string {
-		base := "AX"
-		if i >= 4 {
-			base = "R9"
-		}
-		return fmt.Sprintf([...]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i%4], base)
-	}
 	w.f("")
 	w.f("gather:")
 	w.f("\tMOVQ k+0(FP), CX")
@@ -322,10 +349,8 @@ func (kn kernel) emitGatherLoop(w *writer) {
 // the tile of C, bit 1 adds bias[i] + res[i*ldr+j] (or bias[i] alone when res
 // is nil), bit 2 applies max(x, 0) keeping NaN; then the tile is stored.
 func (kn kernel) emitEpilogue(w *writer) {
-	mr, nv := kn.mr, kn.nv
-	nacc := mr * nv
-	vbytes := kn.lanes() * 4
-	acc := func(i, v int) string { return kn.reg(i*nv + v) }
+	mr, nv, nacc, vbytes := kn.mr, kn.nv, kn.nacc(), kn.vbytes()
+	acc := kn.acc
 	t0, t1 := kn.reg(nacc), kn.reg(nacc+1)
 	w.f("\tMOVQ flags+88(FP), R8")
 	w.f("\tTESTQ $1, R8")

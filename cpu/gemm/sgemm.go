@@ -19,7 +19,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	pool.Put(w)
 }
 
-// Impl reports which micro-kernel is in use: "avx512", "avx2", or "generic".
+// Impl reports which micro-kernel is in use: "avx512", "avx2", "neon" or "portable".
 func Impl() string { return current.name }
 
 var pool = sync.Pool{New: func() any { return new(Workspace) }}
@@ -33,6 +33,11 @@ type Workspace struct {
 	bp   []float32 // packed block of B: KC×NC, as NR-column micro-panels
 	tile []float32 // MR×NR scratch tile for the edges of C
 	ga   gatherArgs
+	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of A and of a panel of B, and the
+	// float32 blocks of C before the epilogue.
+	amxB []uint16
+	amxC []float32
+	bw   BF16Weights // FusedBF16's A
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
@@ -175,7 +180,7 @@ var (
 )
 
 func init() {
-	impls = append(archImpls(), genericImpl)
+	impls = append(archImpls(), portableImpl)
 	current = impls[0]
 }
 
@@ -193,7 +198,7 @@ func setImpl(name string) bool {
 }
 
 // KernelName names the micro-kernel family Sgemm and Fused use in this process: "avx512",
-// "avx2" or "generic" (the pure-Go twin).
+// "avx2", "neon" (arm64) or "portable" (the pure-Go twin).
 func KernelName() string { return current.name }
 
 // implNames lists the available implementations, best first.

@@ -189,8 +189,8 @@ func TestImpl(t *testing.T) {
 	if Impl() != names[0] {
 		t.Errorf("Impl() = %q, want the best available %q", Impl(), names[0])
 	}
-	if names[len(names)-1] != "generic" {
-		t.Errorf("generic implementation missing: %v", names)
+	if names[len(names)-1] != "portable" {
+		t.Errorf("portable implementation missing: %v", names)
 	}
 	t.Logf("implementations: %v; in use: %s", names, Impl())
 }

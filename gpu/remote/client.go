@@ -202,7 +202,7 @@ func (e *Engine) Name() string { return e.name }
 // Capacity returns the worker engine's preferred weight sets and images per call (0: none).
 func (e *Engine) Capacity() (points, images int) { return e.points, e.images }
 
-// Problem returns the problem the worker was sent (scan.Bound).
+// Problem returns the problem the worker was sent (sched.Bound).
 func (e *Engine) Problem() *engine.Problem { return e.p }
 
 // SumsSquares implements engine.Squares: true when the worker said its engine returns Σ ℓ²

@@ -13,7 +13,7 @@ import (
 	"landscape/cpu"
 	"landscape/engine"
 	"landscape/internal/enginetest"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 // faultOnce makes every worker fault once (per device) with kind, and returns the pattern of the
@@ -168,10 +168,10 @@ func TestDeadlineFollowsMedian(t *testing.T) {
 func TestBoundToProblem(t *testing.T) {
 	p := setup(t, 0)
 	e := cpuWorkers(t, p, 1)[0]
-	if b, ok := e.(scan.Bound); !ok || b.Problem() != p {
+	if b, ok := e.(sched.Bound); !ok || b.Problem() != p {
 		t.Fatal("remote engine does not report its problem")
 	}
-	if err := scan.Run(context.Background(), setup(t, 1), enginetest.Points, []int{0}, []engine.Engine{e}, scan.Options{}, func(int, float64, float64) {}); err == nil {
+	if err := sched.Run(context.Background(), setup(t, 1), enginetest.Points, []int{0}, []engine.Engine{e}, sched.Options{}, func(int, float64, float64) {}); err == nil {
 		t.Fatal("scan ran a worker bound to another problem")
 	}
 }

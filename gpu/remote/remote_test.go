@@ -15,7 +15,7 @@ import (
 	"landscape/cpu"
 	"landscape/engine"
 	"landscape/internal/enginetest"
-	"landscape/scan"
+	"landscape/sched"
 )
 
 var (
@@ -204,7 +204,7 @@ func scanMatchesCPU(t *testing.T, p *engine.Problem, es []engine.Engine) {
 	todo := []int{0, 1, 2, 3}
 	scanWith := func(es []engine.Engine) []float64 {
 		loss := make([]float64, len(pts))
-		if err := scan.Run(context.Background(), p, pts, todo, es, scan.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
+		if err := sched.Run(context.Background(), p, pts, todo, es, sched.Options{Images: 2, Points: 1}, func(k int, l, _ float64) { loss[k] = l }); err != nil {
 			t.Fatal(err)
 		}
 		return loss
@@ -287,14 +287,14 @@ func tolerancePoints(t *testing.T) (*engine.Problem, []engine.Point) {
 }
 
 // toleranceScan runs a --tolerance 0.01 scan of pts on es.
-func toleranceScan(p *engine.Problem, pts []engine.Point, es []engine.Engine) ([]scan.Result, error) {
-	res := make([]scan.Result, len(pts))
+func toleranceScan(p *engine.Problem, pts []engine.Point, es []engine.Engine) ([]sched.Result, error) {
+	res := make([]sched.Result, len(pts))
 	todo := make([]int, len(pts))
 	for k := range todo {
 		todo[k] = k
 	}
-	err := scan.RunResults(context.Background(), p, pts, todo, es, scan.Options{Images: 64, Tolerance: 0.01},
-		func(k int, r scan.Result) { res[k] = r })
+	err := sched.RunResults(context.Background(), p, pts, todo, es, sched.Options{Images: 64, Tolerance: 0.01},
+		func(k int, r sched.Result) { res[k] = r })
 	return res, err
 }
 

@@ -11,9 +11,12 @@ import (
 // layers (square convolutions, folded batch norm, residual add, ReLU, ceil-mode max pooling,
 // global average pooling, linear layers) and every layer of an imported graph (ONNX, see
 // the README's operator table): grouped, depthwise and dilated convolutions with any window and padding,
-// batch norm standing alone, Clip/ReLU6, LeakyReLU, Sigmoid, Add, Mul (squeeze-and-excitation),
-// Concat over channels, max and average pooling over any window with ceil mode and
-// count_include_pad, GlobalAveragePool/ReduceMean, Gemm and MatMul (gpu/graph_engine.go).
+// batch norm standing alone (any ε), Clip/ReLU6, LeakyReLU, Sigmoid, HardSigmoid, HardSwish,
+// SiLU, GELU (Erf form and tanh approximation), Tanh, Add, Mul (squeeze-and-excitation),
+// arithmetic by a constant or parameter (scalar or per channel), LayerNorm over channels,
+// Concat over channels, channel shuffles, Split and Slice of channels, max and average pooling
+// over any window with ceil mode and count_include_pad, GlobalAveragePool/ReduceMean, Gemm and
+// MatMul, Linear on the channels of an NHWC activation (gpu/graph_engine.go, graph_ext.go).
 //
 // What it refuses, naming the layer: a convolution or linear layer that adds the network's
 // input itself as its residual (the implicit-GEMM kernels read residuals per weight set, and
@@ -25,9 +28,6 @@ func Supported(n *model.Net) error {
 	}
 	imagesIn := true // the plan's input buffer still holds the images (read in place)
 	for i, l := range plan.Layers {
-		if why := kernelGap(&l); why != "" {
-			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) %s, which its kernels do not support yet", n.Name, i, l.Kind, why)
-		}
 		if imagesIn && l.Residual == plan.Input {
 			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) adds the network input as a residual, which its kernels do not support",
 				n.Name, i, l.Kind)
@@ -57,20 +57,4 @@ func buildNet(req *Request) (*model.Net, error) {
 	model.WarnOutput = nil // the client has warned; the worker's output is the protocol
 	n, _, err := model.LoadONNX(req.Graph, "")
 	return n, err
-}
-
-// kernelGap says what of plan layer l the GPU kernels do not compute yet (the operators and
-// per-node batch-norm ε of torchvision's newer CNNs, which the CPU engine has), or "".
-func kernelGap(l *model.Layer) string {
-	switch {
-	case l.Kind > model.OpMul:
-		return "is of a kind"
-	case l.HasAct && l.Act > model.OpMul:
-		return "ends with activation " + l.Act.String()
-	case l.BN != "" && l.BNEpsilon() != model.BNEps:
-		return fmt.Sprintf("has batch-norm ε %g (not 1e-5)", l.BNEpsilon())
-	case l.Kind == model.OpConv && l.TransW:
-		return "is a Linear on the channels of an NHWC activation"
-	}
-	return ""
 }

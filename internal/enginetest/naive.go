@@ -22,60 +22,12 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 		out := make([]float64, os[0]*os[1]*os[2])
 		switch op.Kind {
 		case model.OpConv:
-			wt := get(op.Weight)
-			win := op.Window()
-			g := max(op.Groups, 1)
-			cg, og := is[0]/g, os[0]/g
-			for co := range os[0] {
-				for y := range os[1] {
-					for x := range os[2] {
-						var s float64
-						if op.Bias != "" {
-							s = float64(get(op.Bias)[co])
-						}
-						for ci := range cg {
-							for kh := range win.KH {
-								for kw := range win.KW {
-									iy, ix := y*win.SH+kh*win.DH-win.PadT, x*win.SW+kw*win.DW-win.PadL
-									if iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2] {
-										continue
-									}
-									wi := ((co*cg+ci)*win.KH+kh)*win.KW + kw
-									if op.TransW { // a MatMul's [in, out] weight as a 1×1 convolution
-										wi = ci*os[0] + co
-									}
-									s += float64(wt[wi]) * in[((co/og*cg+ci)*is[1]+iy)*is[2]+ix]
-								}
-							}
-						}
-						out[(co*os[1]+y)*os[2]+x] = s
-					}
-				}
-			}
+			conv(out, in, is, os, &op, get)
 		case model.OpBatchNorm:
-			bn := op.BNEntries()
-			g, b := get(bn[0]), get(bn[1])
-			mu, v := get(bn[2]), get(bn[3])
-			per := is[1] * is[2]
-			for i := range out {
-				c := i / per
-				out[i] = (in[i]-float64(mu[c]))/math.Sqrt(float64(v[c])+op.BNEpsilon())*float64(g[c]) + float64(b[c])
-			}
+			batchNorm(out, in, is, &op, get)
 		case model.OpReLU, model.OpClip, model.OpLeakyReLU, model.OpSigmoid:
 			for i, v := range in {
-				switch op.Kind {
-				case model.OpReLU:
-					v = math.Max(v, 0)
-				case model.OpClip:
-					v = math.Min(math.Max(v, float64(op.Lo)), float64(op.Hi))
-				case model.OpLeakyReLU:
-					if v < 0 {
-						v *= float64(op.Alpha)
-					}
-				case model.OpSigmoid:
-					v = 1 / (1 + math.Exp(-v))
-				}
-				out[i] = v
+				out[i] = clampActivation(&op, v)
 			}
 		case model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU, model.OpGELU, model.OpGELUTanh, model.OpTanh:
 			for i, v := range in {
@@ -95,15 +47,7 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 				out[i] = in[i] + slots[op.In2][i]
 			}
 		case model.OpMul:
-			per := os[1] * os[2]
-			in2 := slots[op.In2]
-			for i := range out {
-				if len(in2) == os[0] { // [C,1,1]: one factor per channel
-					out[i] = in[i] * in2[i/per]
-				} else {
-					out[i] = in[i] * in2[i]
-				}
-			}
+			mul(out, in, slots[op.In2], os)
 		case model.OpConcat:
 			out = out[:0]
 			for _, s := range op.Ins {
@@ -119,25 +63,108 @@ func Naive(n *model.Net, w *model.Weights, img []float32) []float64 {
 				}
 			}
 		case model.OpLinear:
-			wt := get(op.Weight)
-			for j := range out {
-				var s float64
-				if op.Bias != "" {
-					s = float64(get(op.Bias)[j])
-				}
-				for i, v := range in {
-					if op.TransW { // [in, out]
-						s += float64(wt[i*len(out)+j]) * v
-					} else {
-						s += float64(wt[j*len(in)+i]) * v
-					}
-				}
-				out[j] = s
-			}
+			linear(out, in, &op, get)
 		}
 		slots[op.Out] = out
 	}
 	return slots[n.Output]
+}
+
+// conv is a grouped convolution over op's window (a MatMul's [in, out] weight, op.TransW, as
+// a 1×1 convolution): out[co][y][x] = b[co] + Σ_{ci,kh,kw} w[co][ci][kh][kw]·in[g·cg+ci][iy][ix]
+// over the taps inside the image, g = co's group, cg the input channels per group.
+func conv(out, in []float64, is, os [3]int, op *model.Op, get func(string) []float32) {
+	wt := get(op.Weight)
+	win := op.Window()
+	g := max(op.Groups, 1)
+	cg, og := is[0]/g, os[0]/g
+	for co := range os[0] {
+		for y := range os[1] {
+			for x := range os[2] {
+				var s float64
+				if op.Bias != "" {
+					s = float64(get(op.Bias)[co])
+				}
+				for ci := range cg {
+					for kh := range win.KH {
+						for kw := range win.KW {
+							iy, ix := y*win.SH+kh*win.DH-win.PadT, x*win.SW+kw*win.DW-win.PadL
+							if iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2] {
+								continue
+							}
+							wi := ((co*cg+ci)*win.KH+kh)*win.KW + kw
+							if op.TransW { // a MatMul's [in, out] weight as a 1×1 convolution
+								wi = ci*os[0] + co
+							}
+							s += float64(wt[wi]) * in[((co/og*cg+ci)*is[1]+iy)*is[2]+ix]
+						}
+					}
+				}
+				out[(co*os[1]+y)*os[2]+x] = s
+			}
+		}
+	}
+}
+
+// batchNorm is evaluation-mode batch norm: (x − μ_c)/√(σ²_c + ε)·γ_c + β_c.
+func batchNorm(out, in []float64, is [3]int, op *model.Op, get func(string) []float32) {
+	bn := op.BNEntries()
+	g, b := get(bn[0]), get(bn[1])
+	mu, v := get(bn[2]), get(bn[3])
+	per := is[1] * is[2]
+	for i := range out {
+		c := i / per
+		out[i] = (in[i]-float64(mu[c]))/math.Sqrt(float64(v[c])+op.BNEpsilon())*float64(g[c]) + float64(b[c])
+	}
+}
+
+// clampActivation is ReLU, Clip(Lo, Hi), LeakyReLU(Alpha) or Sigmoid of v.
+func clampActivation(op *model.Op, v float64) float64 {
+	switch op.Kind {
+	case model.OpReLU:
+		v = math.Max(v, 0)
+	case model.OpClip:
+		v = math.Min(math.Max(v, float64(op.Lo)), float64(op.Hi))
+	case model.OpLeakyReLU:
+		if v < 0 {
+			v *= float64(op.Alpha)
+		}
+	case model.OpSigmoid:
+		v = 1 / (1 + math.Exp(-v))
+	}
+	return v
+}
+
+// mul is the elementwise product of in and in2, where in2 is either of the output's shape or
+// [C,1,1] (one factor per channel).
+func mul(out, in, in2 []float64, os [3]int) {
+	per := os[1] * os[2]
+	for i := range out {
+		if len(in2) == os[0] { // [C,1,1]: one factor per channel
+			out[i] = in[i] * in2[i/per]
+		} else {
+			out[i] = in[i] * in2[i]
+		}
+	}
+}
+
+// linear is out[j] = b[j] + Σ_i w[j][i]·in[i] (w stored [out, in], or [in, out] when op.TransW).
+func linear(out, in []float64, op *model.Op, get func(string) []float32) {
+	wt := get(op.Weight)
+	for j := range out {
+		var s float64
+		if op.Bias != "" {
+			s = float64(get(op.Bias)[j])
+		}
+		for i, v := range in {
+			if op.TransW { // [in, out]
+				s += float64(wt[i*len(out)+j]) * v
+			} else {
+				s += float64(wt[j*len(in)+i]) * v
+			}
+		}
+		out[j] = s
+	}
 }
 
 // pool is a max or average pool over window w as PyTorch defines it (model.Window): windows
@@ -170,19 +197,4 @@ func pool(out, in []float64, is, os [3]int, w model.Window, avg bool) {
 			}
 		}
 	}
-}
-
-// CrossEntropy is −log softmax(z)[label] in float64, and whether the first arg-max is the label.
-func CrossEntropy(z []float64, label int32) (float64, bool) {
-	m, best := z[0], 0
-	for i, v := range z {
-		if v > m {
-			m, best = v, i
-		}
-	}
-	var s float64
-	for _, v := range z {
-		s += math.Exp(v - m)
-	}
-	return math.Log(s) + m - z[label], best == int(label)
 }

@@ -47,7 +47,7 @@ func Expected(p *engine.Problem, pts []engine.Point, lo, hi int) []engine.Sums {
 	for k, pt := range pts {
 		w := p.WeightsAt(pt)
 		for i := lo; i < hi; i++ {
-			l, ok := CrossEntropy(Naive(p.Net, w, p.Data.Image(i)), p.Data.Labels[i])
+			l, ok := engine.CrossEntropy(Naive(p.Net, w, p.Data.Image(i)), p.Data.Labels[i])
 			out[k].Loss += l
 			out[k].LossSq += l * l
 			if ok {

@@ -1,5 +1,6 @@
 // emu_graph_test.cpp: runs the kernels of imported graphs (conv_direct.cu, eltwise.cu,
-// concat.cu, pool_window.cu) on the host (emu.h) against straightforward double-precision loops,
+// concat.cu, layernorm.cu, pool_window.cu) on the host (emu.h) against straightforward
+// double-precision loops,
 // on random inputs with edge sizes: odd channel counts, groups and depthwise, dilation, strides,
 // asymmetric padding, ceil-mode windows, shared inputs (set stride 0), several weight sets, grids
 // too small for one pass (the grid-stride loops). Exit status 0 when every check passes.
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "kernels_gen.h" // every kernel's prototype, generated from the .cu signatures
+#define LS_EMULATE
+#include "graph.cuh" // the codes: enum Act, ArithOp
 
 typedef decltype(&conv_f32_bm16) GemmFn; // every GEMM conv kernel has CONV_PARAMS
 
@@ -57,12 +60,20 @@ double rounded(float x, int prec) {
     return x;
 }
 
-double act_ref(double v, int act, double lo, double hi, double alpha) {
+// act_ref is each activation's definition (PyTorch's), in double; NaN stays NaN.
+double act_ref(double v, int act, double lo, double hi, double alpha, double beta = 0) {
+    auto clamp01 = [](double t) { return std::isnan(t) ? t : std::min(std::max(t, 0.0), 1.0); };
     switch (act) {
-    case 1: return v < 0 ? 0 : v;
-    case 2: return std::min(std::max(v, lo), hi);
-    case 3: return v < 0 ? alpha * v : v;
-    case 4: return 1 / (1 + std::exp(-v));
+    case ACT_RELU: return v < 0 ? 0 : v;
+    case ACT_CLIP: return std::isnan(v) ? v : std::min(std::max(v, lo), hi);
+    case ACT_LEAKY: return v < 0 ? alpha * v : v;
+    case ACT_SIGMOID: return 1 / (1 + std::exp(-v));
+    case ACT_HARDSIGMOID: return clamp01(alpha * v + beta);
+    case ACT_HARDSWISH: return v * clamp01(v / 6 + 0.5);
+    case ACT_SILU: return v / (1 + std::exp(-v));
+    case ACT_GELU: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    case ACT_GELU_TANH: return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    case ACT_TANH: return std::tanh(v);
     }
     return v;
 }
@@ -83,11 +94,11 @@ void test_conv_direct(const ConvCase &c, int prec) {
     auto in = randn(c.shared ? in_img : in_img * c.K);
     auto w = randn(w_set * c.K, 0.4f), res = randn(out_set * c.K);
     std::vector<float> out(out_set * c.K, NAN);
-    const float lo = -0.5f, hi = 0.75f, alpha = 0.1f;
+    const float lo = -0.5f, hi = 0.75f, alpha = 0.1f, beta = 0.3f;
     emu_launch(dim3{3, 1, (unsigned)c.K}, dim3{64, 1, 1}, [&] {
         conv_direct(in.data(), c.shared ? 0 : in_img, w.data(), w.data() + (i64)c.Cout * per, w_set,
                     c.residual ? res.data() : nullptr, out.data(), c.B, c.Cin, c.H, c.W, c.Cout, OH, OW, c.KH, c.KW,
-                    c.SH, c.SW, c.DH, c.DW, c.PadT, c.PadL, c.G, prec, c.relu, c.act, lo, hi, alpha);
+                    c.SH, c.SW, c.DH, c.DW, c.PadT, c.PadL, c.G, prec, c.relu, c.act, lo, hi, alpha, beta);
     });
     std::vector<double> want(out.size());
     for (int k = 0; k < c.K; k++)
@@ -109,7 +120,7 @@ void test_conv_direct(const ConvCase &c, int prec) {
                         const i64 o = k * out_set + (((i64)b * c.Cout + m) * OH + oy) * OW + ox;
                         if (c.residual) s += res[o];
                         if (c.relu && s < 0) s = 0;
-                        want[o] = act_ref(s, c.act, lo, hi, alpha);
+                        want[o] = act_ref(s, c.act, lo, hi, alpha, beta);
                     }
     char name[96];
     std::snprintf(name, sizeof name, "conv_direct %s %s", c.what, prec == 0 ? "f32" : prec == 1 ? "tf32" : "bf16");
@@ -121,33 +132,33 @@ void test_eltwise() {
     const i64 n = (i64)B * C * HW;
     auto x = randn(n * K, 3);
     x[4] = NAN;
-    const float lo = 0, hi = 6, alpha = 0.01f;
-    for (int act = 1; act <= 4; act++)
+    const float lo = 0, hi = 6, alpha = 0.2f, beta = 0.4f;
+    for (int act = ACT_RELU; act <= ACT_TANH; act++)
         for (int shared = 0; shared < 2; shared++) {
             std::vector<float> out(n * K, -7);
-            emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] { activate(x.data(), shared ? 0 : n, out.data(), n, act, lo, hi, alpha); });
+            emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] { activate(x.data(), shared ? 0 : n, out.data(), n, act, lo, hi, alpha, beta); });
             std::vector<double> want(out.size());
             for (int k = 0; k < K; k++)
-                for (i64 i = 0; i < n; i++) want[k * n + i] = act_ref(x[(shared ? 0 : k * n) + i], act, lo, hi, alpha);
+                for (i64 i = 0; i < n; i++) want[k * n + i] = act_ref(x[(shared ? 0 : k * n) + i], act, lo, hi, alpha, beta);
             char name[64];
             std::snprintf(name, sizeof name, "activate act %d%s", act, shared ? " shared input" : "");
             check(name, want, out, 1e-7);
         }
     // In place, as after a GEMM-kernel layer.
     auto y = x;
-    emu_launch(dim3{1, 1, K}, dim3{128, 1, 1}, [&] { activate(y.data(), n, y.data(), n, 2, lo, hi, alpha); });
+    emu_launch(dim3{1, 1, K}, dim3{128, 1, 1}, [&] { activate(y.data(), n, y.data(), n, ACT_CLIP, lo, hi, alpha, beta); });
     std::vector<double> want(y.size());
-    for (size_t i = 0; i < y.size(); i++) want[i] = act_ref(x[i], 2, lo, hi, alpha);
+    for (size_t i = 0; i < y.size(); i++) want[i] = act_ref(x[i], ACT_CLIP, lo, hi, alpha);
     check("activate clip in place", want, y, 0);
 
     // affine: per-channel scale and shift of each weight set, then ReLU or an activation.
     const i64 w_set = 2 * C + 3;
     auto st = randn(w_set * K);
     for (int relu = 0; relu < 2; relu++)
-        for (int act : {0, 3}) {
+        for (int act : {ACT_NONE, ACT_LEAKY, ACT_HARDSWISH}) {
             std::vector<float> out(n * K, NAN);
             emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] {
-                affine(x.data(), n, st.data(), st.data() + C, w_set, out.data(), B, C, HW, relu, act, lo, hi, alpha);
+                affine(x.data(), n, st.data(), st.data() + C, w_set, out.data(), B, C, HW, relu, act, lo, hi, alpha, beta);
             });
             std::vector<double> want(out.size());
             for (int k = 0; k < K; k++)
@@ -155,7 +166,7 @@ void test_eltwise() {
                     const int c = i / HW % C;
                     double v = (double)(x[k * n + i] * st[k * w_set + c]) + st[k * w_set + C + c];
                     if (relu && v < 0) v = 0;
-                    want[k * n + i] = act_ref(v, act, lo, hi, alpha);
+                    want[k * n + i] = act_ref(v, act, lo, hi, alpha, beta);
                 }
             char name[64];
             std::snprintf(name, sizeof name, "affine relu %d act %d", relu, act);
@@ -178,6 +189,92 @@ void test_eltwise() {
         std::snprintf(name, sizeof name, "binary op %d (left operand shared)", op);
         check(name, want, out, 1e-7);
     }
+}
+
+// test_arith: every operator, reversed or not, by one value or one per channel of each weight
+// set, the input shared or per set: one float32 operation, so exactly the double result rounded.
+void test_arith() {
+    const int K = 3, B = 2, C = 5, HW = 4 * 3;
+    const i64 n = (i64)B * C * HW, w_set = C + 2;
+    auto x = randn(n * K, 2), v = randn(w_set * K);
+    for (int op = ARITH_ADD; op <= ARITH_DIV; op++)
+        for (int rev = 0; rev < 2; rev++)
+            for (int per_channel = 0; per_channel < 2; per_channel++) {
+                const int shared = (op + rev) % 2;
+                std::vector<float> out(n * K, NAN);
+                emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] {
+                    arith(x.data(), shared ? 0 : n, v.data(), w_set, per_channel, out.data(), B, C, HW, op, rev);
+                });
+                std::vector<double> want(out.size());
+                for (int k = 0; k < K; k++)
+                    for (i64 i = 0; i < n; i++) {
+                        const double xi = x[(shared ? 0 : k * n) + i], vi = v[k * w_set + (per_channel ? i / HW % C : 0)];
+                        const double a = rev ? vi : xi, b = rev ? xi : vi;
+                        want[k * n + i] = (float)(op == ARITH_ADD ? a + b : op == ARITH_SUB ? a - b : op == ARITH_MUL ? a * b : a / b);
+                    }
+                char name[96];
+                std::snprintf(name, sizeof name, "arith op %d rev %d per_channel %d%s", op, rev, per_channel, shared ? " shared input" : "");
+                check(name, want, out, 0);
+            }
+}
+
+// test_layernorm: LayerNorm over the channels of every pixel, γ and β per weight set; one pixel
+// with equal channels (σ² = 0: ε alone), a shared input, a grid smaller than the pixels.
+void test_layernorm() {
+    const int K = 2, B = 3, C = 7, HW = 5 * 4;
+    const i64 n = (i64)B * C * HW, w_set = 2 * C + 1;
+    auto x = randn(n * K, 3), gb = randn(w_set * K);
+    for (int c = 0; c < C; c++) x[(i64)c * HW + 2] = 0.75f;
+    for (const double eps : {1e-6, 1e-5}) 
+        for (int shared = 0; shared < 2; shared++) {
+            std::vector<float> out(n * K, NAN);
+            emu_launch(dim3{1, 1, K}, dim3{16, 1, 1}, [&] {
+                layernorm_channels(x.data(), shared ? 0 : n, gb.data(), gb.data() + C, w_set, out.data(), B, C, HW, eps);
+            });
+            std::vector<double> want(out.size());
+            for (int k = 0; k < K; k++)
+                for (int b = 0; b < B; b++)
+                    for (int i = 0; i < HW; i++) {
+                        const float *px = x.data() + (shared ? 0 : k * n) + (i64)b * C * HW + i;
+                        double mu = 0, var = 0;
+                        for (int c = 0; c < C; c++) mu += px[(i64)c * HW];
+                        mu /= C;
+                        for (int c = 0; c < C; c++) var += (px[(i64)c * HW] - mu) * (px[(i64)c * HW] - mu);
+                        var /= C;
+                        for (int c = 0; c < C; c++)
+                            want[k * n + ((i64)b * C + c) * HW + i] =
+                                (px[(i64)c * HW] - mu) / std::sqrt(var + eps) * gb[k * w_set + c] + gb[k * w_set + C + c];
+                    }
+            char name[64];
+            std::snprintf(name, sizeof name, "layernorm_channels eps %g%s", eps, shared ? " shared input" : "");
+            check(name, want, out, 1e-7);
+        }
+}
+
+// test_gather: a channel shuffle (2 groups of 4) and a strided slice with a repeat, per set and shared.
+void test_gather() {
+    const int K = 2, B = 3, Cin = 8, HW = 3 * 5;
+    const i64 in_set = (i64)B * Cin * HW;
+    auto in = randn(in_set * K);
+    const std::vector<std::vector<int>> perms = {{0, 4, 1, 5, 2, 6, 3, 7}, {1, 3, 5, 5}};
+    for (const auto &perm : perms)
+        for (int shared = 0; shared < 2; shared++) {
+            const int C = (int)perm.size();
+            const i64 out_set = (i64)B * C * HW;
+            std::vector<float> out(out_set * K, NAN);
+            emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] {
+                gather_channels(in.data(), shared ? 0 : in_set, perm.data(), out.data(), B, Cin, C, HW);
+            });
+            std::vector<double> want(out.size());
+            for (int k = 0; k < K; k++)
+                for (int b = 0; b < B; b++)
+                    for (int c = 0; c < C; c++)
+                        for (int i = 0; i < HW; i++)
+                            want[k * out_set + ((i64)b * C + c) * HW + i] = in[(shared ? 0 : k * in_set) + ((i64)b * Cin + perm[c]) * HW + i];
+            char name[64];
+            std::snprintf(name, sizeof name, "gather_channels %d of %d channels%s", C, Cin, shared ? " shared input" : "");
+            check(name, want, out, 0);
+        }
 }
 
 void test_concat() {
@@ -294,10 +391,15 @@ int main() {
         {"depthwise x2 (Cout=2Cin) leaky", 1, 2, 5, 6, 6, 10, 3, 1, 1, 2, 1, 3, 1, 0, 0, 2, 5, false, false, false, 3},
         {"5x5 stride (3,2) sigmoid", 2, 1, 4, 13, 12, 5, 5, 5, 3, 2, 1, 1, 2, 2, 1, 0, 1, false, false, false, 4},
         {"1x1 on 1x1 image, 1 channel", 2, 4, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, false, false, true, 0},
+        {"depthwise 7x7 pad 3 gelu", 2, 1, 6, 8, 9, 6, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, 6, false, false, false, ACT_GELU},
+        {"dense 3x3 hardsigmoid residual", 1, 2, 4, 6, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false, true, false, ACT_HARDSIGMOID},
     };
     for (int prec = 0; prec < 3; prec++)
         for (auto &c : convs) test_conv_direct(c, prec);
     test_eltwise();
+    test_arith();
+    test_layernorm();
+    test_gather();
     test_concat();
     const PoolCase pools[] = {
         // what                         H  W KH KW SH SW DH DW PT PL PB PR ceil avg cpad

@@ -6,8 +6,9 @@
 typedef long long i64;
 
 extern "C" {
-void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi, float alpha);
-void affine(const float *in, i64 in_set_stride, const float *scale, const float *shift, i64 w_set_stride, float *out, int B, int C, int HW, int relu, int act, float lo, float hi, float alpha);
+void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi, float alpha, float beta);
+void affine(const float *in, i64 in_set_stride, const float *scale, const float *shift, i64 w_set_stride, float *out, int B, int C, int HW, int relu, int act, float lo, float hi, float alpha, float beta);
+void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_stride, int per_channel, float *out, int B, int C, int HW, int op, int rev);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void avgpool_bf16(const uint16_t *in, uint16_t *out, i64 planes, int HW);
 void binary(const float *lhs, i64 lhs_set_stride, const float *rhs, i64 rhs_set_stride, float *out, int B, int C, int HW, int op);
@@ -36,7 +37,7 @@ void conv_bf16_bm64(const float *in, i64 in_set_stride, const float *weights, co
 void conv_bf16f_bm16(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_bf16f_bm32(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_bf16f_bm64(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
-void conv_direct(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int G, int prec, int relu, int act, float lo, float hi, float alpha);
+void conv_direct(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int G, int prec, int relu, int act, float lo, float hi, float alpha, float beta);
 void conv_f32_bm16(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_f32_bm32(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv_f32_bm64(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
@@ -46,6 +47,8 @@ void conv_tf32_bm64(const float *in, i64 in_set_stride, const float *weights, co
 void cross_entropy(const float *logits, const int *labels, int B, int classes, double *loss_sum, double *loss_sq, i64 *correct);
 void cross_entropy_bf16(const uint16_t *logits, const int *labels, int B, int classes, double *loss_sum, double *loss_sq, i64 *correct);
 void fold_weights(const float *theta, const float *dx, const float *dy, const float *ab, const int *table, int layers, float *folded, i64 fold_stride);
+void gather_channels(const float *in, i64 in_set_stride, const int *perm, float *out, int B, int Cin, int C, int HW);
+void layernorm_channels(const float *in, i64 in_set_stride, const float *gamma, const float *beta, i64 w_set_stride, float *out, int B, int C, int HW, double eps);
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void maxpool_bf16(const uint16_t *in, uint16_t *out, i64 images, int C, int H, int W, int KS);
 void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int PadB, int PadR, int avg, int count_pad);

@@ -38,11 +38,16 @@ func Files(kernelsDir string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	enums, err := enumConsts(filepath.Join(kernelsDir, "graph.cuh"), graphEnums)
+	if err != nil {
+		return nil, err
+	}
 	return map[string][]byte{
 		"kernels/signatures_gen.go": sig,
 		"gpu/launch_gen.go":         launch,
 		"gpu/args_gen_test.go":      decode,
 		"kernels/fold_gen.go":       fold,
+		"kernels/enums_gen.go":      enums,
 		"kernels/emu/kernels_gen.h": emuPrototypes(ks),
 	}, nil
 }
@@ -55,7 +60,7 @@ func signatures(ks []Kernel) ([]byte, error) {
 	for _, k := range ks {
 		var kinds, names []string
 		for _, p := range k.Params {
-			kinds = append(kinds, map[byte]string{'p': "Ptr", 'i': "I32", 'l': "I64", 'f': "F32"}[p.Kind])
+			kinds = append(kinds, map[byte]string{'p': "Ptr", 'i': "I32", 'l': "I64", 'f': "F32", 'd': "F64"}[p.Kind])
 			names = append(names, fmt.Sprintf("%q", p.Name))
 		}
 		conv := ""
@@ -70,7 +75,7 @@ func signatures(ks []Kernel) ([]byte, error) {
 }
 
 // goType is the Go type of a parameter kind in package gpu.
-var goType = map[byte]string{'p': "ptr", 'i': "cint", 'l': "cint64", 'f': "float32"}
+var goType = map[byte]string{'p': "ptr", 'i': "cint", 'l': "cint64", 'f': "float32", 'd': "float64"}
 
 // group is the kernels that share one parameter list (a macro such as CONV_PARAMS, or one
 // kernel's own): one argument struct in Go.
@@ -254,4 +259,43 @@ func emuPrototypes(ks []Kernel) []byte {
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
+}
+
+// cEnum names a C enum to mirror in Go: its C name, the prefix its constants share (ACT_), and
+// the Go type the constants get (Act: ActNone, ActRelu, …).
+type cEnum struct{ name, prefix, goType string }
+
+// graphEnums are the codes of kernels/graph.cuh that the engine passes to the graph kernels.
+var graphEnums = []cEnum{{"Act", "ACT_", "Act"}, {"Prec", "PREC_", "Prec"}, {"ArithOp", "ARITH_", "ArithOp"}}
+
+// enumConsts writes, for each enum of file, a Go type and one constant per field (value: its
+// index), with the field's comment, and the type's String (the C name).
+func enumConsts(file string, enums []cEnum) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(header + "package kernels\n\n")
+	for _, e := range enums {
+		fields, err := ParseEnum(file, e.name)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, "// %s is a code of enum %s in kernels/%s.\ntype %s int32\n\n", e.goType, e.name, filepath.Base(file), e.goType)
+		fmt.Fprintf(&b, "// The codes of enum %s, in kernels/%s's order.\nconst (\n", e.name, filepath.Base(file))
+		var names []string
+		for i, f := range fields {
+			stem, ok := strings.CutPrefix(f.Name, e.prefix)
+			if !ok {
+				return nil, fmt.Errorf("%s: enum %s: %s lacks the prefix %s", file, e.name, f.Name, e.prefix)
+			}
+			fmt.Fprintf(&b, "\t%s%s %s = %d // %s: %s\n", e.goType, upperCamel(strings.ToLower(stem)), e.goType, i, f.Name, f.Comment)
+			names = append(names, fmt.Sprintf("%q", f.Name))
+		}
+		b.WriteString(")\n\n")
+		fmt.Fprintf(&b, "// %sCount is the number of codes of enum %s.\nconst %sCount = %d\n\n", e.goType, e.name, e.goType, len(fields))
+		fmt.Fprintf(&b, "var %sNames = [...]string{%s}\n\n", lowerCamel(e.goType), strings.Join(names, ", "))
+		fmt.Fprintf(&b, "// String is the code's C name.\nfunc (v %s) String() string {\n\tif v < 0 || int(v) >= len(%sNames) {\n\t\treturn fmt.Sprintf(\"%s(%%d)\", int32(v))\n\t}\n\treturn %sNames[v]\n}\n\n",
+			e.goType, lowerCamel(e.goType), e.goType, lowerCamel(e.goType))
+	}
+	src := b.Bytes()
+	src = bytes.Replace(src, []byte("package kernels\n\n"), []byte("package kernels\n\nimport \"fmt\"\n\n"), 1)
+	return format.Source(src)
 }

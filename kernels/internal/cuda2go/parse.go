@@ -29,7 +29,7 @@ type Param struct {
 	Name  string // C name
 	Type  string // C type without const/__restrict__, e.g. "float *", "int", "i64"
 	CType string // C type as declared, without __restrict__, e.g. "const float *"
-	Kind  byte   // 'p' pointer, 'i' int (32-bit), 'l' long long (64-bit), 'f' float
+	Kind  byte   // 'p' pointer, 'i' int (32-bit), 'l' long long (64-bit), 'f' float, 'd' double
 }
 
 // Kernel is one LS_KERNEL entry point.
@@ -148,8 +148,10 @@ func parseParams(list string) ([]Param, error) {
 			kind = 'l'
 		case typ == "float":
 			kind = 'f'
+		case typ == "double":
+			kind = 'd'
 		default:
-			return nil, fmt.Errorf("parameter %s: type %q has no Go kind (want a pointer, int, i64 or float)", name, typ)
+			return nil, fmt.Errorf("parameter %s: type %q has no Go kind (want a pointer, int, i64, float or double)", name, typ)
 		}
 		ctype := strings.Join(strings.Fields(strings.NewReplacer("__restrict__", " ", "*", " * ").Replace(raw)), " ")
 		ctype = strings.TrimSpace(strings.TrimSuffix(ctype, name))

@@ -7,12 +7,13 @@ import (
 	"landscape/onnx"
 )
 
-// Load-time constant folding: a node whose inputs are all constants (initializers, Constant
-// nodes, Shape of an activation, earlier folded values) is evaluated here, on int64 or float
-// tensors held as float64 (integers exactly), with ONNX's multidirectional broadcasting.
+// Load-time constant evaluation: a node whose inputs are all constants (initializers, Constant
+// nodes, Shape of an activation, values evaluated earlier) is evaluated here, on int64 or float
+// tensors held as float64 (integers exactly), with ONNX's multidirectional broadcasting. (ONNX
+// calls this "constant folding"; here "fold" means only batch-norm folding, Layer.Fold.)
 
-// foldable lists the operators fold evaluates.
-var foldable = map[string]bool{"Constant": true, "Identity": true, "Cast": true, "Gather": true, "Unsqueeze": true,
+// evaluable lists the operators evalConst evaluates.
+var evaluable = map[string]bool{"Constant": true, "Identity": true, "Cast": true, "Gather": true, "Unsqueeze": true,
 	"Squeeze": true, "Concat": true, "Transpose": true, "Slice": true, "Reshape": true, "Flatten": true, "Shape": true,
 	"Size": true, "ConstantOfShape": true, "Expand": true, "Range": true, "Where": true, "ScatterND": true,
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Mod": true, "Pow": true, "Min": true, "Max": true,
@@ -60,19 +61,19 @@ func (c *constant) ints() []int {
 	return out
 }
 
-// fold evaluates node nd whose inputs are the constants in (nil for an absent optional input).
-func fold(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
-	c, err := foldOp(nd, in, opset)
+// evalConst evaluates node nd whose inputs are the constants in (nil for an absent optional input).
+func evalConst(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
+	c, err := evalConstOp(nd, in, opset)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", nd.Label(), err)
 	}
 	if numel(c.shape) != len(c.data) {
-		return nil, fmt.Errorf("%s: folded to %d values for shape %v", nd.Label(), len(c.data), c.shape)
+		return nil, fmt.Errorf("%s: evaluated to %d values for shape %v", nd.Label(), len(c.data), c.shape)
 	}
 	return c, nil
 }
 
-func foldOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
+func evalConstOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
 	for i, x := range in {
 		if x == nil && i == 0 {
 			return nil, fmt.Errorf("no first input")
@@ -94,24 +95,24 @@ func foldOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) 
 	}
 	switch typ {
 	case "Constant":
-		return foldConstant(nd)
+		return evalConstant(nd)
 	case "Identity":
 		c := *in[0]
 		return &c, nil // keeps param: an exporter-merged initializer, renamed by the caller
 	case "Cast":
-		return foldCast(nd, in[0]), nil
+		return evalCast(nd, in[0]), nil
 	case "Gather":
-		return foldGather(in[0], in[1], int(nd.Int("axis", 0)))
+		return evalGather(in[0], in[1], int(nd.Int("axis", 0)))
 	case "Unsqueeze", "Squeeze":
-		return foldSqueeze(nd, in, opset)
+		return evalSqueeze(nd, in, opset)
 	case "Concat":
-		return foldConcat(in, int(nd.Int("axis", 0)))
+		return evalConcat(in, int(nd.Int("axis", 0)))
 	case "Transpose":
-		return foldTranspose(in[0], nd.Ints("perm"))
+		return evalTranspose(in[0], nd.Ints("perm"))
 	case "Slice":
-		return foldSlice(nd, in, opset)
+		return evalSlice(nd, in, opset)
 	case "Reshape", "Flatten":
-		return foldReshape(nd, in)
+		return evalReshape(nd, in)
 	case "Shape":
 		shape := make([]float64, len(in[0].shape))
 		for i, d := range in[0].shape {
@@ -121,17 +122,17 @@ func foldOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) 
 	case "Size":
 		return &constant{data: []float64{float64(len(in[0].data))}, isInt: true}, nil
 	case "ConstantOfShape":
-		return foldConstantOfShape(nd, in[0])
+		return evalConstantOfShape(nd, in[0])
 	case "Expand":
-		return foldExpand(in[0], in[1])
+		return evalExpand(in[0], in[1])
 	case "Range":
-		return foldRange(in)
+		return evalRange(in)
 	case "Where":
-		return foldWhere(in)
+		return evalWhere(in)
 	case "ScatterND":
-		return foldScatterND(in)
+		return evalScatterND(in)
 	}
-	return nil, fmt.Errorf("cannot be folded to a constant")
+	return nil, fmt.Errorf("cannot be evaluated to a constant")
 }
 
 var unaryFuncs = map[string]func(float64) float64{

@@ -7,9 +7,9 @@ import (
 	"landscape/onnx"
 )
 
-// The shape and indexing operators of load-time constant folding (onnx_fold.go).
+// The shape and indexing operators of load-time constant evaluation (onnx_consteval.go).
 
-func foldConstant(nd *onnx.NodeProto) (*constant, error) {
+func evalConstant(nd *onnx.NodeProto) (*constant, error) {
 	if a := nd.Attr("value"); a != nil && a.GetT() != nil {
 		c, err := constFromTensor(a.GetT())
 		if err != nil {
@@ -41,7 +41,7 @@ func foldConstant(nd *onnx.NodeProto) (*constant, error) {
 	return nil, fmt.Errorf("no value attribute this reader knows (value, value_float(s), value_int(s))")
 }
 
-func foldCast(nd *onnx.NodeProto, x *constant) *constant {
+func evalCast(nd *onnx.NodeProto, x *constant) *constant {
 	c := &constant{shape: x.shape, data: slices.Clone(x.data)}
 	switch onnx.TensorProto_DataType(nd.Int("to", 1)) {
 	case onnx.TensorProto_FLOAT, onnx.TensorProto_FLOAT16, onnx.TensorProto_BFLOAT16:
@@ -63,9 +63,9 @@ func foldCast(nd *onnx.NodeProto, x *constant) *constant {
 	return c
 }
 
-// foldGather picks entries of data along axis at the indices of idx (negative ones count
+// evalGather picks entries of data along axis at the indices of idx (negative ones count
 // from the end).
-func foldGather(data, idx *constant, axis int) (*constant, error) {
+func evalGather(data, idx *constant, axis int) (*constant, error) {
 	if len(data.shape) == 0 {
 		return nil, fmt.Errorf("gather from a scalar")
 	}
@@ -105,7 +105,7 @@ func axesOf(nd *onnx.NodeProto, in []*constant, i int) []int {
 	return out
 }
 
-func foldSqueeze(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
+func evalSqueeze(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
 	axes := axesOf(nd, in, 1)
 	c := &constant{data: in[0].data, isInt: in[0].isInt}
 	shape := slices.Clone(in[0].shape)
@@ -136,7 +136,7 @@ func x0view(x *constant) string {
 	return x.viewOf
 }
 
-func foldConcat(in []*constant, axis int) (*constant, error) {
+func evalConcat(in []*constant, axis int) (*constant, error) {
 	var parts []*constant
 	for _, x := range in {
 		if x != nil && len(x.data) > 0 {
@@ -172,9 +172,9 @@ func foldConcat(in []*constant, axis int) (*constant, error) {
 	return c, nil
 }
 
-// foldTranspose permutes the axes (reversed when perm is nil); the transpose of a 2D parameter
+// evalTranspose permutes the axes (reversed when perm is nil); the transpose of a 2D parameter
 // remembers it (a Linear weight that MatMul reads as Transpose(W)).
-func foldTranspose(x *constant, perm64 []int64) (*constant, error) {
+func evalTranspose(x *constant, perm64 []int64) (*constant, error) {
 	rank := len(x.shape)
 	perm := make([]int, rank)
 	for i := range perm {
@@ -205,8 +205,8 @@ func foldTranspose(x *constant, perm64 []int64) (*constant, error) {
 	return c, nil
 }
 
-// foldSlice takes starts/ends/axes/steps from the inputs (opset 10 on) or attributes.
-func foldSlice(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
+// evalSlice takes starts/ends/axes/steps from the inputs (opset 10 on) or attributes.
+func evalSlice(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
 	x := in[0]
 	var starts, ends, axes, steps []int
 	if len(in) >= 3 {
@@ -304,7 +304,7 @@ func gatherRanges(x *constant, sel [][]int) *constant {
 	return c
 }
 
-func foldReshape(nd *onnx.NodeProto, in []*constant) (*constant, error) {
+func evalReshape(nd *onnx.NodeProto, in []*constant) (*constant, error) {
 	x := in[0]
 	var target []int
 	if nd.GetOpType() == "Flatten" {
@@ -356,7 +356,7 @@ func reshapeTarget(shape, t []int, allowZero bool) ([]int, error) {
 	return out, nil
 }
 
-func foldConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error) {
+func evalConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error) {
 	v, isInt := 0.0, false
 	if a := nd.Attr("value"); a != nil && a.GetT() != nil {
 		c, err := constFromTensor(a.GetT())
@@ -373,13 +373,13 @@ func foldConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error)
 	return c, nil
 }
 
-func foldExpand(x, shape *constant) (*constant, error) {
+func evalExpand(x, shape *constant) (*constant, error) {
 	ones := &constant{shape: shape.ints()}
 	ones.data = make([]float64, numel(ones.shape))
 	return broadcast2(x, ones, func(a, _ float64) float64 { return a }, x.isInt)
 }
 
-func foldRange(in []*constant) (*constant, error) {
+func evalRange(in []*constant) (*constant, error) {
 	if len(in) != 3 || in[1] == nil || in[2] == nil {
 		return nil, fmt.Errorf("want start, limit, delta")
 	}
@@ -395,7 +395,7 @@ func foldRange(in []*constant) (*constant, error) {
 	return c, nil
 }
 
-func foldWhere(in []*constant) (*constant, error) {
+func evalWhere(in []*constant) (*constant, error) {
 	if len(in) != 3 || in[1] == nil || in[2] == nil {
 		return nil, fmt.Errorf("want condition, X, Y")
 	}
@@ -419,8 +419,8 @@ func foldWhere(in []*constant) (*constant, error) {
 	return c, nil
 }
 
-// foldScatterND writes updates into a copy of data at the index tuples of indices.
-func foldScatterND(in []*constant) (*constant, error) {
+// evalScatterND writes updates into a copy of data at the index tuples of indices.
+func evalScatterND(in []*constant) (*constant, error) {
 	if len(in) != 3 || in[1] == nil || in[2] == nil {
 		return nil, fmt.Errorf("want data, indices, updates")
 	}

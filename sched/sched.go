@@ -1,4 +1,4 @@
-// Package scan is the scheduler: it splits the grid points still to compute into groups of K
+// Package sched is the scheduler: it splits the grid points still to compute into groups of K
 // and the data into batches of B images, feeds the (group, batch) tasks to every engine at once,
 // re-queues the task of an engine that fails (retiring an engine that keeps failing, then
 // falling back to CPU engines), and reports each point as soon as all its batches are in.
@@ -15,7 +15,7 @@
 // order (common random numbers: neighbouring points' errors are strongly correlated, and the
 // surface's shape is more accurate than each value). The estimate depends on the order, B
 // and the tolerance only.
-package scan
+package sched
 
 import (
 	"context"
@@ -179,94 +179,138 @@ func phase(ctx context.Context, p *engine.Problem, pts []engine.Point, todo []in
 		return todo, err
 	}
 	k, b := sizes(opt, es)
-	limit := opt.Retries + len(es) // a batch may fail once on each engine, and Retries times more
 	n := p.Data.N
 	var pl plan = newExactPlan(todo, k, b, n)
 	if opt.Tolerance > 0 {
 		pl = newSamplePlan(todo, k, b, n, opt.Tolerance)
 	}
-	var (
-		mu       sync.Mutex
-		cond     = sync.NewCond(&mu)
-		queue    = pl.first()
-		inflight int
-		firstErr error
-	)
-	worker := func(e engine.Engine) {
-		strikes := 0
-		for {
-			mu.Lock()
-			for len(queue) == 0 && inflight > 0 && firstErr == nil {
-				cond.Wait()
-			}
-			if len(queue) == 0 || firstErr != nil {
-				mu.Unlock()
-				return
-			}
-			t := queue[0]
-			queue = queue[1:]
-			inflight++
-			mu.Unlock()
-
-			ps := make([]engine.Point, len(t.idx))
-			for j, pi := range t.idx {
-				ps[j] = pts[pi]
-			}
-			lo, hi := t.batch*b, min((t.batch+1)*b, n)
-			res, err := e.Evaluate(ctx, ps, lo, hi)
-			if err == nil && len(res) != len(ps) {
-				err = fmt.Errorf("engine %s returned %d results for %d points", e.Name(), len(res), len(ps))
-			}
-
-			var out []finished
-			mu.Lock()
-			inflight--
-			retire := false
-			switch {
-			case ctx.Err() != nil:
-				queue = append([]task{t}, queue...)
-				if firstErr == nil {
-					firstErr = ctx.Err()
-				}
-			case err != nil:
-				t.fails++
-				strikes++
-				opt.Log("engine %s failed on images %d-%d of %d points (%v); the batch is queued again", e.Name(), lo, hi, len(ps), err)
-				if t.fails > limit && firstErr == nil {
-					firstErr = fmt.Errorf("scan: a batch failed %d times, last on %s: %w", t.fails, e.Name(), err)
-				}
-				queue = append([]task{t}, queue...)
-				retire = strikes >= 2
-			default:
-				strikes = 0
-				var next []task
-				out, next = pl.record(t, res)
-				for _, nt := range next {
-					at := slices.IndexFunc(queue, func(q task) bool { return q.group > nt.group })
-					if at < 0 {
-						at = len(queue)
-					}
-					queue = slices.Insert(queue, at, nt)
-				}
-			}
-			cond.Broadcast()
-			mu.Unlock()
-			for _, f := range out {
-				send(f)
-			}
-			if retire {
-				opt.Log("engine %s retired after repeated failures", e.Name())
-				return
-			}
-		}
+	q := &phaseQueue{
+		pts:   pts,
+		b:     b,
+		n:     n,
+		plan:  pl,
+		tasks: pl.first(),
+		limit: opt.Retries + len(es), // a batch may fail once on each engine, and Retries times more
+		log:   opt.Log,
 	}
+	q.cond = sync.NewCond(&q.mu)
 	var wg sync.WaitGroup
 	for _, e := range es {
 		wg.Add(1)
-		go func() { defer wg.Done(); worker(e) }()
+		go func() { defer wg.Done(); q.work(ctx, e, send) }()
 	}
 	wg.Wait()
-	return pl.left(), firstErr
+	return pl.left(), q.err
+}
+
+// A phaseQueue is what a phase's workers share: the points, the batch size b and the number of
+// images n, and, guarded by mu, the plan, the tasks waiting in the order they should run, how
+// many are running, and the first error, which ends the phase.
+type phaseQueue struct {
+	pts  []engine.Point
+	b, n int
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	plan     plan
+	tasks    []task
+	inflight int
+	err      error
+	limit    int // failures a task may have before the phase stops
+	log      func(format string, args ...any)
+}
+
+// images returns the images [lo, hi) of batch i.
+func (q *phaseQueue) images(i int) (lo, hi int) { return i * q.b, min((i+1)*q.b, q.n) }
+
+// work is one engine's worker: it takes tasks, evaluates their points on their batch's images,
+// settles them and sends the points they finish, outside the lock, until the phase is over or
+// the engine has failed twice in a row (it is then retired).
+func (q *phaseQueue) work(ctx context.Context, e engine.Engine, send func(finished)) {
+	strikes := 0
+	for {
+		t, ok := q.take()
+		if !ok {
+			return
+		}
+		ps := make([]engine.Point, len(t.idx))
+		for j, pi := range t.idx {
+			ps[j] = q.pts[pi]
+		}
+		lo, hi := q.images(t.batch)
+		res, err := e.Evaluate(ctx, ps, lo, hi)
+		if err == nil && len(res) != len(ps) {
+			err = fmt.Errorf("engine %s returned %d results for %d points", e.Name(), len(res), len(ps))
+		}
+		out, failed := q.settle(ctx, t, e, res, err)
+		if failed {
+			strikes++
+		} else if err == nil {
+			strikes = 0
+		}
+		for _, f := range out {
+			send(f)
+		}
+		if strikes >= 2 {
+			q.log("engine %s retired after repeated failures", e.Name())
+			return
+		}
+	}
+}
+
+// take waits until a task is queued and takes it, or returns false when the phase is over:
+// nothing is queued or running, or an error has been set.
+func (q *phaseQueue) take() (task, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.tasks) == 0 && q.inflight > 0 && q.err == nil {
+		q.cond.Wait()
+	}
+	if len(q.tasks) == 0 || q.err != nil {
+		return task{}, false
+	}
+	t := q.tasks[0]
+	q.tasks = q.tasks[1:]
+	q.inflight++
+	return t, true
+}
+
+// settle records the outcome of task t on engine e: on cancellation or failure the task goes
+// back to the front of the queue (a failure is logged and counted against its limit); on
+// success the plan takes its sums, and the tasks that makes runnable are queued before those
+// of later groups. It returns the points finished and whether the engine failed.
+func (q *phaseQueue) settle(ctx context.Context, t task, e engine.Engine, res []engine.Sums, err error) (out []finished, failed bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	defer q.cond.Broadcast()
+	q.inflight--
+	switch {
+	case ctx.Err() != nil:
+		q.tasks = append([]task{t}, q.tasks...)
+		if q.err == nil {
+			q.err = ctx.Err()
+		}
+	case err != nil:
+		t.fails++
+		lo, hi := q.images(t.batch)
+		q.log("engine %s failed on images %d-%d of %d points (%v); the batch is queued again", e.Name(), lo, hi, len(t.idx), err)
+		if t.fails > q.limit && q.err == nil {
+			q.err = fmt.Errorf("scan: a batch failed %d times, last on %s: %w", t.fails, e.Name(), err)
+		}
+		q.tasks = append([]task{t}, q.tasks...)
+		return nil, true
+	default:
+		var next []task
+		out, next = q.plan.record(t, res)
+		for _, nt := range next {
+			at := slices.IndexFunc(q.tasks, func(w task) bool { return w.group > nt.group })
+			if at < 0 {
+				at = len(q.tasks)
+			}
+			q.tasks = slices.Insert(q.tasks, at, nt)
+		}
+	}
+	return out, false
 }
 
 func orDefault(a, b int) int {

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"landscape/internal/buildinfo"
+)
+
+func init() { extraCommands = append(extraCommands, versionCmd) }
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the build (commit, Go version) and the CPU kernels this machine can use",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Print(buildinfo.Read())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,313 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// The AMX instructions are not known to Go's assembler: they are written as bytes, encoded
+// from the Intel SDM (VEX.128.0F38.W0 49/4B/5C) and checked against GNU as and objdump by
+// TestAMXEncoding, which disassembles this function from the test binary. Each is preceded by
+// its AT&T form (source operands first).
+
+// func amxPanel(cfg *byte, a *uint16, b *uint16, c *float32, kq int, mblocks int)
+//
+// For mb < mblocks: the 32×32 float32 block of C at c + mb·32·32 (rows 32 floats apart) is
+// set to Σ_q A(mb, q)·B(q), q < kq, with A(mb, q) the two 16×32 bf16 tiles at
+// a + ((2mb+h)·kq + q)·1024 bytes (h = 0, 1; rows 64 bytes apart) and B(q) the 16×64 bf16
+// tile pair at b + q·2048 (16 rows of 32 columns × 2 k values, "VNNI" layout, rows 128 bytes
+// apart; the left 16 columns in the first 64 bytes of each row). cfg is the 64-byte tile
+// configuration: palette 1, eight tiles of 16 rows × 64 bytes.
+//
+// Tiles: tmm0-3 the C blocks (rows 0-15 / 16-31 × columns 0-15 / 16-31), tmm4-5 A, tmm6-7 B.
+// Registers: AX, BX the A tiles of the two row halves, DX the B tiles, SI = 64 and DI = 128
+// the tile row strides, CX the k counter, R8 the A block of mb, R10 its C block, R11 = kq,
+// R12 the mb counter, R13 = kq·1024.
+TEXT ·amxPanel(SB), NOSPLIT, $0-48
+	MOVQ cfg+0(FP), AX
+	// ldtilecfg (%rax)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ c+24(FP), R10
+	MOVQ kq+32(FP), R11
+	MOVQ mblocks+40(FP), R12
+	MOVQ $64, SI
+	MOVQ $128, DI
+	MOVQ R11, R13
+	SHLQ $10, R13
+
+mloop:
+	// tilezero %tmm0 … %tmm3
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8
+	MOVQ R8, AX
+	LEAQ (R8)(R13*1), BX
+	MOVQ R9, DX
+	MOVQ R11, CX
+
+kloop:
+	// tileloadd (%rax,%rsi,1), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x30
+	// tileloadd (%rdx,%rdi,1), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x3a
+	// tileloadd 0x40(%rdx,%rdi,1), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x3a; BYTE $0x40
+	// tdpbf16ps %tmm6, %tmm4, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4
+	// tileloadd (%rbx,%rsi,1), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x33
+	// tdpbf16ps %tmm7, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc
+	// tdpbf16ps %tmm6, %tmm5, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5
+	// tdpbf16ps %tmm7, %tmm5, %tmm3
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd
+	ADDQ $1024, AX
+	ADDQ $1024, BX
+	ADDQ $2048, DX
+	DECQ CX
+	JNZ  kloop
+
+	// tilestored %tmm0, (%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x3a
+	// tilestored %tmm1, 0x40(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x3a; BYTE $0x40
+	// tilestored %tmm2, 0x800(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x3a; LONG $0x00000800
+	// tilestored %tmm3, 0x840(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x3a; LONG $0x00000840
+	ADDQ $4096, R10
+	LEAQ (R8)(R13*2), R8
+	DECQ R12
+	JNZ  mloop
+
+	// tilerelease
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+	RET
+
+// func amxPanel16(cfg *byte, a *uint16, b *uint16, c *float32, kq int)
+//
+// amxPanel for one block of 16 rows (the last of an m ≡ 8 or 16 mod 32): the 16×32 float32
+// block at c (rows 32 floats apart) is set to Σ_q A(q)·B(q), q < kq, A(q) the 16×32 bf16 tile
+// at a + q·1024 bytes and B(q) as for amxPanel. Tiles: tmm0-1 C, tmm4 A, tmm6-7 B.
+TEXT ·amxPanel16(SB), NOSPLIT, $0-40
+	MOVQ cfg+0(FP), AX
+	// ldtilecfg (%rax)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), R10
+	MOVQ kq+32(FP), CX
+	MOVQ $64, SI
+	MOVQ $128, DI
+	// tilezero %tmm0, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8
+
+kloop16:
+	// tileloadd (%rax,%rsi,1), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x30
+	// tileloadd (%rdx,%rdi,1), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x3a
+	// tileloadd 0x40(%rdx,%rdi,1), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x3a; BYTE $0x40
+	// tdpbf16ps %tmm6, %tmm4, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4
+	// tdpbf16ps %tmm7, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc
+	ADDQ $1024, AX
+	ADDQ $2048, DX
+	DECQ CX
+	JNZ  kloop16
+
+	// tilestored %tmm0, (%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x3a
+	// tilestored %tmm1, 0x40(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x3a; BYTE $0x40
+	// tilerelease
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+	RET
+
+// func amxPanel16Code() *byte: the first byte of amxPanel16's code (for TestAMXEncoding).
+TEXT ·amxPanel16Code(SB), NOSPLIT, $0-8
+	LEAQ ·amxPanel16(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func amxPanelCode() *byte: the first byte of amxPanel's code (for TestAMXEncoding).
+TEXT ·amxPanelCode(SB), NOSPLIT, $0-8
+	LEAQ ·amxPanel(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func amxPackB(pairs int, dst *uint16, src *float32, off, msk *int32, masks *byte, width int)
+//
+// Gathers rows 0..2·pairs-1 of a Gathered B (src = &Data[j0], masks = &Masks[0] + j0/8 bytes,
+// as gatherArgs) into AMX B tile rows: pair t (rows 2t, 2t+1) at dst + 128·t bytes, 32 columns
+// × (row 2t, row 2t+1) as truncated bfloat16 (dword j = upper half of row 2t+1's float |
+// upper half of row 2t's shifted down: VPSRLD, then VPTERNLOGD (a & 0xffff0000) | b); width
+// is 32 or 16 (columns 16-31 then zero).
+// Masked-off elements are zero and never read (AVX-512 masked loads do not fault).
+TEXT ·amxPackB(SB), NOSPLIT, $0-56
+	MOVQ pairs+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ off+24(FP), R8
+	MOVQ msk+32(FP), R9
+	MOVQ masks+40(FP), R10
+	MOVQ width+48(FP), R11
+	MOVL         $0xffff0000, AX
+	VPBROADCASTD AX, Z31
+	TESTQ        CX, CX
+	JZ           packdone
+	CMPQ         R11, $32
+	JNE   half
+
+	// 32 columns: both mask words of a row in one 32-bit load, the upper one shifted down.
+full:
+	MOVLQSX     (R8), AX
+	MOVLQSX     4(R8), BX
+	MOVLQSX     (R9), DX
+	MOVLQSX     4(R9), R12
+	KMOVD       (R10)(DX*2), K1
+	KMOVD       (R10)(R12*2), K3
+	KSHIFTRD    $16, K1, K2
+	KSHIFTRD    $16, K3, K4
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z (SI)(BX*4), K3, Z2
+	VMOVDQU32.Z 64(SI)(AX*4), K2, Z1
+	VMOVDQU32.Z 64(SI)(BX*4), K4, Z3
+	VPSRLD      $16, Z0, Z0
+	VPSRLD      $16, Z1, Z1
+	VPTERNLOGD  $0xea, Z0, Z31, Z2
+	VPTERNLOGD  $0xea, Z1, Z31, Z3
+	VMOVDQU64   Z2, (DI)
+	VMOVDQU64   Z3, 64(DI)
+	ADDQ        $8, R8
+	ADDQ        $8, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         full
+	JMP         packdone
+
+	// 16 columns (the last panel of an n ≡ 16 mod 32): columns 16-31 zero.
+half:
+	VPXORQ Z1, Z1, Z1
+
+halfloop:
+	MOVLQSX     (R8), AX
+	MOVLQSX     4(R8), BX
+	MOVLQSX     (R9), DX
+	MOVLQSX     4(R9), R12
+	KMOVW       (R10)(DX*2), K1
+	KMOVW       (R10)(R12*2), K3
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z (SI)(BX*4), K3, Z2
+	VPSRLD      $16, Z0, Z0
+	VPTERNLOGD  $0xea, Z0, Z31, Z2
+	VMOVDQU64   Z2, (DI)
+	VMOVDQU64   Z1, 64(DI)
+	ADDQ        $8, R8
+	ADDQ        $8, R9
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         halfloop
+
+packdone:
+	VZEROUPPER
+	RET
+
+// func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
+//
+// c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (16 or 32), t rows
+// 32 floats apart, c and res rows ldc and ldr floats apart, res optional (nil); the ReLU is
+// max(0, x) keeping NaN. With round, each result is rounded to bfloat16 as RoundBF16 does
+// (bits b → (b + 0x7fff + (b>>16 & 1)) & 0xffff0000, a NaN → (b | 0x00400000) & 0xffff0000).
+TEXT ·amxEpilogue(SB), NOSPLIT, $0-66
+	MOVQ    m+0(FP), CX
+	MOVQ    width+8(FP), R11
+	MOVQ    t+16(FP), SI
+	MOVQ    c+24(FP), DI
+	MOVQ    ldc+32(FP), R8
+	SHLQ    $2, R8
+	MOVQ    bias+40(FP), AX
+	MOVQ    res+48(FP), BX
+	MOVQ    ldr+56(FP), R9
+	SHLQ    $2, R9
+	MOVBQZX relu+64(FP), DX
+	MOVBQZX round+65(FP), R10
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R12
+	VPBROADCASTD R12, Z24
+	MOVL    $1, R12
+	VPBROADCASTD R12, Z25
+	MOVL    $0xffff0000, R12
+	VPBROADCASTD R12, Z26
+	MOVL    $0x7fffffff, R12
+	VPBROADCASTD R12, Z27
+	MOVL    $0x7f800000, R12
+	VPBROADCASTD R12, Z28
+	MOVL    $0x00400000, R12
+	VPBROADCASTD R12, Z29
+	TESTQ   CX, CX
+	JZ      epidone
+
+epiloop:
+	VBROADCASTSS (AX), Z2
+	VMOVAPS      Z2, Z3
+	TESTQ        BX, BX
+	JZ           nores
+	VADDPS       (BX), Z2, Z2
+	CMPQ         R11, $32
+	JNE          nores
+	VADDPS       64(BX), Z3, Z3
+
+nores:
+	VADDPS (SI), Z2, Z0
+	VADDPS 64(SI), Z3, Z1
+	TESTQ  DX, DX
+	JZ     norelu
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+
+norelu:
+	TESTQ     R10, R10
+	JZ        store
+	VPSRLD    $16, Z0, Z6
+	VPANDD    Z25, Z6, Z6
+	VPADDD    Z24, Z6, Z6
+	VPADDD    Z0, Z6, Z6
+	VPANDD    Z27, Z0, Z7
+	VPCMPUD   $6, Z28, Z7, K1
+	VPORD     Z29, Z0, K1, Z6
+	VPANDD    Z26, Z6, Z0
+	VPSRLD    $16, Z1, Z6
+	VPANDD    Z25, Z6, Z6
+	VPADDD    Z24, Z6, Z6
+	VPADDD    Z1, Z6, Z6
+	VPANDD    Z27, Z1, Z7
+	VPCMPUD   $6, Z28, Z7, K1
+	VPORD     Z29, Z1, K1, Z6
+	VPANDD    Z26, Z6, Z1
+
+store:
+	VMOVUPS Z0, (DI)
+	CMPQ    R11, $32
+	JNE     epinext
+	VMOVUPS Z1, 64(DI)
+
+epinext:
+	ADDQ  $4, AX
+	ADDQ  $128, SI
+	ADDQ  R8, DI
+	TESTQ BX, BX
+	JZ    epicount
+	ADDQ  R9, BX
+
+epicount:
+	DECQ CX
+	JNZ  epiloop
+
+epidone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,5 @@
+//go:build noasm || !amd64
+
+package gemm
+
+func archBF16s() []bf16Impl { return nil }

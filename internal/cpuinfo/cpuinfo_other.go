@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package cpuinfo
+
+func model() string { return "" }

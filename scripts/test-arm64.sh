@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The arm64 build under qemu-aarch64-static (Debian's qemu-user-static, see scripts/deps.sh):
+# `make test-arm64`, and a step of .ci/run. Emulation is 20–50 times slower than native code, so
+# only the tests that exercise the arm64 paths run: cpu/gemm's with the NEON kernels (the portable
+# twin is tested natively with -tags noasm by make test), the CPU engine's conformance and
+# layer-by-layer checks, the model package, and a resnet8 scan run as an arm64 binary and compared
+# with this machine's (cmd/landscape TestArm64ScanMatchesHost).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+if ! command -v qemu-aarch64-static >/dev/null; then
+  echo "test-arm64: qemu-aarch64-static is missing: install qemu-user-static (scripts/deps.sh)" >&2
+  exit 1
+fi
+arm() { GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $GO test -exec qemu-aarch64-static -short -p 1 -timeout 20m "$@"; }
+arm -run '/neon' ./cpu/gemm
+arm -run 'TestConformance|TestGraphConformance|TestEngineAgainstLayers/neon|TestConv|TestMaxPool|TestGlobalAvg|TestCrossEntropy' ./cpu
+arm ./model/...
+LANDSCAPE_TEST_ARM64=1 $GO test -count=1 -run TestArm64ScanMatchesHost ./cmd/landscape
