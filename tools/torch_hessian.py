@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from torchio import build, load_data, st_read
+from torchio import build, load_data, load_state, st_read
 
 
 def hardsigmoid(x, inplace=False):
@@ -36,7 +36,7 @@ def load_net(a, x):
         import onnx_nets
         F.hardsigmoid = hardsigmoid  # nn.Hardsigmoid calls it too
         net = onnx_nets.build(a.model[5:], x.shape[1], a.classes)
-        net.load_state_dict({k: torch.from_numpy(v) for k, v in w.items()})
+        load_state(net, {k: torch.from_numpy(v) for k, v in w.items()})
         net.eval()
         return net
     conv = "features.0.weight" if "features.0.weight" in w else "conv1.weight"

@@ -17,7 +17,9 @@ import (
 // tools/onnx_nets.py TORCHVISION). Checked by hand on 2026-12-07 the same way, four CIFAR-size
 // images, float64 / float32 relative error: mobilenet_v3_small 8e-16 / 3e-7, shufflenet_v2_x1_0
 // 5e-16 / 2e-7, efficientnet_b0 1e-15 / 4e-7, convnext_tiny 3e-15 / 8e-7 (130 s: PyTorch's
-// double backward of 28 M parameters), regnet_y_400mf 6e-16 / 2e-7.
+// double backward of 28 M parameters), regnet_y_400mf 6e-16 / 2e-7, regnet_x_400mf 9e-16 /
+// 4e-7, squeezenet1_1 1e-15 / 5e-7, googlenet 5e-16 / 2e-7, mnasnet0_5 1e-15 / 5e-7, resnet18
+// 2e-15 / 6e-7.
 var torchvisionHVPNets = []string{"mobilenet_v3_small"}
 
 // Hessian-vector products on torchvision's MobileNetV3-Small (depthwise convolutions,
