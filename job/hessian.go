@@ -7,6 +7,7 @@ import (
 
 	"landscape/data"
 	"landscape/hessian"
+	"landscape/model"
 	"landscape/plot"
 	"landscape/train"
 )
@@ -89,11 +90,15 @@ func (s *HessianSpec) validate() error {
 	return CheckHessianDevice(s.Device)
 }
 
-// PrepareHessian checks spec, loads the data and the network and prepares float32
+// PrepareHessian checks spec, loads the data and the network (a zoo network with its
+// --weights, or an ONNX graph with its own weights or --weights) and prepares float32
 // Hessian-vector products of the mean loss over the data at the weights.
 func PrepareHessian(spec HessianSpec) (*Hessian, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
+	}
+	if spec.Weights == "" && !model.IsGraphFile(spec.Model) {
+		return nil, fmt.Errorf("--weights is required for zoo network %s (a --model FILE.onnx carries its own)", spec.Model)
 	}
 	set, net, w, err := spec.Input.loadWith(spec.Model, spec.Weights)
 	if err != nil {

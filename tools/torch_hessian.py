@@ -12,18 +12,33 @@ named_parameters() order (conv/linear weights and biases, batch-norm weight and 
   torch_hessian.py bench --model M --images N --batch B --reps R [--threads T]
         HVPs per second on random weights and images (float32), one line of JSON
 
-The networks are tools/torchio.py's (../shared/peer/nets.py and its small variants).
+The networks are tools/torchio.py's (../shared/peer/nets.py and its small variants), or with
+--model onnx:NAME tools/onnx_nets.py's (the networks the ONNX tests export) with --classes outputs;
+vectors are then read by parameter name, whatever order the ONNX import keeps.
 """
 import argparse, json, time
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from torchio import build, load_data, st_read
+from torchio import build, load_data, load_state, st_read
+
+
+def hardsigmoid(x, inplace=False):
+    """F.hardsigmoid as relu6(x + 3)/6: the same function, but PyTorch 1.13 has no double backward
+    for hardsigmoid_backward (it raises, or with several threads may hang)."""
+    return F.relu6(x + 3) / 6
 
 
 def load_net(a, x):
     w = st_read(a.weights)
+    if a.model.startswith("onnx:"):  # a network of onnx_nets.py, as exported to ONNX
+        import onnx_nets
+        F.hardsigmoid = hardsigmoid  # nn.Hardsigmoid calls it too
+        net = onnx_nets.build(a.model[5:], x.shape[1], a.classes)
+        load_state(net, {k: torch.from_numpy(v) for k, v in w.items()})
+        net.eval()
+        return net
     conv = "features.0.weight" if "features.0.weight" in w else "conv1.weight"
     fc = "classifier.weight" if "classifier.weight" in w else "linear.weight"
     net = build(a.model, w[conv].shape[1], w[fc].shape[0], x.shape[-1])
@@ -102,7 +117,12 @@ def bench(a):
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = build(a.model, 3, 10, 32)
+    if a.model.startswith("onnx:"):
+        import onnx_nets
+        F.hardsigmoid = hardsigmoid
+        net = onnx_nets.build(a.model[5:], 3, 10)
+    else:
+        net = build(a.model, 3, 10, 32)
     net.eval()
     x, y = torch.randn(a.images, 3, 32, 32), torch.randint(0, 10, (a.images,))
     h = Hessian(net, x, y, a.batch)
@@ -128,6 +148,7 @@ for name, fn in (("hvp", hvp), ("eig", eig)):
     s.add_argument("--limit", type=int, default=0)
     s.add_argument("--out", required=True)
     s.add_argument("--double", action="store_true")
+    s.add_argument("--classes", type=int, default=10, help="outputs of an onnx:NAME model")
     if name == "hvp":
         s.add_argument("--vectors", required=True)
     else:

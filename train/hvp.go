@@ -14,7 +14,8 @@ import (
 //	L(θ) = (1/N) Σ_n ℓ(f(x_n; θ), y_n),   H·v = ∇²L(θ)·v,
 //
 // with respect to every trainable parameter θ (conv and linear weights and biases, batch-norm
-// γ and β), with batch norm in evaluation mode: the running statistics are fixed constants,
+// γ and β; in an imported graph also layer-norm γ and β and arithmetic operands: hvp_graph.go
+// runs every op kind past the zoo's), with batch norm in evaluation mode: the running statistics are fixed constants,
 // so that every image contributes independently and the Hessian is that of the function the
 // scan evaluates.
 //
@@ -61,8 +62,8 @@ type hvpWorker[T Float] struct {
 // NewHVP prepares products at the weights w (a full state_dict) over the images of set, in
 // chunks of up to chunk images on the given number of goroutines.
 func NewHVP[T Float](n *model.Net, w *model.Weights, set *data.Set, chunk, workers int) (*HVP[T], error) {
-	if set.C != n.InC || set.H != n.HW || set.W != n.HW {
-		return nil, fmt.Errorf("data %s has %dx%dx%d images, model %s expects %dx%dx%d", set.Name, set.C, set.H, set.W, n.Name, n.InC, n.HW, n.HW)
+	if in := n.Input(); set.C != in[0] || set.H != in[1] || set.W != in[2] {
+		return nil, fmt.Errorf("data %s has %dx%dx%d images, model %s expects %dx%dx%d", set.Name, set.C, set.H, set.W, n.Name, in[0], in[1], in[2])
 	}
 	if set.N < 1 || set.Classes > n.Classes {
 		return nil, fmt.Errorf("data %s: %d images of %d classes for a model with %d outputs", set.Name, set.N, set.Classes, n.Classes)
@@ -70,14 +71,8 @@ func NewHVP[T Float](n *model.Net, w *model.Weights, set *data.Set, chunk, worke
 	if chunk < 1 || workers < 1 {
 		return nil, fmt.Errorf("train: chunk %d and workers %d must be positive", chunk, workers)
 	}
-	for _, op := range n.Ops {
-		switch {
-		case op.Win.KH > 0 || op.Groups > 1:
-			return nil, fmt.Errorf("model %s: a %s layer with a rectangular, dilated or grouped window: Hessian-vector products support the zoo's layers only", n.Name, op.Kind)
-		case op.Kind <= model.OpLinear: // conv, batch norm, ReLU, add, max pool, global average pool, linear
-		default:
-			return nil, fmt.Errorf("model %s has a %s layer: Hessian-vector products support the zoo's layers only (conv, batch norm, ReLU, add, max pool, global average pool, linear)", n.Name, op.Kind)
-		}
+	if err := checkHVPOps(n); err != nil {
+		return nil, err
 	}
 	h := &HVP[T]{Model: n, index: map[string]int{}, set: set, chunk: min(chunk, set.N),
 		bnMean: map[int][]float64{}, bnInv: map[int][]float64{}}
@@ -93,7 +88,7 @@ func NewHVP[T Float](n *model.Net, w *model.Weights, set *data.Set, chunk, worke
 	}
 	h.wflip, h.vflip = make([][]T, len(n.Ops)), make([][]T, len(n.Ops))
 	for i, op := range n.Ops {
-		if g := n.Geom(op); op.Kind == model.OpConv && g.SameSize() && !g.OneByOne() {
+		if g := n.Geom(op); op.Kind == model.OpConv && !graphOp(op) && g.SameSize() && !g.OneByOne() {
 			h.wflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
 			h.vflip[i] = make([]T, g.Cout*g.Cin*g.K*g.K)
 		}
@@ -130,7 +125,8 @@ func (h *HVP[T]) SetWeights(w *model.Weights) error {
 	}
 	for i, op := range h.Model.Ops {
 		if op.Kind == model.OpBatchNorm {
-			rm, rv := w.Get(op.Prefix+".running_mean").Data, w.Get(op.Prefix+".running_var").Data
+			bn := op.BNEntries()
+			rm, rv := w.Get(bn[2]).Data, w.Get(bn[3]).Data
 			h.bnMean[i], h.bnInv[i] = make([]float64, len(rm)), make([]float64, len(rv))
 			for c := range rm {
 				h.bnMean[i][c] = float64(rm[c])
@@ -158,6 +154,9 @@ func (h *HVP[T]) newWorker() *hvpWorker[T] {
 	for i, op := range n.Ops {
 		switch op.Kind {
 		case model.OpConv:
+			if graphOp(op) {
+				continue
+			}
 			g := n.Geom(op)
 			cols = max(cols, g.ColSize()*b)
 			if g.SameSize() {
@@ -269,8 +268,8 @@ func (h *HVP[T]) run(w *hvpWorker[T], lo, hi int, withV bool) {
 		if w.grad[op.Out] == nil {
 			continue
 		}
-		for _, s := range []int{op.In, op.In2} {
-			if s != 0 && w.grad[s] == nil && (s == op.In || op.Kind == model.OpAdd) {
+		for _, s := range op.Inputs() {
+			if s != 0 && w.grad[s] == nil {
 				w.grad[s] = w.alloc(len(w.act[s]) / h.chunk * b)
 				if withV {
 					w.rgrad[s] = w.alloc(len(w.act[s]) / h.chunk * b)
@@ -327,6 +326,10 @@ func (h *HVP[T]) forward(w *hvpWorker[T], i int, op model.Op, b int, withV bool)
 	tmp := w.tmp[:len(out)]
 	s := n.Slots[op.In]
 	P := s[1] * s[2]
+	if graphOp(op) {
+		h.graphForward(w, i, op, b, withV)
+		return
+	}
 	switch op.Kind {
 	case model.OpConv:
 		g := n.Geom(op)
@@ -353,8 +356,8 @@ func (h *HVP[T]) forward(w *hvpWorker[T], i int, op model.Op, b int, withV bool)
 			}
 		}
 	case model.OpBatchNorm:
-		G, VG, _, _ := h.param(w, op.Prefix+".weight")
-		Bt, VBt, _, _ := h.param(w, op.Prefix+".bias")
+		G, VG, _, _ := h.param(w, op.BNEntries()[0])
+		Bt, VBt, _, _ := h.param(w, op.BNEntries()[1])
 		bnEvalForward(out, in, G, Bt, h.bnMean[i], h.bnInv[i], b*P)
 		if withV {
 			bnEvalForwardR(rout, in, rin, G, VG, VBt, h.bnMean[i], h.bnInv[i], b*P)
@@ -391,6 +394,10 @@ func (h *HVP[T]) backward(w *hvpWorker[T], i int, op model.Op, b int, withV bool
 	gIn, gOut, rgIn, rgOut := w.grad[op.In], w.grad[op.Out], w.rgrad[op.In], w.rgrad[op.Out]
 	s := n.Slots[op.In]
 	P := s[1] * s[2]
+	if graphOp(op) {
+		h.graphBackward(w, i, op, b, withV)
+		return
+	}
 	switch op.Kind {
 	case model.OpConv:
 		g := n.Geom(op)
@@ -418,8 +425,8 @@ func (h *HVP[T]) backward(w *hvpWorker[T], i int, op model.Op, b int, withV bool
 			}
 		}
 	case model.OpBatchNorm:
-		G, VG, gG, hvG := h.param(w, op.Prefix+".weight")
-		_, _, gBt, hvBt := h.param(w, op.Prefix+".bias")
+		G, VG, gG, hvG := h.param(w, op.BNEntries()[0])
+		_, _, gBt, hvBt := h.param(w, op.BNEntries()[1])
 		bnEvalBackward(gIn, gG, gBt, gOut, in, G, h.bnMean[i], h.bnInv[i], b*P)
 		if withV {
 			bnEvalBackwardR(rgIn, hvG, hvBt, gOut, rgOut, in, rin, G, VG, h.bnMean[i], h.bnInv[i], b*P)

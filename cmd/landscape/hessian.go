@@ -38,7 +38,8 @@ func hessianCmd() *cobra.Command {
 		Short: "Curvature of the loss: top and smallest Hessian eigenvalues, trace, spectral density; eigenvalue maps",
 		Long: `Computes, from exact Hessian-vector products of the mean cross-entropy over the selected
 examples (every trainable parameter: conv/linear weights and biases, batch-norm scale and
-shift; batch norm in evaluation mode), at the weights θ:
+shift, and in an imported .onnx graph layer-norm scale and shift and parameters of arithmetic
+such as layer scales; batch norm in evaluation mode), at the weights θ:
   --top K      the K largest eigenvalues and the smallest one (Lanczos, full reorthogonalisation)
   --trace      the trace (Hutchinson, Rademacher vectors; stops when the standard error is
                below --tol × |estimate|, or after --max-samples)
@@ -54,7 +55,8 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 		Example: `  landscape hessian --model resnet20 --weights r20.safetensors --data cifar10:./cifar --limit 1000 \
       --top 3 --trace --density r20_density.png --out r20_hessian.json
   landscape hessian --model resnet20-c4 --weights w.safetensors --data fashion-mnist:DIR --limit 500 \
-      --x -1:1:11 --y -1:1:11 --out eig_map.npz`,
+      --x -1:1:11 --y -1:1:11 --out eig_map.npz
+  landscape hessian --model mobilenet.onnx --data cifar10:./cifar --limit 500 --top 2 --trace`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if f.grid.x != "" {
@@ -64,8 +66,8 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.model, "model", "", "zoo network (as scan)")
-	fl.StringVar(&f.weights, "weights", "", "the weights θ: a PyTorch state_dict saved as .safetensors")
+	fl.StringVar(&f.model, "model", "", "zoo network or FILE.onnx (as scan)")
+	fl.StringVar(&f.weights, "weights", "", "the weights θ: a PyTorch state_dict saved as .safetensors (for a .onnx model: optional, replaces its own)")
 	f.input.register(c, "evaluate on")
 	fl.IntVar(&f.top, "top", 1, "how many of the largest eigenvalues (the smallest is computed too); 0: none")
 	fl.BoolVar(&f.trace, "trace", false, "estimate the trace (Hutchinson)")
@@ -83,7 +85,7 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "CPU worker goroutines")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	f.grid.register(c)
-	for _, req := range []string{"model", "weights", "data"} {
+	for _, req := range []string{"model", "data"} { // --weights: for zoo networks (job.PrepareHessian)
 		c.MarkFlagRequired(req)
 	}
 	return c
