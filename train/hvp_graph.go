@@ -28,7 +28,7 @@ func graphOp(op model.Op) bool {
 func checkHVPOps(n *model.Net) error {
 	for i, op := range n.Ops {
 		if op.Kind > model.OpChannels {
-			return fmt.Errorf("model %s: op %d is of kind %d, which Hessian-vector products do not support", n.Name, i, op.Kind)
+			return fmt.Errorf("model %s: op %d (%v) has no Hessian-vector product yet (the attention operators of transformers are to come; CNN operators are all supported)", n.Name, i, op.Kind)
 		}
 		if op.Kind == model.OpArith && op.Weight == "" && len(op.Const) == 0 {
 			return fmt.Errorf("model %s: op %d (arithmetic %c) has no operand", n.Name, i, op.Arith)
