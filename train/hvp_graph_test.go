@@ -216,7 +216,21 @@ func TestHVPRefusesUnknownOps(t *testing.T) {
 	m := *n
 	m.Ops = append(append([]model.Op(nil), n.Ops...), model.Op{Kind: model.OpChannels + 1, In: n.Output, Out: n.Output})
 	_, err := NewHVP[float32](&m, model.Init(n, 1), data.Synthetic(2, 2, 8, 8, 3, 1), 2, 1)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("op %d ", len(n.Ops))) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("op %d (%v)", len(n.Ops), model.OpChannels+1)) {
 		t.Errorf("unknown op: %v", err)
+	}
+	// A vision transformer's attention is refused the same way, by name.
+	vit, err := enginetest.ViTGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vn, vw, err := model.LoadONNX(vit[0].Model, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := vn.Slots[0]
+	_, err = NewHVP[float32](vn, vw, data.Synthetic(2, in[0], in[1], in[2], vn.Classes, 1), 2, 1)
+	if err == nil || !strings.Contains(err.Error(), "(softmax)") && !strings.Contains(err.Error(), "(matmul)") && !strings.Contains(err.Error(), "(cat-tokens)") {
+		t.Errorf("vision transformer: %v", err)
 	}
 }
