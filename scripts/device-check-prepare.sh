@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 out=device-check
 rm -rf "$out"
 mkdir -p "$out"
-CGO_ENABLED=1 ${GO:-go} test -c -tags cuda -o "$out/gpu.test" ./gpu
+# Symbol tables and DWARF stripped (-s -w; panics still name their functions): the folder
+# travels to the device within the run tool's 64 MiB carry limit.
+CGO_ENABLED=1 ${GO:-go} test -c -tags cuda -ldflags='-s -w' -o "$out/gpu.test" ./gpu
 cp bin/landscape-gpu "$out/landscape-gpu"
 # landscape itself needs no cgo: built static, it runs whatever the device's glibc.
-if CGO_ENABLED=0 ${GO:-go} build -o bin/landscape ./cmd/landscape 2>"$out/landscape-build.log"; then
-	cp bin/landscape "$out/landscape"
+if CGO_ENABLED=0 ${GO:-go} build -ldflags='-s -w' -o "$out/landscape" ./cmd/landscape 2>"$out/landscape-build.log"; then
 	rm "$out/landscape-build.log"
 else
 	echo "device-check: bin/landscape does not build (see $out/landscape-build.log); run.sh skips its bench" >&2
@@ -31,3 +32,8 @@ echo "device-check: gpu.test and landscape-gpu need ${need:-an unknown glibc} or
 cp scripts/device-check-run.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 du -sh "$out"
+size=$(du -sb "$out" | cut -f1)
+if [ "$size" -gt $((60 * 1024 * 1024)) ]; then
+	echo "device-check: $out is $size bytes; the device tool carries at most 64 MiB in all" >&2
+	exit 1
+fi
