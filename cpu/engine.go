@@ -228,61 +228,30 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		return nil, fmt.Errorf("cpu: batch %d < 1", batch)
 	}
 	e := &Engine{p: p, bmax: batch}
-	plan := p.Plan
+	if err := e.planSteps(); err != nil {
+		return nil, err
+	}
+	e.allocBuffers()
+	tmp := e.planGathers()
+	e.sharePhasePlanes()
+	if err := e.allocScratch(tmp); err != nil {
+		return nil, err
+	}
+	e.allocLayerScratch()
+	o := p.Net.Slots[p.Net.Output]
+	e.outHW = o[1] * o[2]
+	return e, nil
+}
+
+// planSteps makes one step per layer of the plan, choosing how each is computed (newStep),
+// and sets e.guard: 16 floats, or more where a shifted convolution reads further beyond its
+// rows.
+func (e *Engine) planSteps() error {
 	e.guard = 16
-	for i, l := range plan.Layers {
-		st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
-		switch l.Kind {
-		case model.OpConv:
-			win := l.Window()
-			st.m = roundUp(l.Cout(), gemm.FusedMR)
-			st.k = l.InShape[0] * win.KH * win.KW
-			simple := l.Win.KH == 0 // square kernel, symmetric padding: K, Stride, Pad
-			switch {
-			case l.Groups > 1:
-				st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
-			case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
-				st.kind = convShift
-			case simple && l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
-				st.kind = convPhase
-			default:
-				st.kind = convCol
-			}
-		case model.OpLinear:
-			st.kind = linear
-			st.m = roundUp(l.Cout(), gemm.FusedMR)
-			st.k = l.InShape[0] * l.InShape[1] * l.InShape[2]
-		case model.OpMaxPool:
-			st.kind = maxPool
-			if l.Win.KH > 0 {
-				st.kind = poolWin
-			}
-		case model.OpAvgPool:
-			st.kind = poolWin
-		case model.OpGlobalAvgPool:
-			st.kind = avgPool
-		case model.OpArith, model.OpLayerNorm, model.OpChannels:
-			st.kind, st.m, st.k = extOp, l.VectorLen(p.Net), 1
-			if l.Kind == model.OpArith && st.m > l.OutShape[0] {
-				st.kind = attnOp // a position embedding: one value per element
-			}
-		case model.OpSoftmax, model.OpCatTokens, model.OpPixels:
-			st.kind, st.m, st.k = attnOp, l.VectorLen(p.Net), 1
-		case model.OpMatMul:
-			st.kind = matmul2
-		case model.OpBatchNorm:
-			st.kind, st.m, st.k = affine, l.OutShape[0], 1
-		case model.OpAdd:
-			st.kind = add2
-		case model.OpMul:
-			st.kind = mul
-		case model.OpConcat:
-			st.kind = concat
-		default:
-			if l.Kind != model.OpReLU && !l.Kind.IsActivation() {
-				return nil, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
-			}
-			st.kind = elementwise
+	for i, l := range e.p.Plan.Layers {
+		st, err := newStep(i, l, e.p.Net)
+		if err != nil {
+			return err
 		}
 		if st.kind == convShift || st.kind == convPhase {
 			lo, hi := st.shiftRange()
@@ -290,13 +259,81 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		}
 		e.steps = append(e.steps, st)
 	}
+	return nil
+}
 
-	// Buffers: the largest slot each one holds, rows padded.
+// newStep returns the step that computes layer i, l, of net: its kind (the algorithm) and, for
+// the products, the rows m (padded to gemm.FusedMR) and inner dimension k of the weights.
+// A convolution runs as shifted rows (convShift) where it keeps the size of its input with a
+// square kernel, on phase planes (convPhase) where it halves it with stride 2, as a grouped
+// convolution, or else on gathered im2col rows (convCol).
+func newStep(i int, l model.Layer, net *model.Net) (step, error) {
+	st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
+	switch l.Kind {
+	case model.OpConv:
+		win := l.Window()
+		st.m = roundUp(l.Cout(), gemm.FusedMR)
+		st.k = l.InShape[0] * win.KH * win.KW
+		simple := l.Win.KH == 0 // square kernel, symmetric padding: K, Stride, Pad
+		switch {
+		case l.Groups > 1:
+			st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
+		case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
+			st.kind = convShift
+		case simple && l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
+			st.kind = convPhase
+		default:
+			st.kind = convCol
+		}
+	case model.OpLinear:
+		st.kind = linear
+		st.m = roundUp(l.Cout(), gemm.FusedMR)
+		st.k = l.InShape[0] * l.InShape[1] * l.InShape[2]
+	case model.OpMaxPool:
+		st.kind = maxPool
+		if l.Win.KH > 0 {
+			st.kind = poolWin
+		}
+	case model.OpAvgPool:
+		st.kind = poolWin
+	case model.OpGlobalAvgPool:
+		st.kind = avgPool
+	case model.OpArith, model.OpLayerNorm, model.OpChannels:
+		st.kind, st.m, st.k = extOp, l.VectorLen(net), 1
+		if l.Kind == model.OpArith && st.m > l.OutShape[0] {
+			st.kind = attnOp // a position embedding: one value per element
+		}
+	case model.OpSoftmax, model.OpCatTokens, model.OpPixels:
+		st.kind, st.m, st.k = attnOp, l.VectorLen(net), 1
+	case model.OpMatMul:
+		st.kind = matmul2
+	case model.OpBatchNorm:
+		st.kind, st.m, st.k = affine, l.OutShape[0], 1
+	case model.OpAdd:
+		st.kind = add2
+	case model.OpMul:
+		st.kind = mul
+	case model.OpConcat:
+		st.kind = concat
+	default:
+		if l.Kind != model.OpReLU && !l.Kind.IsActivation() {
+			return step{}, fmt.Errorf("cpu: layer %d: unsupported kind %v", i, l.Kind)
+		}
+		st.kind = elementwise
+	}
+	return st, nil
+}
+
+// allocBuffers makes the activation buffers: each as large as the largest slot it holds
+// (rows padded to gemm.FusedMR, each row e.ld(H·W) floats), with e.guard floats before and
+// after.
+func (e *Engine) allocBuffers() {
+	plan := e.p.Plan
 	size := make([]int, len(plan.Buffers))
 	use := func(buf int, shape [3]int) {
 		size[buf] = max(size[buf], roundUp(shape[0], gemm.FusedMR)*e.ld(shape[1]*shape[2]))
 	}
-	use(plan.Input, p.Net.Input())
+	use(plan.Input, e.p.Net.Input())
 	for _, st := range e.steps {
 		use(st.l.In, st.l.InShape)
 		use(st.l.Out, st.l.OutShape)
@@ -307,8 +344,14 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 	for i := range size {
 		e.bufs = append(e.bufs, make([]float32, size[i]+2*e.guard))
 	}
+}
 
-	// Gathered sources and the scratch they read.
+// planGathers sets the gathered source (st.src) of each product step that reads one, sharing
+// equal mask tables between steps, and returns how many floats of scratch (e.tmp) the
+// sources that read a copy need: the phase planes of convPhase, the im2col rows of convCol
+// and the flattened input of a linear layer over a spatial input. Those sources' Data is
+// set by allocScratch; the others read their input buffer in place.
+func (e *Engine) planGathers() int {
 	masks := map[[5]int][]uint16{}
 	tmp := 0
 	for i := range e.steps {
@@ -345,8 +388,13 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			}
 		}
 	}
-	// Steps reading the same phase planes: the first fills them all. Sharing stops at a step
-	// that writes the input buffer or uses e.tmp for something else.
+	return tmp
+}
+
+// sharePhasePlanes marks which convPhase steps fill the phase planes (fillTmp): of steps
+// reading the same phase planes, the first fills them all (the union of their phases).
+// Sharing stops at a step that writes the input buffer or uses e.tmp for something else.
+func (e *Engine) sharePhasePlanes() {
 	for i := range e.steps {
 		st := &e.steps[i]
 		if st.kind != convPhase {
@@ -369,12 +417,17 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			}
 		}
 	}
+}
+
+// allocScratch makes e.tmp, tmp floats, and points the gathered sources that read a copy at
+// it. It refuses a batch whose buffers the gathers' 32-bit offsets cannot reach.
+func (e *Engine) allocScratch(tmp int) error {
 	largest := tmp
 	for _, b := range e.bufs {
 		largest = max(largest, len(b))
 	}
 	if largest > math.MaxInt32 {
-		return nil, fmt.Errorf("cpu: %d images of %s need buffers of %d floats, more than the gathers' 32-bit offsets reach", batch, p.Net.Name, largest)
+		return fmt.Errorf("cpu: %d images of %s need buffers of %d floats, more than the gathers' 32-bit offsets reach", e.bmax, e.p.Net.Name, largest)
 	}
 	e.tmp = make([]float32, tmp)
 	for i := range e.steps {
@@ -383,9 +436,17 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			st.src.Data = e.tmp
 		}
 	}
+	return nil
+}
 
+// allocLayerScratch makes the per-layer scratch: e.pert for the largest perturbed tensor
+// (foldGet's first), e.small for the per-channel tensors a fold perturbs after it (bias,
+// batch-norm parameters; as long as the most output channels of a layer that has them),
+// e.logit for one image's logits and e.poolRow for the widest input row of a windowed pool.
+func (e *Engine) allocLayerScratch() {
+	p := e.p
 	maxW, maxB := 0, 0
-	for _, l := range plan.Layers {
+	for _, l := range p.Plan.Layers {
 		if l.Kind == model.OpConv || l.Kind == model.OpLinear || l.Kind == model.OpBatchNorm || l.Kind == model.OpLayerNorm {
 			maxB = max(maxB, l.Cout())
 		}
@@ -403,9 +464,6 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
 		}
 	}
-	o := p.Net.Slots[p.Net.Output]
-	e.outHW = o[1] * o[2]
-	return e, nil
 }
 
 // product reports whether the step multiplies weights by activations (a convolution or a
@@ -748,28 +806,7 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 		activateRows(l, out, ldOut, n)
 	case add2, mul:
-		in2 := e.bufs[l.In2][e.guard:]
-		ld1 := e.ld(1)
-		for c := range l.OutShape[0] {
-			o, x := out[c*ldOut:][:n], in[c*ldIn:][:n]
-			switch {
-			case st.kind == add2:
-				for i, y := range in2[c*ldIn:][:n] {
-					o[i] = x[i] + y
-				}
-			case l.Broadcast:
-				for img := range nb {
-					f := in2[c*ld1+img]
-					for i := img * st.outHW; i < (img+1)*st.outHW; i++ {
-						o[i] = x[i] * f
-					}
-				}
-			default:
-				for i, y := range in2[c*ldIn:][:n] {
-					o[i] = x[i] * y
-				}
-			}
-		}
+		e.forwardBinary(st, in, out, ldIn, ldOut, nb)
 	case extOp:
 		e.forwardExt(st, w, b, in, out, ldIn, ldOut, nb)
 	case attnOp:
@@ -777,14 +814,52 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 	case matmul2:
 		e.matmul(st, in, out, ldIn, ldOut, nb)
 	case concat:
-		c0 := 0
-		for j, buf := range l.Ins {
-			src := e.bufs[buf][e.guard:]
-			for c := range l.InsC[j] {
-				copy(out[(c0+c)*ldOut:][:n], src[c*ldOut:][:n])
+		e.forwardConcat(st, out, ldOut, nb)
+	}
+}
+
+// forwardBinary computes an add2 or mul step, out = in ∘ in2 element by element (in2 the
+// layer's second input, buffer l.In2), or for a broadcast mul out = in · f with one factor f
+// per channel and image (in2 holding them at c·ld(1) + b).
+func (e *Engine) forwardBinary(st *step, in, out []float32, ldIn, ldOut, nb int) {
+	l := &st.l
+	n := nb * st.outHW // floats of a row that hold results
+	in2 := e.bufs[l.In2][e.guard:]
+	ld1 := e.ld(1)
+	for c := range l.OutShape[0] {
+		o, x := out[c*ldOut:][:n], in[c*ldIn:][:n]
+		switch {
+		case st.kind == add2:
+			for i, y := range in2[c*ldIn:][:n] {
+				o[i] = x[i] + y
 			}
-			c0 += l.InsC[j]
+		case l.Broadcast:
+			for img := range nb {
+				f := in2[c*ld1+img]
+				for i := img * st.outHW; i < (img+1)*st.outHW; i++ {
+					o[i] = x[i] * f
+				}
+			}
+		default:
+			for i, y := range in2[c*ldIn:][:n] {
+				o[i] = x[i] * y
+			}
 		}
+	}
+}
+
+// forwardConcat computes a concat step: the channels of its inputs (buffers l.Ins, l.InsC[j]
+// channels each, rows ldOut apart) copied one after the other into out.
+func (e *Engine) forwardConcat(st *step, out []float32, ldOut, nb int) {
+	l := &st.l
+	n := nb * st.outHW // floats of a row that hold results
+	c0 := 0
+	for j, buf := range l.Ins {
+		src := e.bufs[buf][e.guard:]
+		for c := range l.InsC[j] {
+			copy(out[(c0+c)*ldOut:][:n], src[c*ldOut:][:n])
+		}
+		c0 += l.InsC[j]
 	}
 }
 

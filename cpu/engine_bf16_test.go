@@ -65,12 +65,7 @@ func TestEngineBF16(t *testing.T) {
 			gemm.SetBF16Impl("")
 		}
 	}()
-	impls := []string{""}
-	for _, name := range []string{"amx-bf16", "avx512-bf16"} {
-		if gemm.SetBF16Impl(name) {
-			impls = append(impls, name)
-		}
-	}
+	impls := bf16Impls()
 	cases := []struct {
 		model   string
 		inC, hw int
@@ -93,43 +88,12 @@ func TestEngineBF16(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// The zoo's convolutions feed each other: most round in their store.
-				rounded := 0
-				for _, st := range e.steps {
-					if st.inRounded {
-						rounded++
-					}
-				}
-				if rounded == 0 {
-					t.Errorf("no product reads an input rounded by its producer's store")
-				}
-				// On tiles the stride-1 convolutions read channel pairs (pairs.go), most of them
-				// stored by their producer; else none does.
-				// Those inside a residual block store only the pairs.
-				paired, stored, only := 0, 0, 0
-				for _, st := range e.steps {
-					if st.paired {
-						paired++
-					}
-					if st.pairsIn {
-						stored++
-					}
-					if st.pairsOnly {
-						only++
-					}
-				}
-				if tiles := impl != ""; (paired > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
-					t.Errorf("%d steps read channel pairs, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, stored, only, gemm.BF16KernelName())
-				}
+				checkBF16Steps(t, e, impl != "")
 				got, err := e.Evaluate(context.Background(), []engine.Point{pt}, 0, images)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var want float64
-				for i := range images {
-					l, _ := engine.CrossEntropy(refForwardBF16(p, w, b, p.Data.Image(i)), p.Data.Labels[i])
-					want += l
-				}
+				want := refLossBF16(p, w, b, images)
 				tol := 0.0
 				if impl != "" {
 					tol = 2e-3 * math.Abs(want)
@@ -149,6 +113,62 @@ func TestEngineBF16(t *testing.T) {
 			})
 		}
 	}
+}
+
+// bf16Impls lists the FusedBF16 implementations TestEngineBF16 runs: "" (the float32 kernels)
+// and those of amx-bf16 and avx512-bf16 this machine has. It leaves the last one that exists
+// selected.
+func bf16Impls() []string {
+	impls := []string{""}
+	for _, name := range []string{"amx-bf16", "avx512-bf16"} {
+		if gemm.SetBF16Impl(name) {
+			impls = append(impls, name)
+		}
+	}
+	return impls
+}
+
+// checkBF16Steps checks how the bfloat16 engine e stores and reads its products' inputs: the
+// zoo's convolutions feed each other, so most round in their store (inRounded). On tiles
+// (tiles true) the stride-1 convolutions read channel pairs (pairs.go), most of them stored
+// by their producer, and those inside a residual block store only the pairs; else none does.
+func checkBF16Steps(t *testing.T, e *Engine, tiles bool) {
+	t.Helper()
+	rounded := 0
+	for _, st := range e.steps {
+		if st.inRounded {
+			rounded++
+		}
+	}
+	if rounded == 0 {
+		t.Errorf("no product reads an input rounded by its producer's store")
+	}
+	paired, stored, only := 0, 0, 0
+	for _, st := range e.steps {
+		if st.paired {
+			paired++
+		}
+		if st.pairsIn {
+			stored++
+		}
+		if st.pairsOnly {
+			only++
+		}
+	}
+	if (paired > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
+		t.Errorf("%d steps read channel pairs, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, stored, only, gemm.BF16KernelName())
+	}
+}
+
+// refLossBF16 is the sum of the cross-entropy losses of refForwardBF16 (weights w, biases b)
+// over the first images images of p's data.
+func refLossBF16(p *engine.Problem, w, b [][]float32, images int) float64 {
+	var want float64
+	for i := range images {
+		l, _ := engine.CrossEntropy(refForwardBF16(p, w, b, p.Data.Image(i)), p.Data.Labels[i])
+		want += l
+	}
+	return want
 }
 
 // BenchmarkEngineBF16 times the bfloat16 engine on resnet56 (64 images per Evaluate, one

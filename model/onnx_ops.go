@@ -222,8 +222,10 @@ func (im *importer) concat(nd *onnx.NodeProto) error {
 	return nil
 }
 
+// pool imports a GlobalAveragePool, ReduceMean, MaxPool or AveragePool node: a mean over
+// tokens (tokMean), a global average pool (globalPool, reduceMean) or a windowed pool
+// (windowPool).
 func (im *importer) pool(nd *onnx.NodeProto) error {
-	typ := nd.GetOpType()
 	v, err := im.act(nd, 0)
 	if err != nil {
 		return err
@@ -234,31 +236,50 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 	if v.tok != nil {
 		return im.tokMean(nd, v)
 	}
-	in := im.net.Slots[v.slot]
-	global := func() error {
-		if v.pad != [4]int{} {
-			return im.errorf(nd, "reads the output of a Pad node")
-		}
-		im.emit(nd, Op{Kind: OpGlobalAvgPool, In: v.slot}, [3]int{in[0], 1, 1}, typ == "ReduceMean" && nd.Int("keepdims", 1) == 0)
-		return nil
-	}
-	switch typ {
+	switch nd.GetOpType() {
 	case "GlobalAveragePool":
-		return global()
+		return im.globalPool(nd, v)
 	case "ReduceMean":
-		axes := nd.Ints("axes")
-		if len(axes) == 1 && channelAxis(v, int(axes[0])) && nd.Int("keepdims", 1) == 1 && v.pad == [4]int{} && v.groups == [2]int{} && !v.flat {
-			return im.layerNormPattern(nd, v)
-		}
-		if !v.plainLayout() {
-			return im.errorf(nd, "mean over axes %v of a permuted or regrouped activation", axes)
-		}
-		slices.Sort(axes)
-		if !slices.Equal(axes, []int64{2, 3}) && !slices.Equal(axes, []int64{-2, -1}) {
-			return im.errorf(nd, "mean over axes %v; only the spatial mean (axes 2, 3) is supported", axes)
-		}
-		return global()
+		return im.reduceMean(nd, v)
 	}
+	return im.windowPool(nd, v)
+}
+
+// globalPool emits the mean of each channel of v over all its pixels (OpGlobalAvgPool),
+// flattened where a ReduceMean drops the reduced axes (keepdims 0).
+func (im *importer) globalPool(nd *onnx.NodeProto, v value) error {
+	in := im.net.Slots[v.slot]
+	if v.pad != [4]int{} {
+		return im.errorf(nd, "reads the output of a Pad node")
+	}
+	im.emit(nd, Op{Kind: OpGlobalAvgPool, In: v.slot}, [3]int{in[0], 1, 1}, nd.GetOpType() == "ReduceMean" && nd.Int("keepdims", 1) == 0)
+	return nil
+}
+
+// reduceMean imports a ReduceMean: over the channel axis, the first node of a layer
+// normalization (layerNormPattern); over both spatial axes, a global average pool.
+func (im *importer) reduceMean(nd *onnx.NodeProto, v value) error {
+	axes := nd.Ints("axes")
+	if len(axes) == 1 && channelAxis(v, int(axes[0])) && nd.Int("keepdims", 1) == 1 && v.pad == [4]int{} && v.groups == [2]int{} && !v.flat {
+		return im.layerNormPattern(nd, v)
+	}
+	if !v.plainLayout() {
+		return im.errorf(nd, "mean over axes %v of a permuted or regrouped activation", axes)
+	}
+	slices.Sort(axes)
+	if !slices.Equal(axes, []int64{2, 3}) && !slices.Equal(axes, []int64{-2, -1}) {
+		return im.errorf(nd, "mean over axes %v; only the spatial mean (axes 2, 3) is supported", axes)
+	}
+	return im.globalPool(nd, v)
+}
+
+// windowPool imports a MaxPool or AveragePool over windows of v. A max pool over
+// non-overlapping k×k windows is the zoo's OpMaxPool (K, Stride); any other window goes
+// in Op.Win. An average pool counts the padding of a Pad node before it (CountPad), and one
+// whose single window covers the whole unpadded image is a global average pool.
+func (im *importer) windowPool(nd *onnx.NodeProto, v value) error {
+	typ := nd.GetOpType()
+	in := im.net.Slots[v.slot]
 	if len(nd.GetOutput()) > 1 && nd.GetOutput()[1] != "" {
 		return im.errorf(nd, "max pooling with indices is not supported")
 	}
@@ -298,7 +319,7 @@ func (im *importer) pool(nd *onnx.NodeProto) error {
 		return im.errorf(nd, "padding of its own (count_include_pad 0) after a Pad node")
 	}
 	if out[1] == 1 && out[2] == 1 && win.KH == in[1] && win.KW == in[2] && win.padArray() == [4]int{} {
-		return global()
+		return im.globalPool(nd, v)
 	}
 	im.emit(nd, Op{Kind: OpAvgPool, In: v.slot, Win: win}, out, false)
 	return nil

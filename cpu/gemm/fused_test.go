@@ -93,9 +93,23 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 		w.Fused(fc.m, fc.n, fc.k, a.data(), a.ld, b, c.data(), c.ld, bias, res, ldr, fc.relu)
 	}
 
-	ok := true
+	ok := fc.checkC(t, a, b, bias, r, c)
+	c.checkGuards(t, fmt.Sprint(fc, " C"))
+	if fc.res {
+		r.checkGuards(t, fmt.Sprint(fc, " res"))
+	}
+	fc.checkUnchanged(t, a, aCopy, b, dataCopy)
+	return ok && !t.Failed()
+}
+
+// checkC checks every element of C (c, computed from a, b, bias and, where fc.res, r)
+// against a float64 reference within tolerance(k+2) of the sum of the terms' magnitudes,
+// plus a bfloat16 unit (|s|/256) where fc.roundC, and that rounded results are bfloat16 numbers.
+// It reports the first wrong element and returns false there.
+func (fc fusedCase) checkC(t *testing.T, a mat, b *Gathered, bias []float32, r, c mat) bool {
+	t.Helper()
 	tol := tolerance(fc.k + 2)
-	for i := 0; i < fc.m && ok; i++ {
+	for i := 0; i < fc.m; i++ {
 		for j := 0; j < fc.n; j++ {
 			var s, sa float64
 			for p := 0; p < fc.k; p++ {
@@ -120,21 +134,22 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 				slack = math.Abs(s) / 256
 				if math.Float32bits(c.at(i, j))&0xffff != 0 {
 					t.Errorf("%v: C[%d][%d] = %v is not a bfloat16 number", fc, i, j, got)
-					ok = false
-					break
+					return false
 				}
 			}
 			if d := math.Abs(got - s); !(d <= tol*sa+slack) {
 				t.Errorf("%v: C[%d][%d] = %v, want %v (error %.3g > %.3g)", fc, i, j, got, s, d, tol*sa)
-				ok = false
-				break
+				return false
 			}
 		}
 	}
-	c.checkGuards(t, fmt.Sprint(fc, " C"))
-	if fc.res {
-		r.checkGuards(t, fmt.Sprint(fc, " res"))
-	}
+	return true
+}
+
+// checkUnchanged checks that Fused left A (a, against its copy aCopy, guards included) and
+// B's data (against dataCopy) as they were.
+func (fc fusedCase) checkUnchanged(t *testing.T, a mat, aCopy []float32, b *Gathered, dataCopy []float32) {
+	t.Helper()
 	for i := range aCopy {
 		if math.Float32bits(aCopy[i]) != math.Float32bits(a.buf[i]) {
 			t.Errorf("%v: A changed", fc)
@@ -147,7 +162,6 @@ func (fc fusedCase) run(t *testing.T, rng *rand.Rand, w *Workspace) bool {
 			break
 		}
 	}
-	return ok && !t.Failed()
 }
 
 func TestFused(t *testing.T) {

@@ -250,17 +250,7 @@ func grow(buf []float32, n int) []float32 {
 // block up front, with 8×8 transposes.
 func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr := im.mr
-	nrMax := im.kernels[0].nr
-	kc := blocks(k, im.kc, 1)
-	mc := blocks(m, im.mc, mr)
-	nc := blocks(n, im.nc, nrMax)
-	w.ap = grow(w.ap, mr*kc)
-	if transB {
-		w.bp = grow(w.bp, (nc+nrMax)*kc)
-	} else {
-		w.bp = grow(w.bp, nrMax*kc)
-	}
-	w.tile = grow(w.tile, mr*nrMax)
+	kc, mc, nc := w.reserve(im, transB, m, n, k)
 	ap, bp, tile := w.ap, w.bp, w.tile
 
 	for jc := 0; jc < n; jc += nc {
@@ -272,12 +262,7 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 				be = 1 // later k-blocks accumulate onto the first
 			}
 			if transB {
-				for jr := 0; jr < ncur; {
-					nr := im.kernels[im.panel(ncur-jr)].nr
-					nrr := min(nr, ncur-jr)
-					packBPanel(true, nr, nrr, kcur, b, ldb, pc, jc+jr, bp[jr*kcur:])
-					jr += nrr
-				}
+				packBBlock(im, ncur, kcur, b, ldb, pc, jc, bp)
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
@@ -330,22 +315,61 @@ func (w *Workspace) gemm(im *impl, transA, transB bool, m, n, k int, alpha float
 						// An edge tile: compute it into tile, then update the
 						// part of C that exists.
 						pk.kern(kcur, aptr, rsa, csa, bptr, bstride, &tile[0], nr, 1, 0, nil)
-						for i := 0; i < mrr; i++ {
-							crow := c[(ic+ir+i)*ldc+jc+jr:][:nrr]
-							trow := tile[i*nr:][:nrr]
-							if be == 0 {
-								for j, t := range trow {
-									crow[j] = alpha * t
-								}
-							} else {
-								for j, t := range trow {
-									crow[j] = alpha*t + be*crow[j]
-								}
-							}
-						}
+						storeEdgeTile(c[(ic+ir)*ldc+jc+jr:], ldc, tile, nr, mrr, nrr, alpha, be)
 					}
 					jr += nrr
 				}
+			}
+		}
+	}
+}
+
+// reserve sizes gemm's blocks for an m×n×k product with impl im, kc, mc and nc (blocks: as
+// even as possible, mc a multiple of im.mr, nc of the widest panel), and grows the packing
+// buffers to hold them: w.ap one mr×kc micro-panel of A, w.bp the whole kc×nc block of a
+// transposed B (plus one panel) or one micro-panel of B, w.tile one mr×nr tile of C.
+func (w *Workspace) reserve(im *impl, transB bool, m, n, k int) (kc, mc, nc int) {
+	mr := im.mr
+	nrMax := im.kernels[0].nr
+	kc = blocks(k, im.kc, 1)
+	mc = blocks(m, im.mc, mr)
+	nc = blocks(n, im.nc, nrMax)
+	w.ap = grow(w.ap, mr*kc)
+	if transB {
+		w.bp = grow(w.bp, (nc+nrMax)*kc)
+	} else {
+		w.bp = grow(w.bp, nrMax*kc)
+	}
+	w.tile = grow(w.tile, mr*nrMax)
+	return kc, mc, nc
+}
+
+// packBBlock packs the kcur×ncur block of a transposed B at row pc, column jc (of op(B))
+// into bp, micro-panel after micro-panel, each as wide as im.panel chooses for the columns
+// left and zero-padded to it; the panel at column jr starts at bp[jr·kcur].
+func packBBlock(im *impl, ncur, kcur int, b []float32, ldb, pc, jc int, bp []float32) {
+	for jr := 0; jr < ncur; {
+		nr := im.kernels[im.panel(ncur-jr)].nr
+		nrr := min(nr, ncur-jr)
+		packBPanel(true, nr, nrr, kcur, b, ldb, pc, jc+jr, bp[jr*kcur:])
+		jr += nrr
+	}
+}
+
+// storeEdgeTile updates the mrr×nrr part of an edge tile that exists in C (c at its first
+// element, rows ldc apart) from the tile computed with alpha 1 and beta 0 (rows nr apart):
+// C = alpha·tile + beta·C, C not read where beta is 0.
+func storeEdgeTile(c []float32, ldc int, tile []float32, nr, mrr, nrr int, alpha, beta float32) {
+	for i := 0; i < mrr; i++ {
+		crow := c[i*ldc:][:nrr]
+		trow := tile[i*nr:][:nrr]
+		if beta == 0 {
+			for j, t := range trow {
+				crow[j] = alpha * t
+			}
+		} else {
+			for j, t := range trow {
+				crow[j] = alpha*t + beta*crow[j]
 			}
 		}
 	}
