@@ -14,11 +14,11 @@
 #      so), the same Lanczos method on the same 1000 images.
 #
 # Everything goes to example-out/ (nets/, surfaces/, figures/, logs/, report.md).
-# Environment: EXAMPLE_OUT (folder), EXAMPLE_FASHION (data folder), EXAMPLE_EPOCHS (default 8),
+# Environment: LANDSCAPE (the binary, default bin/landscape), EXAMPLE_OUT (folder), EXAMPLE_FASHION (data folder), EXAMPLE_EPOCHS (default 8),
 # EXAMPLE_HESSIAN=auto|landscape|torch (auto: landscape hessian if it takes both .onnx files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-L=./bin/landscape
+L=${LANDSCAPE:-./bin/landscape}
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${EXAMPLE_OUT:-example-out}
 FASHION=${EXAMPLE_FASHION:-/usr/share/datasets/fashion-mnist}
@@ -69,17 +69,17 @@ hess_torch() {
 case $HESS in
 landscape)
   hess_landscape || { cat "$OUT"/logs/hessian_*.log >&2; exit 1; }
-  HESS_NOTE="landscape hessian on the .onnx files (60 Lanczos steps)" ;;
+  HESS_NOTE="landscape hessian on the .onnx files (λmax and λmin by Lanczos to convergence, the ESD from 60 Lanczos steps)" ;;
 torch)
   hess_torch
-  HESS_NOTE="torch.autograd's Hessian-vector products (tools/train_vit_cnn.py hessian, 40 Lanczos steps; EXAMPLE_HESSIAN=torch)" ;;
+  HESS_NOTE="torch.autograd's Hessian-vector products (tools/train_vit_cnn.py hessian, 40 Lanczos steps; EXAMPLE_HESSIAN=torch); λmin is the smallest Ritz value (an upper bound of λmin, not converged)" ;;
 auto)
   if hess_landscape; then
-    HESS_NOTE="landscape hessian on the .onnx files (60 Lanczos steps)"
+    HESS_NOTE="landscape hessian on the .onnx files (λmax and λmin by Lanczos to convergence, the ESD from 60 Lanczos steps)"
   else
     why=$(grep -h -m 1 . "$OUT"/logs/hessian_*.log | tail -n 1)
     echo "example: landscape hessian did not take the imported graphs ($why); computing λmax and the ESD with torch.autograd instead" >&2
-    HESS_NOTE="torch.autograd's Hessian-vector products (tools/train_vit_cnn.py hessian, 40 Lanczos steps), because landscape hessian refused the .onnx files: \`$why\`"
+    HESS_NOTE="torch.autograd's Hessian-vector products (tools/train_vit_cnn.py hessian, 40 Lanczos steps), because landscape hessian refused the .onnx files: \`$why\`; λmin is the smallest Ritz value (an upper bound of λmin, not converged)"
     hess_torch
   fi ;;
 *) echo "example: EXAMPLE_HESSIAN=$HESS: want auto, landscape or torch" >&2; exit 1 ;;

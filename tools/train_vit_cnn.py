@@ -334,11 +334,10 @@ LayerNorm and batch-norm parameters left out), 11×11 points on [−1, 1]², mea
 the first {limit} training images (networks in evaluation mode). The *loss rise* at distance r is
 the mean loss at (±r, 0) and (0, ±r) minus the loss at the minimum: smaller is wider.
 λmax, λmin and the eigenvalue spectral density (ESD) are those of the Hessian of the same loss
-with respect to every parameter, from {hess}; λmin is the smallest Ritz value (an upper bound
-of λmin, not converged). Batch norm uses its running statistics throughout, as the paper's code.
+with respect to every parameter, from {hess}. Batch norm uses its running statistics throughout, as the paper's code.
 The ONNX import is checked on the way: each scan's loss at θ must be PyTorch's on the same images.
 
-| network | parameters | train accuracy ({n}) | test accuracy ({test}) | loss at θ: scan (PyTorch) | rise at 0.25 | rise at 0.5 | λmax | λmin (Ritz) |
+| network | parameters | train accuracy ({n}) | test accuracy ({test}) | loss at θ: scan (PyTorch) | rise at 0.25 | rise at 0.5 | λmax | λmin |
 |---|---|---|---|---|---|---|---|---|
 {rows}
 
