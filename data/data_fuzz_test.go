@@ -136,6 +136,9 @@ func imageSeeds() []fuzzseed.Seed {
 	copy(huge[16:24], []byte{0, 1, 0, 0, 0, 1, 0, 0}) // IHDR: 65536×65536
 	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29]))
 	g := enc(gray, false)
+	zeroWide := enc(rgb, true)
+	sof := bytes.Index(zeroWide, []byte{0xff, 0xc0})
+	copy(zeroWide[sof+7:sof+9], []byte{0, 0}) // SOF0 width 0: decodes to an empty image
 	return []fuzzseed.Seed{
 		fuzzseed.New("gray-png", g),
 		fuzzseed.New("rgba-png", enc(rgb, false)),
@@ -144,6 +147,7 @@ func imageSeeds() []fuzzseed.Seed {
 		fuzzseed.New("huge-claim-png", huge),
 		fuzzseed.New("cut-png", g[:len(g)/2]),
 		fuzzseed.New("empty", []byte{}),
+		fuzzseed.New("zero-width-jpeg", zeroWide),
 	}
 }
 

@@ -126,6 +126,9 @@ func loadImageFolder(root string, opt Options) (*Set, error) {
 			gray = false
 		}
 		b := im.Bounds()
+		if b.Empty() {
+			return nil, fmt.Errorf("data: imagefolder: %s: the image has no pixels (%dx%d)", sm.path, b.Dx(), b.Dy())
+		}
 		var iw, ih int
 		imgs[i], iw, ih = opt.Geometry.apply(rgbPlanes(im), b.Dx(), b.Dy())
 		if i == 0 {

@@ -17,13 +17,16 @@ const (
 )
 
 // checkImageSize reads the header of the image in r (of size bytes) and refuses sizes no
-// real file of that length can hold, then rewinds r.
+// real file of that length can hold (and images with no pixels), then rewinds r.
 func checkImageSize(path string, r io.ReadSeeker, size int64) error {
 	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
 		return fmt.Errorf("data: imagefolder: %s: not a readable PNG or JPEG image: %w", path, err)
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("data: imagefolder: %s: header says %dx%d pixels: an image with no pixels", path, cfg.Width, cfg.Height)
+	}
 	if px > maxPixels || px > maxPixelsPerByte*max(size, 64) {
 		return fmt.Errorf("data: imagefolder: %s: header says %dx%d pixels, more than a %d-byte file holds (or over %d megapixels): the file is damaged", path, cfg.Width, cfg.Height, size, maxPixels>>20)
 	}
