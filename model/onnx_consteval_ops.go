@@ -176,15 +176,20 @@ func evalConcat(in []*constant, axis int) (*constant, error) {
 // remembers it (a Linear weight that MatMul reads as Transpose(W)).
 func evalTranspose(x *constant, perm64 []int64) (*constant, error) {
 	rank := len(x.shape)
-	perm := make([]int, rank)
-	for i := range perm {
-		perm[i] = rank - 1 - i
-		if perm64 != nil {
-			perm[i] = int(perm64[i])
-		}
-	}
 	if len(perm64) != 0 && len(perm64) != rank {
 		return nil, fmt.Errorf("perm %v for rank %d", perm64, rank)
+	}
+	perm := make([]int, rank)
+	seen := make([]bool, rank)
+	for i := range perm {
+		perm[i] = rank - 1 - i
+		if len(perm64) != 0 {
+			if perm64[i] < 0 || perm64[i] >= int64(rank) || seen[perm64[i]] {
+				return nil, fmt.Errorf("perm %v is not a permutation of the %d axes", perm64, rank)
+			}
+			perm[i] = int(perm64[i])
+		}
+		seen[perm[i]] = true
 	}
 	shape := make([]int, rank)
 	for i, p := range perm {
