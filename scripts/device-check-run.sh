@@ -6,7 +6,8 @@
 # every kernel against the CPU layer functions on both kernel paths (the fast kernels and the
 # reference ones) in fp32/tf32/bf16, the module loading (cubin vs PTX JIT), a fault injected on
 # purpose (a sticky illegal address), the engine conformance suite in all three precisions on both
-# paths, a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
+# paths, the ONNX graphs' suite (every imported operator, vision transformers' attention kernels
+# included: TestGraphConformance), a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
 # graphs against direct launches (TestCUDAGraphsOnDevice), and resnet56 speed in fp32/tf32/bf16 on both paths
 # beside PyTorch, then prints one table. Exit status 1 when a correctness check failed, 2 when
 # the binaries cannot run here.
@@ -116,7 +117,7 @@ echo "kernels vs cpu layers: $kpass ok, $kfail failed (fast and reference paths,
 echo "module loading:        $(grep -q '^PASS' "$log/modules.out" && echo PASS || echo FAIL) ($(grep -m1 -o 'module .*' "$log/modules.out"))"
 echo "sticky fault:          $(grep -q '^PASS' "$log/fault.out" && echo PASS || echo FAIL)"
 echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL) (fp32/tf32/bf16 x fast/reference)"
-echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator; fp32/tf32/bf16 x fast/reference)"
+echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator, ViT attention included; fp32/tf32/bf16 x fast/reference)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
 echo "CUDA graphs vs direct: $(grep -q '^PASS' "$log/cudagraph.out" && echo PASS || echo FAIL) (resnet20; same sums; scan with graphs off: $(grep -q '^PASS' "$log/scan20-nograph.out" && echo PASS || echo FAIL))"
 grep -E '^cudagraph ' "$log/cudagraph.out" | sed 's/^/  /'
