@@ -9,7 +9,8 @@
 # paths, the ONNX graphs' suite (every imported operator, vision transformers' attention kernels
 # included: TestGraphConformance), a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
 # graphs against direct launches (TestCUDAGraphsOnDevice), and resnet56 speed in fp32/tf32/bf16 on both paths
-# beside PyTorch, then prints one table. Exit status 1 when a correctness check failed, 2 when
+# beside PyTorch, then (budget permitting) torchvision's vit_b_16 at 224x224 beside PyTorch,
+# then prints one table. Exit status 1 when a correctness check failed, 2 when
 # the binaries cannot run here.
 #
 # The whole run keeps within DEVICE_CHECK_BUDGET seconds (default 480, under a 10-minute remote
@@ -106,6 +107,26 @@ if [ -x ./landscape ]; then
 	tail -5 "$log/bench-cli.out"
 fi
 
+# Vision transformers, last (issue 19): torchvision's vit_b_16 at 224x224 exported here by
+# tools/torch_onnx_ref.py (random weights), its speed through `landscape bench --device gpu`
+# in each precision beside torch_scan.py --model tv:vit_b_16 (channels-last). Its kernels'
+# correctness is the kernels and graphs steps' (attn.cu, bmm.cu on the ViT test graphs).
+VN=${VIT_IMAGES:-256}
+if [ -x ./landscape ] && [ -f tools/torch_onnx_ref.py ]; then
+	step vit-export 90 python3 tools/torch_onnx_ref.py export --net tv:vit_b_16 --seed 3 --hw 224 --opset 13 \
+		--onnx "$log/vit_b_16.onnx" --weights "$log/vit_b_16.safetensors"
+	for prec in fp32 tf32 bf16; do
+		[ -f "$log/vit_b_16.onnx" ] || break
+		step "vit-$prec" 90 ./landscape bench --model "$log/vit_b_16.onnx" --device gpu --precision "$prec" --images "$VN" --points 2
+		grep -E 'img_per_s=' "$log/vit-$prec.out" || tail -3 "$log/vit-$prec.out"
+		if [ -f peer/torch_scan.py ]; then
+			step "vit-torch-$prec" 90 python3 peer/torch_scan.py --device cuda --model tv:vit_b_16 --hw 224 --precision "$prec" \
+				--channels-last --images "$VN" --points 2
+			grep -E 'img_per_s=' "$log/vit-torch-$prec.out" || tail -3 "$log/vit-torch-$prec.out"
+		fi
+	done
+fi
+
 field() { # file key: the value of key=... on the first line that has it
 	grep -o "$2=[^ ]*" "$1" 2>/dev/null | head -1 | cut -d= -f2
 }
@@ -132,6 +153,12 @@ for row in fp32:fast tf32:fast bf16:fast fp32:reference tf32:reference bf16:refe
 	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 	est() { awk -v r="${1:-0}" 'BEGIN { if (r > 0) printf "%.0f", 2601 * 50000 / r; else print "-" }'; }
 	printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' "$prec" "$path" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}" "$(est "$ours")" "$(est "$torch")"
+done
+echo "vit_b_16 224x224, $VN images x 2 points (landscape bench --device gpu; torch_scan.py --channels-last):"
+for prec in fp32 tf32 bf16; do
+	ours=$(field "$log/vit-$prec.out" img_per_s) torch=$(field "$log/vit-torch-$prec.out" img_per_s)
+	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+	printf '  %-5s ours %10s img/s  torch %10s img/s  ours/torch %s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio"
 done
 echo "logs: $log"
 exit $status
