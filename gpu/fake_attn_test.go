@@ -7,8 +7,10 @@ import (
 )
 
 // attnKernel models the kernels of vision transformers (attn.cu, bmm.cu) from the math at the
-// top of each file, for K weight sets; ok is false for another kernel.
-func (f *fakeDevice) attnKernel(name string, K int, args []any) (ok bool, err error) {
+// top of each file, for K weight sets; ok is false for another kernel. The MMA kernels' grid
+// must be one block of 128 threads per 64×64 tile (they are not grid-stride loops).
+func (f *fakeDevice) attnKernel(name string, grid, block dim, args []any) (ok bool, err error) {
+	K := grid.z
 	switch name {
 	case "softmax_heads":
 		a := softmaxHeadsArgsOf(args)
@@ -50,7 +52,11 @@ func (f *fakeDevice) attnKernel(name string, K int, args []any) (ok bool, err er
 			}
 		}
 	case "matmul_heads", "matmul_heads_tf32", "matmul_heads_bf16":
-		f.bmm(K, bmmArgsOf(args), map[string]string{"matmul_heads": "f32", "matmul_heads_tf32": "tf32", "matmul_heads_bf16": "bf16"}[name])
+		a := bmmArgsOf(args)
+		if want := BmmBlocks(int(a.B), int(a.Heads), int(a.M), int(a.N)); name != "matmul_heads" && (grid.x != want || block.x != 128) {
+			return true, fmt.Errorf("%s: grid %+v block %+v, want %d blocks of 128 threads", name, grid, block, want)
+		}
+		f.bmm(K, a, map[string]string{"matmul_heads": "f32", "matmul_heads_tf32": "tf32", "matmul_heads_bf16": "bf16"}[name])
 	default:
 		return false, nil
 	}

@@ -60,7 +60,7 @@ func (f *fakeDevice) graphKernel(name string, grid, block dim, args []any) (ok b
 	case "pool_window":
 		return true, f.poolWindow(K, poolWindowArgsOf(args))
 	default:
-		return f.attnKernel(name, K, args) // attn.cu, bmm.cu (fake_attn_test.go)
+		return f.attnKernel(name, grid, block, args) // attn.cu, bmm.cu (fake_attn_test.go)
 	}
 	return true, nil
 }

@@ -122,7 +122,7 @@ func runBmm(be backend, prec string, s bmmShape) (float64, error) {
 			return launchBmm(be, kMatmulHeads, dim{blocks(oSet, 128), 1, extK}, dim{128, 1, 1}, args)
 		}
 		k := map[string]bmmKernel{"tf32": kMatmulHeadsTf32, "bf16": kMatmulHeadsBf16}[prec]
-		return launchBmm(be, k, dim{ceilDiv(BmmWarps(b, s.heads, s.m, s.n), 4), 1, extK}, dim{128, 1, 1}, args)
+		return launchBmm(be, k, dim{BmmBlocks(b, s.heads, s.m, s.n), 1, extK}, dim{128, 1, 1}, args)
 	})
 	if err != nil {
 		return 0, err

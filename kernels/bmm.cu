@@ -17,10 +17,11 @@
 //   matmul_heads_tf32  mma.sync m16n8k8, operands cvt.rna.tf32 (nearest, ties away)
 //   matmul_heads_bf16  mma.sync m16n8k16, operands cvt.rn.bf16x2 (nearest even)
 //
-// Each warp computes one 16 × 32 tile of one (k, b, g) product (rows i, columns j; 4 n8 tiles)
-// from fragments loaded straight from global memory (the operands of one head are a few KB and
-// stay in L1/L2; zero outside the matrices, so any N, M, Kd run), K-steps of 8 (tf32) or 16
-// (bf16). Grid: x over the warps' tiles (4 warps of 128 threads per block), z over the K sets.
+// A block of 4 warps computes one 64 × 64 tile of one (k, b, g) product (rows i, columns j),
+// each warp 32 × 32 (2 m16 × 4 n8 tiles), in K-steps of 16: the block's operands are copied to
+// shared memory once per step (coalesced, rounded or packed once, zero outside the matrices,
+// so any N, M, Kd run), A fragments read by ldmatrix (conv_tile.cuh's ldmatrix_a), B fragments
+// as two words of a row. Grid: x over (image·head, tile of i, tile of j), z over the K sets.
 // The fragment layouts are PTX's (conv_tile.cuh: mma_tf32_16x8x8, mma_bf16_16x8x16).
 #include "conv_tile.cuh"
 
@@ -45,79 +46,118 @@ LS_KERNEL void matmul_heads(BMM_PARAMS) {
 
 namespace bmm_impl {
 
-constexpr int TM = 16, NT = 4, TN = 8 * NT; // a warp's tile: 16 rows i × 32 columns j
+constexpr int BI = 64, BJ = 64, BK = 16, THREADS = 128; // block tile: 64 rows i × 64 columns j, 16 deep
+constexpr int MT = 2, NT = 4;                           // warp tile (2 × 2 warps): 32 × 32, m16 × n8 tiles
 
-// Operands of one (k, b, g) product, zero outside the matrices.
-struct Head {
-    const float *a, *p;
-    int M, N, Kd, trans;
-    __device__ __forceinline__ float at(int l, int j) const { // A[l][j]
-        return l < Kd && j < M ? a[(i64)l * M + j] : 0.f;
-    }
-    __device__ __forceinline__ float op(int i, int l) const { // op(P)[i][l]
-        if (i >= N || l >= Kd) return 0.f;
-        return trans ? p[(i64)l * N + i] : p[(i64)i * Kd + l];
-    }
+// Tiles<BF16> holds one K-step of a block's operands in shared memory, rounded once as they are
+// stored: p[i][w] = op(P)[i0 + i][l0 + w] (tf32 bit patterns), or the bf16 pair of l0 + 2w and
+// l0 + 2w + 1 (low half the first); a[j][w] = A[l0 + w][j0 + j] likewise, stored transposed so
+// that a lane's B fragment is two words of one row. Rows padded to W words (a multiple of 4:
+// 16-byte rows for ldmatrix; 20 and 12 words spread a fragment's 8 rows × 4 words over all 32
+// banks).
+template <bool BF16> struct Tiles {
+    static constexpr int WORDS = BF16 ? BK / 2 : BK, W = WORDS + 4;
+    unsigned p[BI][W], a[BJ][W];
 };
 
-template <bool BF16> __device__ __forceinline__ void bmm_mma(BMM_PARAMS) {
-    const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int tiles_i = (N + TM - 1) / TM, tiles_j = (M + TN - 1) / TN;
-    const i64 warp = (i64)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-    if (warp >= (i64)B * heads * tiles_i * tiles_j) return; // the whole warp: no lane is left in an mma
-    const int k = blockIdx.z;
-    const i64 bg = warp / ((i64)tiles_i * tiles_j);
-    const int i0 = (int)(warp / tiles_j % tiles_i) * TM, j0 = (int)(warp % tiles_j) * TN;
-    const Head h{a + k * a_set_stride + bg * Kd * M, p + k * p_set_stride + bg * N * Kd, M, N, Kd, trans};
-    float acc[1][NT][4];
-    zero_acc(acc);
-    constexpr int KS = BF16 ? 16 : 8;
-    for (int l0 = 0; l0 < Kd; l0 += KS) {
-        unsigned fa[1][4], fb[NT][2];
-        if (BF16) {
-            const int l = l0 + 2 * t;
-            fa[0][0] = cvt_bf16x2(h.op(i0 + g, l), h.op(i0 + g, l + 1));
-            fa[0][1] = cvt_bf16x2(h.op(i0 + g + 8, l), h.op(i0 + g + 8, l + 1));
-            fa[0][2] = cvt_bf16x2(h.op(i0 + g, l + 8), h.op(i0 + g, l + 9));
-            fa[0][3] = cvt_bf16x2(h.op(i0 + g + 8, l + 8), h.op(i0 + g + 8, l + 9));
+// word rounds one operand (tf32) or packs two (bf16) as the tensor cores take them.
+__device__ __forceinline__ unsigned word(float lo, float hi, bool bf16) {
+    return bf16 ? cvt_bf16x2(lo, hi) : cvt_tf32(__float_as_uint(lo));
+}
+
+// fill stores R words of a tile, rows row0 + r·DROW and words w0 + r·DW (r < R), from the
+// matrix at base whose element (row, l) lies at row·srow + l·sl (l = word·PER + half), zero at
+// rows ≥ rows and l ≥ ls (past the matrix): the cooperative copy of one K-step, each thread's
+// words fixed by its index, so word r lies step = DROW·srow + DW·PER·sl after word r − 1 (one
+// multiply-add per word in the loop).
+template <bool BF16, int R, int DROW, int DW, int W>
+__device__ __forceinline__ void fill(unsigned (&tile)[64][W], int row0, int w0, const float *base, int srow, int sl,
+                                     int rows, int ls) {
+    constexpr int PER = BF16 ? 2 : 1;
+    const float *q0 = base + row0 * srow + w0 * PER * sl;
+    const int step = DROW * srow + DW * PER * sl;
 #pragma unroll
-            for (int jt = 0; jt < NT; jt++) {
-                const int j = j0 + 8 * jt + g;
-                fb[jt][0] = cvt_bf16x2(h.at(l, j), h.at(l + 1, j));
-                fb[jt][1] = cvt_bf16x2(h.at(l + 8, j), h.at(l + 9, j));
-            }
-        } else {
-            const int l = l0 + t;
-            fa[0][0] = cvt_tf32(__float_as_uint(h.op(i0 + g, l)));
-            fa[0][1] = cvt_tf32(__float_as_uint(h.op(i0 + g + 8, l)));
-            fa[0][2] = cvt_tf32(__float_as_uint(h.op(i0 + g, l + 4)));
-            fa[0][3] = cvt_tf32(__float_as_uint(h.op(i0 + g + 8, l + 4)));
-#pragma unroll
-            for (int jt = 0; jt < NT; jt++) {
-                const int j = j0 + 8 * jt + g;
-                fb[jt][0] = cvt_tf32(__float_as_uint(h.at(l, j)));
-                fb[jt][1] = cvt_tf32(__float_as_uint(h.at(l + 4, j)));
-            }
-        }
-        mma_tiles<BF16>(acc, fa, fb);
+    for (int r = 0; r < R; r++) {
+        const int row = row0 + r * DROW, w = w0 + r * DW, l = w * PER;
+        const float *q = q0 + r * step;
+        const bool in = row < rows;
+        const float lo = in && l < ls ? q[0] : 0.f;
+        const float hi = BF16 && in && l + 1 < ls ? q[sl] : 0.f;
+        tile[row][w] = word(lo, hi, BF16);
     }
-    // d[0..3] = D[g][2t], D[g][2t+1], D[g+8][2t], D[g+8][2t+1] of each n8 tile
+}
+
+// load_tiles stores the block's operands of the K-step at l0 into s: consecutive threads read
+// consecutive addresses of P's rows (of its columns when TRANS) and of A's rows. pg and ag
+// point at the block's first row of op(P) and column of A.
+template <bool BF16, bool TRANS>
+__device__ __forceinline__ void load_tiles(Tiles<BF16> &s, const float *pg, const float *ag, int l0, int rows_i,
+                                           int cols_j, int M, int N, int Kd) {
+    constexpr int WORDS = Tiles<BF16>::WORDS, SPAN = THREADS / BI; // SPAN: 2 words per pass
+    const int tid = threadIdx.x, ls = Kd - l0;
+    if (TRANS) // op(P)[i][l] = P[l][i]: rows i along memory
+        fill<BF16, WORDS / SPAN, 0, SPAN>(s.p, tid % BI, tid / BI, pg + (i64)l0 * N, 1, N, rows_i, ls);
+    else // consecutive threads: consecutive words of a row
+        fill<BF16, BI * WORDS / THREADS, THREADS / WORDS, 0>(s.p, tid / WORDS, tid % WORDS, pg + l0, Kd, 1, rows_i, ls);
+    fill<BF16, WORDS / SPAN, 0, SPAN>(s.a, tid % BJ, tid / BJ, ag + (i64)l0 * M, 1, M, cols_j, ls);
+}
+
+// bmm_mma is the kernel's body, TRANS the value of trans (one loop without a branch each), s
+// the kernel's shared tiles.
+template <bool BF16, bool TRANS> __device__ __forceinline__ void bmm_mma(Tiles<BF16> &s, BMM_PARAMS) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, g = lane / 4, t = lane % 4;
+    const int tiles_i = (N + BI - 1) / BI, tiles_j = (M + BJ - 1) / BJ;
+    const int k = blockIdx.z;
+    const i64 bg = blockIdx.x / (tiles_i * tiles_j);
+    const int i0 = blockIdx.x / tiles_j % tiles_i * BI, j0 = blockIdx.x % tiles_j * BJ;
+    const int wi = warp / 2 * 32, wj = warp % 2 * 32; // the warp's rows and columns in the block tile
+    const float *pg = p + k * p_set_stride + bg * N * Kd + (TRANS ? i0 : (i64)i0 * Kd); // op(P)'s row i0
+    const float *ag = a + k * a_set_stride + bg * Kd * M + j0;                             // A's column j0
+    float acc[MT][NT][4];
+    zero_acc(acc);
+    for (int l0 = 0; l0 < Kd; l0 += BK) {
+        __syncthreads(); // the previous step's fragments are read
+        load_tiles<BF16, TRANS>(s, pg, ag, l0, N - i0, M - j0, M, N, Kd);
+        __syncthreads();
+#pragma unroll
+        for (int ks = 0; ks < Tiles<BF16>::WORDS; ks += 8) { // tf32: two k8 steps; bf16: one k16 step
+            unsigned fa[MT][4], fb[NT][2];
+            ldmatrix_a(fa, s.p, wi, ks, lane);
+#pragma unroll
+            for (int jt = 0; jt < NT; jt++) {
+                const unsigned *row = s.a[wj + 8 * jt + g];
+                fb[jt][0] = row[ks + t], fb[jt][1] = row[ks + t + 4];
+            }
+            mma_tiles<BF16>(acc, fa, fb);
+        }
+    }
+    // d[0..3] = D[g][2t], D[g][2t+1], D[g+8][2t], D[g+8][2t+1] of each m16n8 tile
     float *o = out + (i64)k * B * heads * N * M + bg * N * M;
 #pragma unroll
-    for (int jt = 0; jt < NT; jt++)
+    for (int it = 0; it < MT; it++)
 #pragma unroll
-        for (int c = 0; c < 4; c++) {
-            const int i = i0 + g + 8 * (c / 2), j = j0 + 8 * jt + 2 * t + c % 2;
-            if (i < N && j < M) o[(i64)i * M + j] = acc[0][jt][c];
-        }
+        for (int jt = 0; jt < NT; jt++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int i = i0 + wi + 16 * it + g + 8 * (c / 2), j = j0 + wj + 8 * jt + 2 * t + c % 2;
+                if (i < N && j < M) o[(i64)i * M + j] = acc[it][jt][c];
+            }
 }
 
 } // namespace bmm_impl
 
 LS_KERNEL void __launch_bounds__(128) matmul_heads_tf32(BMM_PARAMS) {
-    bmm_impl::bmm_mma<false>(a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
+    __shared__ __align__(16) bmm_impl::Tiles<false> s;
+    if (trans)
+        bmm_impl::bmm_mma<false, true>(s, a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
+    else
+        bmm_impl::bmm_mma<false, false>(s, a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
 }
 
 LS_KERNEL void __launch_bounds__(128) matmul_heads_bf16(BMM_PARAMS) {
-    bmm_impl::bmm_mma<true>(a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
+    __shared__ __align__(16) bmm_impl::Tiles<true> s;
+    if (trans)
+        bmm_impl::bmm_mma<true, true>(s, a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
+    else
+        bmm_impl::bmm_mma<true, false>(s, a, a_set_stride, p, p_set_stride, out, B, heads, M, N, Kd, trans);
 }

@@ -118,8 +118,8 @@ void test_bmm(const char *name, BmmFn fn, int prec, int heads, int M, int N, int
     auto a = randn(a_set * K), p = randn(p_set * K);
     std::vector<float> out(o_set * K, NAN);
     const bool mma = prec != 0;
-    const i64 tiles = mma ? (i64)B * heads * ((N + 15) / 16) * ((M + 31) / 32) : (o_set + 127) / 128;
-    emu_launch(dim3{(unsigned)(mma ? (tiles + 3) / 4 : std::min<i64>(tiles, 3)), 1, K}, dim3{128, 1, 1}, [&] {
+    const i64 blocks = mma ? (i64)B * heads * ((N + 63) / 64) * ((M + 63) / 64) : std::min<i64>((o_set + 127) / 128, 3);
+    emu_launch(dim3{(unsigned)blocks, 1, K}, dim3{128, 1, 1}, [&] {
         fn(a.data(), shared_a ? 0 : a_set, p.data(), p_set, out.data(), B, heads, M, N, Kd, trans);
     });
     std::vector<double> want(out.size());
@@ -153,7 +153,8 @@ int main() {
         {2, 17, 17, 16, true},  // Q·Kᵀ of a small ViT: 17 tokens, head width 16
         {2, 17, 16, 17, false}, // A·V
         {3, 9, 5, 7, true},     // nothing a multiple of a tile
-        {1, 64, 32, 32, false}, // whole tiles
+        {1, 64, 64, 32, false}, // whole tiles
+        {2, 70, 66, 40, true},  // two tiles each way, the second partial; K-steps of 16 and a partial one
     };
     for (auto &s : shapes) {
         test_bmm("matmul_heads", matmul_heads, 0, s.heads, s.M, s.N, s.Kd, s.trans, false, 1e-6);
