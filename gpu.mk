@@ -94,6 +94,8 @@ kernels-emu:
 	$(EMU_DIR)/emu_test
 	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_OBJS) kernels/emu/emu.cpp kernels/emu/emu_graph_test.cpp -o $(EMU_DIR)/emu_graph_test
 	$(EMU_DIR)/emu_graph_test
+	$(CXX_EMU) -std=c++20 -O2 -ffp-contract=off -fno-strict-aliasing -Ikernels -pthread $(EMU_OBJS) kernels/emu/emu.cpp kernels/emu/emu_attn_test.cpp -o $(EMU_DIR)/emu_attn_test
+	$(EMU_DIR)/emu_attn_test
 
 # The cuda build links libcuda.so: the driver's on a GPU machine, here the one Debian's
 # nvidia-cuda-toolkit pulls in (/usr/lib/x86_64-linux-gnu/libcuda.so), found by gorgonia.org/cu's

@@ -90,6 +90,21 @@ func binaryArgsOf(v []any) binaryArgs {
 	}
 }
 
+// catTokensArgsOf reads the arguments of a launch of cat_tokens back (their kinds were checked by packArgs).
+func catTokensArgsOf(v []any) catTokensArgs {
+	return catTokensArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Tok:         v[2].(ptr),
+		WSetStride:  v[3].(cint64),
+		Out:         v[4].(ptr),
+		B:           v[5].(cint),
+		C:           v[6].(cint),
+		HWin:        v[7].(cint),
+		Kt:          v[8].(cint),
+	}
+}
+
 // concatCopyArgsOf reads the arguments of a launch of concat_copy back (their kinds were checked by packArgs).
 func concatCopyArgsOf(v []any) concatCopyArgs {
 	return concatCopyArgs{
@@ -219,6 +234,20 @@ func gatherChannelsArgsOf(v []any) gatherChannelsArgs {
 	}
 }
 
+// gatherPixelsArgsOf reads the arguments of a launch of gather_pixels back (their kinds were checked by packArgs).
+func gatherPixelsArgsOf(v []any) gatherPixelsArgs {
+	return gatherPixelsArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Perm:        v[2].(ptr),
+		Out:         v[3].(ptr),
+		B:           v[4].(cint),
+		C:           v[5].(cint),
+		HWin:        v[6].(cint),
+		HWout:       v[7].(cint),
+	}
+}
+
 // layernormChannelsArgsOf reads the arguments of a launch of layernorm_channels back (their kinds were checked by packArgs).
 func layernormChannelsArgsOf(v []any) layernormChannelsArgs {
 	return layernormChannelsArgs{
@@ -232,6 +261,23 @@ func layernormChannelsArgsOf(v []any) layernormChannelsArgs {
 		C:           v[7].(cint),
 		HW:          v[8].(cint),
 		Eps:         v[9].(float64),
+	}
+}
+
+// bmmArgsOf reads the arguments of a launch of matmul_heads back (their kinds were checked by packArgs).
+func bmmArgsOf(v []any) bmmArgs {
+	return bmmArgs{
+		A:          v[0].(ptr),
+		ASetStride: v[1].(cint64),
+		P:          v[2].(ptr),
+		PSetStride: v[3].(cint64),
+		Out:        v[4].(ptr),
+		B:          v[5].(cint),
+		Heads:      v[6].(cint),
+		M:          v[7].(cint),
+		N:          v[8].(cint),
+		Kd:         v[9].(cint),
+		Trans:      v[10].(cint),
 	}
 }
 
@@ -285,6 +331,19 @@ func poolWindowArgsOf(v []any) poolWindowArgs {
 		PadR:        v[18].(cint),
 		Avg:         v[19].(cint),
 		CountPad:    v[20].(cint),
+	}
+}
+
+// softmaxHeadsArgsOf reads the arguments of a launch of softmax_heads back (their kinds were checked by packArgs).
+func softmaxHeadsArgsOf(v []any) softmaxHeadsArgs {
+	return softmaxHeadsArgs{
+		In:          v[0].(ptr),
+		InSetStride: v[1].(cint64),
+		Out:         v[2].(ptr),
+		B:           v[3].(cint),
+		C:           v[4].(cint),
+		HW:          v[5].(cint),
+		Heads:       v[6].(cint),
 	}
 }
 

@@ -60,7 +60,7 @@ func (f *fakeDevice) graphKernel(name string, grid, block dim, args []any) (ok b
 	case "pool_window":
 		return true, f.poolWindow(K, poolWindowArgsOf(args))
 	default:
-		return false, nil
+		return f.attnKernel(name, grid, block, args) // attn.cu, bmm.cu (fake_attn_test.go)
 	}
 	return true, nil
 }
@@ -142,7 +142,8 @@ func fakeActivate(code int, lo, hi, alpha, beta float32, o []float32) {
 	panic(fmt.Sprintf("activation code %d is no op kind's", code))
 }
 
-// arith models eltwise.cu's arith with cpu.Arith, plane by plane.
+// arith models eltwise.cu's arith with cpu.Arith, plane by plane (per element, pixel-major:
+// value by value).
 func (f *fakeDevice) arith(K int, a arithArgs) {
 	in, vec, out := view[float32](f, a.In), view[float32](f, a.Vec), view[float32](f, a.Out)
 	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
@@ -151,10 +152,17 @@ func (f *fakeDevice) arith(K int, a arithArgs) {
 		for b := range B {
 			for c := range C {
 				v := vec[k*wSet]
-				if a.PerChannel != 0 {
+				if a.PerChannel == 1 {
 					v = vec[k*wSet+c]
 				}
-				cpu.Arith(out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*C+c)*HW:][:HW], op, v, a.Rev != 0)
+				o, x := out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*C+c)*HW:][:HW]
+				if a.PerChannel != 2 {
+					cpu.Arith(o, x, op, v, a.Rev != 0)
+					continue
+				}
+				for p := range HW {
+					cpu.Arith(o[p:p+1], x[p:p+1], op, vec[k*wSet+p*C+c], a.Rev != 0)
+				}
 			}
 		}
 	}

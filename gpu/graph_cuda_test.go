@@ -9,8 +9,9 @@ import (
 )
 
 // TestGraphConformance runs the conformance suite over the ONNX test graphs (every imported
-// operator: the kernels of conv_direct.cu, eltwise.cu, concat.cu, layernorm.cu, pool_window.cu;
-// GraphCases and ExtGraphCases) on the device, in every precision on both conv paths, with the
+// operator: the kernels of conv_direct.cu, eltwise.cu, concat.cu, layernorm.cu, pool_window.cu,
+// and of vision transformers, attn.cu and bmm.cu; GraphCases, ExtGraphCases and ViTGraphCases)
+// on the device, in every precision on both conv paths, with the
 // sizes from free memory and with tiny K and B.
 func TestGraphConformance(t *testing.T) {
 	for _, path := range []string{"fast", "reference"} {
@@ -18,10 +19,12 @@ func TestGraphConformance(t *testing.T) {
 			t.Run(path+"_"+prec+"_capacity", func(t *testing.T) {
 				enginetest.RunGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path}), prec)
 				enginetest.RunExtGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path}), prec)
+				enginetest.RunViTGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path}), prec)
 			})
 			t.Run(path+"_"+prec+"_K3B2", func(t *testing.T) {
 				enginetest.RunGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path, Points: 3, Images: 2}), prec)
 				enginetest.RunExtGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path, Points: 3, Images: 2}), prec)
+				enginetest.RunViTGraphsPrecision(t, factory(Options{Precision: prec, Kernels: path, Points: 3, Images: 2}), prec)
 			})
 		}
 	}

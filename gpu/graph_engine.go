@@ -11,7 +11,8 @@ import (
 // convolutions (kernels/conv_direct.cu), batch norm standing alone and stand-alone activations,
 // adds and products, arithmetic by a constant or parameter (eltwise.cu), concatenation over
 // channels and channel permutations (concat.cu), LayerNorm over channels (layernorm.cu),
-// pooling over any window (pool_window.cu), and conv or linear layers of the GEMM kernels
+// pooling over any window (pool_window.cu), the token layers of vision transformers (attn.cu,
+// bmm.cu: graph_attn.go), and conv or linear layers of the GEMM kernels
 // followed by an activation other than ReLU (the activation in place after them). Every kernel
 // takes its inputs at a set stride, 0 when they are the images shared by all weight sets.
 
@@ -84,6 +85,11 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 			Alpha: pl.Alpha, Beta: pl.Beta})
 	case model.OpArith, model.OpLayerNorm, model.OpChannels:
 		if err := e.graphExt(k, b, i, pl, in, inSet, out); err != nil {
+			return err
+		}
+		return e.epilogue(k, n, pl, out)
+	case model.OpSoftmax, model.OpMatMul, model.OpCatTokens, model.OpPixels:
+		if err := e.graphAttn(k, b, i, pl, in, inSet, out, operand); err != nil {
 			return err
 		}
 		return e.epilogue(k, n, pl, out)

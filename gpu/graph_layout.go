@@ -26,8 +26,12 @@ import (
 //     back): a LayerNorm's γ (W', the row of ones without one) and β (b', zeros without one); an
 //     arithmetic layer's operand (W', one value or one per channel), which is a parameter's
 //     entries or, for a constant, a raw entry of its own holding it in θ with zeros in δ and η
-//     (so it is the same at every point);
-//   - a channel-moving layer (OpChannels) has its Perm uploaded as an int32 table.
+//     (so it is the same at every point); a position embedding [1, T, D] is one value per
+//     element, pixel-major;
+//   - a class-token layer (OpCatTokens) folds its token parameter [1, k, D] the same way: a row
+//     of k·D "channels" of one weight each, copied per weight set (kernels/attn.cu cat_tokens);
+//   - a channel-moving layer (OpChannels) has its Perm uploaded as an int32 table, and so has a
+//     pixel-selecting one (OpPixels: gather_pixels).
 
 // onesEntry names the row of ones in the raw vector; no state_dict entry can be called so.
 const onesEntry = "\x00ones"
@@ -47,6 +51,8 @@ func folds(l *model.Layer) bool {
 	switch l.Kind {
 	case model.OpConv, model.OpLinear, model.OpBatchNorm, model.OpLayerNorm, model.OpArith:
 		return true
+	case model.OpCatTokens:
+		return l.Weight != ""
 	}
 	return false
 }
@@ -109,7 +115,7 @@ func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g model.Conv
 		return names, 1, g.Cout, false
 	case pl.Kind == model.OpArith && pl.Weight == "":
 		return [6]string{constEntry(i)}, 1, len(pl.Const), false
-	case pl.Kind == model.OpArith:
+	case pl.Kind == model.OpArith || pl.Kind == model.OpCatTokens:
 		if t := p.Base.Tensors[pl.Weight]; t != nil {
 			cout = len(t.Data)
 		}
@@ -121,12 +127,33 @@ func (l *Layout) foldRow(p *engine.Problem, i int, pl *model.Layer, g model.Conv
 	return names, g.R(), g.Cout, true
 }
 
-// checkVectorLen checks that arithmetic layer pl's operand has n = 1 value or one per channel.
+// checkVectorLen checks that arithmetic layer pl's operand has n = 1 value, one per channel or
+// one per element (C·H·W, a position embedding), and that class-token layer pl's tokens are
+// k·C values for its k added pixels.
 func checkVectorLen(pl *model.Layer, n int) error {
-	if n != 1 && n != pl.OutShape[0] {
-		return fmt.Errorf("gpu: %s layer's operand %q has %d values for %d channels", pl.Kind, pl.Weight, n, pl.OutShape[0])
+	c, hw := pl.OutShape[0], pl.OutShape[1]*pl.OutShape[2]
+	if pl.Kind == model.OpCatTokens {
+		if k := hw - pl.InShape[1]*pl.InShape[2]; k < 1 || n != k*c {
+			return fmt.Errorf("gpu: %s layer's tokens %q have %d values for %d tokens of %d channels", pl.Kind, pl.Weight, n, k, c)
+		}
+		return nil
+	}
+	if n != 1 && n != c && n != c*hw {
+		return fmt.Errorf("gpu: %s layer's operand %q has %d values for %d channels of %d pixels", pl.Kind, pl.Weight, n, c, hw)
 	}
 	return nil
+}
+
+// vectorMode is eltwise.cu arith's per_channel code for an operand of n values on layer pl:
+// 0 one value, 1 one per channel, 2 one per element (pixel-major).
+func vectorMode(pl *model.Layer, n int) int {
+	switch {
+	case n == 1:
+		return 0
+	case n == pl.OutShape[0]:
+		return 1
+	}
+	return 2
 }
 
 // place copies entry name's data to dst, transposed for a MatMul weight.
@@ -161,15 +188,19 @@ func (l *Layout) ThetaVector(w *model.Weights) []float32 {
 }
 
 // permTable returns channel layer pl's Perm as gather_channels' table, checked against its
-// input's channels.
+// input's channels, or pixel layer pl's as gather_pixels' table, checked against its pixels.
 func permTable(pl *model.Layer) ([]int32, error) {
-	if len(pl.Perm) != pl.OutShape[0] {
-		return nil, fmt.Errorf("gpu: channels layer has %d entries for %d output channels", len(pl.Perm), pl.OutShape[0])
+	what, out, in := "channel", pl.OutShape[0], pl.InShape[0]
+	if pl.Kind == model.OpPixels {
+		what, out, in = "pixel", pl.OutShape[1]*pl.OutShape[2], pl.InShape[1]*pl.InShape[2]
+	}
+	if len(pl.Perm) != out {
+		return nil, fmt.Errorf("gpu: %s layer has %d entries for %d output %ss", pl.Kind, len(pl.Perm), out, what)
 	}
 	t := make([]int32, len(pl.Perm))
 	for c, j := range pl.Perm {
-		if j < 0 || j >= pl.InShape[0] {
-			return nil, fmt.Errorf("gpu: channels layer: output channel %d reads channel %d of %d", c, j, pl.InShape[0])
+		if j < 0 || j >= in {
+			return nil, fmt.Errorf("gpu: %s layer: output %s %d reads %s %d of %d", pl.Kind, what, c, what, j, in)
 		}
 		t[c] = int32(j)
 	}

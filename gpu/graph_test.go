@@ -54,7 +54,8 @@ func TestEngineExtGraphsOnKernelModels(t *testing.T) {
 // TestGraphFoldMatchesCPU: the fold table of the test graphs, folded on the host with the
 // kernel's arithmetic, gives the CPU engine's weights bit for bit: grouped and dilated convs in
 // PyTorch's order, MatMul weights transposed, and a batch norm standing alone as the scale and
-// shift of model.Layer.Affine (from the row of ones).
+// shift of model.Layer.Affine (from the row of ones); class tokens and position embeddings
+// (enginetest.ViTGraphCases) copied per weight set.
 func TestGraphFoldMatchesCPU(t *testing.T) {
 	cases, err := enginetest.GraphCases(t.TempDir())
 	if err != nil {
@@ -64,7 +65,11 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases = append(cases, append(ext, pixelLinearCase(t))...)
+	vit, err := enginetest.ViTGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, append(append(ext, vit...), pixelLinearCase(t))...)
 	kinds := map[string]bool{}
 	for _, c := range cases {
 		p, err := enginetest.Setup(c, 5)
@@ -91,6 +96,10 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 					kinds["direct"] = true
 				case pl.TransW:
 					kinds["matmul "+pl.Kind.String()] = true
+				case pl.Kind == model.OpCatTokens:
+					kinds["class tokens"] = true
+				case pl.Kind == model.OpArith && ll.Vector > pl.OutShape[0]:
+					kinds["arith per element"] = true
 				case pl.Kind == model.OpLayerNorm, pl.Kind == model.OpArith:
 					kinds[pl.Kind.String()+map[bool]string{true: " parameter", false: " constant"}[pl.Weight != ""]] = true
 				}
@@ -110,7 +119,8 @@ func TestGraphFoldMatchesCPU(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"affine", "direct", "matmul linear", "matmul conv", "layernorm parameter", "arith parameter", "arith constant"} {
+	for _, k := range []string{"affine", "direct", "matmul linear", "matmul conv", "layernorm parameter", "arith parameter", "arith constant",
+		"class tokens", "arith per element"} {
 		if !kinds[k] {
 			t.Errorf("the test graphs have no %s layer", k)
 		}

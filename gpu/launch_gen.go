@@ -150,6 +150,31 @@ func launchBinary(l launcher, k binaryKernel, grid, block dim, a binaryArgs) err
 	return l.launch(string(k), grid, block, a.Lhs, a.LhsSetStride, a.Rhs, a.RhsSetStride, a.Out, a.B, a.C, a.HW, a.Op)
 }
 
+// catTokensArgs are the parameters of cat_tokens, in the kernel's order.
+type catTokensArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Tok         ptr    // float * tok
+	WSetStride  cint64 // i64 w_set_stride
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	HWin        cint   // int HWin
+	Kt          cint   // int kt
+}
+
+// catTokensKernel names a kernel that takes catTokensArgs.
+type catTokensKernel string
+
+const (
+	kCatTokens catTokensKernel = "cat_tokens"
+)
+
+// launchCatTokens queues kernel k with arguments a on l.
+func launchCatTokens(l launcher, k catTokensKernel, grid, block dim, a catTokensArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Tok, a.WSetStride, a.Out, a.B, a.C, a.HWin, a.Kt)
+}
+
 // concatCopyArgs are the parameters of concat_copy, in the kernel's order.
 type concatCopyArgs struct {
 	In          ptr    // float * in
@@ -378,6 +403,30 @@ func launchGatherChannels(l launcher, k gatherChannelsKernel, grid, block dim, a
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Perm, a.Out, a.B, a.Cin, a.C, a.HW)
 }
 
+// gatherPixelsArgs are the parameters of gather_pixels, in the kernel's order.
+type gatherPixelsArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Perm        ptr    // int * perm
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	HWin        cint   // int HWin
+	HWout       cint   // int HWout
+}
+
+// gatherPixelsKernel names a kernel that takes gatherPixelsArgs.
+type gatherPixelsKernel string
+
+const (
+	kGatherPixels gatherPixelsKernel = "gather_pixels"
+)
+
+// launchGatherPixels queues kernel k with arguments a on l.
+func launchGatherPixels(l launcher, k gatherPixelsKernel, grid, block dim, a gatherPixelsArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Perm, a.Out, a.B, a.C, a.HWin, a.HWout)
+}
+
 // layernormChannelsArgs are the parameters of layernorm_channels, in the kernel's order.
 type layernormChannelsArgs struct {
 	In          ptr     // float * in
@@ -402,6 +451,35 @@ const (
 // launchLayernormChannels queues kernel k with arguments a on l.
 func launchLayernormChannels(l launcher, k layernormChannelsKernel, grid, block dim, a layernormChannelsArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Gamma, a.Beta, a.WSetStride, a.Out, a.B, a.C, a.HW, a.Eps)
+}
+
+// bmmArgs are the parameters of matmul_heads, matmul_heads_bf16, matmul_heads_tf32, in the kernel's order.
+type bmmArgs struct {
+	A          ptr    // float * a
+	ASetStride cint64 // i64 a_set_stride
+	P          ptr    // float * p
+	PSetStride cint64 // i64 p_set_stride
+	Out        ptr    // float * out
+	B          cint   // int B
+	Heads      cint   // int heads
+	M          cint   // int M
+	N          cint   // int N
+	Kd         cint   // int Kd
+	Trans      cint   // int trans
+}
+
+// bmmKernel names a kernel that takes bmmArgs.
+type bmmKernel string
+
+const (
+	kMatmulHeads     bmmKernel = "matmul_heads"
+	kMatmulHeadsBf16 bmmKernel = "matmul_heads_bf16"
+	kMatmulHeadsTf32 bmmKernel = "matmul_heads_tf32"
+)
+
+// launchBmm queues kernel k with arguments a on l.
+func launchBmm(l launcher, k bmmKernel, grid, block dim, a bmmArgs) error {
+	return l.launch(string(k), grid, block, a.A, a.ASetStride, a.P, a.PSetStride, a.Out, a.B, a.Heads, a.M, a.N, a.Kd, a.Trans)
 }
 
 // maxpoolArgs are the parameters of maxpool, in the kernel's order.
@@ -485,6 +563,29 @@ const (
 // launchPoolWindow queues kernel k with arguments a on l.
 func launchPoolWindow(l launcher, k poolWindowKernel, grid, block dim, a poolWindowArgs) error {
 	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.H, a.W, a.OH, a.OW, a.KH, a.KW, a.SH, a.SW, a.DH, a.DW, a.PadT, a.PadL, a.PadB, a.PadR, a.Avg, a.CountPad)
+}
+
+// softmaxHeadsArgs are the parameters of softmax_heads, in the kernel's order.
+type softmaxHeadsArgs struct {
+	In          ptr    // float * in
+	InSetStride cint64 // i64 in_set_stride
+	Out         ptr    // float * out
+	B           cint   // int B
+	C           cint   // int C
+	HW          cint   // int HW
+	Heads       cint   // int heads
+}
+
+// softmaxHeadsKernel names a kernel that takes softmaxHeadsArgs.
+type softmaxHeadsKernel string
+
+const (
+	kSoftmaxHeads softmaxHeadsKernel = "softmax_heads"
+)
+
+// launchSoftmaxHeads queues kernel k with arguments a on l.
+func launchSoftmaxHeads(l launcher, k softmaxHeadsKernel, grid, block dim, a softmaxHeadsArgs) error {
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Out, a.B, a.C, a.HW, a.Heads)
 }
 
 // toBf16Args are the parameters of to_bf16, in the kernel's order.

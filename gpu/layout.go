@@ -31,8 +31,8 @@ type LayerLayout struct {
 	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
 	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
 	TapMajor bool
-	Perm     []int32 // OpChannels: the input channel of each output channel (gather_channels' table)
-	Vector   int     // OpArith: its operand's length, 1 or one per channel
+	Perm     []int32 // OpChannels, OpPixels: the input channel (pixel) of each output channel (pixel): gather_channels' (gather_pixels') table
+	Vector   int     // OpArith: its operand's length, 1, one per channel or one per element; OpCatTokens: its tokens' values
 }
 
 // WIndex returns where W'[m][i] (PyTorch's order, i = ci·KS·KS + tap) lies from WOut: m·R + i,
@@ -87,7 +87,7 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 				return nil, err
 			}
 		}
-		if pl.Kind == model.OpChannels {
+		if pl.Kind == model.OpChannels || pl.Kind == model.OpPixels {
 			if ll.Perm, err = permTable(pl); err != nil {
 				return nil, err
 			}
@@ -117,7 +117,7 @@ func (l *Layout) addFoldRow(p *engine.Problem, i int, pl *model.Layer, fast bool
 	g := pl.Geom()
 	// Raw offsets (rawFields), −1 for what the layer lacks.
 	names, per, cout, gemm := l.foldRow(p, i, pl, g)
-	if pl.Kind == model.OpArith {
+	if pl.Kind == model.OpArith || pl.Kind == model.OpCatTokens {
 		if err := checkVectorLen(pl, cout); err != nil {
 			return ll, err
 		}

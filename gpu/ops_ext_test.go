@@ -11,7 +11,7 @@ import (
 
 // The op table's rows of the newer imported-graph kernels: every activation code of activate
 // (graph.cuh's double-precision formulas against cpu.ActivateLayer's), arith by every operator,
-// reversed, by one value and per channel (one float32 operation: exact), layernorm_channels
+// reversed, by one value, per channel and per element (one float32 operation: exact), layernorm_channels
 // (the same double steps as cpu.LayerNormChannels) and gather_channels (a copy: exact), each
 // over 2 weight sets with the input of the first shared (set stride 0) or per set.
 
@@ -23,14 +23,15 @@ func extRows() []opRow {
 	}
 	for op := kernels.ArithOpAdd; op < kernels.ArithOpCount; op++ {
 		for _, rev := range []bool{false, true} {
-			for _, per := range []bool{false, true} {
-				rows = append(rows, opRow{name: fmt.Sprintf("arith %s rev %t per-channel %t", op, rev, per),
+			for per, what := range []string{"one value", "per channel", "per element"} {
+				rows = append(rows, opRow{name: fmt.Sprintf("arith %s rev %t %s", op, rev, what),
 					run: func(be backend) (float64, error) { return runArith(be, op, rev, per) }})
 			}
 		}
 	}
-	return append(rows, opRow{name: "layernorm_channels 24ch eps 1e-6", tol: 1e-7, run: runLayerNorm},
+	rows = append(rows, opRow{name: "layernorm_channels 24ch eps 1e-6", tol: 1e-7, run: runLayerNorm},
 		opRow{name: "gather_channels shuffle+slice", run: runGather})
+	return append(rows, attnRows()...) // vision transformers' kernels (ops_attn_test.go)
 }
 
 // extCase is the shape of the rows: K weight sets of B images of C channels of HW pixels.
@@ -82,12 +83,14 @@ func runActivate(be backend, a kernels.Act) (float64, error) {
 	return relErr(got, f64(append(want, want...))), nil
 }
 
-func runArith(be backend, op kernels.ArithOp, rev, perChannel bool) (float64, error) {
-	const n, wSet = extB * extC * extHW, extC + 1
+// runArith runs arith with an operand of one value (mode 0), one per channel (1) or one per
+// element, pixel-major (2).
+func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, error) {
+	const n, wSet = extB * extC * extHW, extC*extHW + 1
 	in, vecs := randSlice(extK*n, 2, 22), randSlice(extK*wSet, 1, 23)
 	got, err := runExt(be, in, vecs, n, func(in, vec, out ptr) error {
 		return launchArith(be, kArith, dim{5, 1, extK}, dim{64, 1, 1}, arithArgs{In: in, InSetStride: n, Vec: vec, WSetStride: wSet,
-			PerChannel: cint(b2i(perChannel)), Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
+			PerChannel: cint(mode), Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
 	})
 	if err != nil {
 		return 0, err
@@ -96,12 +99,17 @@ func runArith(be backend, op kernels.ArithOp, rev, perChannel bool) (float64, er
 	want := make([]float32, extK*n)
 	for k := range extK {
 		for p := range extB * extC {
-			v := vecs[k*wSet]
-			if perChannel {
-				v = vecs[k*wSet+p%extC]
-			}
 			at := k*n + p*extHW
-			cpu.Arith(want[at:at+extHW], in[at:at+extHW], sym, v, rev)
+			for i := range extHW {
+				v := vecs[k*wSet]
+				switch mode {
+				case 1:
+					v = vecs[k*wSet+p%extC]
+				case 2:
+					v = vecs[k*wSet+i*extC+p%extC]
+				}
+				cpu.Arith(want[at+i:at+i+1], in[at+i:at+i+1], sym, v, rev)
+			}
 		}
 	}
 	return relErr(got, f64(want)), nil

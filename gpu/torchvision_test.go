@@ -52,34 +52,41 @@ func TestTorchvisionOnKernelModels(t *testing.T) {
 				t.Fatalf("export: %v\n%s", err, out)
 			}
 			p := torchvisionProblem(t, onnxFile)
-			pts := []engine.Point{{A: 0, B: 0}, {A: -0.3, B: 0.7}}
-			ce, err := cpu.New(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := ce.Evaluate(context.Background(), pts, 0, p.Data.N)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, prec := range []string{"fp32", "tf32", "bf16"} {
-				start := time.Now()
-				e, err := newEngine(newFake(1<<34), 0, p, Options{Precision: prec, Points: 2, Images: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := e.Evaluate(context.Background(), pts, 0, p.Data.N)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for k := range pts {
-					rel := math.Abs(got[k].Loss-want[k].Loss) / math.Abs(want[k].Loss)
-					t.Logf("%s point %v: loss %.7g, CPU %.7g, rel err %.2g (%.1fs)", prec, pts[k], got[k].Loss, want[k].Loss, rel, time.Since(start).Seconds())
-					if !(rel <= enginetest.LossTols[prec]) {
-						t.Errorf("%s point %v: loss %.8g, CPU %.8g (rel err %.2g > %g)", prec, pts[k], got[k].Loss, want[k].Loss, rel, enginetest.LossTols[prec])
-					}
-				}
-			}
+			compareWithCPU(t, p, []engine.Point{{A: 0, B: 0}, {A: -0.3, B: 0.7}})
 		})
+	}
+}
+
+// compareWithCPU evaluates pts over p's images on the GPU engine driving the Go kernel models
+// (K = len(pts), B = 1) in fp32, tf32 and bf16, against the CPU engine, within
+// enginetest.LossTols.
+func compareWithCPU(t *testing.T, p *engine.Problem, pts []engine.Point) {
+	t.Helper()
+	ce, err := cpu.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ce.Evaluate(context.Background(), pts, 0, p.Data.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prec := range []string{"fp32", "tf32", "bf16"} {
+		start := time.Now()
+		e, err := newEngine(newFake(1<<34), 0, p, Options{Precision: prec, Points: len(pts), Images: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Evaluate(context.Background(), pts, 0, p.Data.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range pts {
+			rel := math.Abs(got[k].Loss-want[k].Loss) / math.Abs(want[k].Loss)
+			t.Logf("%s point %v: loss %.7g, CPU %.7g, rel err %.2g (%.1fs)", prec, pts[k], got[k].Loss, want[k].Loss, rel, time.Since(start).Seconds())
+			if !(rel <= enginetest.LossTols[prec]) {
+				t.Errorf("%s point %v: loss %.8g, CPU %.8g (rel err %.2g > %g)", prec, pts[k], got[k].Loss, want[k].Loss, rel, enginetest.LossTols[prec])
+			}
+		}
 	}
 }
 

@@ -12,7 +12,8 @@
 //   arith:     Out[b][c][i] = In[b][c][i] ∘ v_k[c]  (v_k[c] ∘ In[b][c][i] when rev), ∘ the
 //              ArithOp of graph.cuh, one float32 operation as cpu.Arith; v_k is weight set k's
 //              vector at vec + k·w_set_stride (a parameter or constant, folded by fold_weights),
-//              one value per channel, or one value for all (per_channel 0)
+//              one value per channel (per_channel 1), one value for all (0), or one per element
+//              stored pixel-major, v_k[i·C + c] (2: a position embedding [1, T, D] on a [D, T, 1] slot)
 #include "graph.cuh"
 
 LS_KERNEL void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi,
@@ -56,7 +57,8 @@ LS_KERNEL void arith(const float *__restrict__ in, i64 in_set_stride, const floa
     const i64 n = (i64)B * C * HW;
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         const float x = in[k * in_set_stride + i];
-        const float v = vec[k * w_set_stride + (per_channel ? (int)(i / HW % C) : 0)];
+        const i64 c = i / HW % C;
+        const float v = vec[k * w_set_stride + (per_channel == 2 ? i % HW * C + c : per_channel ? c : 0)];
         const float a = rev ? v : x, b = rev ? x : v;
         float y;
         switch (op) {

@@ -29,6 +29,9 @@ fi
 need=$(for b in "$out/gpu.test" "$out/landscape-gpu"; do objdump -T "$b" 2>/dev/null | grep -o 'GLIBC_[0-9.]*'; done | sort -u -V | tail -1)
 echo "${need:-unknown}" >"$out/GLIBC_NEEDED"
 echo "device-check: gpu.test and landscape-gpu need ${need:-an unknown glibc} or newer (ldd --version on the device)" >&2
+# The Python tools that export torchvision's vit_b_16 on the device (run.sh's vit steps).
+mkdir -p "$out/tools"
+cp tools/*.py "$out/tools/"
 cp scripts/device-check-run.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 du -sh "$out"

@@ -6,9 +6,11 @@
 # every kernel against the CPU layer functions on both kernel paths (the fast kernels and the
 # reference ones) in fp32/tf32/bf16, the module loading (cubin vs PTX JIT), a fault injected on
 # purpose (a sticky illegal address), the engine conformance suite in all three precisions on both
-# paths, a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
+# paths, the ONNX graphs' suite (every imported operator, vision transformers' attention kernels
+# included: TestGraphConformance), a resnet20 scan against the CPU engine (with CUDA graphs, the default, and without), CUDA
 # graphs against direct launches (TestCUDAGraphsOnDevice), and resnet56 speed in fp32/tf32/bf16 on both paths
-# beside PyTorch, then prints one table. Exit status 1 when a correctness check failed, 2 when
+# beside PyTorch, then (budget permitting) torchvision's vit_b_16 at 224x224 beside PyTorch,
+# then prints one table. Exit status 1 when a correctness check failed, 2 when
 # the binaries cannot run here.
 #
 # The whole run keeps within DEVICE_CHECK_BUDGET seconds (default 480, under a 10-minute remote
@@ -105,6 +107,26 @@ if [ -x ./landscape ]; then
 	tail -5 "$log/bench-cli.out"
 fi
 
+# Vision transformers, last (issue 19): torchvision's vit_b_16 at 224x224 exported here by
+# tools/torch_onnx_ref.py (random weights), its speed through `landscape bench --device gpu`
+# in each precision beside torch_scan.py --model tv:vit_b_16 (channels-last). Its kernels'
+# correctness is the kernels and graphs steps' (attn.cu, bmm.cu on the ViT test graphs).
+VN=${VIT_IMAGES:-256}
+if [ -x ./landscape ] && [ -f tools/torch_onnx_ref.py ]; then
+	step vit-export 90 python3 tools/torch_onnx_ref.py export --net tv:vit_b_16 --seed 3 --hw 224 --opset 13 \
+		--onnx "$log/vit_b_16.onnx" --weights "$log/vit_b_16.safetensors"
+	for prec in fp32 tf32 bf16; do
+		[ -f "$log/vit_b_16.onnx" ] || break
+		step "vit-$prec" 90 ./landscape bench --model "$log/vit_b_16.onnx" --device gpu --precision "$prec" --images "$VN" --points 2
+		grep -E 'img_per_s=' "$log/vit-$prec.out" || tail -3 "$log/vit-$prec.out"
+		if [ -f peer/torch_scan.py ]; then
+			step "vit-torch-$prec" 90 python3 peer/torch_scan.py --device cuda --model tv:vit_b_16 --hw 224 --precision "$prec" \
+				--channels-last --images "$VN" --points 2
+			grep -E 'img_per_s=' "$log/vit-torch-$prec.out" || tail -3 "$log/vit-torch-$prec.out"
+		fi
+	done
+fi
+
 field() { # file key: the value of key=... on the first line that has it
 	grep -o "$2=[^ ]*" "$1" 2>/dev/null | head -1 | cut -d= -f2
 }
@@ -116,7 +138,7 @@ echo "kernels vs cpu layers: $kpass ok, $kfail failed (fast and reference paths,
 echo "module loading:        $(grep -q '^PASS' "$log/modules.out" && echo PASS || echo FAIL) ($(grep -m1 -o 'module .*' "$log/modules.out"))"
 echo "sticky fault:          $(grep -q '^PASS' "$log/fault.out" && echo PASS || echo FAIL)"
 echo "conformance suite:     $(grep -q '^ok\|^PASS' "$log/conformance.out" && echo PASS || echo FAIL) (fp32/tf32/bf16 x fast/reference)"
-echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator; fp32/tf32/bf16 x fast/reference)"
+echo "ONNX graphs suite:     $(grep -q '^ok\|^PASS' "$log/graphs.out" && echo PASS || echo FAIL) (every imported operator, ViT attention included; fp32/tf32/bf16 x fast/reference)"
 grep -E '^scan resnet20' "$log/scan20.out" | sed 's/^/resnet20 scan vs cpu:  /'
 echo "CUDA graphs vs direct: $(grep -q '^PASS' "$log/cudagraph.out" && echo PASS || echo FAIL) (resnet20; same sums; scan with graphs off: $(grep -q '^PASS' "$log/scan20-nograph.out" && echo PASS || echo FAIL))"
 grep -E '^cudagraph ' "$log/cudagraph.out" | sed 's/^/  /'
@@ -131,6 +153,12 @@ for row in fp32:fast tf32:fast bf16:fast fp32:reference tf32:reference bf16:refe
 	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 	est() { awk -v r="${1:-0}" 'BEGIN { if (r > 0) printf "%.0f", 2601 * 50000 / r; else print "-" }'; }
 	printf '%-9s %-9s %12s %12s %9s %18s %14s %14s\n' "$prec" "$path" "${ours:--}" "${torch:--}" "$ratio" "${rel:--}" "$(est "$ours")" "$(est "$torch")"
+done
+echo "vit_b_16 224x224, $VN images x 2 points (landscape bench --device gpu; torch_scan.py --channels-last):"
+for prec in fp32 tf32 bf16; do
+	ours=$(field "$log/vit-$prec.out" img_per_s) torch=$(field "$log/vit-torch-$prec.out" img_per_s)
+	ratio=$(awk -v a="${ours:-0}" -v b="${torch:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+	printf '  %-5s ours %10s img/s  torch %10s img/s  ours/torch %s\n' "$prec" "${ours:--}" "${torch:--}" "$ratio"
 done
 echo "logs: $log"
 exit $status

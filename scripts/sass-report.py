@@ -4,7 +4,7 @@
 Usage: python3 scripts/sass-report.py [--ptx-dir kernels/ptx] [--arch sm_90]     (make sass-report)
 
 It assembles the committed PTX for sm_90 (ptxas 11.8, as `make kernels` does), disassembles it
-(cuobjdump -sass) and prints, per conv kernel:
+(cuobjdump -sass) and prints, per conv kernel (and per product kernel of bmm.cu, the ViT attention):
 
   regs, smem      registers per thread and static shared memory per block (cuobjdump -res-usage;
                   smem includes the 1 KiB the sm_90 runtime reserves per block)
@@ -177,7 +177,7 @@ def maxntid(ptx_dir):
     for f in os.listdir(ptx_dir):
         if f.endswith(".ptx"):
             src = open(os.path.join(ptx_dir, f)).read()
-            for m in re.finditer(r"\.entry (\w+)\(.*?\)\s*\.maxntid (\d+), (\d+), (\d+)", src, re.S):
+            for m in re.finditer(r"\.entry (\w+)\([^)]*\)\s*\.maxntid (\d+), (\d+), (\d+)", src):
                 threads[m.group(1)] = int(m.group(2)) * int(m.group(3)) * int(m.group(4))
     return threads
 
@@ -231,7 +231,7 @@ def main():
     info = {}
     with tempfile.TemporaryDirectory() as tmp:
         for f in sorted(os.listdir(a.ptx_dir)):
-            if f.startswith("conv") and f.endswith(".ptx"):
+            if f.startswith(("conv", "bmm")) and f.endswith(".ptx"):  # bmm: the ViT products (not in the estimate)
                 cubin = os.path.join(tmp, f[:-4] + ".cubin")
                 run(["ptxas", "-O3", "-arch=" + a.arch, os.path.join(a.ptx_dir, f), "-o", cubin])
                 info.update(analyse(cubin))

@@ -16,12 +16,13 @@ import (
 // arithmetic by a constant or parameter (scalar or per channel), LayerNorm over channels,
 // Concat over channels, channel shuffles, Split and Slice of channels, max and average pooling
 // over any window with ceil mode and count_include_pad, GlobalAveragePool/ReduceMean, Gemm and
-// MatMul, Linear on the channels of an NHWC activation (gpu/graph_engine.go, graph_ext.go).
+// MatMul, Linear on the channels of an NHWC activation (gpu/graph_engine.go, graph_ext.go), and
+// the layers of vision transformers (gpu/graph_attn.go): Softmax over heads, MatMul of two
+// activations, class and distillation tokens, token selection, position embeddings.
 //
 // What it refuses, naming the layer: a convolution or linear layer that adds the network's
 // input itself as its residual (the implicit-GEMM kernels read residuals per weight set, and
-// the images are shared by all sets), and the layers of vision transformers, which its kernels
-// do not have yet (transformerGap); `--device auto` then computes the network on the CPU.
+// the images are shared by all sets); `--device auto` then computes the network on the CPU.
 func Supported(n *model.Net) error {
 	plan, err := model.Compile(n)
 	if err != nil {
@@ -36,23 +37,8 @@ func Supported(n *model.Net) error {
 		if l.Out == plan.Input {
 			imagesIn = false
 		}
-		if gap := transformerGap(&l, n); gap != "" {
-			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) %s, which its kernels do not support yet", n.Name, i, l.Kind, gap)
-		}
 	}
 	return nil
-}
-
-// transformerGap says what of layer l, a layer of a vision transformer (model/onnx_attn.go),
-// the GPU kernels do not compute yet, or "".
-func transformerGap(l *model.Layer, n *model.Net) string {
-	switch {
-	case l.Kind == model.OpSoftmax || l.Kind == model.OpMatMul || l.Kind == model.OpCatTokens || l.Kind == model.OpPixels:
-		return "is a transformer layer"
-	case l.Kind == model.OpArith && l.VectorLen(n) > l.OutShape[0]:
-		return "adds a parameter per element (a position embedding)"
-	}
-	return ""
 }
 
 // graphFile returns the absolute path of n's graph file, which the worker loads (it runs on the

@@ -82,11 +82,11 @@ func TestSupportedAcceptsExtGraphs(t *testing.T) {
 	}
 }
 
-// TestSupportedRefusesViTGraphs: until the GPU kernels have them, the layers of vision
-// transformers (enginetest.ViTGraphCases: softmax, MatMul of activations, class tokens, token
-// selection, position embeddings) are refused, so `--device auto` computes them on the CPU,
-// never wrongly.
-func TestSupportedRefusesViTGraphs(t *testing.T) {
+// TestSupportedAcceptsViTGraphs: the layers of vision transformers (enginetest.ViTGraphCases:
+// softmax, MatMul of activations, class tokens, token selection, position embeddings) run on
+// the GPU kernels (gpu's TestEngineViTGraphsOnKernelModels), so `--device auto` takes the GPU
+// for them.
+func TestSupportedAcceptsViTGraphs(t *testing.T) {
 	cases, err := enginetest.ViTGraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestSupportedRefusesViTGraphs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Supported(n); err == nil || !strings.Contains(err.Error(), "do not support yet") {
+		if err := Supported(n); err != nil {
 			t.Errorf("%s: %v", c.Model, err)
 		}
 	}

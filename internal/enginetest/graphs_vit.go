@@ -15,7 +15,7 @@ import (
 // back, residual Adds, a GELU MLP, and a class-token Gather or a mean over the tokens; batch-first
 // (timm's layout: [N, h, T, d]) and sequence-first (nn.MultiheadAttention's export: [T, N, D],
 // the batch merged with the heads and, before the output projection's Gemm, with the tokens).
-// Engines that run them call RunViTGraphs; the GPU engine does not yet.
+// Engines that run them call RunViTGraphs (the GPU engine, in every precision, RunViTGraphsPrecision).
 
 // ViTGraphCases writes the graphs into dir and returns their suite cases.
 func ViTGraphCases(dir string) ([]Case, error) {

@@ -12,6 +12,7 @@ void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_strid
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void avgpool_bf16(const uint16_t *in, uint16_t *out, i64 planes, int HW);
 void binary(const float *lhs, i64 lhs_set_stride, const float *rhs, i64 rhs_set_stride, float *out, int B, int C, int HW, int op);
+void cat_tokens(const float *in, i64 in_set_stride, const float *tok, i64 w_set_stride, float *out, int B, int C, int HWin, int kt);
 void concat_copy(const float *in, i64 in_set_stride, float *out, int B, int C, int HW, int Ctotal, int c0);
 void conv2_bf16_bm16(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
 void conv2_bf16_bm32(const float *in, i64 in_set_stride, const float *weights, const float *bias, i64 w_set_stride, const float *res, float *out, const int2 *taps, int B, int Cin, int H, int W, int Cout, int OH, int OW, int KS, int stride, int pad, int relu);
@@ -48,9 +49,14 @@ void cross_entropy(const float *logits, const int *labels, int B, int classes, d
 void cross_entropy_bf16(const uint16_t *logits, const int *labels, int B, int classes, double *loss_sum, double *loss_sq, i64 *correct);
 void fold_weights(const float *theta, const float *dx, const float *dy, const float *ab, const int *table, int layers, float *folded, i64 fold_stride);
 void gather_channels(const float *in, i64 in_set_stride, const int *perm, float *out, int B, int Cin, int C, int HW);
+void gather_pixels(const float *in, i64 in_set_stride, const int *perm, float *out, int B, int C, int HWin, int HWout);
 void layernorm_channels(const float *in, i64 in_set_stride, const float *gamma, const float *beta, i64 w_set_stride, float *out, int B, int C, int HW, double eps);
+void matmul_heads(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
+void matmul_heads_bf16(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
+void matmul_heads_tf32(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void maxpool_bf16(const uint16_t *in, uint16_t *out, i64 images, int C, int H, int W, int KS);
 void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int PadB, int PadR, int avg, int count_pad);
+void softmax_heads(const float *in, i64 in_set_stride, float *out, int B, int C, int HW, int heads);
 void to_bf16(const float *in, uint16_t *out, i64 n);
 }
