@@ -52,6 +52,7 @@ type Engine struct {
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
 	outHW    int       // pixels per image of the network's output slot
+	wino     winoScratch
 }
 
 // stepKind says how a plan layer is computed.
@@ -96,6 +97,7 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
+	wino                                 bool // computed by Winograd's F(4×4, 3×3) (winograd.go)
 }
 
 type prepared struct {
@@ -103,6 +105,7 @@ type prepared struct {
 	w, b [][]float32        // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
 	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 	wp   [][]float32        // paired steps: w with columns in pair order (pairWeights)
+	wu   [][]float32        // Winograd steps: the transformed weights (winoWeights)
 }
 
 const cacheSize = 4
@@ -115,6 +118,9 @@ func New(p *engine.Problem) (engine.Engine, error) { return NewWith(p, Options{}
 type Options struct {
 	Batch int  // images per forward pass (0: DefaultBatch)
 	BF16  bool // bfloat16 products accumulated in float32 (see Engine), else float32 throughout
+	// Winograd: when 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go); the
+	// zero value, where the products run on the portable Go kernel.
+	Winograd WinogradUse
 }
 
 // Factory returns the engine.Factory of engines with options o.
@@ -137,6 +143,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 		e.roundFlags()
 		e.pairSteps()
 	}
+	e.planWinograd(o)
 	return e, nil
 }
 
@@ -629,7 +636,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		e.cache = e.cache[:cacheSize-1]
 	} else {
 		n := len(e.steps)
-		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n)}
+		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n)}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -644,6 +651,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	for i := range e.steps {
 		if st := &e.steps[i]; st.m > 0 {
 			e.fold(st, pt, s.w[i], s.b[i])
+			if st.wino {
+				s.wu[i] = winoWeights(st, s.wu[i], s.w[i])
+			}
 			if e.bf16 && st.product() {
 				gemm.RoundBF16s(s.w[i])
 				switch {
@@ -735,6 +745,8 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			switch {
+			case st.wino:
+				e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 			case e.bf16:
 				e.productBF16(st, &ws.bw[i], n, in, out, ws.b[i], res, ldIn, ldOut, nb)
 			default:
