@@ -13,7 +13,7 @@ import (
 //
 // with d_ci the 6×6 input patch of channel ci around it (zero outside the image) and g the 3×3
 // filter. The sum over ci is, for each of the 36 positions ξ of the 6×6 transformed tile, one
-// matrix product U_ξ (Cout×Cin) · V_ξ (Cin×tiles), done by gemm's Sgemm: 36 products of Cin
+// matrix product U_ξ (Cout×Cin) · V_ξ (Cin×tiles) (winoProduct): 36 products of Cin
 // multiply-adds per 16 outputs instead of 9·16, a quarter of the direct convolution's, for
 // transforms that cost O(Cin + Cout) per tile. It pays where the products are slow (the portable
 // Go kernel: about one scalar multiply-add a cycle); the assembly kernels, which run the direct
@@ -115,97 +115,6 @@ func winoFilters(u, w []float32, ldw, cout, cin int) {
 	}
 }
 
-// winoPatch loads the 6×6 input patch of tile (ty, tx) of an image plane (h × w, row-major),
-// zero outside the image (padding 1).
-func winoPatch(d *[winoXi]float32, plane []float32, g winoGeom, ty, tx int) {
-	y0, x0 := ty*winoM-1, tx*winoM-1
-	xlo, xhi := max(0, -x0), min(winoAlpha, g.w-x0)
-	for i := range winoAlpha {
-		row := d[i*winoAlpha:][:winoAlpha]
-		y := y0 + i
-		if y < 0 || y >= g.h {
-			clear(row)
-			continue
-		}
-		base := y*g.w + x0
-		for j := range row {
-			if j >= xlo && j < xhi {
-				row[j] = plane[base+j]
-			} else {
-				row[j] = 0
-			}
-		}
-	}
-}
-
-// winoInputs writes the transformed input tiles t0..t0+nt-1 of the batch (tile t of image
-// t / tiles, in row-major order within it) of channels 0..cin-1 (channel ci of image b at
-// in[ci·ldIn + b·h·w]): v[(ξ·cin + ci)·nt + t − t0] = (Bᵀ d B)_ξ.
-func winoInputs(v, in []float32, ldIn, cin int, g winoGeom, t0, nt int) {
-	tpi, hw := g.tiles(), g.h*g.w
-	var d, e [winoXi]float32
-	for ci := range cin {
-		for t := t0; t < t0+nt; t++ {
-			b, r := t/tpi, t%tpi
-			winoPatch(&d, in[ci*ldIn+b*hw:][:hw], g, r/g.tw, r%g.tw)
-			for j := range winoAlpha { // columns: e = Bᵀ d
-				e[j], e[6+j], e[12+j], e[18+j], e[24+j], e[30+j] = winoIn(d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j])
-			}
-			o := v[ci*nt+t-t0:]
-			s := cin * nt              // between positions ξ
-			for i := range winoAlpha { // rows: (Bᵀ d) B
-				x := e[i*winoAlpha:][:winoAlpha]
-				y0, y1, y2, y3, y4, y5 := winoIn(x[0], x[1], x[2], x[3], x[4], x[5])
-				k := i * winoAlpha * s
-				o[k], o[k+s], o[k+2*s], o[k+3*s], o[k+4*s], o[k+5*s] = y0, y1, y2, y3, y4, y5
-			}
-		}
-	}
-}
-
-// winoOutputs transforms the products back (m[(ξ·cout + co)·nt + t − t0] = M_ξ of tile t) and
-// stores each output tile Aᵀ M A with the engine's epilogue, as gemm.Fused does it:
-// ReLU?(Y + (bias[co] + res)), into out (channel co of image b at co·ldOut + b·h·w; res alike,
-// or nil), cut at the image's edge.
-func winoOutputs(out, m []float32, ldOut, cout int, g winoGeom, t0, nt int, bias, res []float32, relu bool) {
-	tpi, hw := g.tiles(), g.h*g.w
-	s := cout * nt // between positions ξ
-	var e [winoM * winoAlpha]float32
-	for co := range cout {
-		bc := bias[co]
-		for t := t0; t < t0+nt; t++ {
-			x := m[co*nt+t-t0:]
-			for j := range winoAlpha { // columns: e = Aᵀ M
-				e[j], e[6+j], e[12+j], e[18+j] = winoOut(x[j*s], x[(6+j)*s], x[(12+j)*s], x[(18+j)*s], x[(24+j)*s], x[(30+j)*s])
-			}
-			b, r := t/tpi, t%tpi
-			y0, x0 := r/g.tw*winoM, r%g.tw*winoM
-			for i := range min(winoM, g.h-y0) { // rows: (Aᵀ M) A
-				q := e[i*winoAlpha:][:winoAlpha]
-				var y [winoM]float32
-				y[0], y[1], y[2], y[3] = winoOut(q[0], q[1], q[2], q[3], q[4], q[5])
-				at := co*ldOut + b*hw + (y0+i)*g.w + x0
-				winoStore(out[at:][:min(winoM, g.w-x0)], y[:], bc, res, at, relu)
-			}
-		}
-	}
-}
-
-// winoStore stores a row of an output tile with the epilogue of gemm.Fused.
-func winoStore(dst, y []float32, bias float32, res []float32, at int, relu bool) {
-	for j := range dst {
-		b := bias
-		if res != nil {
-			b += res[at+j]
-		}
-		v := y[j] + b
-		if relu && v < 0 {
-			v = 0
-		}
-		dst[j] = v
-	}
-}
-
 // winoScratch holds a Winograd step's transformed inputs and products for one chunk of tiles.
 type winoScratch struct {
 	v, m []float32
@@ -213,9 +122,9 @@ type winoScratch struct {
 
 // winoChunk is the number of tiles transformed, multiplied and transformed back at a time: as
 // many as keep the chunk's inputs and products (36·(cin + cout) floats a tile) within about
-// 512 KiB, a multiple of 4 (the portable kernel's width), at least 16.
+// 512 KiB, a multiple of 8 (winoBC), at least 16.
 func winoChunk(cin, cout int) int {
-	return max(16, (128<<10)/(winoXi*(cin+cout))/4*4)
+	return max(16, (128<<10)/(winoXi*(cin+cout))/8*8)
 }
 
 // planWinograd marks the steps computed by Winograd's algorithm under o (none in bfloat16) and
@@ -262,10 +171,16 @@ func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, n
 		nt := min(chunk, total-t0)
 		v, m := e.wino.v[:winoXi*cin*nt], e.wino.m[:winoXi*cout*nt]
 		winoInputs(v, in, ldIn, cin, g, t0, nt)
-		for xi := range winoXi {
-			e.ws.Sgemm(false, false, cout, nt, cin, 1, u[xi*cout*cin:], cin, v[xi*cin*nt:], nt, 0, m[xi*cout*nt:], nt)
+		winoProduct(m, u, v, cout, cin, nt)
+		winoOutputs(out, m, ldOut, cout, g, t0, nt)
+	}
+	n := nb * st.outHW
+	for c := range cout {
+		var r []float32
+		if res != nil {
+			r = res[c*ldOut:][:n]
 		}
-		winoOutputs(out, m, ldOut, cout, g, t0, nt, b, res, l.ReLU)
+		winoEpilogue(out[c*ldOut:][:n], b[c], r, l.ReLU)
 	}
 	for c := cout; c < st.m; c++ {
 		clear(out[c*ldOut:][:nb*st.outHW])

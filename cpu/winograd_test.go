@@ -105,7 +105,6 @@ func TestWinogradAccuracy(t *testing.T) {
 		plane := hw * hw
 		in := make([]float32, cin*nb*plane)
 		w := make([]float32, cout*cin*9)
-		bias := make([]float32, cout)
 		for i := range in {
 			in[i] = 2*rng.Float32() - 1
 		}
@@ -130,7 +129,7 @@ func TestWinogradAccuracy(t *testing.T) {
 				}
 			}
 		}
-		winoOutputs(out, m, nb*plane, cout, g, 0, nt, bias, nil, false)
+		winoOutputs(out, m, nb*plane, cout, g, 0, nt)
 		errW, errD := relErr(out, exact), relErr(direct, exact)
 		t.Logf("%dx%d: Winograd F(4x4,3x3) error %.2g of the largest output, direct float32 %.2g", hw, hw, errW, errD)
 		if errW > 1e-5 || errW == 0 {
@@ -179,4 +178,27 @@ func relErr(got []float32, want []float64) float64 {
 		diff = max(diff, math.Abs(float64(got[i])-w))
 	}
 	return diff / big
+}
+
+// BenchmarkEngineWinograd times resnet20 on 64 images at one point (the default batch) with
+// its 3×3 stride-1 convolutions by Winograd's algorithm and directly, on the kernel this build
+// and machine choose (-tags noasm: the portable one).
+func BenchmarkEngineWinograd(b *testing.B) {
+	const images = 64
+	p := testProblem(b, "resnet20", 3, 32, images)
+	for _, use := range []WinogradUse{WinogradOn, WinogradOff} {
+		b.Run(fmt.Sprintf("winograd=%v", use == WinogradOn), func(b *testing.B) {
+			e, err := NewWith(p, Options{Winograd: use})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pt := []engine.Point{{A: 0.1, B: 0.2}}
+			for b.Loop() {
+				if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(images*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
 }
