@@ -209,10 +209,14 @@ func (st *step) reads(buf int) bool {
 }
 
 // KernelName names the micro-kernels an engine with options o computes its products with
-// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel).
+// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel), with "+winograd"
+// where its 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go).
 func KernelName(o Options) string {
 	if o.BF16 {
 		return gemm.BF16KernelName()
+	}
+	if o.winograd() {
+		return gemm.KernelName() + "+winograd"
 	}
 	return gemm.KernelName()
 }

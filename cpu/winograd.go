@@ -127,11 +127,15 @@ func winoChunk(cin, cout int) int {
 	return max(16, (128<<10)/(winoXi*(cin+cout))/8*8)
 }
 
+// winograd reports whether engines with options o use Winograd's algorithm where it fits.
+func (o Options) winograd() bool {
+	return !o.BF16 && (o.Winograd == WinogradOn || o.Winograd == WinogradAuto && gemm.KernelName() == "portable")
+}
+
 // planWinograd marks the steps computed by Winograd's algorithm under o (none in bfloat16) and
 // makes their scratch.
 func (e *Engine) planWinograd(o Options) {
-	use := o.Winograd == WinogradOn || o.Winograd == WinogradAuto && gemm.KernelName() == "portable"
-	if e.bf16 || !use {
+	if !o.winograd() {
 		return
 	}
 	size := 0
