@@ -24,7 +24,9 @@ import (
 // micro-kernel's store. Other convolutions go through an explicit im2col matrix. Rows are
 // padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
-// as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
+// as results. Where the products run on the portable Go kernel, the 3×3 stride-1 convolutions
+// are computed by Winograd's F(4×4, 3×3) instead (winograd.go, Options.Winograd). Every buffer
+// is allocated by New and reused: Evaluate allocates only its result.
 //
 // In bfloat16 (Options.BF16) the engine computes as PyTorch's CPU autocast to bfloat16 does a
 // convolution or linear layer: the folded weights and the activations entering the layer are

@@ -6,7 +6,7 @@ import "unsafe"
 // registers and (at GOAMD64 v1, Go's default) no fused multiply-add: a 4×4 block's 16
 // accumulators spill, while 1×8 keeps its 8 accumulators, the row's element and most of the 8
 // products in registers. Measured on the Winograd products of resnet20's shapes (-tags noasm,
-// one core): 1×8 ran at 1.25–1.45× the 4×4's speed, 2×4 at 1.2× (bench/RESULTS.md).
+// one core): 1×8 ran at 1.3–1.5× the 4×4's speed, 2×4 at 1.2× (bench/RESULTS.md).
 const winoBR, winoBC = 1, 8
 
 // winoKernel sets c[j] = Σ_p a[p]·b[p·ld + j], j < 8. B's rows are addressed by pointer after

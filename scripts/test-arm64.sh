@@ -2,7 +2,8 @@
 # The arm64 build under qemu-aarch64-static (Debian's qemu-user-static, see scripts/deps.sh):
 # `make test-arm64`, and a step of .ci/run. Emulation is 20–50 times slower than native code, so
 # only the tests that exercise the arm64 paths run: cpu/gemm's with the NEON kernels (the portable
-# twin is tested natively with -tags noasm by make test), the CPU engine's conformance and
+# twin is tested natively with -tags noasm by make test; its Winograd kernel for 32-register
+# cores here with -tags noasm), the CPU engine's conformance and
 # layer-by-layer checks, the model package, and a resnet8 scan run as an arm64 binary and compared
 # with this machine's (cmd/landscape TestArm64ScanMatchesHost).
 set -euo pipefail
@@ -16,4 +17,6 @@ arm() { GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $GO test -exec qemu-aarch64-static
 arm -run '/neon' ./cpu/gemm
 arm -run 'TestConformance|TestGraphConformance|TestEngineAgainstLayers/neon|TestConv|TestMaxPool|TestGlobalAvg|TestCrossEntropy' ./cpu
 arm ./model/...
+# The portable build's Winograd path (its 4×4 product kernel is the one other architectures get).
+arm -tags noasm -run 'TestWinograd(Accuracy|AgainstDirect/resnet8)' ./cpu
 LANDSCAPE_TEST_ARM64=1 $GO test -count=1 -run TestArm64ScanMatchesHost ./cmd/landscape
