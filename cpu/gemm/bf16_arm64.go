@@ -17,6 +17,13 @@ import (
 //go:noescape
 func bf16NEON8x12(kp int, a *uint16, b *uint32, c *float32)
 
+// bf16PairRows12 writes the kp row pairs of a float32 panel of 12 columns (src: 2kp rows of 12
+// floats, bfloat16 numbers) as the kernel's bfloat16 pairs: dst[12t + j] = (src[2t][j],
+// src[2t+1][j]) (PackPairs' layout, by TRN2).
+//
+//go:noescape
+func bf16PairRows12(kp int, dst *uint32, src *float32)
+
 // archBF16s returns the bfloat16 implementations this CPU supports: BFDOT where it has
 // FEAT_BF16 (Apple M2 and later, Neoverse V1/V2/N2: Graviton 3 and 4, Grace), read from the
 // operating system (hasBF16).
@@ -63,32 +70,34 @@ func (neonBF16Impl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 
 func (neonBF16Impl) fused(w *Workspace, packed []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int) {
 	kp := (k + 1) / 2
 	_ = packed[2*m*kp-1]
-	w.amxB = growHalves(w.amxB, 24*max(kp, 1))
-	w.amxC = grow(w.amxC, 8*12)
-	panel := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(w.amxB))), 12*max(kp, 1))
+	// w.amxC: the 8×12 tile, the float32 panel (2kp rows of 12), the pair panel (kp rows).
+	w.amxC = grow(w.amxC, 96+36*kp)
+	f32 := w.amxC[96 : 96+24*kp]
+	pairs := w.amxC[96+24*kp : 96+36*kp]
+	panel := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(pairs))), len(pairs))
 	e := bf16Epi{c: c, ldc: ldc, bias: bias, res: res, ldr: ldr, relu: relu, round: round, pc: pc, ldp: ldp, tile: w.amxC[:96]}
+	// A Paired B is gathered through w.unp as a view of its words (restored after: unpair
+	// grows its own buffers there, which must never be the caller's pairs).
+	unp := w.unp
+	defer func() { w.unp = unp }()
 	for j0 := 0; j0 < n; j0 += 12 {
 		width := min(12, n-j0)
-		if b != nil {
+		switch {
+		case width < 12 && b != nil: // the last panel: the gather packers read whole panels
 			packPanelBF16(panel, k, b, j0, width)
-		} else {
+		case width < 12:
 			packPanelPairs(panel, kp, pb, j0, width)
+		case b != nil:
+			gatherNEON(12, k, f32, b, 0, j0)
+			clear(f32[12*k:]) // the second row of an odd k's last pair
+			bf16PairRows12(kp, &panel[0], &f32[0])
+		default: // the pairs' words gathered as if they were floats
+			w.unp = Gathered{Data: unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(pb.Data))), len(pb.Data)), Off: pb.Off, Mask: pb.Mask, Masks: pb.Masks}
+			gatherNEON(12, kp, pairs, &w.unp, 0, j0)
 		}
 		for i0 := 0; i0 < m; i0 += 8 {
-			var a *uint16
-			if kp > 0 {
-				a = &packed[2*i0*kp]
-			}
-			bf16NEON8x12(kp, a, &panel[0], &e.tile[0])
+			bf16NEON8x12(kp, &packed[2*i0*kp], &panel[0], &e.tile[0])
 			e.store(i0, j0, width)
 		}
 	}
-}
-
-// growHalves returns buf if it holds n elements, else a new slice.
-func growHalves(buf []uint16, n int) []uint16 {
-	if cap(buf) >= n {
-		return buf[:n]
-	}
-	return make([]uint16, n)
 }

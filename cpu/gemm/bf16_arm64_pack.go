@@ -6,7 +6,8 @@ import "math"
 
 // packPanelBF16 writes columns j0..j0+width-1 of the gathered B (k rows) as bfloat16 pairs for
 // bf16NEON8x12: word 12t + j = (B[2t][j0+j], B[2t+1][j0+j]) (PackPairs' layout), zero for
-// row 2t+1 = k and for columns from width to 12.
+// row 2t+1 = k and for columns from width to 12. It packs the last panel of a product, when
+// fewer than 12 columns are left (the others: gatherNEON and bf16PairRows12).
 func packPanelBF16(dst []uint32, k int, b *Gathered, j0, width int) {
 	at := func(p, j int) uint32 {
 		if p >= k {

@@ -13,7 +13,7 @@ import (
 	"landscape/internal/testenv"
 )
 
-// TestBF16NEONEncoding checks the WORDs of kernel_bf16_arm64.s (BFDOT, which Go's arm64
+// TestBF16NEONEncoding checks the WORDs of kernel_bf16_arm64.s (BFDOT and TRN2, which Go's arm64
 // assembler lacks) against binutils' aarch64 disassembler: each word, written to a raw binary
 // and disassembled by `objdump -D -b binary -m aarch64`, must read as the instruction its
 // comment names. It runs on any host (the file is read as text); the objdump comes with
@@ -36,8 +36,8 @@ func TestBF16NEONEncoding(t *testing.T) {
 		code = binary.LittleEndian.AppendUint32(code, uint32(w))
 		want = append(want, m[2])
 	}
-	if len(want) != 24 {
-		t.Fatalf("%d WORDs in kernel_bf16_arm64.s, want the kernel's 24 BFDOTs", len(want))
+	if len(want) != 27 {
+		t.Fatalf("%d WORDs in kernel_bf16_arm64.s, want the kernel's 24 BFDOTs and the packer's 3 TRN2s", len(want))
 	}
 	bin := filepath.Join(t.TempDir(), "code.bin")
 	if err := os.WriteFile(bin, code, 0o644); err != nil {

@@ -11,7 +11,9 @@
 // (8 words, rows 0–3 in V27, 4–7 in V28; one LD1) and issues 24 BFDOTs, each adding
 // A[r][2t]·B[2t][j] + A[r][2t+1]·B[2t+1][j] to 4 lanes. Go's assembler has no BFDOT: it is
 // written as WORDs from the Arm ARM's encoding, each after its mnemonic in a comment, which
-// TestBF16NEONEncoding checks against binutils' objdump.
+// TestBF16NEONEncoding checks against binutils' objdump. bf16PairRows12 turns a float32 panel
+// of B (12 columns, from gatherNEON) into the kernel's pairs: TRN2 of rows 2t and 2t+1 takes
+// their upper halves (the bfloat16 numbers), interleaved.
 package main
 
 import (
@@ -26,6 +28,14 @@ import (
 func bfdot(d, n, m, idx int) (uint32, string) {
 	w := uint32(0x4f40f000) | uint32(idx&1)<<21 | uint32(m>>4)<<20 | uint32(m&15)<<16 | uint32(idx>>1)<<11 | uint32(n)<<5 | uint32(d)
 	return w, fmt.Sprintf("bfdot v%d.4s, v%d.8h, v%d.2h[%d]", d, n, m, idx)
+}
+
+// trn2 returns the encoding and the objdump text of TRN2 Vd.8H, Vn.8H, Vm.8H (the odd halves
+// of n and m interleaved: the upper halves of n's and m's float32 lanes, as bfloat16 pairs):
+// 0 Q=1 001110 size=01 0 Rm 0 110 10 Rn Rd.
+func trn2(d, n, m int) (uint32, string) {
+	w := uint32(0x4e406800) | uint32(m)<<16 | uint32(n)<<5 | uint32(d)
+	return w, fmt.Sprintf("trn2 v%d.8h, v%d.8h, v%d.8h", d, n, m)
 }
 
 func main() {
@@ -62,6 +72,25 @@ func main() {
 	for r := range 8 {
 		p("\tVST1.P [V%d.S4, V%d.S4, V%d.S4], 48(R3)", 3*r, 3*r+1, 3*r+2)
 	}
+	p("\tRET")
+	p("")
+	p("// func bf16PairRows12(kp int, dst *uint32, src *float32)")
+	p("TEXT ·bf16PairRows12(SB), NOSPLIT, $0-24")
+	p("\tMOVD kp+0(FP), R0")
+	p("\tMOVD dst+8(FP), R1")
+	p("\tMOVD src+16(FP), R2")
+	p("\tCBZ R0, done")
+	p("pairs:")
+	p("\tVLD1.P 48(R2), [V0.S4, V1.S4, V2.S4]")
+	p("\tVLD1.P 48(R2), [V3.S4, V4.S4, V5.S4]")
+	for g := range 3 {
+		w, s := trn2(6+g, g, 3+g)
+		p("\tWORD $0x%08x // %s", w, s)
+	}
+	p("\tVST1.P [V6.S4, V7.S4, V8.S4], 48(R1)")
+	p("\tSUBS $1, R0, R0")
+	p("\tBNE pairs")
+	p("done:")
 	p("\tRET")
 	if err := os.WriteFile("kernel_bf16_arm64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)

@@ -74,3 +74,21 @@ store:
 	VST1.P [V18.S4, V19.S4, V20.S4], 48(R3)
 	VST1.P [V21.S4, V22.S4, V23.S4], 48(R3)
 	RET
+
+// func bf16PairRows12(kp int, dst *uint32, src *float32)
+TEXT ·bf16PairRows12(SB), NOSPLIT, $0-24
+	MOVD kp+0(FP), R0
+	MOVD dst+8(FP), R1
+	MOVD src+16(FP), R2
+	CBZ R0, done
+pairs:
+	VLD1.P 48(R2), [V0.S4, V1.S4, V2.S4]
+	VLD1.P 48(R2), [V3.S4, V4.S4, V5.S4]
+	WORD $0x4e436806 // trn2 v6.8h, v0.8h, v3.8h
+	WORD $0x4e446827 // trn2 v7.8h, v1.8h, v4.8h
+	WORD $0x4e456848 // trn2 v8.8h, v2.8h, v5.8h
+	VST1.P [V6.S4, V7.S4, V8.S4], 48(R1)
+	SUBS $1, R0, R0
+	BNE pairs
+done:
+	RET
