@@ -1,8 +1,7 @@
-//go:build !noasm && !linux
+//go:build !noasm && !linux && !darwin
 
 package gemm
 
-// hasBF16 reports false where the CPU's FEAT_BF16 is not read (every arm64 OS but Linux: on
-// macOS the sysctl hw.optional.arm.FEAT_BF16 would say it, untested here): the float32
-// kernels compute FusedBF16 there.
+// hasBF16 reports false where the CPU's FEAT_BF16 is not read (arm64 but neither Linux nor
+// macOS): the float32 kernels compute FusedBF16 there.
 func hasBF16() bool { return false }
