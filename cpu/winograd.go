@@ -22,8 +22,9 @@ import (
 // Numerics: the points 0, ±1, ±2 of F(4×4, 3×3) scale the input by up to 5·5 and the output
 // transform sums with weights up to 8·8, so float32 results differ from the direct sum by a few
 // units in the 6th significant digit of a layer's largest output (TestWinogradAccuracy
-// measures it; bench/RESULTS.md has the losses of whole networks); F(2×2, 3×3) would be exact to
-// about 1e-7 but saves only 2.25× of the products against 4×.
+// measures it: 5e-6, the direct float32 sum 7e-7; bench/RESULTS.md has the losses of whole
+// networks, within 6e-7). F(2×2, 3×3), with points 0 and ±1 only, loses less but saves 2.25× of
+// the products against 4×, too little for the portable engine's 3× goal.
 const (
 	winoM     = 4         // output tile side
 	winoAlpha = winoM + 2 // input tile side
