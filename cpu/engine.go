@@ -24,7 +24,9 @@ import (
 // micro-kernel's store. Other convolutions go through an explicit im2col matrix. Rows are
 // padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
-// as results. Every buffer is allocated by New and reused: Evaluate allocates only its result.
+// as results. Where the products run on the portable Go kernel, the 3×3 stride-1 convolutions
+// are computed by Winograd's F(4×4, 3×3) instead (winograd.go, Options.Winograd). Every buffer
+// is allocated by New and reused: Evaluate allocates only its result.
 //
 // In bfloat16 (Options.BF16) the engine computes as PyTorch's CPU autocast to bfloat16 does a
 // convolution or linear layer: the folded weights and the activations entering the layer are
@@ -52,6 +54,7 @@ type Engine struct {
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
 	outHW    int       // pixels per image of the network's output slot
+	wino     winoScratch
 }
 
 // stepKind says how a plan layer is computed.
@@ -96,6 +99,7 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
+	wino                                 bool // computed by Winograd's F(4×4, 3×3) (winograd.go)
 }
 
 type prepared struct {
@@ -103,6 +107,7 @@ type prepared struct {
 	w, b [][]float32        // per plan layer: folded weights [m][k] and biases [m], rows padded with zeros
 	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 	wp   [][]float32        // paired steps: w with columns in pair order (pairWeights)
+	wu   [][]float32        // Winograd steps: the transformed weights (winoWeights)
 }
 
 const cacheSize = 4
@@ -115,6 +120,9 @@ func New(p *engine.Problem) (engine.Engine, error) { return NewWith(p, Options{}
 type Options struct {
 	Batch int  // images per forward pass (0: DefaultBatch)
 	BF16  bool // bfloat16 products accumulated in float32 (see Engine), else float32 throughout
+	// Winograd: when 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go); the
+	// zero value, where the products run on the portable Go kernel.
+	Winograd WinogradUse
 }
 
 // Factory returns the engine.Factory of engines with options o.
@@ -137,6 +145,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 		e.roundFlags()
 		e.pairSteps()
 	}
+	e.planWinograd(o)
 	return e, nil
 }
 
@@ -202,10 +211,14 @@ func (st *step) reads(buf int) bool {
 }
 
 // KernelName names the micro-kernels an engine with options o computes its products with
-// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel).
+// (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel), with "+winograd"
+// where its 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go).
 func KernelName(o Options) string {
 	if o.BF16 {
 		return gemm.BF16KernelName()
+	}
+	if o.winograd() {
+		return gemm.KernelName() + "+winograd"
 	}
 	return gemm.KernelName()
 }
@@ -629,7 +642,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		e.cache = e.cache[:cacheSize-1]
 	} else {
 		n := len(e.steps)
-		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n)}
+		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n)}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -644,6 +657,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 	for i := range e.steps {
 		if st := &e.steps[i]; st.m > 0 {
 			e.fold(st, pt, s.w[i], s.b[i])
+			if st.wino {
+				s.wu[i] = winoWeights(st, s.wu[i], s.w[i])
+			}
 			if e.bf16 && st.product() {
 				gemm.RoundBF16s(s.w[i])
 				switch {
@@ -735,6 +751,8 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			switch {
+			case st.wino:
+				e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 			case e.bf16:
 				e.productBF16(st, &ws.bw[i], n, in, out, ws.b[i], res, ldIn, ldOut, nb)
 			default:

@@ -116,11 +116,11 @@ func TestEngineBF16(t *testing.T) {
 }
 
 // bf16Impls lists the FusedBF16 implementations TestEngineBF16 runs: "" (the float32 kernels)
-// and those of amx-bf16 and avx512-bf16 this machine has. It leaves the last one that exists
+// and those of amx-bf16, avx512-bf16 and neon-bf16 this machine has. It leaves the last one that exists
 // selected.
 func bf16Impls() []string {
 	impls := []string{""}
-	for _, name := range []string{"amx-bf16", "avx512-bf16"} {
+	for _, name := range []string{"amx-bf16", "avx512-bf16", "neon-bf16"} {
 		if gemm.SetBF16Impl(name) {
 			impls = append(impls, name)
 		}

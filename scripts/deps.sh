@@ -18,6 +18,8 @@ pkgs=()
 [ -d /usr/share/datasets/fashion-mnist ] || pkgs+=(dataset-fashion-mnist)
 # objdump checks the byte-encoded AMX instructions of cpu/gemm (TestAMXEncoding).
 [ "${1:-}" = "--data" ] || command -v objdump >/dev/null || pkgs+=(binutils)
+# aarch64-linux-gnu-objdump checks the byte-encoded BFDOTs of the arm64 bf16 kernel (TestBF16NEONEncoding).
+[ "${1:-}" = "--data" ] || command -v aarch64-linux-gnu-objdump >/dev/null || pkgs+=(binutils-aarch64-linux-gnu)
 # Slurm and munge for the one-node Slurm test (scripts/slurm-local.sh, cluster/slurm_local_test.go).
 slurm_ok() { for b in slurmctld slurmd munged sbatch; do PATH=$PATH:/usr/sbin:/sbin command -v $b >/dev/null || return 1; done; }
 [ "${1:-}" = "--data" ] || slurm_ok || pkgs+=(slurm-wlm munge)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The arm64 build under qemu-aarch64-static (Debian's qemu-user-static, see scripts/deps.sh):
 # `make test-arm64`, and a step of .ci/run. Emulation is 20–50 times slower than native code, so
-# only the tests that exercise the arm64 paths run: cpu/gemm's with the NEON kernels (the portable
-# twin is tested natively with -tags noasm by make test), the CPU engine's conformance and
+# only the tests that exercise the arm64 paths run: cpu/gemm's with the NEON kernels (float32, and
+# bfloat16 on BFDOT, with its FEAT_BF16 detection on CPUs with and without it; the portable
+# twin is tested natively with -tags noasm by make test; its Winograd kernel for 32-register
+# cores here with -tags noasm), the CPU engine's conformance and
 # layer-by-layer checks, the model package, and a resnet8 scan run as an arm64 binary and compared
 # with this machine's (cmd/landscape TestArm64ScanMatchesHost).
 set -euo pipefail
@@ -12,8 +14,15 @@ if ! command -v qemu-aarch64-static >/dev/null; then
   echo "test-arm64: qemu-aarch64-static is missing: install qemu-user-static (scripts/deps.sh)" >&2
   exit 1
 fi
+# qemu's "max" CPU has FEAT_BF16: the bfloat16 products run on the BFDOT kernel (neon-bf16).
+export QEMU_CPU=${QEMU_CPU:-max}
 arm() { GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $GO test -exec qemu-aarch64-static -short -p 1 -timeout 20m "$@"; }
 arm -run '/neon' ./cpu/gemm
 arm -run 'TestConformance|TestGraphConformance|TestEngineAgainstLayers/neon|TestConv|TestMaxPool|TestGlobalAvg|TestCrossEntropy' ./cpu
+arm -run 'TestEngineBF16/neon-bf16/resnet8' ./cpu
+LANDSCAPE_ARM64_BF16=1 arm -run TestHasBF16 ./cpu/gemm
+QEMU_CPU=cortex-a72 LANDSCAPE_ARM64_BF16=0 arm -run TestHasBF16 ./cpu/gemm
 arm ./model/...
+# The portable build's Winograd path (its 4×4 product kernel is the one other architectures get).
+arm -tags noasm -run 'TestWinograd(Accuracy|AgainstDirect)/resnet8' ./cpu
 LANDSCAPE_TEST_ARM64=1 $GO test -count=1 -run TestArm64ScanMatchesHost ./cmd/landscape

@@ -19,6 +19,8 @@ import (
 //   - "avx512-bf16": VDPBF16PS (AVX512-BF16: 16 float32 lanes, each adding the two products of
 //     a pair of bf16 numbers) on the same packed operands, when the CPU has AVX512-BF16 (AMD
 //     Zen 4 and 5, Intel Cooper Lake and later).
+//   - "neon-bf16" (arm64): BFDOT by element (FEAT_BF16: 4 float32 lanes, each adding the two
+//     products of a pair) on 8×12 tiles, when the CPU has FEAT_BF16 (bf16_arm64.go).
 //   - otherwise the float32 kernels of Fused (KernelName) on the same numbers: the products
 //     are exact in float32 either way, so the results differ only by the order of the sums.
 //

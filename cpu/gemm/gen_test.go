@@ -30,8 +30,9 @@ func TestGeneratedKernels(t *testing.T) {
 		t.Skipf("test built for %s, host %s", runtime.GOARCH, strings.TrimSpace(string(host)))
 	}
 	gens := map[string][]string{
-		"gen_kernels.go": {"kernel_avx512_amd64.s", "kernel_avx2_amd64.s"},
-		"gen_neon.go":    {"kernel_neon_arm64.s"},
+		"gen_kernels.go":   {"kernel_avx512_amd64.s", "kernel_avx2_amd64.s"},
+		"gen_neon.go":      {"kernel_neon_arm64.s"},
+		"gen_bf16_neon.go": {"kernel_bf16_arm64.s"},
 	}
 	for gen, outs := range gens {
 		dir := t.TempDir()

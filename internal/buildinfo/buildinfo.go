@@ -23,6 +23,10 @@ type Info struct {
 	CPU       string   // processor model (cpuinfo.Model)
 	Kernels   []string // CPU micro-kernels this CPU can run, best first (gemm.Impls)
 	Kernel    string   // the one in use (gemm.KernelName)
+	// BF16Kernels are the bfloat16 kernels (--precision bf16) this CPU can run, best first
+	// (gemm.BF16Impls; none: the float32 kernels on bfloat16 numbers), BF16Kernel the one in use.
+	BF16Kernels []string
+	BF16Kernel  string
 }
 
 // revision is the commit `make release` stamps with -ldflags -X (git rev-parse
@@ -34,7 +38,8 @@ var revision string
 // Read collects the Info of this process.
 func Read() Info {
 	in := Info{Version: "unknown", GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
-		CPU: cpuinfo.Model(), Kernels: gemm.Impls(), Kernel: gemm.KernelName()}
+		CPU: cpuinfo.Model(), Kernels: gemm.Impls(), Kernel: gemm.KernelName(),
+		BF16Kernels: gemm.BF16Impls(), BF16Kernel: gemm.BF16KernelName()}
 	bi, ok := debug.ReadBuildInfo()
 	if ok {
 		in.Version = bi.Main.Version
@@ -81,5 +86,10 @@ func (in Info) String() string {
 	fmt.Fprintf(&b, "go:        %s %s\n", in.GoVersion, in.Platform)
 	fmt.Fprintf(&b, "cpu:       %s\n", in.CPU)
 	fmt.Fprintf(&b, "kernels:   %s (in use: %s)\n", strings.Join(in.Kernels, ", "), in.Kernel)
+	if len(in.BF16Kernels) > 0 {
+		fmt.Fprintf(&b, "bf16:      %s (in use: %s)\n", strings.Join(in.BF16Kernels, ", "), in.BF16Kernel)
+	} else if in.BF16Kernel != "" {
+		fmt.Fprintf(&b, "bf16:      the float32 kernels (%s) on bfloat16 numbers\n", in.BF16Kernel)
+	}
 	return b.String()
 }

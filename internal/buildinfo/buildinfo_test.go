@@ -17,14 +17,18 @@ func TestRead(t *testing.T) {
 	if in.CPU == "" {
 		t.Error("no CPU model")
 	}
+	if len(in.BF16Kernels) > 0 && in.BF16Kernel != in.BF16Kernels[0] || len(in.BF16Kernels) == 0 && in.BF16Kernel != in.Kernel {
+		t.Errorf("bf16 kernels %v, in use %q (float32 kernel %q): want the best first, else the float32 kernel", in.BF16Kernels, in.BF16Kernel, in.Kernel)
+	}
 }
 
 func TestString(t *testing.T) {
 	in := Info{Version: "(devel)", Revision: "0123abc", Time: "2026-12-07T10:00:00Z", Modified: true,
-		GoVersion: "go1.26.8", Platform: "darwin/arm64", CPU: "Apple M2", Kernels: []string{"neon", "portable"}, Kernel: "neon"}
+		GoVersion: "go1.26.8", Platform: "darwin/arm64", CPU: "Apple M2", Kernels: []string{"neon", "portable"}, Kernel: "neon",
+		BF16Kernels: []string{"neon-bf16"}, BF16Kernel: "neon-bf16"}
 	s := in.String()
 	for _, want := range []string{"commit 0123abc (2026-12-07T10:00:00Z) with uncommitted changes", "go1.26.8 darwin/arm64",
-		"cpu:       Apple M2", "kernels:   neon, portable (in use: neon)"} {
+		"cpu:       Apple M2", "kernels:   neon, portable (in use: neon)", "bf16:      neon-bf16 (in use: neon-bf16)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() lacks %q:\n%s", want, s)
 		}

@@ -1,0 +1,39 @@
+package cpu
+
+// winoProduct computes the elementwise stage of a chunk of nt Winograd tiles: for each of the
+// 36 positions ξ, m_ξ = u_ξ · v_ξ with u_ξ = u[ξ·cout·cin:] (cout × cin, row-major), v_ξ =
+// v[ξ·cin·nt:] (cin × nt) and m_ξ = m[ξ·cout·nt:] (cout × nt). Sums run over ci in order,
+// in float32, by blocks of winoBR × winoBC outputs (winoKernel).
+func winoProduct(m, u, v []float32, cout, cin, nt int) {
+	for xi := range winoXi {
+		a := u[xi*cout*cin:][:cout*cin]
+		b := v[xi*cin*nt:][:cin*nt]
+		c := m[xi*cout*nt:][:cout*nt]
+		co := 0
+		for ; co+winoBR <= cout; co += winoBR {
+			t := 0
+			for ; t+winoBC <= nt; t += winoBC {
+				winoKernel(c[co*nt+t:], a[co*cin:], b[t:], cin, nt)
+			}
+			for ; t < nt; t++ {
+				for i := co; i < co+winoBR; i++ {
+					c[i*nt+t] = winoDot(a[i*cin:][:cin], b[t:], nt)
+				}
+			}
+		}
+		for ; co < cout; co++ {
+			for t := range nt {
+				c[co*nt+t] = winoDot(a[co*cin:][:cin], b[t:], nt)
+			}
+		}
+	}
+}
+
+// winoDot is Σ_ci a[ci]·b[ci·ld].
+func winoDot(a, b []float32, ld int) float32 {
+	var s float32
+	for ci, x := range a {
+		s += x * b[ci*ld]
+	}
+	return s
+}
