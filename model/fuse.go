@@ -41,14 +41,15 @@ type Layer struct {
 	Beta      float32 // OpHardSigmoid (also as the fused Act)
 	// HasAct: a conv, linear or batch-norm layer ends with activation Act (OpKind.IsActivation,
 	// with Lo, Hi, Alpha, Beta) after its epilogue, instead of a ReLU.
-	HasAct bool
-	Act    OpKind
-	Arith  byte      // OpArith, as Op.Arith
-	Rev    bool      // OpArith, as Op.Rev
-	Const  []float32 // OpArith, as Op.Const
-	Perm   []int     // OpChannels, OpPixels, as Op.Perm
-	Heads  int       // OpSoftmax, OpMatMul, as Op.Heads
-	TransA bool      // OpMatMul, as Op.TransA
+	HasAct  bool
+	Act     OpKind
+	Arith   byte      // OpArith, as Op.Arith
+	Rev     bool      // OpArith, as Op.Rev
+	Const   []float32 // OpArith, as Op.Const
+	Perm    []int     // OpChannels, OpPixels, as Op.Perm
+	Heads   int       // OpSoftmax, OpMatMul, as Op.Heads
+	TransA  bool      // OpMatMul, as Op.TransA
+	Windows int       // OpMatMul, as Op.Windows
 }
 
 // Window returns the layer's geometry (see Op.Window).
@@ -115,7 +116,7 @@ func layerOf(n *Net, op Op) Layer {
 	l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
 		K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
 		In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
-		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm, Heads: op.Heads, TransA: op.TransA}
+		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm, Heads: op.Heads, TransA: op.TransA, Windows: op.Windows}
 	if op.Kind == OpLayerNorm {
 		l.Eps = op.BNEpsilon()
 	}
