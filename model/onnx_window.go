@@ -48,7 +48,8 @@ func (im *importer) logicalPix(v value) []atom {
 }
 
 // inOrder returns v with its slot's pixels in the order its logical axes read them: v itself
-// when they are, else a copy (one OpPixels of node nd) whose pixels are renumbered P atoms.
+// when they are, else a copy (one OpPixels of node nd, composed with the pixel map that made
+// v's slot, if one did) whose pixels are renumbered P atoms.
 // The copy's slot has as rows the pixels of the first logical axis that holds pixels.
 func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 	order := im.logicalPix(v)
@@ -61,12 +62,16 @@ func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 		sizes[k] = im.size(v, a)
 		total *= sizes[k]
 	}
+	from, m := im.pixelSource(v.slot) // v's slot a pixel map (a padding, a roll): compose with it
 	perm := make([]int, total)
 	for j := range perm {
 		rem, src := j, 0
 		for k := len(order) - 1; k >= 0; k-- {
 			src += rem % sizes[k] * im.stride(v, order[k])
 			rem /= sizes[k]
+		}
+		if m != nil {
+			src = m[src]
 		}
 		perm[j] = src
 	}
@@ -95,7 +100,7 @@ func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 	s := im.net.Slots[v.slot]
 	n := im.net
 	n.Slots = append(n.Slots, [3]int{s[0], h, total / h})
-	n.Ops = append(n.Ops, Op{Kind: OpPixels, In: v.slot, Out: len(n.Slots) - 1, Perm: perm})
+	n.Ops = append(n.Ops, Op{Kind: OpPixels, In: from, Out: len(n.Slots) - 1, Perm: perm})
 	return value{slot: len(n.Slots) - 1, tok: t}
 }
 
