@@ -223,6 +223,7 @@ func (im *importer) pixelAxis(v value) int {
 // keep false drops the axis (Gather of one index).
 func (im *importer) selectPixels(nd *onnx.NodeProto, v value, ax int, perm []int, keep bool) {
 	t := v.tok.clone()
+	t.pix = nil // the new slot's pixels: rows only
 	s := im.net.Slots[v.slot]
 	if !keep {
 		t.axes = slices.Delete(t.axes, ax, ax+1)
@@ -598,6 +599,7 @@ func (im *importer) tokMean(nd *onnx.NodeProto, v value) error {
 		return im.layerNormPattern(nd, v)
 	case ax == im.pixelAxis(v) && !slices.Contains(v.tok.axes[ax], atom{'N', 0}):
 		t := v.tok.clone()
+		t.pix = nil // one pixel left
 		if keep {
 			t.axes[ax] = nil
 		} else {
