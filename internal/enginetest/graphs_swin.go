@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -55,9 +56,9 @@ func swinGraph() (*GraphBuilder, string, int) {
 	x = b.Node("Transpose", []string{x}, AInts("perm", 0, 2, 3, 1)) // [N, 5, 5, 8]
 	y := b.LayerNorm("norm1", x, d, 1e-5)
 	y = b.Node("Pad", []string{y, c(0, 0, 0, 0, 0, 1, 1, 0)}) // [N, 6, 6, 8]
-	roll := func(y string, s int64) string {                  // torch.roll by s along H, then W
+	roll := func(y string, s int64) string {                  // torch.roll by s along H, then W (ends INT64_MAX, as exported)
 		for _, ax := range []int64{1, 2} {
-			a := b.Node("Slice", []string{y, c(-s), c(1 << 62), c(ax)})
+			a := b.Node("Slice", []string{y, c(-s), c(math.MaxInt64), c(ax)})
 			z := b.Node("Slice", []string{y, c(0), c(-s), c(ax)})
 			y = b.Node("Concat", []string{a, z}, AInt("axis", ax))
 		}
@@ -122,8 +123,8 @@ func swinMerge(b *GraphBuilder, x string, c func(...int64) string) (*GraphBuilde
 	x = b.Node("Pad", []string{x, c(0, 0, 0, 0, 0, 1, 1, 0)})
 	var parts []string
 	for _, ij := range [][2]int64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-		r := b.Node("Slice", []string{x, c(ij[0]), c(1 << 62), c(1), c(2)})
-		parts = append(parts, b.Node("Slice", []string{r, c(ij[1]), c(1 << 62), c(2), c(2)}))
+		r := b.Node("Slice", []string{x, c(ij[0]), c(math.MaxInt64), c(1), c(2)})
+		parts = append(parts, b.Node("Slice", []string{r, c(ij[1]), c(math.MaxInt64), c(2), c(2)}))
 	}
 	y := b.Node("Concat", parts, AInt("axis", -1))
 	y = b.LayerNorm("merge.norm", y, 4*d, 1e-5)
