@@ -313,7 +313,7 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 		st.kind = avgPool
 	case model.OpArith, model.OpLayerNorm, model.OpChannels:
 		st.kind, st.m, st.k = extOp, l.VectorLen(net), 1
-		if l.Kind == model.OpArith && st.m > l.OutShape[0] {
+		if l.Kind == model.OpArith && (st.m > l.OutShape[0] || l.Perm != nil) {
 			st.kind = attnOp // a position embedding: one value per element
 		}
 	case model.OpSoftmax, model.OpCatTokens, model.OpPixels:

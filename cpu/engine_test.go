@@ -37,6 +37,15 @@ func TestViTGraphConformance(t *testing.T) {
 	})
 }
 
+// TestSwinGraphConformance runs the Swin block test graph (enginetest.SwinGraphCases) the
+// same way.
+func TestSwinGraphConformance(t *testing.T) {
+	enginetest.RunSwinGraphs(t, cpu.New)
+	t.Run("batch1", func(t *testing.T) {
+		enginetest.RunSwinGraphs(t, func(p *engine.Problem) (engine.Engine, error) { return cpu.NewBatch(p, 1) })
+	})
+}
+
 // TestConformanceBF16 runs the suite on the bfloat16 engine (AMX or AVX512-BF16 where present,
 // with its channel pairs; else the float32 kernels on rounded numbers), and the ONNX graphs.
 func TestConformanceBF16(t *testing.T) {

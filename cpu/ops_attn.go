@@ -37,25 +37,31 @@ func SoftmaxChannels(out, in []float32, c, heads, ldIn, ldOut, n int) {
 	}
 }
 
-// MatMulHeads computes an OpMatMul for images 0..nb-1: per image and head g, Out_g (N×M) =
-// op(B_g)·A_g with A_g the K×M rows g·K… of a (pixels of image b from b·M), B_g the rows of b
-// (N×K, or K×N read transposed when transA; hwB pixels per image) and one GEMM each.
-func MatMulHeads(out, a, b []float32, heads, m, n, k int, transA bool, hwB, ldA, ldB, ldOut, nb int) {
+// MatMulHeads computes an OpMatMul for images 0..nb-1: per image, head g and window, Out_g
+// (N×M/windows) = op(B_g)·A_g with A_g the K×(M/windows) rows g·K… of a (pixels of image b
+// from b·M, of its window from there), B_g the rows of b (N×K, or K×N read transposed when
+// transA; hwB pixels per image, window after window) and one GEMM each.
+func MatMulHeads(out, a, b []float32, heads, m, n, k int, transA bool, hwB, ldA, ldB, ldOut, nb, windows int) {
 	rowsB := n
 	if transA {
 		rowsB = k
 	}
+	windows = model.WindowCount(windows)
+	mw, bw := m/windows, hwB/windows
 	for img := range nb {
 		for g := range heads {
-			gemm.Sgemm(transA, false, n, m, k, 1, b[g*rowsB*ldB+img*hwB:], ldB, a[g*k*ldA+img*m:], ldA,
-				0, out[g*n*ldOut+img*m:], ldOut)
+			for w := range windows {
+				gemm.Sgemm(transA, false, n, mw, k, 1, b[g*rowsB*ldB+img*hwB+w*bw:], ldB, a[g*k*ldA+img*m+w*mw:], ldA,
+					0, out[g*n*ldOut+img*m+w*mw:], ldOut)
+			}
 		}
 	}
 }
 
 // forwardAttn computes the transformer layers other than MatMul: softmax, class tokens
-// prepended (w the parameter's tokens, pixel-major [k, C]), token selection, and an OpArith by
-// a parameter of one value per element stored pixel-major (a position embedding).
+// prepended (w the parameter's tokens, pixel-major [k, C]), token selection or any pixel
+// permutation (Perm −1: a zero), and an OpArith by an operand of one value per element stored
+// pixel-major (a position embedding), or read through Perm (element p·C + c is w[Perm[p·C + c]]).
 func (e *Engine) forwardAttn(st *step, w, in, out []float32, ldIn, ldOut, nb int) {
 	l := &st.l
 	c := l.OutShape[0]
@@ -78,7 +84,11 @@ func (e *Engine) forwardAttn(st *step, w, in, out []float32, ldIn, ldOut, nb int
 			for img := range nb {
 				o, x := out[ch*ldOut+img*st.outHW:], in[ch*ldIn+img*st.inHW:]
 				for j, p := range l.Perm {
-					o[j] = x[p]
+					if p < 0 {
+						o[j] = 0 // zero padding
+					} else {
+						o[j] = x[p]
+					}
 				}
 			}
 		}
@@ -88,8 +98,11 @@ func (e *Engine) forwardAttn(st *step, w, in, out []float32, ldIn, ldOut, nb int
 			for img := range nb {
 				o, x := out[ch*ldOut+img*hw:][:hw], in[ch*ldIn+img*hw:][:hw]
 				for p := range hw {
-					v := w[p*c+ch]
-					o[p] = arith1(x[p], l.Arith, v, l.Rev)
+					i := p*c + ch
+					if l.Perm != nil {
+						i = l.Perm[i] // a parameter gathered by a constant index (a relative position bias)
+					}
+					o[p] = arith1(x[p], l.Arith, w[i], l.Rev)
 				}
 			}
 		}
@@ -120,5 +133,6 @@ func (e *Engine) matmul(st *step, in, out []float32, ldIn, ldOut, nb int) {
 	if l.TransA {
 		hwB = n
 	}
-	MatMulHeads(out, in, e.bufs[l.In2][e.guard:], l.Heads, m, n, k, l.TransA, hwB, ldIn, e.ld(hwB), ldOut, nb)
+	hwB *= model.WindowCount(l.Windows)
+	MatMulHeads(out, in, e.bufs[l.In2][e.guard:], l.Heads, m, n, k, l.TransA, hwB, ldIn, e.ld(hwB), ldOut, nb, l.Windows)
 }

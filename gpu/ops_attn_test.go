@@ -143,7 +143,7 @@ func runBmm(be backend, prec string, s bmmShape) (float64, error) {
 		for img := range b {
 			o := k*oSet + img*s.heads*s.n*s.m
 			cpu.MatMulHeads(want[o:], a[k*aSet+img*s.heads*s.kd*s.m:], pv[k*pSet+img*s.heads*s.n*s.kd:], s.heads, s.m, s.n, s.kd,
-				s.trans, 0, s.m, hwB, s.m, 1)
+				s.trans, 0, s.m, hwB, s.m, 1, 1)
 		}
 	}
 	if math.IsNaN(relErr(got, f64(want))) {

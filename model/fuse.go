@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Layer is one step of an inference plan: a convolution or linear layer with batch norm folded
@@ -41,14 +42,15 @@ type Layer struct {
 	Beta      float32 // OpHardSigmoid (also as the fused Act)
 	// HasAct: a conv, linear or batch-norm layer ends with activation Act (OpKind.IsActivation,
 	// with Lo, Hi, Alpha, Beta) after its epilogue, instead of a ReLU.
-	HasAct bool
-	Act    OpKind
-	Arith  byte      // OpArith, as Op.Arith
-	Rev    bool      // OpArith, as Op.Rev
-	Const  []float32 // OpArith, as Op.Const
-	Perm   []int     // OpChannels, OpPixels, as Op.Perm
-	Heads  int       // OpSoftmax, OpMatMul, as Op.Heads
-	TransA bool      // OpMatMul, as Op.TransA
+	HasAct  bool
+	Act     OpKind
+	Arith   byte      // OpArith, as Op.Arith
+	Rev     bool      // OpArith, as Op.Rev
+	Const   []float32 // OpArith, as Op.Const
+	Perm    []int     // OpChannels, OpPixels, as Op.Perm
+	Heads   int       // OpSoftmax, OpMatMul, as Op.Heads
+	TransA  bool      // OpMatMul, as Op.TransA
+	Windows int       // OpMatMul, as Op.Windows
 }
 
 // Window returns the layer's geometry (see Op.Window).
@@ -115,7 +117,7 @@ func layerOf(n *Net, op Op) Layer {
 	l := Layer{Kind: op.Kind, In: op.In, Out: op.Out, Residual: -1, Weight: op.Weight, Bias: op.Bias,
 		K: op.K, Stride: op.Stride, Pad: op.Pad, InShape: n.Slots[op.In], OutShape: n.Slots[op.Out],
 		In2: op.In2, Ins: op.Ins, Win: op.Win, Groups: op.Groups, TransW: op.TransW, Lo: op.Lo, Hi: op.Hi, Alpha: op.Alpha,
-		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm, Heads: op.Heads, TransA: op.TransA}
+		Beta: op.Beta, Arith: op.Arith, Rev: op.Rev, Const: op.Const, Perm: op.Perm, Heads: op.Heads, TransA: op.TransA, Windows: op.Windows}
 	if op.Kind == OpLayerNorm {
 		l.Eps = op.BNEpsilon()
 	}
@@ -409,3 +411,20 @@ func specLen(p *ParamSpec) int {
 
 // Cout is the number of output channels (conv) or features (linear).
 func (l *Layer) Cout() int { return l.OutShape[0] }
+
+// WindowedFeature names the part of Swin's windowed attention that layer l uses, or "" for
+// none: products over several windows (OpMatMul.Windows > 1), a pixel map that writes zeros
+// (an OpPixels Perm entry −1: window padding), or a parameter read per element through an
+// index (OpArith by a weight with a Perm: the relative position bias). Engines whose kernels
+// lack these refuse the layer by this name rather than compute something else.
+func (l *Layer) WindowedFeature() string {
+	switch {
+	case l.Kind == OpMatMul && l.Windows > 1:
+		return fmt.Sprintf("a product over %d windows", l.Windows)
+	case l.Kind == OpPixels && slices.Contains(l.Perm, -1):
+		return "a pixel map with zero padding"
+	case l.Kind == OpArith && l.Perm != nil:
+		return "a parameter gathered per element by an index (relative position bias)"
+	}
+	return ""
+}

@@ -74,8 +74,14 @@ func (l *Layer) Describe() string {
 	if l.Kind == OpSoftmax || l.Kind == OpMatMul {
 		fused = append(fused, fmt.Sprintf("%d heads", l.Heads))
 	}
+	if l.Kind == OpMatMul && l.Windows > 1 {
+		fused = append(fused, fmt.Sprintf("%d windows", l.Windows))
+	}
 	if l.Kind == OpMatMul && l.TransA {
 		fused = append(fused, "Q·Kᵀ")
+	}
+	if l.Kind == OpArith && l.Weight != "" && l.Perm != nil {
+		fused = append(fused, "gathered per element")
 	}
 	if l.Residual >= 0 {
 		fused = append(fused, "residual add")

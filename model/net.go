@@ -66,9 +66,9 @@ const (
 	// Ops of transformers (model/onnx_attn.go: tokens [T, D] live in slots [D, T, 1]).
 
 	OpSoftmax   // per pixel, over each of Heads groups of C/Heads consecutive channels: e^(x−max)/Σ e^(x−max)
-	OpMatMul    // per image and head g < Heads: Out_g = op(In2_g)·In_g, In_g [K, M] (channels × pixels), op transposes when TransA (see MatMulDims)
+	OpMatMul    // per image, head g < Heads and window: Out_g = op(In2_g)·In_g, In_g [K, M] (channels × the window's pixels), op transposes when TransA (see MatMulDims); Windows > 1: the pixels of In, In2 and Out are Windows consecutive groups, one product per group
 	OpCatTokens // Out pixels = the k tokens of parameter Weight [1, k, C] (row-major), then In's pixels
-	OpPixels    // Out pixel j = In pixel Perm[j] (class-token selection)
+	OpPixels    // Out pixel j = In pixel Perm[j], 0 where Perm[j] < 0 (class-token selection; Swin's padding, roll and window partition); Out any [C, H, W] with H·W = len(Perm)
 )
 
 var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "linear",
@@ -114,16 +114,21 @@ type Op struct {
 	Arith   byte      // OpArith: '+', '-', '*' or '/'
 	Rev     bool      // OpArith: Const or Weight is the left operand (v − x, v / x)
 	Const   []float32 // OpArith: the operand when it is a constant, not a parameter (one value or one per channel)
-	Perm    []int     // OpChannels: the input channel of each output channel; OpPixels: the input pixel of each output pixel
+	Perm    []int     // OpChannels: the input channel of each output channel; OpPixels: the input pixel of each output pixel; OpArith by a Weight: element (pixel p, channel c) reads Weight entry Perm[p·C + c] (a relative position bias gathered from its table)
 	Heads   int       // OpSoftmax, OpMatMul: channel groups (attention heads)
 	TransA  bool      // OpMatMul: In2_g is stored [K, N] and read transposed (else [N, K])
+	Windows int       // OpMatMul: pixel groups multiplied separately (Swin's windows; 0 or 1: one)
 }
 
 // MatMulDims returns an OpMatMul's per-head sizes: In_g is K×M (M the input's pixels), In2_g
-// N×K (K×N when TransA), Out_g N×M, given the slot shapes of In and Out.
+// N×K (K×N when TransA), Out_g N×M, given the slot shapes of In and Out. With windows, each
+// window's product is K×(M/windows) by N×K (In2's pixels per window: K or N).
 func MatMulDims(heads int, in, out [3]int) (m, n, k int) {
 	return in[1] * in[2], out[0] / heads, in[0] / heads
 }
+
+// WindowCount is an OpMatMul's number of windows (1 when Windows is 0).
+func WindowCount(w int) int { return max(w, 1) }
 
 // BNEpsilon returns the batch norm's ε: the node's own (an ONNX BatchNormalization's epsilon
 // attribute), or PyTorch's default BNEps when none was given.

@@ -201,6 +201,7 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 	if out.slot == 0 {
 		return fmt.Errorf("%s: the graph output is its input", im.file)
 	}
+	im.pruneOps()
 	return nil
 }
 
@@ -306,6 +307,7 @@ func (im *importer) node(nd *onnx.NodeProto) error {
 		if c.alt, err = im.evalAlt(nd, in); err != nil {
 			return err
 		}
+		c.gatherOf, c.gidx = im.paramIndex(nd, in)
 		if typ == "Identity" && c.param != "" {
 			c.param = nd.GetOutput()[0] // an initializer the exporter merged with an equal one: its own parameter
 		}

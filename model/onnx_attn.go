@@ -24,8 +24,9 @@ import (
 // holds the batch.
 
 // atom is a factor of a logical axis: the batch ('N', size 1 per image), the slot's rows
-// ('H') or columns ('W'), or channel factor i ('C': size chans[i], stride the product of the
-// factors after it).
+// ('H') or columns ('W'), channel factor i ('C': size chans[i], stride the product of the
+// factors after it), or pixel factor i ('P': size pix[i], likewise within the pixels) once
+// the pixels are factored (windows of a Swin transformer, onnx_window.go).
 type atom struct {
 	kind byte
 	i    int
@@ -34,11 +35,12 @@ type atom struct {
 // tokView is how a value is seen: logical axes over its slot.
 type tokView struct {
 	chans []int    // the slot's channels factored, outer to inner
+	pix   []int    // the slot's pixels (rows·columns, row-major) factored, outer to inner; nil: atoms 'H' and 'W'
 	axes  [][]atom // logical axes, outer to inner; each lists its atoms outer to inner
 }
 
 func (t *tokView) clone() *tokView {
-	c := &tokView{chans: slices.Clone(t.chans)}
+	c := &tokView{chans: slices.Clone(t.chans), pix: slices.Clone(t.pix)}
 	for _, a := range t.axes {
 		c.axes = append(c.axes, slices.Clone(a))
 	}
@@ -55,6 +57,8 @@ func (im *importer) size(v value, a atom) int {
 		return s[2]
 	case 'C':
 		return v.tok.chans[a.i]
+	case 'P':
+		return v.tok.pix[a.i]
 	}
 	return 1
 }
@@ -140,24 +144,51 @@ func (im *importer) lastIsChannels(v value) bool {
 	return ok && g == 1
 }
 
-// pixelsOnly reports whether axis ax holds the slot's pixels, all of them, rows before columns.
+// pixelsOnly reports whether axis ax holds the slot's pixels, all of them, in their order.
 func (im *importer) pixelsOnly(v value, ax []atom) bool {
-	ax = im.sized(v, ax)
-	s := im.net.Slots[v.slot]
+	want := im.pixAtoms(v)
+	return len(want) > 0 && slices.Equal(im.sized(v, ax), want)
+}
+
+// pixAtoms lists the slot's pixel atoms of size above 1 in storage order (rows before columns).
+func (im *importer) pixAtoms(v value) []atom {
 	var want []atom
+	if v.tok.pix != nil {
+		for i, p := range v.tok.pix {
+			if p > 1 {
+				want = append(want, atom{'P', i})
+			}
+		}
+		return want
+	}
+	s := im.net.Slots[v.slot]
 	if s[1] > 1 {
 		want = append(want, atom{'H', 0})
 	}
 	if s[2] > 1 {
 		want = append(want, atom{'W', 0})
 	}
-	return len(want) > 0 && slices.Equal(ax, want)
+	return want
+}
+
+// isPix reports whether a is a pixel atom.
+func isPix(a atom) bool { return a.kind == 'H' || a.kind == 'W' || a.kind == 'P' }
+
+// rowsCols reports whether axes r and c hold the slot's rows and its columns, in order.
+func (im *importer) rowsCols(v value, r, c []atom) bool {
+	r, c = im.sized(v, r), im.sized(v, c)
+	rows := 1
+	for _, a := range r {
+		rows *= im.size(v, a)
+	}
+	s := im.net.Slots[v.slot]
+	return rows == s[1] && slices.Equal(append(slices.Clone(r), c...), im.pixAtoms(v))
 }
 
 // withChannels is view t of a new slot whose c channels replace the channels of t's last axis
 // (all of them: lastIsChannels).
 func withChannels(t *tokView, c int) *tokView {
-	u := &tokView{chans: []int{c}}
+	u := &tokView{chans: []int{c}, pix: slices.Clone(t.pix)}
 	for i, ax := range t.axes {
 		var out []atom
 		for _, a := range ax {
@@ -191,8 +222,18 @@ func (im *importer) classic(v value) value {
 		return value{slot: v.slot, flat: true}
 	case len(v.tok.axes) == 4 && len(v.tok.chans) == 1 && slices.EqualFunc(v.tok.axes, [][]atom{{{'N', 0}}, {{'C', 0}}, {{'H', 0}}, {{'W', 0}}}, slices.Equal):
 		return value{slot: v.slot}
+	case len(v.tok.axes) == 4 && s[1]*s[2] > 1 && slices.Equal(v.tok.axes[0], []atom{{'N', 0}}) && im.allChannels(v, v.tok.axes[1]) && im.rowsCols(v, v.tok.axes[2], v.tok.axes[3]):
+		return value{slot: v.slot}
+	case len(v.tok.axes) == 4 && s[1]*s[2] > 1 && slices.Equal(v.tok.axes[0], []atom{{'N', 0}}) && im.allChannels(v, v.tok.axes[3]) && im.rowsCols(v, v.tok.axes[1], v.tok.axes[2]):
+		return value{slot: v.slot, nhwc: true}
 	}
 	return v
+}
+
+// allChannels reports whether axis ax holds all the slot's channels, in order.
+func (im *importer) allChannels(v value, ax []atom) bool {
+	g, ok := im.channelSuffix(v, ax)
+	return ok && g == 1 && len(im.sized(v, ax)) > 0
 }
 
 // bind sets nd's output i to slot s seen as t (a classic value where it is one).

@@ -15,6 +15,7 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 	v = im.asTok(v)
 	t := v.tok.clone()
 	v.tok = t
+	im.factorPixels(v)
 	in := im.tokDims(v, 1)
 	numel := 1
 	for _, d := range in {
@@ -70,8 +71,12 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 		case t1[j]%prod == 0 && need%size == 0:
 			out[j] = append(out[j], a)
 			prod *= size
-		case a.kind == 'C' && need > 1 && size%need == 0: // need 1: the batch comes later in the sequence than its axis allows
-			hi, lo := t.split(a.i, need)
+		case (a.kind == 'C' || a.kind == 'P') && need > 1 && size%need == 0: // need 1: the batch comes later in the sequence than its axis allows
+			hi, lo := t.split(a, need)
+			renumber(seq, a)
+			for _, o := range out {
+				renumber(o, a)
+			}
 			out[j] = append(out[j], hi)
 			prod *= need
 			seq = append([]atom{lo}, seq...)
@@ -80,24 +85,37 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 		}
 	}
 	v.tok.axes = out
-	im.vals[nd.GetOutput()[0]] = im.classic(v)
+	im.vals[nd.GetOutput()[0]] = im.classic(im.inOrder(nd, v))
 	return nil
 }
 
-// split refines channel factor i into two, outer of size outer, and returns their atoms
-// (later factors renumbered).
-func (t *tokView) split(i, outer int) (hi, lo atom) {
-	c := t.chans[i]
-	t.chans = slices.Insert(t.chans, i+1, c/outer)
-	t.chans[i] = outer
+// renumber shifts the atoms of a's kind after it by one (a was split in two).
+func renumber(atoms []atom, a atom) {
+	for k := range atoms {
+		if atoms[k].kind == a.kind && atoms[k].i > a.i {
+			atoms[k].i++
+		}
+	}
+}
+
+// split refines channel or pixel factor a into two, outer of size outer, and returns their
+// atoms (later factors renumbered).
+func (t *tokView) split(a atom, outer int) (hi, lo atom) {
+	f, i := &t.chans, a.i
+	if a.kind == 'P' {
+		f = &t.pix
+	}
+	c := (*f)[i]
+	*f = slices.Insert(*f, i+1, c/outer)
+	(*f)[i] = outer
 	for _, ax := range t.axes {
 		for k := range ax {
-			if ax[k].kind == 'C' && ax[k].i > i {
+			if ax[k].kind == a.kind && ax[k].i > i {
 				ax[k].i++
 			}
 		}
 	}
-	return atom{'C', i}, atom{'C', i + 1}
+	return atom{a.kind, i}, atom{a.kind, i + 1}
 }
 
 // batchAxis is the axis of a Reshape target holding the batch: the one that doubles in the
@@ -205,6 +223,7 @@ func (im *importer) pixelAxis(v value) int {
 // keep false drops the axis (Gather of one index).
 func (im *importer) selectPixels(nd *onnx.NodeProto, v value, ax int, perm []int, keep bool) {
 	t := v.tok.clone()
+	t.pix = nil // the new slot's pixels: rows only
 	s := im.net.Slots[v.slot]
 	if !keep {
 		t.axes = slices.Delete(t.axes, ax, ax+1)
@@ -226,6 +245,9 @@ func (im *importer) gather(nd *onnx.NodeProto) error {
 	}
 	v = im.asTok(v)
 	ax := axisOf(nd.Int("axis", 0), len(v.tok.axes))
+	if at := im.sized(v, v.tok.axes[ax]); len(at) == 1 && at[0].kind == 'C' && len(idx.data) == 1 {
+		return im.gatherChannels(nd, v, ax, at[0], idx)
+	}
 	if ax != im.pixelAxis(v) || slices.Contains(v.tok.axes[ax], atom{'N', 0}) {
 		return im.tokErr(nd, v, "gather on an axis other than the tokens")
 	}
@@ -241,6 +263,48 @@ func (im *importer) gather(nd *onnx.NodeProto) error {
 		perm = append(perm, i)
 	}
 	im.selectPixels(nd, v, ax, perm, len(idx.shape) > 0)
+	return nil
+}
+
+// gatherChannels imports Gather of one index along an axis that is channel factor a (q, k or
+// v of qkv [3, N, h, T, d]): the channels whose coordinate along a is the index, as an
+// OpChannels; the axis is dropped (kept with size 1 when the indices are a 1-vector).
+func (im *importer) gatherChannels(nd *onnx.NodeProto, v value, ax int, a atom, idx *constant) error {
+	n := v.tok.chans[a.i]
+	i := idx.ints()[0]
+	if i < 0 {
+		i += n
+	}
+	if i < 0 || i >= n {
+		return im.errorf(nd, "index %d out of range for an axis of %d", idx.ints()[0], n)
+	}
+	stride := im.stride(v, a)
+	s := im.net.Slots[v.slot]
+	var perm []int
+	for c := range s[0] {
+		if c/stride%n == i {
+			perm = append(perm, c)
+		}
+	}
+	t := v.tok.clone()
+	t.chans = slices.Delete(t.chans, a.i, a.i+1)
+	for k, x := range t.axes {
+		var keep []atom
+		for _, b := range x {
+			switch {
+			case b == a:
+			case b.kind == 'C' && b.i > a.i:
+				keep = append(keep, atom{'C', b.i - 1})
+			default:
+				keep = append(keep, b)
+			}
+		}
+		t.axes[k] = keep
+	}
+	if len(idx.shape) == 0 {
+		t.axes = slices.Delete(t.axes, ax, ax+1)
+	}
+	im.emitTok(nd, Op{Kind: OpChannels, In: v.slot, Perm: perm}, [3]int{len(perm), s[1], s[2]}, t)
 	return nil
 }
 
@@ -352,7 +416,7 @@ func (im *importer) headAtoms(v value, batch [][]atom, groups int) (atom, bool) 
 	var hs []atom
 	for _, ax := range batch {
 		for _, a := range im.sized(v, ax) {
-			if a.kind != 'N' {
+			if a.kind != 'N' && !isPix(a) {
 				hs = append(hs, a)
 			}
 		}
@@ -366,6 +430,29 @@ func (im *importer) headAtoms(v value, batch [][]atom, groups int) (atom, bool) 
 	return atom{}, false
 }
 
+// windows reports whether tok lists the tokens of a matrix operand (pixel atoms) and the
+// batch axes its windows (the other pixel atoms; none: one window), the slot's pixels being
+// window after window; it returns the number of windows.
+func (im *importer) windows(v value, batch [][]atom, tok []atom) (int, bool) {
+	tok = im.sized(v, tok)
+	var order []atom
+	w := 1
+	for _, ax := range batch {
+		for _, a := range im.sized(v, ax) {
+			if isPix(a) {
+				order = append(order, a)
+				w *= im.size(v, a)
+			}
+		}
+	}
+	for _, a := range tok {
+		if !isPix(a) {
+			return 0, false
+		}
+	}
+	return w, len(tok) > 0 && slices.Equal(append(order, tok...), im.pixAtoms(v))
+}
+
 // tokMatMul imports MatMul of two token views [.., M, K]·[.., K, N], batched over the heads:
 // A's rows are its pixels and K its innermost channels; B holds K in its channels and N in its
 // pixels (Q·Kᵀ) or the other way round (A·V). The output [.., M, N] has N as channels.
@@ -377,19 +464,28 @@ func (im *importer) tokMatMul(nd *onnx.NodeProto, a, b value) error {
 	}
 	A, B := a.tok.axes, b.tok.axes
 	ga, okK := im.channelSuffix(a, A[r-1])
-	if !im.pixelsOnly(a, A[r-2]) || !okK {
+	wa, okW := im.windows(a, A[:r-2], A[r-2])
+	if !okW || !okK {
 		return im.tokErr(nd, a, "matrix product whose left operand is not [.., tokens, features]")
 	}
-	op := Op{Kind: OpMatMul, In: a.slot, In2: b.slot, Heads: ga}
+	op := Op{Kind: OpMatMul, In: a.slot, In2: b.slot, Heads: ga, Windows: wa}
 	gb, ok := im.channelSuffix(b, B[r-2])
+	wb, okW := im.windows(b, B[:r-2], B[r-1])
 	switch {
-	case ok && im.pixelsOnly(b, B[r-1]):
+	case ok && okW:
 		op.TransA = true
 	default:
 		gb, ok = im.channelSuffix(b, B[r-1])
-		if !ok || !im.pixelsOnly(b, B[r-2]) {
+		wb, okW = im.windows(b, B[:r-2], B[r-2])
+		if !ok || !okW {
 			return im.tokErr(nd, b, "matrix product whose right operand is not [.., features, tokens] or [.., tokens, features]")
 		}
+	}
+	if wa != wb {
+		return im.errorf(nd, "matrix product of operands in %d and %d windows", wa, wb)
+	}
+	if wa == 1 {
+		op.Windows = 0
 	}
 	da, db := im.tokDims(a, 1), im.tokDims(b, 1)
 	ha, okA := im.headAtoms(a, A[:r-2], ga)
@@ -408,10 +504,13 @@ func (im *importer) tokMatMul(nd *onnx.NodeProto, a, b value) error {
 				out = append(out, x)
 			case x == ha && ha.kind == 'C':
 				out = append(out, atom{'C', 0})
+			case isPix(x):
+				out = append(out, x)
 			}
 		}
 		t.axes = append(t.axes, out)
 	}
+	t.pix = slices.Clone(a.tok.pix)
 	t.axes = append(t.axes, slices.Clone(A[r-2]), []atom{{'C', 1}})
 	im.emitTok(nd, op, [3]int{ga * db[r-1], sa[1], sa[2]}, t)
 	return nil
@@ -430,8 +529,7 @@ func (im *importer) tokArith(nd *onnx.NodeProto, v value, c *constant, rev bool)
 	full := r == 3 && im.pixelAxis(v) == 1 && im.lastIsChannels(v) && slices.Equal(shape, []int{s[1] * s[2], s[0]})
 	perFeature := im.lastIsChannels(v) && len(c.data) == s[0] && shape[len(shape)-1] == s[0]
 	if !full && !perFeature {
-		return im.errorf(nd, "constant of shape %s with a tensor of shape %v; want one value, one per feature or one per element of [1, T, D]",
-			ShapeString(c.shape), im.tokDims(v, 1))
+		return im.broadcastArith(nd, v, c, rev)
 	}
 	return im.emitArith(nd, v, c, rev, s)
 }
@@ -443,17 +541,33 @@ func (im *importer) signature(v value) [][][3]int {
 	for _, ax := range v.tok.axes {
 		var a3 [][3]int
 		for _, a := range im.sized(v, ax) {
-			stride := 1
-			if a.kind == 'C' {
-				for _, c := range v.tok.chans[a.i+1:] {
-					stride *= c
-				}
+			kind, stride := a.kind, im.stride(v, a)
+			if isPix(a) {
+				kind = 'P'
 			}
-			a3 = append(a3, [3]int{int(a.kind), im.size(v, a), stride})
+			a3 = append(a3, [3]int{int(kind), im.size(v, a), stride})
 		}
 		sig = append(sig, a3)
 	}
 	return sig
+}
+
+// stride is atom a's stride among the slot's channels ('C') or pixels.
+func (im *importer) stride(v value, a atom) int {
+	stride := 1
+	switch a.kind {
+	case 'C':
+		for _, c := range v.tok.chans[a.i+1:] {
+			stride *= c
+		}
+	case 'P':
+		for _, p := range v.tok.pix[a.i+1:] {
+			stride *= p
+		}
+	case 'H':
+		stride = im.net.Slots[v.slot][2]
+	}
+	return stride
 }
 
 // tokBinary imports Add or Mul of two token views laid out alike (a residual connection).
@@ -485,6 +599,7 @@ func (im *importer) tokMean(nd *onnx.NodeProto, v value) error {
 		return im.layerNormPattern(nd, v)
 	case ax == im.pixelAxis(v) && !slices.Contains(v.tok.axes[ax], atom{'N', 0}):
 		t := v.tok.clone()
+		t.pix = nil // one pixel left
 		if keep {
 			t.axes[ax] = nil
 		} else {

@@ -52,11 +52,12 @@ func normAxis(a, rank int) (int, error) {
 	return a, nil
 }
 
-// ints returns the constant's elements as ints.
+// ints returns the constant's elements as ints, clamped to ±2⁶² (a Slice's end INT64_MAX,
+// 2⁶³ as a float64, does not convert).
 func (c *constant) ints() []int {
 	out := make([]int, len(c.data))
 	for i, v := range c.data {
-		out[i] = int(v)
+		out[i] = int(max(-(1 << 62), min(v, 1<<62)))
 	}
 	return out
 }

@@ -236,6 +236,9 @@ func (im *importer) slice(nd *onnx.NodeProto) error {
 	if v.tok != nil {
 		return im.tokSlice(nd, v, axes, starts, ends, steps)
 	}
+	if v.nhwc && slices.ContainsFunc(axes, func(a int) bool { a = axisOf(int64(a), 4); return a == 1 || a == 2 }) {
+		return im.nhwcSlice(nd, v, axes, starts, ends, steps)
+	}
 	c := im.net.Slots[v.slot][0]
 	var perm []int
 	for j, a := range axes {

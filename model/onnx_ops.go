@@ -194,6 +194,9 @@ func (im *importer) concat(nd *onnx.NodeProto) error {
 			return im.tokConcat(nd)
 		}
 	}
+	if v := im.vals[nd.GetInput()[0]]; v.nhwc {
+		return im.nhwcConcat(nd, axisOf(nd.Int("axis", 1), 4))
+	}
 	if ax := nd.Int("axis", 1); ax != 1 && ax != -3 {
 		return im.errorf(nd, "concatenation on axis %d; only channels (axis 1) are supported", ax)
 	}
@@ -402,7 +405,7 @@ func (im *importer) pad(nd *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if !v.plainLayout() {
+	if !v.plainLayout() && !(v.nhwc && v.tok == nil && v.pad == [4]int{}) {
 		return im.errorf(nd, "reads a permuted or regrouped activation")
 	}
 	if m := nd.Str("mode", "constant"); m != "constant" {
@@ -421,6 +424,9 @@ func (im *importer) pad(nd *onnx.NodeProto) error {
 	}
 	if c := im.constInput(nd, 2); c != nil && len(c.data) > 0 && c.data[0] != 0 {
 		return im.errorf(nd, "padding value %v; only zeros are supported", c.data[0])
+	}
+	if v.nhwc {
+		return im.nhwcPad(nd, v, pads)
 	}
 	if pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || slices.Min(pads) < 0 {
 		return im.errorf(nd, "pads %v; only non-negative padding of height and width is supported", pads)

@@ -110,9 +110,12 @@ def build(name, in_ch=3, classes=10):
 
 
 def randomize(net):
-    """torchvision's zero-initialised class token and head get random values."""
+    """torchvision's zero-initialised class token and head get random values; Swin's relative
+    position bias tables (initially N(0, 0.02²)) values large enough to move the attention."""
     with torch.no_grad():
         for name, p in net.named_parameters():
             if name == "class_token" or name.startswith("heads."):
                 p.normal_(0, 0.3)
+            if name.endswith("relative_position_bias_table"):
+                p.normal_(0, 0.5)
     return net

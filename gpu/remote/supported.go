@@ -22,7 +22,8 @@ import (
 //
 // What it refuses, naming the layer: a convolution or linear layer that adds the network's
 // input itself as its residual (the implicit-GEMM kernels read residuals per weight set, and
-// the images are shared by all sets); `--device auto` then computes the network on the CPU.
+// the images are shared by all sets), and Swin's windowed attention (model.Layer.WindowedFeature);
+// `--device auto` then computes the network on the CPU.
 func Supported(n *model.Net) error {
 	plan, err := model.Compile(n)
 	if err != nil {
@@ -33,6 +34,10 @@ func Supported(n *model.Net) error {
 		if imagesIn && l.Residual == plan.Input {
 			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) adds the network input as a residual, which its kernels do not support",
 				n.Name, i, l.Kind)
+		}
+		if f := l.WindowedFeature(); f != "" {
+			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) is %s, which its kernels do not have yet (Swin's windowed attention)",
+				n.Name, i, l.Kind, f)
 		}
 		if l.Out == plan.Input {
 			imagesIn = false

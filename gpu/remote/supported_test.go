@@ -101,3 +101,23 @@ func TestSupportedAcceptsViTGraphs(t *testing.T) {
 		}
 	}
 }
+
+// TestSupportedRefusesSwinGraphs: a shifted-window block (windowed products, zero-padded
+// pixel maps, the relative position bias gathered per score) is refused by name until the
+// kernels have those features, so --device auto computes it on the CPU.
+func TestSupportedRefusesSwinGraphs(t *testing.T) {
+	cases, err := enginetest.SwinGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Supported(n)
+		if err == nil || !strings.Contains(err.Error(), "Swin's windowed attention") {
+			t.Errorf("%s: Supported = %v; want a refusal naming Swin's windowed attention", c.Model, err)
+		}
+	}
+}

@@ -32,16 +32,19 @@ func attention(out []float64, slots [][]float64, n *model.Net, op *model.Op, get
 	case model.OpMatMul:
 		m, nn, k := model.MatMulDims(op.Heads, is, os)
 		b := slots[op.In2]
+		wn := model.WindowCount(op.Windows)
+		mw := m / wn
 		for h := range op.Heads {
 			for i := range nn {
 				for j := range m {
+					w, jw := j/mw, j%mw // the window of output pixel j, and j within it
 					var s float64
 					for q := range k {
-						bv := b[(h*nn+i)*k+q] // B_g is N×K
+						bv := b[(h*nn+i)*k*wn+w*k+q] // B_g is N×K per window
 						if op.TransA {
-							bv = b[(h*k+q)*nn+i] // stored K×N
+							bv = b[(h*k+q)*nn*wn+w*nn+i] // stored K×N
 						}
-						s += bv * in[(h*k+q)*m+j]
+						s += bv * in[(h*k+q)*m+w*mw+jw]
 					}
 					out[(h*nn+i)*m+j] = s
 				}
@@ -59,7 +62,9 @@ func attention(out []float64, slots [][]float64, n *model.Net, op *model.Op, get
 	case model.OpPixels:
 		for ch := range os[0] {
 			for j, p := range op.Perm {
-				out[ch*oper+j] = in[ch*per+p]
+				if p >= 0 {
+					out[ch*oper+j] = in[ch*per+p]
+				}
 			}
 		}
 	}

@@ -37,6 +37,8 @@ func arith(out, in []float64, is [3]int, op *model.Op, get func(string) []float3
 	for i, x := range in {
 		a, b := x, float64(v[0])
 		switch {
+		case op.Perm != nil: // element (p, c) reads entry Perm[p·C + c]
+			b = float64(v[op.Perm[(i%per)*is[0]+i/per]])
 		case len(v) == len(in) && per > 1: // one per element, pixel-major [H·W, C]
 			b = float64(v[(i%per)*is[0]+i/per])
 		case len(v) > 1:
