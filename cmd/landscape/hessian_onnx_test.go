@@ -57,21 +57,40 @@ func TestHessianONNX(t *testing.T) {
 	}
 }
 
-// The top two and the smallest Hessian eigenvalues of a MobileNetV2 (tools/onnx_nets.py:
-// depthwise convolutions, ReLU6, a Sigmoid squeeze-and-excitation gate) exported to ONNX, from
-// landscape hessian on the .onnx file, equal scipy's eigsh on torch.autograd's float64 products
-// of the PyTorch module (tools/torch_hessian.py eig --model onnx:mobilenetv2) to 1e-3 relative
-// (the smallest: 1e-3 of the largest).
+// The top two and the smallest Hessian eigenvalues of networks exported to ONNX, from landscape
+// hessian on the .onnx file, equal scipy's eigsh on torch.autograd's float64 products of the
+// PyTorch module (tools/torch_hessian.py eig --model onnx:NAME) to 1e-3 relative (the smallest:
+// 1e-3 of the largest): a MobileNetV2 (tools/onnx_nets.py: depthwise convolutions, ReLU6, a
+// Sigmoid squeeze-and-excitation gate) and a small DeiT (tools/onnx_vit.py: patch embedding,
+// class and distillation tokens, position embedding, two pre-norm blocks of four heads, two
+// classifier heads averaged).
 func TestHessianONNXMatchesPyTorch(t *testing.T) {
 	testenv.Python(t, "torch", "numpy", "scipy", "onnx")
-	dir := t.TempDir()
-	spec := writeIDX(t, dir, 16, 8)
-	onnxFile, w := exportONNX(t, dir, "mobilenetv2", 1, "--in-ch", "1", "--hw", "8")
-	js, ref := filepath.Join(dir, "h.json"), filepath.Join(dir, "ref.json")
-	mustRun(t, "hessian", "--model", onnxFile, "--data", spec, "--split", "test", "--top", "2", "--lanczos-tol", "1e-7",
-		"--max-steps", "400", "--out", js, "--quiet")
-	runTool(t, "torch_hessian.py", "eig", "--model", "onnx:mobilenetv2", "--weights", w, "--data", spec, "--split", "test",
-		"--k", "2", "--out", ref)
+	for _, c := range []struct {
+		net  string
+		data func(dir string) string
+		args []string
+	}{
+		{"mobilenetv2", func(dir string) string { return writeIDX(t, dir, 16, 8) }, []string{"--in-ch", "1", "--hw", "8"}},
+		{"vit_deit", func(dir string) string { return writeCIFAR(t, dir, 8) }, nil},
+	} {
+		t.Run(c.net, func(t *testing.T) {
+			dir := t.TempDir()
+			spec := c.data(dir)
+			onnxFile, w := exportONNX(t, dir, c.net, 1, c.args...)
+			js, ref := filepath.Join(dir, "h.json"), filepath.Join(dir, "ref.json")
+			mustRun(t, "hessian", "--model", onnxFile, "--data", spec, "--split", "test", "--top", "2", "--lanczos-tol", "1e-7",
+				"--max-steps", "400", "--out", js, "--quiet")
+			runTool(t, "torch_hessian.py", "eig", "--model", "onnx:"+c.net, "--weights", w, "--data", spec, "--split", "test",
+				"--k", "2", "--out", ref)
+			compareEigsh(t, js, ref)
+		})
+	}
+}
+
+// compareEigsh checks landscape hessian's output js against torch_hessian.py eig's ref.
+func compareEigsh(t *testing.T, js, ref string) {
+	t.Helper()
 	var got struct {
 		Top []float64 `json:"top_eigenvalues"`
 		Min float64   `json:"min_eigenvalue"`
