@@ -794,14 +794,14 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case elementwise:
 		for c := range l.OutShape[0] {
-			ActivateLayer(l.Kind, l, out[c*ldOut:][:n], in[c*ldIn:][:n])
+			activate(l.Kind, l, out[c*ldOut:][:n], in[c*ldIn:][:n])
 		}
 	case affine:
 		for c := range l.OutShape[0] {
 			row := out[c*ldOut:][:n]
 			Affine(row, in[c*ldIn:][:n], w[c], b[c])
 			if l.ReLU {
-				Activate(model.OpReLU, 0, 0, 0, row, row)
+				activate(model.OpReLU, l, row, row)
 			}
 		}
 		activateRows(l, out, ldOut, n)
@@ -830,20 +830,14 @@ func (e *Engine) forwardBinary(st *step, in, out []float32, ldIn, ldOut, nb int)
 		o, x := out[c*ldOut:][:n], in[c*ldIn:][:n]
 		switch {
 		case st.kind == add2:
-			for i, y := range in2[c*ldIn:][:n] {
-				o[i] = x[i] + y
-			}
+			addRow(o, x, in2[c*ldIn:])
 		case l.Broadcast:
 			for img := range nb {
-				f := in2[c*ld1+img]
-				for i := img * st.outHW; i < (img+1)*st.outHW; i++ {
-					o[i] = x[i] * f
-				}
+				i := img * st.outHW
+				scaleRow(o[i:i+st.outHW], x[i:], in2[c*ld1+img])
 			}
 		default:
-			for i, y := range in2[c*ldIn:][:n] {
-				o[i] = x[i] * y
-			}
+			mulRow(o, x, in2[c*ldIn:])
 		}
 	}
 }
@@ -871,7 +865,7 @@ func activateRows(l *model.Layer, out []float32, ld, n int) {
 	}
 	for c := range l.Cout() {
 		row := out[c*ld:][:n]
-		ActivateLayer(l.Act, l, row, row)
+		activate(l.Act, l, row, row)
 	}
 }
 
