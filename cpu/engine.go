@@ -51,6 +51,7 @@ type Engine struct {
 	small    [5][]float32
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
+	dw       dwScratch // depthwise steps' padded planes and output grid (depthwise.go)
 	outHW    int       // pixels per image of the network's output slot
 }
 
@@ -96,6 +97,7 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
+	dw                                   *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
 }
 
 type prepared struct {
@@ -278,6 +280,7 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 		switch {
 		case l.Groups > 1:
 			st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
+			st.dw = newDWConv(&l)
 		case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
 			st.kind = convShift
 		case simple && l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
@@ -462,6 +465,9 @@ func (e *Engine) allocLayerScratch() {
 	for _, st := range e.steps {
 		if st.kind == poolWin {
 			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+		}
+		if st.dw != nil {
+			e.dw.alloc(st.dw, e.bmax)
 		}
 	}
 }
@@ -768,6 +774,10 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 	n := nb * st.outHW // floats of a row that hold results
 	switch st.kind {
 	case convGroup:
+		if st.dw != nil {
+			e.depthwise(st, w, b, in, out, res, ldIn, ldOut, nb)
+			return
+		}
 		for img := range nb {
 			GroupConv(out[img*st.outHW:], in[img*st.inHW:], w, b, l.InShape, l.OutShape, l.Window(), l.Groups, ldIn, ldOut)
 		}
