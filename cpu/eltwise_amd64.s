@@ -247,24 +247,25 @@ done:
 	VZEROUPPER
 	RET
 
-// EXPCONST loads the constants of ONEPLUSEXPNEG: Z16 log2(e), Z17 and Z18 ln 2 split in two
+// EXPCONST loads the constants of SIGMOIDF: Z16 log2(e), Z17 and Z18 ln 2 split in two
 // (Cephes' C1 = 0.693359375, C2 = −2.12194440e−4), Z19–Z24 Cephes expf's polynomial
-// p0…p5, Z25 1, Z26 104 and Z27 −104 (beyond which e^t is 0 or +Inf in float32), Z28 0.
+// p0…p5, Z25 1, Z27 −104 (below which e^t is 0 in float32), Z28 0, Z29 the sign bit.
 #define EXPCONST \
 	BCAST($0x3fb8aa3b, Z16); BCAST($0x3f318000, Z17); BCAST($0xb95e8083, Z18) \
 	BCAST($0x39506967, Z19); BCAST($0x3ab743ce, Z20); BCAST($0x3c088908, Z21) \
 	BCAST($0x3d2aa9c1, Z22); BCAST($0x3e2aaaaa, Z23); BCAST($0x3f000000, Z24) \
-	BCAST($0x3f800000, Z25); BCAST($0x42d00000, Z26); BCAST($0xc2d00000, Z27) \
+	BCAST($0x3f800000, Z25); BCAST($0xc2d00000, Z27); BCAST($0x80000000, Z29) \
 	VPXORD Z28, Z28, Z28
 
-// ONEPLUSEXPNEG sets Z1 = 1 + e^t with t = −Z0 clamped to [−104, 104] (NaN kept): n =
-// round(t·log2 e), r = t − n·ln 2 (in two parts, fused), e^r = 1 + r + r²·P(r) (Cephes
-// expf, within about 1 ulp on |r| ≤ ln2/2), scaled by 2^n with VSCALEFPS (which overflows to
-// +Inf and underflows to 0 and subnormals correctly). Uses Z2–Z4.
-#define ONEPLUSEXPNEG \
-	VSUBPS       Z0, Z28, Z1 \
+// SIGMOIDF sets Z7 = σ(x) = 1/(1 + e^(−x)) for the 16 floats x of Z0, without a division:
+// e = e^(−|x|) ∈ [0, 1] (t = −|x| clamped below at −104, NaN kept; n = round(t·log2 e),
+// r = t − n·ln 2 in two fused parts, e^r = 1 + r + r²·P(r) (Cephes expf, within about 1 ulp
+// on |r| ≤ ln2/2), scaled by 2^n with VSCALEFPS, which underflows to subnormals and 0
+// correctly); d = 1 + e ∈ [1, 2] and 1/d by VRCP14PS and one Newton step; σ = 1/d for
+// x ≥ 0 and e/d for x < 0 (no cancellation either way). Uses Z1–Z7 and K2.
+#define SIGMOIDF \
+	VPORD        Z29, Z0, Z1 \
 	VMAXPS       Z1, Z27, Z1 \
-	VMINPS       Z1, Z26, Z1 \
 	VMULPS       Z16, Z1, Z2 \
 	VRNDSCALEPS  $0, Z2, Z2 \
 	VFNMADD231PS Z17, Z2, Z1 \
@@ -279,11 +280,17 @@ done:
 	VFMADD213PS  Z1, Z4, Z3 \
 	VADDPS       Z25, Z3, Z3 \
 	VSCALEFPS    Z2, Z3, Z3 \
-	VADDPS       Z25, Z3, Z1
+	VADDPS       Z25, Z3, Z5 \
+	VRCP14PS     Z5, Z6 \
+	VMOVAPS      Z25, Z7 \
+	VFNMADD231PS Z6, Z5, Z7 \
+	VFMADD213PS  Z6, Z6, Z7 \
+	VCMPPS       $1, Z28, Z0, K2 \
+	VMULPS       Z3, Z7, K2, Z7
 
 // func sigmoidAVX512(dst, src *float32, n int)
 //
-// dst[i] = 1/(1 + e^(−x)), in float32 (ONEPLUSEXPNEG).
+// dst[i] = 1/(1 + e^(−x)), in float32 (SIGMOIDF).
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -294,9 +301,8 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 
 loop:
 	VMOVUPS (SI), Z0
-	ONEPLUSEXPNEG
-	VDIVPS  Z1, Z25, Z0
-	VMOVUPS Z0, (DI)
+	SIGMOIDF
+	VMOVUPS Z7, (DI)
 	ADDQ    $64, SI
 	ADDQ    $64, DI
 	SUBQ    $16, CX
@@ -308,9 +314,8 @@ tail:
 	JZ    done
 	TAILMASK
 	VMOVUPS.Z (SI), K1, Z0
-	ONEPLUSEXPNEG
-	VDIVPS    Z1, Z25, Z0
-	VMOVUPS   Z0, K1, (DI)
+	SIGMOIDF
+	VMOVUPS   Z7, K1, (DI)
 
 done:
 	VZEROUPPER
@@ -318,7 +323,7 @@ done:
 
 // func siluAVX512(dst, src *float32, n int)
 //
-// dst[i] = x/(1 + e^(−x)), in float32 (ONEPLUSEXPNEG).
+// dst[i] = x·σ(x), in float32 (SIGMOIDF).
 TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -329,9 +334,9 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 
 loop:
 	VMOVUPS (SI), Z0
-	ONEPLUSEXPNEG
-	VDIVPS  Z1, Z0, Z0
-	VMOVUPS Z0, (DI)
+	SIGMOIDF
+	VMULPS  Z7, Z0, Z7
+	VMOVUPS Z7, (DI)
 	ADDQ    $64, SI
 	ADDQ    $64, DI
 	SUBQ    $16, CX
@@ -343,9 +348,9 @@ tail:
 	JZ    done
 	TAILMASK
 	VMOVUPS.Z (SI), K1, Z0
-	ONEPLUSEXPNEG
-	VDIVPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DI)
+	SIGMOIDF
+	VMULPS    Z7, Z0, Z7
+	VMOVUPS   Z7, K1, (DI)
 
 done:
 	VZEROUPPER

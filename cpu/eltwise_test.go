@@ -44,7 +44,7 @@ func ulpDiff(a, b float32) float64 {
 
 // TestActivateMatchesReference checks activate (the vector kernels where the CPU has them)
 // against ActivateLayer, the float64 reference: bit for bit for ReLU, Clip, HardSigmoid and
-// HardSwish, within 3 ulp for Sigmoid and SiLU or 1e−30 absolute (below x ≈ −88.7, e^(−x)
+// HardSwish, within 4 ulp for Sigmoid and SiLU (3 measured on 2^20 normal values) or 1e−30 absolute (below x ≈ −88.7, e^(−x)
 // overflows float32 and x/(1 + e^(−x)) is −0 where the reference has −1e−37 or less, as in
 // PyTorch's float32 SiLU), for lengths around the vector widths, in place and not, writing
 // nothing past dst.
@@ -69,7 +69,7 @@ func TestActivateMatchesReference(t *testing.T) {
 				activate(kind, l, got[:n], in)
 				for i := range n {
 					d := ulpDiff(got[i], want[i])
-					if exact && d != 0 || !exact && d > 3 && math.Abs(float64(got[i]-want[i])) > 1e-30 {
+					if exact && d != 0 || !exact && d > 4 && math.Abs(float64(got[i]-want[i])) > 1e-30 {
 						t.Fatalf("%v n=%d in place %v: x=%v gives %v, want %v (%g ulp)", kind, n, inPlace, src[i], got[i], want[i], d)
 					}
 				}
@@ -107,11 +107,16 @@ func TestRowArith(t *testing.T) {
 	}
 }
 
-// BenchmarkActivate measures activate on a row of 32 768 floats (128 KiB, within L2) for
-// the kinds with vector kernels.
+// BenchmarkActivate measures activate on a row of 32 768 floats (128 KiB, within L2), normal
+// with σ = 3 as activations are (values far out give subnormal results, which cost the CPU
+// microcode assists), for the kinds with vector kernels.
 func BenchmarkActivate(b *testing.B) {
 	l := &model.Layer{Lo: 0, Hi: 6, Alpha: 1.0 / 6, Beta: 0.5}
-	src := eltwiseInputs(1<<15, rand.New(rand.NewPCG(1, 2)))
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := make([]float32, 1<<15)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64() * 3)
+	}
 	dst := make([]float32, len(src))
 	for _, kind := range []model.OpKind{model.OpClip, model.OpHardSwish, model.OpSigmoid, model.OpSiLU} {
 		b.Run(kind.String(), func(b *testing.B) {
