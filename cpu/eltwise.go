@@ -80,3 +80,15 @@ func scaleRowGo(dst, src []float32, f float32) {
 		dst[i] = src[i] * f
 	}
 }
+
+func sumRowGo(src []float32) float64 {
+	var s float64
+	for _, v := range src {
+		s += float64(v)
+	}
+	return s
+}
+
+// meanRow returns the mean of src as GlobalAvgPool computes it (a float64 sum, divided, rounded
+// to float32), the sum vectorised where the CPU allows.
+func meanRow(src []float32) float32 { return float32(sumRow(src) / float64(len(src))) }

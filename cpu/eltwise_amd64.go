@@ -28,6 +28,9 @@ func sigmoidAVX512(dst, src *float32, n int)
 //go:noescape
 func siluAVX512(dst, src *float32, n int)
 
+//go:noescape
+func sumAVX512(src *float32, n int) float64
+
 // hasEltAsm: the CPU runs eltwise_amd64.s (AVX-512 with 256-bit masked stores).
 var hasEltAsm = xcpu.X86.HasAVX512F && xcpu.X86.HasAVX512VL
 
@@ -84,4 +87,13 @@ func scaleRow(dst, src []float32, f float32) {
 	}
 	_ = src[len(dst)-1]
 	scaleAVX512(&dst[0], &src[0], len(dst), f)
+}
+
+// sumRow returns Σ float64(src[i]), with AVX-512 where the CPU has it (in another order than
+// sumRowGo: the float64 sums of float32 values may differ in their last bits).
+func sumRow(src []float32) float64 {
+	if !hasEltAsm || len(src) == 0 {
+		return sumRowGo(src)
+	}
+	return sumAVX512(&src[0], len(src))
 }

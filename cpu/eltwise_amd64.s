@@ -355,3 +355,47 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func sumAVX512(src *float32, n int) float64
+//
+// Σ_i float64(src[i]) for i < n, in two accumulators of 8 doubles (16 floats a step, the last
+// group masked), then summed across lanes.
+TEXT ·sumAVX512(SB), NOSPLIT, $0-24
+	MOVQ   src+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+loop:
+	CMPQ      CX, $16
+	JLT       tail
+	VCVTPS2PD (SI), Z2
+	VCVTPS2PD 32(SI), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      $64, SI
+	SUBQ      $16, CX
+	JMP       loop
+
+tail:
+	VADDPD        Z1, Z0, Z0
+	TESTQ         CX, CX
+	JZ            reduce
+	TAILMASK
+	VMOVUPS.Z     (SI), K1, Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z3, Z0, Z0
+	VADDPD        Z4, Z0, Z0
+
+reduce:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $1, X0, X1
+	VADDSD        X1, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
+	RET

@@ -16,3 +16,6 @@ func mulRow(dst, a, b []float32) { mulRowGo(dst, a, b) }
 
 // scaleRow sets dst[i] = src[i] · f for i < len(dst).
 func scaleRow(dst, src []float32, f float32) { scaleRowGo(dst, src, f) }
+
+// sumRow returns Σ float64(src[i]).
+func sumRow(src []float32) float64 { return sumRowGo(src) }

@@ -127,3 +127,24 @@ func BenchmarkActivate(b *testing.B) {
 		})
 	}
 }
+
+// TestMeanRow checks meanRow against GlobalAvgPool (its float64 sum in another order) for
+// lengths around the vector width: equal after rounding to float32 here, and the float64 sums
+// within 1e−12 relative.
+func TestMeanRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, n := range []int{1, 7, 8, 15, 16, 17, 31, 49, 196, 3136, 12545} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64()*3 + 1)
+		}
+		want := make([]float32, 1)
+		GlobalAvgPool(want, src, n)
+		if got := meanRow(src); got != want[0] {
+			t.Fatalf("n=%d: mean %v, want %v", n, got, want[0])
+		}
+		if s, r := sumRow(src), sumRowGo(src); math.Abs(s-r) > 1e-12*math.Abs(r) {
+			t.Fatalf("n=%d: sum %v, want %v", n, s, r)
+		}
+	}
+}

@@ -757,7 +757,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		case avgPool:
 			for ch := range l.InShape[0] {
 				for b := range nb {
-					GlobalAvgPool(out[ch*ldOut+b:][:1], in[ch*ldIn+b*st.inHW:], st.inHW)
+					out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
 				}
 			}
 		default:
