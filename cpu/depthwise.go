@@ -95,34 +95,42 @@ func (d *dwConv) taps(b int, dst []int32) []int32 {
 // zero) for nb images.
 func (d *dwConv) fill(pad, in []float32, b, nb int) {
 	if d.stride == 1 {
-		base := b*d.plane + d.padT*d.wq + d.padL
-		for y := range d.h {
-			copy(pad[base+y*d.wq:][:d.w], in[y*d.w:][:d.w])
-		}
+		copyRows(pad[b*d.plane+d.padT*d.wq+d.padL:], d.wq, in, d.w, d.h, d.w)
 		return
 	}
-	for y := range d.h {
-		py := y + d.padT
-		row := b*d.plane + (py>>1)*d.wq
-		// Input column x = 2i + j lands at padded column X = 2i + j + padL: phase X&1, column X>>1.
-		var dst [2][]float32
-		for j := range 2 {
-			x := j + d.padL
-			dst[j] = pad[(2*(py&1)+(x&1))*nb*d.plane+row+(x>>1):]
+	// Input pixel (y, x) lands at padded (y+padT, x+padL): phase ((y+padT)&1, (x+padL)&1),
+	// row (y+padT)>>1, column (x+padL)>>1. The input rows of each row phase ry, every other
+	// one, are deinterleaved at once: even columns x to one column phase, odd to the other.
+	phase := func(ry, x int) []float32 {
+		return pad[(2*ry+(x&1))*nb*d.plane+b*d.plane+(x>>1):]
+	}
+	for ry := range 2 {
+		y0 := (ry - d.padT&1 + 2) & 1 // first input row of row phase ry
+		if y0 >= d.h {
+			continue
 		}
-		deinterleave(dst[0], dst[1], in[y*d.w:][:d.w])
+		rows, r0 := (d.h-y0+1)/2, (y0+d.padT)>>1
+		ev, od := phase(ry, d.padL)[r0*d.wq:], phase(ry, d.padL+1)[r0*d.wq:]
+		deinterleaveRows(ev, od, d.wq, in[y0*d.w:], 2*d.w, rows, d.w)
 	}
 }
 
-// deinterleave writes src's even elements to ev and its odd ones to od.
-func deinterleave(ev, od, src []float32) {
-	n := len(src) / 2
-	done := deinterleaveAsm(ev, od, src[:2*n])
-	for i := done; i < n; i++ {
-		ev[i], od[i] = src[2*i], src[2*i+1]
+func copyRowsGo(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	for r := range rows {
+		copy(dst[r*ldd:][:cols], src[r*lds:][:cols])
 	}
-	if len(src)%2 == 1 {
-		ev[n] = src[2*n]
+}
+
+func deinterleaveRowsGo(ev, od []float32, ldd int, src []float32, lds, rows, n int) {
+	for r := range rows {
+		s, e, o := src[r*lds:][:n], ev[r*ldd:], od[r*ldd:]
+		for i, v := range s {
+			if i&1 == 0 {
+				e[i>>1] = v
+			} else {
+				o[i>>1] = v
+			}
+		}
 	}
 }
 
@@ -178,16 +186,11 @@ func (e *Engine) depthwise(st *step, w, bias, in, out, res []float32, ldIn, ldOu
 			d.fill(pad, in[c*ldIn+b*st.inHW:], b, nb)
 		}
 		dwKernel(grid, pad, s.off, w[c*kk:][:kk], bias[c], lo, hi)
+		if act && res == nil {
+			activate(l.Act, l, grid, grid) // also the grid's unused columns: one call
+		}
 		for b := range nb {
-			for oy := range d.oh {
-				dst := out[c*ldOut+b*st.outHW+oy*d.ow:][:d.ow]
-				src := grid[b*d.plane+oy*d.wq:][:d.ow]
-				if act && res == nil {
-					activate(l.Act, l, dst, src)
-				} else {
-					copy(dst, src)
-				}
-			}
+			copyRows(out[c*ldOut+b*st.outHW:], d.ow, grid[b*d.plane:], d.wq, d.oh, d.ow)
 		}
 		if res != nil {
 			n := nb * st.outHW

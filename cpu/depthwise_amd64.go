@@ -8,7 +8,10 @@ import xcpu "golang.org/x/sys/cpu"
 func dwConvAVX512(grid, pad *float32, n int, off *int32, w *float32, taps int, bias, lo, hi float32)
 
 //go:noescape
-func deinterleaveAVX512(ev, od, src *float32, n int)
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows, cols int)
+
+//go:noescape
+func deinterleaveRowsAVX512(ev, od *float32, ldd int, src *float32, lds int, rows, n int)
 
 // hasDWAsm: the CPU runs depthwise_amd64.s.
 var hasDWAsm = xcpu.X86.HasAVX512F
@@ -30,14 +33,26 @@ func dwKernel(grid, pad []float32, off []int32, w []float32, bias, lo, hi float3
 	dwConvAVX512(&grid[0], &pad[0], len(grid), &off[0], &w[0], len(off), bias, lo, hi)
 }
 
-// deinterleaveAsm writes src's first 2·m pairs' even elements to ev and odd ones to od with
-// AVX-512 (m the most multiple of 16 pairs in src) and returns m (0 without AVX-512).
-func deinterleaveAsm(ev, od, src []float32) int {
-	m := len(src) / 32 * 16
-	if !hasDWAsm || m == 0 {
-		return 0
+// copyRows sets dst[r·ldd+i] = src[r·lds+i] for r < rows, i < cols.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if !hasDWAsm || rows == 0 || cols == 0 {
+		copyRowsGo(dst, ldd, src, lds, rows, cols)
+		return
 	}
-	_, _ = ev[m-1], od[m-1]
-	deinterleaveAVX512(&ev[0], &od[0], &src[0], m)
-	return m
+	_, _ = dst[(rows-1)*ldd+cols-1], src[(rows-1)*lds+cols-1]
+	copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, cols)
+}
+
+// deinterleaveRows writes, for r < rows, the even elements of src[r·lds:][:n] to
+// ev[r·ldd:] and the odd ones to od[r·ldd:].
+func deinterleaveRows(ev, od []float32, ldd int, src []float32, lds, rows, n int) {
+	if !hasDWAsm || rows == 0 || n == 0 {
+		deinterleaveRowsGo(ev, od, ldd, src, lds, rows, n)
+		return
+	}
+	_, _ = ev[(rows-1)*ldd+(n+1)/2-1], src[(rows-1)*lds+n-1]
+	if n > 1 {
+		_ = od[(rows-1)*ldd+n/2-1]
+	}
+	deinterleaveRowsAVX512(&ev[0], &od[0], ldd, &src[0], lds, rows, n)
 }

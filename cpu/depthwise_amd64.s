@@ -99,34 +99,144 @@ DATA dwEvens<>+56(SB)/4, $28
 DATA dwEvens<>+60(SB)/4, $30
 GLOBL dwEvens<>(SB), RODATA|NOPTR, $64
 
-// func deinterleaveAVX512(ev, od, src *float32, n int)
-//
-// ev[i] = src[2i], od[i] = src[2i+1] for i < n (a multiple of 16).
-TEXT ·deinterleaveAVX512(SB), NOSPLIT, $0-32
-	MOVQ      ev+0(FP), DI
-	MOVQ      od+8(FP), DX
-	MOVQ      src+16(FP), SI
-	MOVQ      n+24(FP), CX
-	VMOVDQU32 dwEvens<>(SB), Z30
-	MOVL      $1, AX
-	VPBROADCASTD AX, Z31
-	VPADDD    Z31, Z30, Z31 // odds
+// MASKCX sets mask register k to the low CX bits (CX ≤ 16). Uses AX.
+#define MASKCX(k) MOVL $1, AX; SHLL CX, AX; DECL AX; KMOVW AX, k
 
-loop:
-	CMPQ      CX, $16
-	JLT       done
-	VMOVUPS   (SI), Z0
-	VMOVUPS   64(SI), Z1
+// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows, cols int)
+//
+// dst[r*ldd+i] = src[r*lds+i] for r < rows, i < cols: 16 floats at a time, each row's last
+// group masked.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ cols+40(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ R11, CX
+	ANDQ $15, CX
+	MASKCX(K1)
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R11, CX
+
+chunk:
+	CMPQ    CX, $16
+	JLT     tail
+	VMOVUPS (AX), Z0
+	VMOVUPS Z0, (DX)
+	ADDQ    $64, AX
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+	JMP     chunk
+
+tail:
+	TESTQ     CX, CX
+	JZ        next
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS   Z0, K1, (DX)
+
+next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func deinterleaveRowsAVX512(ev, od *float32, ldd int, src *float32, lds int, rows, n int)
+//
+// For r < rows, the n floats of row r of src (src + r·lds): its even elements to ev + r·ldd,
+// its odd ones to od + r·ldd. 32 input floats at a time (VPERMT2PS), each row's last group
+// masked: K1, K2 its loads, K3, K4 its even and odd stores.
+TEXT ·deinterleaveRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ         ev+0(FP), DI
+	MOVQ         od+8(FP), R14
+	MOVQ         ldd+16(FP), R8
+	MOVQ         src+24(FP), SI
+	MOVQ         lds+32(FP), R9
+	MOVQ         rows+40(FP), R10
+	MOVQ         n+48(FP), R12
+	SHLQ         $2, R8
+	SHLQ         $2, R9
+	VMOVDQU32    dwEvens<>(SB), Z30
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z31
+	VPADDD       Z31, Z30, Z31 // odds
+	MOVQ         R12, R13
+	ANDQ         $31, R13      // m: floats in each row's last group
+	SHRQ         $5, R12       // whole groups of 32 per row
+	MOVQ         R13, CX
+	CMPQ         CX, $16
+	JLE          m1
+	MOVQ         $16, CX
+
+m1:
+	MASKCX(K1)
+	MOVQ R13, CX
+	SUBQ $16, CX
+	JGE  m2
+	XORQ CX, CX
+
+m2:
+	MASKCX(K2)
+	MOVQ R13, CX
+	INCQ CX
+	SHRQ $1, CX
+	MASKCX(K3)
+	MOVQ R13, CX
+	SHRQ $1, CX
+	MASKCX(K4)
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ  SI, AX
+	MOVQ  DI, DX
+	MOVQ  R14, BX
+	MOVQ  R12, CX
+	TESTQ CX, CX
+	JZ    rtail
+
+chunk:
+	VMOVUPS   (AX), Z0
+	VMOVUPS   64(AX), Z1
 	VMOVAPS   Z0, Z2
 	VPERMT2PS Z1, Z30, Z2
 	VPERMT2PS Z1, Z31, Z0
-	VMOVUPS   Z2, (DI)
-	VMOVUPS   Z0, (DX)
-	ADDQ      $128, SI
-	ADDQ      $64, DI
+	VMOVUPS   Z2, (DX)
+	VMOVUPS   Z0, (BX)
+	ADDQ      $128, AX
 	ADDQ      $64, DX
-	SUBQ      $16, CX
-	JMP       loop
+	ADDQ      $64, BX
+	DECQ      CX
+	JNZ       chunk
+
+rtail:
+	TESTQ     R13, R13
+	JZ        next
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVAPS   Z0, Z2
+	VPERMT2PS Z1, Z30, Z2
+	VPERMT2PS Z1, Z31, Z0
+	VMOVUPS   Z2, K3, (DX)
+	VMOVUPS   Z0, K4, (BX)
+
+next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	ADDQ R8, R14
+	DECQ R10
+	JNZ  row
 
 done:
 	VZEROUPPER

@@ -128,3 +128,33 @@ func testDepthwise(t *testing.T, rng *rand.Rand, c dwCase, nb int, asm bool) {
 		}
 	}
 }
+
+// BenchmarkDepthwiseDirect: depthwise layers of MobileNetV2 and EfficientNet-B0 at 224×224
+// (one image, ReLU6), by the direct kernel (direct; asm where the CPU has AVX-512) and by
+// GroupConv with the separate clamp the engine used before (groupconv).
+func BenchmarkDepthwiseDirect(b *testing.B) {
+	for _, s := range []struct{ c, hw, k, stride int }{{32, 112, 3, 1}, {96, 112, 3, 2}, {144, 56, 3, 1}, {192, 28, 3, 1},
+		{576, 14, 3, 1}, {960, 7, 3, 1}, {240, 28, 5, 1}, {672, 14, 5, 2}} {
+		c := dwCase{k: s.k, s: s.stride, h: s.hw, w: s.hw, pad: [4]int{s.k / 2, s.k / 2, s.k / 2, s.k / 2}, hasAct: true, act: model.OpClip}
+		l := c.layer(s.c)
+		st := &step{l: l, kind: convGroup, dw: newDWConv(&l), inHW: s.hw * s.hw, outHW: l.OutShape[1] * l.OutShape[2]}
+		in, out := make([]float32, s.c*st.inHW), make([]float32, s.c*st.outHW)
+		w, bias := make([]float32, s.c*s.k*s.k), make([]float32, s.c)
+		flops := float64(2 * s.k * s.k * s.c * st.outHW)
+		for _, direct := range []bool{true, false} {
+			name := fmt.Sprintf("c%d_%dx%d_k%d_s%d/%s", s.c, s.hw, s.hw, s.k, s.stride, map[bool]string{true: "direct", false: "groupconv"}[direct])
+			b.Run(name, func(b *testing.B) {
+				e := &Engine{}
+				e.dw.alloc(st.dw, 1)
+				for b.Loop() {
+					if direct {
+						e.depthwise(st, w, bias, in, out, nil, st.inHW, st.outHW, 1)
+					} else {
+						dwReference(&l, out, in, w, bias, nil, st.inHW, st.outHW, 1)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
