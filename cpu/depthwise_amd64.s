@@ -5,8 +5,8 @@
 // func dwConvAVX512(grid, pad *float32, n int, off *int32, w *float32, taps int, bias, lo, hi float32)
 //
 // For q < n (a multiple of 16): grid[q] = min(max(bias + Σ_t w[t]·pad[q+off[t]], lo), hi),
-// the taps in order, fused multiply-adds; 64 outputs at a time in four accumulators (each
-// tap's weight broadcast once for them), then 16. NaN is kept by the clamp as by clampAVX512.
+// the taps in order, fused multiply-adds; 128 outputs at a time in eight accumulators (each
+// tap's weight broadcast once for them: eight independent chains of FMAs), then 64, then 16. NaN is kept by the clamp as by clampAVX512.
 TEXT ·dwConvAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grid+0(FP), DI
 	MOVQ         pad+8(FP), SI
@@ -17,6 +17,63 @@ TEXT ·dwConvAVX512(SB), NOSPLIT, $0-60
 	VBROADCASTSS bias+48(FP), Z28
 	VBROADCASTSS lo+52(FP), Z29
 	VBROADCASTSS hi+56(FP), Z30
+
+block128:
+	CMPQ    CX, $128
+	JLT     block64
+	VMOVAPS Z28, Z0
+	VMOVAPS Z28, Z1
+	VMOVAPS Z28, Z2
+	VMOVAPS Z28, Z3
+	VMOVAPS Z28, Z4
+	VMOVAPS Z28, Z5
+	VMOVAPS Z28, Z6
+	VMOVAPS Z28, Z7
+	XORQ    BX, BX
+
+taps128:
+	MOVLQSX      (R8)(BX*4), AX
+	LEAQ         (SI)(AX*4), AX
+	VBROADCASTSS (R9)(BX*4), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VFMADD231PS  64(AX), Z8, Z1
+	VFMADD231PS  128(AX), Z8, Z2
+	VFMADD231PS  192(AX), Z8, Z3
+	VFMADD231PS  256(AX), Z8, Z4
+	VFMADD231PS  320(AX), Z8, Z5
+	VFMADD231PS  384(AX), Z8, Z6
+	VFMADD231PS  448(AX), Z8, Z7
+	INCQ         BX
+	CMPQ         BX, DX
+	JLT          taps128
+	VMAXPS       Z0, Z29, Z0
+	VMAXPS       Z1, Z29, Z1
+	VMAXPS       Z2, Z29, Z2
+	VMAXPS       Z3, Z29, Z3
+	VMAXPS       Z4, Z29, Z4
+	VMAXPS       Z5, Z29, Z5
+	VMAXPS       Z6, Z29, Z6
+	VMAXPS       Z7, Z29, Z7
+	VMINPS       Z0, Z30, Z0
+	VMINPS       Z1, Z30, Z1
+	VMINPS       Z2, Z30, Z2
+	VMINPS       Z3, Z30, Z3
+	VMINPS       Z4, Z30, Z4
+	VMINPS       Z5, Z30, Z5
+	VMINPS       Z6, Z30, Z6
+	VMINPS       Z7, Z30, Z7
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, 192(DI)
+	VMOVUPS      Z4, 256(DI)
+	VMOVUPS      Z5, 320(DI)
+	VMOVUPS      Z6, 384(DI)
+	VMOVUPS      Z7, 448(DI)
+	ADDQ         $512, SI
+	ADDQ         $512, DI
+	SUBQ         $128, CX
+	JMP          block128
 
 block64:
 	CMPQ    CX, $64
