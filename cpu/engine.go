@@ -53,6 +53,7 @@ type Engine struct {
 	small    [5][]float32
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
+	dw       dwScratch // depthwise steps' padded planes and output grid (depthwise.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
 }
@@ -99,7 +100,8 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
-	wino                                 bool // computed by Winograd's F(4×4, 3×3) (winograd.go)
+	wino                                 bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
+	dw                                   *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
 }
 
 type prepared struct {
@@ -291,6 +293,7 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 		switch {
 		case l.Groups > 1:
 			st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
+			st.dw = newDWConv(&l)
 		case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
 			st.kind = convShift
 		case simple && l.Stride == 2 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]:
@@ -475,6 +478,9 @@ func (e *Engine) allocLayerScratch() {
 	for _, st := range e.steps {
 		if st.kind == poolWin {
 			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+		}
+		if st.dw != nil {
+			e.dw.alloc(st.dw, e.bmax)
 		}
 	}
 }
@@ -769,7 +775,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		case avgPool:
 			for ch := range l.InShape[0] {
 				for b := range nb {
-					GlobalAvgPool(out[ch*ldOut+b:][:1], in[ch*ldIn+b*st.inHW:], st.inHW)
+					out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
 				}
 			}
 		default:
@@ -786,6 +792,10 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 	n := nb * st.outHW // floats of a row that hold results
 	switch st.kind {
 	case convGroup:
+		if st.dw != nil {
+			e.depthwise(st, w, b, in, out, res, ldIn, ldOut, nb)
+			return
+		}
 		for img := range nb {
 			GroupConv(out[img*st.outHW:], in[img*st.inHW:], w, b, l.InShape, l.OutShape, l.Window(), l.Groups, ldIn, ldOut)
 		}
@@ -812,14 +822,14 @@ func (e *Engine) forwardGraphOp(st *step, w, b, in, out, res []float32, ldIn, ld
 		}
 	case elementwise:
 		for c := range l.OutShape[0] {
-			ActivateLayer(l.Kind, l, out[c*ldOut:][:n], in[c*ldIn:][:n])
+			activate(l.Kind, l, out[c*ldOut:][:n], in[c*ldIn:][:n])
 		}
 	case affine:
 		for c := range l.OutShape[0] {
 			row := out[c*ldOut:][:n]
 			Affine(row, in[c*ldIn:][:n], w[c], b[c])
 			if l.ReLU {
-				Activate(model.OpReLU, 0, 0, 0, row, row)
+				activate(model.OpReLU, l, row, row)
 			}
 		}
 		activateRows(l, out, ldOut, n)
@@ -848,20 +858,14 @@ func (e *Engine) forwardBinary(st *step, in, out []float32, ldIn, ldOut, nb int)
 		o, x := out[c*ldOut:][:n], in[c*ldIn:][:n]
 		switch {
 		case st.kind == add2:
-			for i, y := range in2[c*ldIn:][:n] {
-				o[i] = x[i] + y
-			}
+			addRow(o, x, in2[c*ldIn:])
 		case l.Broadcast:
 			for img := range nb {
-				f := in2[c*ld1+img]
-				for i := img * st.outHW; i < (img+1)*st.outHW; i++ {
-					o[i] = x[i] * f
-				}
+				i := img * st.outHW
+				scaleRow(o[i:i+st.outHW], x[i:], in2[c*ld1+img])
 			}
 		default:
-			for i, y := range in2[c*ldIn:][:n] {
-				o[i] = x[i] * y
-			}
+			mulRow(o, x, in2[c*ldIn:])
 		}
 	}
 }
@@ -889,7 +893,7 @@ func activateRows(l *model.Layer, out []float32, ld, n int) {
 	}
 	for c := range l.Cout() {
 		row := out[c*ld:][:n]
-		ActivateLayer(l.Act, l, row, row)
+		activate(l.Act, l, row, row)
 	}
 }
 

@@ -47,9 +47,11 @@ func TestSwinGraphConformance(t *testing.T) {
 }
 
 // TestConformanceBF16 runs the suite on the bfloat16 engine (AMX or AVX512-BF16 where present,
-// with its channel pairs; else the float32 kernels on rounded numbers), and the ONNX graphs.
+// with its channel pairs; else the float32 kernels on rounded numbers), and the ONNX graphs
+// (with the newer CNNs' depthwise convolutions and element-wise layers).
 func TestConformanceBF16(t *testing.T) {
 	f := cpu.Factory(cpu.Options{BF16: true})
 	enginetest.RunPrecision(t, f, "bf16")
 	t.Run("graphs", func(t *testing.T) { enginetest.RunGraphsPrecision(t, f, "bf16") })
+	t.Run("extgraphs", func(t *testing.T) { enginetest.RunExtGraphsPrecision(t, f, "bf16") })
 }
