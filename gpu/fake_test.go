@@ -299,9 +299,11 @@ func (f *fakeDevice) fold(grid dim, a foldWeightsArgs) {
 	ab, table, folded := view[float32](f, a.Ab), view[int32](f, a.Table), view[float32](f, a.Folded)
 	stride := int(a.FoldStride)
 	l := Layout{Table: table[:int(a.Layers)*kernels.FoldFields], Folded: stride}
-	for k := range grid.y {
-		copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
-	}
+	parallelFor(grid.y, func(lo, hi int) { // weight sets in parallel: vgg11_bn has 133 M weights
+		for k := lo; k < hi; k++ {
+			copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
+		}
+	})
 }
 
 // TestEngineOnKernelModels runs the conformance suite on the engine driving the Go kernel models,
