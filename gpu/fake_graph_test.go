@@ -181,53 +181,82 @@ func (f *fakeDevice) layerNorm(K int, a layernormChannelsArgs) {
 }
 
 // convDirect models conv_direct: Out = act(relu?(b' + Σ r(W')·r(In) + Res)), the sum in float64
-// of the operands rounded as the precision says.
+// of the operands rounded as the precision says (rounded once per weight set and image).
 func (f *fakeDevice) convDirect(K int, a convDirectArgs) error {
 	in, w, bias := view[float32](f, a.In), view[float32](f, a.Weights), view[float32](f, a.Bias)
 	res, out := view[float32](f, a.Res), view[float32](f, a.Out)
 	inSet, wSet := int(a.InSetStride), int(a.WSetStride)
 	B, cin, h, wd, cout, oh, ow := int(a.B), int(a.Cin), int(a.H), int(a.W), int(a.Cout), int(a.OH), int(a.OW)
-	kh, kw, sh, sw, dh, dw := int(a.KH), int(a.KW), int(a.SH), int(a.SW), int(a.DH), int(a.DW)
-	pt, pl, g := int(a.PadT), int(a.PadL), int(a.G)
+	g := int(a.G)
 	rnd := roundTo([...]string{"f32", "tf32", "bf16"}[a.Prec])
-	relu, act := a.Relu != 0, int(a.Act)
-	lo, hi, alpha, beta := a.Lo, a.Hi, a.Alpha, a.Beta
 	if g < 1 || cin%g != 0 || cout%g != 0 {
 		return fmt.Errorf("conv_direct: %d groups for %d → %d channels", g, cin, cout)
 	}
-	cg, og := cin/g, cout/g
-	set := B * cout * oh * ow
+	d := directModel{a: a, cg: cin / g, og: cout / g}
+	set, nw := B*cout*oh*ow, cout*d.cg*int(a.KH)*int(a.KW)
+	wk, x, sums := make([]float64, nw), make([]float64, cin*h*wd), make([]float32, cout*oh*ow)
 	for k := range K {
+		for i := range wk {
+			wk[i] = float64(rnd(w[k*wSet+i]))
+		}
 		for b := range B {
-			for m := range cout {
-				for y := range oh {
-					for x := range ow {
-						s := float64(bias[k*wSet+m])
-						for ci := range cg {
-							plane := in[k*inSet+(b*cin+m/og*cg+ci)*h*wd:][:h*wd]
-							for i := range kh {
-								for j := range kw {
-									iy, ix := y*sh-pt+i*dh, x*sw-pl+j*dw
-									if iy >= 0 && iy < h && ix >= 0 && ix < wd {
-										s += float64(rnd(w[k*wSet+((m*cg+ci)*kh+i)*kw+j])) * float64(rnd(plane[iy*wd+ix]))
-									}
-								}
-							}
-						}
-						o := k*set + ((b*cout+m)*oh+y)*ow + x
-						v := float32(s)
-						if res != nil {
-							v += res[o]
-						}
-						if relu && v < 0 {
-							v = 0
-						}
-						out[o] = v
-						fakeActivate(act, lo, hi, alpha, beta, out[o:o+1])
-					}
+			for i := range x {
+				x[i] = float64(rnd(in[k*inSet+b*cin*h*wd+i]))
+			}
+			parallelFor(cout, func(lo, hi int) { d.channels(sums, x, wk, bias[k*wSet:][:cout], lo, hi) })
+			o := out[k*set+b*cout*oh*ow:][:cout*oh*ow]
+			for i, v := range sums { // the residual read before the output is written: they may alias
+				if res != nil {
+					v += res[k*set+b*cout*oh*ow+i]
+				}
+				o[i] = v
+			}
+		}
+		if a.Relu != 0 {
+			for i, v := range out[k*set:][:set] {
+				if v < 0 {
+					out[k*set+i] = 0
 				}
 			}
 		}
+		fakeActivate(int(a.Act), a.Lo, a.Hi, a.Alpha, a.Beta, out[k*set:][:set])
 	}
 	return nil
+}
+
+// directModel is one image of conv_direct: cg input channels per group, og output channels.
+type directModel struct {
+	a      convDirectArgs
+	cg, og int
+}
+
+// channels sets o[m] to b'[m] + Σ wk·x over output channels [lo, hi), float64 sums in the
+// order input channel, kernel row, kernel column.
+func (d directModel) channels(o []float32, x, wk []float64, bias []float32, lo, hi int) {
+	a := d.a
+	h, wd, oh, ow := int(a.H), int(a.W), int(a.OH), int(a.OW)
+	kh, kw, sh, sw, dh, dw, pt, pl := int(a.KH), int(a.KW), int(a.SH), int(a.SW), int(a.DH), int(a.DW), int(a.PadT), int(a.PadL)
+	for m := lo; m < hi; m++ {
+		for y := range oh {
+			for xo := range ow {
+				s := float64(bias[m])
+				for ci := range d.cg {
+					plane := x[(m/d.og*d.cg+ci)*h*wd:][:h*wd]
+					wm := wk[(m*d.cg+ci)*kh*kw:][:kh*kw]
+					for i := range kh {
+						iy := y*sh - pt + i*dh
+						if iy < 0 || iy >= h {
+							continue
+						}
+						for j := range kw {
+							if ix := xo*sw - pl + j*dw; ix >= 0 && ix < wd {
+								s += wm[i*kw+j] * plane[iy*wd+ix]
+							}
+						}
+					}
+				}
+				o[(m*oh+y)*ow+xo] = float32(s)
+			}
+		}
+	}
 }

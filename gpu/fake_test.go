@@ -58,8 +58,9 @@ func (f *fakeDevice) close() error               { f.allocs = nil; return nil }
 
 func (f *fakeDevice) alloc(n int64) (ptr, error) {
 	a := fakeAlloc{base: f.next, mem: make([]byte, max(n, 4))}
-	for i := range a.mem {
-		a.mem[i] = 0xff // NaN-filled float32: reading what was never written shows
+	a.mem[0] = 0xff // NaN-filled float32: reading what was never written shows
+	for i := 1; i < len(a.mem); i *= 2 {
+		copy(a.mem[i:], a.mem[:i])
 	}
 	f.allocs = append(f.allocs, a)
 	f.next += ptr((len(a.mem)+255)/256*256 + 256)
@@ -187,78 +188,6 @@ func (f *fakeDevice) crossEntropy(grid dim, a crossEntropyArgs, bf16 bool) {
 	}
 }
 
-// conv models conv_tile.cuh's GEMM: Out_k[b][m][p] = ReLU?(Σ_r W'_k[m][r]·X_k[r][(b,p)] + (b'_k[m] + Res_k)),
-// reading W' tap-major and decoding taps itself for the fast kernels (conv_fast.cu, and the halo
-// kernels conv_halo.cu, which trap on a layer they cannot take), through the tap table for the
-// reference ones.
-func (f *fakeDevice) conv(k kernels.Kernel, grid, block dim, a convArgs) error {
-	prec, fast := k.Precision, k.Family != "conv"
-	B, cin, h, w, cout, oh, ow := int(a.B), int(a.Cin), int(a.H), int(a.W), int(a.Cout), int(a.OH), int(a.OW)
-	ks, stride, pad, inSet, wSet := int(a.KS), int(a.Stride), int(a.Pad), int(a.InSetStride), int(a.WSetStride)
-	if err := f.convLaunchOK(k, grid, block, a); err != nil {
-		return err
-	}
-	// bf16: activations stored as bf16 (widened as read, rounded as stored); bf16f: float32.
-	act16 := prec == "bf16"
-	if prec == "bf16f" {
-		prec = "bf16"
-	}
-	wts, bias := view[float32](f, a.Weights), view[float32](f, a.Bias)
-	in, res, out := actsAt(f, a.In, act16), actsAt(f, a.Res, act16), actsAt(f, a.Out, act16)
-	r := cin * ks * ks
-	taps := make([]int32, 0, 2*r) // the reference kernels' table, or the fast kernels' own decode
-	if fast {
-		for ci := range cin {
-			for kh := range ks {
-				for kw := range ks {
-					taps = append(taps, int32((ci*h+kh)*w+kw), int32(kh<<16|kw))
-				}
-			}
-		}
-	} else {
-		taps = view[int32](f, a.Taps)
-	}
-	rnd := roundTo(prec)
-	widx := func(t int) int { // W' index of reduction index t = ci·ks² + tap
-		if fast {
-			return t%(ks*ks)*cin + t/(ks*ks)
-		}
-		return t
-	}
-	outSet := B * oh * ow * cout
-	for k := range grid.z {
-		for b := range B {
-			img := k*inSet + b*cin*h*w
-			for m := range cout {
-				for y := range oh {
-					for x := range ow {
-						ih0, iw0 := y*stride-pad, x*stride-pad
-						var s float64
-						for t := range r {
-							ih, iw := ih0+int(taps[2*t+1]>>16), iw0+int(taps[2*t+1]&0xffff)
-							if ih >= 0 && ih < h && iw >= 0 && iw < w {
-								s += float64(rnd(wts[k*wSet+m*r+widx(t)])) * float64(rnd(in.at(img+ih0*w+iw0+int(taps[2*t]))))
-							}
-						}
-						o := k*outSet + (b*cout+m)*oh*ow + y*ow + x
-						v := float32(s)
-						if a.Res != 0 {
-							v += bias[k*wSet+m] + res.at(o)
-						} else {
-							v += bias[k*wSet+m]
-						}
-						if a.Relu != 0 && v < 0 {
-							v = 0
-						}
-						out.set(o, v)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // convLaunchOK checks what the conv kernels assume of a launch: the halo kernels' eligibility
 // (they trap otherwise), the fast kernels' 16-byte aligned weights, the grid, block and tile.
 func (f *fakeDevice) convLaunchOK(k kernels.Kernel, grid, block dim, a convArgs) error {
@@ -370,9 +299,11 @@ func (f *fakeDevice) fold(grid dim, a foldWeightsArgs) {
 	ab, table, folded := view[float32](f, a.Ab), view[int32](f, a.Table), view[float32](f, a.Folded)
 	stride := int(a.FoldStride)
 	l := Layout{Table: table[:int(a.Layers)*kernels.FoldFields], Folded: stride}
-	for k := range grid.y {
-		copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
-	}
+	parallelFor(grid.y, func(lo, hi int) { // weight sets in parallel: vgg11_bn has 133 M weights
+		for k := lo; k < hi; k++ {
+			copy(folded[k*stride:(k+1)*stride], l.FoldOnHost(theta, dx, dy, ab[2*k], ab[2*k+1]))
+		}
+	})
 }
 
 // TestEngineOnKernelModels runs the conformance suite on the engine driving the Go kernel models,

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"landscape/engine"
-	"landscape/gpu/remote"
 	"landscape/internal/enginetest"
 	"landscape/internal/testenv"
 	"landscape/model"
@@ -78,11 +77,7 @@ func TestViTOnKernelModels(t *testing.T) {
 	}
 	for i, c := range vitGPUNets {
 		t.Run(fmt.Sprintf("%s_opset%d", c.name, c.opset), func(t *testing.T) {
-			p := torchvisionProblem(t, file(i))
-			if err := remote.Supported(p.Net); err != nil {
-				t.Errorf("remote.Supported refuses it: %v", err)
-			}
-			compareWithCPU(t, p, []engine.Point{{A: 0, B: 0}, {A: -0.3, B: 0.7}})
+			checkOnKernelModels(t, torchvisionProblem(t, file(i), 2))
 		})
 	}
 }

@@ -2,8 +2,10 @@
 """PyTorch reference for the ONNX tests (cmd/landscape/onnx_torch_test.go): builds the networks
 of onnx_nets.py, exports them with torch2onnx, and evaluates grid points as the paper's code does.
 
-  torch_onnx_ref.py export --net resnet18 --seed 1 --onnx net.onnx --weights w.safetensors [--keep-last-bn]
+  torch_onnx_ref.py export --net resnet18 --seed 1 --onnx net.onnx [--weights w.safetensors] [--keep-last-bn]
   (--net zoo:resnet20: a zoo network of torchio.build, for the ONNX-against-zoo comparison)
+  torch_onnx_ref.py exports   (one export per line of standard input, its arguments as above, in
+      one process; each answered by a line on standard output: "ok" or "error: …")
   torch_onnx_ref.py eval --net resnet18 --weights W --dirs D --data KIND:DIR --split S --limit N \
       --points 'a,b;a,b;...' --out result.json
 
@@ -12,6 +14,8 @@ x_<split>/y_<split> (uint8 pixels scaled to [0, 1], float32 as they are, no norm
 """
 import argparse
 import json
+import shlex
+import sys
 
 import numpy as np
 import torch
@@ -29,13 +33,15 @@ def build(name, in_ch, classes, hw):
 
 
 def export(a):
+    torch.manual_seed(a.seed)  # the constructor's initialisation too: one export, one network
     net = onnx_nets.randomize(build(a.net, a.in_ch, a.classes, a.hw), a.seed, a.keep_last_bn)
     shape = [a.in_ch, a.hw, a.hw] if not a.shape else [int(v) for v in a.shape.split(",")]
     if a.fuse_bn:  # PyTorch's default export: conv→BN fused, weights renamed onnx::Conv_NN
         torch.onnx.export(net.eval(), torch.zeros(1, *shape), a.onnx, opset_version=a.opset)
     else:
         torch2onnx.export(net, a.onnx, shape, a.opset)
-    torch2onnx.save_weights(net, a.weights)
+    if a.weights:
+        torch2onnx.save_weights(net, a.weights)
 
 
 def load(spec, split, limit):
@@ -61,8 +67,9 @@ def evaluate(a):
 p = argparse.ArgumentParser()
 sub = p.add_subparsers(dest="cmd", required=True)
 e = sub.add_parser("export")
-for f in ("--net", "--onnx", "--weights"):
+for f in ("--net", "--onnx"):
     e.add_argument(f, required=True)
+e.add_argument("--weights", help="also write the state_dict there (safetensors)")
 e.add_argument("--seed", type=int, default=0)
 e.add_argument("--in-ch", type=int, default=3)
 e.add_argument("--hw", type=int, default=32)
@@ -71,6 +78,8 @@ e.add_argument("--classes", type=int, default=10)
 e.add_argument("--opset", type=int, default=13)
 e.add_argument("--keep-last-bn", action="store_true")
 e.add_argument("--fuse-bn", action="store_true", help="export with PyTorch's defaults (TrainingMode.EVAL)")
+sub.add_parser("exports", help="one export per line of standard input (its arguments), in one process, "
+               "each answered by a line: ok, or error: and why")
 v = sub.add_parser("eval")
 for f in ("--net", "--weights", "--dirs", "--data", "--points", "--out"):
     v.add_argument(f, required=True)
@@ -79,4 +88,12 @@ v.add_argument("--limit", type=int, default=0)
 v.add_argument("--classes", type=int, default=10)
 a = p.parse_args()
 torch.set_num_threads(1)
-{"export": export, "eval": evaluate}[a.cmd](a)
+if a.cmd == "exports":
+    for line in sys.stdin:  # answered by a line each: "ok", or "error: " and why
+        try:
+            export(e.parse_args(shlex.split(line)))
+            print("ok", flush=True)
+        except (Exception, SystemExit) as err:
+            print("error:", repr(err).replace("\n", " "), flush=True)
+else:
+    {"export": export, "eval": evaluate}[a.cmd](a)
