@@ -461,7 +461,7 @@ func (e *Engine) allocLayerScratch() {
 	e.logit = make([]float32, p.Net.Classes)
 	for _, st := range e.steps {
 		if st.kind == poolWin {
-			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+			e.poolRow = make([]float32, max(len(e.poolRow), poolRowLen(st.l.InShape[2], st.l.Window())))
 		}
 	}
 }
