@@ -51,6 +51,7 @@ type Engine struct {
 	small    [5][]float32
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
+	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 }
 
@@ -96,6 +97,11 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
+	// poolNext: the max pool after this product reads its output, and nothing else does; the
+	// two run together band by band, bandRows pool rows at a time (convpool.go), and the pool
+	// step is pooled (skipped).
+	poolNext, pooled bool
+	bandRows         int
 }
 
 type prepared struct {
@@ -253,6 +259,7 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		return nil, err
 	}
 	e.allocLayerScratch()
+	e.planConvPool()
 	o := p.Net.Slots[p.Net.Output]
 	e.outHW = o[1] * o[2]
 	return e, nil
@@ -726,6 +733,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 	}
 	for i := range e.steps {
 		st := &e.steps[i]
+		if st.pooled {
+			continue // computed with its input (convpool.go)
+		}
 		l := &st.l
 		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
 		in, out := e.bufs[l.In][g:], e.bufs[l.Out][g:]
@@ -747,6 +757,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.im2col(st, in, ldIn, ldOut, nb)
 			case st.kind == linear && st.inHW > 1:
 				e.flatten(st, in, ldIn, nb)
+			}
+			if st.poolNext {
+				pl := &e.steps[i+1]
+				e.forwardConvPool(i, ws, e.bufs[pl.l.Out][g:], e.ld(pl.outHW), nb)
+				continue
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			switch {

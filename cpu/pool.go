@@ -14,16 +14,23 @@ import (
 // padding) with about a third of its work for a 3×3 window, both passes 16 lanes at a time with
 // AVX-512 (strides 1 and 2). colMax holds poolRowLen(w, win) floats.
 func maxPoolSeparable(out, in []float32, h, w int, win model.Window, colMax []float32) {
-	oh, ow := win.OutSize(h, w)
+	oh, _ := win.OutSize(h, w)
+	maxPoolRows(out, in, 0, h, w, win, colMax, 0, oh)
+}
+
+// maxPoolRows is maxPoolSeparable for output rows oy0..oy1-1 only (out holds them from row oy0
+// on) of an h×w plane of which in holds rows y0.. on: the rows those outputs read.
+func maxPoolRows(out, in []float32, y0, h, w int, win model.Window, colMax []float32, oy0, oy1 int) {
+	_, ow := win.OutSize(h, w)
 	cm := colMax[:poolRowLen(w, win)]
 	negInf := float32(math.Inf(-1))
 	for x := range cm {
 		cm[x] = negInf
 	}
 	row := cm[win.PadL : win.PadL+w]
-	for oy := range oh {
-		y0 := oy*win.SH - win.PadT
-		ys, ye := max(y0, 0), min(y0+win.KH, h)
+	for oy := oy0; oy < oy1; oy++ {
+		top := oy*win.SH - win.PadT
+		ys, ye := max(top, 0)-y0, min(top+win.KH, h)-y0
 		if ys >= ye {
 			for x := range row {
 				row[x] = negInf
@@ -34,7 +41,7 @@ func maxPoolSeparable(out, in []float32, h, w int, win model.Window, colMax []fl
 		for y := ys + 1; y < ye; y++ {
 			maxInto(row, in[y*w:y*w+w])
 		}
-		maxWindow(out[oy*ow:oy*ow+ow], cm, win.KW, win.SW)
+		maxWindow(out[(oy-oy0)*ow:][:ow], cm, win.KW, win.SW)
 	}
 }
 
