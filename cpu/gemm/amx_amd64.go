@@ -274,8 +274,8 @@ func packBAMX(dst []uint16, k, kq int, b *Gathered, j0, width int) {
 }
 
 // packPairsAMX is packBAMX for a Paired B (k even): each pair of rows is one masked copy of its
-// window (amxPackPairs). The zero rows beyond k are written if zeroTail (fused's later panels reuse
-// dst and leave them alone).
+// window (amxPackPairs). The zero rows beyond k are written if zeroTail (fused's later panels
+// reuse dst and leave them alone).
 func packPairsAMX(dst []uint16, k, kq int, b *Paired, j0, width int, zeroTail bool) {
 	pairs := k / 2
 	// Bounds: checkPaired verified every window and mask row; dst holds kq·1024 elements.
