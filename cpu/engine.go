@@ -54,6 +54,7 @@ type Engine struct {
 	logit    []float32
 	poolRow  []float32 // maxPoolSeparable's row of column maxima
 	dw       dwScratch // depthwise steps' padded planes and output grid (depthwise.go)
+	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
 }
@@ -102,6 +103,11 @@ type step struct {
 	kp                                   int
 	wino                                 bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
 	dw                                   *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	// poolNext: the max pool after this product reads its output, and nothing else does; the
+	// two run together band by band, bandRows pool rows at a time (convpool.go), and the pool
+	// step is pooled (skipped).
+	poolNext, pooled bool
+	bandRows         int
 }
 
 type prepared struct {
@@ -227,14 +233,29 @@ func KernelName(o Options) string {
 
 // DefaultBatch returns the number of images an engine from New pushes through the network at
 // once: as many as keep the largest activation of the batch within 512 KiB (half the L2 cache
-// of the machine this was tuned on; 8 for the CIFAR ResNets), from 1 to 32. On one core every
-// batch from 2 to 32 measured the same on resnet20 and resnet56 (bench.BenchmarkCPUBatch).
+// of the machine this was tuned on; 8 for the CIFAR ResNets), from 1 to 32, and at least as
+// many as give the spatial convolution with the fewest output pixels 160 columns (4 for ImageNet
+// networks, whose 7×7 layers would otherwise run at 49 of 64 columns and read their weights,
+// 9 MB in resnet18, once per image: its float32 CPU time fell by about 10%, bf16 unchanged).
+// On one core every batch from 2 to 32 measured the same on resnet20 and resnet56
+// (bench.BenchmarkCPUBatch).
 func DefaultBatch(plan *model.Plan) int {
 	largest := 1
 	for _, n := range plan.Buffers {
 		largest = max(largest, n)
 	}
-	return min(32, max(1, (512<<10)/(4*largest)))
+	fewest := 0
+	for _, l := range plan.Layers {
+		hw := l.OutShape[1] * l.OutShape[2]
+		if l.Kind == model.OpConv && hw > 1 && (fewest == 0 || hw < fewest) { // not squeeze-excitation's 1×1
+			fewest = hw
+		}
+	}
+	batch := (512 << 10) / (4 * largest)
+	if fewest > 0 {
+		batch = max(batch, (160+fewest-1)/fewest)
+	}
+	return min(32, max(1, batch))
 }
 
 // NewBatch returns a CPU engine that pushes batch images at a time through the network.
@@ -253,6 +274,7 @@ func NewBatch(p *engine.Problem, batch int) (*Engine, error) {
 		return nil, err
 	}
 	e.allocLayerScratch()
+	e.planConvPool()
 	o := p.Net.Slots[p.Net.Output]
 	e.outHW = o[1] * o[2]
 	return e, nil
@@ -477,7 +499,7 @@ func (e *Engine) allocLayerScratch() {
 	e.logit = make([]float32, p.Net.Classes)
 	for _, st := range e.steps {
 		if st.kind == poolWin {
-			e.poolRow = make([]float32, max(len(e.poolRow), st.l.InShape[2]))
+			e.poolRow = make([]float32, max(len(e.poolRow), poolRowLen(st.l.InShape[2], st.l.Window())))
 		}
 		if st.dw != nil {
 			e.dw.alloc(st.dw, e.bmax)
@@ -733,6 +755,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 	}
 	for i := range e.steps {
 		st := &e.steps[i]
+		if st.pooled {
+			continue // computed with its input (convpool.go)
+		}
 		l := &st.l
 		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
 		in, out := e.bufs[l.In][g:], e.bufs[l.Out][g:]
@@ -754,6 +779,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.im2col(st, in, ldIn, ldOut, nb)
 			case st.kind == linear && st.inHW > 1:
 				e.flatten(st, in, ldIn, nb)
+			}
+			if st.poolNext {
+				pl := &e.steps[i+1]
+				e.forwardConvPool(i, ws, e.bufs[pl.l.Out][g:], e.ld(pl.outHW), nb)
+				continue
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			switch {

@@ -184,7 +184,7 @@ func TestEngineNoGarbage(t *testing.T) {
 // TestPhasesAsm checks the assembly phase-plane split against its definition, and that it
 // writes nothing past the planes.
 func TestPhasesAsm(t *testing.T) {
-	for _, w := range []int{16, 32, 64, 96} {
+	for _, w := range []int{2, 14, 16, 28, 32, 46, 56, 64, 96, 112} {
 		for _, rows := range []int{1, 3, 8} {
 			src := make([]float32, 2*rows*w)
 			for i := range src {
@@ -220,7 +220,7 @@ func TestPhasesAsm(t *testing.T) {
 			}
 		}
 	}
-	if phasesAsm(make([]float32, 2*24), 24, 1, [4][]float32{make([]float32, 12), make([]float32, 12), make([]float32, 12), make([]float32, 12)}) {
-		t.Error("w = 24 is not supported by the assembly but phasesAsm says it was done")
+	if phasesAsm(make([]float32, 2*7), 7, 1, [4][]float32{make([]float32, 3), make([]float32, 3), make([]float32, 3), make([]float32, 3)}) {
+		t.Error("an odd w = 7 is not supported by the assembly but phasesAsm says it was done")
 	}
 }

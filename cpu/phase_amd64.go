@@ -10,9 +10,9 @@ func phasesAVX512(src *float32, w, rows int, d0, d1, d2, d3 *float32)
 var hasPhasesAsm = xcpu.X86.HasAVX512F
 
 // phasesAsm writes the four phase planes of the 2·rows × w plane src into d[0..3] (see
-// phasesAVX512) and reports whether it could: it needs AVX-512 and w = 16 or a multiple of 32.
+// phasesAVX512) and reports whether it could: it needs AVX-512 and an even w.
 func phasesAsm(src []float32, w, rows int, d [4][]float32) bool {
-	if !hasPhasesAsm || !(w == 16 || w%32 == 0) || rows == 0 {
+	if !hasPhasesAsm || w%2 != 0 || w == 0 || rows == 0 {
 		return false
 	}
 	_ = src[2*rows*w-1]

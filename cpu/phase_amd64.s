@@ -44,7 +44,8 @@ GLOBL halves<>(SB), RODATA|NOPTR, $64
 //
 // For y < rows and x < w/2: d0[y*w/2+x] = src[2y*w+2x], d1[…] = src[2y*w+2x+1],
 // d2[…] = src[(2y+1)*w+2x], d3[…] = src[(2y+1)*w+2x+1]: the four phase planes
-// of a 2·rows × w plane. w is 16 or a multiple of 32.
+// of a 2·rows × w plane. w is even; the last w mod 32 floats of a row are read and written
+// under masks.
 // Requires: AVX512F
 TEXT ·phasesAVX512(SB), NOSPLIT, $0-56
 	MOVQ src+0(FP), SI
@@ -67,12 +68,46 @@ TEXT ·phasesAVX512(SB), NOSPLIT, $0-56
 	SHLQ $2, R12         // w in bytes
 	MOVQ DX, R13
 	SHRQ $5, R13         // chunks of 32 per row
+	// Masks of the last w mod 32 = r floats: K3 the first min(r, 16) of a load, K4 the rest,
+	// K5 the r/2 of a store.
+	MOVQ CX, BX          // rows, while CX counts shifts
+	MOVQ DX, R14
+	ANDQ $31, R14
+	MOVQ R14, R15
+	SHRQ $1, R15
+	MOVQ $1, AX
+	MOVQ R15, CX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K5
+	MOVQ $16, R15
+	CMPQ R14, R15
+	CMOVQLT R14, R15
+	MOVQ $1, AX
+	MOVQ R15, CX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K3
+	MOVQ R14, R15
+	SUBQ $16, R15
+	MOVQ $0, AX
+	CMPQ R15, $0
+	JLE  masked
+	MOVQ $1, AX
+	MOVQ R15, CX
+	SHLQ CX, AX
+	DECQ AX
+masked:
+	KMOVW AX, K4
+	MOVQ BX, CX
 
 rows32:
 	// Row 2y to d0/d1, row 2y+1 to d2/d3, 32 floats at a time.
 	MOVQ R13, BX
 	MOVQ SI, AX
 	LEAQ (SI)(R12*1), DI
+	TESTQ BX, BX
+	JZ   tail32
 
 chunk32:
 	VMOVUPS (AX), Z0
@@ -97,6 +132,30 @@ chunk32:
 	ADDQ $64, R11
 	DECQ BX
 	JNZ chunk32
+tail32:
+	TESTQ R14, R14
+	JZ   rowdone
+	VMOVUPS.Z (AX), K3, Z0
+	VMOVUPS.Z 64(AX), K4, Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z2
+	VPERMT2PS Z1, Z31, Z0
+	VMOVUPS Z2, K5, (R8)
+	VMOVUPS Z0, K5, (R9)
+	VMOVUPS.Z (DI), K3, Z3
+	VMOVUPS.Z 64(DI), K4, Z4
+	VMOVAPS Z3, Z5
+	VPERMT2PS Z4, Z30, Z5
+	VPERMT2PS Z4, Z31, Z3
+	VMOVUPS Z5, K5, (R10)
+	VMOVUPS Z3, K5, (R11)
+	MOVQ R14, BX
+	SHLQ $1, BX          // r/2 floats = 2r bytes
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	ADDQ BX, R11
+rowdone:
 	LEAQ (SI)(R12*2), SI
 	DECQ CX
 	JNZ rows32

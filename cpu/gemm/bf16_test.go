@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -72,11 +73,23 @@ func forEachBF16Impl(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// forEachBF16Order runs f with each FusedBF16 implementation (forEachBF16Impl), the tile
+// kernels both streaming A for each panel of B and, with amxStationaryBytes 1, over A in
+// chunks of one 32-row block (fusedStationary) wherever B has more than one panel.
+func forEachBF16Order(t *testing.T, f func(t *testing.T)) {
+	saved := amxStationaryBytes
+	defer func() { amxStationaryBytes = saved }()
+	for _, bytes := range []int{saved, 1} {
+		amxStationaryBytes = bytes
+		t.Run(fmt.Sprintf("stationary=%d", bytes), func(t *testing.T) { forEachBF16Impl(t, f) })
+	}
+}
+
 // TestFusedBF16 checks FusedBF16 on bfloat16 inputs against the float64 reference with the
 // float32 tolerance of TestFused, on shapes with partial 32-row and 32-column blocks and k
 // not a multiple of 32.
 func TestFusedBF16(t *testing.T) {
-	forEachBF16Impl(t, func(t *testing.T) {
+	forEachBF16Order(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		var w Workspace
 		for _, m := range []int{8, 16, 24, 40, 48, 64} {

@@ -36,7 +36,7 @@ func TestPackPairs(t *testing.T) {
 // a Gathered of float32 rows, built here from the pairs: bit for bit, since every
 // implementation packs the same tiles from either and sums them in the same order.
 func TestFusedBF16Paired(t *testing.T) {
-	forEachBF16Impl(t, func(t *testing.T) {
+	forEachBF16Order(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		var w Workspace
 		for _, m := range []int{8, 16, 40, 64} {

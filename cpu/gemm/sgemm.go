@@ -33,9 +33,10 @@ type Workspace struct {
 	bp   []float32 // packed block of B: KC×NC, as NR-column micro-panels
 	tile []float32 // MR×NR scratch tile for the edges of C
 	ga   gatherArgs
-	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of A and of a panel of B, and the
+	// FusedBF16 on AMX (amx_amd64.go): packed bf16 tiles of a panel of B (or all panels), and the
 	// float32 blocks of C before the epilogue.
 	amxB  []uint16
+	amxBs []uint16 // fusedStationary's B: every panel
 	amxC  []float32
 	bw    BF16Weights // FusedBF16's A
 	unp   Gathered    // FusedBF16Paired's B as float32 rows, for the float32 kernels
