@@ -25,12 +25,15 @@ class Attention(nn.Module):
     def __init__(self, d, heads):
         super().__init__()
         self.h, self.qkv, self.proj = heads, nn.Linear(d, 3 * d), nn.Linear(d, d)
+        # 1/√(head width) rounded to float32, the constant the ONNX export stores: in float64
+        # (the Hessian references) the module then computes the exported function exactly.
+        self.scale = torch.tensor((d // heads) ** -0.5, dtype=torch.float32).item()
 
     def forward(self, x):
         b, n, c = x.shape
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         q, k, v = (t.reshape(b, n, self.h, c // self.h).transpose(1, 2) for t in (q, k, v))
-        a = (q @ k.transpose(-2, -1)) * (c // self.h) ** -0.5
+        a = (q @ k.transpose(-2, -1)) * self.scale
         o = (a.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, c)
         return self.proj(o)
 

@@ -24,11 +24,23 @@ func graphOp(op model.Op) bool {
 	return op.Kind > model.OpLinear
 }
 
+// hvpOps are the op kinds with a Hessian-vector product: every kind of the zoo, of imported
+// CNN graphs and of vision transformers. A kind added to model later is refused by
+// checkHVPOps until it has its forward, backward and R-operators here.
+var hvpOps = map[model.OpKind]bool{
+	model.OpConv: true, model.OpBatchNorm: true, model.OpReLU: true, model.OpAdd: true, model.OpMaxPool: true,
+	model.OpGlobalAvgPool: true, model.OpLinear: true, model.OpAvgPool: true, model.OpConcat: true, model.OpClip: true,
+	model.OpLeakyReLU: true, model.OpSigmoid: true, model.OpMul: true, model.OpHardSigmoid: true, model.OpHardSwish: true,
+	model.OpSiLU: true, model.OpGELU: true, model.OpGELUTanh: true, model.OpTanh: true, model.OpArith: true,
+	model.OpLayerNorm: true, model.OpChannels: true,
+	model.OpSoftmax: true, model.OpMatMul: true, model.OpCatTokens: true, model.OpPixels: true,
+}
+
 // checkHVPOps returns an error naming the first op of n that the products do not support.
 func checkHVPOps(n *model.Net) error {
 	for i, op := range n.Ops {
-		if op.Kind > model.OpChannels {
-			return fmt.Errorf("model %s: op %d (%v) has no Hessian-vector product yet (the attention operators of transformers are to come; CNN operators are all supported)", n.Name, i, op.Kind)
+		if !hvpOps[op.Kind] {
+			return fmt.Errorf("model %s: op %d (%v) has no Hessian-vector product yet: landscape hessian cannot take this network (scan can)", n.Name, i, op.Kind)
 		}
 		if op.Kind == model.OpArith && op.Weight == "" && len(op.Const) == 0 {
 			return fmt.Errorf("model %s: op %d (arithmetic %c) has no operand", n.Name, i, op.Arith)
@@ -102,6 +114,8 @@ func (h *HVP[T]) graphForward(w *hvpWorker[T], i int, op model.Op, b int, withV 
 			beta, _, _, _ = h.param(w, op.Bias)
 		}
 		l.forward(c.out, c.rout, c.in, c.rin, beta)
+	case model.OpSoftmax, model.OpMatMul, model.OpCatTokens, model.OpPixels:
+		h.attnForward(w, op, c)
 	case model.OpBatchNorm:
 		panic("train: batch norm takes hvp.go's path")
 	default:
@@ -149,6 +163,8 @@ func (h *HVP[T]) graphBackward(w *hvpWorker[T], i int, op model.Op, b int, withV
 		mulBackward(c.gIn, w.grad[op.In2], c.rgIn, w.rgrad[op.In2], c.gOut, c.rgOut, c.in, c.rin, b2, rb2)
 	case model.OpLayerNorm:
 		h.layerNorm(w, op, c).backward(c.gIn, c.rgIn, c.gOut, c.rgOut, c.in, c.rin)
+	case model.OpSoftmax, model.OpMatMul, model.OpCatTokens, model.OpPixels:
+		h.attnBackward(w, op, c)
 	default:
 		h.pointwise(w, op, c).backward(c.gIn, c.rgIn, c.gOut, c.rgOut, c.in, c.rin)
 	}
@@ -225,7 +241,7 @@ func (h *HVP[T]) linearGraph(w *hvpWorker[T], op model.Op, c chunkView[T], fwd b
 
 // pointwise returns the element-wise view of an activation or arithmetic op.
 func (h *HVP[T]) pointwise(w *hvpWorker[T], op model.Op, c chunkView[T]) *pointwise[T] {
-	p := &pointwise[T]{op: &op, M: c.b * c.P}
+	p := &pointwise[T]{op: &op, M: c.b * c.P, P: c.P, C: h.Model.Slots[op.In][0]}
 	if op.Kind == model.OpArith {
 		if op.Weight != "" {
 			p.v, p.V, p.gV, p.hV = h.param(w, op.Weight)

@@ -112,23 +112,32 @@ func arithPartials(op *model.Op, x, v float64) partials {
 }
 
 // pointwise is one element-wise op over a chunk: x, y, their tangents and gradients ([C][M],
-// M = images·pixels), and the operand v (nil for an activation; one value, or one per channel)
-// with its direction V, gradient gV and product hV (nil for a constant operand).
+// M = images·pixels, P pixels per image), and the operand v (nil for an activation; one value,
+// one per channel, or one per element stored pixel-major [P, C] as a position embedding) with
+// its direction V, gradient gV and product hV (nil for a constant operand).
 type pointwise[T Float] struct {
 	op           *model.Op
-	M            int
+	M, P, C      int
 	v, V, gV, hV []T
 	cv           []float32 // a constant operand
+}
+
+// operandIndex returns the index in an operand of n values of element i = c·M + image·P + p.
+func (p *pointwise[T]) operandIndex(i, n int) int {
+	switch {
+	case n == 1:
+		return 0
+	case n == p.C:
+		return i / p.M
+	}
+	return (i%p.P)*p.C + i/p.M
 }
 
 func (p *pointwise[T]) at(i int, x float64) (partials, float64, int) {
 	if p.op.Kind != model.OpArith {
 		return activationPartials(p.op, x), 0, -1
 	}
-	k := 0
-	if max(len(p.v), len(p.cv)) > 1 {
-		k = i / p.M
-	}
+	k := p.operandIndex(i, max(len(p.v), len(p.cv)))
 	if p.cv != nil {
 		return arithPartials(p.op, x, float64(p.cv[k])), 0, -1
 	}

@@ -29,22 +29,7 @@ var torchvisionHVPNets = []string{"mobilenet_v3_small"}
 func TestHVPTorchvision(t *testing.T) {
 	py := testenv.Python(t, "torch", "torchvision", "numpy", "scipy", "onnx")
 	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(1, 2))
-	rec := make([]byte, 4*3073) // CIFAR-10 binary records: a label byte, then 3×32×32 pixels
-	for i := range rec {
-		rec[i] = byte(r.IntN(256))
-	}
-	for i := range 4 {
-		rec[i*3073] = byte(r.IntN(10))
-	}
-	if err := os.WriteFile(filepath.Join(dir, "test_batch.bin"), rec, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	spec := "cifar10:" + dir
-	set, err := data.Load(spec, data.Options{Split: "test", Limit: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, set := writeCIFAR(t, dir, 4)
 	nets := torchvisionHVPNets
 	if s := os.Getenv("LANDSCAPE_TV_HVP"); s != "" {
 		nets = strings.Split(s, ",")
@@ -77,4 +62,27 @@ func TestHVPTorchvision(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeCIFAR writes n random CIFAR-10 test records (3×32×32, labels 0..9) to dir and returns
+// the data spec and the loaded set.
+func writeCIFAR(t *testing.T, dir string, n int) (string, *data.Set) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	rec := make([]byte, n*3073) // CIFAR-10 binary records: a label byte, then 3×32×32 pixels
+	for i := range rec {
+		rec[i] = byte(r.IntN(256))
+	}
+	for i := range n {
+		rec[i*3073] = byte(r.IntN(10))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "test_batch.bin"), rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := "cifar10:" + dir
+	set, err := data.Load(spec, data.Options{Split: "test", Limit: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, set
 }

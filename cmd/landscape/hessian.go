@@ -38,8 +38,9 @@ func hessianCmd() *cobra.Command {
 		Short: "Curvature of the loss: top and smallest Hessian eigenvalues, trace, spectral density; eigenvalue maps",
 		Long: `Computes, from exact Hessian-vector products of the mean cross-entropy over the selected
 examples (every trainable parameter: conv/linear weights and biases, batch-norm scale and
-shift, and in an imported .onnx graph layer-norm scale and shift and parameters of arithmetic
-such as layer scales; batch norm in evaluation mode), at the weights θ:
+shift, and in an imported .onnx graph — CNNs and vision transformers — layer-norm scale and
+shift, class and distillation tokens, position embeddings and parameters of arithmetic such as
+layer scales; batch norm in evaluation mode), at the weights θ:
   --top K      the K largest eigenvalues and the smallest one (Lanczos, full reorthogonalisation)
   --trace      the trace (Hutchinson, Rademacher vectors; stops when the standard error is
                below --tol × |estimate|, or after --max-samples)
@@ -56,7 +57,8 @@ The products run on the CPU (--device cpu or auto); a GPU Hessian-vector product
       --top 3 --trace --density r20_density.png --out r20_hessian.json
   landscape hessian --model resnet20-c4 --weights w.safetensors --data fashion-mnist:DIR --limit 500 \
       --x -1:1:11 --y -1:1:11 --out eig_map.npz
-  landscape hessian --model mobilenet.onnx --data cifar10:./cifar --limit 500 --top 2 --trace`,
+  landscape hessian --model mobilenet.onnx --data cifar10:./cifar --limit 500 --top 2 --trace
+  landscape hessian --model vit.onnx --data cifar10:./cifar --limit 500 --top 1 --density vit_esd.png`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if f.grid.x != "" {

@@ -17,31 +17,40 @@ import (
 
 // landscape hessian on imported graphs, no PyTorch needed: at θ on an ONNX graph with every
 // operator of torchvision's newer CNNs (enginetest's mobile graph: HardSwish, SiLU, SE gates,
-// Tanh, GELU, arithmetic with parameters, channel shuffle, Split, Concat, Slice), its weights
-// from the file (no --weights), and an eigenvalue map along one random direction on a ConvNeXt
-// block (LayerNorm, depthwise 7×7, GELU, layer scale); a zoo network without --weights is
-// refused, naming the flag.
+// Tanh, GELU, arithmetic with parameters, channel shuffle, Split, Concat, Slice) and on a
+// one-block vision transformer (enginetest's batch-first ViT graph: class token, position
+// embedding, LayerNorm, 2-head attention, GELU), their weights from the file (no --weights),
+// and an eigenvalue map along one random direction on a ConvNeXt block (LayerNorm, depthwise
+// 7×7, GELU, layer scale); a zoo network without --weights is refused, naming the flag.
 func TestHessianONNX(t *testing.T) {
 	dir := t.TempDir()
 	cases, err := enginetest.ExtGraphCases(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mobile, convnext := cases[0].Model, cases[2].Model
-	mobileData := writeNPZImages(t, dir, "m.npz", 6, 3, 10, 9)
-	js := filepath.Join(dir, "h.json")
-	mustRun(t, "hessian", "--model", mobile, "--data", mobileData, "--top", "2", "--trace", "--max-samples", "20", "--out", js, "--quiet")
-	var r struct {
-		Top   []float64 `json:"top_eigenvalues"`
-		Min   float64   `json:"min_eigenvalue"`
-		Trace float64
-	}
-	b, _ := os.ReadFile(js)
-	if err := json.Unmarshal(b, &r); err != nil {
+	vit, err := enginetest.ViTGraphCases(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Top) != 2 || !(r.Top[0] >= r.Top[1]) || !(r.Min <= r.Top[1]) || !(r.Top[0] > 0) || math.IsNaN(r.Trace) {
-		t.Errorf("mobile graph: %s", b)
+	mobile, convnext := cases[0].Model, cases[2].Model
+	mobileData := writeNPZImages(t, dir, "m.npz", 6, 3, 10, 9)
+	for _, g := range []struct{ model, data string }{
+		{mobile, mobileData}, {vit[0].Model, writeNPZImages(t, dir, "v.npz", 5, 3, 8, 12)},
+	} {
+		js := filepath.Join(dir, "h.json")
+		mustRun(t, "hessian", "--model", g.model, "--data", g.data, "--top", "2", "--trace", "--max-samples", "20", "--out", js, "--quiet")
+		var r struct {
+			Top   []float64 `json:"top_eigenvalues"`
+			Min   float64   `json:"min_eigenvalue"`
+			Trace float64
+		}
+		b, _ := os.ReadFile(js)
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Top) != 2 || !(r.Top[0] >= r.Top[1]) || !(r.Min <= r.Top[1]) || !(r.Top[0] > 0) || math.IsNaN(r.Trace) {
+			t.Errorf("%s: %s", filepath.Base(g.model), b)
+		}
 	}
 	npz := filepath.Join(dir, "map.npz")
 	mustRun(t, "hessian", "--model", convnext, "--data", writeNPZImages(t, dir, "c.npz", 4, 3, 9, 11), "--x", "-0.5:0.5:3", "--out", npz, "--quiet")
@@ -57,21 +66,40 @@ func TestHessianONNX(t *testing.T) {
 	}
 }
 
-// The top two and the smallest Hessian eigenvalues of a MobileNetV2 (tools/onnx_nets.py:
-// depthwise convolutions, ReLU6, a Sigmoid squeeze-and-excitation gate) exported to ONNX, from
-// landscape hessian on the .onnx file, equal scipy's eigsh on torch.autograd's float64 products
-// of the PyTorch module (tools/torch_hessian.py eig --model onnx:mobilenetv2) to 1e-3 relative
-// (the smallest: 1e-3 of the largest).
+// The top two and the smallest Hessian eigenvalues of networks exported to ONNX, from landscape
+// hessian on the .onnx file, equal scipy's eigsh on torch.autograd's float64 products of the
+// PyTorch module (tools/torch_hessian.py eig --model onnx:NAME) to 1e-3 relative (the smallest:
+// 1e-3 of the largest): a MobileNetV2 (tools/onnx_nets.py: depthwise convolutions, ReLU6, a
+// Sigmoid squeeze-and-excitation gate) and a small DeiT (tools/onnx_vit.py: patch embedding,
+// class and distillation tokens, position embedding, two pre-norm blocks of four heads, two
+// classifier heads averaged).
 func TestHessianONNXMatchesPyTorch(t *testing.T) {
 	testenv.Python(t, "torch", "numpy", "scipy", "onnx")
-	dir := t.TempDir()
-	spec := writeIDX(t, dir, 16, 8)
-	onnxFile, w := exportONNX(t, dir, "mobilenetv2", 1, "--in-ch", "1", "--hw", "8")
-	js, ref := filepath.Join(dir, "h.json"), filepath.Join(dir, "ref.json")
-	mustRun(t, "hessian", "--model", onnxFile, "--data", spec, "--split", "test", "--top", "2", "--lanczos-tol", "1e-7",
-		"--max-steps", "400", "--out", js, "--quiet")
-	runTool(t, "torch_hessian.py", "eig", "--model", "onnx:mobilenetv2", "--weights", w, "--data", spec, "--split", "test",
-		"--k", "2", "--out", ref)
+	for _, c := range []struct {
+		net  string
+		data func(dir string) string
+		args []string
+	}{
+		{"mobilenetv2", func(dir string) string { return writeIDX(t, dir, 16, 8) }, []string{"--in-ch", "1", "--hw", "8"}},
+		{"vit_deit", func(dir string) string { return writeCIFAR(t, dir, 8) }, nil},
+	} {
+		t.Run(c.net, func(t *testing.T) {
+			dir := t.TempDir()
+			spec := c.data(dir)
+			onnxFile, w := exportONNX(t, dir, c.net, 1, c.args...)
+			js, ref := filepath.Join(dir, "h.json"), filepath.Join(dir, "ref.json")
+			mustRun(t, "hessian", "--model", onnxFile, "--data", spec, "--split", "test", "--top", "2", "--lanczos-tol", "1e-7",
+				"--max-steps", "400", "--out", js, "--quiet")
+			runTool(t, "torch_hessian.py", "eig", "--model", "onnx:"+c.net, "--weights", w, "--data", spec, "--split", "test",
+				"--k", "2", "--out", ref)
+			compareEigsh(t, js, ref)
+		})
+	}
+}
+
+// compareEigsh checks landscape hessian's output js against torch_hessian.py eig's ref.
+func compareEigsh(t *testing.T, js, ref string) {
+	t.Helper()
 	var got struct {
 		Top []float64 `json:"top_eigenvalues"`
 		Min float64   `json:"min_eigenvalue"`
