@@ -241,3 +241,23 @@ func TestHVPRefusesUnknownOps(t *testing.T) {
 		t.Errorf("error %v, want one saying %q", err, want)
 	}
 }
+
+// Swin's windowed forms of known kinds (products over several windows, zero-padding pixel
+// maps, a bias gathered through an index) are refused by name until the products handle them.
+func TestHVPRefusesWindowedForms(t *testing.T) {
+	swin, err := enginetest.SwinGraphCases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, sw, err := model.LoadONNX(swin[0].Model, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := sn.Slots[0]
+	_, err = NewHVP[float32](sn, sw, data.Synthetic(2, in[0], in[1], in[2], sn.Classes, 1), 2, 1)
+	if err == nil || !strings.Contains(err.Error(), "has no Hessian-vector product yet") {
+		t.Errorf("error %v, want a refusal naming the windowed form", err)
+	} else {
+		t.Log(err)
+	}
+}
