@@ -42,21 +42,11 @@ func checkHVPOps(n *model.Net) error {
 		if !hvpOps[op.Kind] {
 			return fmt.Errorf("model %s: op %d (%v) has no Hessian-vector product yet: landscape hessian cannot take this network (scan can)", n.Name, i, op.Kind)
 		}
-		if f := hvpUnsupported(op); f != "" {
-			return fmt.Errorf("model %s: op %d (%v) uses %s, which has no Hessian-vector product yet: landscape hessian cannot take this network (scan can)", n.Name, i, op.Kind, f)
-		}
 		if op.Kind == model.OpArith && op.Weight == "" && len(op.Const) == 0 {
 			return fmt.Errorf("model %s: op %d (arithmetic %c) has no operand", n.Name, i, op.Arith)
 		}
 	}
 	return nil
-}
-
-// hvpUnsupported names the form of op the products do not handle (Swin's windowed features,
-// model.Layer.WindowedFeature), or "" when they do.
-func hvpUnsupported(op model.Op) string {
-	l := model.Layer{Kind: op.Kind, Windows: op.Windows, Perm: op.Perm}
-	return l.WindowedFeature()
 }
 
 // chunkView is what a graph op sees of one chunk of b images.

@@ -14,8 +14,10 @@ import (
 )
 
 // graphNets writes the engine suite's ONNX test graphs (enginetest.GraphCases, ExtGraphCases
-// and ViTGraphCases) and loads them with their own weights: together they hold every op kind
-// of an imported graph (attention batch-first and sequence-first too), convolutions with rectangular, dilated, strided, grouped and depthwise
+// ViTGraphCases and SwinGraphCases) and loads them with their own weights: together they hold
+// every op kind of an imported graph (attention batch-first and sequence-first too, and Swin's
+// windowed forms: products per window, zero-padding pixel maps, a relative position bias
+// gathered by index, a constant mask per element), convolutions with rectangular, dilated, strided, grouped and depthwise
 // windows and [in, out] weights, window pools, and MatMul classifiers.
 func graphNets(t *testing.T) map[string]struct {
 	n *model.Net
@@ -35,7 +37,11 @@ func graphNets(t *testing.T) map[string]struct {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ext = append(ext, vit...)
+	swin, err := enginetest.SwinGraphCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext = append(append(ext, vit...), swin...)
 	b, out := pixelGraph()
 	pixel := filepath.Join(dir, "pixel.onnx")
 	if err := b.Write(pixel, out, 4); err != nil {
@@ -99,6 +105,14 @@ func TestHVPGraphsCoverEveryOp(t *testing.T) {
 				seen["linear [in, out]"] = true
 			case op.Kind == model.OpMaxPool && op.Win.KH > 0:
 				seen["maxpool window"] = true
+			case op.Kind == model.OpArith && op.Perm != nil:
+				seen["arith parameter gathered by index"] = true
+			case op.Kind == model.OpArith && op.Weight == "" && len(op.Const) > g.n.Slots[op.In][0]:
+				seen["arith constant per element"] = true
+			case op.Kind == model.OpMatMul && op.Windows > 1:
+				seen["matmul windows"] = true
+			case op.Kind == model.OpPixels && slices.Contains(op.Perm, -1):
+				seen["pixels zero padding"] = true
 			case op.Kind == model.OpArith && op.Weight != "" && g.n.Spec(op.Weight) != nil && model.Numel(g.n.Spec(op.Weight).Shape) > g.n.Slots[op.In][0]:
 				seen["arith parameter per element"] = true
 			case op.Kind == model.OpArith && op.Weight != "":
@@ -110,7 +124,8 @@ func TestHVPGraphsCoverEveryOp(t *testing.T) {
 	}
 	want := []string{"depthwise", "grouped", "dilated", "conv [in, out]", "linear [in, out]", "maxpool window",
 		"arith parameter x + v", "arith parameter x * v", "arith parameter x / v", "arith parameter v - x", "arith parameter v / x",
-		"arith parameter per element", "matmul transposed"}
+		"arith parameter per element", "matmul transposed", "arith parameter gathered by index", "arith constant per element",
+		"matmul windows", "pixels zero padding"}
 	for k := range hvpOps {
 		want = append(want, k.String())
 	}
@@ -239,25 +254,5 @@ func TestHVPRefusesUnknownOps(t *testing.T) {
 	_, err = NewHVP[float32](vn, vw, data.Synthetic(2, in[0], in[1], in[2], vn.Classes, 1), 2, 1)
 	if want := fmt.Sprintf("op %d (softmax) has no Hessian-vector product", first); first < 0 || err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want one saying %q", err, want)
-	}
-}
-
-// Swin's windowed forms of known kinds (products over several windows, zero-padding pixel
-// maps, a bias gathered through an index) are refused by name until the products handle them.
-func TestHVPRefusesWindowedForms(t *testing.T) {
-	swin, err := enginetest.SwinGraphCases(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn, sw, err := model.LoadONNX(swin[0].Model, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := sn.Slots[0]
-	_, err = NewHVP[float32](sn, sw, data.Synthetic(2, in[0], in[1], in[2], sn.Classes, 1), 2, 1)
-	if err == nil || !strings.Contains(err.Error(), "has no Hessian-vector product yet") {
-		t.Errorf("error %v, want a refusal naming the windowed form", err)
-	} else {
-		t.Log(err)
 	}
 }
