@@ -325,7 +325,7 @@ def torchvision_net(name, in_ch, classes):
 
 
 def build(name, in_ch=3, classes=10):
-    if name.startswith("vit_"):
+    if name.startswith(("vit_", "swin_")):
         import onnx_vit
         return onnx_vit.build(name, in_ch, classes)
     if name.startswith("tv:"):

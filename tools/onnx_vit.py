@@ -12,6 +12,10 @@
     vit_scale   layer scale (γ·f(x), CaiT/DeiT-III) and GELU's tanh form
     vit_mean    no class token: global mean pooling over the tokens
     vit_hybrid  a conv stem (conv, batch norm, ReLU) before a 2×2 patch embedding
+  swin_tiny     torchvision's SwinTransformer, small: 32×32 images, 4×4 patches of width 16, stages
+                of 2 blocks (4 and 8 heads of width 4, so that the exported scale 4^-½ is exact in
+                float32) with 3×3 windows: 8×8 tokens padded to 9×9, shifted
+                windows with their mask, patch merging to 4×4 padded to 6×6
 
 The export of torchvision's ViT initialises its head and class token to zero; randomize gives
 them random values.
@@ -109,6 +113,10 @@ def build(name, in_ch=3, classes=10):
         import torchvision
         return torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
                                                     hidden_dim=32, mlp_dim=64, num_classes=classes)
+    if name == "swin_tiny":
+        from torchvision.models.swin_transformer import SwinTransformer
+        return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[4, 8], window_size=[3, 3],
+                               stochastic_depth_prob=0.0, num_classes=classes)
     return TinyViT(in_ch, classes, **VARIANTS[name])
 
 

@@ -99,12 +99,13 @@ func (s softmaxHVP[T]) backward(gx, rgx, gy, rgy, y, ry []T) {
 	})
 }
 
-// matMulHVP is an OpMatMul on a chunk of b images: per image and head, Y (N×M) = op(B)·A with
-// A (K×M) the rows of In, B the rows of In2 (N×K, or K×N read transposed when trans), row
-// strides b·M (A, Y) and b·hwB (B).
+// matMulHVP is an OpMatMul on a chunk of b images: per image, head and window, Y (N×mw) =
+// op(B)·A with A (K×mw) the rows of In, B the rows of In2 (N×K, or K×N read transposed when
+// trans), row strides b·m (A, Y) and b·hwB (B); the m pixels of an image (hwB of In2) are
+// windows consecutive groups of mw (hwB/windows).
 type matMulHVP[T Float] struct {
-	heads, m, n, k, hwB, b int
-	trans                  bool
+	heads, m, n, k, hwB, b, windows int
+	trans                           bool
 }
 
 func newMatMulHVP[T Float](n *model.Net, op model.Op, b int) matMulHVP[T] {
@@ -113,19 +114,23 @@ func newMatMulHVP[T Float](n *model.Net, op model.Op, b int) matMulHVP[T] {
 	if op.TransA {
 		hwB = nn
 	}
-	return matMulHVP[T]{heads: op.Heads, m: m, n: nn, k: k, hwB: hwB, b: b, trans: op.TransA}
+	win := model.WindowCount(op.Windows)
+	return matMulHVP[T]{heads: op.Heads, m: m, n: nn, k: k, hwB: hwB * win, b: b, windows: win, trans: op.TransA}
 }
 
-// each calls f with the offsets of A, B and Y of every image and head.
+// each calls f with the offsets of A, B and Y of every image, head and window.
 func (mm matMulHVP[T]) each(f func(a, bo, y int)) {
 	rowsB := mm.n
 	if mm.trans {
 		rowsB = mm.k
 	}
 	ldA, ldB := mm.b*mm.m, mm.b*mm.hwB
+	mw, bw := mm.m/mm.windows, mm.hwB/mm.windows
 	for img := range mm.b {
 		for g := range mm.heads {
-			f(g*mm.k*ldA+img*mm.m, g*rowsB*ldB+img*mm.hwB, g*mm.n*ldA+img*mm.m)
+			for w := range mm.windows {
+				f(g*mm.k*ldA+img*mm.m+w*mw, g*rowsB*ldB+img*mm.hwB+w*bw, g*mm.n*ldA+img*mm.m+w*mw)
+			}
 		}
 	}
 }
@@ -138,7 +143,7 @@ func (mm matMulHVP[T]) forward(y, a, bm []T, acc bool) {
 	}
 	ldA, ldB := mm.b*mm.m, mm.b*mm.hwB
 	mm.each(func(ao, bo, yo int) {
-		matmul(mm.trans, false, mm.n, mm.m, mm.k, 1, bm[bo:], ldB, a[ao:], ldA, beta, y[yo:], ldA)
+		matmul(mm.trans, false, mm.n, mm.m/mm.windows, mm.k, 1, bm[bo:], ldB, a[ao:], ldA, beta, y[yo:], ldA)
 	})
 }
 
@@ -147,14 +152,14 @@ func (mm matMulHVP[T]) backward(ga, gb, gy, a, bm []T) {
 	ldA, ldB := mm.b*mm.m, mm.b*mm.hwB
 	mm.each(func(ao, bo, yo int) {
 		if ga != nil {
-			matmul(!mm.trans, false, mm.k, mm.m, mm.n, 1, bm[bo:], ldB, gy[yo:], ldA, 1, ga[ao:], ldA)
+			matmul(!mm.trans, false, mm.k, mm.m/mm.windows, mm.n, 1, bm[bo:], ldB, gy[yo:], ldA, 1, ga[ao:], ldA)
 		}
 		switch {
 		case gb == nil:
 		case mm.trans: // B is K×N: g_B += A·g_Yᵀ
-			matmul(false, true, mm.k, mm.n, mm.m, 1, a[ao:], ldA, gy[yo:], ldA, 1, gb[bo:], ldB)
+			matmul(false, true, mm.k, mm.n, mm.m/mm.windows, 1, a[ao:], ldA, gy[yo:], ldA, 1, gb[bo:], ldB)
 		default: // B is N×K: g_B += g_Y·Aᵀ
-			matmul(false, true, mm.n, mm.k, mm.m, 1, gy[yo:], ldA, a[ao:], ldA, 1, gb[bo:], ldB)
+			matmul(false, true, mm.n, mm.k, mm.m/mm.windows, 1, gy[yo:], ldA, a[ao:], ldA, 1, gb[bo:], ldB)
 		}
 	})
 }
@@ -266,22 +271,28 @@ func (t tokenMap[T]) catBackward(gIn, gW, gOut []T) {
 	}
 }
 
-// pick sets out pixel j of every channel and image to in pixel perm[j].
+// pick sets out pixel j of every channel and image to in pixel perm[j], 0 where perm[j] < 0.
 func (t tokenMap[T]) pick(out, in []T, perm []int) {
 	for r := range t.C * t.b {
 		o, x := out[r*t.pout:][:t.pout], in[r*t.pin:][:t.pin]
 		for j, p := range perm {
-			o[j] = x[p]
+			if p < 0 {
+				o[j] = 0 // zero padding
+			} else {
+				o[j] = x[p]
+			}
 		}
 	}
 }
 
-// pickBackward accumulates g_in pixel perm[j] += g_out pixel j.
+// pickBackward accumulates g_in pixel perm[j] += g_out pixel j (none where perm[j] < 0).
 func (t tokenMap[T]) pickBackward(gIn, gOut []T, perm []int) {
 	for r := range t.C * t.b {
 		gi, g := gIn[r*t.pin:][:t.pin], gOut[r*t.pout:][:t.pout]
 		for j, p := range perm {
-			gi[p] += g[j]
+			if p >= 0 {
+				gi[p] += g[j]
+			}
 		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 )
 
 // graphNets writes the engine suite's ONNX test graphs (enginetest.GraphCases, ExtGraphCases
-// and ViTGraphCases) and loads them with their own weights: together they hold every op kind
-// of an imported graph (attention batch-first and sequence-first too), convolutions with rectangular, dilated, strided, grouped and depthwise
+// ViTGraphCases and SwinGraphCases) and loads them with their own weights: together they hold
+// every op kind of an imported graph (attention batch-first and sequence-first too, and Swin's
+// windowed forms: products per window, zero-padding pixel maps, a relative position bias
+// gathered by index, a constant mask per element), convolutions with rectangular, dilated, strided, grouped and depthwise
 // windows and [in, out] weights, window pools, and MatMul classifiers.
 func graphNets(t *testing.T) map[string]struct {
 	n *model.Net
@@ -35,7 +37,11 @@ func graphNets(t *testing.T) map[string]struct {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ext = append(ext, vit...)
+	swin, err := enginetest.SwinGraphCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext = append(append(ext, vit...), swin...)
 	b, out := pixelGraph()
 	pixel := filepath.Join(dir, "pixel.onnx")
 	if err := b.Write(pixel, out, 4); err != nil {
@@ -99,6 +105,14 @@ func TestHVPGraphsCoverEveryOp(t *testing.T) {
 				seen["linear [in, out]"] = true
 			case op.Kind == model.OpMaxPool && op.Win.KH > 0:
 				seen["maxpool window"] = true
+			case op.Kind == model.OpArith && op.Perm != nil:
+				seen["arith parameter gathered by index"] = true
+			case op.Kind == model.OpArith && op.Weight == "" && len(op.Const) > g.n.Slots[op.In][0]:
+				seen["arith constant per element"] = true
+			case op.Kind == model.OpMatMul && op.Windows > 1:
+				seen["matmul windows"] = true
+			case op.Kind == model.OpPixels && slices.Contains(op.Perm, -1):
+				seen["pixels zero padding"] = true
 			case op.Kind == model.OpArith && op.Weight != "" && g.n.Spec(op.Weight) != nil && model.Numel(g.n.Spec(op.Weight).Shape) > g.n.Slots[op.In][0]:
 				seen["arith parameter per element"] = true
 			case op.Kind == model.OpArith && op.Weight != "":
@@ -110,7 +124,8 @@ func TestHVPGraphsCoverEveryOp(t *testing.T) {
 	}
 	want := []string{"depthwise", "grouped", "dilated", "conv [in, out]", "linear [in, out]", "maxpool window",
 		"arith parameter x + v", "arith parameter x * v", "arith parameter x / v", "arith parameter v - x", "arith parameter v / x",
-		"arith parameter per element", "matmul transposed"}
+		"arith parameter per element", "matmul transposed", "arith parameter gathered by index", "arith constant per element",
+		"matmul windows", "pixels zero padding"}
 	for k := range hvpOps {
 		want = append(want, k.String())
 	}

@@ -122,9 +122,13 @@ type pointwise[T Float] struct {
 	cv           []float32 // a constant operand
 }
 
-// operandIndex returns the index in an operand of n values of element i = c·M + image·P + p.
+// operandIndex returns the index in an operand of n values of element i = c·M + image·P + p:
+// through op.Perm when the operand is a table gathered per element (a relative position bias,
+// whose gradient is then a scatter-add through the same index).
 func (p *pointwise[T]) operandIndex(i, n int) int {
 	switch {
+	case p.op.Perm != nil:
+		return p.op.Perm[(i%p.P)*p.C+i/p.M]
 	case n == 1:
 		return 0
 	case n == p.C:

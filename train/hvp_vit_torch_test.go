@@ -14,12 +14,14 @@ import (
 // position embedding, q/k/v, LayerNorm γ and β, layer scales, heads): torchvision's
 // VisionTransformer (sequence-first nn.MultiheadAttention) and the timm-style pre-norm,
 // post-norm, DeiT (distillation token), layer scale with tanh-GELU, mean-pooling and conv-stem
-// hybrid variants; to 1e-9 relative in float64 and 1e-4 in float32.
+// hybrid variants, and a small torchvision SwinTransformer (windows padded, shifted with their
+// mask, relative position bias tables, patch merging); to 1e-9 relative in float64 and 1e-4 in
+// float32.
 func TestHVPViTMatchesPyTorch(t *testing.T) {
 	py := testenv.Python(t, "torch", "torchvision", "numpy", "scipy", "onnx")
 	dir := t.TempDir()
 	spec, set := writeCIFAR(t, dir, 4)
-	for _, net := range []string{"vit_tv", "vit_pre", "vit_post", "vit_deit", "vit_scale", "vit_mean", "vit_hybrid"} {
+	for _, net := range []string{"vit_tv", "vit_pre", "vit_post", "vit_deit", "vit_scale", "vit_mean", "vit_hybrid", "swin_tiny"} {
 		t.Run(net, func(t *testing.T) {
 			onnxFile, wFile := filepath.Join(dir, net+".onnx"), filepath.Join(dir, net+".safetensors")
 			runPy(t, py, "../tools/torch_onnx_ref.py", "export", "--net", net, "--seed", "5", "--onnx", onnxFile, "--weights", wFile)

@@ -38,8 +38,9 @@ func hessianCmd() *cobra.Command {
 		Short: "Curvature of the loss: top and smallest Hessian eigenvalues, trace, spectral density; eigenvalue maps",
 		Long: `Computes, from exact Hessian-vector products of the mean cross-entropy over the selected
 examples (every trainable parameter: conv/linear weights and biases, batch-norm scale and
-shift, and in an imported .onnx graph — CNNs and vision transformers — layer-norm scale and
-shift, class and distillation tokens, position embeddings and parameters of arithmetic such as
+shift, and in an imported .onnx graph — CNNs and vision transformers, Swin included —
+layer-norm scale and shift, class and distillation tokens, position embeddings, relative
+position bias tables and parameters of arithmetic such as
 layer scales; batch norm in evaluation mode), at the weights θ:
   --top K      the K largest eigenvalues and the smallest one (Lanczos, full reorthogonalisation)
   --trace      the trace (Hutchinson, Rademacher vectors; stops when the standard error is

@@ -19,7 +19,8 @@ import (
 // operator of torchvision's newer CNNs (enginetest's mobile graph: HardSwish, SiLU, SE gates,
 // Tanh, GELU, arithmetic with parameters, channel shuffle, Split, Concat, Slice) and on a
 // one-block vision transformer (enginetest's batch-first ViT graph: class token, position
-// embedding, LayerNorm, 2-head attention, GELU), their weights from the file (no --weights),
+// embedding, LayerNorm, 2-head attention, GELU) and a Swin block (enginetest's: padded,
+// shifted windows with their mask, relative position bias, patch merging), their weights from the file (no --weights),
 // and an eigenvalue map along one random direction on a ConvNeXt block (LayerNorm, depthwise
 // 7×7, GELU, layer scale); a zoo network without --weights is refused, naming the flag.
 func TestHessianONNX(t *testing.T) {
@@ -32,10 +33,15 @@ func TestHessianONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	swin, err := enginetest.SwinGraphCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mobile, convnext := cases[0].Model, cases[2].Model
 	mobileData := writeNPZImages(t, dir, "m.npz", 6, 3, 10, 9)
 	for _, g := range []struct{ model, data string }{
 		{mobile, mobileData}, {vit[0].Model, writeNPZImages(t, dir, "v.npz", 5, 3, 8, 12)},
+		{swin[0].Model, writeNPZImages(t, dir, "s.npz", 5, 3, 10, 10)},
 	} {
 		js := filepath.Join(dir, "h.json")
 		mustRun(t, "hessian", "--model", g.model, "--data", g.data, "--top", "2", "--trace", "--max-samples", "20", "--out", js, "--quiet")
@@ -72,7 +78,8 @@ func TestHessianONNX(t *testing.T) {
 // 1e-3 of the largest): a MobileNetV2 (tools/onnx_nets.py: depthwise convolutions, ReLU6, a
 // Sigmoid squeeze-and-excitation gate) and a small DeiT (tools/onnx_vit.py: patch embedding,
 // class and distillation tokens, position embedding, two pre-norm blocks of four heads, two
-// classifier heads averaged).
+// classifier heads averaged) and a small Swin (tools/onnx_vit.py swin_tiny: 3×3 windows padded
+// and shifted with their mask, relative position bias tables, patch merging).
 func TestHessianONNXMatchesPyTorch(t *testing.T) {
 	testenv.Python(t, "torch", "numpy", "scipy", "onnx")
 	for _, c := range []struct {
@@ -82,6 +89,7 @@ func TestHessianONNXMatchesPyTorch(t *testing.T) {
 	}{
 		{"mobilenetv2", func(dir string) string { return writeIDX(t, dir, 16, 8) }, []string{"--in-ch", "1", "--hw", "8"}},
 		{"vit_deit", func(dir string) string { return writeCIFAR(t, dir, 8) }, nil},
+		{"swin_tiny", func(dir string) string { return writeCIFAR(t, dir, 8) }, nil},
 	} {
 		t.Run(c.net, func(t *testing.T) {
 			dir := t.TempDir()
