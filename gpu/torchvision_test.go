@@ -93,6 +93,11 @@ func compareWithCPU(t *testing.T, p *engine.Problem, pts []engine.Point) {
 // torchvisionProblem loads an exported network with its own weights, two synthetic images and
 // filter-normalised directions over every entry.
 func torchvisionProblem(t *testing.T, onnxFile string) *engine.Problem {
+	return torchvisionProblemN(t, onnxFile, 2)
+}
+
+// torchvisionProblemN is torchvisionProblem with the given number of images.
+func torchvisionProblemN(t *testing.T, onnxFile string, images int) *engine.Problem {
 	n, w, err := model.LoadONNX(onnxFile, "")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +107,7 @@ func torchvisionProblem(t *testing.T, onnxFile string) *engine.Problem {
 	direction.Normalize(dx, w, o)
 	direction.Normalize(dy, w, o)
 	in := n.Input()
-	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(2, in[0], in[1], in[2], n.Classes, 5))
+	p, err := engine.NewProblem(n, w, dx, dy, data.Synthetic(images, in[0], in[1], in[2], n.Classes, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
