@@ -87,9 +87,11 @@ func (f *fakeDevice) bmm(K int, a bmmArgs, prec string) {
 					for j := range M {
 						var s float64
 						for l := range Kd {
-							pv := pg[i*ldp+l]
+							var pv float32
 							if a.Trans != 0 {
 								pv = pg[l*ldp+i]
+							} else {
+								pv = pg[i*ldp+l]
 							}
 							s += float64(rnd(pv)) * float64(rnd(ag[l*M*W+j]))
 						}
