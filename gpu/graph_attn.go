@@ -66,7 +66,7 @@ func (e *Engine) matmulHeads(k, b, i int, pl *model.Layer, in ptr, inSet int, ou
 		name := map[string]bmmKernel{"tf32": kMatmulHeadsTf32, "bf16": kMatmulHeadsBf16}[e.conv]
 		return launchBmm(e, name, dim{BmmBlocks(b*win, pl.Heads, m, n), 1, k}, dim{128, 1, 1}, args)
 	}
-	return launchBmm(e, kMatmulHeads, dim{blocks(b*pl.OutShape[0]*m, graphThreads), 1, k}, dim{graphThreads, 1, 1}, args)
+	return launchBmm(e, kMatmulHeads, dim{blocks(b*pl.OutShape[0]*m*win, graphThreads), 1, k}, dim{graphThreads, 1, 1}, args)
 }
 
 // BmmBlocks is the number of blocks of bmm.cu's mma kernels for b images (times windows) of
