@@ -46,12 +46,13 @@ func arithArgsOf(v []any) arithArgs {
 		Vec:         v[2].(ptr),
 		WSetStride:  v[3].(cint64),
 		PerChannel:  v[4].(cint),
-		Out:         v[5].(ptr),
-		B:           v[6].(cint),
-		C:           v[7].(cint),
-		HW:          v[8].(cint),
-		Op:          v[9].(cint),
-		Rev:         v[10].(cint),
+		Index:       v[5].(ptr),
+		Out:         v[6].(ptr),
+		B:           v[7].(cint),
+		C:           v[8].(cint),
+		HW:          v[9].(cint),
+		Op:          v[10].(cint),
+		Rev:         v[11].(cint),
 	}
 }
 
@@ -278,6 +279,7 @@ func bmmArgsOf(v []any) bmmArgs {
 		N:          v[8].(cint),
 		Kd:         v[9].(cint),
 		Trans:      v[10].(cint),
+		Windows:    v[11].(cint),
 	}
 }
 

@@ -47,13 +47,16 @@ func (f *fakeDevice) attnKernel(name string, grid, block dim, args []any) (ok bo
 		for k := range K {
 			for bc := range B * C {
 				for j, p := range perm[:hwOut] {
-					out[(k*B*C+bc)*hwOut+j] = in[k*inSet+bc*hwIn+int(p)]
+					out[(k*B*C+bc)*hwOut+j] = 0 // a padding pixel when p < 0
+					if p >= 0 {
+						out[(k*B*C+bc)*hwOut+j] = in[k*inSet+bc*hwIn+int(p)]
+					}
 				}
 			}
 		}
 	case "matmul_heads", "matmul_heads_tf32", "matmul_heads_bf16":
 		a := bmmArgsOf(args)
-		if want := BmmBlocks(int(a.B), int(a.Heads), int(a.M), int(a.N)); name != "matmul_heads" && (grid.x != want || block.x != 128) {
+		if want := BmmBlocks(int(a.B*a.Windows), int(a.Heads), int(a.M), int(a.N)); name != "matmul_heads" && (grid.x != want || block.x != 128) {
 			return true, fmt.Errorf("%s: grid %+v block %+v, want %d blocks of 128 threads", name, grid, block, want)
 		}
 		f.bmm(K, a, map[string]string{"matmul_heads": "f32", "matmul_heads_tf32": "tf32", "matmul_heads_bf16": "bf16"}[name])
@@ -63,28 +66,37 @@ func (f *fakeDevice) attnKernel(name string, grid, block dim, args []any) (ok bo
 	return true, nil
 }
 
-// bmm models bmm.cu: Out_kbg[i][j] = Σ_l r(op(P)[i][l])·r(A[l][j]), the operands rounded as
-// the precision says, the sum in float64 (the kernels sum in float32, in another order).
+// bmm models bmm.cu: Out_kbgw[i][j] = Σ_l r(op(P)[i][l])·r(A[l][j]) for each window w of W,
+// the operands rounded as the precision says, the sum in float64 (the kernels sum in float32,
+// in another order).
 func (f *fakeDevice) bmm(K int, a bmmArgs, prec string) {
 	A, P, out := view[float32](f, a.A), view[float32](f, a.P), view[float32](f, a.Out)
 	aSet, pSet := int(a.ASetStride), int(a.PSetStride)
-	B, heads, M, N, Kd := int(a.B), int(a.Heads), int(a.M), int(a.N), int(a.Kd)
+	B, heads, M, N, Kd, W := int(a.B), int(a.Heads), int(a.M), int(a.N), int(a.Kd), int(a.Windows)
+	ldp := Kd * W // In2's pixels per channel
+	if a.Trans != 0 {
+		ldp = N * W
+	}
 	rnd := roundTo(prec)
 	for k := range K {
 		for bg := range B * heads {
-			ag, pg := A[k*aSet+bg*Kd*M:], P[k*pSet+bg*N*Kd:]
-			og := out[((k*B*heads)+bg)*N*M:]
-			for i := range N {
-				for j := range M {
-					var s float64
-					for l := range Kd {
-						pv := pg[i*Kd+l]
-						if a.Trans != 0 {
-							pv = pg[l*N+i]
+			for w := range W {
+				ag, pg := A[k*aSet+bg*Kd*M*W+w*M:], P[k*pSet+bg*N*Kd*W+w*ldp/W:]
+				og := out[((k*B*heads)+bg)*N*M*W+w*M:]
+				for i := range N {
+					for j := range M {
+						var s float64
+						for l := range Kd {
+							var pv float32
+							if a.Trans != 0 {
+								pv = pg[l*ldp+i]
+							} else {
+								pv = pg[i*ldp+l]
+							}
+							s += float64(rnd(pv)) * float64(rnd(ag[l*M*W+j]))
 						}
-						s += float64(rnd(pv)) * float64(rnd(ag[l*M+j]))
+						og[i*M*W+j] = float32(s)
 					}
-					og[i*M+j] = float32(s)
 				}
 			}
 		}

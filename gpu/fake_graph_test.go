@@ -146,6 +146,7 @@ func fakeActivate(code int, lo, hi, alpha, beta float32, o []float32) {
 // value by value).
 func (f *fakeDevice) arith(K int, a arithArgs) {
 	in, vec, out := view[float32](f, a.In), view[float32](f, a.Vec), view[float32](f, a.Out)
+	index := view[int32](f, a.Index) // mode 3's table
 	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
 	op := map[kernels.ArithOp]byte{kernels.ArithOpAdd: '+', kernels.ArithOpSub: '-', kernels.ArithOpMul: '*', kernels.ArithOpDiv: '/'}[kernels.ArithOp(a.Op)]
 	for k := range K {
@@ -156,12 +157,16 @@ func (f *fakeDevice) arith(K int, a arithArgs) {
 					v = vec[k*wSet+c]
 				}
 				o, x := out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*C+c)*HW:][:HW]
-				if a.PerChannel != 2 {
+				if a.PerChannel < 2 {
 					cpu.Arith(o, x, op, v, a.Rev != 0)
 					continue
 				}
 				for p := range HW {
-					cpu.Arith(o[p:p+1], x[p:p+1], op, vec[k*wSet+p*C+c], a.Rev != 0)
+					e := p*C + c // pixel-major
+					if a.PerChannel == 3 {
+						e = int(index[e]) // through the index table
+					}
+					cpu.Arith(o[p:p+1], x[p:p+1], op, vec[k*wSet+e], a.Rev != 0)
 				}
 			}
 		}

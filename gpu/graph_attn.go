@@ -10,7 +10,7 @@ import (
 // [D, T, 1], model/onnx_attn.go), for k weight sets of b images: OpSoftmax (attn.cu's
 // softmax_heads), OpMatMul (bmm.cu: matmul_heads in fp32, the mma.sync kernels in tf32 and
 // bf16), OpCatTokens (cat_tokens, the tokens weight set k's vector of the folded vector) or
-// OpPixels (gather_pixels through the layer's Perm table). in and inSet are its input and that
+// OpPixels (gather_pixels through the layer's Perm table, −1 a zero). in and inSet are its input and that
 // input's weight-set stride; operand gives another input buffer's.
 func (e *Engine) graphAttn(k, b, i int, pl *model.Layer, in ptr, inSet int, out ptr, operand func(buf int, shape [3]int) (ptr, int)) error {
 	ll := e.layout.Layers[i]
@@ -36,17 +36,21 @@ func (e *Engine) graphAttn(k, b, i int, pl *model.Layer, in ptr, inSet int, out 
 	return fmt.Errorf("gpu: layer %d: unsupported %s", i, pl.Kind)
 }
 
-// matmulHeads queues OpMatMul layer i: per weight set, image and head g, Out_g = op(In2_g)·In_g
-// (model.MatMulDims), In2's slot checked to hold the heads' operands exactly.
+// matmulHeads queues OpMatMul layer i: per weight set, image, head g and window, Out_g =
+// op(In2_g)·In_g (model.MatMulDims), In2's slot checked to hold the heads' operands exactly.
 func (e *Engine) matmulHeads(k, b, i int, pl *model.Layer, in ptr, inSet int, out ptr, operand func(buf int, shape [3]int) (ptr, int)) error {
 	m, n, kd := model.MatMulDims(pl.Heads, pl.InShape, pl.OutShape)
-	if pl.Heads < 1 || pl.InShape[0]%pl.Heads != 0 || pl.OutShape[0]%pl.Heads != 0 {
-		return fmt.Errorf("gpu: layer %d: matmul of %d heads over %d → %d channels", i, pl.Heads, pl.InShape[0], pl.OutShape[0])
+	win := model.WindowCount(pl.Windows)
+	if pl.Heads < 1 || pl.InShape[0]%pl.Heads != 0 || pl.OutShape[0]%pl.Heads != 0 || m%win != 0 {
+		return fmt.Errorf("gpu: layer %d: matmul of %d heads over %d → %d channels, %d pixels in %d windows",
+			i, pl.Heads, pl.InShape[0], pl.OutShape[0], m, win)
 	}
-	rows, hw := n, kd // In2_g is N×Kd, or Kd×N read transposed
+	m /= win          // each window's pixels
+	rows, hw := n, kd // In2_g is N×Kd, or Kd×N read transposed, per window
 	if pl.TransA {
 		rows, hw = kd, n
 	}
+	hw *= win
 	shape2, err := producedShape(e.p.Plan, i, pl.In2)
 	if err != nil {
 		return err
@@ -56,17 +60,17 @@ func (e *Engine) matmulHeads(k, b, i int, pl *model.Layer, in ptr, inSet int, ou
 	}
 	p2, p2Set := operand(pl.In2, shape2)
 	args := bmmArgs{A: in, ASetStride: cint64(inSet), P: p2, PSetStride: cint64(p2Set), Out: out, B: cint(b),
-		Heads: cint(pl.Heads), M: cint(m), N: cint(n), Kd: cint(kd), Trans: cint(b2i(pl.TransA))}
+		Heads: cint(pl.Heads), M: cint(m), N: cint(n), Kd: cint(kd), Trans: cint(b2i(pl.TransA)), Windows: cint(win)}
 	switch e.conv {
 	case "tf32", "bf16":
 		name := map[string]bmmKernel{"tf32": kMatmulHeadsTf32, "bf16": kMatmulHeadsBf16}[e.conv]
-		return launchBmm(e, name, dim{BmmBlocks(b, pl.Heads, m, n), 1, k}, dim{128, 1, 1}, args)
+		return launchBmm(e, name, dim{BmmBlocks(b*win, pl.Heads, m, n), 1, k}, dim{128, 1, 1}, args)
 	}
-	return launchBmm(e, kMatmulHeads, dim{blocks(b*pl.OutShape[0]*m, graphThreads), 1, k}, dim{graphThreads, 1, 1}, args)
+	return launchBmm(e, kMatmulHeads, dim{blocks(b*pl.OutShape[0]*m*win, graphThreads), 1, k}, dim{graphThreads, 1, 1}, args)
 }
 
-// BmmBlocks is the number of blocks of bmm.cu's mma kernels for b images of heads products N×M:
-// one per 64×64 output tile.
+// BmmBlocks is the number of blocks of bmm.cu's mma kernels for b images (times windows) of
+// heads products N×M: one per 64×64 output tile.
 func BmmBlocks(b, heads, m, n int) int { return b * heads * ceilDiv(n, 64) * ceilDiv(m, 64) }
 
 // producedShape returns the shape of the value plan layer i reads from buffer buf: the output

@@ -75,9 +75,6 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 	}
 	ll, folded, wSet := e.layout.Layers[i], e.folded, cint64(e.layout.Folded)
 	c, h, w := pl.InShape[0], pl.InShape[1], pl.InShape[2]
-	if f := pl.WindowedFeature(); f != "" {
-		return fmt.Errorf("gpu: layer %d (%s) is %s, which the kernels do not have", i, pl.Kind, f)
-	}
 	switch pl.Kind {
 	case model.OpConv, model.OpLinear:
 		return e.graphConv(k, b, i, pl, in, inSet, res, out, act)

@@ -11,7 +11,7 @@ import (
 var arithOps = map[byte]kernels.ArithOp{'+': kernels.ArithOpAdd, '-': kernels.ArithOpSub, '*': kernels.ArithOpMul, '/': kernels.ArithOpDiv}
 
 // graphExt queues plan layer i of kind OpArith (eltwise.cu's arith, its operand weight set k's
-// vector of the folded vector), OpLayerNorm (layernorm.cu, γ and β from the folded vector) or
+// vector of the folded vector, read through the layer's Perm table when it has one), OpLayerNorm (layernorm.cu, γ and β from the folded vector) or
 // OpChannels (concat.cu's gather_channels through the layer's Perm table), for k weight sets
 // of b images; in and inSet are its input and that input's weight-set stride.
 func (e *Engine) graphExt(k, b, i int, pl *model.Layer, in ptr, inSet int, out ptr) error {
@@ -26,7 +26,7 @@ func (e *Engine) graphExt(k, b, i int, pl *model.Layer, in ptr, inSet int, out p
 			return fmt.Errorf("gpu: layer %d: arithmetic operator %q", i, pl.Arith)
 		}
 		return launchArith(e, kArith, grid, block, arithArgs{In: in, InSetStride: cint64(inSet), Vec: folded + ptr(4*ll.WOut),
-			WSetStride: wSet, PerChannel: cint(vectorMode(pl, ll.Vector)), Out: out, B: cint(b), C: cint(c), HW: cint(hw),
+			WSetStride: wSet, PerChannel: cint(vectorMode(pl, ll.Vector)), Index: e.perms[i], Out: out, B: cint(b), C: cint(c), HW: cint(hw),
 			Op: cint(op), Rev: cint(b2i(pl.Rev))})
 	case model.OpLayerNorm:
 		return launchLayernormChannels(e, kLayernormChannels, dim{blocks(b*hw, graphThreads), 1, k}, block, layernormChannelsArgs{

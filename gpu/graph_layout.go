@@ -138,6 +138,17 @@ func checkVectorLen(pl *model.Layer, n int) error {
 		}
 		return nil
 	}
+	if pl.Perm != nil { // a table gathered per element (Swin's relative position bias)
+		if len(pl.Perm) != c*hw {
+			return fmt.Errorf("gpu: %s layer has %d indices into %q for %d channels of %d pixels", pl.Kind, len(pl.Perm), pl.Weight, c, hw)
+		}
+		for _, j := range pl.Perm {
+			if j < 0 || j >= n {
+				return fmt.Errorf("gpu: %s layer's index %d is outside %q's %d values", pl.Kind, j, pl.Weight, n)
+			}
+		}
+		return nil
+	}
 	if n != 1 && n != c && n != c*hw {
 		return fmt.Errorf("gpu: %s layer's operand %q has %d values for %d channels of %d pixels", pl.Kind, pl.Weight, n, c, hw)
 	}
@@ -145,9 +156,12 @@ func checkVectorLen(pl *model.Layer, n int) error {
 }
 
 // vectorMode is eltwise.cu arith's per_channel code for an operand of n values on layer pl:
-// 0 one value, 1 one per channel, 2 one per element (pixel-major).
+// 0 one value, 1 one per channel, 2 one per element (pixel-major), 3 one per element read
+// through the layer's index table (Perm).
 func vectorMode(pl *model.Layer, n int) int {
 	switch {
+	case pl.Perm != nil:
+		return 3
 	case n == 1:
 		return 0
 	case n == pl.OutShape[0]:
@@ -188,18 +202,26 @@ func (l *Layout) ThetaVector(w *model.Weights) []float32 {
 }
 
 // permTable returns channel layer pl's Perm as gather_channels' table, checked against its
-// input's channels, or pixel layer pl's as gather_pixels' table, checked against its pixels.
+// input's channels, pixel layer pl's as gather_pixels' table, checked against its pixels (−1:
+// a zero), or arithmetic layer pl's as arith's index table (checked by checkVectorLen).
 func permTable(pl *model.Layer) ([]int32, error) {
-	what, out, in := "channel", pl.OutShape[0], pl.InShape[0]
-	if pl.Kind == model.OpPixels {
-		what, out, in = "pixel", pl.OutShape[1]*pl.OutShape[2], pl.InShape[1]*pl.InShape[2]
+	what, out, in, lo := "channel", pl.OutShape[0], pl.InShape[0], 0
+	switch pl.Kind {
+	case model.OpPixels:
+		what, out, in, lo = "pixel", pl.OutShape[1]*pl.OutShape[2], pl.InShape[1]*pl.InShape[2], -1
+	case model.OpArith:
+		t := make([]int32, len(pl.Perm))
+		for e, j := range pl.Perm {
+			t[e] = int32(j)
+		}
+		return t, nil
 	}
 	if len(pl.Perm) != out {
 		return nil, fmt.Errorf("gpu: %s layer has %d entries for %d output %ss", pl.Kind, len(pl.Perm), out, what)
 	}
 	t := make([]int32, len(pl.Perm))
 	for c, j := range pl.Perm {
-		if j < 0 || j >= in {
+		if j < lo || j >= in {
 			return nil, fmt.Errorf("gpu: %s layer: output %s %d reads %s %d of %d", pl.Kind, what, c, what, j, in)
 		}
 		t[c] = int32(j)

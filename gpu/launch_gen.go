@@ -65,6 +65,7 @@ type arithArgs struct {
 	Vec         ptr    // float * vec
 	WSetStride  cint64 // i64 w_set_stride
 	PerChannel  cint   // int per_channel
+	Index       ptr    // int * index
 	Out         ptr    // float * out
 	B           cint   // int B
 	C           cint   // int C
@@ -82,7 +83,7 @@ const (
 
 // launchArith queues kernel k with arguments a on l.
 func launchArith(l launcher, k arithKernel, grid, block dim, a arithArgs) error {
-	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Vec, a.WSetStride, a.PerChannel, a.Out, a.B, a.C, a.HW, a.Op, a.Rev)
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Vec, a.WSetStride, a.PerChannel, a.Index, a.Out, a.B, a.C, a.HW, a.Op, a.Rev)
 }
 
 // avgpoolArgs are the parameters of avgpool, in the kernel's order.
@@ -466,6 +467,7 @@ type bmmArgs struct {
 	N          cint   // int N
 	Kd         cint   // int Kd
 	Trans      cint   // int trans
+	Windows    cint   // int windows
 }
 
 // bmmKernel names a kernel that takes bmmArgs.
@@ -479,7 +481,7 @@ const (
 
 // launchBmm queues kernel k with arguments a on l.
 func launchBmm(l launcher, k bmmKernel, grid, block dim, a bmmArgs) error {
-	return l.launch(string(k), grid, block, a.A, a.ASetStride, a.P, a.PSetStride, a.Out, a.B, a.Heads, a.M, a.N, a.Kd, a.Trans)
+	return l.launch(string(k), grid, block, a.A, a.ASetStride, a.P, a.PSetStride, a.Out, a.B, a.Heads, a.M, a.N, a.Kd, a.Trans, a.Windows)
 }
 
 // maxpoolArgs are the parameters of maxpool, in the kernel's order.

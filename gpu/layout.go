@@ -31,7 +31,7 @@ type LayerLayout struct {
 	// TapMajor: the layer runs on the fast kernels (kernels/conv_fast.cu), which read W' with its
 	// reduction tap-major, Wt[m][tap·Cin + ci] = W'[m][ci·KS·KS + tap].
 	TapMajor bool
-	Perm     []int32 // OpChannels, OpPixels: the input channel (pixel) of each output channel (pixel): gather_channels' (gather_pixels') table
+	Perm     []int32 // OpChannels, OpPixels: the input channel (pixel) of each output channel (pixel): gather_channels' (gather_pixels') table; OpArith: the operand's index of each element (arith's index table)
 	Vector   int     // OpArith: its operand's length, 1, one per channel or one per element; OpCatTokens: its tokens' values
 }
 
@@ -87,7 +87,7 @@ func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 				return nil, err
 			}
 		}
-		if pl.Kind == model.OpChannels || pl.Kind == model.OpPixels {
+		if pl.Kind == model.OpChannels || pl.Kind == model.OpPixels || (pl.Kind == model.OpArith && pl.Perm != nil) {
 			if ll.Perm, err = permTable(pl); err != nil {
 				return nil, err
 			}

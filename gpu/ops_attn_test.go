@@ -19,23 +19,26 @@ func attnRows() []opRow {
 		{name: "cat_tokens 2 tokens", run: runCatTokens}, {name: "gather_pixels", run: runGatherPixels}}
 	for _, prec := range []string{"f32", "tf32", "bf16"} {
 		for _, s := range bmmShapes {
-			rows = append(rows, opRow{name: fmt.Sprintf("matmul_heads %s %d heads N %d M %d Kd %d trans %t", prec, s.heads, s.n, s.m, s.kd, s.trans),
+			rows = append(rows, opRow{name: fmt.Sprintf("matmul_heads %s %d heads N %d M %d Kd %d trans %t windows %d", prec, s.heads, s.n, s.m, s.kd, s.trans, max(s.w, 1)),
 				tol: 1e-5, run: func(be backend) (float64, error) { return runBmm(be, prec, s) }})
 		}
 	}
 	return rows
 }
 
-// bmmShape is one product's sizes: Out_g (N×M) = op(P_g)·A_g, A_g Kd×M.
+// bmmShape is one product's sizes: Out_g (N×M) = op(P_g)·A_g, A_g Kd×M, per window of w (0: one).
 type bmmShape struct {
 	heads, m, n, kd int
 	trans           bool
+	w               int
 }
 
 // bmmShapes: a small ViT's Q·Kᵀ and A·V (17 tokens, head width 16), ViT-B/16's (197 tokens,
-// 64 wide), and sizes no multiple of the MMA tiles.
-var bmmShapes = []bmmShape{{2, 17, 17, 16, true}, {2, 17, 16, 17, false}, {12, 197, 197, 64, true}, {12, 197, 64, 197, false},
-	{3, 9, 5, 7, true}, {1, 40, 33, 20, false}}
+// 64 wide), sizes no multiple of the MMA tiles, and swin_t's first stage at 64×64 (9 windows
+// of 7×7 tokens, 3 heads of 32).
+var bmmShapes = []bmmShape{{2, 17, 17, 16, true, 0}, {2, 17, 16, 17, false, 0}, {12, 197, 197, 64, true, 0},
+	{12, 197, 64, 197, false, 0}, {3, 9, 5, 7, true, 0}, {1, 40, 33, 20, false, 0},
+	{3, 49, 49, 32, true, 9}, {3, 49, 32, 49, false, 9}, {1, 70, 20, 18, false, 2}}
 
 func runSoftmax(be backend) (float64, error) {
 	const heads, c = 3, 24
@@ -81,7 +84,7 @@ func runCatTokens(be backend) (float64, error) {
 }
 
 func runGatherPixels(be backend) (float64, error) {
-	perm := []int32{0, extHW - 1, 3, 0}
+	perm := []int32{0, extHW - 1, -1, 3, 0, -1} // −1: a zero (Swin's padding)
 	const n = extB * extC * extHW
 	in := randSlice(extK*n, 1, 34)
 	dPerm, err := upload(be, perm)
@@ -98,7 +101,11 @@ func runGatherPixels(be backend) (float64, error) {
 	var want []float32
 	for kbc := range extK * extB * extC {
 		for _, p := range perm {
-			want = append(want, in[kbc*extHW+int(p)])
+			if p < 0 {
+				want = append(want, 0)
+			} else {
+				want = append(want, in[kbc*extHW+int(p)])
+			}
 		}
 	}
 	return relErr(got, f64(want)), nil
@@ -108,21 +115,22 @@ func runGatherPixels(be backend) (float64, error) {
 // operands rounded as the kernel rounds them.
 func runBmm(be backend, prec string, s bmmShape) (float64, error) {
 	const b = 2
-	aSet, pSet, oSet := b*s.heads*s.kd*s.m, b*s.heads*s.n*s.kd, b*s.heads*s.n*s.m
+	w := max(s.w, 1)
+	aSet, pSet, oSet := b*s.heads*s.kd*s.m*w, b*s.heads*s.n*s.kd*w, b*s.heads*s.n*s.m*w
 	a, pv := randSlice(extK*aSet, 1, 35), randSlice(extK*pSet, 1, 36)
 	dP, err := upload(be, pv)
 	if err != nil {
 		return 0, err
 	}
 	args := bmmArgs{ASetStride: cint64(aSet), P: dP, PSetStride: cint64(pSet), B: b, Heads: cint(s.heads), M: cint(s.m),
-		N: cint(s.n), Kd: cint(s.kd), Trans: cint(b2i(s.trans))}
+		N: cint(s.n), Kd: cint(s.kd), Trans: cint(b2i(s.trans)), Windows: cint(w)}
 	got, err := runExt(be, a, nil, oSet, func(in, _, out ptr) error {
 		args.A, args.Out = in, out
 		if prec == "f32" {
 			return launchBmm(be, kMatmulHeads, dim{blocks(oSet, 128), 1, extK}, dim{128, 1, 1}, args)
 		}
 		k := map[string]bmmKernel{"tf32": kMatmulHeadsTf32, "bf16": kMatmulHeadsBf16}[prec]
-		return launchBmm(be, k, dim{BmmBlocks(b, s.heads, s.m, s.n), 1, extK}, dim{128, 1, 1}, args)
+		return launchBmm(be, k, dim{BmmBlocks(b*w, s.heads, s.m, s.n), 1, extK}, dim{128, 1, 1}, args)
 	})
 	if err != nil {
 		return 0, err
@@ -134,16 +142,17 @@ func runBmm(be backend, prec string, s bmmShape) (float64, error) {
 	for i := range pv {
 		pv[i] = rnd(pv[i])
 	}
-	hwB := s.kd
+	hwB := s.kd * w // In2's pixels
 	if s.trans {
-		hwB = s.n
+		hwB = s.n * w
 	}
+	mw := s.m * w
 	want := make([]float32, extK*oSet)
 	for k := range extK {
 		for img := range b {
-			o := k*oSet + img*s.heads*s.n*s.m
-			cpu.MatMulHeads(want[o:], a[k*aSet+img*s.heads*s.kd*s.m:], pv[k*pSet+img*s.heads*s.n*s.kd:], s.heads, s.m, s.n, s.kd,
-				s.trans, 0, s.m, hwB, s.m, 1, 1)
+			o := k*oSet + img*s.heads*s.n*mw
+			cpu.MatMulHeads(want[o:], a[k*aSet+img*s.heads*s.kd*mw:], pv[k*pSet+img*s.heads*s.n*s.kd*w:], s.heads, mw, s.n, s.kd,
+				s.trans, hwB, mw, hwB, mw, 1, w)
 		}
 	}
 	if math.IsNaN(relErr(got, f64(want))) {

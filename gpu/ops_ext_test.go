@@ -11,7 +11,8 @@ import (
 
 // The op table's rows of the newer imported-graph kernels: every activation code of activate
 // (graph.cuh's double-precision formulas against cpu.ActivateLayer's), arith by every operator,
-// reversed, by one value, per channel and per element (one float32 operation: exact), layernorm_channels
+// reversed, by one value, per channel, per element and per element through an index table (one
+// float32 operation: exact), layernorm_channels
 // (the same double steps as cpu.LayerNormChannels) and gather_channels (a copy: exact), each
 // over 2 weight sets with the input of the first shared (set stride 0) or per set.
 
@@ -23,7 +24,7 @@ func extRows() []opRow {
 	}
 	for op := kernels.ArithOpAdd; op < kernels.ArithOpCount; op++ {
 		for _, rev := range []bool{false, true} {
-			for per, what := range []string{"one value", "per channel", "per element"} {
+			for per, what := range []string{"one value", "per channel", "per element", "gathered per element"} {
 				rows = append(rows, opRow{name: fmt.Sprintf("arith %s rev %t %s", op, rev, what),
 					run: func(be backend) (float64, error) { return runArith(be, op, rev, per) }})
 			}
@@ -83,14 +84,23 @@ func runActivate(be backend, a kernels.Act) (float64, error) {
 	return relErr(got, f64(append(want, want...))), nil
 }
 
-// runArith runs arith with an operand of one value (mode 0), one per channel (1) or one per
-// element, pixel-major (2).
+// runArith runs arith with an operand of one value (mode 0), one per channel (1), one per
+// element, pixel-major (2), or one per element read through an index table (3: a relative
+// position bias, a table of 5 values each read many times).
 func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, error) {
 	const n, wSet = extB * extC * extHW, extC*extHW + 1
 	in, vecs := randSlice(extK*n, 2, 22), randSlice(extK*wSet, 1, 23)
+	index := make([]int32, extC*extHW)
+	for e := range index {
+		index[e] = int32((e*3 + e/4) % 5)
+	}
+	dIndex, err := upload(be, index)
+	if err != nil {
+		return 0, err
+	}
 	got, err := runExt(be, in, vecs, n, func(in, vec, out ptr) error {
 		return launchArith(be, kArith, dim{5, 1, extK}, dim{64, 1, 1}, arithArgs{In: in, InSetStride: n, Vec: vec, WSetStride: wSet,
-			PerChannel: cint(mode), Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
+			PerChannel: cint(mode), Index: dIndex, Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
 	})
 	if err != nil {
 		return 0, err
@@ -107,6 +117,8 @@ func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, erro
 					v = vecs[k*wSet+p%extC]
 				case 2:
 					v = vecs[k*wSet+i*extC+p%extC]
+				case 3:
+					v = vecs[k*wSet+int(index[i*extC+p%extC])]
 				}
 				cpu.Arith(want[at+i:at+i+1], in[at+i:at+i+1], sym, v, rev)
 			}

@@ -34,6 +34,26 @@ func TestEngineViTGraphsOnKernelModels(t *testing.T) {
 	}
 }
 
+// TestEngineSwinGraphsOnKernelModels runs the conformance suite over the Swin block test graph
+// (enginetest.SwinGraphCases: windows padded with zeros, rolled, partitioned; Q·Kᵀ and A·V per
+// window; the relative position bias gathered from its table per score; the shifted-window
+// mask; patch merging) on the engine driving the Go kernel models, in fp32, tf32 and bf16
+// against enginetest.LossTols, with several weight sets and images per launch.
+func TestEngineSwinGraphsOnKernelModels(t *testing.T) {
+	for _, o := range []Options{{}, {Points: 3, Images: 2}, {Kernels: "reference", Points: 1, Images: 3},
+		{Precision: "tf32", Points: 3, Images: 2}, {Precision: "bf16", Points: 2, Images: 3}} {
+		prec := o.Precision
+		if prec == "" {
+			prec = "fp32"
+		}
+		t.Run(fmt.Sprintf("%s_%s_K%d_B%d", o.Kernels, prec, o.Points, o.Images), func(t *testing.T) {
+			enginetest.RunSwinGraphsPrecision(t, func(p *engine.Problem) (engine.Engine, error) {
+				return newEngine(newFake(1<<30), 0, p, o)
+			}, prec)
+		})
+	}
+}
+
 // vitGPUNets are the vision transformers of cmd/landscape's TestViTONNX (tools/onnx_vit.py:
 // torchvision's VisionTransformer, small, with nn.MultiheadAttention's sequence-first export;
 // TinyViTs with batch-first attention: pre-norm, post-norm, DeiT's distillation token, layer
@@ -119,4 +139,25 @@ func TestViTLaunches(t *testing.T) {
 	if !perElement {
 		t.Error("no arith layer with an operand per element")
 	}
+}
+
+// TestSwinTOnKernelModels: torchvision's swin_t at 64×64 (windows padded to 7×7, shifted
+// windows with their mask, random relative position bias tables gathered per score, patch
+// merging), exported by tools/torch_onnx_ref.py at opset 17, on the GPU engine driving the Go
+// kernel models in fp32, tf32 and bf16 against the CPU engine at two points of a
+// filter-normalised plane (1 image, K = 2, B = 1), as checkOnKernelModels compares. The Go models
+// of the convolution kernels (swin_t's Linears) take most of its time: one image keeps it to
+// about a minute.
+func TestSwinTOnKernelModels(t *testing.T) {
+	py := testenv.Python(t, "torch", "torchvision", "numpy")
+	if testing.Short() {
+		t.Skip("exports swin_t (-short)")
+	}
+	onnxFile := filepath.Join(t.TempDir(), "swin_t_17.onnx")
+	cmd := exec.Command(py, "../tools/torch_onnx_ref.py", "export", "--net", "tv:swin_t", "--seed", "3",
+		"--onnx", onnxFile, "--weights", onnxFile+".safetensors", "--hw", "64", "--opset", "17")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	checkOnKernelModels(t, torchvisionProblem(t, onnxFile, 1))
 }

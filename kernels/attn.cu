@@ -13,7 +13,8 @@
 //                   (or distillation) tokens prepended to HWin tokens; tok_k is weight set k's
 //                   parameter [1, kt, C] (row-major, so pixel-major) at tok + k·w_set_stride,
 //                   copied there by fold_weights.
-//   gather_pixels:  Out[b][c][j] = In[b][c][perm[j]] for j < HWout (class-token selection;
+//   gather_pixels:  Out[b][c][j] = In[b][c][perm[j]] for j < HWout, 0 where perm[j] < 0
+//                   (class-token selection; Swin's zero padding, roll and window partition;
 //                   perm[HWout] in device memory).
 //
 // In at k·in_set_stride (0: the shared images), Out tight. Grid: x grid-stride over one set's
@@ -61,6 +62,8 @@ LS_KERNEL void gather_pixels(const float *__restrict__ in, i64 in_set_stride, co
                              float *__restrict__ out, int B, int C, int HWin, int HWout) {
     const int k = blockIdx.z;
     const i64 n = (i64)B * C * HWout;
-    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
-        out[k * n + i] = in[k * in_set_stride + i / HWout * HWin + perm[i % HWout]];
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const int p = perm[i % HWout];
+        out[k * n + i] = p < 0 ? 0.f : in[k * in_set_stride + i / HWout * HWin + p];
+    }
 }

@@ -13,7 +13,10 @@
 //              ArithOp of graph.cuh, one float32 operation as cpu.Arith; v_k is weight set k's
 //              vector at vec + k·w_set_stride (a parameter or constant, folded by fold_weights),
 //              one value per channel (per_channel 1), one value for all (0), or one per element
-//              stored pixel-major, v_k[i·C + c] (2: a position embedding [1, T, D] on a [D, T, 1] slot)
+//              stored pixel-major, v_k[i·C + c] (2: a position embedding [1, T, D] on a [D, T, 1] slot,
+//              or an attention mask), or one per element gathered through an index table,
+//              v_k[index[i·C + c]] (3: Swin's relative position bias, v_k its table; index
+//              uploaded once, read only in mode 3)
 #include "graph.cuh"
 
 LS_KERNEL void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi,
@@ -51,14 +54,15 @@ LS_KERNEL void binary(const float *__restrict__ lhs, i64 lhs_set_stride, const f
 }
 
 LS_KERNEL void arith(const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ vec,
-                     i64 w_set_stride, int per_channel, float *__restrict__ out, int B, int C, int HW, int op,
+                     i64 w_set_stride, int per_channel, const int *__restrict__ index, float *__restrict__ out, int B, int C, int HW, int op,
                      int rev) {
     const int k = blockIdx.z;
     const i64 n = (i64)B * C * HW;
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         const float x = in[k * in_set_stride + i];
         const i64 c = i / HW % C;
-        const float v = vec[k * w_set_stride + (per_channel == 2 ? i % HW * C + c : per_channel ? c : 0)];
+        const i64 e = i % HW * C + c; // the element's pixel-major index
+        const float v = vec[k * w_set_stride + (per_channel == 3 ? index[e] : per_channel == 2 ? e : per_channel ? c : 0)];
         const float a = rev ? v : x, b = rev ? x : v;
         float y;
         switch (op) {

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Layer is one step of an inference plan: a convolution or linear layer with batch norm folded
@@ -411,20 +410,3 @@ func specLen(p *ParamSpec) int {
 
 // Cout is the number of output channels (conv) or features (linear).
 func (l *Layer) Cout() int { return l.OutShape[0] }
-
-// WindowedFeature names the part of Swin's windowed attention that layer l uses, or "" for
-// none: products over several windows (OpMatMul.Windows > 1), a pixel map that writes zeros
-// (an OpPixels Perm entry −1: window padding), or a parameter read per element through an
-// index (OpArith by a weight with a Perm: the relative position bias). Engines whose kernels
-// lack these refuse the layer by this name rather than compute something else.
-func (l *Layer) WindowedFeature() string {
-	switch {
-	case l.Kind == OpMatMul && l.Windows > 1:
-		return fmt.Sprintf("a product over %d windows", l.Windows)
-	case l.Kind == OpPixels && slices.Contains(l.Perm, -1):
-		return "a pixel map with zero padding"
-	case l.Kind == OpArith && l.Perm != nil:
-		return "a parameter gathered per element by an index (relative position bias)"
-	}
-	return ""
-}

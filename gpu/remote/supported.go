@@ -18,12 +18,13 @@ import (
 // over any window with ceil mode and count_include_pad, GlobalAveragePool/ReduceMean, Gemm and
 // MatMul, Linear on the channels of an NHWC activation (gpu/graph_engine.go, graph_ext.go), and
 // the layers of vision transformers (gpu/graph_attn.go): Softmax over heads, MatMul of two
-// activations, class and distillation tokens, token selection, position embeddings.
+// activations, class and distillation tokens, token selection, position embeddings, and Swin's
+// windowed attention (products per window, zero-padded pixel maps, the relative position bias
+// gathered per score, the shifted-window mask).
 //
 // What it refuses, naming the layer: a convolution or linear layer that adds the network's
 // input itself as its residual (the implicit-GEMM kernels read residuals per weight set, and
-// the images are shared by all sets), and Swin's windowed attention (model.Layer.WindowedFeature);
-// `--device auto` then computes the network on the CPU.
+// the images are shared by all sets); `--device auto` then computes the network on the CPU.
 func Supported(n *model.Net) error {
 	plan, err := model.Compile(n)
 	if err != nil {
@@ -34,10 +35,6 @@ func Supported(n *model.Net) error {
 		if imagesIn && l.Residual == plan.Input {
 			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) adds the network input as a residual, which its kernels do not support",
 				n.Name, i, l.Kind)
-		}
-		if f := l.WindowedFeature(); f != "" {
-			return fmt.Errorf("the GPU engine cannot run %s: layer %d (%s) is %s, which its kernels do not have yet (Swin's windowed attention)",
-				n.Name, i, l.Kind, f)
 		}
 		if l.Out == plan.Input {
 			imagesIn = false

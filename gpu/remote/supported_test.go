@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,10 +103,10 @@ func TestSupportedAcceptsViTGraphs(t *testing.T) {
 	}
 }
 
-// TestSupportedRefusesSwinGraphs: a shifted-window block (windowed products, zero-padded
-// pixel maps, the relative position bias gathered per score) is refused by name until the
-// kernels have those features, so --device auto computes it on the CPU.
-func TestSupportedRefusesSwinGraphs(t *testing.T) {
+// TestSupportedAcceptsSwinGraphs: a shifted-window block (windowed products, zero-padded pixel
+// maps, the relative position bias gathered per score, the mask) is accepted, and holds each
+// of those features (so the test checks what it names).
+func TestSupportedAcceptsSwinGraphs(t *testing.T) {
 	cases, err := enginetest.SwinGraphCases(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +116,21 @@ func TestSupportedRefusesSwinGraphs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = Supported(n)
-		if err == nil || !strings.Contains(err.Error(), "Swin's windowed attention") {
-			t.Errorf("%s: Supported = %v; want a refusal naming Swin's windowed attention", c.Model, err)
+		if err := Supported(n); err != nil {
+			t.Errorf("%s: Supported = %v; want nil", c.Model, err)
+		}
+		plan, err := model.Compile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var windows, zeros, gathered bool
+		for _, l := range plan.Layers {
+			windows = windows || (l.Kind == model.OpMatMul && l.Windows > 1)
+			zeros = zeros || (l.Kind == model.OpPixels && slices.Contains(l.Perm, -1))
+			gathered = gathered || (l.Kind == model.OpArith && l.Perm != nil)
+		}
+		if !windows || !zeros || !gathered {
+			t.Errorf("%s: windowed products %v, zero padding %v, gathered bias %v; want all", c.Model, windows, zeros, gathered)
 		}
 	}
 }

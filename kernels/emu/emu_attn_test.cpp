@@ -93,10 +93,10 @@ void test_cat_tokens() {
     }
 }
 
-// test_gather_pixels: pixels 0, 5, 0 of 6 (a repeated one).
+// test_gather_pixels: pixels 0, 5, 0 of 6 (a repeated one) and two zeros (Swin's padding).
 void test_gather_pixels() {
-    const int K = 2, B = 3, C = 4, HWin = 6, HWout = 3;
-    const int perm[HWout] = {0, 5, 0};
+    const int K = 2, B = 3, C = 4, HWin = 6, HWout = 5;
+    const int perm[HWout] = {0, -1, 5, 0, -1};
     const i64 in_set = (i64)B * C * HWin, n = (i64)B * C * HWout;
     auto x = randn(in_set * K);
     std::vector<float> out(n * K, NAN);
@@ -104,39 +104,43 @@ void test_gather_pixels() {
     std::vector<double> want(out.size());
     for (int k = 0; k < K; k++)
         for (i64 bc = 0; bc < (i64)B * C; bc++)
-            for (int j = 0; j < HWout; j++) want[k * n + bc * HWout + j] = x[k * in_set + bc * HWin + perm[j]];
-    check("gather_pixels 0, 5, 0 of 6", want, out, 0);
+            for (int j = 0; j < HWout; j++) want[k * n + bc * HWout + j] = perm[j] < 0 ? 0 : x[k * in_set + bc * HWin + perm[j]];
+    check("gather_pixels 0, -1, 5, 0, -1 of 6", want, out, 0);
 }
 
 typedef decltype(&matmul_heads) BmmFn;
 
-// test_bmm: Out_kbg = op(P_kbg)·A_kbg for every (set, image, head), against a double loop over
-// the operands rounded as prec says; the a operand shared by the sets when asked.
-void test_bmm(const char *name, BmmFn fn, int prec, int heads, int M, int N, int Kd, bool trans, bool shared_a, double tol) {
+// test_bmm: Out_kbgw = op(P_kbgw)·A_kbgw for every (set, image, head, window of W), against a
+// double loop over the operands rounded as prec says; the a operand shared by the sets when asked.
+void test_bmm(const char *name, BmmFn fn, int prec, int heads, int M, int N, int Kd, bool trans, bool shared_a, double tol,
+              int W) {
     const int K = 2, B = 2;
-    const i64 a_set = (i64)B * heads * Kd * M, p_set = (i64)B * heads * N * Kd, o_set = (i64)B * heads * N * M;
+    const i64 a_set = (i64)B * heads * Kd * M * W, p_set = (i64)B * heads * N * Kd * W, o_set = (i64)B * heads * N * M * W;
+    const i64 ldp = (trans ? N : Kd) * W; // P's pixels per channel
     auto a = randn(a_set * K), p = randn(p_set * K);
     std::vector<float> out(o_set * K, NAN);
     const bool mma = prec != 0;
-    const i64 blocks = mma ? (i64)B * heads * ((N + 63) / 64) * ((M + 63) / 64) : std::min<i64>((o_set + 127) / 128, 3);
+    const i64 blocks = mma ? (i64)B * W * heads * ((N + 63) / 64) * ((M + 63) / 64) : std::min<i64>((o_set + 127) / 128, 3);
     emu_launch(dim3{(unsigned)blocks, 1, K}, dim3{128, 1, 1}, [&] {
-        fn(a.data(), shared_a ? 0 : a_set, p.data(), p_set, out.data(), B, heads, M, N, Kd, trans);
+        fn(a.data(), shared_a ? 0 : a_set, p.data(), p_set, out.data(), B, heads, M, N, Kd, trans, W);
     });
     std::vector<double> want(out.size());
     for (int k = 0; k < K; k++)
         for (int bg = 0; bg < B * heads; bg++)
-            for (int i = 0; i < N; i++)
-                for (int j = 0; j < M; j++) {
-                    double s = 0;
-                    for (int l = 0; l < Kd; l++) {
-                        const float pv = p[k * p_set + (i64)bg * N * Kd + (trans ? (i64)l * N + i : (i64)i * Kd + l)];
-                        const float av = a[(shared_a ? 0 : k * a_set) + ((i64)bg * Kd + l) * M + j];
-                        s += rounded(pv, prec) * rounded(av, prec);
+            for (int w = 0; w < W; w++)
+                for (int i = 0; i < N; i++)
+                    for (int j = 0; j < M; j++) {
+                        double s = 0;
+                        for (int l = 0; l < Kd; l++) {
+                            const float pv = p[k * p_set + (i64)bg * N * Kd * W + w * ldp / W + (trans ? l * ldp + i : i * ldp + l)];
+                            const float av = a[(shared_a ? 0 : k * a_set) + ((i64)bg * Kd + l) * M * W + w * M + j];
+                            s += rounded(pv, prec) * rounded(av, prec);
+                        }
+                        want[k * o_set + ((i64)bg * N + i) * M * W + w * M + j] = s;
                     }
-                    want[k * o_set + ((i64)bg * N + i) * M + j] = s;
-                }
     char what[112];
-    std::snprintf(what, sizeof what, "%s %d heads N %d M %d Kd %d%s%s", name, heads, N, M, Kd, trans ? " trans" : "", shared_a ? " shared" : "");
+    std::snprintf(what, sizeof what, "%s %d heads N %d M %d Kd %d W %d%s%s", name, heads, N, M, Kd, W, trans ? " trans" : "",
+                  shared_a ? " shared" : "");
     check(what, want, out, tol);
 }
 } // namespace
@@ -149,17 +153,22 @@ int main() {
     const struct {
         int heads, M, N, Kd;
         bool trans;
+        int W;
     } shapes[] = {
-        {2, 17, 17, 16, true},  // Q·Kᵀ of a small ViT: 17 tokens, head width 16
-        {2, 17, 16, 17, false}, // A·V
-        {3, 9, 5, 7, true},     // nothing a multiple of a tile
-        {1, 64, 64, 32, false}, // whole tiles
-        {2, 70, 66, 40, true},  // two tiles each way, the second partial; K-steps of 16 and a partial one
+        {2, 17, 17, 16, true, 1},  // Q·Kᵀ of a small ViT: 17 tokens, head width 16
+        {2, 17, 16, 17, false, 1}, // A·V
+        {3, 9, 5, 7, true, 1},     // nothing a multiple of a tile
+        {1, 64, 64, 32, false, 1}, // whole tiles
+        {2, 70, 66, 40, true, 1},  // two tiles each way, the second partial; K-steps of 16 and a partial one
+        {2, 9, 9, 4, true, 4},     // Swin: Q·Kᵀ in 4 windows of 3×3 tokens, head width 4
+        {2, 9, 4, 9, false, 4},    // A·V per window
+        {1, 49, 49, 32, true, 3},  // swin_t's 7×7 windows
+        {1, 70, 20, 18, false, 2}, // a window over two tiles of j, a partial K-step
     };
     for (auto &s : shapes) {
-        test_bmm("matmul_heads", matmul_heads, 0, s.heads, s.M, s.N, s.Kd, s.trans, false, 1e-6);
-        test_bmm("matmul_heads_tf32", matmul_heads_tf32, 1, s.heads, s.M, s.N, s.Kd, s.trans, false, 1e-6);
-        test_bmm("matmul_heads_bf16", matmul_heads_bf16, 2, s.heads, s.M, s.N, s.Kd, s.trans, s.trans, 1e-6);
+        test_bmm("matmul_heads", matmul_heads, 0, s.heads, s.M, s.N, s.Kd, s.trans, false, 1e-6, s.W);
+        test_bmm("matmul_heads_tf32", matmul_heads_tf32, 1, s.heads, s.M, s.N, s.Kd, s.trans, false, 1e-6, s.W);
+        test_bmm("matmul_heads_bf16", matmul_heads_bf16, 2, s.heads, s.M, s.N, s.Kd, s.trans, s.trans, 1e-6, s.W);
     }
     if (failures) {
         std::printf("%d FAILED\n", failures);

@@ -191,24 +191,30 @@ void test_eltwise() {
     }
 }
 
-// test_arith: every operator, reversed or not, by one value or one per channel of each weight
+// test_arith: every operator, reversed or not, by one value, one per channel, one per element
+// (pixel-major) or one per element gathered through an index table (a relative position bias:
+// a table of 7 values, each read many times, in an order unlike the elements') of each weight
 // set, the input shared or per set: one float32 operation, so exactly the double result rounded.
 void test_arith() {
     const int K = 3, B = 2, C = 5, HW = 4 * 3;
     const i64 n = (i64)B * C * HW, w_set = C * HW + 2;
     auto x = randn(n * K, 2), v = randn(w_set * K);
+    std::vector<int> index(C * HW);
+    for (int e = 0; e < C * HW; e++) index[e] = (e * 5 + e / 7) % 7;
     for (int op = ARITH_ADD; op <= ARITH_DIV; op++)
         for (int rev = 0; rev < 2; rev++)
-            for (int per_channel = 0; per_channel < 3; per_channel++) { // 2: per element, pixel-major
+            for (int per_channel = 0; per_channel < 4; per_channel++) { // 2: per element, pixel-major; 3: gathered
                 const int shared = (op + rev) % 2;
                 std::vector<float> out(n * K, NAN);
                 emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] {
-                    arith(x.data(), shared ? 0 : n, v.data(), w_set, per_channel, out.data(), B, C, HW, op, rev);
+                    arith(x.data(), shared ? 0 : n, v.data(), w_set, per_channel, index.data(), out.data(), B, C, HW, op, rev);
                 });
                 std::vector<double> want(out.size());
                 for (int k = 0; k < K; k++)
                     for (i64 i = 0; i < n; i++) {
-                        const double xi = x[(shared ? 0 : k * n) + i], vi = v[k * w_set + (per_channel == 2 ? i % HW * C + i / HW % C : per_channel ? i / HW % C : 0)];
+                        const i64 e = i % HW * C + i / HW % C;
+                        const double xi = x[(shared ? 0 : k * n) + i],
+                                     vi = v[k * w_set + (per_channel == 3 ? index[e] : per_channel == 2 ? e : per_channel ? i / HW % C : 0)];
                         const double a = rev ? vi : xi, b = rev ? xi : vi;
                         want[k * n + i] = (float)(op == ARITH_ADD ? a + b : op == ARITH_SUB ? a - b : op == ARITH_MUL ? a * b : a / b);
                     }

@@ -8,7 +8,7 @@ typedef long long i64;
 extern "C" {
 void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi, float alpha, float beta);
 void affine(const float *in, i64 in_set_stride, const float *scale, const float *shift, i64 w_set_stride, float *out, int B, int C, int HW, int relu, int act, float lo, float hi, float alpha, float beta);
-void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_stride, int per_channel, float *out, int B, int C, int HW, int op, int rev);
+void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_stride, int per_channel, const int *index, float *out, int B, int C, int HW, int op, int rev);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void avgpool_bf16(const uint16_t *in, uint16_t *out, i64 planes, int HW);
 void binary(const float *lhs, i64 lhs_set_stride, const float *rhs, i64 rhs_set_stride, float *out, int B, int C, int HW, int op);
@@ -51,9 +51,9 @@ void fold_weights(const float *theta, const float *dx, const float *dy, const fl
 void gather_channels(const float *in, i64 in_set_stride, const int *perm, float *out, int B, int Cin, int C, int HW);
 void gather_pixels(const float *in, i64 in_set_stride, const int *perm, float *out, int B, int C, int HWin, int HWout);
 void layernorm_channels(const float *in, i64 in_set_stride, const float *gamma, const float *beta, i64 w_set_stride, float *out, int B, int C, int HW, double eps);
-void matmul_heads(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
-void matmul_heads_bf16(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
-void matmul_heads_tf32(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans);
+void matmul_heads(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans, int windows);
+void matmul_heads_bf16(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans, int windows);
+void matmul_heads_tf32(const float *a, i64 a_set_stride, const float *p, i64 p_set_stride, float *out, int B, int heads, int M, int N, int Kd, int trans, int windows);
 void maxpool(const float *in, float *out, i64 images, int C, int H, int W, int KS);
 void maxpool_bf16(const uint16_t *in, uint16_t *out, i64 images, int C, int H, int W, int KS);
 void pool_window(const float *in, i64 in_set_stride, float *out, int B, int C, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PadT, int PadL, int PadB, int PadR, int avg, int count_pad);
