@@ -29,7 +29,9 @@ import (
 // takes: 32×32 for the nets of stride 32 (a 1×1 map before the global pooling); 75×75 for
 // inception_v3 (its smallest); 224×224 for vgg11_bn and 223×223 for alexnet, whose
 // AdaptiveAvgPool2d to 7×7 (6×6) PyTorch exports only when its input is a multiple of that
-// (one image for these two: 8 and 0.7 GMAC each).
+// (one image for these two: 8 and 0.7 GMAC each); and the vision transformer vit_b_16 at
+// its 224×224 (one image: 86M parameters, 17.6 GMAC; its operators are those of the small
+// ViTs of vit_test.go, here at their real sizes: 197 tokens, 12 heads of 64).
 var torchvisionGPUNets = []struct {
 	name              string
 	opset, hw, images int
@@ -40,6 +42,7 @@ var torchvisionGPUNets = []struct {
 	{"mobilenet_v2", 13, 32, 2}, {"mobilenet_v3_small", 13, 32, 2}, {"mobilenet_v3_small", 17, 32, 2},
 	{"mnasnet0_5", 13, 32, 2}, {"efficientnet_b0", 13, 32, 2}, {"regnet_y_400mf", 13, 32, 2},
 	{"regnet_x_400mf", 13, 32, 2}, {"convnext_tiny", 13, 32, 2}, {"convnext_tiny", 17, 32, 2},
+	{"vit_b_16", 17, 224, 1},
 }
 
 // TestTorchvisionOnKernelModels: those networks, exported by tools/torch_onnx_ref.py (random
