@@ -68,19 +68,7 @@ func TestGraphsThroughWorker(t *testing.T) {
 // enginetest.ExtGraphCases run on the GPU kernels (gpu's TestEngineExtGraphsOnKernelModels),
 // so `--device auto` takes the GPU for them.
 func TestSupportedAcceptsExtGraphs(t *testing.T) {
-	cases, err := enginetest.ExtGraphCases(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		n, _, err := model.LoadONNX(c.Model, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Supported(n); err != nil {
-			t.Errorf("%s: %v", c.Model, err)
-		}
-	}
+	checkAccepted(t, enginetest.ExtGraphCases)
 }
 
 // TestSupportedAcceptsViTGraphs: the layers of vision transformers (enginetest.ViTGraphCases:
@@ -88,37 +76,14 @@ func TestSupportedAcceptsExtGraphs(t *testing.T) {
 // the GPU kernels (gpu's TestEngineViTGraphsOnKernelModels), so `--device auto` takes the GPU
 // for them.
 func TestSupportedAcceptsViTGraphs(t *testing.T) {
-	cases, err := enginetest.ViTGraphCases(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		n, _, err := model.LoadONNX(c.Model, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Supported(n); err != nil {
-			t.Errorf("%s: %v", c.Model, err)
-		}
-	}
+	checkAccepted(t, enginetest.ViTGraphCases)
 }
 
 // TestSupportedAcceptsSwinGraphs: a shifted-window block (windowed products, zero-padded pixel
 // maps, the relative position bias gathered per score, the mask) is accepted, and holds each
 // of those features (so the test checks what it names).
 func TestSupportedAcceptsSwinGraphs(t *testing.T) {
-	cases, err := enginetest.SwinGraphCases(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		n, _, err := model.LoadONNX(c.Model, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Supported(n); err != nil {
-			t.Errorf("%s: Supported = %v; want nil", c.Model, err)
-		}
+	for _, n := range checkAccepted(t, enginetest.SwinGraphCases) {
 		plan, err := model.Compile(n)
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +95,29 @@ func TestSupportedAcceptsSwinGraphs(t *testing.T) {
 			gathered = gathered || (l.Kind == model.OpArith && l.Perm != nil)
 		}
 		if !windows || !zeros || !gathered {
-			t.Errorf("%s: windowed products %v, zero padding %v, gathered bias %v; want all", c.Model, windows, zeros, gathered)
+			t.Errorf("%s: windowed products %v, zero padding %v, gathered bias %v; want all", n.Name, windows, zeros, gathered)
 		}
 	}
+}
+
+// checkAccepted loads every graph the cases function writes and checks that Supported accepts
+// it; it returns the networks.
+func checkAccepted(t *testing.T, cases func(dir string) ([]enginetest.Case, error)) []*model.Net {
+	t.Helper()
+	cs, err := cases(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nets []*model.Net
+	for _, c := range cs {
+		n, _, err := model.LoadONNX(c.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Supported(n); err != nil {
+			t.Errorf("%s: %v", c.Model, err)
+		}
+		nets = append(nets, n)
+	}
+	return nets
 }
