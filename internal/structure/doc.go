@@ -3,6 +3,8 @@
 // added. It has no code of its own.
 //
 // funclen_test.go: no Go function outside generated files is over MaxFuncLines lines.
+// generate_test.go: every //go:generate directive has a test that fails when the files it
+// writes are stale.
 package structure
 
 // MaxFuncLines is the longest a Go function may be, counted from the line of its func keyword to

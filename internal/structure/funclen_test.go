@@ -5,8 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -75,32 +73,17 @@ func TestLongFunctionsFound(t *testing.T) {
 func longFunctions(root string, max int) ([]longFunc, error) {
 	var out []longFunc
 	fset := token.NewFileSet()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") {
-			return nil
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		long, err := fileLongFunctions(fset, filepath.ToSlash(rel), src, max)
+	var perr error
+	err := walkGo(root, func(rel string, src []byte) {
+		long, err := fileLongFunctions(fset, rel, src, max)
 		out = append(out, long...)
-		return err
+		if err != nil && perr == nil {
+			perr = err
+		}
 	})
+	if err == nil {
+		err = perr
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out, err
 }
