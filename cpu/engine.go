@@ -57,6 +57,9 @@ type Engine struct {
 	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
+	// onStep, when set (BenchmarkSteps), is called with i as step i starts and with
+	// len(steps) after the last.
+	onStep func(i int)
 }
 
 // stepKind says how a plan layer is computed.
@@ -754,6 +757,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		}
 	}
 	for i := range e.steps {
+		if e.onStep != nil {
+			e.onStep(i)
+		}
 		st := &e.steps[i]
 		if st.pooled {
 			continue // computed with its input (convpool.go)
@@ -811,6 +817,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		default:
 			e.forwardGraphOp(st, ws.w[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 		}
+	}
+	if e.onStep != nil {
+		e.onStep(len(e.steps))
 	}
 	return e.bufs[plan.Output][g:], e.ld(e.outHW)
 }
