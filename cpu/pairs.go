@@ -102,7 +102,7 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 		if st.pairsOnly {
 			out = nil
 		}
-		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut)
+		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut, nil)
 	case st.paired:
 		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
 	default:

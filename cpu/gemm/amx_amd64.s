@@ -2,6 +2,15 @@
 
 #include "textflag.h"
 
+// WIDTHMASKS sets K2 and K3 to the columns 0-15 and 16-31 of a row of R11 = width (1 to 32)
+// columns, with CX spared (R13 scratch): K2|K3<<16 = 2^width − 1.
+#define WIDTHMASKS \
+	MOVQ  $1, R13 \
+	SHLXQ R11, R13, R13 \
+	DECQ  R13 \
+	KMOVD R13, K2 \
+	KSHIFTRD $16, K2, K3
+
 // The AMX instructions are not known to Go's assembler: they are written as bytes, encoded
 // from the Intel SDM (VEX.128.0F38.W0 49/4B/5C) and checked against GNU as and objdump by
 // TestAMXEncoding, which disassembles this function from the test binary. Each is preceded by
@@ -83,6 +92,88 @@ kloop:
 
 	// tilerelease
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+	RET
+
+// func amxPanelTiled(cfg *byte, a *uint16, b *uint32, boff *int, ldb int, c *float32, kq int, mblocks int)
+//
+// amxPanel with B read as tiles where it lies, without packing: the tile pair of chunk q
+// (16 rows of 32 words, "VNNI" pairs as for amxPanel) at b + boff[q] bytes, rows ldb bytes
+// apart, its left 16 columns in the first 64 bytes of each row.
+//
+// Registers as in amxPanel, except: DI = ldb in the k loop (128 for the stores), R9 the base
+// b, R14 the walk over boff.
+TEXT ·amxPanelTiled(SB), NOSPLIT, $0-64
+	MOVQ cfg+0(FP), AX
+	// ldtilecfg (%rax)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ c+40(FP), R10
+	MOVQ kq+48(FP), R11
+	MOVQ mblocks+56(FP), R12
+	MOVQ $64, SI
+	MOVQ R11, R13
+	SHLQ $10, R13
+
+tmloop:
+	// tilezero %tmm0 … %tmm3
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8
+	MOVQ ldb+32(FP), DI
+	MOVQ boff+24(FP), R14
+	MOVQ R8, AX
+	LEAQ (R8)(R13*1), BX
+	MOVQ R11, CX
+
+tkloop:
+	MOVQ (R14), DX
+	ADDQ R9, DX
+	// tileloadd (%rax,%rsi,1), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x30
+	// tileloadd (%rdx,%rdi,1), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x3a
+	// tileloadd 0x40(%rdx,%rdi,1), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x3a; BYTE $0x40
+	// tdpbf16ps %tmm6, %tmm4, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4
+	// tileloadd (%rbx,%rsi,1), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x33
+	// tdpbf16ps %tmm7, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc
+	// tdpbf16ps %tmm6, %tmm5, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5
+	// tdpbf16ps %tmm7, %tmm5, %tmm3
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd
+	ADDQ $1024, AX
+	ADDQ $1024, BX
+	ADDQ $8, R14
+	DECQ CX
+	JNZ  tkloop
+
+	MOVQ $128, DI
+	// tilestored %tmm0, (%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x3a
+	// tilestored %tmm1, 0x40(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x3a; BYTE $0x40
+	// tilestored %tmm2, 0x800(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x3a; LONG $0x00000800
+	// tilestored %tmm3, 0x840(%r10,%rdi,1)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x3a; LONG $0x00000840
+	ADDQ $4096, R10
+	LEAQ (R8)(R13*2), R8
+	DECQ R12
+	JNZ  tmloop
+
+	// tilerelease
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+	RET
+
+// func amxPanelTiledCode() *byte: the first byte of amxPanelTiled's code (for TestAMXEncoding).
+TEXT ·amxPanelTiledCode(SB), NOSPLIT, $0-8
+	LEAQ ·amxPanelTiled(SB), AX
+	MOVQ AX, ret+0(FP)
 	RET
 
 // func amxPanel16(cfg *byte, a *uint16, b *uint16, c *float32, kq int)
@@ -219,7 +310,7 @@ packdone:
 
 // func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool)
 //
-// c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (16 or 32), t rows
+// c[i][j] = ReLU?(t[i][j] + (bias[i] + res[i][j])) for i < m, j < width (1 to 32), t rows
 // 32 floats apart, c and res rows ldc and ldr floats apart, res optional (nil); the ReLU is
 // max(0, x) keeping NaN. With round, each result is rounded to bfloat16 as RoundBF16 does
 // (bits b → (b + 0x7fff + (b>>16 & 1)) & 0xffff0000, a NaN → (b | 0x00400000) & 0xffff0000).
@@ -249,6 +340,7 @@ TEXT ·amxEpilogue(SB), NOSPLIT, $0-66
 	VPBROADCASTD R12, Z28
 	MOVL    $0x00400000, R12
 	VPBROADCASTD R12, Z29
+	WIDTHMASKS
 	TESTQ   CX, CX
 	JZ      epidone
 
@@ -257,10 +349,8 @@ epiloop:
 	VMOVAPS      Z2, Z3
 	TESTQ        BX, BX
 	JZ           nores
-	VADDPS       (BX), Z2, Z2
-	CMPQ         R11, $32
-	JNE          nores
-	VADDPS       64(BX), Z3, Z3
+	VADDPS       (BX), Z2, K2, Z2
+	VADDPS       64(BX), Z3, K3, Z3
 
 nores:
 	VADDPS (SI), Z2, Z0
@@ -291,10 +381,8 @@ norelu:
 	VPANDD    Z26, Z6, Z1
 
 store:
-	VMOVUPS Z0, (DI)
-	CMPQ    R11, $32
-	JNE     epinext
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z0, K2, (DI)
+	VMOVUPS Z1, K3, 64(DI)
 
 epinext:
 	ADDQ  $4, AX
@@ -381,16 +469,14 @@ ppdone:
 
 // EPIROW(t0, t1, bias, l1, l2) sets Z0, Z1 to ReLU?(t + (bias + res)) for the two halves t0,
 // t1 of one row of 32 columns (res at BX, nil: bias alone; columns 16-31 of res read only when
-// R11 = width is 32), rounded to bfloat16; DX = relu; l1, l2 fresh labels.
+// K2, K3 say so: WIDTHMASKS), rounded to bfloat16; DX = relu; l1, l2 fresh labels.
 #define EPIROW(t0, t1, bias, l1, l2) \
 	VBROADCASTSS bias, Z2 \
 	VMOVAPS      Z2, Z3 \
 	TESTQ        BX, BX \
 	JZ           l1 \
-	VADDPS       (BX), Z2, Z2 \
-	CMPQ         R11, $32 \
-	JNE          l1 \
-	VADDPS       64(BX), Z3, Z3 \
+	VADDPS       (BX), Z2, K2, Z2 \
+	VADDPS       64(BX), Z3, K3, Z3 \
 l1: \
 	VADDPS t0, Z2, Z0 \
 	VADDPS t1, Z3, Z1 \
@@ -406,7 +492,7 @@ l2: \
 //
 // amxEpilogue with round, for m even, that also stores the rounded results as bfloat16
 // channel pairs (and only those when c is nil): row pair r (rows 2r, 2r+1) at p + 4·r·ldp bytes, word j = (row 2r+1's upper
-// half) | (row 2r's upper half) >> 16, for j < width.
+// half) | (row 2r's upper half) >> 16, for j < width (1 to 32).
 TEXT ·amxEpiloguePairs(SB), NOSPLIT, $0-88
 	MOVQ    m+0(FP), CX
 	SHRQ    $1, CX
@@ -441,6 +527,7 @@ eppc:
 	VPBROADCASTD R13, Z28
 	MOVL    $0x00400000, R13
 	VPBROADCASTD R13, Z29
+	WIDTHMASKS
 	TESTQ   CX, CX
 	JZ      eppdone
 
@@ -450,10 +537,8 @@ epploop:
 	VMOVAPS Z1, Z11
 	TESTQ   DI, DI
 	JZ      eppodd
-	VMOVUPS Z0, (DI)
-	CMPQ    R11, $32
-	JNE     eppodd
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z0, K2, (DI)
+	VMOVUPS Z1, K3, 64(DI)
 
 eppodd:
 	ADDQ  R8, DI
@@ -465,20 +550,16 @@ eppodd2:
 	EPIROW(128(SI), 192(SI), 4(AX), eppa1, eppb1)
 	TESTQ   DI, DI
 	JZ      epppairs
-	VMOVUPS Z0, (DI)
-	CMPQ    R11, $32
-	JNE     epppairs
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z0, K2, (DI)
+	VMOVUPS Z1, K3, 64(DI)
 
 epppairs:
 	VPSRLD     $16, Z10, Z10
 	VPTERNLOGD $0xea, Z10, Z26, Z0
-	VMOVDQU32  Z0, (R10)
-	CMPQ       R11, $32
-	JNE        eppnext
+	VMOVDQU32  Z0, K2, (R10)
 	VPSRLD     $16, Z11, Z11
 	VPTERNLOGD $0xea, Z11, Z26, Z1
-	VMOVDQU32  Z1, 64(R10)
+	VMOVDQU32  Z1, K3, 64(R10)
 
 eppnext:
 	ADDQ  $8, AX
