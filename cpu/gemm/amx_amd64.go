@@ -62,6 +62,19 @@ func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr i
 //go:noescape
 func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
 
+// amxEpilogueGrid is amxEpilogue (and amxEpiloguePairs where p is not nil) for a block of 32
+// columns of which those in mask are stored, C's and res's as consecutive floats, the pairs
+// where they are (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGrid(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+
+// amxEpilogueGridP is amxEpilogueGrid with the residual read as channel pairs at the block's
+// positions, rows ldr words apart (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGridP(m int, t, c *float32, ldc int, bias *float32, res *uint32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
 
@@ -118,7 +131,7 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 }
 
 func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int) {
-	im.fusedEp(w, tiles, m, n, k, b, pb, &tileEpilogue{c, ldc, bias, res, ldr, relu, round, pc, ldp, nil, nil})
+	im.fusedEp(w, tiles, m, n, k, b, pb, &tileEpilogue{c: c, ldc: ldc, bias: bias, res: res, ldr: ldr, relu: relu, round: round, pc: pc, ldp: ldp})
 }
 
 // tileGrids reports whether im stores pairs into a Grid itself (fusedGrid).
@@ -198,7 +211,45 @@ func (ep *tileEpilogue) store(t []float32, r0, rows, j0, width int) {
 		ep.storeRun(t, r0, rows, width, j0, j0)
 		return
 	}
+	if ep.grid != nil {
+		ep.storeGrid(t, r0, rows, j0, width)
+		return
+	}
 	ep.segments(j0, width, func(off, l, cj, pj int) { ep.storeRun(t[off:], r0, rows, l, cj, pj) })
+}
+
+// storeGrid is store for columns that are positions of ep.grid: one amxEpilogueGrid call
+// over the block, its pixels (consecutive in C) as a mask.
+func (ep *tileEpilogue) storeGrid(t []float32, r0, rows, j0, width int) {
+	var mask uint32
+	p0 := -1
+	ep.segments(j0, width, func(off, l, cj, _ int) {
+		if p0 < 0 {
+			p0 = cj
+		}
+		mask |= (1<<l - 1) << off
+	})
+	if p0 < 0 {
+		return
+	}
+	// Bounds: checkTiled verified C, bias and res for m rows and the pixels, pc for m/2 rows
+	// of the positions.
+	var cp, rp *float32
+	if ep.c != nil {
+		cp = &ep.c[r0*ep.ldc+p0]
+	}
+	if ep.res != nil {
+		rp = &ep.res[r0*ep.ldr+p0]
+	}
+	var pp *uint32
+	if ep.pc != nil {
+		pp = &ep.pc[r0/2*ep.ldp+j0]
+	}
+	if ep.resp != nil {
+		amxEpilogueGridP(rows, &t[0], cp, ep.ldc, &ep.bias[r0], &ep.resp[r0/2*ep.ldr+j0], ep.ldr, ep.relu, ep.round, pp, ep.ldp, mask)
+		return
+	}
+	amxEpilogueGrid(rows, &t[0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round, pp, ep.ldp, mask)
 }
 
 // storeRun stores l columns (l ≤ 32) of rows r0..r0+rows-1 from t: C's (and res's) from column

@@ -577,3 +577,291 @@ eppcount:
 eppdone:
 	VZEROUPPER
 	RET
+
+// GRIDROW(t0, t1, bias, l1, l2, l3) sets Z0, Z1 to round?(ReLU?(t + (bias + res))) for the two
+// halves t0, t1 of one row of 32 columns, the residual's values expanded into the columns of
+// K2 (from BX) and K3 (from BX + R11): the valid columns take consecutive residual values.
+// DX = relu, R14 = round; l1, l2, l3 fresh labels.
+#define GRIDROW(t0, t1, bias, l1, l2, l3) \
+	VBROADCASTSS bias, Z2 \
+	VMOVAPS      Z2, Z3 \
+	TESTQ        BX, BX \
+	JZ           l1 \
+	VEXPANDPS    (BX), K2, Z12 \
+	VEXPANDPS    (BX)(R11*1), K3, Z13 \
+	VADDPS       Z12, Z2, Z2 \
+	VADDPS       Z13, Z3, Z3 \
+l1: \
+	VADDPS t0, Z2, Z0 \
+	VADDPS t1, Z3, Z1 \
+	TESTQ  DX, DX \
+	JZ     l2 \
+	VMAXPS Z0, Z5, Z0 \
+	VMAXPS Z1, Z5, Z1 \
+l2: \
+	TESTQ R14, R14 \
+	JZ    l3 \
+	ROUNDBF16(Z0) \
+	ROUNDBF16(Z1) \
+l3:
+
+// GRIDSTORE compresses the valid columns of Z0 (K2) and Z1 (K3) into consecutive floats of
+// C's row at DI (the second half R11 bytes on; K4, K5 their counts as masks), unless DI is nil.
+#define GRIDSTORE(l1) \
+	TESTQ       DI, DI \
+	JZ          l1 \
+	VCOMPRESSPS Z0, K2, Z8 \
+	VMOVUPS     Z8, K4, (DI) \
+	VCOMPRESSPS Z1, K3, Z9 \
+	VMOVUPS     Z9, K5, (DI)(R11*1) \
+l1:
+
+// func amxEpilogueGrid(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+//
+// amxEpilogue for a block of 32 columns of which those in mask are pixels, stored in C (and
+// read from res) as consecutive floats: the valid column with the i-th set bit of mask goes to
+// c + 4i bytes (rows ldc floats apart; c nil: none); with p not nil (m even, round) also the
+// pairs of rows 2r, 2r+1 at the valid columns' words of p + 4·r·ldp bytes, as
+// amxEpiloguePairs stores them; other words of p are not written.
+TEXT ·amxEpilogueGrid(SB), NOSPLIT, $0-84
+	MOVQ    m+0(FP), CX
+	SHRQ    $1, CX
+	MOVQ    t+8(FP), SI
+	MOVQ    c+16(FP), DI
+	MOVQ    ldc+24(FP), R8
+	SHLQ    $2, R8
+	TESTQ   DI, DI
+	JNZ     egc
+	XORQ    R8, R8 // no float32 results: DI stays nil
+
+egc:
+	MOVQ    bias+32(FP), AX
+	MOVQ    res+40(FP), BX
+	MOVQ    ldr+48(FP), R9
+	SHLQ    $2, R9
+	MOVBQZX relu+56(FP), DX
+	MOVBQZX round+57(FP), R14
+	MOVQ    p+64(FP), R10
+	MOVQ    ldp+72(FP), R12
+	SHLQ    $2, R12
+	TESTQ   R10, R10
+	JNZ     egp
+	XORQ    R12, R12 // no pairs: R10 stays nil
+
+egp:
+	MOVL    mask+80(FP), R13
+	KMOVD   R13, K2
+	KSHIFTRD $16, K2, K3
+	// K4, K5: as many low lanes as K2, K3 have set; R11 = 4·popcount(K2).
+	MOVL    R13, R11
+	ANDL    $0xffff, R11
+	POPCNTL R11, R11
+	MOVQ    $1, R15
+	SHLXQ   R11, R15, R15
+	DECQ    R15
+	KMOVD   R15, K4
+	SHRL    $16, R13
+	POPCNTL R13, R13
+	MOVQ    $1, R15
+	SHLXQ   R13, R15, R15
+	DECQ    R15
+	KMOVD   R15, K5
+	SHLQ    $2, R11
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R13
+	VPBROADCASTD R13, Z24
+	MOVL    $1, R13
+	VPBROADCASTD R13, Z25
+	MOVL    $0xffff0000, R13
+	VPBROADCASTD R13, Z26
+	MOVL    $0x7fffffff, R13
+	VPBROADCASTD R13, Z27
+	MOVL    $0x7f800000, R13
+	VPBROADCASTD R13, Z28
+	MOVL    $0x00400000, R13
+	VPBROADCASTD R13, Z29
+	TESTQ   CX, CX
+	JZ      egdone
+
+egloop:
+	GRIDROW((SI), 64(SI), (AX), ega0, egb0, egr0)
+	GRIDSTORE(egs0)
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	ADDQ    R8, DI
+	TESTQ   BX, BX
+	JZ      egodd
+	ADDQ    R9, BX
+
+egodd:
+	GRIDROW(128(SI), 192(SI), 4(AX), ega1, egb1, egr1)
+	GRIDSTORE(egs1)
+	TESTQ      R10, R10
+	JZ         egnext
+	VPSRLD     $16, Z10, Z10
+	VPTERNLOGD $0xea, Z10, Z26, Z0
+	VMOVDQU32  Z0, K2, (R10)
+	VPSRLD     $16, Z11, Z11
+	VPTERNLOGD $0xea, Z11, Z26, Z1
+	VMOVDQU32  Z1, K3, 64(R10)
+
+egnext:
+	ADDQ  $8, AX
+	ADDQ  $256, SI
+	ADDQ  R8, DI
+	ADDQ  R12, R10
+	TESTQ BX, BX
+	JZ    egcount
+	ADDQ  R9, BX
+
+egcount:
+	DECQ CX
+	JNZ  egloop
+
+egdone:
+	VZEROUPPER
+	RET
+
+// GRIDROWLO and GRIDROWHI are GRIDROW with the residual row 2r (the lower halves) or 2r+1
+// (the upper halves) of the 32 pair words at BX.
+#define GRIDROWLO(t0, t1, bias, l1, l2, l3) \
+	VBROADCASTSS bias, Z2 \
+	VMOVAPS      Z2, Z3 \
+	TESTQ        BX, BX \
+	JZ           l1 \
+	VMOVDQU32    (BX), Z12 \
+	VMOVDQU32    64(BX), Z13 \
+	VPSLLD       $16, Z12, Z12 \
+	VPSLLD       $16, Z13, Z13 \
+	VADDPS       Z12, Z2, Z2 \
+	VADDPS       Z13, Z3, Z3 \
+l1: \
+	GRIDTAIL(t0, t1, l2, l3)
+
+#define GRIDROWHI(t0, t1, bias, l1, l2, l3) \
+	VBROADCASTSS bias, Z2 \
+	VMOVAPS      Z2, Z3 \
+	TESTQ        BX, BX \
+	JZ           l1 \
+	VPANDD       (BX), Z26, Z12 \
+	VPANDD       64(BX), Z26, Z13 \
+	VADDPS       Z12, Z2, Z2 \
+	VADDPS       Z13, Z3, Z3 \
+l1: \
+	GRIDTAIL(t0, t1, l2, l3)
+
+// GRIDTAIL is the end of GRIDROW: the sum, the ReLU and the rounding.
+#define GRIDTAIL(t0, t1, l2, l3) \
+	VADDPS t0, Z2, Z0 \
+	VADDPS t1, Z3, Z1 \
+	TESTQ  DX, DX \
+	JZ     l2 \
+	VMAXPS Z0, Z5, Z0 \
+	VMAXPS Z1, Z5, Z1 \
+l2: \
+	TESTQ R14, R14 \
+	JZ    l3 \
+	ROUNDBF16(Z0) \
+	ROUNDBF16(Z1) \
+l3:
+
+// func amxEpilogueGridP(m int, t, c *float32, ldc int, bias *float32, res *uint32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+//
+// amxEpilogueGrid with the residual read as bfloat16 channel pairs at the block's positions:
+// rows 2r and 2r+1 take the lower and upper halves of the 32 words at res + 4·r·ldr bytes
+// (res nil: none).
+TEXT ·amxEpilogueGridP(SB), NOSPLIT, $0-84
+	MOVQ    m+0(FP), CX
+	SHRQ    $1, CX
+	MOVQ    t+8(FP), SI
+	MOVQ    c+16(FP), DI
+	MOVQ    ldc+24(FP), R8
+	SHLQ    $2, R8
+	TESTQ   DI, DI
+	JNZ     epc
+	XORQ    R8, R8 // no float32 results: DI stays nil
+
+epc:
+	MOVQ    bias+32(FP), AX
+	MOVQ    res+40(FP), BX
+	MOVQ    ldr+48(FP), R9
+	SHLQ    $2, R9
+	MOVBQZX relu+56(FP), DX
+	MOVBQZX round+57(FP), R14
+	MOVQ    p+64(FP), R10
+	MOVQ    ldp+72(FP), R12
+	SHLQ    $2, R12
+	TESTQ   R10, R10
+	JNZ     epp
+	XORQ    R12, R12 // no pairs: R10 stays nil
+
+epp:
+	MOVL    mask+80(FP), R13
+	KMOVD   R13, K2
+	KSHIFTRD $16, K2, K3
+	// K4, K5: as many low lanes as K2, K3 have set; R11 = 4·popcount(K2).
+	MOVL    R13, R11
+	ANDL    $0xffff, R11
+	POPCNTL R11, R11
+	MOVQ    $1, R15
+	SHLXQ   R11, R15, R15
+	DECQ    R15
+	KMOVD   R15, K4
+	SHRL    $16, R13
+	POPCNTL R13, R13
+	MOVQ    $1, R15
+	SHLXQ   R13, R15, R15
+	DECQ    R15
+	KMOVD   R15, K5
+	SHLQ    $2, R11
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R13
+	VPBROADCASTD R13, Z24
+	MOVL    $1, R13
+	VPBROADCASTD R13, Z25
+	MOVL    $0xffff0000, R13
+	VPBROADCASTD R13, Z26
+	MOVL    $0x7fffffff, R13
+	VPBROADCASTD R13, Z27
+	MOVL    $0x7f800000, R13
+	VPBROADCASTD R13, Z28
+	MOVL    $0x00400000, R13
+	VPBROADCASTD R13, Z29
+	TESTQ   CX, CX
+	JZ      epdone
+
+eploop:
+	GRIDROWLO((SI), 64(SI), (AX), epa0, epb0, epr0)
+	GRIDSTORE(eps0)
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	ADDQ    R8, DI
+
+epodd:
+	GRIDROWHI(128(SI), 192(SI), 4(AX), epa1, epb1, epr1)
+	GRIDSTORE(eps1)
+	TESTQ      R10, R10
+	JZ         epnext
+	VPSRLD     $16, Z10, Z10
+	VPTERNLOGD $0xea, Z10, Z26, Z0
+	VMOVDQU32  Z0, K2, (R10)
+	VPSRLD     $16, Z11, Z11
+	VPTERNLOGD $0xea, Z11, Z26, Z1
+	VMOVDQU32  Z1, K3, 64(R10)
+
+epnext:
+	ADDQ  $8, AX
+	ADDQ  $256, SI
+	ADDQ  R8, DI
+	ADDQ  R12, R10
+	TESTQ BX, BX
+	JZ    epcount
+	ADDQ  R9, BX
+
+epcount:
+	DECQ CX
+	JNZ  eploop
+
+epdone:
+	VZEROUPPER
+	RET

@@ -78,19 +78,24 @@ type Tiled struct {
 //
 //	C[i][p] = round?(ReLU?((A·B)[i][j] + (bias[i] + res[i][p])))
 //
-// with res optional (nil), round when roundC (RoundBF16), C optional (nil) when pc is not
+// with res optional (nil) or, with resp not nil instead, read as channel pairs at the positions
+// (res[i][p] = half i%2 of resp[i/2·ldr + j], as pc is written: the pairs a producer stored
+// for the step before), round when roundC (RoundBF16), C optional (nil) when pc is not
 // nil, and with pc not nil (roundC, m even) the pairs pc[r·ldp + j] = (C[2r][p], C[2r+1][p])
 // as PackPairs writes them, at the pixels' positions; nothing else of C or pc is written. The
 // same numbers as FusedBF16W on the same B rows, up to the order of the sums.
-func (w *Workspace) FusedBF16Tiled(a *BF16Weights, g Grid, b *Tiled, c []float32, ldc int, bias, res []float32, ldr int, relu, roundC bool, pc []uint32, ldp int) {
+func (w *Workspace) FusedBF16Tiled(a *BF16Weights, g Grid, b *Tiled, c []float32, ldc int, bias, res []float32, resp []uint32, ldr int, relu, roundC bool, pc []uint32, ldp int) {
 	m, k := a.m, a.k
 	n := roundUp16(g.Cols())
 	px := g.Images * g.H * g.W
 	checkTiled(m, k, n, g, b, c, ldc, bias, res, ldr, roundC, pc, ldp)
+	if resp != nil && (res != nil || m%2 != 0 || ldr < n || len(resp) < (m/2-1)*ldr+n) {
+		panic(fmt.Sprintf("gemm: FusedBF16Tiled: residual pairs: len = %d, ldr = %d for %d row pairs of %d positions (and res nil)", len(resp), ldr, m/2, n))
+	}
 	if m == 0 || px == 0 {
 		return
 	}
-	ep := tileEpilogue{c, ldc, bias, res, ldr, relu, roundC, pc, ldp, &g, nil}
+	ep := tileEpilogue{c: c, ldc: ldc, bias: bias, res: res, resp: resp, ldr: ldr, relu: relu, round: roundC, pc: pc, ldp: ldp, grid: &g}
 	if a.im != nil && a.im == bf16Current && fusedTiledArch(w, a, n, b, &ep) {
 		return
 	}
@@ -162,6 +167,7 @@ type tileEpilogue struct {
 	c           []float32
 	ldc         int
 	bias, res   []float32
+	resp        []uint32 // the residual as channel pairs at the grid's positions (grid only)
 	ldr         int
 	relu, round bool
 	pc          []uint32
@@ -178,8 +184,16 @@ func (ep *tileEpilogue) storeGo(t []float32, ldt, r0, rows, j0, width int) {
 		for i := r0; i < r0+rows; i++ {
 			for s := range l {
 				x := t[(i-r0)*ldt+off+s] + ep.bias[i]
-				if ep.res != nil {
+				switch {
+				case ep.res != nil:
 					x = t[(i-r0)*ldt+off+s] + (ep.bias[i] + ep.res[i*ep.ldr+cj+s])
+				case ep.resp != nil:
+					rw := ep.resp[i/2*ep.ldr+pj+s]
+					r := math.Float32frombits(rw << 16)
+					if i%2 == 1 {
+						r = math.Float32frombits(rw &^ 0xffff)
+					}
+					x = t[(i-r0)*ldt+off+s] + (ep.bias[i] + r)
 				}
 				if ep.relu && x < 0 {
 					x = 0
@@ -230,4 +244,10 @@ func (ep *tileEpilogue) segments(j0, width int, f func(off, l, cj, pj int)) {
 	default:
 		f(0, width, j0, j0)
 	}
+}
+
+// BF16Tiled reports whether FusedBF16Tiled runs on AMX tiles in this process, where it is
+// faster than FusedBF16Paired; elsewhere it computes through a Paired view and a Go epilogue.
+func BF16Tiled() bool {
+	return bf16Current != nil && tileGrids(bf16Current) && bf16Current.name() == "amx-bf16"
 }

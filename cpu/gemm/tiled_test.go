@@ -96,7 +96,8 @@ func (tc *tiledConv) ref(i, p int) (sum, mag float64) {
 // results within one bfloat16 step), on grids whose rows split the 32-column panels
 // anywhere (widths 1 to 33) and partial last panels, m a multiple of 32 (the AMX kernel) or
 // not (the packed path). Its pairs must be those of its rounded C at the pixels' positions,
-// and nothing else of C or the pairs may be written.
+// and nothing else of C or the pairs may be written; with only pairs stored the residual is
+// read as pairs.
 func TestFusedBF16Tiled(t *testing.T) {
 	forEachBF16Order(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
@@ -152,7 +153,36 @@ func tiledCase(t *testing.T, rng *rand.Rand, w *Workspace, tc *tiledConv, mode i
 	var bw BF16Weights
 	bw.Pack(m, 9*tc.cin, tc.a, 9*tc.cin)
 	relu, round := mode != 1, mode > 0
-	w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, res, ldc, relu, round, pc, ldp)
+	var resp []uint32
+	if mode == 2 { // the residual as pairs at the positions, of the same bfloat16 values
+		resp = make([]uint32, m/2*ldp)
+		for i := range res {
+			res[i] = RoundBF16(res[i])
+		}
+		for i := range m {
+			for p := range px {
+				b, y, x := p/(g.H*g.W), p%(g.H*g.W)/g.W, p%g.W
+				wd := &resp[i/2*ldp+g.Pos(b, y, x)]
+				if i%2 == 0 {
+					*wd |= math.Float32bits(res[i*ldc+p]) >> 16
+				} else {
+					*wd |= math.Float32bits(res[i*ldc+p]) &^ 0xffff
+				}
+			}
+		}
+		w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, nil, resp, ldp, relu, round, pc, ldp)
+		// Bit for bit what the same residual in float32 gives.
+		pf := make([]uint32, len(pc))
+		copy(pf, pc)
+		w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, res, nil, ldc, relu, round, pf, ldp)
+		for i := range pc {
+			if pc[i] != pf[i] {
+				t.Fatalf("%v m=%d: pair word %d = %#x with the residual as pairs, %#x as floats", g, m, i, pc[i], pf[i])
+			}
+		}
+	} else {
+		w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, res, nil, ldc, relu, round, pc, ldp)
+	}
 	got := make([]float32, m*px) // C's results, or the pairs' halves
 	for i := range m {
 		for p := range px {
