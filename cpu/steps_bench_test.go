@@ -133,8 +133,17 @@ func stepName(st *step) string {
 	if l.Residual >= 0 {
 		s += " +res"
 	}
-	if st.paired {
+	switch {
+	case st.paired:
 		s += " pairs"
+	case st.tiled:
+		s += " grid"
+	}
+	if st.resGrid != nil {
+		s += " res-pairs"
+	}
+	if st.pairsOnly {
+		s += " pairs-only"
 	}
 	if st.poolNext {
 		s += " +pool"

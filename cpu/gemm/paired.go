@@ -166,7 +166,7 @@ func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Pai
 		checkPaired(n, a.k, pb)
 	}
 	if pg != nil {
-		fusedGrid(w, a, n, b, pb, &tileEpilogue{c, ldc, bias, res, ldr, relu, true, pc, ldp, nil, pg})
+		fusedGrid(w, a, n, b, pb, &tileEpilogue{c: c, ldc: ldc, bias: bias, res: res, ldr: ldr, relu: relu, round: true, pc: pc, ldp: ldp, pgrid: pg})
 		return
 	}
 	a.im.fused(w, a.packed, m, n, a.k, b, pb, c, ldc, bias, res, ldr, relu, true, pc, ldp)
