@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,20 +22,28 @@ import (
 // BenchmarkSteps times each step of one engine's forward pass: the thread CPU time
 // (CLOCK_THREAD_CPUTIME_ID, so that other processes on a shared machine count less than in
 // wall-clock time) between the engine's onStep calls, summed over b.N passes of 16 images of
-// the ONNX file $LANDSCAPE_STEPS_ONNX at 224×224 (skipped when unset), in float32 and
-// bfloat16. It logs one line per step (index, kind, layer, ms per 16 images, share) with -v,
+// the ONNX file or zoo network $LANDSCAPE_STEPS_ONNX at $LANDSCAPE_STEPS_HW pixels a side
+// (224 when unset; skipped when the network is unset), in float32 and bfloat16. It logs one line per step (index, kind, layer, ms per 16 images, share) with -v,
 // a developer's tool for finding the slow layers:
 //
 //	LANDSCAPE_STEPS_ONNX=/tmp/resnet18.onnx go test ./cpu -run XXX -bench Steps -benchtime 10x -v
+//	LANDSCAPE_STEPS_ONNX=resnet56 LANDSCAPE_STEPS_HW=32 go test ./cpu -run XXX -bench Steps/bf16 -v
 func BenchmarkSteps(b *testing.B) {
 	f := os.Getenv("LANDSCAPE_STEPS_ONNX")
 	if f == "" {
 		b.Skip("LANDSCAPE_STEPS_ONNX unset")
 	}
+	hw := 224
+	if s := os.Getenv("LANDSCAPE_STEPS_HW"); s != "" {
+		var err error
+		if hw, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("LANDSCAPE_STEPS_HW=%q: %v", s, err)
+		}
+	}
 	for _, bf16 := range []bool{false, true} {
 		b.Run(map[bool]string{false: "fp32", true: "bf16"}[bf16], func(b *testing.B) {
 			const images = 16
-			p, err := engine.RandomProblem(f, model.Config{InC: 3, HW: 224, Classes: 10}, images, 1,
+			p, err := engine.RandomProblem(f, model.Config{InC: 3, HW: hw, Classes: 10}, images, 1,
 				direction.Options{Norm: "filter", Ignore: "biasbn", DirType: "weights"})
 			if err != nil {
 				b.Fatal(err)
