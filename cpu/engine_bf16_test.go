@@ -156,12 +156,19 @@ func checkBF16Steps(t *testing.T, e *Engine, tiles bool) {
 			only++
 		}
 	}
-	tiled := 0
+	tiled, resPairs, tiledRes := 0, 0, 0
 	for _, st := range e.steps {
 		if st.tiled {
 			tiled++
+			if st.l.Residual >= 0 {
+				tiledRes++
+			}
+		}
+		if st.resGrid != nil {
+			resPairs++
 		}
 	}
+	t.Logf("%d steps tiled, %d of them with a residual, %d reading it as pairs", tiled, tiledRes, resPairs)
 	if (paired+tiled > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
 		t.Errorf("%d steps read channel pairs, %d from a grid, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, tiled, stored, only, gemm.BF16KernelName())
 	}
