@@ -75,6 +75,12 @@ func amxEpilogueGrid(m int, t, c *float32, ldc int, bias, res *float32, ldr int,
 //go:noescape
 func amxEpilogueGridP(m int, t, c *float32, ldc int, bias *float32, res *uint32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
 
+// amxEpilogueGridX is amxEpilogueGrid with t's columns consecutive pixels too, expanded into
+// the window's positions (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGridX(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
 
@@ -215,6 +221,10 @@ func (ep *tileEpilogue) store(t []float32, r0, rows, j0, width int) {
 		ep.storeGrid(t, r0, rows, j0, width)
 		return
 	}
+	if ep.pc != nil {
+		ep.storePixels(t, r0, rows, j0, width)
+		return
+	}
 	ep.segments(j0, width, func(off, l, cj, pj int) { ep.storeRun(t[off:], r0, rows, l, cj, pj) })
 }
 
@@ -250,6 +260,42 @@ func (ep *tileEpilogue) storeGrid(t []float32, r0, rows, j0, width int) {
 		return
 	}
 	amxEpilogueGrid(rows, &t[0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round, pp, ep.ldp, mask)
+}
+
+// storePixels is store for columns that are pixels whose pairs go to their positions in
+// ep.pgrid: one amxEpilogueGridX call per window of 32 positions (one to three per block),
+// the columns beyond the images as storeRun stores them (C only).
+func (ep *tileEpilogue) storePixels(t []float32, r0, rows, j0, width int) {
+	end := j0 + width
+	for p := j0; p < end; {
+		j, _, ok := ep.pgrid.positions(p, end)
+		if !ok {
+			ep.storeRun(t[p-j0:], r0, rows, end-p, p, -1)
+			return
+		}
+		var mask uint32
+		q := p
+		for q < end {
+			jq, l, ok := ep.pgrid.positions(q, end)
+			if !ok || jq >= j+32 {
+				break
+			}
+			l = min(l, j+32-jq)
+			mask |= (1<<l - 1) << (jq - j)
+			q += l
+		}
+		// Bounds: checkFused verified C, bias and res for m rows and n columns, and
+		// FusedBF16ToPairs pc for m/2 rows of the grid's positions.
+		var cp, rp *float32
+		if ep.c != nil {
+			cp = &ep.c[r0*ep.ldc+p]
+		}
+		if ep.res != nil {
+			rp = &ep.res[r0*ep.ldr+p]
+		}
+		amxEpilogueGridX(rows, &t[p-j0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round, &ep.pc[r0/2*ep.ldp+j], ep.ldp, mask)
+		p = q
+	}
 }
 
 // storeRun stores l columns (l ≤ 32) of rows r0..r0+rows-1 from t: C's (and res's) from column

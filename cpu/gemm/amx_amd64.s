@@ -722,6 +722,114 @@ egdone:
 	VZEROUPPER
 	RET
 
+// func amxEpilogueGridX(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+//
+// amxEpilogueGrid for a window of 32 positions whose pixels (the set bits of mask) are
+// consecutive columns of t as well (from t on, rows 32 floats apart): the products of
+// consecutive pixels stored, with their pairs, at their positions in a grid.
+TEXT ·amxEpilogueGridX(SB), NOSPLIT, $0-84
+	MOVQ    m+0(FP), CX
+	SHRQ    $1, CX
+	MOVQ    t+8(FP), SI
+	MOVQ    c+16(FP), DI
+	MOVQ    ldc+24(FP), R8
+	SHLQ    $2, R8
+	TESTQ   DI, DI
+	JNZ     exc
+	XORQ    R8, R8 // no float32 results: DI stays nil
+
+exc:
+	MOVQ    bias+32(FP), AX
+	MOVQ    res+40(FP), BX
+	MOVQ    ldr+48(FP), R9
+	SHLQ    $2, R9
+	MOVBQZX relu+56(FP), DX
+	MOVBQZX round+57(FP), R14
+	MOVQ    p+64(FP), R10
+	MOVQ    ldp+72(FP), R12
+	SHLQ    $2, R12
+	TESTQ   R10, R10
+	JNZ     exp
+	XORQ    R12, R12 // no pairs: R10 stays nil
+
+exp:
+	MOVL    mask+80(FP), R13
+	KMOVD   R13, K2
+	KSHIFTRD $16, K2, K3
+	// K4, K5: as many low lanes as K2, K3 have set; R11 = 4·popcount(K2).
+	MOVL    R13, R11
+	ANDL    $0xffff, R11
+	POPCNTL R11, R11
+	MOVQ    $1, R15
+	SHLXQ   R11, R15, R15
+	DECQ    R15
+	KMOVD   R15, K4
+	SHRL    $16, R13
+	POPCNTL R13, R13
+	MOVQ    $1, R15
+	SHLXQ   R13, R15, R15
+	DECQ    R15
+	KMOVD   R15, K5
+	SHLQ    $2, R11
+	VPXORD  Z5, Z5, Z5
+	MOVL    $0x7fff, R13
+	VPBROADCASTD R13, Z24
+	MOVL    $1, R13
+	VPBROADCASTD R13, Z25
+	MOVL    $0xffff0000, R13
+	VPBROADCASTD R13, Z26
+	MOVL    $0x7fffffff, R13
+	VPBROADCASTD R13, Z27
+	MOVL    $0x7f800000, R13
+	VPBROADCASTD R13, Z28
+	MOVL    $0x00400000, R13
+	VPBROADCASTD R13, Z29
+	TESTQ   CX, CX
+	JZ      exdone
+
+exloop:
+	VEXPANDPS (SI), K2, Z14
+	VEXPANDPS (SI)(R11*1), K3, Z15
+	GRIDROW(Z14, Z15, (AX), exa0, exb0, exr0)
+	GRIDSTORE(exs0)
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	ADDQ    R8, DI
+	TESTQ   BX, BX
+	JZ      exodd
+	ADDQ    R9, BX
+
+exodd:
+	VEXPANDPS 128(SI), K2, Z14
+	VEXPANDPS 128(SI)(R11*1), K3, Z15
+	GRIDROW(Z14, Z15, 4(AX), exa1, exb1, exr1)
+	GRIDSTORE(exs1)
+	TESTQ      R10, R10
+	JZ         exnext
+	VPSRLD     $16, Z10, Z10
+	VPTERNLOGD $0xea, Z10, Z26, Z0
+	VMOVDQU32  Z0, K2, (R10)
+	VPSRLD     $16, Z11, Z11
+	VPTERNLOGD $0xea, Z11, Z26, Z1
+	VMOVDQU32  Z1, K3, 64(R10)
+
+exnext:
+	ADDQ  $8, AX
+	ADDQ  $256, SI
+	ADDQ  R8, DI
+	ADDQ  R12, R10
+	TESTQ BX, BX
+	JZ    excount
+	ADDQ  R9, BX
+
+excount:
+	DECQ CX
+	JNZ  exloop
+
+exdone:
+	VZEROUPPER
+	RET
+
 // GRIDROWLO and GRIDROWHI are GRIDROW with the residual row 2r (the lower halves) or 2r+1
 // (the upper halves) of the 32 pair words at BX.
 #define GRIDROWLO(t0, t1, bias, l1, l2, l3) \

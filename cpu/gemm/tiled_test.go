@@ -247,7 +247,8 @@ func checkGridPairs(t *testing.T, g Grid, m, px int, vals []float32, pc []uint32
 }
 
 // TestFusedBF16ToPairsGrid checks FusedBF16ToPairs storing its pairs into a Grid: the pairs of
-// its rounded C at the pixels' positions, nothing else written, C as without the grid.
+// its rounded C at the pixels' positions, nothing else written, C (with bias and residual) as
+// without the grid.
 func TestFusedBF16ToPairsGrid(t *testing.T) {
 	forEachBF16Order(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(23, 24))
@@ -263,18 +264,24 @@ func TestFusedBF16ToPairsGrid(t *testing.T) {
 				for i := range a {
 					a[i] = RoundBF16(rng.Float32()*2 - 1)
 				}
-				bias := make([]float32, m)
+				bias, res := make([]float32, m), make([]float32, m*n)
+				for i := range bias {
+					bias[i] = rng.Float32() - 0.5
+				}
+				for i := range res {
+					res[i] = rng.Float32() - 0.5
+				}
 				var bw BF16Weights
 				bw.Pack(m, k, a, k)
 				want := make([]float32, m*n)
-				w.FusedBF16W(&bw, n, gb, want, n, bias, nil, 0, true, true)
+				w.FusedBF16W(&bw, n, gb, want, n, bias, res, n, true, true)
 				c := make([]float32, m*n)
 				ldp := g.Cols() + 3
 				pc := make([]uint32, m/2*ldp)
 				for i := range pc {
 					pc[i] = 0xdeadbeef
 				}
-				w.FusedBF16ToPairs(&bw, n, gb, nil, c, n, bias, nil, 0, true, pc, ldp, &g)
+				w.FusedBF16ToPairs(&bw, n, gb, nil, c, n, bias, res, n, true, pc, ldp, &g)
 				for i := range c {
 					if c[i] != want[i] {
 						t.Fatalf("%v m=%d: C[%d] = %g, want %g (FusedBF16W)", g, m, i, c[i], want[i])
