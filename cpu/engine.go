@@ -57,6 +57,10 @@ type Engine struct {
 	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
+	// onStep, when set (BenchmarkSteps), is called with i as step i starts and with
+	// len(steps) after the last.
+	onStep func(i int)
+	grids  map[[3]int]*tileGrid // tiled steps' grids by (buffer, H, W) (tiles.go)
 }
 
 // stepKind says how a plan layer is computed.
@@ -101,8 +105,14 @@ type step struct {
 	paired, pairsIn, pairsOut, pairsOnly bool
 	psrc                                 gemm.Paired
 	kp                                   int
-	wino                                 bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
-	dw                                   *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	// tiled: in bfloat16 on AMX, the product reads its input from the grid tgrid through tsrc
+	// (tiles.go) instead of pairs, and its residual from resGrid where set; outGrid: a product
+	// with pairsOut stores them in this grid.
+	tiled                   bool
+	tsrc                    gemm.Tiled
+	tgrid, outGrid, resGrid *tileGrid
+	wino                    bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
+	dw                      *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
 	// poolNext: the max pool after this product reads its output, and nothing else does; the
 	// two run together band by band, bandRows pool rows at a time (convpool.go), and the pool
 	// step is pooled (skipped).
@@ -676,7 +686,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 				s.w[i] = make([]float32, st.m*st.k)
 				s.b[i] = make([]float32, st.m)
 			}
-			if st.paired {
+			if st.paired || st.tiled {
 				s.wp[i] = make([]float32, st.m*st.kp)
 			}
 		}
@@ -691,6 +701,9 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 			if e.bf16 && st.product() {
 				gemm.RoundBF16s(s.w[i])
 				switch {
+				case st.tiled:
+					tileWeights(st, s.wp[i], s.w[i])
+					s.bw[i].Pack(st.m, st.kp, s.wp[i], st.kp)
 				case st.paired:
 					pairWeights(st, s.wp[i], s.w[i])
 					s.bw[i].Pack(st.m, st.kp, s.wp[i], st.kp)
@@ -754,6 +767,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		}
 	}
 	for i := range e.steps {
+		if e.onStep != nil {
+			e.onStep(i)
+		}
 		st := &e.steps[i]
 		if st.pooled {
 			continue // computed with its input (convpool.go)
@@ -811,6 +827,9 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		default:
 			e.forwardGraphOp(st, ws.w[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 		}
+	}
+	if e.onStep != nil {
+		e.onStep(len(e.steps))
 	}
 	return e.bufs[plan.Output][g:], e.ld(e.outHW)
 }

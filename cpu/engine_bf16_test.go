@@ -130,8 +130,9 @@ func bf16Impls() []string {
 
 // checkBF16Steps checks how the bfloat16 engine e stores and reads its products' inputs: the
 // zoo's convolutions feed each other, so most round in their store (inRounded). On tiles
-// (tiles true) the stride-1 convolutions read channel pairs (pairs.go), most of them stored
-// by their producer, and those inside a residual block store only the pairs; else none does.
+// (tiles true) the stride-1 convolutions read channel pairs (pairs.go; on AMX those of 32 or 64
+// channels from a grid, tiles.go), most of them stored by their producer, and those inside a
+// residual block store only the pairs; else none does.
 func checkBF16Steps(t *testing.T, e *Engine, tiles bool) {
 	t.Helper()
 	rounded := 0
@@ -155,8 +156,25 @@ func checkBF16Steps(t *testing.T, e *Engine, tiles bool) {
 			only++
 		}
 	}
-	if (paired > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
-		t.Errorf("%d steps read channel pairs, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, stored, only, gemm.BF16KernelName())
+	tiled, resPairs, tiledRes := 0, 0, 0
+	for _, st := range e.steps {
+		if st.tiled {
+			tiled++
+			if st.l.Residual >= 0 {
+				tiledRes++
+			}
+		}
+		if st.resGrid != nil {
+			resPairs++
+		}
+	}
+	t.Logf("%d steps tiled, %d of them with a residual, %d reading it as pairs", tiled, tiledRes, resPairs)
+	if (paired+tiled > 0) != tiles || (stored > 0) != tiles || (only > 0) != tiles {
+		t.Errorf("%d steps read channel pairs, %d from a grid, %d of them stored by the producer, %d producers store only pairs, with the %q kernels", paired, tiled, stored, only, gemm.BF16KernelName())
+	}
+	// On AMX the 3×3 convolutions of 32 or 64 channels read a grid (tiles.go).
+	if wide := e.steps[len(e.steps)-3].l.InShape[0] >= 32; (tiled > 0) != (gemm.BF16Tiled() && wide) {
+		t.Errorf("%d steps read their input from a grid with the %q kernels", tiled, gemm.BF16KernelName())
 	}
 }
 

@@ -20,9 +20,10 @@ func (e *Engine) pairSteps() {
 		return
 	}
 	e.pairBufs = make([][]uint32, len(e.bufs))
+	e.tileSteps()
 	for i := range e.steps {
 		st := &e.steps[i]
-		if st.kind != convShift {
+		if st.kind != convShift || st.tiled {
 			continue
 		}
 		l := &st.l
@@ -90,6 +91,10 @@ func (e *Engine) fillPairs(st *step, in []float32, ld, nb int) {
 // next product reads them.
 func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bias, res []float32, ldIn, ldOut, nb int) {
 	l := &st.l
+	if st.tiled {
+		e.productTiled(st, bw, in, out, bias, res, ldIn, ldOut, nb)
+		return
+	}
 	src, psrc := &st.src, (*gemm.Paired)(nil)
 	if st.paired {
 		if !st.pairsIn {
@@ -102,7 +107,12 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 		if st.pairsOnly {
 			out = nil
 		}
-		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut)
+		if tg := st.outGrid; tg != nil {
+			g := gemm.Grid{Images: nb, H: l.OutShape[1], W: l.OutShape[2]}
+			e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, tg.data[tg.org:], tg.ld, &g)
+			break
+		}
+		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut, nil)
 	case st.paired:
 		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
 	default:
@@ -110,14 +120,20 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 	}
 }
 
-// linkPairs lets a rounding producer (roundOut) of a paired step's input store the pairs
-// itself, and sizes their buffer for all its rows; a producer whose float32 output nothing
-// reads stores only the pairs (pairsOnly).
+// linkPairs lets a rounding producer (roundOut) of a paired or tiled step's input store the
+// pairs itself, as the consumer reads them: plain pairs (sizing their buffer for all its rows)
+// or into the consumer's grid (outGrid; a tiled producer stores only into a grid); a producer
+// whose float32 output nothing reads stores only the pairs (pairsOnly).
 func (e *Engine) linkPairs() {
 	writer := map[int]*step{}
 	for i := range e.steps {
 		st := &e.steps[i]
-		if w := writer[st.l.In]; st.paired && w != nil && w.roundOut {
+		w := writer[st.l.In]
+		switch {
+		case w == nil || !w.roundOut:
+		case st.tiled && (!w.pairsOut || w.outGrid == st.tgrid):
+			w.pairsOut, w.outGrid, st.pairsIn = true, st.tgrid, true
+		case st.paired && !w.tiled && w.outGrid == nil:
 			w.pairsOut, st.pairsIn = true, true
 			buf := &e.pairBufs[st.l.In]
 			if need := w.m/2*e.ld(w.outHW) + 2*e.guard; len(*buf) < need {
@@ -126,6 +142,7 @@ func (e *Engine) linkPairs() {
 		}
 		writer[st.l.Out] = st
 	}
+	e.residualPairs()
 	for i := range e.steps {
 		st := &e.steps[i]
 		st.pairsOnly = st.pairsOut && !e.floatRead(i)
@@ -133,23 +150,25 @@ func (e *Engine) linkPairs() {
 }
 
 // floatRead reports whether a step after i reads step i's float32 output before it is
-// overwritten (a paired step reading pairs its producer stored does not), or it is the
-// network's output.
+// overwritten (a paired or tiled step reading pairs its producer stored does not, nor a tiled
+// step reading its residual as pairs), or it is the network's output (the buffer's last
+// contents).
 func (e *Engine) floatRead(i int) bool {
 	out := e.steps[i].l.Out
-	if out == e.p.Plan.Output {
-		return true
-	}
 	for j := i + 1; j < len(e.steps); j++ {
 		nx := &e.steps[j]
 		l := &nx.l
-		asPairs := nx.paired && nx.pairsIn && l.In == out && l.Residual != out
-		if nx.reads(out) && !(asPairs && nx.kind == convShift) {
+		pairsIn := (nx.paired || nx.tiled) && nx.pairsIn && l.In == out
+		pairsRes := nx.resGrid != nil && l.Residual == out
+		floatIn := l.In == out && !pairsIn
+		floatRes := l.Residual == out && !pairsRes
+		other := nx.reads(out) && l.In != out && l.Residual != out
+		if floatIn || floatRes || other {
 			return true
 		}
 		if l.Out == out {
 			return false
 		}
 	}
-	return false
+	return out == e.p.Plan.Output // the network's output, unless overwritten
 }

@@ -14,6 +14,15 @@ import (
 //go:noescape
 func amxPanel(cfg *byte, a *uint16, b *uint16, c *float32, kq int, mblocks int)
 
+// amxPanelTiled is amxPanel with B's tile pairs read where they lie: chunk q's at b + boff[q]
+// bytes, rows ldb bytes apart (amx_amd64.s).
+//
+//go:noescape
+func amxPanelTiled(cfg *byte, a *uint16, b *uint32, boff *int, ldb int, c *float32, kq int, mblocks int)
+
+// amxPanelTiledCode returns the first byte of amxPanelTiled's machine code.
+func amxPanelTiledCode() *byte
+
 // amxPanel16 is amxPanel for one block of 16 rows (amx_amd64.s).
 //
 //go:noescape
@@ -52,6 +61,25 @@ func amxEpilogue(m, width int, t, c *float32, ldc int, bias, res *float32, ldr i
 //
 //go:noescape
 func amxEpiloguePairs(m, width int, t, c *float32, ldc int, bias, res *float32, ldr int, relu bool, p *uint32, ldp int)
+
+// amxEpilogueGrid is amxEpilogue (and amxEpiloguePairs where p is not nil) for a block of 32
+// columns of which those in mask are stored, C's and res's as consecutive floats, the pairs
+// where they are (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGrid(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+
+// amxEpilogueGridP is amxEpilogueGrid with the residual read as channel pairs at the block's
+// positions, rows ldr words apart (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGridP(m int, t, c *float32, ldc int, bias *float32, res *uint32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
+
+// amxEpilogueGridX is amxEpilogueGrid with t's columns consecutive pixels too, expanded into
+// the window's positions (amx_amd64.s).
+//
+//go:noescape
+func amxEpilogueGridX(m int, t, c *float32, ldc int, bias, res *float32, ldr int, relu, round bool, p *uint32, ldp int, mask uint32)
 
 // amxPanelCode returns the first byte of amxPanel's machine code.
 func amxPanelCode() *byte
@@ -109,14 +137,29 @@ func (*tileImpl) pack(dst []uint16, m, k int, a []float32, lda int) []uint16 {
 }
 
 func (im *tileImpl) fused(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool, pc []uint32, ldp int) {
+	im.fusedEp(w, tiles, m, n, k, b, pb, &tileEpilogue{c: c, ldc: ldc, bias: bias, res: res, ldr: ldr, relu: relu, round: round, pc: pc, ldp: ldp})
+}
+
+// tileGrids reports whether im stores pairs into a Grid itself (fusedGrid).
+func tileGrids(im bf16Impl) bool {
+	_, ok := im.(*tileImpl)
+	return ok
+}
+
+// fusedGrid is FusedBF16ToPairs' product on tiles with the epilogue ep (its pgrid set).
+func fusedGrid(w *Workspace, a *BF16Weights, n int, b *Gathered, pb *Paired, ep *tileEpilogue) {
+	a.im.(*tileImpl).fusedEp(w, a.packed, a.m, n, a.k, b, pb, ep)
+}
+
+// fusedEp is fused with its epilogue's arguments in ep.
+func (im *tileImpl) fusedEp(w *Workspace, tiles []uint16, m, n, k int, b *Gathered, pb *Paired, ep *tileEpilogue) {
 	kq := (k + 31) / 32
 	mb := (m + 31) / 32
 	_ = tiles[mb*2*kq*512-1]
 	w.amxC = grow(w.amxC, mb*32*32)
-	ep := tileEpilogue{c, ldc, bias, res, ldr, relu, round, pc, ldp}
 	if mb*2048*kq > 3*amxStationaryBytes && n > 32 {
 		chunk := max(1, amxStationaryBytes/(2048*kq))
-		im.fusedStationary(w, tiles, m, n, k, chunk*32, b, pb, &ep)
+		im.fusedStationary(w, tiles, m, n, k, chunk*32, b, pb, ep)
 		return
 	}
 	w.amxB = growU16(w.amxB, kq*1024)
@@ -167,36 +210,146 @@ func packPanel(dst []uint16, k, kq int, b *Gathered, pb *Paired, j0, width int, 
 	}
 }
 
-// tileEpilogue is what fused stores: C (ldc), the bias, residual (ldr) and ReLU, the rounding
-// to bfloat16, and the channel pairs (pc, ldp; nil: none; then C nil stores the pairs only).
-type tileEpilogue struct {
-	c           []float32
-	ldc         int
-	bias, res   []float32
-	ldr         int
-	relu, round bool
-	pc          []uint32
-	ldp         int
-}
-
-// store finishes rows r0..r0+rows-1 (r0 even), columns j0..j0+width-1 of C from the float32
-// blocks t (row r0 first, rows 32 floats apart).
+// store finishes rows r0..r0+rows-1 (r0 even), columns j0..j0+width-1 of the product from the
+// float32 blocks t (row r0 first, rows 32 floats apart), run by run (tileEpilogue.segments).
 func (ep *tileEpilogue) store(t []float32, r0, rows, j0, width int) {
-	// Bounds: checkFused verified C, bias and res for m rows and n columns, and
-	// FusedBF16ToPairs pc for m/2 rows.
-	var rp *float32
-	if ep.res != nil {
-		rp = &ep.res[r0*ep.ldr+j0]
-	}
-	if ep.pc != nil {
-		var cp *float32 // nil: pairs only
-		if ep.c != nil {
-			cp = &ep.c[r0*ep.ldc+j0]
-		}
-		amxEpiloguePairs(rows, width, &t[0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, &ep.pc[r0/2*ep.ldp+j0], ep.ldp)
+	if ep.grid == nil && ep.pgrid == nil {
+		ep.storeRun(t, r0, rows, width, j0, j0)
 		return
 	}
-	amxEpilogue(rows, width, &t[0], &ep.c[r0*ep.ldc+j0], ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round)
+	if ep.grid != nil {
+		ep.storeGrid(t, r0, rows, j0, width)
+		return
+	}
+	if ep.pc != nil {
+		ep.storePixels(t, r0, rows, j0, width)
+		return
+	}
+	ep.segments(j0, width, func(off, l, cj, pj int) { ep.storeRun(t[off:], r0, rows, l, cj, pj) })
+}
+
+// storeGrid is store for columns that are positions of ep.grid: one amxEpilogueGrid call
+// over the block, its pixels (consecutive in C) as a mask.
+func (ep *tileEpilogue) storeGrid(t []float32, r0, rows, j0, width int) {
+	var mask uint32
+	p0 := -1
+	ep.segments(j0, width, func(off, l, cj, _ int) {
+		if p0 < 0 {
+			p0 = cj
+		}
+		mask |= (1<<l - 1) << off
+	})
+	if p0 < 0 {
+		return
+	}
+	// Bounds: checkTiled verified C, bias and res for m rows and the pixels, pc for m/2 rows
+	// of the positions.
+	var cp, rp *float32
+	if ep.c != nil {
+		cp = &ep.c[r0*ep.ldc+p0]
+	}
+	if ep.res != nil {
+		rp = &ep.res[r0*ep.ldr+p0]
+	}
+	var pp *uint32
+	if ep.pc != nil {
+		pp = &ep.pc[r0/2*ep.ldp+j0]
+	}
+	if ep.resp != nil {
+		amxEpilogueGridP(rows, &t[0], cp, ep.ldc, &ep.bias[r0], &ep.resp[r0/2*ep.ldr+j0], ep.ldr, ep.relu, ep.round, pp, ep.ldp, mask)
+		return
+	}
+	amxEpilogueGrid(rows, &t[0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round, pp, ep.ldp, mask)
+}
+
+// storePixels is store for columns that are pixels whose pairs go to their positions in
+// ep.pgrid: one amxEpilogueGridX call per window of 32 positions (one to three per block),
+// the columns beyond the images as storeRun stores them (C only).
+func (ep *tileEpilogue) storePixels(t []float32, r0, rows, j0, width int) {
+	end := j0 + width
+	for p := j0; p < end; {
+		j, _, ok := ep.pgrid.positions(p, end)
+		if !ok {
+			ep.storeRun(t[p-j0:], r0, rows, end-p, p, -1)
+			return
+		}
+		var mask uint32
+		q := p
+		for q < end {
+			jq, l, ok := ep.pgrid.positions(q, end)
+			if !ok || jq >= j+32 {
+				break
+			}
+			l = min(l, j+32-jq)
+			mask |= (1<<l - 1) << (jq - j)
+			q += l
+		}
+		// Bounds: checkFused verified C, bias and res for m rows and n columns, and
+		// FusedBF16ToPairs pc for m/2 rows of the grid's positions.
+		var cp, rp *float32
+		if ep.c != nil {
+			cp = &ep.c[r0*ep.ldc+p]
+		}
+		if ep.res != nil {
+			rp = &ep.res[r0*ep.ldr+p]
+		}
+		amxEpilogueGridX(rows, &t[p-j0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round, &ep.pc[r0/2*ep.ldp+j], ep.ldp, mask)
+		p = q
+	}
+}
+
+// storeRun stores l columns (l ≤ 32) of rows r0..r0+rows-1 from t: C's (and res's) from column
+// cj, the pairs' from column pj (none when pj < 0).
+func (ep *tileEpilogue) storeRun(t []float32, r0, rows, l, cj, pj int) {
+	// Bounds: checkFused (checkTiled) verified C, bias and res for m rows and the columns
+	// stored, and FusedBF16ToPairs (checkTiled) pc for m/2 rows.
+	var rp *float32
+	if ep.res != nil {
+		rp = &ep.res[r0*ep.ldr+cj]
+	}
+	if ep.pc != nil && pj >= 0 {
+		var cp *float32 // nil: pairs only
+		if ep.c != nil {
+			cp = &ep.c[r0*ep.ldc+cj]
+		}
+		amxEpiloguePairs(rows, l, &t[0], cp, ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, &ep.pc[r0/2*ep.ldp+pj], ep.ldp)
+		return
+	}
+	if ep.c != nil {
+		amxEpilogue(rows, l, &t[0], &ep.c[r0*ep.ldc+cj], ep.ldc, &ep.bias[r0], rp, ep.ldr, ep.relu, ep.round)
+	}
+}
+
+// fusedTiledArch computes FusedBF16Tiled with amxPanelTiled where a is packed for AMX and m is
+// a multiple of 32 (else it reports false): A in chunks of rows read once for every panel of
+// 32 columns where it is larger than L2 (as fusedStationary), B's tiles from where they lie.
+func fusedTiledArch(w *Workspace, a *BF16Weights, n int, b *Tiled, ep *tileEpilogue) bool {
+	m, kq := a.m, a.k/32
+	if a.im != amxTiles || m%32 != 0 {
+		return false
+	}
+	if cap(w.tboff) < kq {
+		w.tboff = make([]int, kq)
+	}
+	boff := w.tboff[:kq]
+	for q := range boff {
+		boff[q] = 4 * int(b.Off[q])
+	}
+	rows := m
+	if m*2048*kq/32 > 3*amxStationaryBytes {
+		rows = max(1, amxStationaryBytes/(2048*kq)) * 32
+	}
+	w.amxC = grow(w.amxC, rows*32)
+	// Bounds: checkTiled verified every row's window of whole panels.
+	data := unsafe.Pointer(unsafe.SliceData(b.Data))
+	for r0 := 0; r0 < m; r0 += rows {
+		mr := min(rows, m-r0)
+		for j0 := 0; j0 < n; j0 += 32 {
+			amxPanelTiled(&amxConfig[0], &a.packed[r0/32*2*kq*512], (*uint32)(unsafe.Add(data, 4*j0)), &boff[0], 4*b.Ld, &w.amxC[0], kq, mr/32)
+			ep.store(w.amxC, r0, mr, j0, min(32, n-j0))
+		}
+	}
+	return true
 }
 
 // amxProduct is tileImpl.product on AMX: whole 32-row blocks by amxPanel, then a last block of

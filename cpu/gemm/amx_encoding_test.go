@@ -51,6 +51,20 @@ func TestAMXEncoding(t *testing.T) {
 				"tilestored %tmm3,0x840(%r10,%rdi,1)",
 				"tilerelease",
 			})},
+		{"amxPanelTiled", amxPanelTiledCode(), concat(
+			[]string{"ldtilecfg (%rax)", "tilezero %tmm0", "tilezero %tmm1", "tilezero %tmm2", "tilezero %tmm3"},
+			load,
+			[]string{
+				"tileloadd (%rbx,%rsi,1),%tmm5",
+				"tdpbf16ps %tmm7,%tmm4,%tmm1",
+				"tdpbf16ps %tmm6,%tmm5,%tmm2",
+				"tdpbf16ps %tmm7,%tmm5,%tmm3",
+				"tilestored %tmm0,(%r10,%rdi,1)",
+				"tilestored %tmm1,0x40(%r10,%rdi,1)",
+				"tilestored %tmm2,0x800(%r10,%rdi,1)",
+				"tilestored %tmm3,0x840(%r10,%rdi,1)",
+				"tilerelease",
+			})},
 		{"amxPanel16", amxPanel16Code(), concat(
 			[]string{"ldtilecfg (%rax)", "tilezero %tmm0", "tilezero %tmm1"},
 			load,

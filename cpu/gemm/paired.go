@@ -127,13 +127,20 @@ func BF16Paired() bool { return bf16Current != nil }
 // FusedBF16ToPairs is FusedBF16W (b not nil) or FusedBF16Paired (b nil, pb the B) with roundC,
 // that also stores the rounded results as bfloat16 channel pairs, for a product whose output
 // the next one reads as pairs: pc[r·ldp + j] = pair (C[2r][j], C[2r+1][j]) as PackPairs
-// writes it, for r < m/2 and j < n; ldp ≥ n. With c nil only the pairs are stored.
-func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int) {
+// writes it, for r < m/2 and j < n; ldp ≥ n. With c nil only the pairs are stored. With pg not
+// nil the columns are the pixels of pg's images in plain order and pixel j's pair goes to its
+// position in the grid instead, pc[r·ldp + pg.Pos(…)] (ldp ≥ pg.Cols()), for FusedBF16Tiled;
+// nothing else of pc is written.
+func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int, pg *Grid) {
 	m := a.m
-	if ldp < n || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+n {
-		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, n))
+	cols := n
+	if pg != nil {
+		cols = pg.Cols()
 	}
-	if a.im == nil || a.im != bf16Current || m == 0 || n == 0 {
+	if ldp < cols || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+cols {
+		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, cols))
+	}
+	if a.im == nil || a.im != bf16Current || m == 0 || n == 0 || pg != nil && !tileGrids(a.im) {
 		cc, ldcc := c, ldc
 		if c == nil {
 			w.pairC = grow(w.pairC, m*n)
@@ -144,14 +151,23 @@ func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Pai
 		} else {
 			w.FusedBF16Paired(a, n, pb, cc, ldcc, bias, res, ldr, relu, true)
 		}
+		ep := tileEpilogue{pc: pc, ldp: ldp, pgrid: pg}
 		for r := range m / 2 {
-			PackPairs(pc[r*ldp:][:n], cc[2*r*ldcc:][:n], cc[(2*r+1)*ldcc:][:n])
+			ep.segments(0, n, func(off, l, _, pj int) {
+				if pj >= 0 {
+					PackPairs(pc[r*ldp+pj:][:l], cc[2*r*ldcc+off:][:l], cc[(2*r+1)*ldcc+off:][:l])
+				}
+			})
 		}
 		return
 	}
 	checkFusedC(m, n, a.k, a.a, a.lda, b, c, ldc, bias, res, ldr, c != nil)
 	if b == nil {
 		checkPaired(n, a.k, pb)
+	}
+	if pg != nil {
+		fusedGrid(w, a, n, b, pb, &tileEpilogue{c: c, ldc: ldc, bias: bias, res: res, ldr: ldr, relu: relu, round: true, pc: pc, ldp: ldp, pgrid: pg})
+		return
 	}
 	a.im.fused(w, a.packed, m, n, a.k, b, pb, c, ldc, bias, res, ldr, relu, true, pc, ldp)
 }

@@ -95,7 +95,7 @@ func pairedCase(t *testing.T, rng *rand.Rand, w *Workspace, m, n, k int) {
 		if rng.IntN(2) == 0 {
 			c = nil // the pairs alone
 		}
-		w.FusedBF16ToPairs(&bw, n, src, p, c, n, bias, res, n, relu, gotP, ldp)
+		w.FusedBF16ToPairs(&bw, n, src, p, c, n, bias, res, n, relu, gotP, ldp, nil)
 		what := fmt.Sprintf("m=%d n=%d k=%d ToPairs from Gathered=%v, C=%v", m, n, k, src != nil, c != nil)
 		if c != nil {
 			sameFloats(t, what+": C", got, want, n)
@@ -134,7 +134,7 @@ func TestFusedBF16PairedNoAllocs(t *testing.T) {
 		bw.Pack(m, k, a, k)
 		var w Workspace
 		for _, cc := range [][]float32{c, nil} {
-			call := func() { w.FusedBF16ToPairs(&bw, n, nil, p, cc, n, bias, nil, 0, true, pc, n) }
+			call := func() { w.FusedBF16ToPairs(&bw, n, nil, p, cc, n, bias, nil, 0, true, pc, n, nil) }
 			call()
 			if allocs := testing.AllocsPerRun(10, call); allocs != 0 {
 				t.Errorf("C=%v: %v allocations per call", cc != nil, allocs)

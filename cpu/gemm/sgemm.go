@@ -41,6 +41,12 @@ type Workspace struct {
 	bw    BF16Weights // FusedBF16's A
 	unp   Gathered    // FusedBF16Paired's B as float32 rows, for the float32 kernels
 	pairC []float32   // FusedBF16ToPairs' C when the caller wants only the pairs
+	// FusedBF16Tiled: the chunks' byte offsets (AMX); elsewhere the whole product, zero bias
+	// and B as a Paired matrix.
+	tboff  []int
+	tiledC []float32
+	zeros  []float32
+	tiledP Paired
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
