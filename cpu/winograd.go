@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"os"
+
 	"landscape/cpu/gemm"
 	"landscape/model"
 )
@@ -116,9 +118,11 @@ func winoFilters(u, w []float32, ldw, cout, cin int) {
 	}
 }
 
-// winoScratch holds a Winograd step's transformed inputs and products for one chunk of tiles.
+// winoScratch holds a Winograd step's transformed inputs and products for one chunk of tiles,
+// and on the vector path the strips of input and output rows (winograd_vec.go).
 type winoScratch struct {
-	v, m []float32
+	v, m, strip []float32
+	edges       []uint64 // winoInAVX512's masks, by group of 16 tiles
 }
 
 // winoChunk is the number of tiles transformed, multiplied and transformed back at a time: as
@@ -128,9 +132,20 @@ func winoChunk(cin, cout int) int {
 	return max(16, (128<<10)/(winoXi*(cin+cout))/8*8)
 }
 
-// winograd reports whether engines with options o use Winograd's algorithm where it fits.
+// WinogradEnv names the environment variable that, set to 0, turns WinogradAuto off (every
+// convolution direct, as WinogradOff), for comparisons from the command line and benchmarks.
+const WinogradEnv = "LANDSCAPE_CPU_WINOGRAD"
+
+// winograd reports whether engines with options o use Winograd's algorithm where it fits (and,
+// for WinogradAuto on the vector path, where winoVecPays says it is faster).
 func (o Options) winograd() bool {
-	return !o.BF16 && (o.Winograd == WinogradOn || o.Winograd == WinogradAuto && gemm.KernelName() == "portable")
+	switch {
+	case o.BF16 || o.Winograd == WinogradOff:
+		return false
+	case o.Winograd == WinogradOn:
+		return true
+	}
+	return os.Getenv(WinogradEnv) != "0" && (gemm.KernelName() == "portable" || winoVec())
 }
 
 // planWinograd marks the steps computed by Winograd's algorithm under o (none in bfloat16) and
@@ -139,19 +154,30 @@ func (e *Engine) planWinograd(o Options) {
 	if !o.winograd() {
 		return
 	}
-	size := 0
+	vec := winoVec()
+	size, strip, groups := 0, 0, 0
 	for i := range e.steps {
 		st := &e.steps[i]
 		if !st.winogradFits() {
 			continue
 		}
+		cin, cout, g := st.l.InShape[0], st.l.Cout(), winoGeomOf(&st.l)
+		if vec && o.Winograd == WinogradAuto && !winoVecPays(cin, cout, g) {
+			continue
+		}
 		st.wino = true
-		cin, cout := st.l.InShape[0], st.l.Cout()
-		nt := min(winoChunk(cin, cout), e.bmax*winoGeomOf(&st.l).tiles())
-		size = max(size, winoXi*(cin+cout)*nt)
+		nt := min(winoChunk(cin, cout), e.bmax*g.tiles())
+		if vec {
+			nt = min(winoVecRows(cin, cout, g.tw), e.bmax*g.th) * g.tw
+			strip = max(strip, winoStripSize(nt))
+			groups = max(groups, (nt+15)/16)
+		}
+		size = max(size, winoXi*max(cin, cout)*nt+16)
 	}
 	e.wino.v = make([]float32, size)
 	e.wino.m = make([]float32, size)
+	e.wino.strip = make([]float32, strip)
+	e.wino.edges = make([]uint64, groups)
 }
 
 // winoWeights transforms the folded weights w of Winograd step st into u (made if nil).
@@ -168,6 +194,11 @@ func winoWeights(st *step, u, w []float32) []float32 {
 // its residual (or nil), rows of in and out (and res) ldIn and ldOut apart. Rows from Cout to
 // the step's padded m are zeroed, as the direct product's zero weights would leave them.
 func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, nb int) {
+	if winoVec() {
+		e.winogradVec(st, u, b, in, out, res, ldIn, ldOut, nb)
+		e.winoZeroRows(st, out, ldOut, nb)
+		return
+	}
 	l := &st.l
 	cin, cout, g := l.InShape[0], l.Cout(), winoGeomOf(l)
 	total := nb * g.tiles()
@@ -176,7 +207,7 @@ func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, n
 		nt := min(chunk, total-t0)
 		v, m := e.wino.v[:winoXi*cin*nt], e.wino.m[:winoXi*cout*nt]
 		winoInputs(v, in, ldIn, cin, g, t0, nt)
-		winoProduct(m, u, v, cout, cin, nt)
+		e.winoProducts(m, u, v, cout, cin, nt)
 		winoOutputs(out, m, ldOut, cout, g, t0, nt)
 	}
 	n := nb * st.outHW
@@ -187,7 +218,12 @@ func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, n
 		}
 		winoEpilogue(out[c*ldOut:][:n], b[c], r, l.ReLU)
 	}
-	for c := cout; c < st.m; c++ {
+	e.winoZeroRows(st, out, ldOut, nb)
+}
+
+// winoZeroRows zeroes the rows of out from Cout to the step's padded m.
+func (e *Engine) winoZeroRows(st *step, out []float32, ldOut, nb int) {
+	for c := st.l.Cout(); c < st.m; c++ {
 		clear(out[c*ldOut:][:nb*st.outHW])
 	}
 }

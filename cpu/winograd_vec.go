@@ -1,0 +1,136 @@
+package cpu
+
+import "landscape/cpu/gemm"
+
+// The vector path of Winograd's F(4×4, 3×3), where the gemm kernels are AVX-512's: the 36
+// products through gemm.Sgemm (winoProducts) and both transforms in AVX-512 assembly
+// (winograd_avx512_amd64.s), 16 tiles at a time, one per lane.
+//
+// A chunk is a run of whole tile rows of the batch (row r = b·th + ty), its tiles numbered row
+// after row (nt = rows·tw). The input transform reads a strip: six rows, each holding the
+// chunk's tile rows one after the other, 4·tw columns each (the input's columns 0 … w−1, then
+// zeros), with columns −1 and 4·tw of each tile row masked to zero in the assembly; so 16
+// consecutive tiles fill the 16 lanes whatever the image's width. The output transform writes
+// a strip of four rows alike, which winoStoreAVX512 adds to the bias and residual (ReLU after)
+// as it copies it into the output, as gemm.Fused's epilogue does.
+
+// winoVec reports whether Winograd steps run on the vector path in this process.
+func winoVec() bool { return hasWinoAsm && gemm.KernelName() == "avx512" }
+
+// winoStripOff is the offset of a strip row's first column: the assembly reads the 16 floats
+// before each group of 16 tiles, and the 16 after it.
+const winoStripOff = 16
+
+// winoStripLd is the length of a strip row for nt tiles (groups of 16 tiles of 4 columns).
+func winoStripLd(nt int) int { return winoStripOff + 64*((nt+15)/16) + 16 }
+
+// winoVecRows is the number of tile rows of a chunk: as many as keep its transformed inputs and
+// products (36·(cin + cout) floats a tile) within about 1 MiB, and at least 96 tiles (fewer
+// would read the transformed weights, 36·cin·cout floats, for too few columns), at least one.
+func winoVecRows(cin, cout, tw int) int {
+	return max(1, (1<<18)/(winoXi*(cin+cout)*tw), (96+tw-1)/tw)
+}
+
+// winoStripSize is the size of the strips of a chunk of nt tiles: six input rows, then four
+// output rows.
+func winoStripSize(nt int) int { return (winoAlpha + winoM) * winoStripLd(nt) }
+
+// winogradVec computes Winograd step st on nb images on the vector path (see winograd).
+func (e *Engine) winogradVec(st *step, u, b, in, out, res []float32, ldIn, ldOut, nb int) {
+	l := &st.l
+	cin, cout, g := l.InShape[0], l.Cout(), winoGeomOf(l)
+	total := nb * g.th
+	rows := winoVecRows(cin, cout, g.tw)
+	for r0 := 0; r0 < total; r0 += rows {
+		r1 := min(total, r0+rows)
+		nt := (r1 - r0) * g.tw
+		v, m := e.wino.v[:winoXi*cin*nt+16], e.wino.m[:winoXi*cout*nt+16]
+		strip := e.wino.strip[:winoStripSize(nt)]
+		winoInputsVec(v, strip, in, e.wino.edges[:(nt+15)/16], ldIn, cin, g, r0, r1)
+		e.winoProducts(m, u, v, cout, cin, nt)
+		winoOutputsVec(out, strip, m, res, b, ldOut, cout, g, r0, r1, l.ReLU)
+	}
+}
+
+// winoEdges returns winoInAVX512's edge mask for the 16 tiles from tile t of a chunk: bit j set
+// unless tile t+j is the first of its tile row, bit 16+j unless it is the last.
+func winoEdges(t, tw int) uint64 {
+	var edge uint64
+	for j := range 16 {
+		tx := (t + j) % tw
+		if tx != 0 {
+			edge |= 1 << j
+		}
+		if tx != tw-1 {
+			edge |= 1 << (16 + j)
+		}
+	}
+	return edge
+}
+
+// winoInputsVec writes the transformed inputs of tile rows r0 … r1−1 of the batch into v (made
+// with 16 floats to spare), as winoInputs does for their tiles, through strip; edges holds a
+// mask per group of 16 tiles.
+func winoInputsVec(v, strip, in []float32, edges []uint64, ldIn, cin int, g winoGeom, r0, r1 int) {
+	hw, nt := g.h*g.w, (r1-r0)*g.tw
+	ld, seg := winoStripLd(nt), winoM*g.tw
+	sxi := 4 * cin * nt
+	for t := 0; t < nt; t += 16 {
+		edges[t/16] = winoEdges(t, g.tw)
+	}
+	for ci := range cin {
+		for r := r0; r < r1; r++ {
+			b, ty := r/g.th, r%g.th
+			plane := in[ci*ldIn+b*hw:][:hw]
+			for i := range winoAlpha {
+				row := strip[i*ld+winoStripOff+(r-r0)*seg:][:seg]
+				if y := winoM*ty - 1 + i; y >= 0 && y < g.h {
+					copy(row, plane[y*g.w:][:g.w])
+					clear(row[g.w:])
+				} else {
+					clear(row)
+				}
+			}
+		}
+		for t := 0; t < nt; t += 16 {
+			winoInAVX512(&v[ci*nt+t], sxi, &strip[winoStripOff+winoM*t], 4*ld, min(16, nt-t), edges[t/16])
+		}
+	}
+}
+
+// winoOutputsVec transforms the products m of tile rows r0 … r1−1 back through strip and
+// stores them into out as ReLU?(y + (bias + res)) (res nil: bias alone), as winoOutputs and
+// winoEpilogue do.
+func winoOutputsVec(out, strip, m, res, bias []float32, ldOut, cout int, g winoGeom, r0, r1 int, relu bool) {
+	hw, nt := g.h*g.w, (r1-r0)*g.tw
+	ld, seg := winoStripLd(nt), winoM*g.tw
+	os := strip[winoAlpha*ld:][:winoM*ld]
+	sxi := 4 * cout * nt
+	for co := range cout {
+		for t := 0; t < nt; t += 16 {
+			winoOutAVX512(&os[winoM*t], 4*ld, &m[co*nt+t], sxi)
+		}
+		for r := r0; r < r1; r++ {
+			b, ty := r/g.th, r%g.th
+			for i := range min(winoM, g.h-winoM*ty) {
+				o := co*ldOut + b*hw + (winoM*ty+i)*g.w
+				dst := out[o:][:g.w]
+				var rp *float32
+				if res != nil {
+					rp = &res[o:][:g.w][0]
+				}
+				winoStoreAVX512(&dst[0], &os[i*ld+(r-r0)*seg:][:g.w][0], rp, g.w, bias[co], relu)
+			}
+		}
+	}
+}
+
+// winoVecPays reports whether a Winograd step of cin → cout channels on images of geometry g
+// runs faster on the vector path than the direct product (WinogradAuto). Measured one step at a
+// time (BenchmarkWinogradLayers, one core, Winograd's time over the direct product's): 3.3 for
+// 3 → 16 channels at 32×32, 1.15–1.19 for 16 → 16, 0.93 for 32 → 32 at 16×16, 0.78 for 64 → 64
+// at 8×8; resnet18's 64…512 channels at 56…7 pixels 0.43–0.73. The transforms cost per
+// channel and tile what the products cost per channel pair, so few channels do not pay.
+func winoVecPays(cin, cout int, g winoGeom) bool {
+	return cin >= 32 && cout >= 32
+}
