@@ -101,7 +101,9 @@ func checkTorch(t *testing.T, label, npz string, eval func(sf *surface.Surface, 
 	}
 	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
 	worst := 0.0
-	defer func() { t.Logf("%s (%s): largest loss difference from PyTorch %.2g relative", label, sf.Settings.CPUKernel, worst) }()
+	defer func() {
+		t.Logf("%s (%s): largest loss difference from PyTorch %.2g relative", label, sf.Settings.CPUKernel, worst)
+	}()
 	for k, w := range want {
 		got := sf.Loss[k]
 		a, b := sf.Coord(k)
