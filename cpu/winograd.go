@@ -178,7 +178,7 @@ func (e *Engine) planWinograd(o Options) {
 			strip = max(strip, winoStripSize(nt))
 			groups = max(groups, (nt+15)/16)
 		}
-		size = max(size, winoXi*max(cin, cout)*nt+16)
+		size = max(size, winoXi*max(cin, cout)*winoLd(nt))
 	}
 	e.wino.v = make([]float32, size)
 	e.wino.m = make([]float32, size)

@@ -7,7 +7,8 @@ import "landscape/cpu/gemm"
 // (winograd_avx512_amd64.s), 16 tiles at a time, one per lane.
 //
 // A chunk is a run of whole tile rows of the batch (row r = b·th + ty), its tiles numbered row
-// after row (nt = rows·tw). The input transform reads a strip: six rows, each holding the
+// after row (nt = rows·tw), its transformed inputs and products stored winoLd(nt) columns apart
+// so that the products run on whole micro-panels (the columns past nt are never read). The input transform reads a strip: six rows, each holding the
 // chunk's tile rows one after the other, 4·tw columns each (the input's columns 0 … w−1, then
 // zeros), with columns −1 and 4·tw of each tile row masked to zero in the assembly; so 16
 // consecutive tiles fill the 16 lanes whatever the image's width. The output transform writes
@@ -20,6 +21,9 @@ func winoVec() bool { return hasWinoAsm && gemm.KernelName() == "avx512" }
 // winoStripOff is the offset of a strip row's first column: the assembly reads the 16 floats
 // before each group of 16 tiles, and the 16 after it.
 const winoStripOff = 16
+
+// winoLd is the row length of a chunk's transformed inputs and products: nt rounded up to 16.
+func winoLd(nt int) int { return roundUp(nt, 16) }
 
 // winoStripLd is the length of a strip row for nt tiles (groups of 16 tiles of 4 columns).
 func winoStripLd(nt int) int { return winoStripOff + 64*((nt+15)/16) + 16 }
@@ -44,10 +48,10 @@ func (e *Engine) winogradVec(st *step, u, b, in, out, res []float32, ldIn, ldOut
 	for r0 := 0; r0 < total; r0 += rows {
 		r1 := min(total, r0+rows)
 		nt := (r1 - r0) * g.tw
-		v, m := e.wino.v[:winoXi*cin*nt+16], e.wino.m[:winoXi*cout*nt+16]
+		v, m := e.wino.v[:winoXi*cin*winoLd(nt)], e.wino.m[:winoXi*cout*winoLd(nt)]
 		strip := e.wino.strip[:winoStripSize(nt)]
 		winoInputsVec(v, strip, in, e.wino.edges[:(nt+15)/16], ldIn, cin, g, r0, r1)
-		e.winoProducts(m, u, v, cout, cin, nt)
+		e.winoProducts(m, u, v, cout, cin, winoLd(nt))
 		winoOutputsVec(out, strip, m, res, b, ldOut, cout, g, r0, r1, l.ReLU)
 	}
 }
@@ -68,13 +72,13 @@ func winoEdges(t, tw int) uint64 {
 	return edge
 }
 
-// winoInputsVec writes the transformed inputs of tile rows r0 … r1−1 of the batch into v (made
-// with 16 floats to spare), as winoInputs does for their tiles, through strip; edges holds a
+// winoInputsVec writes the transformed inputs of tile rows r0 … r1−1 of the batch into v, as
+// winoInputs does for their tiles but with rows winoLd(nt) apart, through strip; edges holds a
 // mask per group of 16 tiles.
 func winoInputsVec(v, strip, in []float32, edges []uint64, ldIn, cin int, g winoGeom, r0, r1 int) {
 	hw, nt := g.h*g.w, (r1-r0)*g.tw
-	ld, seg := winoStripLd(nt), winoM*g.tw
-	sxi := 4 * cin * nt
+	ld, seg, ldv := winoStripLd(nt), winoM*g.tw, winoLd(nt)
+	sxi := 4 * cin * ldv
 	for t := 0; t < nt; t += 16 {
 		edges[t/16] = winoEdges(t, g.tw)
 	}
@@ -93,22 +97,23 @@ func winoInputsVec(v, strip, in []float32, edges []uint64, ldIn, cin int, g wino
 			}
 		}
 		for t := 0; t < nt; t += 16 {
-			winoInAVX512(&v[ci*nt+t], sxi, &strip[winoStripOff+winoM*t], 4*ld, min(16, nt-t), edges[t/16])
+			winoInAVX512(&v[ci*ldv+t], sxi, &strip[winoStripOff+winoM*t], 4*ld, min(16, nt-t), edges[t/16])
 		}
 	}
 }
 
-// winoOutputsVec transforms the products m of tile rows r0 … r1−1 back through strip and
+// winoOutputsVec transforms the products m (rows winoLd(nt) apart) of tile rows r0 … r1−1 back
+// through strip and
 // stores them into out as ReLU?(y + (bias + res)) (res nil: bias alone), as winoOutputs and
 // winoEpilogue do.
 func winoOutputsVec(out, strip, m, res, bias []float32, ldOut, cout int, g winoGeom, r0, r1 int, relu bool) {
 	hw, nt := g.h*g.w, (r1-r0)*g.tw
-	ld, seg := winoStripLd(nt), winoM*g.tw
+	ld, seg, ldm := winoStripLd(nt), winoM*g.tw, winoLd(nt)
 	os := strip[winoAlpha*ld:][:winoM*ld]
-	sxi := 4 * cout * nt
+	sxi := 4 * cout * ldm
 	for co := range cout {
 		for t := 0; t < nt; t += 16 {
-			winoOutAVX512(&os[winoM*t], 4*ld, &m[co*nt+t], sxi)
+			winoOutAVX512(&os[winoM*t], 4*ld, &m[co*ldm+t], sxi)
 		}
 		for r := r0; r < r1; r++ {
 			b, ty := r/g.th, r%g.th
