@@ -18,8 +18,9 @@ import (
 // matrix product U_ξ (Cout×Cin) · V_ξ (Cin×tiles) (winoProduct): 36 products of Cin
 // multiply-adds per 16 outputs instead of 9·16, a quarter of the direct convolution's, for
 // transforms that cost O(Cin + Cout) per tile. It pays where the products are slow (the portable
-// Go kernel: about one scalar multiply-add a cycle); the assembly kernels, which run the direct
-// convolution near the core's peak, do not use it (Options.Winograd).
+// Go kernel: about one scalar multiply-add a cycle), and with AVX-512 (winograd_vec.go: the
+// products through gemm.Sgemm, vector transforms) on layers with enough channels and pixels
+// (winoVecPays); the AVX2 and NEON kernels do not use it (Options.Winograd).
 //
 // Numerics: the points 0, ±1, ±2 of F(4×4, 3×3) scale the input by up to 5·5 and the output
 // transform sums with weights up to 8·8, so float32 results differ from the direct sum by a few
@@ -37,7 +38,7 @@ const (
 type WinogradUse int
 
 const (
-	WinogradAuto WinogradUse = iota // where the products run on the portable Go kernel
+	WinogradAuto WinogradUse = iota // on the portable Go kernel; with AVX-512 where winoVecPays
 	WinogradOff                     // never: every convolution as one direct product
 	WinogradOn                      // wherever the layer allows it, whatever the kernel
 )

@@ -131,11 +131,16 @@ func winoOutputsVec(out, strip, m, res, bias []float32, ldOut, cout int, g winoG
 }
 
 // winoVecPays reports whether a Winograd step of cin → cout channels on images of geometry g
-// runs faster on the vector path than the direct product (WinogradAuto). Measured one step at a
-// time (BenchmarkWinogradLayers, one core, Winograd's time over the direct product's): 3.3 for
-// 3 → 16 channels at 32×32, 1.15–1.19 for 16 → 16, 0.93 for 32 → 32 at 16×16, 0.78 for 64 → 64
-// at 8×8; resnet18's 64…512 channels at 56…7 pixels 0.43–0.73. The transforms cost per
-// channel and tile what the products cost per channel pair, so few channels do not pay.
+// runs faster on the vector path than the direct product (WinogradAuto): at least 64 channels
+// in and out, on images of at least 14×14 pixels unless cin ≥ 256. Measured one step at a time
+// (BenchmarkWinogradLayers, one core, Winograd's CPU time over the direct product's): 2.3 for
+// 3 → 16 channels at 32×32, 1.17 for 16 → 16, 0.9 for 32 → 32 at 16×16, 0.8 for 64 → 64 at
+// 8×8; resnet18's 64…512 channels at 56…7 pixels 0.43–0.73. The transforms cost per channel
+// and tile what the products cost per channel pair, so few channels do not pay; and within
+// whole networks (BenchmarkCPUWinograd) resnet20 and resnet56 ran 2–7% slower with their 32-
+// and 64-channel layers by Winograd (their transformed weights, 4× the direct ones, no longer
+// stay in L2 from one batch to the next), while resnet18 ran 1.26–1.38× faster with its 7×7
+// layers and 1.26–1.30× without them.
 func winoVecPays(cin, cout int, g winoGeom) bool {
-	return cin >= 32 && cout >= 32
+	return cin >= 64 && cout >= 64 && (g.h*g.w >= 14*14 || cin >= 256)
 }
