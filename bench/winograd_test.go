@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
@@ -75,13 +73,4 @@ func BenchmarkCPUWinograd(b *testing.B) {
 			b.Logf("kernels: %s (WinogradAuto)", cpu.KernelName(cpu.Options{}))
 		})
 	}
-}
-
-// threadTime is the calling thread's CPU time.
-func threadTime() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
-	}
-	return time.Duration(ts.Nano())
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"landscape/cpu/gemm"
 	"landscape/direction"
 	"landscape/engine"
@@ -84,13 +82,4 @@ func BenchmarkWinogradLayers(b *testing.B) {
 			})
 		}
 	}
-}
-
-// threadTime is the calling thread's CPU time.
-func threadTime() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
-	}
-	return time.Duration(ts.Nano())
 }
