@@ -144,7 +144,7 @@ func Factory(o Options) engine.Factory {
 func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	batch := o.Batch
 	if batch == 0 {
-		batch = DefaultBatch(p.Plan)
+		batch = winoVecBatch(p.Plan, o) // DefaultBatch, or more for Winograd's weights
 	}
 	e, err := NewBatch(p, batch)
 	if err != nil {
