@@ -150,7 +150,7 @@ func winoVecPays(cin, cout int, g winoGeom) bool {
 
 // winoVecBatch is the default batch of an engine with options o on plan: DefaultBatch, raised to
 // winoVecMinBatch where o computes a layer on the vector path. Its transformed weights are 4×
-// the direct ones (168 MB for resnet18's sixteen layers), read from memory once per batch: on
+// the direct ones (151 MB for resnet18's thirteen layers), read from memory once per batch: on
 // resnet18 at 224×224 (BenchmarkCPUWinograd, one core, CPU time, load 100) batches of 8 ran at
 // 42.5 and 42.4 images a second against 38.8 and 36.2 with DefaultBatch's 4, while the direct
 // engine ran the same at 4, 8 and 16.
