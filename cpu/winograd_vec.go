@@ -11,10 +11,11 @@ import (
 //
 // A chunk is a run of whole tile rows of the batch (row r = b·th + ty), its tiles numbered row
 // after row (nt = rows·tw), its transformed inputs and products stored winoLd(nt) columns apart
-// so that the products run on whole micro-panels (the columns past nt are never read). The input transform reads a strip: six rows, each holding the
-// chunk's tile rows one after the other, 4·tw columns each (the input's columns 0 … w−1, then
-// zeros), with columns −1 and 4·tw of each tile row masked to zero in the assembly; so 16
-// consecutive tiles fill the 16 lanes whatever the image's width. The output transform writes
+// so that the products run on whole micro-panels (the columns past nt are never read). The
+// input transform reads a strip: six rows, each holding the chunk's tile rows one after the
+// other, 4·tw columns each (the input's columns 0 … w−1, then zeros), with columns −1 and 4·tw
+// of each tile row masked to zero in the assembly; so 16 consecutive tiles fill the 16 lanes
+// whatever the image's width. The output transform writes
 // a strip of four rows alike, which winoStoreAVX512 adds to the bias and residual (ReLU after)
 // as it copies it into the output, as gemm.Fused's epilogue does.
 
@@ -106,9 +107,8 @@ func winoInputsVec(v, strip, in []float32, edges []uint64, ldIn, cin int, g wino
 }
 
 // winoOutputsVec transforms the products m (rows winoLd(nt) apart) of tile rows r0 … r1−1 back
-// through strip and
-// stores them into out as ReLU?(y + (bias + res)) (res nil: bias alone), as winoOutputs and
-// winoEpilogue do.
+// through strip and stores them into out as ReLU?(y + (bias + res)) (res nil: bias alone), as
+// winoOutputs and winoEpilogue do.
 func winoOutputsVec(out, strip, m, res, bias []float32, ldOut, cout int, g winoGeom, r0, r1 int, relu bool) {
 	hw, nt := g.h*g.w, (r1-r0)*g.tw
 	ld, seg, ldm := winoStripLd(nt), winoM*g.tw, winoLd(nt)
@@ -136,14 +136,14 @@ func winoOutputsVec(out, strip, m, res, bias []float32, ldOut, cout int, g winoG
 // winoVecPays reports whether a Winograd step of cin → cout channels on images of geometry g
 // runs faster on the vector path than the direct product (WinogradAuto): at least 64 channels
 // in and out, on images of at least 14×14 pixels unless cin ≥ 256. Measured one step at a time
-// (BenchmarkWinogradLayers, one core, Winograd's CPU time over the direct product's): 2.3 for
-// 3 → 16 channels at 32×32, 1.17 for 16 → 16, 0.9 for 32 → 32 at 16×16, 0.8 for 64 → 64 at
-// 8×8; resnet18's 64…512 channels at 56…7 pixels 0.43–0.73. The transforms cost per channel
-// and tile what the products cost per channel pair, so few channels do not pay; and within
-// whole networks (BenchmarkCPUWinograd) resnet20 and resnet56 ran 2–7% slower with their 32-
-// and 64-channel layers by Winograd (their transformed weights, 4× the direct ones, no longer
-// stay in L2 from one batch to the next), while resnet18 ran 1.26–1.38× faster with its 7×7
-// layers and 1.26–1.30× without them.
+// (BenchmarkWinogradLayers, one core, Winograd's CPU time over the direct product's; RESULTS.md):
+// 2.3–2.5 for 3 → 16 channels at 32×32, 1.1–1.2 for 16 → 16, 0.9–0.96 for 32 → 32 at 16×16,
+// 0.74–0.8 for 64 → 64 at 8×8; resnet18's 64…512 channels at 56…7 pixels 0.52–0.71 (batch 8).
+// The transforms cost per channel and tile what the products cost per channel pair, so few
+// channels do not pay; and within whole networks (BenchmarkCPUWinograd) resnet20 and resnet56
+// ran 0.93–0.99× as fast with their 32- and 64-channel layers by Winograd (their transformed
+// weights, 4× the direct ones, no longer stay in L2 from one batch to the next), while resnet18
+// ran 1.26–1.38× as fast with its 7×7 layers and 1.26–1.30× without them (batch 4).
 func winoVecPays(cin, cout int, g winoGeom) bool {
 	return cin >= 64 && cout >= 64 && (g.h*g.w >= 14*14 || cin >= 256)
 }
