@@ -130,6 +130,9 @@ func winoFilters(u, w []float32, ldw, cout, cin int) {
 type winoScratch struct {
 	v, m, strip []float32
 	edges       []uint64 // winoInAVX512's masks, by group of 16 tiles
+	// vec: planned for the vector path (winoVec when New ran; a later gemm.SetImpl changes the
+	// products' kernel, not the scratch's layout)
+	vec bool
 }
 
 // winoChunk is the number of tiles transformed, multiplied and transformed back at a time: as
@@ -162,6 +165,7 @@ func (e *Engine) planWinograd(o Options) {
 		return
 	}
 	vec := winoVec()
+	e.wino.vec = vec
 	size, strip, groups := 0, 0, 0
 	for i := range e.steps {
 		st := &e.steps[i]
@@ -201,7 +205,7 @@ func winoWeights(st *step, u, w []float32) []float32 {
 // its residual (or nil), rows of in and out (and res) ldIn and ldOut apart. Rows from Cout to
 // the step's padded m are zeroed, as the direct product's zero weights would leave them.
 func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, nb int) {
-	if winoVec() {
+	if e.wino.vec {
 		e.winogradVec(st, u, b, in, out, res, ldIn, ldOut, nb)
 		e.winoZeroRows(st, out, ldOut, nb)
 		return
