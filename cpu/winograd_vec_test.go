@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,48 @@ func closeSlices(t *testing.T, what string, got, want []float32) {
 		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*big || math.IsNaN(d) {
 			t.Fatalf("%s: element %d is %g, want %g (largest %g)", what, i, got[i], want[i], big)
 		}
+	}
+}
+
+// TestWinogradEnv: $LANDSCAPE_CPU_WINOGRAD=0 turns WinogradAuto off (no Winograd step, the kernel
+// name without "+winograd", the default batch), and WinogradAuto on the vector path takes a
+// 64-channel layer at 16×16 but not at 8×8 (winoVecPays), with a batch of at least 8.
+func TestWinogradEnv(t *testing.T) {
+	if !winoVec() {
+		t.Skip("no AVX-512 Winograd transforms in this build or on this CPU")
+	}
+	for _, c := range []struct {
+		hw   int
+		env  string
+		wino bool
+	}{{16, "", true}, {16, "0", false}, {8, "", false}} {
+		t.Run(fmt.Sprintf("%dx%d_env%q", c.hw, c.hw, c.env), func(t *testing.T) {
+			t.Setenv(WinogradEnv, c.env)
+			p := testProblem(t, "vgg9", 64, c.hw, 2) // 3×3 convolutions of 64 channels and more
+			e, err := NewWith(p, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := -1
+			for i, st := range e.steps {
+				if st.kind == convShift && st.l.InShape[0] >= 64 && st.l.InShape[1] == c.hw {
+					first = i
+					break
+				}
+			}
+			if first < 0 {
+				t.Fatalf("vgg9 at %d×%d has no 3×3 layer of ≥ 64 channels at full size", c.hw, c.hw)
+			}
+			name := KernelName(Options{})
+			if got := e.steps[first].wino; got != c.wino {
+				t.Errorf("layer %d (%v): Winograd %v, want %v", first, e.steps[first].l.InShape, got, c.wino)
+			}
+			if c.env == "0" && (winoSteps(e) != 0 || strings.Contains(name, "winograd") || e.bmax != DefaultBatch(p.Plan)) {
+				t.Errorf("%s=0: %d Winograd steps, kernel %q, batch %d", WinogradEnv, winoSteps(e), name, e.bmax)
+			}
+			if c.wino && (name != "avx512+winograd" || e.bmax < winoVecMinBatch) {
+				t.Errorf("kernel %q, batch %d", name, e.bmax)
+			}
+		})
 	}
 }
