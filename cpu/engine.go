@@ -25,7 +25,8 @@ import (
 // padded to a multiple of gemm.FusedMR channels (zero weights) and columns computed up to a
 // multiple of gemm.FusedNR, so every tile is whole; the extra rows and columns are never read
 // as results. Where the products run on the portable Go kernel, the 3×3 stride-1 convolutions
-// are computed by Winograd's F(4×4, 3×3) instead (winograd.go, Options.Winograd). Every buffer
+// are computed by Winograd's F(4×4, 3×3) instead, and with AVX-512 those with enough channels
+// and pixels (winograd.go, winograd_vec.go, Options.Winograd). Every buffer
 // is allocated by New and reused: Evaluate allocates only its result.
 //
 // In bfloat16 (Options.BF16) the engine computes as PyTorch's CPU autocast to bfloat16 does a
@@ -139,7 +140,8 @@ type Options struct {
 	Batch int  // images per forward pass (0: DefaultBatch)
 	BF16  bool // bfloat16 products accumulated in float32 (see Engine), else float32 throughout
 	// Winograd: when 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go); the
-	// zero value, where the products run on the portable Go kernel.
+	// zero value, on the portable Go kernel and, with AVX-512, on the layers winoVecPays
+	// chooses (unless $LANDSCAPE_CPU_WINOGRAD is 0).
 	Winograd WinogradUse
 }
 
@@ -152,7 +154,7 @@ func Factory(o Options) engine.Factory {
 func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	batch := o.Batch
 	if batch == 0 {
-		batch = DefaultBatch(p.Plan)
+		batch = winoVecBatch(p.Plan, o) // DefaultBatch, or more for Winograd's weights
 	}
 	e, err := NewBatch(p, batch)
 	if err != nil {
@@ -230,7 +232,8 @@ func (st *step) reads(buf int) bool {
 
 // KernelName names the micro-kernels an engine with options o computes its products with
 // (gemm.BF16KernelName or gemm.KernelName: surface.Settings.CPUKernel), with "+winograd"
-// where its 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go).
+// where its 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go; with AVX-512, on
+// the layers winoVecPays chooses: "avx512+winograd").
 func KernelName(o Options) string {
 	if o.BF16 {
 		return gemm.BF16KernelName()

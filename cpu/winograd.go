@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"os"
+
 	"landscape/cpu/gemm"
 	"landscape/model"
 )
@@ -16,8 +18,9 @@ import (
 // matrix product U_ξ (Cout×Cin) · V_ξ (Cin×tiles) (winoProduct): 36 products of Cin
 // multiply-adds per 16 outputs instead of 9·16, a quarter of the direct convolution's, for
 // transforms that cost O(Cin + Cout) per tile. It pays where the products are slow (the portable
-// Go kernel: about one scalar multiply-add a cycle); the assembly kernels, which run the direct
-// convolution near the core's peak, do not use it (Options.Winograd).
+// Go kernel: about one scalar multiply-add a cycle), and with AVX-512 (winograd_vec.go: the
+// products through gemm.Sgemm, vector transforms) on layers with enough channels and pixels
+// (winoVecPays); the AVX2 and NEON kernels do not use it (Options.Winograd).
 //
 // Numerics: the points 0, ±1, ±2 of F(4×4, 3×3) scale the input by up to 5·5 and the output
 // transform sums with weights up to 8·8, so float32 results differ from the direct sum by a few
@@ -35,7 +38,7 @@ const (
 type WinogradUse int
 
 const (
-	WinogradAuto WinogradUse = iota // where the products run on the portable Go kernel
+	WinogradAuto WinogradUse = iota // on the portable Go kernel; with AVX-512 where winoVecPays
 	WinogradOff                     // never: every convolution as one direct product
 	WinogradOn                      // wherever the layer allows it, whatever the kernel
 )
@@ -97,8 +100,11 @@ func winoFilt(g0, g1, g2 float64) [winoAlpha]float64 {
 
 // winoFilters writes the transformed filters of a cout × cin 3×3 convolution whose weights are
 // w (row co at co·ldw, tap (ci, kh, kw) at ci·9 + kh·3 + kw): u[(ξ·cout + co)·cin + ci] =
-// (G g Gᵀ)_ξ, rounded to float32 once.
+// (G g Gᵀ)_ξ, rounded to float32 once. Each output channel's 36 rows are made in row, then
+// copied out whole (written in place, 36 strided stores a filter, it ran 2–3 times slower on
+// resnet18's 512-channel layers, whose u is 36 MiB).
 func winoFilters(u, w []float32, ldw, cout, cin int) {
+	row := make([]float32, winoXi*cin)
 	for co := range cout {
 		for ci := range cin {
 			g := w[co*ldw+ci*9:][:9]
@@ -109,16 +115,24 @@ func winoFilters(u, w []float32, ldw, cout, cin int) {
 			for i := range winoAlpha {
 				r := winoFilt(t[0][i], t[1][i], t[2][i]) // row i of (G g) Gᵀ
 				for j, v := range r {
-					u[((i*winoAlpha+j)*cout+co)*cin+ci] = float32(v)
+					row[(i*winoAlpha+j)*cin+ci] = float32(v)
 				}
 			}
+		}
+		for xi := range winoXi {
+			copy(u[(xi*cout+co)*cin:][:cin], row[xi*cin:][:cin])
 		}
 	}
 }
 
-// winoScratch holds a Winograd step's transformed inputs and products for one chunk of tiles.
+// winoScratch holds a Winograd step's transformed inputs and products for one chunk of tiles,
+// and on the vector path the strips of input and output rows (winograd_vec.go).
 type winoScratch struct {
-	v, m []float32
+	v, m, strip []float32
+	edges       []uint64 // winoInAVX512's masks, by group of 16 tiles
+	// vec: planned for the vector path (winoVec when New ran; a later gemm.SetImpl changes the
+	// products' kernel, not the scratch's layout)
+	vec bool
 }
 
 // winoChunk is the number of tiles transformed, multiplied and transformed back at a time: as
@@ -128,9 +142,20 @@ func winoChunk(cin, cout int) int {
 	return max(16, (128<<10)/(winoXi*(cin+cout))/8*8)
 }
 
-// winograd reports whether engines with options o use Winograd's algorithm where it fits.
+// WinogradEnv names the environment variable that, set to 0, turns WinogradAuto off (every
+// convolution direct, as WinogradOff), for comparisons from the command line and benchmarks.
+const WinogradEnv = "LANDSCAPE_CPU_WINOGRAD"
+
+// winograd reports whether engines with options o use Winograd's algorithm where it fits (and,
+// for WinogradAuto on the vector path, where winoVecPays says it is faster).
 func (o Options) winograd() bool {
-	return !o.BF16 && (o.Winograd == WinogradOn || o.Winograd == WinogradAuto && gemm.KernelName() == "portable")
+	switch {
+	case o.BF16 || o.Winograd == WinogradOff:
+		return false
+	case o.Winograd == WinogradOn:
+		return true
+	}
+	return os.Getenv(WinogradEnv) != "0" && (gemm.KernelName() == "portable" || winoVec())
 }
 
 // planWinograd marks the steps computed by Winograd's algorithm under o (none in bfloat16) and
@@ -139,19 +164,31 @@ func (e *Engine) planWinograd(o Options) {
 	if !o.winograd() {
 		return
 	}
-	size := 0
+	vec := winoVec()
+	e.wino.vec = vec
+	size, strip, groups := 0, 0, 0
 	for i := range e.steps {
 		st := &e.steps[i]
 		if !st.winogradFits() {
 			continue
 		}
+		cin, cout, g := st.l.InShape[0], st.l.Cout(), winoGeomOf(&st.l)
+		if vec && o.Winograd == WinogradAuto && !winoVecPays(cin, cout, g) {
+			continue
+		}
 		st.wino = true
-		cin, cout := st.l.InShape[0], st.l.Cout()
-		nt := min(winoChunk(cin, cout), e.bmax*winoGeomOf(&st.l).tiles())
-		size = max(size, winoXi*(cin+cout)*nt)
+		nt := min(winoChunk(cin, cout), e.bmax*g.tiles())
+		if vec {
+			nt = min(winoVecRows(cin, cout, g.tw), e.bmax*g.th) * g.tw
+			strip = max(strip, winoStripSize(nt))
+			groups = max(groups, (nt+15)/16)
+		}
+		size = max(size, winoXi*max(cin, cout)*winoLd(nt))
 	}
 	e.wino.v = make([]float32, size)
 	e.wino.m = make([]float32, size)
+	e.wino.strip = make([]float32, strip)
+	e.wino.edges = make([]uint64, groups)
 }
 
 // winoWeights transforms the folded weights w of Winograd step st into u (made if nil).
@@ -168,6 +205,11 @@ func winoWeights(st *step, u, w []float32) []float32 {
 // its residual (or nil), rows of in and out (and res) ldIn and ldOut apart. Rows from Cout to
 // the step's padded m are zeroed, as the direct product's zero weights would leave them.
 func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, nb int) {
+	if e.wino.vec {
+		e.winogradVec(st, u, b, in, out, res, ldIn, ldOut, nb)
+		e.winoZeroRows(st, out, ldOut, nb)
+		return
+	}
 	l := &st.l
 	cin, cout, g := l.InShape[0], l.Cout(), winoGeomOf(l)
 	total := nb * g.tiles()
@@ -176,7 +218,7 @@ func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, n
 		nt := min(chunk, total-t0)
 		v, m := e.wino.v[:winoXi*cin*nt], e.wino.m[:winoXi*cout*nt]
 		winoInputs(v, in, ldIn, cin, g, t0, nt)
-		winoProduct(m, u, v, cout, cin, nt)
+		e.winoProducts(m, u, v, cout, cin, nt)
 		winoOutputs(out, m, ldOut, cout, g, t0, nt)
 	}
 	n := nb * st.outHW
@@ -187,7 +229,12 @@ func (e *Engine) winograd(st *step, u, b, in, out, res []float32, ldIn, ldOut, n
 		}
 		winoEpilogue(out[c*ldOut:][:n], b[c], r, l.ReLU)
 	}
-	for c := cout; c < st.m; c++ {
+	e.winoZeroRows(st, out, ldOut, nb)
+}
+
+// winoZeroRows zeroes the rows of out from Cout to the step's padded m.
+func (e *Engine) winoZeroRows(st *step, out []float32, ldOut, nb int) {
+	for c := st.l.Cout(); c < st.m; c++ {
 		clear(out[c*ldOut:][:nb*st.outHW])
 	}
 }

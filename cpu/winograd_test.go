@@ -20,6 +20,7 @@ func TestWinogradAgainstDirect(t *testing.T) {
 		inC, hw, nb int
 	}{
 		{"resnet20", 3, 32, 8},
+		{"resnet56", 3, 32, 8},
 		{"resnet8", 2, 9, 3},
 		{"resnet8-noshort", 1, 10, 4},
 		{"wrn8-2", 3, 12, 6},

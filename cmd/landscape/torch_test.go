@@ -100,10 +100,17 @@ func checkTorch(t *testing.T, label, npz string, eval func(sf *surface.Surface, 
 		t.Fatalf("PyTorch evaluated %d points, the surface has %d", len(want), sf.Len())
 	}
 	oneExample := 100/float64(sf.Settings.Examples) + 1e-9
+	worst := 0.0
+	defer func() {
+		t.Logf("%s (%s): largest loss difference from PyTorch %.2g relative", label, sf.Settings.CPUKernel, worst)
+	}()
 	for k, w := range want {
 		got := sf.Loss[k]
 		a, b := sf.Coord(k)
 		finite := !math.IsNaN(w.Loss) && !math.IsInf(w.Loss, 0)
+		if finite {
+			worst = max(worst, math.Abs(got-w.Loss)/math.Abs(w.Loss))
+		}
 		switch {
 		case !sf.Computed[k]:
 			t.Errorf("%s point (%g,%g) not computed", label, a, b)

@@ -12,7 +12,8 @@ import (
 // opsets each is exported at here: 13 for all, 17 too where the export differs (LayerNormalization,
 // HardSwish as one op; TestTorchONNXExtOps covers both opsets of every new operator). Input 64×64; 75×75 for
 // inception_v3 (its smallest); 224×224 for vgg11_bn and alexnet, whose AdaptiveAvgPool2d to 7×7
-// (6×6) PyTorch exports only when its input is a multiple of that.
+// (6×6) PyTorch exports only when its input is a multiple of that, and for resnet18, whose 3×3
+// convolutions at 56…7 pixels the AVX-512 engine computes by Winograd's F(4×4, 3×3).
 var torchvisionNets = []struct {
 	name   string
 	opsets []int
@@ -43,7 +44,7 @@ for hw, n, path in ((64, 2, sys.argv[1]), (75, 2, sys.argv[2]), (224, 2, sys.arg
 	for _, c := range torchvisionNets {
 		for _, opset := range c.opsets {
 			t.Run(fmt.Sprintf("%s_opset%d", c.name, opset), func(t *testing.T) {
-				hw := map[string]int{"inception_v3": 75, "vgg11_bn": 224, "alexnet": 224}[c.name]
+				hw := map[string]int{"inception_v3": 75, "vgg11_bn": 224, "alexnet": 224, "resnet18": 224}[c.name]
 				if hw == 0 {
 					hw = 64
 				}
