@@ -753,22 +753,26 @@ func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) (
 	return out, nil
 }
 
+// loadImages copies images first..first+nb-1 into the plan's input buffer, channel c of image
+// b at c·ld + b·H·W.
+func (e *Engine) loadImages(first, nb int) {
+	d := e.p.Data
+	hw := d.H * d.W
+	in, ld := e.bufs[e.p.Plan.Input][e.guard:], e.ld(hw)
+	for b := range nb {
+		img := d.Image(first + b)
+		for c := range d.C {
+			copy(in[c*ld+b*hw:][:hw], img[c*hw:(c+1)*hw])
+		}
+	}
+}
+
 // forward runs the plan on images first..first+nb-1 and returns the logits, image b's
 // class c at logits[c·ld+b] (valid until the next call).
 func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int) {
 	plan := e.p.Plan
 	g := e.guard
-	{
-		d := e.p.Data
-		hw := d.H * d.W
-		in, ld := e.bufs[plan.Input][g:], e.ld(hw)
-		for b := range nb {
-			img := d.Image(first + b)
-			for c := range d.C {
-				copy(in[c*ld+b*hw:][:hw], img[c*hw:(c+1)*hw])
-			}
-		}
-	}
+	e.loadImages(first, nb)
 	for i := range e.steps {
 		if e.onStep != nil {
 			e.onStep(i)

@@ -126,50 +126,22 @@ func tiledCase(t *testing.T, rng *rand.Rand, w *Workspace, tc *tiledConv, mode i
 	g, m := tc.g, tc.m
 	px := g.Images * g.H * g.W
 	ldc := px + 3
-	const sentinel = -7.5
-	bias := make([]float32, m)
-	res := make([]float32, m*ldc)
-	for i := range bias {
-		bias[i] = rng.Float32() - 0.5
-	}
-	for i := range res {
-		res[i] = rng.Float32() - 0.5
-	}
+	bias := randomRow(rng, m)
+	res := randomRow(rng, m*ldc)
 	var c []float32
 	if mode < 2 {
-		c = make([]float32, m*ldc)
-		for i := range c {
-			c[i] = sentinel
-		}
+		c = filled(make([]float32, m*ldc), tiledSentinel)
 	}
 	var pc []uint32
 	ldp := roundUp16(g.Cols()) + 5
 	if mode > 0 {
-		pc = make([]uint32, m/2*ldp)
-		for i := range pc {
-			pc[i] = 0xdeadbeef
-		}
+		pc = filled(make([]uint32, m/2*ldp), 0xdeadbeef)
 	}
 	var bw BF16Weights
 	bw.Pack(m, 9*tc.cin, tc.a, 9*tc.cin)
 	relu, round := mode != 1, mode > 0
-	var resp []uint32
 	if mode == 2 { // the residual as pairs at the positions, of the same bfloat16 values
-		resp = make([]uint32, m/2*ldp)
-		for i := range res {
-			res[i] = RoundBF16(res[i])
-		}
-		for i := range m {
-			for p := range px {
-				b, y, x := p/(g.H*g.W), p%(g.H*g.W)/g.W, p%g.W
-				wd := &resp[i/2*ldp+g.Pos(b, y, x)]
-				if i%2 == 0 {
-					*wd |= math.Float32bits(res[i*ldc+p]) >> 16
-				} else {
-					*wd |= math.Float32bits(res[i*ldc+p]) &^ 0xffff
-				}
-			}
-		}
+		resp := residualPairs(g, m, px, res, ldc, ldp)
 		w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, nil, resp, ldp, relu, round, pc, ldp)
 		// Bit for bit what the same residual in float32 gives.
 		pf := make([]uint32, len(pc))
@@ -183,7 +155,55 @@ func tiledCase(t *testing.T, rng *rand.Rand, w *Workspace, tc *tiledConv, mode i
 	} else {
 		w.FusedBF16Tiled(&bw, g, &tc.b, c, ldc, bias, res, nil, ldc, relu, round, pc, ldp)
 	}
-	got := make([]float32, m*px) // C's results, or the pairs' halves
+	got := tiledOutputs(g, m, px, c, ldc, pc, ldp)
+	checkTiledOutputs(t, tc, mode, got, c, ldc, bias, res, relu, round)
+	if pc != nil {
+		checkGridPairs(t, g, m, px, got, pc, ldp)
+	}
+}
+
+// tiledSentinel marks the words of C a tiled product must not write.
+const tiledSentinel = -7.5
+
+func randomRow(rng *rand.Rand, n int) []float32 {
+	r := make([]float32, n)
+	for i := range r {
+		r[i] = rng.Float32() - 0.5
+	}
+	return r
+}
+
+func filled[T any](s []T, v T) []T {
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// residualPairs rounds res (m×px at stride ldc) to bfloat16 in place and returns it as channel
+// pairs at the grid's positions (stride ldp).
+func residualPairs(g Grid, m, px int, res []float32, ldc, ldp int) []uint32 {
+	resp := make([]uint32, m/2*ldp)
+	for i := range res {
+		res[i] = RoundBF16(res[i])
+	}
+	for i := range m {
+		for p := range px {
+			b, y, x := p/(g.H*g.W), p%(g.H*g.W)/g.W, p%g.W
+			wd := &resp[i/2*ldp+g.Pos(b, y, x)]
+			if i%2 == 0 {
+				*wd |= math.Float32bits(res[i*ldc+p]) >> 16
+			} else {
+				*wd |= math.Float32bits(res[i*ldc+p]) &^ 0xffff
+			}
+		}
+	}
+	return resp
+}
+
+// tiledOutputs returns C's results (m×px), or, without C, the pairs' halves.
+func tiledOutputs(g Grid, m, px int, c []float32, ldc int, pc []uint32, ldp int) []float32 {
+	got := make([]float32, m*px)
 	for i := range m {
 		for p := range px {
 			if c != nil {
@@ -194,6 +214,15 @@ func tiledCase(t *testing.T, rng *rand.Rand, w *Workspace, tc *tiledConv, mode i
 			got[i*px+p] = math.Float32frombits(pc[i/2*ldp+g.Pos(b, y, x)] >> (16 * (i % 2)) << 16)
 		}
 	}
+	return got
+}
+
+// checkTiledOutputs compares got with the float64 convolution plus bias and residual (ReLU'd,
+// bfloat16-rounded where asked) and checks that C beyond the pixels was not written.
+func checkTiledOutputs(t *testing.T, tc *tiledConv, mode int, got, c []float32, ldc int, bias, res []float32, relu, round bool) {
+	t.Helper()
+	g, m := tc.g, tc.m
+	px := g.Images * g.H * g.W
 	for i := range m {
 		for p := range px {
 			sum, mag := tc.ref(i, p)
@@ -209,16 +238,11 @@ func tiledCase(t *testing.T, rng *rand.Rand, w *Workspace, tc *tiledConv, mode i
 				t.Fatalf("%v cin=%d m=%d mode=%d: out %d pixel %d = %g, want %g ± %g", g, tc.cin, m, mode, i, p, v, want, tol)
 			}
 		}
-		if c != nil {
-			for j := px; j < ldc; j++ {
-				if c[i*ldc+j] != sentinel {
-					t.Fatalf("%v mode=%d: C[%d][%d] = %g beyond the pixels was written", g, mode, i, j, c[i*ldc+j])
-				}
+		for j := px; c != nil && j < ldc; j++ {
+			if c[i*ldc+j] != tiledSentinel {
+				t.Fatalf("%v mode=%d: C[%d][%d] = %g beyond the pixels was written", g, mode, i, j, c[i*ldc+j])
 			}
 		}
-	}
-	if pc != nil {
-		checkGridPairs(t, g, m, px, got, pc, ldp)
 	}
 }
 
