@@ -1,8 +1,10 @@
 package job
 
 import (
+	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -173,5 +175,46 @@ func TestToleranceOnGPUDevice(t *testing.T) {
 		if !sampled {
 			t.Fatal("every point used all 1200 images: the test shows nothing")
 		}
+	}
+}
+
+// TestToleranceShardsMergeToTheWholeScan: the shards of a tolerance scan, each computing its
+// points in the same coarse-to-fine order, merge to exactly the unsharded tolerance scan
+// (estimates, standard errors and images used); a merge of a tolerance shard with an exact
+// one is refused, naming the tolerance.
+func TestToleranceShardsMergeToTheWholeScan(t *testing.T) {
+	spec, _ := fixtureN(t, 3, 3, 1500)
+	spec.Tolerance, spec.SampleSeed, spec.Batch, spec.Workers = 0.01, 5, 100, 2
+	whole := runScan(t, spec)
+	var parts []Part
+	for i := range 2 {
+		sh := spec
+		sh.Out = filepath.Join(filepath.Dir(spec.Out), fmt.Sprintf("shard%d.npz", i))
+		if err := sh.UseShard(fmt.Sprintf("%d/2", i), 0, func(string) string { return "" }); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, Part{Name: sh.Out, S: runScan(t, sh)})
+	}
+	got, rep, err := Merge(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete() {
+		t.Fatalf("merged shards miss points %v", rep.Missing)
+	}
+	if got.Extra[surface.ImagesKey("test")] == nil || !slices.ContainsFunc(got.Extra[surface.ImagesKey("test")], func(n float64) bool { return n < 1500 }) {
+		t.Fatalf("merged images used %v: no point was estimated from a sample", got.Extra[surface.ImagesKey("test")])
+	}
+	sameSurface(t, got, whole)
+
+	exact := spec
+	exact.Tolerance, exact.SampleSeed = 0, 0
+	if err := exact.UseShard("1/2", 0, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	exact.Out = filepath.Join(filepath.Dir(spec.Out), "exact.npz")
+	_, _, err = Merge([]Part{parts[0], {Name: exact.Out, S: runScan(t, exact)}})
+	if err == nil || !strings.Contains(err.Error(), "tolerance") {
+		t.Errorf("a tolerance shard merged with an exact one: %v", err)
 	}
 }
