@@ -1,13 +1,16 @@
 package job
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"landscape/surface"
 )
@@ -217,4 +220,42 @@ func TestToleranceShardsMergeToTheWholeScan(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tolerance") {
 		t.Errorf("a tolerance shard merged with an exact one: %v", err)
 	}
+}
+
+// TestToleranceInterruptedThenResumed stops a tolerance scan in the middle (its context ended
+// while points are part-way through their batches) and resumes it: the file must equal an
+// uninterrupted scan's, every array bit for bit; points caught mid-estimate are recomputed
+// from their first batch, never finished from a partial tally.
+func TestToleranceInterruptedThenResumed(t *testing.T) {
+	spec, _ := fixtureN(t, 6, 5, 1200)
+	spec.Tolerance, spec.SampleSeed, spec.Batch, spec.Workers = 0.01, 3, 100, 2
+	want := runScan(t, spec)
+	os.Remove(spec.Out)
+
+	slowSpec := spec
+	slowSpec.Device = slowGPU(10*time.Millisecond, false)
+	sc, err := PrepareScan(slowSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.Run(ctx, nil) }()
+	n := waitPartial(t, spec.Out, done)
+	cancel()
+	<-done
+	part, err := surface.Load(spec.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := computed(part); c < n || c == part.Len() {
+		t.Fatalf("after the interruption %d of %d points are saved (%d seen before)", c, part.Len(), n)
+	}
+	slowSpec.Device = slowGPU(0, false) // resumed on the same (seam) device
+	got := runScan(t, slowSpec)
+	if !slices.ContainsFunc(got.Extra[surface.ImagesKey("test")], func(n float64) bool { return n < 1200 }) {
+		t.Fatal("every point used all 1200 images: the test shows nothing")
+	}
+	got.Settings.Engine = want.Settings.Engine // "gpu": the seam, a CPU engine behind it
+	sameSurface(t, got, want)
 }
