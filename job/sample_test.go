@@ -1,11 +1,16 @@
 package job
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"landscape/surface"
 )
@@ -174,4 +179,83 @@ func TestToleranceOnGPUDevice(t *testing.T) {
 			t.Fatal("every point used all 1200 images: the test shows nothing")
 		}
 	}
+}
+
+// TestToleranceShardsMergeToTheWholeScan: the shards of a tolerance scan, each computing its
+// points in the same coarse-to-fine order, merge to exactly the unsharded tolerance scan
+// (estimates, standard errors and images used); a merge of a tolerance shard with an exact
+// one is refused, naming the tolerance.
+func TestToleranceShardsMergeToTheWholeScan(t *testing.T) {
+	spec, _ := fixtureN(t, 3, 3, 1500)
+	spec.Tolerance, spec.SampleSeed, spec.Batch, spec.Workers = 0.01, 5, 100, 2
+	whole := runScan(t, spec)
+	var parts []Part
+	for i := range 2 {
+		sh := spec
+		sh.Out = filepath.Join(filepath.Dir(spec.Out), fmt.Sprintf("shard%d.npz", i))
+		if err := sh.UseShard(fmt.Sprintf("%d/2", i), 0, func(string) string { return "" }); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, Part{Name: sh.Out, S: runScan(t, sh)})
+	}
+	got, rep, err := Merge(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete() {
+		t.Fatalf("merged shards miss points %v", rep.Missing)
+	}
+	if got.Extra[surface.ImagesKey("test")] == nil || !slices.ContainsFunc(got.Extra[surface.ImagesKey("test")], func(n float64) bool { return n < 1500 }) {
+		t.Fatalf("merged images used %v: no point was estimated from a sample", got.Extra[surface.ImagesKey("test")])
+	}
+	sameSurface(t, got, whole)
+
+	exact := spec
+	exact.Tolerance, exact.SampleSeed = 0, 0
+	if err := exact.UseShard("1/2", 0, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	exact.Out = filepath.Join(filepath.Dir(spec.Out), "exact.npz")
+	_, _, err = Merge([]Part{parts[0], {Name: exact.Out, S: runScan(t, exact)}})
+	if err == nil || !strings.Contains(err.Error(), "tolerance") {
+		t.Errorf("a tolerance shard merged with an exact one: %v", err)
+	}
+}
+
+// TestToleranceInterruptedThenResumed stops a tolerance scan in the middle (its context ended
+// while points are part-way through their batches) and resumes it: the file must equal an
+// uninterrupted scan's, every array bit for bit; points caught mid-estimate are recomputed
+// from their first batch, never finished from a partial tally.
+func TestToleranceInterruptedThenResumed(t *testing.T) {
+	spec, _ := fixtureN(t, 6, 5, 1200)
+	spec.Tolerance, spec.SampleSeed, spec.Batch, spec.Workers = 0.01, 3, 100, 2
+	want := runScan(t, spec)
+	os.Remove(spec.Out)
+
+	slowSpec := spec
+	slowSpec.Device = slowGPU(10*time.Millisecond, false)
+	sc, err := PrepareScan(slowSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.Run(ctx, nil) }()
+	n := waitPartial(t, spec.Out, done)
+	cancel()
+	<-done
+	part, err := surface.Load(spec.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := computed(part); c < n || c == part.Len() {
+		t.Fatalf("after the interruption %d of %d points are saved (%d seen before)", c, part.Len(), n)
+	}
+	slowSpec.Device = slowGPU(0, false) // resumed on the same (seam) device
+	got := runScan(t, slowSpec)
+	if !slices.ContainsFunc(got.Extra[surface.ImagesKey("test")], func(n float64) bool { return n < 1200 }) {
+		t.Fatal("every point used all 1200 images: the test shows nothing")
+	}
+	got.Settings.Engine = want.Settings.Engine // "gpu": the seam, a CPU engine behind it
+	sameSurface(t, got, want)
 }

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,47 @@ func TestBrowserPartialTolerancePage(t *testing.T) {
 	}
 	if text := p.Hover(t, "heat-0", "readout-0", 0.5, -0.5); !strings.Contains(text, "loss ± 0.0400 (standard error, 60 images)") {
 		t.Errorf("read-out %q lacks the standard error and images", text)
+	}
+}
+
+// TestBrowserLivePageDrawsLevels: `view --serve` of a coarse-to-fine scan in progress draws
+// each complete level at full extent and says which ("level 5×5 of 15×15"), never holes, and
+// the whole grid once every point is in.
+func TestBrowserLivePageDrawsLevels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.npz")
+	s := writeSurface(t, path, 15, 15, func(int) bool { return false })
+	order := s.CoarseToFine()
+	url, _ := startServer(t, "127.0.0.1:0", 50*time.Millisecond, path)
+	p := browsertest.New(t)
+	p.Run(t, "loading the live page", chromedp.Navigate(url+"/"))
+	p.WaitFor(t, "the empty surface", `document.getElementById('meta-0') && document.getElementById('meta-0').textContent.indexOf('0 of 225') >= 0`, 60*time.Second)
+	columns := `document.getElementById('heat-0').data[0].x.length`
+	shown := `document.getElementById('heat-0').data[0].z.flat().filter(function (v) { return v !== null; }).length`
+	for _, c := range []struct {
+		points, side int
+		level        string
+	}{{9, 3, "level 3×3 of 15×15"}, {30, 5, "level 5×5 of 15×15"}, {64, 8, "level 8×8 of 15×15"}, {225, 15, ""}} {
+		for _, k := range order[:c.points] {
+			a, b := s.Coord(k)
+			s.Set(k, bowl(a, b), 50)
+		}
+		if err := s.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		done := fmt.Sprintf("%d of 225", c.points)
+		p.WaitFor(t, done+" points", fmt.Sprintf(`document.getElementById('meta-0').textContent.indexOf(%q) >= 0 && %s === %d`, done, columns, c.side), 20*time.Second)
+		meta := browsertest.Eval[string](t, p, `document.getElementById('meta-0').textContent`)
+		if c.level != "" && !strings.Contains(meta, c.level) || c.level == "" && strings.Contains(meta, "level") {
+			t.Errorf("%d points: caption %q, want level %q", c.points, meta, c.level)
+		}
+		if n := browsertest.Eval[int](t, p, shown); n != c.side*c.side {
+			t.Errorf("%d points: heat map shows %d values, want the %d of the %d×%d level (no holes)", c.points, n, c.side*c.side, c.side, c.side)
+		}
+		if x := browsertest.Eval[[]float64](t, p, `document.getElementById('heat-0').data[0].x`); x[0] != -1 || x[len(x)-1] != 1 {
+			t.Errorf("%d points: heat map x %v does not span [-1, 1]", c.points, x)
+		}
+	}
+	if errs := p.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
 	}
 }
