@@ -40,6 +40,7 @@ type Engine struct {
 	p        *engine.Problem
 	bmax     int  // images per forward pass
 	bf16     bool // bfloat16 products (Options.BF16)
+	unfused  bool // Options.unfused
 	guard    int  // floats before and after the rows of every activation buffer
 	bufs     [][]float32
 	steps    []step
@@ -57,6 +58,8 @@ type Engine struct {
 	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
+	act      actStore                  // the activation the product now running applies as it stores
+	actBlock func(r0, rows, j0, n int) // act.block, as gemm.Workspace.After
 }
 
 // stepKind says how a plan layer is computed.
@@ -131,6 +134,9 @@ type Options struct {
 	// Winograd: when 3×3 stride-1 convolutions use Winograd's algorithm (winograd.go); the
 	// zero value, where the products run on the portable Go kernel.
 	Winograd WinogradUse
+	// unfused: activations and squeeze-excitation scales in passes of their own, as before they
+	// were fused into the products (actstore.go): the reference the tests compare with.
+	unfused bool
 }
 
 // Factory returns the engine.Factory of engines with options o.
@@ -148,7 +154,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.bf16 = o.BF16
+	e.bf16, e.unfused = o.BF16, o.unfused
 	if e.bf16 {
 		e.roundFlags()
 		e.pairSteps()
@@ -158,15 +164,15 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 }
 
 // roundFlags moves the bfloat16 rounding of a product's input into the product that wrote it,
-// where that gives the same numbers: a gemm product without a separate activation whose output
-// is first read, by any later step, as the input of a product (which would round it in place
-// before anything else saw it). The rounding then happens in the producer's store (no pass over
-// the activation), and every product reading a buffer last written by such a producer skips its
-// rounding pass.
+// where that gives the same numbers: a gemm product whose output is first read, by any later
+// step, as the input of a product (which would round it in place before anything else saw it).
+// The rounding then happens in the producer's store (after its activation, which it applies as
+// it stores: actstore.go), with no pass over the activation, and every product reading a buffer
+// last written by such a producer skips its rounding pass.
 func (e *Engine) roundFlags() {
 	for i := range e.steps {
 		st := &e.steps[i]
-		if !st.fused() || st.l.HasAct {
+		if !st.fused() || st.l.HasAct && e.unfused {
 			continue
 		}
 		for j := i + 1; j < len(e.steps); j++ {
@@ -786,6 +792,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				continue
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
+			stored := e.storeAct(st, out, ldOut, nb*st.outHW)
 			switch {
 			case st.wino:
 				e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
@@ -794,7 +801,11 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			default:
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}
-			activateRows(l, out, ldOut, nb*st.outHW)
+			if stored {
+				e.clearAct()
+			} else {
+				activateRows(l, out, ldOut, nb*st.outHW)
+			}
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
 			for ch := range c {

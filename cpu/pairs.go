@@ -91,6 +91,7 @@ func (e *Engine) fillPairs(st *step, in []float32, ld, nb int) {
 func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bias, res []float32, ldIn, ldOut, nb int) {
 	l := &st.l
 	src, psrc := &st.src, (*gemm.Paired)(nil)
+	round := st.roundOut && !l.HasAct // else rounded after the activation (actStore)
 	if st.paired {
 		if !st.pairsIn {
 			e.fillPairs(st, in, ldIn, nb)
@@ -104,9 +105,9 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 		}
 		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut)
 	case st.paired:
-		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
+		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, round)
 	default:
-		e.ws.FusedBF16W(bw, n, src, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
+		e.ws.FusedBF16W(bw, n, src, out, ldOut, bias, res, ldOut, l.ReLU, round)
 	}
 }
 
@@ -117,7 +118,7 @@ func (e *Engine) linkPairs() {
 	writer := map[int]*step{}
 	for i := range e.steps {
 		st := &e.steps[i]
-		if w := writer[st.l.In]; st.paired && w != nil && w.roundOut {
+		if w := writer[st.l.In]; st.paired && w != nil && w.roundOut && !w.l.HasAct { // pairs stored before the activation would miss it
 			w.pairsOut, st.pairsIn = true, true
 			buf := &e.pairBufs[st.l.In]
 			if need := w.m/2*e.ld(w.outHW) + 2*e.guard; len(*buf) < need {

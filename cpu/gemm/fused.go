@@ -83,6 +83,11 @@ const (
 // are added last, bias + res first.
 func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
 	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
+	w.fused(m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu, false)
+}
+
+// fused is Fused, rounding C to bfloat16 as it goes (before After sees it) where round is set.
+func (w *Workspace) fused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -91,6 +96,7 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 	kc := blocks(k, im.kc, 1)
 	w.bp = grow(w.bp, im.kernels[0].nr*kc)
 	bp := w.bp
+	after := afterBlocks{f: w.After, rows: m, round: round, c: c, ldc: ldc}
 	for pc := 0; pc < k; pc += kc {
 		kcur := min(kc, k-pc)
 		fl := 0
@@ -130,6 +136,9 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 				ga = nil
 			}
 			jr += nr
+			if last {
+				after.panel(jr, jr == n)
+			}
 		}
 	}
 }

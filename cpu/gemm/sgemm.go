@@ -41,6 +41,14 @@ type Workspace struct {
 	bw    BF16Weights // FusedBF16's A
 	unp   Gathered    // FusedBF16Paired's B as float32 rows, for the float32 kernels
 	pairC []float32   // FusedBF16ToPairs' C when the caller wants only the pairs
+
+	// After, when not nil, is called by Fused, FusedBF16W and FusedBF16Paired as blocks of C
+	// become final (every sum, bias, residual, ReLU and rounding stored): rows r0..r0+rows-1,
+	// columns j0..j0+n-1, each element of C exactly once, while the block is still in cache.
+	// A caller uses it to apply an activation (or round) in the same sweep over C instead of
+	// a pass of its own afterwards. FusedBF16ToPairs, whose pairs are stored before After
+	// could change C, refuses a Workspace with After set.
+	After func(r0, rows, j0, n int)
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.

@@ -1,0 +1,135 @@
+package cpu
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"landscape/engine"
+	"landscape/internal/enginetest"
+)
+
+// mbconvGraph writes an EfficientNet/MobileNet-like test graph to dir with activation act
+// ("silu": Mul(x, Sigmoid(x)) as PyTorch exports it, "hardswish", "relu6": Clip(0, 6)) after
+// every batch norm but the projections': a stride-2 stem, two inverted-residual blocks (1×1
+// expansion, depthwise 3×3 stride 1 and 5×5 stride 2, squeeze-excitation with its 1×1
+// convolutions on 1×1 inputs and a Sigmoid gate, 1×1 projection, a residual), a 1×1 head, the
+// pool and a Gemm; odd channel counts (7, 13, 11, 5, 19) on a 3×13×11 input.
+func mbconvGraph(dir, act string) (string, error) {
+	b := enginetest.NewGraph(-1, 3, 13, 11)
+	b.Opset = 17
+	n := 0
+	conv := func(x string, cin, cout, k, stride, groups int, bias bool) string {
+		n++
+		pad := int64(k / 2)
+		in := []string{x, b.Init(fmt.Sprintf("c%d.weight", n), false, cout, cin/groups, k, k)}
+		if bias {
+			in = append(in, b.Init(fmt.Sprintf("c%d.bias", n), false, cout))
+		}
+		return b.Node("Conv", in, enginetest.AInts("pads", pad, pad, pad, pad), enginetest.AInts("strides", int64(stride), int64(stride)), enginetest.AInt("group", int64(groups)))
+	}
+	activate := func(x string) string {
+		switch act {
+		case "silu":
+			return b.Node("Mul", []string{x, b.Node("Sigmoid", []string{x})})
+		case "hardswish":
+			return b.Node("HardSwish", []string{x})
+		}
+		return b.Node("Clip", []string{x, b.Scalar(0), b.Scalar(6)})
+	}
+	cba := func(x string, cin, cout, k, stride, groups int) string {
+		return activate(b.BN(fmt.Sprintf("bn%d", n+1), conv(x, cin, cout, k, stride, groups, false), cout))
+	}
+	block := func(x string, cin, cexp, cout, k, stride, cse int) string {
+		y := cba(x, cin, cexp, 1, 1, 1)
+		y = cba(y, cexp, cexp, k, stride, cexp)
+		s := activate(conv(b.Node("GlobalAveragePool", []string{y}), cexp, cse, 1, 1, 1, true))
+		y = b.Node("Mul", []string{y, b.Node("Sigmoid", []string{conv(s, cse, cexp, 1, 1, 1, true)})})
+		y = b.BN(fmt.Sprintf("bn%d", n+1), conv(y, cexp, cout, 1, 1, 1, false), cout)
+		if cin == cout && stride == 1 {
+			y = b.Node("Add", []string{y, x})
+		}
+		return y
+	}
+	x := cba("input", 3, 7, 3, 2, 1)
+	x = block(x, 7, 13, 7, 3, 1, 3)
+	x = block(x, 7, 11, 5, 5, 2, 5)
+	x = cba(x, 5, 19, 1, 1, 1)
+	x = b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{x})})
+	out := b.Node("Gemm", []string{x, b.Init("fc.weight", false, 10, 19), b.Init("fc.bias", false, 10)}, enginetest.AInt("transB", 1))
+	path := filepath.Join(dir, "mbconv-"+act+".onnx")
+	return path, b.Write(path, out, 10)
+}
+
+// logitsOf runs engine e over images [0, n) at pt, batch by batch, and returns the logits.
+func logitsOf(e *Engine, pt engine.Point, n int) []float32 {
+	var all []float32
+	ws := e.prepare(pt)
+	classes := e.p.Net.Classes
+	for first := 0; first < n; first += e.bmax {
+		nb := min(e.bmax, n-first)
+		logits, ld := e.forward(ws, first, nb)
+		for b := range nb {
+			for c := range classes {
+				all = append(all, logits[c*ld+b])
+			}
+		}
+	}
+	return all
+}
+
+// TestFusedActivations compares the engine with its activations and squeeze-excitation scales
+// fused into the products (actstore.go) with the same engine computing them in passes of their
+// own (Options.unfused), in float32 and bfloat16, for SiLU, HardSwish and ReLU6 graphs
+// (mbconvGraph), batches of 1, 3 and 4 over 7 images (a last partial batch): the logits must be
+// the same bit for bit, since the fusions change where, not how, each value is computed.
+func TestFusedActivations(t *testing.T) {
+	dir := t.TempDir()
+	const images = 7
+	for _, act := range []string{"silu", "hardswish", "relu6"} {
+		path, err := mbconvGraph(dir, act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := enginetest.Setup(enginetest.Case{Model: path, Images: images, DirType: "weights"}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bf16 := range []bool{false, true} {
+			for _, batch := range []int{1, 3, 4} {
+				t.Run(fmt.Sprintf("%s/bf16=%v/batch%d", act, bf16, batch), func(t *testing.T) {
+					fused, err := NewWith(p, Options{Batch: batch, BF16: bf16})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fusedSteps(fused) == 0 {
+						t.Fatal("no step applies its activation as it stores: the test tests nothing")
+					}
+					ref, err := NewWith(p, Options{Batch: batch, BF16: bf16, unfused: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, pt := range enginetest.Points[:2] {
+						got, want := logitsOf(fused, pt, images), logitsOf(ref, pt, images)
+						for i := range want {
+							if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+								t.Fatalf("point %v: logit %d of image %d = %v, unfused %v", pt, i%10, i/10, got[i], want[i])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// fusedSteps counts the steps of e that apply their activation as they store.
+func fusedSteps(e *Engine) int {
+	n := 0
+	for i := range e.steps {
+		if st := &e.steps[i]; st.fused() && st.l.HasAct && !st.wino {
+			n++
+		}
+	}
+	return n
+}
