@@ -50,5 +50,5 @@ func (e *Engine) storeAct(st *step, out []float32, ld, n int) bool {
 	return true
 }
 
-// clearAct ends storeAct's After.
-func (e *Engine) clearAct() { e.ws.After = nil }
+// clearAct ends storeAct's After and scaleBefore's Before.
+func (e *Engine) clearAct() { e.ws.After, e.ws.Before = nil, nil }

@@ -3,8 +3,10 @@ package cpu
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"landscape/cpu/gemm"
 	"landscape/engine"
 	"landscape/internal/enginetest"
 )
@@ -80,10 +82,20 @@ func logitsOf(e *Engine, pt engine.Point, n int) []float32 {
 
 // TestFusedActivations compares the engine with its activations and squeeze-excitation scales
 // fused into the products (actstore.go) with the same engine computing them in passes of their
-// own (Options.unfused), in float32 and bfloat16, for SiLU, HardSwish and ReLU6 graphs
+// own (Options.unfused), in float32 and bfloat16 (each implementation), for SiLU, HardSwish and ReLU6 graphs
 // (mbconvGraph), batches of 1, 3 and 4 over 7 images (a last partial batch): the logits must be
 // the same bit for bit, since the fusions change where, not how, each value is computed.
 func TestFusedActivations(t *testing.T) {
+	saved := gemm.BF16KernelName()
+	defer func() {
+		if !gemm.SetBF16Impl(saved) {
+			gemm.SetBF16Impl("")
+		}
+	}()
+	precisions := []string{"fp32"}
+	for _, impl := range bf16Impls() {
+		precisions = append(precisions, "bf16:"+impl)
+	}
 	dir := t.TempDir()
 	const images = 7
 	for _, act := range []string{"silu", "hardswish", "relu6"} {
@@ -95,15 +107,19 @@ func TestFusedActivations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, bf16 := range []bool{false, true} {
+		for _, prec := range precisions {
+			bf16 := prec != "fp32"
 			for _, batch := range []int{1, 3, 4} {
-				t.Run(fmt.Sprintf("%s/bf16=%v/batch%d", act, bf16, batch), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/batch%d", act, prec, batch), func(t *testing.T) {
+					if bf16 && !gemm.SetBF16Impl(strings.TrimPrefix(prec, "bf16:")) {
+						t.Fatalf("no bfloat16 implementation %q", prec)
+					}
 					fused, err := NewWith(p, Options{Batch: batch, BF16: bf16})
 					if err != nil {
 						t.Fatal(err)
 					}
-					if fusedSteps(fused) == 0 {
-						t.Fatal("no step applies its activation as it stores: the test tests nothing")
+					if acts, scales := fusedSteps(fused); acts == 0 || scales != 2 {
+						t.Fatalf("%d steps apply their activation as they store, %d scale their input: want some and 2", acts, scales)
 					}
 					ref, err := NewWith(p, Options{Batch: batch, BF16: bf16, unfused: true})
 					if err != nil {
@@ -123,13 +139,17 @@ func TestFusedActivations(t *testing.T) {
 	}
 }
 
-// fusedSteps counts the steps of e that apply their activation as they store.
-func fusedSteps(e *Engine) int {
-	n := 0
+// fusedSteps counts the steps of e that apply their activation as they store, and those that
+// scale their input by squeeze-excitation's factors.
+func fusedSteps(e *Engine) (acts, scales int) {
 	for i := range e.steps {
-		if st := &e.steps[i]; st.fused() && st.l.HasAct && !st.wino {
-			n++
+		st := &e.steps[i]
+		if st.fused() && st.l.HasAct && !st.wino {
+			acts++
+		}
+		if st.se != nil {
+			scales++
 		}
 	}
-	return n
+	return acts, scales
 }

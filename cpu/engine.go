@@ -60,6 +60,7 @@ type Engine struct {
 	wino     winoScratch
 	act      actStore                  // the activation the product now running applies as it stores
 	actBlock func(r0, rows, j0, n int) // act.block, as gemm.Workspace.After
+	seRows   []float32                 // fillPairsScaled's two scaled rows (sescale.go)
 }
 
 // stepKind says how a plan layer is computed.
@@ -111,6 +112,10 @@ type step struct {
 	// step is pooled (skipped).
 	poolNext, pooled bool
 	bandRows         int
+	// se: this 1×1 convolution scales its input by squeeze-excitation's factors as it reads it
+	// (sescale.go), and seFused: this mul step is so fused into the next step, and skipped.
+	se      *seScale
+	seFused bool
 }
 
 type prepared struct {
@@ -160,6 +165,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 		e.pairSteps()
 	}
 	e.planWinograd(o)
+	e.planSE()
 	return e, nil
 }
 
@@ -212,7 +218,7 @@ func (st *step) reads(buf int) bool {
 		return true
 	}
 	switch st.kind {
-	case add2, mul:
+	case add2, mul, matmul2:
 		return l.In2 == buf
 	case concat:
 		for _, b := range l.Ins {
@@ -761,17 +767,17 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 	}
 	for i := range e.steps {
 		st := &e.steps[i]
-		if st.pooled {
-			continue // computed with its input (convpool.go)
+		if st.pooled || st.seFused {
+			continue // computed with its input (convpool.go) or by the next step (sescale.go)
 		}
 		l := &st.l
 		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
-		in, out := e.bufs[l.In][g:], e.bufs[l.Out][g:]
+		in, out := e.inputOf(st), e.bufs[l.Out][g:]
 		var res []float32
 		if l.Residual >= 0 {
 			res = e.bufs[l.Residual][g:]
 		}
-		if e.bf16 && st.product() && !st.inRounded {
+		if e.bf16 && st.product() && !st.inRounded && st.se == nil {
 			for c := range l.InShape[0] {
 				gemm.RoundBF16s(in[c*ldIn:][:nb*st.inHW])
 			}
@@ -793,6 +799,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
 			stored := e.storeAct(st, out, ldOut, nb*st.outHW)
+			e.scaleBefore(st, in, ldIn, nb)
 			switch {
 			case st.wino:
 				e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
@@ -801,9 +808,8 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			default:
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}
-			if stored {
-				e.clearAct()
-			} else {
+			e.clearAct()
+			if !stored {
 				activateRows(l, out, ldOut, nb*st.outHW)
 			}
 		case maxPool:

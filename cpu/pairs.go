@@ -93,7 +93,10 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 	src, psrc := &st.src, (*gemm.Paired)(nil)
 	round := st.roundOut && !l.HasAct // else rounded after the activation (actStore)
 	if st.paired {
-		if !st.pairsIn {
+		switch {
+		case st.se != nil:
+			e.fillPairsScaled(st, in, ldIn, nb)
+		case !st.pairsIn:
 			e.fillPairs(st, in, ldIn, nb)
 		}
 		src, psrc = nil, &st.psrc

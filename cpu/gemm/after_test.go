@@ -88,3 +88,68 @@ func randomFloats(rng *rand.Rand, n int) []float32 {
 	}
 	return x
 }
+
+// TestFusedBefore checks Workspace.Before on Fused (every kernel, small cache blocks too) and
+// on FusedBF16W over the float32 kernels: a B of disjoint rows (row p at p·ld, random masks)
+// scaled by f[p] in Before, each element once, gives C bit for bit as the product of the
+// scaled B computed without Before.
+func TestFusedBefore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	shapes := [][3]int{{8, 16, 1}, {24, 48, 27}, {40, 304, 70}, {16, 592, 300}}
+	run := func(t *testing.T, bf16 bool) {
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			ld := n + 16
+			b := randomGathered(rng, n, k)
+			b.Data = randomFloats(rng, k*ld)
+			for p := range k {
+				b.Off[p] = int32(p * ld)
+			}
+			f := randomFloats(rng, k)
+			a, bias := randomFloats(rng, m*k), randomFloats(rng, m)
+			var bw BF16Weights
+			if bf16 {
+				RoundBF16s(a)
+				bw.Pack(m, k, a, k)
+			}
+			product := func(w *Workspace, b *Gathered, c []float32) {
+				if bf16 {
+					w.FusedBF16W(&bw, n, b, c, n, bias, nil, 0, true, false)
+				} else {
+					w.Fused(m, n, k, a, k, b, c, n, bias, nil, 0, true)
+				}
+			}
+			scaled := *b
+			scaled.Data = append([]float32(nil), b.Data...)
+			for p := range k {
+				for j := range n {
+					scaled.Data[p*ld+j] *= f[p]
+				}
+			}
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			var w Workspace
+			product(&w, &scaled, want)
+			seen := make([]int, k*n)
+			w.Before = func(p0, rows, j0, nc int) {
+				for p := p0; p < p0+rows; p++ {
+					for j := j0; j < j0+nc; j++ {
+						b.Data[p*ld+j] *= f[p]
+						seen[p*n+j]++
+					}
+				}
+			}
+			product(&w, b, got)
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("%dx%dx%d: B[%d][%d] handed to Before %d times", m, n, k, i/n, i%n, c)
+				}
+			}
+			sameFloats(t, fmt.Sprintf("%dx%dx%d: C", m, n, k), got, want, n)
+		}
+	}
+	forEachImpl(t, func(t *testing.T) { run(t, false) })
+	saved := bf16Current
+	defer func() { bf16Current = saved }()
+	SetBF16Impl("")
+	t.Run("bf16-float32-kernels", func(t *testing.T) { run(t, true) })
+}

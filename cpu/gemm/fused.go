@@ -110,7 +110,14 @@ func (w *Workspace) fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 				fl |= fusedReLU
 			}
 		}
+		next := 0 // the first column not yet handed to w.Before
 		for jr := 0; jr < n; {
+			if w.Before != nil && jr >= next {
+				for next = jr; next < n && next-jr < afterCols; {
+					next += im.kernels[im.panel(n-next)].nr
+				}
+				w.Before(pc, kcur, jr, next-jr)
+			}
 			pi := im.panel(n - jr)
 			nr := im.kernels[pi].nr
 			kern := im.epis[pi]

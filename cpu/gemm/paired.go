@@ -57,6 +57,9 @@ func (w *Workspace) FusedBF16Paired(a *BF16Weights, n int, b *Paired, c []float3
 	m, k := a.m, a.k
 	checkFused(m, n, k, a.a, a.lda, nil, c, ldc, bias, res, ldr)
 	checkPaired(n, k, b)
+	if w.Before != nil {
+		panic("gemm: FusedBF16Paired: Workspace.Before is set (it is not called on pairs)")
+	}
 	if m == 0 || n == 0 {
 		return
 	}
@@ -130,8 +133,8 @@ func BF16Paired() bool { return bf16Current != nil }
 // writes it, for r < m/2 and j < n; ldp ≥ n. With c nil only the pairs are stored.
 func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int) {
 	m := a.m
-	if w.After != nil {
-		panic("gemm: FusedBF16ToPairs: Workspace.After is set (the pairs would miss what it does to C)")
+	if w.After != nil || w.Before != nil {
+		panic("gemm: FusedBF16ToPairs: Workspace.After or Before is set (the pairs would miss what After does to C; Before is not called)")
 	}
 	if ldp < n || m > 0 && n > 0 && len(pc) < (m/2-1)*ldp+n {
 		panic(fmt.Sprintf("gemm: FusedBF16ToPairs: len(pc) = %d, ldp = %d for %d row pairs of %d columns", len(pc), ldp, m/2, n))
