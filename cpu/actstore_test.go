@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"landscape/cpu/gemm"
 	"landscape/engine"
 	"landscape/internal/enginetest"
+	"landscape/model"
 )
 
 // mbconvGraph writes an EfficientNet/MobileNet-like test graph to dir with activation act
@@ -152,4 +155,36 @@ func fusedSteps(e *Engine) (acts, scales int) {
 		}
 	}
 	return acts, scales
+}
+
+// TestActivateRowsAsm checks activateRowsAsm against activate row by row, bit for bit, for
+// widths around the vector's 16 and rows with gaps, and that it writes nothing else.
+func TestActivateRowsAsm(t *testing.T) {
+	if !hasActRowsAsm(model.OpSiLU) {
+		t.Skip("no AVX-512 in this build or on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, cols := range []int{1, 7, 15, 16, 17, 33, 56, 112} {
+		for _, rows := range []int{1, 3} {
+			lds, ldd := cols+2, cols+5
+			src := make([]float32, rows*lds)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64() * 8)
+			}
+			got, want := make([]float32, rows*ldd), make([]float32, rows*ldd)
+			for i := range got {
+				got[i], want[i] = -7, -7
+			}
+			activateRowsAsm(model.OpSiLU, got, ldd, src, lds, rows, cols)
+			l := &model.Layer{}
+			for r := range rows {
+				activate(model.OpSiLU, l, want[r*ldd:][:cols], src[r*lds:][:cols])
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("cols %d rows %d: [%d] = %v, want %v", cols, rows, i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

@@ -180,17 +180,23 @@ func (e *Engine) depthwise(st *step, w, bias, in, out, res []float32, ldIn, ldOu
 			lo, hi, act = l.Lo, l.Hi, false
 		}
 	}
+	actRows := act && res == nil && hasActRowsAsm(l.Act) && !e.unfused
 	kk := d.k * d.k
 	for c := range l.Cout() {
 		for b := range nb {
 			d.fill(pad, in[c*ldIn+b*st.inHW:], b, nb)
 		}
 		dwKernel(grid, pad, s.off, w[c*kk:][:kk], bias[c], lo, hi)
-		if act && res == nil {
+		if act && res == nil && !actRows {
 			activate(l.Act, l, grid, grid) // also the grid's unused columns: one call
 		}
 		for b := range nb {
-			copyRows(out[c*ldOut+b*st.outHW:], d.ow, grid[b*d.plane:], d.wq, d.oh, d.ow)
+			o, g := out[c*ldOut+b*st.outHW:], grid[b*d.plane:]
+			if actRows {
+				activateRowsAsm(l.Act, o, d.ow, g, d.wq, d.oh, d.ow) // activated as copied
+			} else {
+				copyRows(o, d.ow, g, d.wq, d.oh, d.ow)
+			}
 		}
 		if res != nil {
 			n := nb * st.outHW
