@@ -84,7 +84,7 @@ func logitsOf(e *Engine, pt engine.Point, n int) []float32 {
 }
 
 // TestFusedActivations compares the engine with its activations and squeeze-excitation scales
-// fused into the products (actstore.go) with the same engine computing them in passes of their
+// fused into the products (actstore.go, sescale.go), and its pools into the depthwise steps, with the same engine computing them in passes of their
 // own (Options.unfused), in float32 and bfloat16 (each implementation), for SiLU, HardSwish and ReLU6 graphs
 // (mbconvGraph), batches of 1, 3 and 4 over 7 images (a last partial batch): the logits must be
 // the same bit for bit, since the fusions change where, not how, each value is computed.
@@ -121,8 +121,8 @@ func TestFusedActivations(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if acts, scales := fusedSteps(fused); acts == 0 || scales != 2 {
-						t.Fatalf("%d steps apply their activation as they store, %d scale their input: want some and 2", acts, scales)
+					if acts, scales, means := fusedSteps(fused); acts == 0 || scales != 2 || means != 2 {
+						t.Fatalf("%d steps apply their activation as they store, %d scale their input, %d pool their output: want some, 2 and 2", acts, scales, means)
 					}
 					ref, err := NewWith(p, Options{Batch: batch, BF16: bf16, unfused: true})
 					if err != nil {
@@ -142,9 +142,9 @@ func TestFusedActivations(t *testing.T) {
 	}
 }
 
-// fusedSteps counts the steps of e that apply their activation as they store, and those that
-// scale their input by squeeze-excitation's factors.
-func fusedSteps(e *Engine) (acts, scales int) {
+// fusedSteps counts the steps of e that apply their activation as they store, those that
+// scale their input by squeeze-excitation's factors and those that pool their output.
+func fusedSteps(e *Engine) (acts, scales, means int) {
 	for i := range e.steps {
 		st := &e.steps[i]
 		if st.fused() && st.l.HasAct && !st.wino {
@@ -153,8 +153,11 @@ func fusedSteps(e *Engine) (acts, scales int) {
 		if st.se != nil {
 			scales++
 		}
+		if st.meanNext {
+			means++
+		}
 	}
-	return acts, scales
+	return acts, scales, means
 }
 
 // TestActivateRowsAsm checks activateRowsAsm against activate row by row, bit for bit, for

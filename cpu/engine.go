@@ -61,6 +61,7 @@ type Engine struct {
 	act      actStore                  // the activation the product now running applies as it stores
 	actBlock func(r0, rows, j0, n int) // act.block, as gemm.Workspace.After
 	seRows   []float32                 // fillPairsScaled's two scaled rows (sescale.go)
+	means    []float32                 // the means a depthwise step computes for the pool after it (depthwise.go)
 }
 
 // stepKind says how a plan layer is computed.
@@ -116,6 +117,9 @@ type step struct {
 	// (sescale.go), and seFused: this mul step is so fused into the next step, and skipped.
 	se      *seScale
 	seFused bool
+	// meanNext: this depthwise step computes the means of the global average pool step after
+	// it, which copies them (meaned) (depthwise.go).
+	meanNext, meaned bool
 }
 
 type prepared struct {
@@ -166,6 +170,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	}
 	e.planWinograd(o)
 	e.planSE()
+	e.planMeans()
 	return e, nil
 }
 
@@ -820,6 +825,12 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				}
 			}
 		case avgPool:
+			if st.meaned { // computed by the depthwise step before
+				for ch := range l.InShape[0] {
+					copy(out[ch*ldOut:][:nb], e.means[ch*ldOut:][:nb])
+				}
+				continue
+			}
 			for ch := range l.InShape[0] {
 				for b := range nb {
 					out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
