@@ -22,12 +22,19 @@ type actStore struct {
 func (a *actStore) block(r0, rows, j0, nc int) {
 	rows = min(r0+rows, a.l.Cout()) - r0
 	nc = min(j0+nc, a.n) - j0
-	if nc <= 0 {
+	if nc <= 0 || rows <= 0 {
 		return
 	}
-	for i := r0; i < r0+rows; i++ {
-		row := a.out[i*a.ld+j0:][:nc]
-		activate(a.l.Act, a.l, row, row)
+	blk := a.out[r0*a.ld+j0:]
+	asm := hasActRowsAsm(a.l.Act)
+	if asm { // the block in one call
+		activateRowsAsm(a.l.Act, blk, a.ld, blk, a.ld, rows, nc)
+	}
+	for i := range rows {
+		row := blk[i*a.ld:][:nc]
+		if !asm {
+			activate(a.l.Act, a.l, row, row)
+		}
 		if a.round {
 			gemm.RoundBF16s(row)
 		}
