@@ -18,7 +18,8 @@ import (
 // ("silu": Mul(x, Sigmoid(x)) as PyTorch exports it, "hardswish", "relu6": Clip(0, 6)) after
 // every batch norm but the projections': a stride-2 stem, two inverted-residual blocks (1×1
 // expansion, depthwise 3×3 stride 1 and 5×5 stride 2, squeeze-excitation with its 1×1
-// convolutions on 1×1 inputs and a Sigmoid gate, 1×1 projection, a residual), a 1×1 head, the
+// convolutions on 1×1 inputs and a Sigmoid gate (not with relu6, as MobileNetV2), 1×1
+// projection, a residual), a 1×1 head, the
 // pool and a Gemm; odd channel counts (7, 13, 11, 5, 19) on a 3×13×11 input.
 func mbconvGraph(dir, act string) (string, error) {
 	b := enginetest.NewGraph(-1, 3, 13, 11)
@@ -48,8 +49,10 @@ func mbconvGraph(dir, act string) (string, error) {
 	block := func(x string, cin, cexp, cout, k, stride, cse int) string {
 		y := cba(x, cin, cexp, 1, 1, 1)
 		y = cba(y, cexp, cexp, k, stride, cexp)
-		s := activate(conv(b.Node("GlobalAveragePool", []string{y}), cexp, cse, 1, 1, 1, true))
-		y = b.Node("Mul", []string{y, b.Node("Sigmoid", []string{conv(s, cse, cexp, 1, 1, 1, true)})})
+		if act != "relu6" { // MobileNetV2's blocks have no squeeze-excitation
+			s := activate(conv(b.Node("GlobalAveragePool", []string{y}), cexp, cse, 1, 1, 1, true))
+			y = b.Node("Mul", []string{y, b.Node("Sigmoid", []string{conv(s, cse, cexp, 1, 1, 1, true)})})
+		}
 		y = b.BN(fmt.Sprintf("bn%d", n+1), conv(y, cexp, cout, 1, 1, 1, false), cout)
 		if cin == cout && stride == 1 {
 			y = b.Node("Add", []string{y, x})
@@ -121,8 +124,11 @@ func TestFusedActivations(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if acts, scales, means := fusedSteps(fused); acts == 0 || scales != 2 || means != 2 {
-						t.Fatalf("%d steps apply their activation as they store, %d scale their input, %d pool their output: want some, 2 and 2", acts, scales, means)
+					se := map[bool]int{true: 2}[act != "relu6"]
+					dw := map[bool]int{true: 2}[act == "relu6" && bf16]
+					if acts, scales, means, dwRound := fusedSteps(fused); acts == 0 || scales != se || means != se || dwRound != dw {
+						t.Fatalf("%d steps apply their activation as they store, %d scale their input, %d pool their output, %d depthwise round theirs: want some, %d, %d and %d",
+							acts, scales, means, dwRound, se, se, dw)
 					}
 					ref, err := NewWith(p, Options{Batch: batch, BF16: bf16, unfused: true})
 					if err != nil {
@@ -143,8 +149,9 @@ func TestFusedActivations(t *testing.T) {
 }
 
 // fusedSteps counts the steps of e that apply their activation as they store, those that
-// scale their input by squeeze-excitation's factors and those that pool their output.
-func fusedSteps(e *Engine) (acts, scales, means int) {
+// scale their input by squeeze-excitation's factors, those that pool their output and the
+// depthwise steps that round theirs.
+func fusedSteps(e *Engine) (acts, scales, means, dwRound int) {
 	for i := range e.steps {
 		st := &e.steps[i]
 		if st.fused() && st.l.HasAct && !st.wino {
@@ -156,8 +163,11 @@ func fusedSteps(e *Engine) (acts, scales, means int) {
 		if st.meanNext {
 			means++
 		}
+		if st.dw != nil && st.roundOut {
+			dwRound++
+		}
 	}
-	return acts, scales, means
+	return acts, scales, means, dwRound
 }
 
 // TestActivateRowsAsm checks activateRowsAsm against activate row by row, bit for bit, for

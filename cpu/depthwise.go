@@ -209,6 +209,7 @@ func (e *Engine) depthwise(st *step, w, bias, in, out, res []float32, ldIn, ldOu
 		if st.meanNext {
 			e.meanChannel(st, out, ldOut, c, nb)
 		}
+		e.dwStore(st, out, ldOut, c, nb)
 	}
 }
 

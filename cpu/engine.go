@@ -171,6 +171,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	e.planWinograd(o)
 	e.planSE()
 	e.planMeans()
+	e.planDWRound()
 	return e, nil
 }
 
