@@ -20,9 +20,10 @@ import (
 // expansion, depthwise 3×3 stride 1 and 5×5 stride 2, squeeze-excitation with its 1×1
 // convolutions on 1×1 inputs and a Sigmoid gate (not with relu6, as MobileNetV2), 1×1
 // projection, a residual), a 1×1 head, the
-// pool and a Gemm; odd channel counts (7, 13, 11, 5, 19) on a 3×13×11 input.
+// pool and a Gemm; odd channel counts (7, 13, 11, 5, 19) on a 3×45×43 input (products over
+// more columns than one gemm.Workspace.After/Before block).
 func mbconvGraph(dir, act string) (string, error) {
-	b := enginetest.NewGraph(-1, 3, 13, 11)
+	b := enginetest.NewGraph(-1, 3, 45, 43)
 	b.Opset = 17
 	n := 0
 	conv := func(x string, cin, cout, k, stride, groups int, bias bool) string {

@@ -61,6 +61,7 @@ type Engine struct {
 	act      actStore                  // the activation the product now running applies as it stores
 	actBlock func(r0, rows, j0, n int) // act.block, as gemm.Workspace.After
 	seRows   []float32                 // fillPairsScaled's two scaled rows (sescale.go)
+	seS      []float32                 // scaleBefore's copy of the factors (sescale.go)
 	means    []float32                 // the means a depthwise step computes for the pool after it (depthwise.go)
 }
 

@@ -12,7 +12,8 @@ import "landscape/cpu/gemm"
 // the product's channel pairs scales and rounds as it packs (fillPairsScaled). The products are
 // the same floats, x·s[c] rounded once, so the results are the same bit for bit; the mul step
 // is skipped (seFused). It applies where nothing else reads x or y afterwards (x is
-// overwritten) and the projection writes neither x's buffer nor reads it as its residual.
+// overwritten) and the projection writes neither x's buffer nor reads it as its residual. The
+// factors are copied aside before the product (seS): its output may overwrite their buffer.
 
 // seScale is the scaling a projection step applies to its input (step.se).
 type seScale struct {
@@ -43,6 +44,9 @@ func (e *Engine) planSE() {
 		nx.src.Data = e.bufs[x]
 		if n := 2 * e.bmax * nx.inHW; nx.paired && len(e.seRows) < n {
 			e.seRows = make([]float32, n)
+		}
+		if n := l.InShape[0] * e.ld(1); len(e.seS) < n {
+			e.seS = make([]float32, n)
 		}
 	}
 }
@@ -76,8 +80,11 @@ func (e *Engine) scaleBefore(st *step, x []float32, ld, nb int) {
 		return
 	}
 	se := st.se
-	se.x, se.s = x, e.bufs[se.mul.l.In2][e.guard:]
-	se.ld, se.ld1, se.hw, se.n, se.round = ld, e.ld(1), st.inHW, nb*st.inHW, e.bf16
+	// The factors are copied first: the product's output may be their buffer.
+	se.ld1 = e.ld(1)
+	se.s = e.seS[:st.l.InShape[0]*se.ld1]
+	copy(se.s, e.bufs[se.mul.l.In2][e.guard:])
+	se.x, se.ld, se.hw, se.n, se.round = x, ld, st.inHW, nb*st.inHW, e.bf16
 	e.ws.Before = se.before
 }
 
