@@ -25,15 +25,6 @@ type File struct {
 	Meta       map[string]string
 }
 
-// Load reads the directions of a file as Read does, without its metadata.
-func Load(path string, n *model.Net, dirType string, wantY bool) (x, y *model.Weights, err error) {
-	f, err := Read(path, n, dirType, wantY)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f.X, f.Y, nil
-}
-
 // Read reads directions from a safetensors file whose tensors "x.<name>" (and "y.<name>" when
 // wantY) cover exactly the entries of dirType, with the shapes of the network's entries, and
 // the normalisation the file records.

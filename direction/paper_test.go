@@ -45,10 +45,11 @@ func TestLoadPaperStyleFile(t *testing.T) {
 	if err := model.WriteSafetensors(path, file, nil); err != nil {
 		t.Fatal(err)
 	}
-	lx, ly, err := Load(path, n, "weights", true)
+	lf, err := Read(path, n, "weights", true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	lx, ly := lf.X, lf.Y
 	for i, pair := range [][2]*model.Weights{{x, lx}, {y, ly}} {
 		for _, name := range pair[0].Names {
 			want, got := pair[0].Tensors[name], pair[1].Tensors[name]
@@ -73,7 +74,7 @@ func TestLoadPaperStyleFile(t *testing.T) {
 		file.Names = append(file.Names, name)
 	}
 	model.WriteSafetensors(path, file, nil)
-	if _, _, err := Load(path, n, "weights", true); err == nil || !strings.Contains(err.Error(), `missing tensor "y.conv1.weight"`) {
+	if _, err := Read(path, n, "weights", true); err == nil || !strings.Contains(err.Error(), `missing tensor "y.conv1.weight"`) {
 		t.Errorf("missing conv weight: %v", err)
 	}
 }

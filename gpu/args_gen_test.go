@@ -45,7 +45,7 @@ func arithArgsOf(v []any) arithArgs {
 		InSetStride: v[1].(cint64),
 		Vec:         v[2].(ptr),
 		WSetStride:  v[3].(cint64),
-		PerChannel:  v[4].(cint),
+		VecMode:     v[4].(cint),
 		Index:       v[5].(ptr),
 		Out:         v[6].(ptr),
 		B:           v[7].(cint),

@@ -130,8 +130,3 @@ func packArgs(name string, args []any) ([]uint64, error) {
 	}
 	return slots, nil
 }
-
-// download copies len(s) elements at p into s (after wait).
-func download[T float32 | int32 | float64 | int64](b backend, s []T, p ptr) error {
-	return b.copyOut(bytesOf(s), p)
-}

@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"landscape/cpu"
+	"landscape/kernels"
 )
 
 // attnKernel models the kernels of vision transformers (attn.cu, bmm.cu) from the math at the
 // top of each file, for K weight sets; ok is false for another kernel. The MMA kernels' grid
-// must be one block of 128 threads per 64×64 tile (they are not grid-stride loops).
+// must be one block of kernels.BmmThreads threads per output tile (they are not grid-stride loops).
 func (f *fakeDevice) attnKernel(name string, grid, block dim, args []any) (ok bool, err error) {
 	K := grid.z
 	switch name {
@@ -56,8 +57,8 @@ func (f *fakeDevice) attnKernel(name string, grid, block dim, args []any) (ok bo
 		}
 	case "matmul_heads", "matmul_heads_tf32", "matmul_heads_bf16":
 		a := bmmArgsOf(args)
-		if want := BmmBlocks(int(a.B*a.Windows), int(a.Heads), int(a.M), int(a.N)); name != "matmul_heads" && (grid.x != want || block.x != 128) {
-			return true, fmt.Errorf("%s: grid %+v block %+v, want %d blocks of 128 threads", name, grid, block, want)
+		if want := BmmBlocks(int(a.B*a.Windows), int(a.Heads), int(a.M), int(a.N)); name != "matmul_heads" && (grid.x != want || block.x != kernels.BmmThreads) {
+			return true, fmt.Errorf("%s: grid %+v block %+v, want %d blocks of %d threads", name, grid, block, want, kernels.BmmThreads)
 		}
 		f.bmm(K, a, map[string]string{"matmul_heads": "f32", "matmul_heads_tf32": "tf32", "matmul_heads_bf16": "bf16"}[name])
 	default:

@@ -83,8 +83,8 @@ func (f *fakeDevice) affine(K int, a affineArgs) {
 	}
 }
 
-// binary models eltwise.cu's binary: op 0 adds, 1 multiplies, 2 multiplies by one factor per
-// channel plane.
+// binary models eltwise.cu's binary: BinaryOpAdd adds, BinaryOpMul multiplies, BinaryOpMulChannel
+// multiplies by one factor per channel plane.
 func (f *fakeDevice) binary(K int, a binaryArgs) {
 	lhs, rhs, out := view[float32](f, a.Lhs), view[float32](f, a.Rhs), view[float32](f, a.Out)
 	lSet, rSet, HW := int(a.LhsSetStride), int(a.RhsSetStride), int(a.HW)
@@ -92,10 +92,10 @@ func (f *fakeDevice) binary(K int, a binaryArgs) {
 	for k := range K {
 		for i := range cnt {
 			x := lhs[k*lSet+i]
-			switch a.Op {
-			case 0:
+			switch kernels.BinaryOp(a.Op) {
+			case kernels.BinaryOpAdd:
 				out[k*cnt+i] = x + rhs[k*rSet+i]
-			case 1:
+			case kernels.BinaryOpMul:
 				out[k*cnt+i] = x * rhs[k*rSet+i]
 			default:
 				out[k*cnt+i] = x * rhs[k*rSet+i/HW]
@@ -146,24 +146,25 @@ func fakeActivate(code int, lo, hi, alpha, beta float32, o []float32) {
 // value by value).
 func (f *fakeDevice) arith(K int, a arithArgs) {
 	in, vec, out := view[float32](f, a.In), view[float32](f, a.Vec), view[float32](f, a.Out)
-	index := view[int32](f, a.Index) // mode 3's table
+	index := view[int32](f, a.Index) // ArithVecGathered's table
 	inSet, wSet, B, C, HW := int(a.InSetStride), int(a.WSetStride), int(a.B), int(a.C), int(a.HW)
 	op := map[kernels.ArithOp]byte{kernels.ArithOpAdd: '+', kernels.ArithOpSub: '-', kernels.ArithOpMul: '*', kernels.ArithOpDiv: '/'}[kernels.ArithOp(a.Op)]
 	for k := range K {
 		for b := range B {
 			for c := range C {
 				v := vec[k*wSet]
-				if a.PerChannel == 1 {
+				mode := kernels.ArithVec(a.VecMode)
+				if mode == kernels.ArithVecChannel {
 					v = vec[k*wSet+c]
 				}
 				o, x := out[((k*B+b)*C+c)*HW:][:HW], in[k*inSet+(b*C+c)*HW:][:HW]
-				if a.PerChannel < 2 {
+				if mode == kernels.ArithVecOne || mode == kernels.ArithVecChannel {
 					cpu.Arith(o, x, op, v, a.Rev != 0)
 					continue
 				}
 				for p := range HW {
 					e := p*C + c // pixel-major
-					if a.PerChannel == 3 {
+					if mode == kernels.ArithVecGathered {
 						e = int(index[e]) // through the index table
 					}
 					cpu.Arith(o[p:p+1], x[p:p+1], op, vec[k*wSet+e], a.Rev != 0)

@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 
+	"landscape/kernels"
 	"landscape/model"
 )
 
@@ -64,14 +65,16 @@ func (e *Engine) matmulHeads(k, b, i int, pl *model.Layer, in ptr, inSet int, ou
 	switch e.conv {
 	case "tf32", "bf16":
 		name := map[string]bmmKernel{"tf32": kMatmulHeadsTf32, "bf16": kMatmulHeadsBf16}[e.conv]
-		return launchBmm(e, name, dim{BmmBlocks(b*win, pl.Heads, m, n), 1, k}, dim{128, 1, 1}, args)
+		return launchBmm(e, name, dim{BmmBlocks(b*win, pl.Heads, m, n), 1, k}, dim{kernels.BmmThreads, 1, 1}, args)
 	}
 	return launchBmm(e, kMatmulHeads, dim{blocks(b*pl.OutShape[0]*m*win, graphThreads), 1, k}, dim{graphThreads, 1, 1}, args)
 }
 
 // BmmBlocks is the number of blocks of bmm.cu's mma kernels for b images (times windows) of
-// heads products N×M: one per 64×64 output tile.
-func BmmBlocks(b, heads, m, n int) int { return b * heads * ceilDiv(n, 64) * ceilDiv(m, 64) }
+// heads products N×M: one per BmmTile×BmmTile output tile.
+func BmmBlocks(b, heads, m, n int) int {
+	return b * heads * ceilDiv(n, kernels.BmmTile) * ceilDiv(m, kernels.BmmTile)
+}
 
 // producedShape returns the shape of the value plan layer i reads from buffer buf: the output
 // of the last layer before i that writes buf.

@@ -94,11 +94,11 @@ func (e *Engine) graphLayer(k, b, i int, pl *model.Layer, img ptr, imagesIn func
 		}
 		return e.epilogue(k, n, pl, out)
 	case model.OpAdd, model.OpMul:
-		op, shape2 := 0, pl.OutShape
+		op, shape2 := kernels.BinaryOpAdd, pl.OutShape
 		if pl.Kind == model.OpMul {
-			op = 1
+			op = kernels.BinaryOpMul
 			if pl.Broadcast {
-				op, shape2 = 2, [3]int{c, 1, 1}
+				op, shape2 = kernels.BinaryOpMulChannel, [3]int{c, 1, 1}
 			}
 		}
 		in2, in2Set := operand(pl.In2, shape2)

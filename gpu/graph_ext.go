@@ -26,7 +26,7 @@ func (e *Engine) graphExt(k, b, i int, pl *model.Layer, in ptr, inSet int, out p
 			return fmt.Errorf("gpu: layer %d: arithmetic operator %q", i, pl.Arith)
 		}
 		return launchArith(e, kArith, grid, block, arithArgs{In: in, InSetStride: cint64(inSet), Vec: folded + ptr(4*ll.WOut),
-			WSetStride: wSet, PerChannel: cint(vectorMode(pl, ll.Vector)), Index: e.perms[i], Out: out, B: cint(b), C: cint(c), HW: cint(hw),
+			WSetStride: wSet, VecMode: cint(vectorMode(pl, ll.Vector)), Index: e.perms[i], Out: out, B: cint(b), C: cint(c), HW: cint(hw),
 			Op: cint(op), Rev: cint(b2i(pl.Rev))})
 	case model.OpLayerNorm:
 		return launchLayernormChannels(e, kLayernormChannels, dim{blocks(b*hw, graphThreads), 1, k}, block, layernormChannelsArgs{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"landscape/engine"
+	"landscape/kernels"
 	"landscape/model"
 )
 
@@ -155,19 +156,19 @@ func checkVectorLen(pl *model.Layer, n int) error {
 	return nil
 }
 
-// vectorMode is eltwise.cu arith's per_channel code for an operand of n values on layer pl:
-// 0 one value, 1 one per channel, 2 one per element (pixel-major), 3 one per element read
-// through the layer's index table (Perm).
-func vectorMode(pl *model.Layer, n int) int {
+// vectorMode is eltwise.cu arith's vec_mode for an operand of n values on layer pl: one value,
+// one per channel, one per element (pixel-major), or one per element read through the layer's
+// index table (Perm).
+func vectorMode(pl *model.Layer, n int) kernels.ArithVec {
 	switch {
 	case pl.Perm != nil:
-		return 3
+		return kernels.ArithVecGathered
 	case n == 1:
-		return 0
+		return kernels.ArithVecOne
 	case n == pl.OutShape[0]:
-		return 1
+		return kernels.ArithVecChannel
 	}
-	return 2
+	return kernels.ArithVecPixel
 }
 
 // place copies entry name's data to dst, transposed for a MatMul weight.

@@ -64,7 +64,7 @@ type arithArgs struct {
 	InSetStride cint64 // i64 in_set_stride
 	Vec         ptr    // float * vec
 	WSetStride  cint64 // i64 w_set_stride
-	PerChannel  cint   // int per_channel
+	VecMode     cint   // int vec_mode
 	Index       ptr    // int * index
 	Out         ptr    // float * out
 	B           cint   // int B
@@ -83,7 +83,7 @@ const (
 
 // launchArith queues kernel k with arguments a on l.
 func launchArith(l launcher, k arithKernel, grid, block dim, a arithArgs) error {
-	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Vec, a.WSetStride, a.PerChannel, a.Index, a.Out, a.B, a.C, a.HW, a.Op, a.Rev)
+	return l.launch(string(k), grid, block, a.In, a.InSetStride, a.Vec, a.WSetStride, a.VecMode, a.Index, a.Out, a.B, a.C, a.HW, a.Op, a.Rev)
 }
 
 // avgpoolArgs are the parameters of avgpool, in the kernel's order.

@@ -64,9 +64,6 @@ func Taps(g model.ConvGeom) []int32 {
 	return t
 }
 
-// NewLayout lays out problem p for the reference kernels.
-func NewLayout(p *engine.Problem) (*Layout, error) { return newLayout(p, false) }
-
 // newLayout lays out problem p; fast: every FastEligible layer tap-major, for the fast kernels.
 func newLayout(p *engine.Problem, fast bool) (*Layout, error) {
 	l := &Layout{RawOffset: map[string]int{}}

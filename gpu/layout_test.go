@@ -94,7 +94,7 @@ func TestCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Data = data.Synthetic(2000, 3, 32, 32, 10, 1)
-	l, err := NewLayout(p)
+	l, err := newLayout(p, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,9 @@ func extRows() []opRow {
 	}
 	for op := kernels.ArithOpAdd; op < kernels.ArithOpCount; op++ {
 		for _, rev := range []bool{false, true} {
-			for per, what := range []string{"one value", "per channel", "per element", "gathered per element"} {
-				rows = append(rows, opRow{name: fmt.Sprintf("arith %s rev %t %s", op, rev, what),
-					run: func(be backend) (float64, error) { return runArith(be, op, rev, per) }})
+			for mode := kernels.ArithVecOne; mode < kernels.ArithVecCount; mode++ {
+				rows = append(rows, opRow{name: fmt.Sprintf("arith %s rev %t %s", op, rev, mode),
+					run: func(be backend) (float64, error) { return runArith(be, op, rev, mode) }})
 			}
 		}
 	}
@@ -84,10 +84,10 @@ func runActivate(be backend, a kernels.Act) (float64, error) {
 	return relErr(got, f64(append(want, want...))), nil
 }
 
-// runArith runs arith with an operand of one value (mode 0), one per channel (1), one per
-// element, pixel-major (2), or one per element read through an index table (3: a relative
+// runArith runs arith with an operand of one value, one per channel, one per element,
+// pixel-major, or one per element read through an index table (ArithVecGathered: a relative
 // position bias, a table of 5 values each read many times).
-func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, error) {
+func runArith(be backend, op kernels.ArithOp, rev bool, mode kernels.ArithVec) (float64, error) {
 	const n, wSet = extB * extC * extHW, extC*extHW + 1
 	in, vecs := randSlice(extK*n, 2, 22), randSlice(extK*wSet, 1, 23)
 	index := make([]int32, extC*extHW)
@@ -100,7 +100,7 @@ func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, erro
 	}
 	got, err := runExt(be, in, vecs, n, func(in, vec, out ptr) error {
 		return launchArith(be, kArith, dim{5, 1, extK}, dim{64, 1, 1}, arithArgs{In: in, InSetStride: n, Vec: vec, WSetStride: wSet,
-			PerChannel: cint(mode), Index: dIndex, Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
+			VecMode: cint(mode), Index: dIndex, Out: out, B: extB, C: extC, HW: extHW, Op: cint(op), Rev: cint(b2i(rev))})
 	})
 	if err != nil {
 		return 0, err
@@ -113,11 +113,11 @@ func runArith(be backend, op kernels.ArithOp, rev bool, mode int) (float64, erro
 			for i := range extHW {
 				v := vecs[k*wSet]
 				switch mode {
-				case 1:
+				case kernels.ArithVecChannel:
 					v = vecs[k*wSet+p%extC]
-				case 2:
+				case kernels.ArithVecPixel:
 					v = vecs[k*wSet+i*extC+p%extC]
-				case 3:
+				case kernels.ArithVecGathered:
 					v = vecs[k*wSet+int(index[i*extC+p%extC])]
 				}
 				cpu.Arith(want[at+i:at+i+1], in[at+i:at+i+1], sym, v, rev)

@@ -449,3 +449,8 @@ func waitErr(be backend) error {
 	_, err := be.wait()
 	return err
 }
+
+// download copies len(s) elements at p into s (after wait).
+func download[T float32 | int32 | float64 | int64](b backend, s []T, p ptr) error {
+	return b.copyOut(bytesOf(s), p)
+}

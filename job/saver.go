@@ -37,10 +37,6 @@ func newSaver(sf *surface.Surface, path string, patience time.Duration, log Logf
 	return &saver{sf: sf, path: path, patience: patience, log: log}
 }
 
-func (s *saver) set(k int, loss, acc float64) {
-	s.update(func(sf *surface.Surface) { sf.Set(k, loss, acc) })
-}
-
 // update applies change to the surface (e.g. a point and its extra arrays) under the lock and
 // marks the surface changed.
 func (s *saver) update(change func(sf *surface.Surface)) {

@@ -67,3 +67,8 @@ func TestSaverRescueNextToOutput(t *testing.T) {
 		t.Fatalf("rescue file: %v", lerr)
 	}
 }
+
+// set records point k's loss and accuracy through update (the tests' shorthand).
+func (s *saver) set(k int, loss, acc float64) {
+	s.update(func(sf *surface.Surface) { sf.Set(k, loss, acc) })
+}

@@ -37,20 +37,6 @@ func (s Shard) String() string {
 // Has reports whether point k belongs to the shard.
 func (s Shard) Has(k int) bool { return !s.IsSet() || k%s.N == s.I }
 
-// Filter returns the points of ks that belong to the shard, in their order.
-func (s Shard) Filter(ks []int) []int {
-	if !s.IsSet() {
-		return ks
-	}
-	out := make([]int, 0, len(ks)/s.N+1)
-	for _, k := range ks {
-		if s.Has(k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // ParseShard reads the --shard flag: "" (no split), "I/N", or "auto", which takes I from
 // SLURM_ARRAY_TASK_ID or else JOB_COMPLETION_INDEX and N from shards (--shards) or else
 // SLURM_ARRAY_TASK_COUNT. With "I/N", shards must be 0 or N. getenv is os.Getenv in use.

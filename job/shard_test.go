@@ -142,3 +142,17 @@ func TestUseShard(t *testing.T) {
 		t.Error("{shard} without --shard accepted")
 	}
 }
+
+// Filter returns the points of ks that belong to the shard, in their order.
+func (s Shard) Filter(ks []int) []int {
+	if !s.IsSet() {
+		return ks
+	}
+	out := make([]int, 0, len(ks)/s.N+1)
+	for _, k := range ks {
+		if s.Has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

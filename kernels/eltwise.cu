@@ -7,16 +7,18 @@
 //   affine:    Out[b][c][i] = act( relu?( float(In[b][c][i]·s_k[c]) + t_k[c] ) )
 //              a batch norm standing alone, s = γ/√(σ²+ε), t = β − μ·s folded per weight set by
 //              fold_weights (weights.cu) from a row of ones: cpu.Affine's arithmetic, no FMA
-//   binary:    op 0  Out = Lhs + Rhs;  op 1  Out = Lhs ⊙ Rhs;  op 2  Out[b][c][i] = Lhs[b][c][i] · Rhs[b][c]
-//              (squeeze-and-excitation: one factor per image and channel)
+//   binary:    Out = Lhs op Rhs, op a BinaryOp of graph.cuh: BINARY_ADD, BINARY_MUL, or
+//              BINARY_MUL_CHANNEL Out[b][c][i] = Lhs[b][c][i] · Rhs[b][c] (squeeze-and-excitation:
+//              one factor per image and channel)
 //   arith:     Out[b][c][i] = In[b][c][i] ∘ v_k[c]  (v_k[c] ∘ In[b][c][i] when rev), ∘ the
 //              ArithOp of graph.cuh, one float32 operation as cpu.Arith; v_k is weight set k's
 //              vector at vec + k·w_set_stride (a parameter or constant, folded by fold_weights),
-//              one value per channel (per_channel 1), one value for all (0), or one per element
-//              stored pixel-major, v_k[i·C + c] (2: a position embedding [1, T, D] on a [D, T, 1] slot,
-//              or an attention mask), or one per element gathered through an index table,
-//              v_k[index[i·C + c]] (3: Swin's relative position bias, v_k its table; index
-//              uploaded once, read only in mode 3)
+//              indexed as vec_mode, an ArithVec of graph.cuh, says: one value for all
+//              (ARITH_VEC_ONE), one per channel (ARITH_VEC_CHANNEL), one per element stored
+//              pixel-major, v_k[i·C + c] (ARITH_VEC_PIXEL: a position embedding [1, T, D] on a
+//              [D, T, 1] slot, or an attention mask), or one per element gathered through an
+//              index table, v_k[index[i·C + c]] (ARITH_VEC_GATHERED: Swin's relative position
+//              bias, v_k its table; index uploaded once, read only in that mode)
 #include "graph.cuh"
 
 LS_KERNEL void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi,
@@ -46,15 +48,15 @@ LS_KERNEL void binary(const float *__restrict__ lhs, i64 lhs_set_stride, const f
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         const float x = lhs[k * lhs_set_stride + i];
         float v;
-        if (op == 0) v = add_rn(x, rhs[k * rhs_set_stride + i]);
-        else if (op == 1) v = mul_rn(x, rhs[k * rhs_set_stride + i]);
+        if (op == BINARY_ADD) v = add_rn(x, rhs[k * rhs_set_stride + i]);
+        else if (op == BINARY_MUL) v = mul_rn(x, rhs[k * rhs_set_stride + i]);
         else v = mul_rn(x, rhs[k * rhs_set_stride + i / HW]);
         out[k * n + i] = v;
     }
 }
 
 LS_KERNEL void arith(const float *__restrict__ in, i64 in_set_stride, const float *__restrict__ vec,
-                     i64 w_set_stride, int per_channel, const int *__restrict__ index, float *__restrict__ out, int B, int C, int HW, int op,
+                     i64 w_set_stride, int vec_mode, const int *__restrict__ index, float *__restrict__ out, int B, int C, int HW, int op,
                      int rev) {
     const int k = blockIdx.z;
     const i64 n = (i64)B * C * HW;
@@ -62,7 +64,7 @@ LS_KERNEL void arith(const float *__restrict__ in, i64 in_set_stride, const floa
         const float x = in[k * in_set_stride + i];
         const i64 c = i / HW % C;
         const i64 e = i % HW * C + c; // the element's pixel-major index
-        const float v = vec[k * w_set_stride + (per_channel == 3 ? index[e] : per_channel == 2 ? e : per_channel ? c : 0)];
+        const float v = vec[k * w_set_stride + (vec_mode == ARITH_VEC_GATHERED ? index[e] : vec_mode == ARITH_VEC_PIXEL ? e : vec_mode != ARITH_VEC_ONE ? c : 0)];
         const float a = rev ? v : x, b = rev ? x : v;
         float y;
         switch (op) {

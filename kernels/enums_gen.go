@@ -81,3 +81,50 @@ func (v ArithOp) String() string {
 	}
 	return arithopNames[v]
 }
+
+// ArithVec is a code of enum ArithVec in kernels/graph.cuh.
+type ArithVec int32
+
+// The codes of enum ArithVec, in kernels/graph.cuh's order.
+const (
+	ArithVecOne      ArithVec = 0 // ARITH_VEC_ONE: one value for all: v_k[0]
+	ArithVecChannel  ArithVec = 1 // ARITH_VEC_CHANNEL: one value per channel: v_k[c]
+	ArithVecPixel    ArithVec = 2 // ARITH_VEC_PIXEL: one per element stored pixel-major: v_k[i·C + c] (position embedding, mask)
+	ArithVecGathered ArithVec = 3 // ARITH_VEC_GATHERED: one per element through an index table: v_k[index[i·C + c]] (Swin's bias)
+)
+
+// ArithVecCount is the number of codes of enum ArithVec.
+const ArithVecCount = 4
+
+var arithvecNames = [...]string{"ARITH_VEC_ONE", "ARITH_VEC_CHANNEL", "ARITH_VEC_PIXEL", "ARITH_VEC_GATHERED"}
+
+// String is the code's C name.
+func (v ArithVec) String() string {
+	if v < 0 || int(v) >= len(arithvecNames) {
+		return fmt.Sprintf("ArithVec(%d)", int32(v))
+	}
+	return arithvecNames[v]
+}
+
+// BinaryOp is a code of enum BinaryOp in kernels/graph.cuh.
+type BinaryOp int32
+
+// The codes of enum BinaryOp, in kernels/graph.cuh's order.
+const (
+	BinaryOpAdd        BinaryOp = 0 // BINARY_ADD: Lhs + Rhs
+	BinaryOpMul        BinaryOp = 1 // BINARY_MUL: Lhs ⊙ Rhs
+	BinaryOpMulChannel BinaryOp = 2 // BINARY_MUL_CHANNEL: Lhs[b][c][i] · Rhs[b][c] (squeeze-and-excitation: a factor per image and channel)
+)
+
+// BinaryOpCount is the number of codes of enum BinaryOp.
+const BinaryOpCount = 3
+
+var binaryopNames = [...]string{"BINARY_ADD", "BINARY_MUL", "BINARY_MUL_CHANNEL"}
+
+// String is the code's C name.
+func (v BinaryOp) String() string {
+	if v < 0 || int(v) >= len(binaryopNames) {
+		return fmt.Sprintf("BinaryOp(%d)", int32(v))
+	}
+	return binaryopNames[v]
+}

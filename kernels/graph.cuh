@@ -3,7 +3,8 @@
 // precision and of an arithmetic operator, and the operand rounding of the reduced precisions,
 // written as integer arithmetic so that the host emulator and the device compute the same bits.
 // The enums are the only definitions of their codes: cuda2go generates the Go constants
-// (kernels/enums_gen.go: kernels.Act, kernels.Prec, kernels.ArithOp) from them.
+// (kernels/enums_gen.go: kernels.Act, kernels.Prec, kernels.ArithOp, kernels.ArithVec,
+// kernels.BinaryOp) from them.
 //
 //   activate_one(x, act, lo, hi, alpha, beta) is cpu.ActivateLayer's arithmetic, step for step:
 //   the transcendental and the hard activations in double, rounded once to float32.
@@ -38,6 +39,21 @@ enum ArithOp {
     ARITH_SUB, // x − v (v − x reversed)
     ARITH_MUL, // x · v
     ARITH_DIV, // x / v (v / x reversed)
+};
+
+// ArithVec: how arith's operand vector v_k is indexed for element [b][c][i] (eltwise.cu).
+enum ArithVec {
+    ARITH_VEC_ONE,      // one value for all: v_k[0]
+    ARITH_VEC_CHANNEL,  // one value per channel: v_k[c]
+    ARITH_VEC_PIXEL,    // one per element stored pixel-major: v_k[i·C + c] (position embedding, mask)
+    ARITH_VEC_GATHERED, // one per element through an index table: v_k[index[i·C + c]] (Swin's bias)
+};
+
+// BinaryOp: binary's operation on two activations (eltwise.cu).
+enum BinaryOp {
+    BINARY_ADD,         // Lhs + Rhs
+    BINARY_MUL,         // Lhs ⊙ Rhs
+    BINARY_MUL_CHANNEL, // Lhs[b][c][i] · Rhs[b][c] (squeeze-and-excitation: a factor per image and channel)
 };
 
 // clamp01 is max(0, min(1, t)) as Go's math.Max and math.Min compute it: NaN stays NaN, −0 → +0.

@@ -14,7 +14,6 @@ package kernels
 import (
 	"embed"
 	"fmt"
-	"slices"
 )
 
 //go:embed ptx/*.ptx
@@ -80,14 +79,6 @@ const (
 	F64 Param = 'd' // double, 8 bytes
 )
 
-// Size is the parameter's size in bytes.
-func (p Param) Size() int {
-	if p == I32 || p == F32 {
-		return 4
-	}
-	return 8
-}
-
 // Kernel is one entry point: its module and its parameters in order, as generated from the
 // .cu source by kernels/internal/cuda2go (signatures_gen.go).
 type Kernel struct {
@@ -143,6 +134,10 @@ const ConvPixelTile = 128
 // LossThreads is the loss kernels' threads per block (LOSS_THREADS).
 const LossThreads = 256
 
+// BmmThreads is the block size of bmm.cu's mma kernels (THREADS), BmmTile the side of the
+// output tile one block computes (BI = BJ).
+const BmmThreads, BmmTile = 128, 64
+
 // Kernels lists every entry point of the embedded modules, by name.
 var Kernels = func() map[string]Kernel {
 	m := map[string]Kernel{}
@@ -159,14 +154,4 @@ func Lookup(name string) (Kernel, error) {
 		return k, fmt.Errorf("kernels: no kernel %q", name)
 	}
 	return k, nil
-}
-
-// Names returns the kernel names, sorted.
-func Names() []string {
-	var out []string
-	for n := range Kernels {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -164,6 +166,83 @@ func TestParseEnumAndConvMeta(t *testing.T) {
 	for _, k := range Kernels {
 		if (k.Group == "CONV_PARAMS") != (k.Family != "") {
 			t.Errorf("%s (parameters %s) has family %q", k.Name, k.Group, k.Family)
+		}
+	}
+}
+
+// launchThreads is the block size package gpu launches kernel k with where the kernel fixes one
+// (__launch_bounds__), 0 for a grid-stride kernel that takes any block size.
+func launchThreads(k Kernel) int {
+	switch {
+	case k.Family != "":
+		return ConvThreads(k.Precision)
+	case k.Module == "loss":
+		return LossThreads
+	case k.Name == "matmul_heads_tf32" || k.Name == "matmul_heads_bf16":
+		return BmmThreads
+	}
+	return 0
+}
+
+// TestLaunchThreadsMatchPTX: every kernel compiled with __launch_bounds__ (.maxntid in its
+// PTX) is launched with exactly that block size (ConvThreads, LossThreads, BmmThreads), and
+// every kernel launched with a fixed size has such a bound: the block sizes Go keeps are
+// checked against the kernels themselves.
+func TestLaunchThreadsMatchPTX(t *testing.T) {
+	bounds := map[string]int{}
+	for _, m := range Modules() {
+		src, err := PTX(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range maxntidRe.FindAllStringSubmatch(src, -1) {
+			n, _ := strconv.Atoi(e[2])
+			bounds[e[1]] = n
+		}
+	}
+	if len(bounds) == 0 {
+		t.Fatal("no .maxntid in the PTX")
+	}
+	for name, k := range Kernels {
+		if got, want := launchThreads(k), bounds[name]; got != want {
+			t.Errorf("%s: launched with %d threads, PTX .maxntid %d", name, got, want)
+		}
+	}
+}
+
+// maxntidRe matches an entry and the block size of its .maxntid directive.
+var maxntidRe = regexp.MustCompile(`\.entry\s+(\w+)\s*\([^)]*\)\s*\.maxntid\s+(\d+),\s*1,\s*1`)
+
+// TestTilesMatchSources: the tile sizes the Go side computes grids with are the kernels' own
+// constants: ConvPixelTile every conv kernel's BN, BmmTile bmm.cu's BI and BJ, LossThreads
+// loss.cu's LOSS_THREADS.
+func TestTilesMatchSources(t *testing.T) {
+	checks := []struct {
+		file string
+		re   string
+		want int
+	}{
+		{"conv.cu", `constexpr int BN = (\d+)`, ConvPixelTile},
+		{"conv_mma.cu", `constexpr int BN = (\d+)`, ConvPixelTile},
+		{"conv_fast.cu", `constexpr int BN = (\d+)`, ConvPixelTile},
+		{"conv_halo.cu", `constexpr int BN = (\d+)`, ConvPixelTile},
+		{"bmm.cu", `constexpr int BI = (\d+)`, BmmTile},
+		{"bmm.cu", `constexpr int BI = \d+, BJ = (\d+)`, BmmTile},
+		{"bmm.cu", `constexpr int BI = \d+, BJ = \d+, BK = \d+, THREADS = (\d+)`, BmmThreads},
+		{"loss.cu", `#define LOSS_THREADS (\d+)`, LossThreads},
+	}
+	for _, c := range checks {
+		src, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(c.re).FindSubmatch(src)
+		if m == nil {
+			t.Errorf("%s: no %s", c.file, c.re)
+			continue
+		}
+		if got, _ := strconv.Atoi(string(m[1])); got != c.want {
+			t.Errorf("%s: %s is %d, the Go side uses %d", c.file, c.re, got, c.want)
 		}
 	}
 }

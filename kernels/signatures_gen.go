@@ -12,7 +12,7 @@ var generated = []Kernel{
 		Names:  []string{"in", "in_set_stride", "scale", "shift", "w_set_stride", "out", "B", "C", "HW", "relu", "act", "lo", "hi", "alpha", "beta"}},
 	{Module: "eltwise", Name: "arith", Group: "arith",
 		Params: []Param{Ptr, I64, Ptr, I64, I32, Ptr, Ptr, I32, I32, I32, I32, I32},
-		Names:  []string{"in", "in_set_stride", "vec", "w_set_stride", "per_channel", "index", "out", "B", "C", "HW", "op", "rev"}},
+		Names:  []string{"in", "in_set_stride", "vec", "w_set_stride", "vec_mode", "index", "out", "B", "C", "HW", "op", "rev"}},
 	{Module: "pool", Name: "avgpool", Group: "avgpool",
 		Params: []Param{Ptr, Ptr, I64, I32},
 		Names:  []string{"in", "out", "planes", "HW"}},

@@ -80,8 +80,7 @@ func (b *builder) param(name string, kind ParamKind, shape ...int) {
 
 func (b *builder) conv(prefix string, in, cout, k, stride, pad int, bias bool) int {
 	s := b.n.Slots[in]
-	oh := (s[1]+2*pad-k)/stride + 1
-	ow := (s[2]+2*pad-k)/stride + 1
+	oh, ow := ConvGeom{K: k, Stride: stride, Pad: pad}.Window().OutSize(s[1], s[2])
 	out := b.slot(cout, oh, ow)
 	op := Op{Kind: OpConv, In: in, Out: out, Weight: prefix + ".weight", K: k, Stride: stride, Pad: pad}
 	b.param(op.Weight, KindWeight, cout, s[0], k, k)

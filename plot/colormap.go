@@ -52,21 +52,6 @@ var coolwarmMap = func() func(float64) color.RGBA {
 
 func coolwarm(t float64) color.RGBA { return coolwarmMap(t) }
 
-// palette adapts a colormap to gonum's palette.Palette with n colours.
-type palette struct {
-	m colormap
-	n int
-}
-
-// Colors implements palette.Palette.
-func (p palette) Colors() []color.Color {
-	cs := make([]color.Color, p.n)
-	for i := range cs {
-		cs[i] = p.m(float64(i) / float64(p.n-1))
-	}
-	return cs
-}
-
 // Colours used for masked and out-of-range regions.
 var (
 	maskGrey = color.RGBA{0xc8, 0xc8, 0xc8, 0xff}

@@ -116,7 +116,7 @@ func luminance(c color.Color) float64 {
 
 func TestDraw2D(t *testing.T) {
 	dir := outDir(t)
-	s, err := ReadSurface(writeSurface2D(t, t.TempDir(), "para.npz", true))
+	s, err := readSurface(writeSurface2D(t, t.TempDir(), "para.npz", true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func checkVTP(t *testing.T, path string) {
 
 func TestDraw1D(t *testing.T) {
 	dir := outDir(t)
-	s, err := ReadSurface(writeSurface1D(t, t.TempDir(), "line.npz", 1))
+	s, err := readSurface(writeSurface1D(t, t.TempDir(), "line.npz", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +282,11 @@ func TestDraw1D(t *testing.T) {
 
 func TestCompare(t *testing.T) {
 	dir, tmp := outDir(t), t.TempDir()
-	a, err := ReadSurface(writeSurface2D(t, tmp, "a.npz", true))
+	a, err := readSurface(writeSurface2D(t, tmp, "a.npz", true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ReadSurface(writeSurface2D(t, tmp, "b.npz", false))
+	b, err := readSurface(writeSurface2D(t, tmp, "b.npz", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +306,8 @@ func TestCompare(t *testing.T) {
 		}
 	}
 
-	c, _ := ReadSurface(writeSurface1D(t, tmp, "c.npz", 1))
-	d, _ := ReadSurface(writeSurface1D(t, tmp, "d.npz", 2))
+	c, _ := readSurface(writeSurface1D(t, tmp, "c.npz", 1))
+	d, _ := readSurface(writeSurface1D(t, tmp, "d.npz", 2))
 	paths, err = Compare([]*Surface{c, d}, filepath.Join(dir, "cmp1d"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func TestCompare(t *testing.T) {
 
 func TestDrawErrors(t *testing.T) {
 	tmp := t.TempDir()
-	s, err := ReadSurface(writeSurface2D(t, tmp, "s.npz", false))
+	s, err := readSurface(writeSurface2D(t, tmp, "s.npz", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestDrawErrors(t *testing.T) {
 // not fail or panic.
 func TestAllMasked(t *testing.T) {
 	tmp := t.TempDir()
-	s, err := ReadSurface(writeSurface2D(t, tmp, "s.npz", false))
+	s, err := readSurface(writeSurface2D(t, tmp, "s.npz", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestAllMasked(t *testing.T) {
 	if _, err := Draw(s, filepath.Join(tmp, "nan"), Options{Log: true}); err != nil {
 		t.Fatal(err)
 	}
-	s1, _ := ReadSurface(writeSurface1D(t, tmp, "l.npz", 1))
+	s1, _ := readSurface(writeSurface1D(t, tmp, "l.npz", 1))
 	for i := range s1.Loss {
 		s1.Loss[i], s1.Acc[i] = math.NaN(), math.Inf(1)
 	}

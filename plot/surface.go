@@ -9,12 +9,7 @@
 // diverged) are masked in every figure and counted in its title.
 package plot
 
-import (
-	"fmt"
-
-	"landscape/data"
-	"landscape/surface"
-)
+import "landscape/surface"
 
 // Surface is one loss surface read from a surface file.
 type Surface struct {
@@ -43,33 +38,6 @@ func (s *Surface) note(vs ...[]float64) string {
 		return maskNote(vs...)
 	}
 	return joinNote("("+s.Note+")", maskNote(vs...))
-}
-
-// ReadSurface reads a surface file, taking the train split if the file has
-// one and the test split otherwise.
-func ReadSurface(path string) (*Surface, error) {
-	return ReadSurfaceSplit(path, "")
-}
-
-// ReadSurfaceSplit reads a surface file with surface.Load, the one reader of
-// surface files, with split ("train" or "test") as the main split; "" takes
-// the split surface.Load chooses (the scan's; train when a file has both).
-func ReadSurfaceSplit(path, split string) (*Surface, error) {
-	if split != "" {
-		if err := data.CheckSplit("split", split); err != nil {
-			return nil, fmt.Errorf("plot: %w", err)
-		}
-	}
-	sf, err := surface.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("plot: %w", err)
-	}
-	if split != "" {
-		if err := sf.SelectSplit(split); err != nil {
-			return nil, fmt.Errorf("plot: %s: %w", path, err)
-		}
-	}
-	return FromSurface(path, sf), nil
 }
 
 // FromSurface converts a surface into the plot's layout (index i*len(Y)+j

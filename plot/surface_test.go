@@ -13,6 +13,8 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
+
+	"landscape/surface"
 )
 
 // Test surfaces: a paraboloid with its minimum at x = -1 (so the loss
@@ -87,7 +89,7 @@ func writeSurface1D(t *testing.T, dir, name string, scale float64) string {
 
 func TestReadSurface2D(t *testing.T) {
 	path := writeSurface2D(t, t.TempDir(), "s.npz", true)
-	s, err := ReadSurface(path)
+	s, err := readSurface(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,14 +119,14 @@ func TestReadSurface2D(t *testing.T) {
 			}
 		}
 	}
-	ts, err := ReadSurfaceSplit(path, "test")
+	ts, err := readSurfaceSplit(path, "test")
 	if err != nil || ts.Split != "test" || ts.Loss[tny] != s.OtherLoss[tny] || ts.OtherSplit != "" {
 		t.Fatalf("ReadSurfaceSplit test: %v, %+v", err, ts)
 	}
 }
 
 func TestReadSurface1D(t *testing.T) {
-	s, err := ReadSurface(writeSurface1D(t, t.TempDir(), "s.npz", 1))
+	s, err := readSurface(writeSurface1D(t, t.TempDir(), "s.npz", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,7 @@ func TestReadSurfaceFortranOrder(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ReadSurface(path)
+	s, err := readSurface(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +239,7 @@ func TestReadSurfaceErrors(t *testing.T) {
 			[]string{"int.npz", `"xcoordinates"`, "dtype"}},
 	}
 	for _, c := range cases {
-		_, err := ReadSurface(c.path)
+		_, err := readSurface(c.path)
 		if err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue
@@ -248,4 +250,22 @@ func TestReadSurfaceErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readSurface reads a whole surface file into the plot's layout with the file's split as the
+// main one (surface.Load, FromSurface; unlike LoadDrawable, masked points stay as they are).
+func readSurface(path string) (*Surface, error) { return readSurfaceSplit(path, "") }
+
+// readSurfaceSplit is readSurface with split as the main split unless split is "".
+func readSurfaceSplit(path, split string) (*Surface, error) {
+	sf, err := surface.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("plot: %w", err)
+	}
+	if split != "" {
+		if err := sf.SelectSplit(split); err != nil {
+			return nil, fmt.Errorf("plot: %s: %w", path, err)
+		}
+	}
+	return FromSurface(path, sf), nil
 }

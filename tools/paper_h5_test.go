@@ -230,17 +230,18 @@ func TestPaperH5(t *testing.T) {
 }
 
 // checkPaperDirs converts the paper's direction file src of dirType to out and checks that
-// direction.Load reads exactly the directions the paper's code wrote (src.truth.safetensors),
+// direction.Read reads exactly the directions the paper's code wrote (src.truth.safetensors),
 // the metadata, and that a second conversion does not overwrite out.
 func checkPaperDirs(t *testing.T, net *model.Net, wpath, src, out, dirType string) {
 	msg := run(t, true, "paper_h5.py", "dirs", src, "--names", wpath, out, "--model", "resnet8")
 	if !strings.Contains(msg, "dir_type "+dirType) {
 		t.Errorf("%s: %s", dirType, msg)
 	}
-	x, y, err := direction.Load(out, net, dirType, true)
+	f, err := direction.Read(out, net, dirType, true)
 	if err != nil {
 		t.Fatalf("%s: %v", dirType, err)
 	}
+	x, y := f.X, f.Y
 	truth, _, err := model.ReadSafetensors(src + ".truth.safetensors")
 	if err != nil {
 		t.Fatal(err)

@@ -166,10 +166,11 @@ func TestSaveLoad(t *testing.T) {
 	if err := r.Save(dp, pp, "biasbn", r.Meta(final, ckpts, "biasbn")); err != nil {
 		t.Fatalf("saving the same result again: %v", err)
 	}
-	x, y, err := direction.Load(dp, net, "weights", true)
+	f, err := direction.Read(dp, net, "weights", true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	x, y := f.X, f.Y
 	if n := norm(flat(x, direction.Entries(net, "weights"))); math.Abs(n-1) > 1e-6 || math.Abs(dotp(flat(x, direction.Entries(net, "weights")), flat(y, direction.Entries(net, "weights")))) > 1e-6 {
 		t.Errorf("‖x‖ = %g, x·y = %g: not orthonormal", n, dotp(flat(x, direction.Entries(net, "weights")), flat(y, direction.Entries(net, "weights"))))
 	}

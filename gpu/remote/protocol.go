@@ -166,11 +166,3 @@ func readWords(r io.Reader, n int, put func(i int, u uint32)) error {
 	}
 	return nil
 }
-
-func bits(x []float64) []uint64 {
-	out := make([]uint64, len(x))
-	for i, v := range x {
-		out[i] = math.Float64bits(v)
-	}
-	return out
-}

@@ -175,15 +175,17 @@ void test_eltwise() {
 
     // binary: add, multiply, per-(image, channel) multiply, one operand shared.
     auto z = randn(n * K);
-    for (int op = 0; op < 3; op++) {
+    for (int op = BINARY_ADD; op <= BINARY_MUL_CHANNEL; op++) {
         std::vector<float> out(n * K, NAN);
-        const i64 zs = op == 2 ? B * C : n;
+        const i64 zs = op == BINARY_MUL_CHANNEL ? B * C : n;
         emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] { binary(x.data(), 0, z.data(), zs, out.data(), B, C, HW, op); });
         std::vector<double> want(out.size());
         for (int k = 0; k < K; k++)
             for (i64 i = 0; i < n; i++) {
                 const double a = x[i];
-                want[k * n + i] = op == 0 ? a + z[k * n + i] : op == 1 ? a * z[k * n + i] : a * z[k * zs + i / HW];
+                want[k * n + i] = op == BINARY_ADD   ? a + z[k * n + i]
+                                 : op == BINARY_MUL ? a * z[k * n + i]
+                                                    : a * z[k * zs + i / HW];
             }
         char name[64];
         std::snprintf(name, sizeof name, "binary op %d (left operand shared)", op);
@@ -203,23 +205,26 @@ void test_arith() {
     for (int e = 0; e < C * HW; e++) index[e] = (e * 5 + e / 7) % 7;
     for (int op = ARITH_ADD; op <= ARITH_DIV; op++)
         for (int rev = 0; rev < 2; rev++)
-            for (int per_channel = 0; per_channel < 4; per_channel++) { // 2: per element, pixel-major; 3: gathered
+            for (int mode = ARITH_VEC_ONE; mode <= ARITH_VEC_GATHERED; mode++) {
                 const int shared = (op + rev) % 2;
                 std::vector<float> out(n * K, NAN);
                 emu_launch(dim3{2, 1, K}, dim3{32, 1, 1}, [&] {
-                    arith(x.data(), shared ? 0 : n, v.data(), w_set, per_channel, index.data(), out.data(), B, C, HW, op, rev);
+                    arith(x.data(), shared ? 0 : n, v.data(), w_set, mode, index.data(), out.data(), B, C, HW, op, rev);
                 });
                 std::vector<double> want(out.size());
                 for (int k = 0; k < K; k++)
                     for (i64 i = 0; i < n; i++) {
                         const i64 e = i % HW * C + i / HW % C;
                         const double xi = x[(shared ? 0 : k * n) + i],
-                                     vi = v[k * w_set + (per_channel == 3 ? index[e] : per_channel == 2 ? e : per_channel ? i / HW % C : 0)];
+                                     vi = v[k * w_set + (mode == ARITH_VEC_GATHERED ? index[e]
+                                                          : mode == ARITH_VEC_PIXEL  ? e
+                                                          : mode == ARITH_VEC_CHANNEL ? i / HW % C
+                                                                                      : 0)];
                         const double a = rev ? vi : xi, b = rev ? xi : vi;
                         want[k * n + i] = (float)(op == ARITH_ADD ? a + b : op == ARITH_SUB ? a - b : op == ARITH_MUL ? a * b : a / b);
                     }
                 char name[96];
-                std::snprintf(name, sizeof name, "arith op %d rev %d per_channel %d%s", op, rev, per_channel, shared ? " shared input" : "");
+                std::snprintf(name, sizeof name, "arith op %d rev %d vec_mode %d%s", op, rev, mode, shared ? " shared input" : "");
                 check(name, want, out, 0);
             }
 }

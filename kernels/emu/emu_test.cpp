@@ -393,9 +393,9 @@ void test_async_models() {
     std::printf("%-4s %-46s %d wrong\n", cbad ? "FAIL" : "ok", "cvt.rn.bf16x2 / cvt.rna.tf32 models", cbad);
     failures += cbad != 0;
 }
-} // namespace
 
-int main() {
+// The reference kernels (conv.cu, conv_mma.cu) on every case, precision and row tile.
+void test_reference_convs() {
     const ConvCase cases[] = {
         {2, 3, 3, 7, 6, 10, 3, 1, 1, true, false, true},    // first layer: shared images, Cout < 16
         {2, 2, 20, 9, 7, 24, 3, 1, 1, false, true, true},   // residual + ReLU, R = 180 (partial k tile)
@@ -422,8 +422,11 @@ int main() {
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
                 test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, false, kd.act16);
             }
-    // The fast kernels (conv_fast.cu): Cin a multiple of 4 (the engine's rule), partial channel
-    // blocks (Cin 20, 36, 8), edge tiles in pixels and channels, strides, 1x1, linear, residuals.
+}
+
+// The fast kernels (conv_fast.cu): Cin a multiple of 4 (the engine's rule), partial channel
+// blocks (Cin 20, 36, 8), edge tiles in pixels and channels, strides, 1x1, linear, residuals.
+void test_fast_convs() {
     const ConvCase fast_cases[] = {
         {2, 3, 16, 7, 6, 10, 3, 1, 1, true, false, true},    // shared input, Cout < 16, 126 pixels
         {2, 2, 20, 9, 7, 24, 3, 1, 1, false, true, true},    // Cin 20 = 16 + 4, residual + ReLU
@@ -452,9 +455,12 @@ int main() {
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, bm);
                 test_conv(name, kd.fn[i], bm, kd.threads, c, kd.tol, true, kd.act16);
             }
-    // The halo kernels (conv_halo.cu): 3x3, Cin % 16 == 0, Cout <= 32, W % 4 == 0, halo within
-    // 256 pixels: blocks spanning 3 images, partial last blocks, 2 and 3 channel blocks, stride 2,
-    // pad 0, Cout < 16 and between 16 and 32 (partial row tiles), a 32x32 layer as ResNet-56's.
+}
+
+// The halo kernels (conv_halo.cu): 3x3, Cin % 16 == 0, Cout <= 32, W % 4 == 0, halo within
+// 256 pixels: blocks spanning 3 images, partial last blocks, 2 and 3 channel blocks, stride 2,
+// pad 0, Cout < 16 and between 16 and 32 (partial row tiles), a 32x32 layer as ResNet-56's.
+void test_halo_convs() {
     const ConvCase halo_cases[] = {
         {2, 3, 16, 7, 8, 10, 3, 1, 1, true, false, true},     // shared input, 3 images a block, 168 pixels
         {2, 2, 32, 9, 12, 24, 3, 1, 1, false, true, true},    // 2 channel blocks, residual + ReLU
@@ -478,6 +484,14 @@ int main() {
                 std::snprintf(name, sizeof name, "%s_bm%d", kd.name, 16 << i);
                 test_conv(name, kd.fn[i], 16 << i, 128, c, kd.tol, true, kd.act16);
             }
+}
+
+} // namespace
+
+int main() {
+    test_reference_convs();
+    test_fast_convs();
+    test_halo_convs();
     test_async_models();
     test_pools();
     test_bf16_activations();

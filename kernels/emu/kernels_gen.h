@@ -8,7 +8,7 @@ typedef long long i64;
 extern "C" {
 void activate(const float *in, i64 in_set_stride, float *out, i64 n, int act, float lo, float hi, float alpha, float beta);
 void affine(const float *in, i64 in_set_stride, const float *scale, const float *shift, i64 w_set_stride, float *out, int B, int C, int HW, int relu, int act, float lo, float hi, float alpha, float beta);
-void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_stride, int per_channel, const int *index, float *out, int B, int C, int HW, int op, int rev);
+void arith(const float *in, i64 in_set_stride, const float *vec, i64 w_set_stride, int vec_mode, const int *index, float *out, int B, int C, int HW, int op, int rev);
 void avgpool(const float *in, float *out, i64 planes, int HW);
 void avgpool_bf16(const uint16_t *in, uint16_t *out, i64 planes, int HW);
 void binary(const float *lhs, i64 lhs_set_stride, const float *rhs, i64 rhs_set_stride, float *out, int B, int C, int HW, int op);

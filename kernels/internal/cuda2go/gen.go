@@ -266,7 +266,8 @@ func emuPrototypes(ks []Kernel) []byte {
 type cEnum struct{ name, prefix, goType string }
 
 // graphEnums are the codes of kernels/graph.cuh that the engine passes to the graph kernels.
-var graphEnums = []cEnum{{"Act", "ACT_", "Act"}, {"Prec", "PREC_", "Prec"}, {"ArithOp", "ARITH_", "ArithOp"}}
+var graphEnums = []cEnum{{"Act", "ACT_", "Act"}, {"Prec", "PREC_", "Prec"}, {"ArithOp", "ARITH_", "ArithOp"},
+	{"ArithVec", "ARITH_VEC_", "ArithVec"}, {"BinaryOp", "BINARY_", "BinaryOp"}}
 
 // enumConsts writes, for each enum of file, a Go type and one constant per field (value: its
 // index), with the field's comment, and the type's String (the C name).

@@ -1,5 +1,8 @@
 package kernels
 
+// The check of the generated kernel table against the PTX (TestSignaturesMatchPTX): each
+// entry's parameter sizes, and how its code uses each 8-byte parameter.
+
 import (
 	"fmt"
 	"regexp"
@@ -165,4 +168,12 @@ func verify(table map[string]Kernel) error {
 		}
 	}
 	return nil
+}
+
+// Size is the parameter's size in bytes.
+func (p Param) Size() int {
+	if p == I32 || p == F32 {
+		return 4
+	}
+	return 8
 }
