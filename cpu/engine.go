@@ -827,22 +827,26 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				}
 			}
 		case avgPool:
-			if st.meaned { // computed by the depthwise step before
-				for ch := range l.InShape[0] {
-					copy(out[ch*ldOut:][:nb], e.means[ch*ldOut:][:nb])
-				}
-				continue
-			}
-			for ch := range l.InShape[0] {
-				for b := range nb {
-					out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
-				}
-			}
+			e.globalPool(st, in, out, ldIn, ldOut, nb)
 		default:
 			e.forwardGraphOp(st, ws.w[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 		}
 	}
 	return e.bufs[plan.Output][g:], e.ld(e.outHW)
+}
+
+// globalPool computes a global average pool step: image b's mean of channel c at c·ldOut + b,
+// copied from e.means where the depthwise step before computed them (meaned).
+func (e *Engine) globalPool(st *step, in, out []float32, ldIn, ldOut, nb int) {
+	for ch := range st.l.InShape[0] {
+		if st.meaned {
+			copy(out[ch*ldOut:][:nb], e.means[ch*ldOut:][:nb])
+			continue
+		}
+		for b := range nb {
+			out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
+		}
+	}
 }
 
 // forwardGraphOp computes a step of a layer kind only imported graphs use (ops.go), row by
