@@ -180,17 +180,23 @@ func (e *Engine) depthwise(st *step, w, bias, in, out, res []float32, ldIn, ldOu
 			lo, hi, act = l.Lo, l.Hi, false
 		}
 	}
+	actRows := act && res == nil && hasActRowsAsm(l.Act) && !e.unfused
 	kk := d.k * d.k
 	for c := range l.Cout() {
 		for b := range nb {
 			d.fill(pad, in[c*ldIn+b*st.inHW:], b, nb)
 		}
 		dwKernel(grid, pad, s.off, w[c*kk:][:kk], bias[c], lo, hi)
-		if act && res == nil {
+		if act && res == nil && !actRows {
 			activate(l.Act, l, grid, grid) // also the grid's unused columns: one call
 		}
 		for b := range nb {
-			copyRows(out[c*ldOut+b*st.outHW:], d.ow, grid[b*d.plane:], d.wq, d.oh, d.ow)
+			o, g := out[c*ldOut+b*st.outHW:], grid[b*d.plane:]
+			if actRows {
+				activateRowsAsm(l.Act, o, d.ow, g, d.wq, d.oh, d.ow) // activated as copied
+			} else {
+				copyRows(o, d.ow, g, d.wq, d.oh, d.ow)
+			}
 		}
 		if res != nil {
 			n := nb * st.outHW
@@ -200,6 +206,42 @@ func (e *Engine) depthwise(st *step, w, bias, in, out, res []float32, ldIn, ldOu
 				activate(l.Act, l, row, row)
 			}
 		}
+		if st.meanNext {
+			e.meanChannel(st, out, ldOut, c, nb)
+		}
+		e.dwStore(st, out, ldOut, c, nb)
+	}
+}
+
+// # The global average pool after a depthwise step
+//
+// Squeeze-excitation pools the depthwise step's output right after it (EfficientNet). The
+// depthwise step computes those means itself, channel by channel as each is finished
+// (meanChannel), from the output rows while they are in cache, into e.means; the pool step
+// only copies them to its output (which may be the depthwise step's input buffer, so it could
+// not be written earlier). The same meanRow of the same rows, so the same numbers, without a
+// pass over the whole activation.
+
+// planMeans marks the depthwise steps that compute the global average pool after them, and
+// makes e.means.
+func (e *Engine) planMeans() {
+	if e.unfused {
+		return
+	}
+	for i := 0; i+1 < len(e.steps); i++ {
+		dw, pl := &e.steps[i], &e.steps[i+1]
+		if dw.dw != nil && pl.kind == avgPool && pl.l.In == dw.l.Out {
+			dw.meanNext, pl.meaned = true, true
+			e.means = make([]float32, max(len(e.means), dw.l.Cout()*e.ld(1)))
+		}
+	}
+}
+
+// meanChannel writes the global average pool of channel c of depthwise step st's output (nb
+// images, rows ldOut apart) into e.means: image b's at c·ld(1) + b.
+func (e *Engine) meanChannel(st *step, out []float32, ldOut, c, nb int) {
+	for b := range nb {
+		e.means[c*e.ld(1)+b] = meanRow(out[c*ldOut+b*st.outHW:][:st.outHW])
 	}
 }
 

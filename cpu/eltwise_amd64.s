@@ -399,3 +399,58 @@ reduce:
 	VZEROUPPER
 	MOVSD         X0, ret+16(FP)
 	RET
+
+// func siluRowsAVX512(dst *float32, ldd int, src *float32, lds int, rows, cols int)
+//
+// dst[r*ldd+i] = x·σ(x), x = src[r*lds+i], for r < rows, i < cols: siluAVX512 row by row in
+// one call (a depthwise step's output grid activated into its output rows, dwact_amd64.go).
+TEXT ·siluRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  ldd+8(FP), R8
+	MOVQ  src+16(FP), SI
+	MOVQ  lds+24(FP), R9
+	MOVQ  rows+32(FP), R10
+	MOVQ  cols+40(FP), R11
+	EXPCONST
+	SHLQ  $2, R8
+	SHLQ  $2, R9
+	MOVQ  R11, CX
+	ANDQ  $15, CX
+	TAILMASK
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ SI, BX
+	MOVQ DI, DX
+	MOVQ R11, CX
+
+chunk:
+	CMPQ    CX, $16
+	JLT     tail
+	VMOVUPS (BX), Z0
+	SIGMOIDF
+	VMULPS  Z7, Z0, Z7
+	VMOVUPS Z7, (DX)
+	ADDQ    $64, BX
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+	JMP     chunk
+
+tail:
+	TESTQ     CX, CX
+	JZ        next
+	VMOVUPS.Z (BX), K1, Z0
+	SIGMOIDF
+	VMULPS    Z7, Z0, Z7
+	VMOVUPS   Z7, K1, (DX)
+
+next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET

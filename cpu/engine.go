@@ -41,6 +41,7 @@ type Engine struct {
 	p        *engine.Problem
 	bmax     int  // images per forward pass
 	bf16     bool // bfloat16 products (Options.BF16)
+	unfused  bool // Options.unfused
 	guard    int  // floats before and after the rows of every activation buffer
 	bufs     [][]float32
 	steps    []step
@@ -60,8 +61,13 @@ type Engine struct {
 	wino     winoScratch
 	// onStep, when set (BenchmarkSteps), is called with i as step i starts and with
 	// len(steps) after the last.
-	onStep func(i int)
-	grids  map[[3]int]*tileGrid // tiled steps' grids by (buffer, H, W) (tiles.go)
+	onStep   func(i int)
+	grids    map[[3]int]*tileGrid      // tiled steps' grids by (buffer, H, W) (tiles.go)
+	act      actStore                  // the activation the product now running applies as it stores
+	actBlock func(r0, rows, j0, n int) // act.block, as gemm.Workspace.After
+	seRows   []float32                 // fillPairsScaled's two scaled rows (sescale.go)
+	seS      []float32                 // scaleBefore's copy of the factors (sescale.go)
+	means    []float32                 // the means a depthwise step computes for the pool after it (depthwise.go)
 }
 
 // stepKind says how a plan layer is computed.
@@ -119,6 +125,13 @@ type step struct {
 	// step is pooled (skipped).
 	poolNext, pooled bool
 	bandRows         int
+	// se: this 1×1 convolution scales its input by squeeze-excitation's factors as it reads it
+	// (sescale.go), and seFused: this mul step is so fused into the next step, and skipped.
+	se      *seScale
+	seFused bool
+	// meanNext: this depthwise step computes the means of the global average pool step after
+	// it, which copies them (meaned) (depthwise.go).
+	meanNext, meaned bool
 }
 
 type prepared struct {
@@ -143,6 +156,9 @@ type Options struct {
 	// zero value, on the portable Go kernel and, with AVX-512, on the layers winoVecPays
 	// chooses (unless $LANDSCAPE_CPU_WINOGRAD is 0).
 	Winograd WinogradUse
+	// unfused: activations and squeeze-excitation scales in passes of their own, as before they
+	// were fused into the products (actstore.go): the reference the tests compare with.
+	unfused bool
 }
 
 // Factory returns the engine.Factory of engines with options o.
@@ -160,25 +176,28 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.bf16 = o.BF16
+	e.bf16, e.unfused = o.BF16, o.unfused
 	if e.bf16 {
 		e.roundFlags()
 		e.pairSteps()
 	}
 	e.planWinograd(o)
+	e.planSE()
+	e.planMeans()
+	e.planDWRound()
 	return e, nil
 }
 
 // roundFlags moves the bfloat16 rounding of a product's input into the product that wrote it,
-// where that gives the same numbers: a gemm product without a separate activation whose output
-// is first read, by any later step, as the input of a product (which would round it in place
-// before anything else saw it). The rounding then happens in the producer's store (no pass over
-// the activation), and every product reading a buffer last written by such a producer skips its
-// rounding pass.
+// where that gives the same numbers: a gemm product whose output is first read, by any later
+// step, as the input of a product (which would round it in place before anything else saw it).
+// The rounding then happens in the producer's store (after its activation, which it applies as
+// it stores: actstore.go), with no pass over the activation, and every product reading a buffer
+// last written by such a producer skips its rounding pass.
 func (e *Engine) roundFlags() {
 	for i := range e.steps {
 		st := &e.steps[i]
-		if !st.fused() || st.l.HasAct {
+		if !st.fused() || st.l.HasAct && e.unfused {
 			continue
 		}
 		for j := i + 1; j < len(e.steps); j++ {
@@ -218,7 +237,7 @@ func (st *step) reads(buf int) bool {
 		return true
 	}
 	switch st.kind {
-	case add2, mul:
+	case add2, mul, matmul2:
 		return l.In2 == buf
 	case concat:
 		for _, b := range l.Ins {
@@ -778,17 +797,17 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			e.onStep(i)
 		}
 		st := &e.steps[i]
-		if st.pooled {
-			continue // computed with its input (convpool.go)
+		if st.pooled || st.seFused {
+			continue // computed with its input (convpool.go) or by the next step (sescale.go)
 		}
 		l := &st.l
 		ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
-		in, out := e.bufs[l.In][g:], e.bufs[l.Out][g:]
+		in, out := e.inputOf(st), e.bufs[l.Out][g:]
 		var res []float32
 		if l.Residual >= 0 {
 			res = e.bufs[l.Residual][g:]
 		}
-		if e.bf16 && st.product() && !st.inRounded {
+		if e.bf16 && st.product() && !st.inRounded && st.se == nil {
 			for c := range l.InShape[0] {
 				gemm.RoundBF16s(in[c*ldIn:][:nb*st.inHW])
 			}
@@ -809,6 +828,8 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				continue
 			}
 			n := roundUp(nb*st.outHW, gemm.FusedNR)
+			stored := e.storeAct(st, out, ldOut, nb*st.outHW)
+			e.scaleBefore(st, in, ldIn, nb)
 			switch {
 			case st.wino:
 				e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
@@ -817,7 +838,10 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 			default:
 				e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
 			}
-			activateRows(l, out, ldOut, nb*st.outHW)
+			e.clearAct()
+			if !stored {
+				activateRows(l, out, ldOut, nb*st.outHW)
+			}
 		case maxPool:
 			c, h, w := l.InShape[0], l.InShape[1], l.InShape[2]
 			for ch := range c {
@@ -826,11 +850,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				}
 			}
 		case avgPool:
-			for ch := range l.InShape[0] {
-				for b := range nb {
-					out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
-				}
-			}
+			e.globalPool(st, in, out, ldIn, ldOut, nb)
 		default:
 			e.forwardGraphOp(st, ws.w[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
 		}
@@ -839,6 +859,20 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		e.onStep(len(e.steps))
 	}
 	return e.bufs[plan.Output][g:], e.ld(e.outHW)
+}
+
+// globalPool computes a global average pool step: image b's mean of channel c at c·ldOut + b,
+// copied from e.means where the depthwise step before computed them (meaned).
+func (e *Engine) globalPool(st *step, in, out []float32, ldIn, ldOut, nb int) {
+	for ch := range st.l.InShape[0] {
+		if st.meaned {
+			copy(out[ch*ldOut:][:nb], e.means[ch*ldOut:][:nb])
+			continue
+		}
+		for b := range nb {
+			out[ch*ldOut+b] = meanRow(in[ch*ldIn+b*st.inHW:][:st.inHW])
+		}
+	}
 }
 
 // forwardGraphOp computes a step of a layer kind only imported graphs use (ops.go), row by

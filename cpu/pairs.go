@@ -96,8 +96,12 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 		return
 	}
 	src, psrc := &st.src, (*gemm.Paired)(nil)
+	round := st.roundOut && !l.HasAct // else rounded after the activation (actStore)
 	if st.paired {
-		if !st.pairsIn {
+		switch {
+		case st.se != nil:
+			e.fillPairsScaled(st, in, ldIn, nb)
+		case !st.pairsIn:
 			e.fillPairs(st, in, ldIn, nb)
 		}
 		src, psrc = nil, &st.psrc
@@ -114,9 +118,9 @@ func (e *Engine) productBF16(st *step, bw *gemm.BF16Weights, n int, in, out, bia
 		}
 		e.ws.FusedBF16ToPairs(bw, n, src, psrc, out, ldOut, bias, res, ldOut, l.ReLU, e.pairBufs[l.Out][e.guard:], ldOut, nil)
 	case st.paired:
-		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
+		e.ws.FusedBF16Paired(bw, n, psrc, out, ldOut, bias, res, ldOut, l.ReLU, round)
 	default:
-		e.ws.FusedBF16W(bw, n, src, out, ldOut, bias, res, ldOut, l.ReLU, st.roundOut)
+		e.ws.FusedBF16W(bw, n, src, out, ldOut, bias, res, ldOut, l.ReLU, round)
 	}
 }
 
@@ -130,7 +134,7 @@ func (e *Engine) linkPairs() {
 		st := &e.steps[i]
 		w := writer[st.l.In]
 		switch {
-		case w == nil || !w.roundOut:
+		case w == nil || !w.roundOut || w.l.HasAct: // pairs stored before the activation would miss it
 		case st.tiled && (!w.pairsOut || w.outGrid == st.tgrid):
 			w.pairsOut, w.outGrid, st.pairsIn = true, st.tgrid, true
 		case st.paired && !w.tiled && w.outGrid == nil:

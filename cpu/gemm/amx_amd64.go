@@ -163,11 +163,13 @@ func (im *tileImpl) fusedEp(w *Workspace, tiles []uint16, m, n, k int, b *Gather
 		return
 	}
 	w.amxB = growU16(w.amxB, kq*1024)
+	after := afterBlocks{f: w.After, rows: m}
 	for j0 := 0; j0 < n; j0 += 32 {
 		width := min(32, n-j0)
 		packPanel(w.amxB, k, kq, b, pb, j0, width, j0 == 0)
 		im.product(tiles, w.amxB, w.amxC, m, kq)
 		ep.store(w.amxC, 0, m, j0, width)
+		after.panel(j0+width, j0+width == n)
 	}
 }
 
@@ -193,9 +195,11 @@ func (im *tileImpl) fusedStationary(w *Workspace, tiles []uint16, m, n, k, rows 
 	for r0 := 0; r0 < m; r0 += rows {
 		mr := min(rows, m-r0)
 		t := tiles[r0/32*2*kq*512:]
+		after := afterBlocks{f: w.After, r0: r0, rows: mr}
 		for p := range panels {
 			im.product(t, w.amxBs[p*kq*1024:], w.amxC, mr, kq)
 			ep.store(w.amxC, r0, mr, 32*p, min(32, n-32*p))
+			after.panel(min(32*(p+1), n), p == panels-1)
 		}
 	}
 }

@@ -139,13 +139,11 @@ func (w *Workspace) FusedBF16W(a *BF16Weights, n int, b *Gathered, c []float32, 
 		return
 	}
 	if a.im == nil || a.im != bf16Current {
-		w.Fused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr, relu)
-		if roundC {
-			for i := range m {
-				RoundBF16s(c[i*ldc : i*ldc+n])
-			}
-		}
+		w.fused(m, n, k, a.a, a.lda, b, c, ldc, bias, res, ldr, relu, roundC)
 		return
+	}
+	if w.Before != nil {
+		panic("gemm: FusedBF16W: Workspace.Before is set for the bfloat16 kernels, which do not call it")
 	}
 	a.im.fused(w, a.packed, m, n, k, b, nil, c, ldc, bias, res, ldr, relu, roundC, nil, 0)
 }

@@ -80,6 +80,7 @@ func (neonBF16Impl) fused(w *Workspace, packed []uint16, m, n, k int, b *Gathere
 	// grows its own buffers there, which must never be the caller's pairs).
 	unp := w.unp
 	defer func() { w.unp = unp }()
+	after := afterBlocks{f: w.After, rows: m}
 	for j0 := 0; j0 < n; j0 += 12 {
 		width := min(12, n-j0)
 		switch {
@@ -99,5 +100,6 @@ func (neonBF16Impl) fused(w *Workspace, packed []uint16, m, n, k int, b *Gathere
 			bf16NEON8x12(kp, &packed[2*i0*kp], &panel[0], &e.tile[0])
 			e.store(i0, j0, width)
 		}
+		after.panel(j0+width, j0+width == n)
 	}
 }

@@ -83,6 +83,11 @@ const (
 // are added last, bias + res first.
 func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu bool) {
 	checkFused(m, n, k, a, lda, b, c, ldc, bias, res, ldr)
+	w.fused(m, n, k, a, lda, b, c, ldc, bias, res, ldr, relu, false)
+}
+
+// fused is Fused, rounding C to bfloat16 as it goes (before After sees it) where round is set.
+func (w *Workspace) fused(m, n, k int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int, relu, round bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -91,6 +96,7 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 	kc := blocks(k, im.kc, 1)
 	w.bp = grow(w.bp, im.kernels[0].nr*kc)
 	bp := w.bp
+	after := afterBlocks{f: w.After, rows: m, round: round, c: c, ldc: ldc}
 	for pc := 0; pc < k; pc += kc {
 		kcur := min(kc, k-pc)
 		fl := 0
@@ -104,7 +110,14 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 				fl |= fusedReLU
 			}
 		}
+		next := 0 // the first column not yet handed to w.Before
 		for jr := 0; jr < n; {
+			if w.Before != nil && jr >= next {
+				for next = jr; next < n && next-jr < afterCols; {
+					next += im.kernels[im.panel(n-next)].nr
+				}
+				w.Before(pc, kcur, jr, next-jr)
+			}
 			pi := im.panel(n - jr)
 			nr := im.kernels[pi].nr
 			kern := im.epis[pi]
@@ -130,6 +143,9 @@ func (w *Workspace) Fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 				ga = nil
 			}
 			jr += nr
+			if last {
+				after.panel(jr, jr == n)
+			}
 		}
 	}
 }

@@ -57,6 +57,9 @@ func (w *Workspace) FusedBF16Paired(a *BF16Weights, n int, b *Paired, c []float3
 	m, k := a.m, a.k
 	checkFused(m, n, k, a.a, a.lda, nil, c, ldc, bias, res, ldr)
 	checkPaired(n, k, b)
+	if w.Before != nil {
+		panic("gemm: FusedBF16Paired: Workspace.Before is set (it is not called on pairs)")
+	}
 	if m == 0 || n == 0 {
 		return
 	}
@@ -133,6 +136,9 @@ func BF16Paired() bool { return bf16Current != nil }
 // nothing else of pc is written.
 func (w *Workspace) FusedBF16ToPairs(a *BF16Weights, n int, b *Gathered, pb *Paired, c []float32, ldc int, bias, res []float32, ldr int, relu bool, pc []uint32, ldp int, pg *Grid) {
 	m := a.m
+	if w.After != nil || w.Before != nil {
+		panic("gemm: FusedBF16ToPairs: Workspace.After or Before is set (the pairs would miss what After does to C; Before is not called)")
+	}
 	cols := n
 	if pg != nil {
 		cols = pg.Cols()

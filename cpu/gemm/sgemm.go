@@ -47,6 +47,21 @@ type Workspace struct {
 	tiledC []float32
 	zeros  []float32
 	tiledP Paired
+
+	// After, when not nil, is called by Fused, FusedBF16W and FusedBF16Paired as blocks of C
+	// become final (every sum, bias, residual, ReLU and rounding stored): rows r0..r0+rows-1,
+	// columns j0..j0+n-1, each element of C exactly once, while the block is still in cache.
+	// A caller uses it to apply an activation (or round) in the same sweep over C instead of
+	// a pass of its own afterwards. FusedBF16ToPairs, whose pairs are stored before After
+	// could change C, refuses a Workspace with After set.
+	After func(r0, rows, j0, n int)
+	// Before, when not nil, is called by Fused (and FusedBF16W where it runs on the float32
+	// kernels) before it first reads a block of B: rows p0..p0+rows-1, columns j0..j0+n-1,
+	// each element of B in exactly one call, while the block will be read from cache. The
+	// caller may rewrite the Data those elements are gathered from (each element of B its own)
+	// to apply a factor to the product's input in the same sweep. The bfloat16 tile kernels
+	// refuse a Workspace with Before set.
+	Before func(p0, rows, j0, n int)
 }
 
 // Sgemm is like the package-level Sgemm but uses w's buffers.
