@@ -202,3 +202,56 @@ func TestActivateRowsAsm(t *testing.T) {
 		}
 	}
 }
+
+// TestTiledActivation runs a 3×3 stride-1 convolution of 32 channels (the shape the AMX tile
+// path takes) followed by SiLU in bfloat16 on every implementation and compares its logits with
+// the float32 engine's: a step that dropped the activation or rounded before it would be far
+// off (the tile kernels apply no Workspace.After, so such a step must not be tiled).
+func TestTiledActivation(t *testing.T) {
+	saved := gemm.BF16KernelName()
+	defer func() {
+		if !gemm.SetBF16Impl(saved) {
+			gemm.SetBF16Impl("")
+		}
+	}()
+	b := enginetest.NewGraph(-1, 32, 9, 11)
+	b.Opset = 17
+	x := b.Node("Conv", []string{"input", b.Init("c.weight", false, 32, 32, 3, 3), b.Init("c.bias", false, 32)},
+		enginetest.AInts("pads", 1, 1, 1, 1))
+	x = b.Node("Mul", []string{x, b.Node("Sigmoid", []string{x})})
+	x = b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{x})})
+	out := b.Node("Gemm", []string{x, b.Init("fc.weight", false, 10, 32), b.Init("fc.bias", false, 10)}, enginetest.AInt("transB", 1))
+	path := filepath.Join(t.TempDir(), "conv3-silu.onnx")
+	if err := b.Write(path, out, 10); err != nil {
+		t.Fatal(err)
+	}
+	const images = 5
+	p, err := enginetest.Setup(enginetest.Case{Model: path, Images: images, DirType: "weights"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := NewWith(p, Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := logitsOf(ref, enginetest.Points[1], images)
+	var scale float64
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	for _, impl := range bf16Impls() {
+		if !gemm.SetBF16Impl(impl) {
+			t.Fatalf("no bfloat16 implementation %q", impl)
+		}
+		e, err := NewWith(p, Options{Batch: 2, BF16: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := logitsOf(e, enginetest.Points[1], images)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 0.03*scale {
+				t.Fatalf("%s: logit %d of image %d = %v, float32 engine %v (largest |logit| %g)", impl, i%10, i/10, got[i], want[i], scale)
+			}
+		}
+	}
+}

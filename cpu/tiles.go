@@ -26,10 +26,12 @@ type tileGrid struct {
 	ld, org int
 }
 
-// tiledFits reports whether step st can read its input from a grid on this machine.
+// tiledFits reports whether step st can read its input from a grid on this machine: a 3×3
+// stride-1 convolution of channels in multiples of 32 with no activation but ReLU (its output
+// is rounded or paired in the tile kernels' store, before an activation could be applied).
 func tiledFits(st *step) bool {
 	l := &st.l
-	if st.kind != convShift || !gemm.BF16Tiled() {
+	if st.kind != convShift || !gemm.BF16Tiled() || l.HasAct { // the tile kernels call no Workspace.After
 		return false
 	}
 	w := l.Window()
