@@ -41,10 +41,96 @@ __device__ __forceinline__ unsigned to_bf16x2(float lo, float hi) {
 }
 
 
+// fetch_tile loads this thread's share of the tile at reduction offset r0 into registers: A rows
+// a_m + 8j at depth a_k (a_k = tid%16, a_m = tid/16), B column tid (the pixel col) at every depth,
+// so that the next tile's global loads overlap this tile's MMAs.
+template <int A_PER, int B_PER, typename A>
+__device__ __forceinline__ void fetch_tile(const ConvShape<A> &s, const Column<A> &col, int m0, int a_m, int a_k, int r0,
+                                           float (&a_next)[A_PER], float (&b_next)[B_PER]) {
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) a_next[j] = weight_at(s, m0 + a_m + 8 * j, r0 + a_k);
+#pragma unroll
+    for (int i = 0; i < B_PER; i++) b_next[i] = im2col_at(s, col, r0 + i);
+}
+
+// put_tile stores the fetched tile into shared memory: As[m][kk] = W'[m0+m][r0+kk],
+// Bs[kk][n] = X[r0+kk][n0+n].
+template <int BM, int A_PER, int B_PER>
+__device__ __forceinline__ void put_tile(float (&As)[BM][BK + APAD], float (&Bs)[BK][BN + BPAD], int a_m, int a_k, int tid,
+                                         const float (&a_next)[A_PER], const float (&b_next)[B_PER]) {
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) As[a_m + 8 * j][a_k] = a_next[j];
+#pragma unroll
+    for (int i = 0; i < B_PER; i++) Bs[i][tid] = b_next[i];
+}
+
+// mma_step multiplies one BK-deep tile into a warp's accumulators, rounding each operand as its
+// fragment is built. m16n8k16 .bf16: a[0] = A[g][2t,2t+1], a[1] = A[g+8][2t,2t+1],
+// a[2] = A[g][2t+8,2t+9], a[3] = A[g+8][2t+8,2t+9]; b[0] = B[2t,2t+1][g], b[1] = B[2t+8,2t+9][g];
+// low half first. m16n8k8 .tf32 (two steps): a[0] = A[g][t], a[1] = A[g+8][t], a[2] = A[g][t+4],
+// a[3] = A[g+8][t+4]; b[0] = B[t][g], b[1] = B[t+4][g].
+template <bool BF16, int BM, int MT, int NT>
+__device__ __forceinline__ void mma_step(float (&acc)[MT][NT][4], const float (&As)[BM][BK + APAD], const float (&Bs)[BK][BN + BPAD],
+                                         int wm, int wn, int g, int t) {
+    if constexpr (BF16) {
+        unsigned a[MT][4], b[NT][2];
+#pragma unroll
+        for (int i = 0; i < MT; i++) {
+            const int r = wm + i * 16 + g;
+            a[i][0] = to_bf16x2(As[r][2 * t], As[r][2 * t + 1]);
+            a[i][1] = to_bf16x2(As[r + 8][2 * t], As[r + 8][2 * t + 1]);
+            a[i][2] = to_bf16x2(As[r][2 * t + 8], As[r][2 * t + 9]);
+            a[i][3] = to_bf16x2(As[r + 8][2 * t + 8], As[r + 8][2 * t + 9]);
+        }
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            const int c = wn + j * 8 + g;
+            b[j][0] = to_bf16x2(Bs[2 * t][c], Bs[2 * t + 1][c]);
+            b[j][1] = to_bf16x2(Bs[2 * t + 8][c], Bs[2 * t + 9][c]);
+        }
+        mma_tiles<true>(acc, a, b);
+    } else {
+#pragma unroll
+        for (int ks = 0; ks < BK; ks += 8) {
+            unsigned a[MT][4], b[NT][2];
+#pragma unroll
+            for (int i = 0; i < MT; i++) {
+                const int r = wm + i * 16 + g;
+                a[i][0] = to_tf32(As[r][ks + t]);
+                a[i][1] = to_tf32(As[r + 8][ks + t]);
+                a[i][2] = to_tf32(As[r][ks + t + 4]);
+                a[i][3] = to_tf32(As[r + 8][ks + t + 4]);
+            }
+#pragma unroll
+            for (int j = 0; j < NT; j++) {
+                const int c = wn + j * 8 + g;
+                b[j][0] = to_tf32(Bs[ks + t][c]);
+                b[j][1] = to_tf32(Bs[ks + t + 4][c]);
+            }
+            mma_tiles<false>(acc, a, b);
+        }
+    }
+}
+
+// store_acc writes a warp's accumulators by store_out's formula. Accumulator layout:
+// d[0] = D[g][2t], d[1] = D[g][2t+1], d[2] = D[g+8][2t], d[3] = D[g+8][2t+1].
+template <int MT, int NT, typename A>
+__device__ __forceinline__ void store_acc(const ConvShape<A> &s, int mw, int nw, int g, int t, const float (&acc)[MT][NT][4]) {
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            const int m = mw + i * 16 + g, n = nw + j * 8 + 2 * t;
+            store_out(s, m, n, acc[i][j][0]);
+            store_out(s, m, n + 1, acc[i][j][1]);
+            store_out(s, m + 8, n, acc[i][j][2]);
+            store_out(s, m + 8, n + 1, acc[i][j][3]);
+        }
+}
+
 // A: the activation type, bf16s for the bf16 kernels, float for the bf16f ones (imported graphs).
 template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinline__ void conv_mma(CONV_PARAMS) {
     typedef WarpTile<BM, BN> WT;
-    constexpr int WN = WT::WN, MT = WT::MT, NT = WT::NT;
     constexpr int A_PER = BM * BK / THREADS, B_PER = BK * BN / THREADS;
     __shared__ float As[BM][BK + APAD]; // As[m][kk] = W'[m0+m][r0+kk]
     __shared__ float Bs[BK][BN + BPAD]; // Bs[kk][n] = X[r0+kk][n0+n]
@@ -52,7 +138,7 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     const ConvShape<A> s = conv_shape<A>(CONV_ARGS);
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int g = lane / 4, t = lane % 4; // PTX's groupID and threadID_in_group
-    const int wm = (warp / WN) * MT * 16, wn = (warp % WN) * NT * 8;
+    const int wm = (warp / WT::WN) * WT::MT * 16, wn = (warp % WT::WN) * WT::NT * 8;
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
 
     // Loader roles: A rows tid/16 + 8j at depth tid%16; B column tid at every depth.
@@ -60,82 +146,17 @@ template <int BM, bool BF16, typename A = ActType<BF16>> __device__ __forceinlin
     const Column<A> col = column_of(s, n0 + tid);
     float a_next[A_PER], b_next[B_PER];
 
-    float acc[MT][NT][4];
+    float acc[WT::MT][WT::NT][4];
     zero_acc(acc);
-
     for (int r0 = 0; r0 < s.R; r0 += BK) {
-        if (r0 == 0) {
-#pragma unroll
-            for (int j = 0; j < A_PER; j++) a_next[j] = weight_at(s, m0 + a_m + 8 * j, a_k);
-#pragma unroll
-            for (int i = 0; i < B_PER; i++) b_next[i] = im2col_at(s, col, i);
-        }
-#pragma unroll
-        for (int j = 0; j < A_PER; j++) As[a_m + 8 * j][a_k] = a_next[j];
-#pragma unroll
-        for (int i = 0; i < B_PER; i++) Bs[i][tid] = b_next[i];
+        if (r0 == 0) fetch_tile(s, col, m0, a_m, a_k, 0, a_next, b_next);
+        put_tile(As, Bs, a_m, a_k, tid, a_next, b_next);
         __syncthreads();
-        if (r0 + BK < s.R) { // fetch the next tile while this one is multiplied
-#pragma unroll
-            for (int j = 0; j < A_PER; j++) a_next[j] = weight_at(s, m0 + a_m + 8 * j, r0 + BK + a_k);
-#pragma unroll
-            for (int i = 0; i < B_PER; i++) b_next[i] = im2col_at(s, col, r0 + BK + i);
-        }
-        if (BF16) {
-            // m16n8k16 .bf16: a[0] = A[g][2t,2t+1], a[1] = A[g+8][2t,2t+1], a[2] = A[g][2t+8,2t+9],
-            // a[3] = A[g+8][2t+8,2t+9]; b[0] = B[2t,2t+1][g], b[1] = B[2t+8,2t+9][g]; low half first.
-            unsigned a[MT][4], b[NT][2];
-#pragma unroll
-            for (int i = 0; i < MT; i++) {
-                const int r = wm + i * 16 + g;
-                a[i][0] = to_bf16x2(As[r][2 * t], As[r][2 * t + 1]);
-                a[i][1] = to_bf16x2(As[r + 8][2 * t], As[r + 8][2 * t + 1]);
-                a[i][2] = to_bf16x2(As[r][2 * t + 8], As[r][2 * t + 9]);
-                a[i][3] = to_bf16x2(As[r + 8][2 * t + 8], As[r + 8][2 * t + 9]);
-            }
-#pragma unroll
-            for (int j = 0; j < NT; j++) {
-                const int c = wn + j * 8 + g;
-                b[j][0] = to_bf16x2(Bs[2 * t][c], Bs[2 * t + 1][c]);
-                b[j][1] = to_bf16x2(Bs[2 * t + 8][c], Bs[2 * t + 9][c]);
-            }
-            mma_tiles<true>(acc, a, b);
-        } else {
-            // m16n8k8 .tf32: a[0] = A[g][t], a[1] = A[g+8][t], a[2] = A[g][t+4], a[3] = A[g+8][t+4];
-            // b[0] = B[t][g], b[1] = B[t+4][g].
-#pragma unroll
-            for (int ks = 0; ks < BK; ks += 8) {
-                unsigned a[MT][4], b[NT][2];
-#pragma unroll
-                for (int i = 0; i < MT; i++) {
-                    const int r = wm + i * 16 + g;
-                    a[i][0] = to_tf32(As[r][ks + t]);
-                    a[i][1] = to_tf32(As[r + 8][ks + t]);
-                    a[i][2] = to_tf32(As[r][ks + t + 4]);
-                    a[i][3] = to_tf32(As[r + 8][ks + t + 4]);
-                }
-#pragma unroll
-                for (int j = 0; j < NT; j++) {
-                    const int c = wn + j * 8 + g;
-                    b[j][0] = to_tf32(Bs[ks + t][c]);
-                    b[j][1] = to_tf32(Bs[ks + t + 4][c]);
-                }
-                mma_tiles<false>(acc, a, b);
-            }
-        }
+        if (r0 + BK < s.R) fetch_tile(s, col, m0, a_m, a_k, r0 + BK, a_next, b_next); // the next tile, while this one is multiplied
+        mma_step<BF16>(acc, As, Bs, wm, wn, g, t);
         __syncthreads();
     }
-    // Accumulator layout: d[0] = D[g][2t], d[1] = D[g][2t+1], d[2] = D[g+8][2t], d[3] = D[g+8][2t+1].
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-            const int m = m0 + wm + i * 16 + g, n = n0 + wn + j * 8 + 2 * t;
-            store_out(s, m, n, acc[i][j][0]);
-            store_out(s, m, n + 1, acc[i][j][1]);
-            store_out(s, m + 8, n, acc[i][j][2]);
-            store_out(s, m + 8, n + 1, acc[i][j][3]);
-        }
+    store_acc(s, m0 + wm, n0 + wn, g, t, acc);
 }
 
 } // namespace conv_mma_impl

@@ -24,8 +24,9 @@ type longFunc struct {
 }
 
 // TestNoLongFunctions fails for every function in a non-generated .go file of the module (tests,
-// generators behind //go:build ignore and tools included; testdata and hidden directories not)
-// that is over MaxFuncLines lines, unless overLimit names it. It also fails for a stale overLimit
+// generators behind //go:build ignore and tools included; testdata and hidden directories not),
+// and in the CUDA and C++ sources cSourceGlobs names (cFunctions: kernels, device helpers, the
+// emulator), that is over MaxFuncLines lines, unless overLimit names it. It also fails for a stale overLimit
 // entry, so the list shrinks as functions are split.
 func TestNoLongFunctions(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -33,6 +34,11 @@ func TestNoLongFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clong, err := cLongFunctions(root, MaxFuncLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long = append(long, clong...)
 	if len(long) == 0 && len(overLimit) == 0 {
 		return
 	}
