@@ -1,0 +1,92 @@
+package cpu
+
+import "math"
+
+// GELU in float32 (geluGo, and gelu_amd64.s's AVX-512 twin with the same operations):
+//
+//	GELU(x) = x·Φ(x),  Φ(x) = 1 − q (x ≥ 0),  Φ(x) = q (x < 0),  q = Φ(−|x|) = ½·erfc(|x|/√2)
+//
+// with q = e^(−x²/2)·R(t), t = 1/(1 + 0.3·|x|), R(t) = t·P(t) and P a degree-9 polynomial
+// fitted to ½·erfcx(|x|/√2)/t on |x| ≤ 14.6 (relative error 3.5e-9, below float32's ulp; beyond
+// 14.6, q is 0 in float32). x² is split exactly into h + l (h = x·x rounded, l by a fused
+// multiply-add), e^(−h/2) is Cephes' expf (as the Sigmoid kernels) and e^(−l/2) ≈ 1 − l/2, so
+// the argument's rounding is not amplified for large |x|. No cancellation on either side: q is
+// computed directly, never as 1 + erf(·) (which loses every digit of the float64 reference
+// ActivateLayer uses below x ≈ −6). Measured against x/2·erfc(−x/√2) in float64 on every 61st
+// float32 in [−16, 16] (TestGELUAccuracy): at most 10 ulp (the float32
+// rounding of t and of P's Horner steps; the fit itself is exact to float32); NaN
+// stays NaN, GELU(+Inf) = +Inf, GELU(−Inf) = NaN as in the float64 formula.
+
+// geluA is the t = 1/(1 + geluA·|x|) scale; geluMax the |x| beyond which q is 0 in float32.
+const (
+	geluA   = float32(0.3)
+	geluMax = float32(14.6)
+)
+
+// geluP holds P's coefficients, highest degree first (float32 bits of a Lawson-weighted
+// minimax fit of relative error in float64, t on Chebyshev nodes over [1/(1+0.3·14.6), 1]).
+var geluP = [10]uint32{
+	0xbca8f5b0, 0x3de64909, 0xbe69b62b, 0x3e446a8e, 0xbda2b595,
+	0x3dc4f50b, 0x3da08829, 0x3de1c3b2, 0x3df4e1ff, 0x3df51e4d,
+}
+
+// Cephes expf's constants (as eltwise_amd64.s's EXPCONST): log2(e), ln 2 = c1 + c2, and the
+// polynomial p0…p5 of e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
+var expfC = [9]uint32{
+	0x3fb8aa3b, 0x3f318000, 0xb95e8083,
+	0x39506967, 0x3ab743ce, 0x3c088908, 0x3d2aa9c1, 0x3e2aaaaa, 0x3f000000,
+}
+
+// fma32 is a·b + c rounded once to float32 (through float64's fused multiply-add: the product
+// of two float32 values is exact in float64; the sum may round twice, which on rare inputs
+// differs from the vector FMA in the last bit).
+func fma32(a, b, c float32) float32 {
+	return float32(math.FMA(float64(a), float64(b), float64(c)))
+}
+
+// expf is e^x for x ≤ 0 by Cephes' expf, step for step as the AVX-512 kernels compute it (the
+// final scaling by 2^n rounded once, as VSCALEFPS does, subnormals included).
+func expf(x float32) float32 {
+	f := func(i int) float32 { return math.Float32frombits(expfC[i]) }
+	n := float32(math.RoundToEven(float64(float32(x * f(0)))))
+	r := fma32(-n, f(1), x)
+	r = fma32(-n, f(2), r)
+	p := f(3)
+	for i := 4; i < 9; i++ {
+		p = fma32(p, r, f(i))
+	}
+	r2 := float32(r * r)
+	y := fma32(p, r2, r)
+	y = float32(y + 1)
+	return float32(math.Ldexp(float64(y), int(n)))
+}
+
+// geluOne is GELU(x) in float32 (the algorithm above).
+func geluOne(x float32) float32 {
+	ax := float32(math.Abs(float64(x)))
+	if ax > geluMax {
+		ax = geluMax
+	}
+	t := float32(1) / fma32(geluA, ax, 1)
+	h := float32(ax * ax)
+	l := fma32(ax, ax, -h)
+	e := expf(-float32(h * 0.5))
+	e = fma32(-e, float32(l*0.5), e)
+	p := math.Float32frombits(geluP[0])
+	for _, c := range geluP[1:] {
+		p = fma32(p, t, math.Float32frombits(c))
+	}
+	q := float32(e * float32(p*t))
+	if math.Signbit(float64(x)) {
+		return float32(x * q)
+	}
+	return float32(x * float32(1-q))
+}
+
+// geluGo sets dst[i] = GELU(src[i]) for i < len(dst) in float32 (geluOne).
+func geluGo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = geluOne(v)
+	}
+}
