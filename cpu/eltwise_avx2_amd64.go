@@ -11,8 +11,8 @@ import (
 // The element-wise kernels for CPUs with AVX2 and FMA but no AVX-512 (eltwise_avx2_amd64.s),
 // 8 floats at a time; the last len%8 elements (no masked loads in AVX2) by the Go loops or the
 // reference ActivateLayer. The same results as the AVX-512 kernels, bit for bit, except
-// Sigmoid and SiLU: the same Cephes expf, but 1/(1 + e) by an exact division rather than
-// VRCP14PS and a Newton step (both within the reference's few ulp).
+// Sigmoid and SiLU: the same Cephes expf, but 1/(1 + e) by a division rather than VRCP14PS and
+// a Newton step (both within the reference's 4 ulp).
 
 //go:noescape
 func clampAVX2(dst, src *float32, n int, lo, hi float32)

@@ -197,8 +197,8 @@ GLOBL expAVX2<>(SB), RODATA|NOPTR, $52
 // SIGMOID2 sets Y7 = σ(x) for the 8 floats x of Y0, as SIGMOIDF: e = e^(−|x|) by Cephes' expf
 // (t = −|x| clamped at −104, NaN kept; n = round(t·log2 e); r = t − n·ln 2 in two fused parts;
 // e^r = 1 + r + r²·P(r)), scaled by 2^n as two exact powers of two 2^⌊n/2⌋·2^(n−⌊n/2⌋), each
-// normal (n ≥ −150), so the product rounds once as VSCALEFPS does; σ = 1/(1 + e) for x ≥ 0 and
-// e/(1 + e) for x < 0, by division. Uses Y1–Y8.
+// normal (n ≥ −150), so the product rounds once as VSCALEFPS does; σ = 1/(1 + e) (a division)
+// for x ≥ 0 and e·(1/(1 + e)) for x < 0. Uses Y1–Y8.
 #define SIGMOID2 \
 	VORPS        Y14, Y0, Y1 \
 	VMAXPS       Y1, Y13, Y1 \
@@ -231,7 +231,7 @@ GLOBL expAVX2<>(SB), RODATA|NOPTR, $52
 	VMULPS       Y2, Y3, Y3 \
 	VADDPS       Y12, Y3, Y5 \
 	VDIVPS       Y5, Y12, Y7 \
-	VDIVPS       Y5, Y3, Y6 \
+	VMULPS       Y7, Y3, Y6 \
 	VXORPS       Y8, Y8, Y8 \
 	VCMPPS       $1, Y8, Y0, Y8 \
 	VBLENDVPS    Y8, Y6, Y7, Y7

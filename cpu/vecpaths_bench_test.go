@@ -19,13 +19,21 @@ func benchPaths(b *testing.B, has512, has2 bool, set func(avx512, avx2 bool), bo
 	}
 }
 
-// gfloats reports n floats a call as Gfloat/s.
-func gfloats(b *testing.B, n int) {
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gfloat/s")
+// loopRate runs f b.N times and reports units (a call) per ns of wall time as name/s and per
+// ns of the process's CPU time as name/cpu-s (the core's speed on a loaded machine).
+func loopRate(b *testing.B, units float64, name string, f func()) {
+	c0 := cpuSeconds()
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(units*float64(b.N)/b.Elapsed().Seconds()/1e9, name+"/s")
+	if c := cpuSeconds() - c0; c > 0 {
+		b.ReportMetric(units*float64(b.N)/c/1e9, name+"/cpu-s")
+	}
 }
 
 // BenchmarkVecPaths measures each kernel set (AVX-512, AVX2, Go) on rows of 32 768 floats
-// (within L2; normal with σ = 3): the activations with kernels, add, the max of two rows and
+// (within L2; normal with σ = 3), in wall and CPU time: the activations with kernels, add, the max of two rows and
 // the 3-wide stride-2 window maximum, and a 3×3 depthwise plane of 56×56 (ReLU6).
 func BenchmarkVecPaths(b *testing.B) {
 	const n = 1 << 15
@@ -40,36 +48,24 @@ func BenchmarkVecPaths(b *testing.B) {
 	for _, kind := range []model.OpKind{model.OpClip, model.OpHardSwish, model.OpSigmoid, model.OpSiLU} {
 		b.Run(kind.String(), func(b *testing.B) {
 			benchPaths(b, hasEltAsm, hasEltAVX2, setElt, func(b *testing.B) {
-				for b.Loop() {
-					activate(kind, l, dst, src[:n])
-				}
-				gfloats(b, n)
+				loopRate(b, n, "Gfloat", func() { activate(kind, l, dst, src[:n]) })
 			})
 		})
 	}
 	b.Run("Add", func(b *testing.B) {
 		benchPaths(b, hasEltAsm, hasEltAVX2, setElt, func(b *testing.B) {
-			for b.Loop() {
-				addRow(dst, src[:n], src2)
-			}
-			gfloats(b, n)
+			loopRate(b, n, "Gfloat", func() { addRow(dst, src[:n], src2) })
 		})
 	})
 	setPool := func(a, c bool) { hasPoolAsm, hasPoolAVX2 = a, c }
 	b.Run("MaxInto", func(b *testing.B) {
 		benchPaths(b, hasPoolAsm, hasPoolAVX2, setPool, func(b *testing.B) {
-			for b.Loop() {
-				maxInto(dst, src2)
-			}
-			gfloats(b, n)
+			loopRate(b, n, "Gfloat", func() { maxInto(dst, src2) })
 		})
 	})
 	b.Run("MaxWindow3s2", func(b *testing.B) {
 		benchPaths(b, hasPoolAsm, hasPoolAVX2, setPool, func(b *testing.B) {
-			for b.Loop() {
-				maxWindow(dst[:n/2], src, 3, 2)
-			}
-			gfloats(b, n/2)
+			loopRate(b, n/2, "Gfloat", func() { maxWindow(dst[:n/2], src, 3, 2) })
 		})
 	})
 	const side = 56
@@ -81,10 +77,7 @@ func BenchmarkVecPaths(b *testing.B) {
 	w := src2[:9]
 	b.Run("Depthwise3x3", func(b *testing.B) {
 		benchPaths(b, hasDWAsm, hasDWAVX2, func(a, c bool) { hasDWAsm, hasDWAVX2 = a, c }, func(b *testing.B) {
-			for b.Loop() {
-				dwKernel(dst[:q], src, off, w, 0.1, 0, 6)
-			}
-			b.ReportMetric(float64(2*9*q)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			loopRate(b, float64(2*9*q), "GFLOP", func() { dwKernel(dst[:q], src, off, w, 0.1, 0, 6) })
 		})
 	})
 }
