@@ -37,6 +37,17 @@ var expfC = [9]uint32{
 	0x39506967, 0x3ab743ce, 0x3c088908, 0x3d2aa9c1, 0x3e2aaaaa, 0x3f000000,
 }
 
+// expfK and geluPK are expfC and geluP as float32 values.
+var expfK, geluPK = floats32(expfC[:]), floats32(geluP[:])
+
+// floats32 returns the float32 values of IEEE bit patterns (at most 10).
+func floats32(bits []uint32) (v [10]float32) {
+	for i, b := range bits {
+		v[i] = math.Float32frombits(b)
+	}
+	return v
+}
+
 // fma32 is a·b + c rounded once to float32 (through float64's fused multiply-add: the product
 // of two float32 values is exact in float64; the sum may round twice, which on rare inputs
 // differs from the vector FMA in the last bit).
@@ -44,21 +55,30 @@ func fma32(a, b, c float32) float32 {
 	return float32(math.FMA(float64(a), float64(b), float64(c)))
 }
 
-// expf is e^x for x ≤ 0 by Cephes' expf, step for step as the AVX-512 kernels compute it (the
-// final scaling by 2^n rounded once, as VSCALEFPS does, subnormals included).
+// expf is e^x for −104 ≤ x ≤ 0 by Cephes' expf, step for step as the AVX-512 kernels compute it
+// (the final scaling by 2^n rounded once, as VSCALEFPS does, subnormals included). NaN gives NaN.
 func expf(x float32) float32 {
-	f := func(i int) float32 { return math.Float32frombits(expfC[i]) }
-	n := float32(math.RoundToEven(float64(float32(x * f(0)))))
-	r := fma32(-n, f(1), x)
-	r = fma32(-n, f(2), r)
-	p := f(3)
-	for i := 4; i < 9; i++ {
-		p = fma32(p, r, f(i))
+	f := &expfK
+	n := float32(math.RoundToEven(float64(float32(x * f[0]))))
+	r := fma32(-n, f[1], x)
+	r = fma32(-n, f[2], r)
+	p := f[3]
+	for _, c := range f[4:9] {
+		p = fma32(p, r, c)
 	}
 	r2 := float32(r * r)
 	y := fma32(p, r2, r)
 	y = float32(y + 1)
-	return float32(math.Ldexp(float64(y), int(n)))
+	return scale2(y, int32(n))
+}
+
+// scale2 is y·2^n rounded once to float32 (as VSCALEFPS), for −252 ≤ n ≤ 127 and y in [½, 2]:
+// the product by 2^⌊n/2⌋ (a normal power of two) is exact, the second one rounds.
+func scale2(y float32, n int32) float32 {
+	n1 := n >> 1
+	p1 := math.Float32frombits(uint32(n1+127) << 23)
+	p2 := math.Float32frombits(uint32(n-n1+127) << 23)
+	return float32(y*p1) * p2
 }
 
 // geluOne is GELU(x) in float32 (the algorithm above).
@@ -72,9 +92,9 @@ func geluOne(x float32) float32 {
 	l := fma32(ax, ax, -h)
 	e := expf(-float32(h * 0.5))
 	e = fma32(-e, float32(l*0.5), e)
-	p := math.Float32frombits(geluP[0])
-	for _, c := range geluP[1:] {
-		p = fma32(p, t, math.Float32frombits(c))
+	p := geluPK[0]
+	for _, c := range geluPK[1:] {
+		p = fma32(p, t, c)
 	}
 	q := float32(e * float32(p*t))
 	if math.Signbit(float64(x)) {

@@ -32,6 +32,45 @@ func loopRate(b *testing.B, units float64, name string, f func()) {
 	}
 }
 
+// BenchmarkTransformerRows measures the transformer layers' row kernels on ViT-B/16's shapes
+// (one image: 197 tokens, 768 channels, 12 heads) on each kernel set (AVX2 has no GELU, softmax
+// or LayerNorm kernel of its own: its rows are the Go ones) beside the float64 references they
+// replace (ActivateLayer's math.Erf GELU, SoftmaxChannels): GELU on the MLP's 3072 channels,
+// the attention softmax over 197 keys, LayerNorm over 768 channels.
+func BenchmarkTransformerRows(b *testing.B) {
+	const t, d, heads = 197, 768, 12
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, 4*d*t)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 2)
+	}
+	y := make([]float32, len(x))
+	gamma, beta := x[:d], x[d:2*d]
+	l := &model.Layer{}
+	setElt := func(a, c bool) { hasEltAsm, hasEltAVX2 = a, c }
+	b.Run("GELU", func(b *testing.B) {
+		benchPaths(b, hasEltAsm, hasEltAVX2, setElt, func(b *testing.B) {
+			loopRate(b, float64(len(x)), "Gfloat", func() { activate(model.OpGELU, l, y, x) })
+		})
+		b.Run("float64-erf", func(b *testing.B) {
+			loopRate(b, float64(len(x)), "Gfloat", func() { ActivateLayer(model.OpGELU, l, y, x) })
+		})
+	})
+	b.Run("Softmax", func(b *testing.B) {
+		benchPaths(b, hasEltAsm, hasEltAVX2, setElt, func(b *testing.B) {
+			loopRate(b, float64(heads*t*t), "Gfloat", func() { softmaxRows(y, x, heads*t, heads, t, t, t) })
+		})
+		b.Run("float64", func(b *testing.B) {
+			loopRate(b, float64(heads*t*t), "Gfloat", func() { SoftmaxChannels(y, x, heads*t, heads, t, t, t) })
+		})
+	})
+	b.Run("LayerNorm", func(b *testing.B) {
+		benchPaths(b, hasEltAsm, hasEltAVX2, setElt, func(b *testing.B) {
+			loopRate(b, float64(d*t), "Gfloat", func() { LayerNormChannels(y, x, d, t, t, t, gamma, beta, 1e-6) })
+		})
+	})
+}
+
 // BenchmarkVecPaths measures each kernel set (AVX-512, AVX2, Go) on rows of 32 768 floats
 // (within L2; normal with σ = 3), in wall and CPU time: the activations with kernels, add, the max of two rows and
 // the 3-wide stride-2 window maximum, and a 3×3 depthwise plane of 56×56 (ReLU6).
