@@ -2,13 +2,14 @@ package cpu
 
 import "math"
 
-// GELU in float32 (geluGo, and gelu_amd64.s's AVX-512 twin with the same operations):
+// GELU in float32 (geluGo, and gelu_amd64.s's AVX-512 twin with the same operations; the
+// engine uses it where the CPU has AVX-512, else ActivateLayer's float64 formula):
 //
 //	GELU(x) = x·Φ(x),  Φ(x) = 1 − q (x ≥ 0),  Φ(x) = q (x < 0),  q = Φ(−|x|) = ½·erfc(|x|/√2)
 //
 // with q = e^(−x²/2)·R(t), t = 1/(1 + 0.3·|x|), R(t) = t·P(t) and P a degree-9 polynomial
-// fitted to ½·erfcx(|x|/√2)/t on |x| ≤ 14.6 (relative error 3.5e-9, below float32's ulp; beyond
-// 14.6, q is 0 in float32). x² is split exactly into h + l (h = x·x rounded, l by a fused
+// fitted to ½·erfcx(|x|/√2)/t on |x| ≤ 14.6 by tools/gelu_fit.py (relative error 1.5e-8 with
+// the coefficients rounded to float32, below float32's ulp; beyond 14.6, q is 0 in float32). x² is split exactly into h + l (h = x·x rounded, l by a fused
 // multiply-add), e^(−h/2) is Cephes' expf (as the Sigmoid kernels) and e^(−l/2) ≈ 1 − l/2, so
 // the argument's rounding is not amplified for large |x|. No cancellation on either side: q is
 // computed directly, never as 1 + erf(·) (which loses every digit of the float64 reference
@@ -24,7 +25,8 @@ const (
 )
 
 // geluP holds P's coefficients, highest degree first (float32 bits of a Lawson-weighted
-// minimax fit of relative error in float64, t on Chebyshev nodes over [1/(1+0.3·14.6), 1]).
+// minimax fit of relative error in float64, t on Chebyshev nodes over [1/(1+0.3·14.6), 1]:
+// tools/gelu_fit.py prints them).
 var geluP = [10]uint32{
 	0xbca8f5b0, 0x3de64909, 0xbe69b62b, 0x3e446a8e, 0xbda2b595,
 	0x3dc4f50b, 0x3da08829, 0x3de1c3b2, 0x3df4e1ff, 0x3df51e4d,
