@@ -65,11 +65,19 @@ func BenchmarkPrepare(b *testing.B) {
 }
 
 // measure times e evaluating one point on images [0, images) b.N times, after a call that
-// prepares the weight set, and reports img/s and GFLOP/s.
+// prepares the weight set, and reports img/s and GFLOP/s, and img/cpu-s: images per second of
+// the process's CPU time (with GOMAXPROCS=1, the one core's speed even on a loaded machine,
+// where wall time counts the waits for a core).
 func measure(b *testing.B, e engine.Engine, p *engine.Problem, images int) {
 	pt := []engine.Point{{A: 0.1, B: -0.2}}
 	e.Evaluate(context.Background(), pt, 0, 1)
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	defer func() {
+		if c := cpuSeconds() - cpu0; c > 0 {
+			b.ReportMetric(float64(b.N*images)/c, "img/cpu-s")
+		}
+	}()
 	for range b.N {
 		if _, err := e.Evaluate(context.Background(), pt, 0, images); err != nil {
 			b.Fatal(err)

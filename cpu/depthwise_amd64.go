@@ -21,7 +21,7 @@ var hasDWAsm = xcpu.X86.HasAVX512F
 // dwKernelGo). pad must hold len(grid) + max(off) floats.
 func dwKernel(grid, pad []float32, off []int32, w []float32, bias, lo, hi float32) {
 	if !hasDWAsm || len(grid) == 0 || len(grid)%16 != 0 {
-		dwKernelGo(grid, pad, off, w, bias, lo, hi)
+		dwKernelAVX2(grid, pad, off, w, bias, lo, hi) // AVX2 where the CPU has it, else Go
 		return
 	}
 	maxOff := int32(0)
@@ -47,7 +47,7 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 // ev[r·ldd:] and the odd ones to od[r·ldd:].
 func deinterleaveRows(ev, od []float32, ldd int, src []float32, lds, rows, n int) {
 	if !hasDWAsm || rows == 0 || n == 0 {
-		deinterleaveRowsGo(ev, od, ldd, src, lds, rows, n)
+		deinterleaveRowsAVX2(ev, od, ldd, src, lds, rows, n)
 		return
 	}
 	_, _ = ev[(rows-1)*ldd+(n+1)/2-1], src[(rows-1)*lds+n-1]

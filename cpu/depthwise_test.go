@@ -78,9 +78,9 @@ func TestDepthwiseMatchesGroupConv(t *testing.T) {
 }
 
 func testDepthwise(t *testing.T, rng *rand.Rand, c dwCase, nb int, asm bool) {
-	saved := hasDWAsm
-	defer func() { hasDWAsm = saved }()
-	hasDWAsm = asm && saved
+	saved, saved2 := hasDWAsm, hasDWAVX2
+	defer func() { hasDWAsm, hasDWAVX2 = saved, saved2 }()
+	hasDWAsm, hasDWAVX2 = asm && saved, asm && saved2 // asm false: the Go twin
 	const ch = 3
 	l := c.layer(ch)
 	d := newDWConv(&l)

@@ -38,7 +38,7 @@ var hasEltAsm = xcpu.X86.HasAVX512F && xcpu.X86.HasAVX512VL
 // (the CPU has AVX-512 and the kind has a kernel). len(src) ≥ len(dst) > 0.
 func activateAsm(kind kindParams, dst, src []float32) bool {
 	if !hasEltAsm {
-		return false
+		return activateAVX2(kind, dst, src) // AVX2 where the CPU has it (eltwise_avx2_amd64.go)
 	}
 	_ = src[len(dst)-1]
 	d, s, n := &dst[0], &src[0], len(dst)
@@ -62,7 +62,7 @@ func activateAsm(kind kindParams, dst, src []float32) bool {
 // addRow sets dst[i] = a[i] + b[i] for i < len(dst).
 func addRow(dst, a, b []float32) {
 	if !hasEltAsm || len(dst) == 0 {
-		addRowGo(dst, a, b)
+		addRowAVX2(dst, a, b)
 		return
 	}
 	_, _ = a[len(dst)-1], b[len(dst)-1]
@@ -72,7 +72,7 @@ func addRow(dst, a, b []float32) {
 // mulRow sets dst[i] = a[i] · b[i] for i < len(dst).
 func mulRow(dst, a, b []float32) {
 	if !hasEltAsm || len(dst) == 0 {
-		mulRowGo(dst, a, b)
+		mulRowAVX2(dst, a, b)
 		return
 	}
 	_, _ = a[len(dst)-1], b[len(dst)-1]
@@ -82,7 +82,7 @@ func mulRow(dst, a, b []float32) {
 // scaleRow sets dst[i] = src[i] · f for i < len(dst).
 func scaleRow(dst, src []float32, f float32) {
 	if !hasEltAsm || len(dst) == 0 {
-		scaleRowGo(dst, src, f)
+		scaleRowAVX2(dst, src, f)
 		return
 	}
 	_ = src[len(dst)-1]
@@ -93,7 +93,7 @@ func scaleRow(dst, src []float32, f float32) {
 // sumRowGo: the float64 sums of float32 values may differ in their last bits).
 func sumRow(src []float32) float64 {
 	if !hasEltAsm || len(src) == 0 {
-		return sumRowGo(src)
+		return sumRowAVX2(src)
 	}
 	return sumAVX512(&src[0], len(src))
 }

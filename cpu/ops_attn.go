@@ -67,7 +67,7 @@ func (e *Engine) forwardAttn(st *step, w, in, out []float32, ldIn, ldOut, nb int
 	c := l.OutShape[0]
 	switch l.Kind {
 	case model.OpSoftmax:
-		SoftmaxChannels(out, in, c, l.Heads, ldIn, ldOut, nb*st.outHW)
+		softmaxRows(out, in, c, l.Heads, ldIn, ldOut, nb*st.outHW) // float32, vectorised (softmax.go)
 	case model.OpCatTokens:
 		k := st.outHW - st.inHW
 		for ch := range c {

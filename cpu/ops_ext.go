@@ -90,14 +90,16 @@ func Arith(dst, src []float32, op byte, v float32, rev bool) {
 
 // lnBlock is the number of pixels LayerNormChannels normalises at once (its float64 sums live
 // on the stack).
-const lnBlock = 64
+const lnBlock = 256
 
 // LayerNormChannels normalises each of the n pixels of c channel rows (channel ch of in at
 // in[ch·ldIn:], of out at out[ch·ldOut:]) over its channels:
 //
 //	μ = mean_ch x,  σ² = mean_ch (x − μ)²,  y = (x − μ)/√(σ² + ε)·γ_ch + β_ch
 //
-// (two passes, sums in float64), as torch.nn.LayerNorm over the channel axis.
+// (two passes, sums in float64), as torch.nn.LayerNorm over the channel axis. The passes run
+// along the rows, vectorised where the CPU allows (addF64Row, sqDevRow, lnOutRow: the same
+// float64 operations as their Go loops, so the same floats).
 func LayerNormChannels(out, in []float32, c, ldIn, ldOut, n int, gamma, beta []float32, eps float64) {
 	var mu, inv [lnBlock]float64
 	for p0 := 0; p0 < n; p0 += lnBlock {
@@ -105,29 +107,37 @@ func LayerNormChannels(out, in []float32, c, ldIn, ldOut, n int, gamma, beta []f
 		clear(mu[:m])
 		clear(inv[:m])
 		for ch := range c {
-			for i, v := range in[ch*ldIn+p0:][:m] {
-				mu[i] += float64(v)
-			}
+			addF64Row(mu[:m], in[ch*ldIn+p0:][:m])
 		}
 		for i := range m {
 			mu[i] /= float64(c)
 		}
 		for ch := range c {
-			for i, v := range in[ch*ldIn+p0:][:m] {
-				d := float64(v) - mu[i]
-				inv[i] += d * d
-			}
+			sqDevRow(inv[:m], in[ch*ldIn+p0:][:m], mu[:m])
 		}
 		for i := range m {
 			inv[i] = 1 / math.Sqrt(inv[i]/float64(c)+eps)
 		}
 		for ch := range c {
-			g, b := float64(gamma[ch]), float64(beta[ch])
-			o := out[ch*ldOut+p0:][:m]
-			for i, v := range in[ch*ldIn+p0:][:m] {
-				o[i] = float32((float64(v)-mu[i])*inv[i]*g + b)
-			}
+			lnOutRow(out[ch*ldOut+p0:][:m], in[ch*ldIn+p0:][:m], mu[:m], inv[:m], float64(gamma[ch]), float64(beta[ch]))
 		}
+	}
+}
+
+// sqDevRowGo sets acc[i] += (float64(x[i]) − mu[i])² for i < len(acc).
+func sqDevRowGo(acc []float64, x []float32, mu []float64) {
+	x, mu = x[:len(acc)], mu[:len(acc)]
+	for i, v := range x {
+		d := float64(v) - mu[i]
+		acc[i] += float64(d * d)
+	}
+}
+
+// lnOutRowGo sets out[i] = float32((float64(x[i]) − mu[i])·inv[i]·g + b) for i < len(out).
+func lnOutRowGo(out, x []float32, mu, inv []float64, g, b float64) {
+	x, mu, inv = x[:len(out)], mu[:len(out)], inv[:len(out)]
+	for i, v := range x {
+		out[i] = float32(float64((float64(v)-mu[i])*inv[i]*g) + b)
 	}
 }
 

@@ -15,7 +15,7 @@ var hasPoolAsm = xcpu.X86.HasAVX512F
 // maxInto sets dst[i] = max(dst[i], src[i]) for i < len(dst), NaN if either is NaN.
 func maxInto(dst, src []float32) {
 	if !hasPoolAsm || len(dst) == 0 {
-		maxIntoGo(dst, src)
+		maxIntoAVX2Go(dst, src) // AVX2 where the CPU has it, else Go
 		return
 	}
 	_ = src[len(dst)-1]
@@ -26,7 +26,7 @@ func maxInto(dst, src []float32) {
 // windowSpan(len(out), kw, sw) floats; with AVX-512 and sw of 1 or 2 they are read 16 at a time.
 func maxWindow(out, cm []float32, kw, sw int) {
 	if !hasPoolAsm || len(out) == 0 || sw > 2 {
-		maxWindowGo(out, cm, kw, sw)
+		maxWindowAVX2Go(out, cm, kw, sw)
 		return
 	}
 	_ = cm[windowSpan(len(out), kw, sw)-1]

@@ -288,3 +288,35 @@ func BenchmarkFusedBF16Tiled(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFusedLinear measures Fused on the Linear layers of ViT-B/16 over 2 and 16 images of
+// 197 tokens (a 1×1 convolution: row p of B is channel p, every column valid; 16 is the CPU
+// benchmark's batch): the MLP's 768→3072 and 3072→768 and the 768→768 projection, with the
+// best float32 kernels, in GFLOP per second of wall and of CPU time.
+func BenchmarkFusedLinear(b *testing.B) {
+	for _, s := range []struct{ m, k, images int }{{3072, 768, 2}, {768, 3072, 2}, {768, 768, 2}, {3072, 768, 16}, {768, 3072, 16}} {
+		n := roundUpTo(s.images*197, FusedNR)
+		g := &Gathered{Data: make([]float32, s.k*n), Masks: make([]uint16, n/16)}
+		for i := range g.Masks {
+			g.Masks[i] = 0xffff
+		}
+		for p := range s.k {
+			g.Off, g.Mask = append(g.Off, int32(p*n)), append(g.Mask, 0)
+		}
+		b.Run(fmt.Sprintf("m%d_k%d_n%d", s.m, s.k, n), func(b *testing.B) {
+			a, c, bias := make([]float32, s.m*s.k), make([]float32, s.m*n), make([]float32, s.m)
+			var w Workspace
+			c0 := cpuSeconds()
+			for b.Loop() {
+				w.Fused(s.m, n, s.k, a, s.k, g, c, n, bias, nil, 0, false)
+			}
+			flops := 2 * float64(s.m) * float64(n) * float64(s.k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if t := cpuSeconds() - c0; t > 0 {
+				b.ReportMetric(flops*float64(b.N)/t/1e9, "GFLOP/cpu-s")
+			}
+		})
+	}
+}
+
+func roundUpTo(x, m int) int { return (x + m - 1) / m * m }

@@ -92,11 +92,8 @@ func (w *Workspace) fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 		return
 	}
 	im := current
-	mr := im.mr
 	kc := blocks(k, im.kc, 1)
 	w.bp = grow(w.bp, im.kernels[0].nr*kc)
-	bp := w.bp
-	after := afterBlocks{f: w.After, rows: m, round: round, c: c, ldc: ldc}
 	for pc := 0; pc < k; pc += kc {
 		kcur := min(kc, k-pc)
 		fl := 0
@@ -110,42 +107,69 @@ func (w *Workspace) fused(m, n, k int, a []float32, lda int, b *Gathered, c []fl
 				fl |= fusedReLU
 			}
 		}
-		next := 0 // the first column not yet handed to w.Before
-		for jr := 0; jr < n; {
-			if w.Before != nil && jr >= next {
-				for next = jr; next < n && next-jr < afterCols; {
-					next += im.kernels[im.panel(n-next)].nr
-				}
-				w.Before(pc, kcur, jr, next-jr)
+		// Row blocks of mc: the mc×kc block of A stays in L2 across the column panels (a
+		// Linear layer of ViT-B/16 has m = 3072: its 3 MiB block would come from memory
+		// again for each 48-column panel). The first block hands B to w.Before; each block
+		// hands its finished rows to w.After.
+		for ic := 0; ic < m; ic += im.mc {
+			ie := min(ic+im.mc, m)
+			fb := fusedBlock{im: im, ic: ic, ie: ie, pc: pc, kcur: kcur, last: last, fl: fl, before: ic == 0,
+				after: afterBlocks{f: w.After, r0: ic, rows: ie - ic, round: round, c: c, ldc: ldc}}
+			w.fusedBlock(&fb, n, a, lda, b, c, ldc, bias, res, ldr)
+		}
+	}
+}
+
+// fusedBlock is one row block of a fused product: rows ic..ie-1 (mr divides ie − ic), every
+// column panel, the k block pc..pc+kcur-1 with flags fl (last: the block the bias and
+// residual join; then after gets the finished columns), B handed to Workspace.Before first
+// where before is set.
+type fusedBlock struct {
+	im               *impl
+	ic, ie, pc, kcur int
+	last, before     bool
+	fl               int
+	after            afterBlocks
+}
+
+// fusedBlock runs Fused's micro-kernels on one row block (fb) of every column panel.
+func (w *Workspace) fusedBlock(fb *fusedBlock, n int, a []float32, lda int, b *Gathered, c []float32, ldc int, bias, res []float32, ldr int) {
+	im, bp, mr, pc, kcur := fb.im, w.bp, fb.im.mr, fb.pc, fb.kcur
+	next := 0 // the first column not yet handed to w.Before
+	for jr := 0; jr < n; {
+		if fb.before && w.Before != nil && jr >= next {
+			for next = jr; next < n && next-jr < afterCols; {
+				next += im.kernels[im.panel(n-next)].nr
 			}
-			pi := im.panel(n - jr)
-			nr := im.kernels[pi].nr
-			kern := im.epis[pi]
-			var ga *gatherArgs
-			if im.fusedGather {
-				// Bounds: checkFused verified every window and mask row.
-				w.ga = gatherArgs{
-					src:   (*float32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Data)), 4*jr)),
-					off:   &b.Off[pc],
-					msk:   &b.Mask[pc],
-					masks: (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), jr/8)),
-				}
-				ga = &w.ga
-			} else {
-				im.gather(nr, kcur, bp, b, pc, jr)
+			w.Before(pc, kcur, jr, next-jr)
+		}
+		pi := im.panel(n - jr)
+		nr := im.kernels[pi].nr
+		kern := im.epis[pi]
+		var ga *gatherArgs
+		if im.fusedGather {
+			// Bounds: checkFused verified every window and mask row.
+			w.ga = gatherArgs{
+				src:   (*float32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Data)), 4*jr)),
+				off:   &b.Off[pc],
+				msk:   &b.Mask[pc],
+				masks: (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.Masks)), jr/8)),
 			}
-			for ir := 0; ir < m; ir += mr {
-				var rp *float32
-				if res != nil && last {
-					rp = &res[ir*ldr+jr]
-				}
-				kern(kcur, &a[ir*lda+pc], lda, 1, &bp[0], nr, &c[ir*ldc+jr], ldc, &bias[ir], rp, ldr, fl, ga)
-				ga = nil
+			ga = &w.ga
+		} else {
+			im.gather(nr, kcur, bp, b, pc, jr)
+		}
+		for ir := fb.ic; ir < fb.ie; ir += mr {
+			var rp *float32
+			if res != nil && fb.last {
+				rp = &res[ir*ldr+jr]
 			}
-			jr += nr
-			if last {
-				after.panel(jr, jr == n)
-			}
+			kern(kcur, &a[ir*lda+pc], lda, 1, &bp[0], nr, &c[ir*ldc+jr], ldc, &bias[ir], rp, ldr, fb.fl, ga)
+			ga = nil
+		}
+		jr += nr
+		if fb.last {
+			fb.after.panel(jr, jr == n)
 		}
 	}
 }
