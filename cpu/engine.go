@@ -161,11 +161,6 @@ type Options struct {
 	unfused bool
 }
 
-// Factory returns the engine.Factory of engines with options o.
-func Factory(o Options) engine.Factory {
-	return func(p *engine.Problem) (engine.Engine, error) { return NewWith(p, o) }
-}
-
 // NewWith returns a CPU engine for p with options o.
 func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	batch := o.Batch

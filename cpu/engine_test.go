@@ -50,7 +50,7 @@ func TestSwinGraphConformance(t *testing.T) {
 // with its channel pairs; else the float32 kernels on rounded numbers), and the ONNX graphs
 // (with the newer CNNs' depthwise convolutions and element-wise layers).
 func TestConformanceBF16(t *testing.T) {
-	f := cpu.Factory(cpu.Options{BF16: true})
+	f := func(p *engine.Problem) (engine.Engine, error) { return cpu.NewWith(p, cpu.Options{BF16: true}) }
 	enginetest.RunPrecision(t, f, "bf16")
 	t.Run("graphs", func(t *testing.T) { enginetest.RunGraphsPrecision(t, f, "bf16") })
 	t.Run("extgraphs", func(t *testing.T) { enginetest.RunExtGraphsPrecision(t, f, "bf16") })

@@ -24,7 +24,8 @@ type Device struct {
 // GPUEngines starts GPU engines for a problem as d says.
 type GPUEngines func(ctx context.Context, p *engine.Problem, d Device, log Logf) ([]engine.Engine, error)
 
-// Validate checks the values, naming the flags at fault.
+// Validate checks the values, naming the flags at fault, and selects the CPU kernels
+// $LANDSCAPE_CPU_KERNELS and $LANDSCAPE_CPU_BF16_KERNELS name (cpu.UseKernelsFromEnv).
 func (d Device) Validate() error {
 	switch d.Device {
 	case "auto", "cpu", "gpu":
@@ -39,7 +40,7 @@ func (d Device) Validate() error {
 	if d.Device == "cpu" && d.Precision == "tf32" {
 		return fmt.Errorf("--precision tf32 needs --device gpu (the CPU engine computes in fp32 or bf16)")
 	}
-	return nil
+	return cpu.UseKernelsFromEnv() // before cpu.KernelName is recorded or an engine made
 }
 
 // Engines are the engines of one scan with the scheduler's options.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -55,5 +56,15 @@ func TestDevicePrecision(t *testing.T) {
 	}
 	if loss["fp32"] == loss["bf16"] {
 		t.Errorf("bf16 engines computed the fp32 loss %v", loss["fp32"])
+	}
+}
+
+// TestValidateCPUKernelsEnv checks that a kernel family the machine lacks, named in
+// $LANDSCAPE_CPU_KERNELS, is refused by Validate naming the variable.
+func TestValidateCPUKernelsEnv(t *testing.T) {
+	t.Setenv(cpu.KernelsEnv, "sse9")
+	err := (Device{Device: "cpu", Precision: "fp32"}).Validate()
+	if err == nil || !strings.Contains(err.Error(), cpu.KernelsEnv) {
+		t.Fatalf("Validate with $%s=sse9: %v, want an error naming it", cpu.KernelsEnv, err)
 	}
 }
