@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"landscape/cpu"
 	"landscape/internal/buildinfo"
 )
 
@@ -16,6 +17,9 @@ func versionCmd() *cobra.Command {
 		Short: "Print the build (commit, Go version) and the CPU kernels this machine can use",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if err := cpu.UseKernelsFromEnv(); err != nil {
+				return err
+			}
 			fmt.Print(buildinfo.Read())
 			return nil
 		},
