@@ -11,6 +11,7 @@ import (
 	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cputime"
 	"landscape/internal/enginetest"
 	"landscape/model"
 )
@@ -72,9 +73,9 @@ func measure(b *testing.B, e engine.Engine, p *engine.Problem, images int) {
 	pt := []engine.Point{{A: 0.1, B: -0.2}}
 	e.Evaluate(context.Background(), pt, 0, 1)
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Process().Seconds()
 	defer func() {
-		if c := cpuSeconds() - cpu0; c > 0 {
+		if c := cputime.Process().Seconds() - cpu0; c > 0 {
 			b.ReportMetric(float64(b.N*images)/c, "img/cpu-s")
 		}
 	}()

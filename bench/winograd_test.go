@@ -13,6 +13,7 @@ import (
 	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cputime"
 	"landscape/model"
 )
 
@@ -56,12 +57,12 @@ func BenchmarkCPUWinograd(b *testing.B) {
 			var loss [2]float64
 			for b.Loop() {
 				for i, e := range es {
-					t0 := threadTime()
+					t0 := cputime.Thread()
 					r, err := e.Evaluate(context.Background(), pt, 0, n.images)
 					if err != nil {
 						b.Fatal(err)
 					}
-					cpuTime[i] += threadTime() - t0
+					cpuTime[i] += cputime.Thread() - t0
 					loss[i] = r[0].Loss
 				}
 			}

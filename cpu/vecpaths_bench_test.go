@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"landscape/internal/cputime"
 	"landscape/model"
 )
 
@@ -22,12 +23,12 @@ func benchPaths(b *testing.B, has512, has2 bool, set func(avx512, avx2 bool), bo
 // loopRate runs f b.N times and reports units (a call) per ns of wall time as name/s and per
 // ns of the process's CPU time as name/cpu-s (the core's speed on a loaded machine).
 func loopRate(b *testing.B, units float64, name string, f func()) {
-	c0 := cpuSeconds()
+	c0 := cputime.Process().Seconds()
 	for b.Loop() {
 		f()
 	}
 	b.ReportMetric(units*float64(b.N)/b.Elapsed().Seconds()/1e9, name+"/s")
-	if c := cpuSeconds() - c0; c > 0 {
+	if c := cputime.Process().Seconds() - c0; c > 0 {
 		b.ReportMetric(units*float64(b.N)/c/1e9, name+"/cpu-s")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"landscape/cpu/gemm"
 	"landscape/direction"
 	"landscape/engine"
+	"landscape/internal/cputime"
 	"landscape/model"
 )
 
@@ -68,11 +69,11 @@ func BenchmarkWinogradLayers(b *testing.B) {
 				cols := roundUp(nb*st.outHW, gemm.FusedNR)
 				var direct, wino time.Duration
 				for b.Loop() {
-					t0 := threadTime()
+					t0 := cputime.Thread()
 					e.ws.Fused(st.m, cols, st.k, ws.w[i], st.k, &st.src, out, ldOut, ws.b[i], res, ldOut, l.ReLU)
-					t1 := threadTime()
+					t1 := cputime.Thread()
 					e.winograd(st, ws.wu[i], ws.b[i], in, out, res, ldIn, ldOut, nb)
-					t2 := threadTime()
+					t2 := cputime.Thread()
 					direct += t1 - t0
 					wino += t2 - t1
 				}

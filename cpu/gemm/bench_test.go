@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"landscape/internal/cputime"
 )
 
 type benchShape struct {
@@ -306,13 +308,13 @@ func BenchmarkFusedLinear(b *testing.B) {
 		b.Run(fmt.Sprintf("m%d_k%d_n%d", s.m, s.k, n), func(b *testing.B) {
 			a, c, bias := make([]float32, s.m*s.k), make([]float32, s.m*n), make([]float32, s.m)
 			var w Workspace
-			c0 := cpuSeconds()
+			c0 := cputime.Process().Seconds()
 			for b.Loop() {
 				w.Fused(s.m, n, s.k, a, s.k, g, c, n, bias, nil, 0, false)
 			}
 			flops := 2 * float64(s.m) * float64(n) * float64(s.k)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if t := cpuSeconds() - c0; t > 0 {
+			if t := cputime.Process().Seconds() - c0; t > 0 {
 				b.ReportMetric(flops*float64(b.N)/t/1e9, "GFLOP/cpu-s")
 			}
 		})

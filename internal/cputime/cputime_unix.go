@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package cpu
+package cputime
 
 import (
 	"time"
@@ -8,8 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// threadTime is the calling thread's CPU time.
-func threadTime() time.Duration {
+func process() time.Duration {
+	var u unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+func thread() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 		panic(err)
