@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -48,7 +50,7 @@ func onnxSeeds(t testing.TB) []fuzzseed.Seed {
 	}
 	flipped := bytes.Clone(mixed)
 	flipped[len(flipped)/2] ^= 0x40
-	return []fuzzseed.Seed{
+	seeds := []fuzzseed.Seed{
 		fuzzseed.New("mixed", mixed),
 		fuzzseed.New("preact", preact),
 		fuzzseed.New("resnet8", resnet),
@@ -58,6 +60,33 @@ func onnxSeeds(t testing.TB) []fuzzseed.Seed {
 		fuzzseed.New("cut", mixed[:len(mixed)*2/3]),
 		fuzzseed.New("empty", []byte{}),
 	}
+	return append(seeds, attentionSeeds(t, dir)...)
+}
+
+// attentionSeeds are the graphs of the operators added for torchvision's MobileNetV3,
+// EfficientNet, ConvNeXt, ViT and Swin (LayerNorm, GELU, attention's MatMuls and Softmax,
+// windowed attention, constant folding of Shape/Gather/Concat chains): valid, so that the
+// fuzzer mutates the code paths of those operators, not only the CNN ones.
+func attentionSeeds(t testing.TB, dir string) []fuzzseed.Seed {
+	var seeds []fuzzseed.Seed
+	for _, cases := range []func(string) ([]enginetest.Case, error){enginetest.ExtGraphCases, enginetest.ViTGraphCases, enginetest.SwinGraphCases} {
+		cs, err := cases(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			name := strings.TrimSuffix(filepath.Base(c.Model), ".onnx")
+			if slices.ContainsFunc(seeds, func(s fuzzseed.Seed) bool { return s.Name == name }) {
+				continue // one seed per graph, not per direction type
+			}
+			b, err := os.ReadFile(c.Model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeds = append(seeds, fuzzseed.New(name, b))
+		}
+	}
+	return seeds
 }
 
 func TestONNXSeeds(t *testing.T) { fuzzseed.Sync(t, "FuzzONNX", onnxSeeds(t)) }
