@@ -30,6 +30,43 @@ func numel(shape []int) int {
 	return n
 }
 
+// maxConstValues bounds what constant evaluation may create beyond the size of its inputs
+// (ConstantOfShape, Expand, Range, broadcasting, Gather, Concat): 2^24 values, over 50 times
+// the largest such constant of the torchvision exports (Swin's shifted-window masks), so that
+// a graph asking for more is an error, not an allocation or a loop without end.
+const maxConstValues = 1 << 24
+
+// shapeSize is the number of values of shape, or an error when a dimension is negative or
+// there are more than limit (computed without overflow).
+func shapeSize(shape []int, limit int) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		if d != 0 && n > limit/d {
+			return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+		}
+		n *= d
+	}
+	if n > limit {
+		return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+	}
+	return n, nil
+}
+
+// constLimit is the most values an operation on the constants in may produce: maxConstValues,
+// or as many as its largest input holds.
+func constLimit(in ...*constant) int {
+	limit := maxConstValues
+	for _, c := range in {
+		if c != nil {
+			limit = max(limit, len(c.data))
+		}
+	}
+	return limit
+}
+
 // strides are the row-major strides of shape.
 func strides(shape []int) []int {
 	s := make([]int, len(shape))
@@ -68,7 +105,7 @@ func evalConst(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", nd.Label(), err)
 	}
-	if numel(c.shape) != len(c.data) {
+	if n, err := shapeSize(c.shape, math.MaxInt); err != nil || n != len(c.data) {
 		return nil, fmt.Errorf("%s: evaluated to %d values for shape %v", nd.Label(), len(c.data), c.shape)
 	}
 	return c, nil
@@ -238,8 +275,12 @@ func broadcast2(a, b *constant, f func(a, b float64) float64, isInt bool) (*cons
 	if err != nil {
 		return nil, err
 	}
+	n, err := shapeSize(shape, constLimit(a, b))
+	if err != nil {
+		return nil, err
+	}
 	st := strides(shape)
-	c := &constant{shape: shape, data: make([]float64, numel(shape)), isInt: isInt}
+	c := &constant{shape: shape, data: make([]float64, n), isInt: isInt}
 	for i := range c.data {
 		c.data[i] = f(a.data[bcIndex(i, shape, st, a.shape)], b.data[bcIndex(i, shape, st, b.shape)])
 	}

@@ -60,7 +60,36 @@ func onnxSeeds(t testing.TB) []fuzzseed.Seed {
 		fuzzseed.New("cut", mixed[:len(mixed)*2/3]),
 		fuzzseed.New("empty", []byte{}),
 	}
-	return append(seeds, attentionSeeds(t, dir)...)
+	return append(append(seeds, attentionSeeds(t, dir)...), constEvalSeeds(t, dir)...)
+}
+
+// constEvalSeeds are graphs whose load-time constants ask for too much: a ConstantOfShape of
+// a negative dimension (a makeslice panic before) and a Range of step 1e-300 (a loop without
+// end before), each added to the input as a broadcast constant.
+func constEvalSeeds(t testing.TB, dir string) []fuzzseed.Seed {
+	graph := func(name string, constant func(b *enginetest.GraphBuilder) string) fuzzseed.Seed {
+		b := enginetest.NewGraph(-1, 1, 2, 2)
+		x := b.Node("Add", []string{"input", constant(b)})
+		x = b.Node("Flatten", []string{x}, enginetest.AInt("axis", 1))
+		x = b.Node("Gemm", []string{x, b.Init("fc.weight", false, 3, 4), b.Init("fc.bias", false, 3)}, enginetest.AInt("transB", 1))
+		p := filepath.Join(dir, name+".onnx")
+		if err := b.Write(p, x, 3); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fuzzseed.New(name, data)
+	}
+	return []fuzzseed.Seed{
+		graph("constantofshape-negative", func(b *enginetest.GraphBuilder) string {
+			return b.Node("ConstantOfShape", []string{b.Ints("shape", -1)})
+		}),
+		graph("range-endless", func(b *enginetest.GraphBuilder) string {
+			return b.Node("Range", []string{b.Scalar(0), b.Scalar(1), b.Scalar(1e-30)})
+		}),
+	}
 }
 
 // attentionSeeds are the graphs of the operators added for torchvision's MobileNetV3,
