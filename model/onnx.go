@@ -170,6 +170,9 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 		return fmt.Errorf("%s: graph input %q has shape %v; want [N, C, H, W] with fixed C, H, W and the batch N free or 1 (-1: not fixed)",
 			im.file, inputs[0].GetName(), dims)
 	}
+	if _, err := shapeSize(dims[1:], maxSlotValues); err != nil {
+		return fmt.Errorf("%s: graph input %q of shape %v: %v per image", im.file, inputs[0].GetName(), dims, err)
+	}
 	n := im.net
 	n.InC = dims[1]
 	if dims[2] == dims[3] {

@@ -36,6 +36,11 @@ func numel(shape []int) int {
 // a graph asking for more is an error, not an allocation or a loop without end.
 const maxConstValues = 1 << 24
 
+// maxSlotValues bounds one activation of an imported graph, per image: 2^28 values (1 GiB of
+// float32), some ten times a 1024×1024 ResNet stem's, so that a graph whose input or padding
+// claims more is refused before the importer builds pixel maps of that size.
+const maxSlotValues = 1 << 28
+
 // shapeSize is the number of values of shape, or an error when a dimension is negative or
 // there are more than limit (computed without overflow).
 func shapeSize(shape []int, limit int) (int, error) {

@@ -60,7 +60,48 @@ func onnxSeeds(t testing.TB) []fuzzseed.Seed {
 		fuzzseed.New("cut", mixed[:len(mixed)*2/3]),
 		fuzzseed.New("empty", []byte{}),
 	}
-	return append(append(seeds, attentionSeeds(t, dir)...), constEvalSeeds(t, dir)...)
+	seeds = append(append(seeds, attentionSeeds(t, dir)...), constEvalSeeds(t, dir)...)
+	return append(seeds, hugeInputSeeds(t, seeds)...)
+}
+
+// hugeInputSeeds are the mixed CNN and Swin graphs with an input of 2^31 × 2^31 and 65536 ×
+// 65536 pixels: the first was imported (activations of 2^62 values, past an int's reach in
+// the engines' sizes), the second ran out of memory building Swin's pixel maps.
+func hugeInputSeeds(t testing.TB, seeds []fuzzseed.Seed) []fuzzseed.Seed {
+	var out []fuzzseed.Seed
+	for _, s := range seeds {
+		hw := map[string]int64{"mixed": 1 << 31, "swin_block13": 1 << 16}[s.Name]
+		if hw == 0 {
+			continue
+		}
+		m, err := onnx.Decode(s.Args[0].([]byte), s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range m.GetGraph().GetInput()[0].GetType().GetTensorType().GetShape().GetDim()[2:] {
+			d.Value = &onnx.TensorShapeProto_Dimension_DimValue{DimValue: hw}
+		}
+		b, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fuzzseed.New(s.Name+"-huge-input", b))
+	}
+	return out
+}
+
+// A graph whose input claims more than 2^28 values per image is refused before anything is
+// built for it.
+func TestONNXHugeInput(t *testing.T) {
+	seeds := onnxSeeds(t)
+	for _, s := range hugeInputSeeds(t, seeds) {
+		p := filepath.Join(t.TempDir(), s.Name+".onnx")
+		os.WriteFile(p, s.Args[0].([]byte), 0o644)
+		_, _, err := model.LoadONNX(p, "")
+		if err == nil || !strings.Contains(err.Error(), "holds more than 268435456 values per image") {
+			t.Errorf("%s: %v, want a too-large input", s.Name, err)
+		}
+	}
 }
 
 // constEvalSeeds are graphs whose load-time constants ask for too much: a ConstantOfShape of
