@@ -13,7 +13,8 @@ import (
 // Constant evaluation refuses what would allocate without bound or never end — a negative or
 // huge ConstantOfShape or Expand shape (a makeslice panic before), a Range of more than 2^24
 // values or with a step too small to move (an endless loop before), broadcasts, Gathers and
-// Concats past the bound — and still evaluates Range as ONNX defines it.
+// Concats past the bound, Slices whose axes or steps are fewer than their starts (an index
+// panic before) — and still evaluates Range as ONNX defines it.
 func TestConstEvalBounds(t *testing.T) {
 	ints := func(v ...float64) *constant { return &constant{shape: []int{len(v)}, data: v, isInt: true} }
 	floats := func(v ...float64) *constant { return &constant{shape: []int{len(v)}, data: v} }
@@ -33,6 +34,8 @@ func TestConstEvalBounds(t *testing.T) {
 		{"Range", []*constant{ints(0), ints(1 << 40), ints(1)}, "more than"},
 		{"Add", []*constant{big, wide}, "shape [4096 8192] holds more than"},
 		{"Where", []*constant{big, wide, ints(1)}, "holds more than"},
+		{"Slice", []*constant{wide, ints(0), ints(1), ints(0, 1)}, "1 starts, 1 ends, 2 axes"},
+		{"Slice", []*constant{wide, ints(0, 0), ints(1, 1), ints(0, 1), ints(1)}, "2 starts, 2 ends, 2 axes, 1 steps"},
 		{"Gather", []*constant{wide, &constant{shape: []int{1 << 12}, data: make([]float64, 1<<12)}}, "shape [4096 8192] holds more than"},
 	} {
 		_, err := evalConst(node(c.op), c.in, 13)

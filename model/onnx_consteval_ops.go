@@ -223,6 +223,9 @@ func evalSlice(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, erro
 	x := in[0]
 	var starts, ends, axes, steps []int
 	if len(in) >= 3 {
+		if in[1] == nil || in[2] == nil {
+			return nil, fmt.Errorf("want starts and ends")
+		}
 		starts, ends = in[1].ints(), in[2].ints()
 		if len(in) > 3 && in[3] != nil {
 			axes = in[3].ints()
@@ -254,8 +257,8 @@ func sliceRanges(shape, starts, ends, axes, steps []int) ([][]int, error) {
 			sel[d] = append(sel[d], i)
 		}
 	}
-	if len(ends) != len(starts) {
-		return nil, fmt.Errorf("%d starts, %d ends", len(starts), len(ends))
+	if len(ends) != len(starts) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("%d starts, %d ends, %d axes, %d steps", len(starts), len(ends), len(axes), len(steps))
 	}
 	for j := range starts {
 		axis := j
