@@ -117,12 +117,13 @@ func evalConst(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, erro
 }
 
 func evalConstOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
-	for i, x := range in {
-		if x == nil && i == 0 {
-			return nil, fmt.Errorf("no first input")
-		}
-	}
 	typ := nd.GetOpType()
+	if typ != "Constant" && (len(in) == 0 || in[0] == nil) {
+		return nil, fmt.Errorf("no first input")
+	}
+	if (typ == "Gather" || typ == "Expand") && (len(in) < 2 || in[1] == nil) {
+		return nil, fmt.Errorf("want two inputs")
+	}
 	if f, ok := unaryFuncs[typ]; ok {
 		c := &constant{shape: in[0].shape, data: make([]float64, len(in[0].data)), isInt: in[0].isInt && typ != "Sqrt" && typ != "Reciprocal"}
 		for i, v := range in[0].data {

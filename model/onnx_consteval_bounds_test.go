@@ -13,8 +13,9 @@ import (
 // Constant evaluation refuses what would allocate without bound or never end — a negative or
 // huge ConstantOfShape or Expand shape (a makeslice panic before), a Range of more than 2^24
 // values or with a step too small to move (an endless loop before), broadcasts, Gathers and
-// Concats past the bound, Slices whose axes or steps are fewer than their starts (an index
-// panic before) — and still evaluates Range as ONNX defines it.
+// Concats past the bound, Slices whose axes or steps are fewer than their starts, nodes
+// without the inputs they read (index panics before) — and still evaluates Range as ONNX
+// defines it.
 func TestConstEvalBounds(t *testing.T) {
 	ints := func(v ...float64) *constant { return &constant{shape: []int{len(v)}, data: v, isInt: true} }
 	floats := func(v ...float64) *constant { return &constant{shape: []int{len(v)}, data: v} }
@@ -36,11 +37,14 @@ func TestConstEvalBounds(t *testing.T) {
 		{"Where", []*constant{big, wide, ints(1)}, "holds more than"},
 		{"Slice", []*constant{wide, ints(0), ints(1), ints(0, 1)}, "1 starts, 1 ends, 2 axes"},
 		{"Slice", []*constant{wide, ints(0, 0), ints(1, 1), ints(0, 1), ints(1)}, "2 starts, 2 ends, 2 axes, 1 steps"},
+		{"Transpose", nil, "no first input"},
+		{"Gather", []*constant{wide}, "want two inputs"},
+		{"Range", []*constant{ints(), ints(1), ints(1)}, "one number each"},
 		{"Gather", []*constant{wide, &constant{shape: []int{1 << 12}, data: make([]float64, 1<<12)}}, "shape [4096 8192] holds more than"},
 	} {
 		_, err := evalConst(node(c.op), c.in, 13)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s of %v: %v, want an error with %q", c.op, c.in[len(c.in)-1].shape, err, c.want)
+			t.Errorf("%s of %d inputs: %v, want an error with %q", c.op, len(c.in), err, c.want)
 		}
 	}
 	for _, c := range []struct {

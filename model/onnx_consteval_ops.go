@@ -408,8 +408,8 @@ func evalExpand(x, shape *constant) (*constant, error) {
 }
 
 func evalRange(in []*constant) (*constant, error) {
-	if len(in) != 3 || in[1] == nil || in[2] == nil {
-		return nil, fmt.Errorf("want start, limit, delta")
+	if len(in) != 3 || slices.ContainsFunc(in, func(c *constant) bool { return c == nil || len(c.data) != 1 }) {
+		return nil, fmt.Errorf("want start, limit, delta: one number each")
 	}
 	start, limit, delta := in[0].data[0], in[1].data[0], in[2].data[0]
 	if delta == 0 {
