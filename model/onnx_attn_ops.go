@@ -85,7 +85,11 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 		}
 	}
 	v.tok.axes = out
-	im.vals[nd.GetOutput()[0]] = im.classic(im.inOrder(nd, v))
+	w, err := im.inOrder(nd, v)
+	if err != nil {
+		return err
+	}
+	im.vals[nd.GetOutput()[0]] = im.classic(w)
 	return nil
 }
 
