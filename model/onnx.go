@@ -180,6 +180,9 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 	}
 	n.Slots = append(n.Slots, [3]int{dims[1], dims[2], dims[3]})
 	im.vals[inputs[0].GetName()] = value{slot: 0}
+	if err := checkInputCounts(im.file, g); err != nil {
+		return err
+	}
 	for _, nd := range g.GetNode() {
 		im.visit(nd)
 	}
