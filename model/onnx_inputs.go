@@ -18,7 +18,7 @@ var minInputs = map[string]int{
 }
 
 // checkInputCounts refuses a graph with a node of a known operator that has fewer inputs than
-// ONNX requires of it.
+// ONNX requires of it, or no output (the patterns emit for a node other than the one visited).
 func checkInputCounts(file string, g *onnx.GraphProto) error {
 	for _, nd := range g.GetNode() {
 		typ := nd.GetOpType()
@@ -28,6 +28,9 @@ func checkInputCounts(file string, g *onnx.GraphProto) error {
 		want, ok := minInputs[typ]
 		if !ok {
 			want = 1
+		}
+		if len(nd.GetOutput()) == 0 {
+			return fmt.Errorf("%s: %s: no output", file, nd.Label())
 		}
 		if len(nd.GetInput()) < want {
 			return fmt.Errorf("%s: %s: %d inputs; %s takes at least %d", file, nd.Label(), len(nd.GetInput()), typ, want)
