@@ -1,7 +1,10 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,4 +47,63 @@ func TestNPZDataBitFlip(t *testing.T) {
 		return
 	}
 	t.Fatal("no crc-flipped seed")
+}
+
+// A gzipped IDX file (train-images-idx3-ubyte.gz, as the MNIST mirrors serve them) with one
+// bit flipped in its compressed data is refused: gzip's CRC-32 and length trailer is checked
+// (the reader reads to the end), and the error names the file.
+func TestGzipIDXBitFlip(t *testing.T) {
+	px := make([]uint8, 3*8*8)
+	for i := range px {
+		px[i] = uint8(i * 7)
+	}
+	for _, member := range []string{"images-idx3-ubyte", "labels-idx1-ubyte"} {
+		dir := t.TempDir()
+		if err := WriteIDX(dir, "test", px, []uint8{1, 2, 3}, 3, 8, 8, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load("mnist:"+dir, Options{Split: "test"}); err != nil {
+			t.Fatalf("intact files: %v", err)
+		}
+		path := filepath.Join(dir, "t10k-"+member+".gz")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// every byte, but those where the flip leaves the decompressed bytes as they were
+		// (the gzip header's OS field, deflate's padding bits: no damage to the data)
+		damaged := 0
+		for i := range b {
+			c := bytes.Clone(b)
+			c[i] ^= 0x10
+			if gunzipsTo(c, b) {
+				continue
+			}
+			damaged++
+			os.WriteFile(path, c, 0o644)
+			if _, err = Load("mnist:"+dir, Options{Split: "test"}); err == nil {
+				t.Fatalf("%s with byte %d of %d flipped: loaded", member, i, len(b))
+			}
+		}
+		if damaged < len(b)/2 {
+			t.Fatalf("%s: only %d of %d flips damage the data", member, damaged, len(b))
+		}
+		if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s flipped: %v, want an error naming the file", member, err)
+		}
+	}
+}
+
+// gunzipsTo reports whether c decompresses, without error, to what gz decompresses to.
+func gunzipsTo(c, gz []byte) bool {
+	read := func(b []byte) ([]byte, error) {
+		r, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(r)
+	}
+	want, _ := read(gz)
+	got, err := read(c)
+	return err == nil && bytes.Equal(got, want)
 }

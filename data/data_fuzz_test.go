@@ -174,27 +174,32 @@ func FuzzImageFolder(f *testing.F) {
 		if s.H*s.W > maxPixelsPerByte*max(len(b), 64) {
 			t.Fatalf("%dx%d pixels from %d bytes", s.W, s.H, len(b))
 		}
-		px := pixelBytes(t, s.Images)
-		var im image.Image
-		if s.C == 1 {
-			im = &image.Gray{Pix: px, Stride: s.W, Rect: image.Rect(0, 0, s.W, s.H)}
-		} else {
-			m := image.NewNRGBA(image.Rect(0, 0, s.W, s.H))
-			for i := range s.H * s.W {
-				m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2], m.Pix[4*i+3] = px[i], px[s.H*s.W+i], px[2*s.H*s.W+i], 255
-			}
-			im = m
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, im); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(path, buf.Bytes(), 0o644)
+		os.WriteFile(path, setPNG(t, s), 0o644)
 		s2, err := Load("imagefolder:"+root, Options{Raw: true})
 		if err != nil || s2.C != s.C || !slicesEqual(s2.Images, s.Images) {
 			t.Fatalf("written back as PNG: %v", err)
 		}
 	})
+}
+
+// setPNG encodes the first image of a Raw-loaded set (1 or 3 channels) as a PNG.
+func setPNG(t *testing.T, s *Set) []byte {
+	px := pixelBytes(t, s.Images[:s.C*s.H*s.W])
+	var im image.Image
+	if s.C == 1 {
+		im = &image.Gray{Pix: px, Stride: s.W, Rect: image.Rect(0, 0, s.W, s.H)}
+	} else {
+		m := image.NewNRGBA(image.Rect(0, 0, s.W, s.H))
+		for i := range s.H * s.W {
+			m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2], m.Pix[4*i+3] = px[i], px[s.H*s.W+i], px[2*s.H*s.W+i], 255
+		}
+		im = m
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, im); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func slicesEqual(a, b []float32) bool {

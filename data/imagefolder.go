@@ -129,6 +129,9 @@ func loadImageFolder(root string, opt Options) (*Set, error) {
 		if b.Empty() {
 			return nil, fmt.Errorf("data: imagefolder: %s: the image has no pixels (%dx%d)", sm.path, b.Dx(), b.Dy())
 		}
+		if err := opt.Geometry.check(sm.path, b.Dx(), b.Dy()); err != nil {
+			return nil, err
+		}
 		var iw, ih int
 		imgs[i], iw, ih = opt.Geometry.apply(rgbPlanes(im), b.Dx(), b.Dy())
 		if i == 0 {

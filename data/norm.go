@@ -60,12 +60,22 @@ func ParseStats(s string) (*Stats, error) {
 	if len(st.Mean) != len(st.Std) {
 		return nil, fmt.Errorf("--normalize %q: %d means but %d standard deviations", s, len(st.Mean), len(st.Std))
 	}
-	for _, v := range st.Std {
+	for i, v := range st.Std {
 		if v <= 0 {
 			return nil, fmt.Errorf("--normalize %q: standard deviation %g, want > 0", s, v)
 		}
+		if !finiteRange(float32(st.Mean[i]), float32(v)) {
+			return nil, fmt.Errorf("--normalize %q: mean %g and standard deviation %g take pixels in [0, 1] outside float32's range", s, st.Mean[i], v)
+		}
 	}
 	return st, nil
+}
+
+// finiteRange reports whether (x − mean)/std is a finite float32 for every x in [0, 1], as
+// the images are normalised (the ends are the extremes: the map is monotonic).
+func finiteRange(mean, std float32) bool {
+	ok := func(v float32) bool { return !math.IsInf(float64(v), 0) && !math.IsNaN(float64(v)) }
+	return std > 0 && ok((0-mean)/std) && ok((1-mean)/std)
 }
 
 // String is the --normalize form of st.

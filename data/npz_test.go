@@ -224,6 +224,8 @@ func TestParseStats(t *testing.T) {
 		"0.5:1,1":     "1 means but 2 standard deviations",
 		"0.5:0":       "standard deviation 0, want > 0",
 		"0.5:NaN":     `std "NaN" is not a finite number`,
+		"0:1e-45":     "take pixels in [0, 1] outside float32's range", // 1/1e-45 overflows
+		"1e39:1":      "outside float32's range",
 		"0.5,0.5:1,1": "",
 	} {
 		_, err := ParseStats(in)

@@ -20,10 +20,30 @@ type Geometry struct {
 	CenterCrop int
 }
 
+// maxSide bounds --resize and --center-crop: an image of maxPixels pixels is maxSide wide.
+const maxSide = 1 << 13
+
 // validate checks the sizes, naming their flags.
 func (g Geometry) validate() error {
 	if g.Resize < 0 || g.CenterCrop < 0 {
 		return fmt.Errorf("--resize %d and --center-crop %d: want positive sizes in pixels (0: none)", g.Resize, g.CenterCrop)
+	}
+	if g.Resize > maxSide || g.CenterCrop > maxSide {
+		return fmt.Errorf("--resize %d and --center-crop %d: want at most %d pixels (%d megapixels per image)", g.Resize, g.CenterCrop, maxSide, maxPixels>>20)
+	}
+	return nil
+}
+
+// check refuses an image of w×h pixels that --resize would make larger than maxPixels (a
+// long thin image scaled by its shorter side) before apply allocates its rows and taps,
+// even when --center-crop would keep fewer: torchvision resizes the whole image first.
+func (g Geometry) check(path string, w, h int) error {
+	if g.Resize == 0 {
+		return nil
+	}
+	ow, oh := resizedSize(w, h, g.Resize)
+	if int64(ow)*int64(oh) > maxPixels {
+		return fmt.Errorf("data: imagefolder: %s is %dx%d (width x height): --resize %d makes it %dx%d, over %d megapixels", path, w, h, g.Resize, ow, oh, maxPixels>>20)
 	}
 	return nil
 }

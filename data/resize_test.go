@@ -230,6 +230,9 @@ func TestResizeErrors(t *testing.T) {
 		{"imagefolder:" + dir, Geometry{Resize: -1}, "--resize -1"},
 		{"npz:" + filepath.Join(dir, "x.npz"), Geometry{Resize: 4}, "only imagefolder"},
 		{"imagefolder:" + dir, Geometry{Resize: 4}, "8x6 (width x height), 5x4 after --resize 4, but"},
+		{"imagefolder:" + dir, Geometry{Resize: 8193, CenterCrop: 224}, "--resize 8193 and --center-crop 224: want at most 8192 pixels"},
+		// refused before the 10922×8192 planes are allocated, however small the crop
+		{"imagefolder:" + dir, Geometry{Resize: 8192, CenterCrop: 4}, "6x8 (width x height): --resize 8192 makes it 8192x10922, over 64 megapixels"},
 	} {
 		_, err := Load(c.spec, Options{Geometry: c.geo})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -170,6 +170,9 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 		return fmt.Errorf("%s: graph input %q has shape %v; want [N, C, H, W] with fixed C, H, W and the batch N free or 1 (-1: not fixed)",
 			im.file, inputs[0].GetName(), dims)
 	}
+	if _, err := shapeSize(dims[1:], maxSlotValues); err != nil {
+		return fmt.Errorf("%s: graph input %q of shape %v: %v per image", im.file, inputs[0].GetName(), dims, err)
+	}
 	n := im.net
 	n.InC = dims[1]
 	if dims[2] == dims[3] {
@@ -177,6 +180,9 @@ func (im *importer) graph(g *onnx.GraphProto) error {
 	}
 	n.Slots = append(n.Slots, [3]int{dims[1], dims[2], dims[3]})
 	im.vals[inputs[0].GetName()] = value{slot: 0}
+	if err := checkInputCounts(im.file, g); err != nil {
+		return err
+	}
 	for _, nd := range g.GetNode() {
 		im.visit(nd)
 	}

@@ -85,7 +85,11 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 		}
 	}
 	v.tok.axes = out
-	im.vals[nd.GetOutput()[0]] = im.classic(im.inOrder(nd, v))
+	w, err := im.inOrder(nd, v)
+	if err != nil {
+		return err
+	}
+	im.vals[nd.GetOutput()[0]] = im.classic(w)
 	return nil
 }
 
@@ -245,6 +249,9 @@ func (im *importer) gather(nd *onnx.NodeProto) error {
 	}
 	v = im.asTok(v)
 	ax := axisOf(nd.Int("axis", 0), len(v.tok.axes))
+	if ax < 0 || ax >= len(v.tok.axes) {
+		return im.errorf(nd, "axis %d of a rank-%d tensor", nd.Int("axis", 0), len(v.tok.axes))
+	}
 	if at := im.sized(v, v.tok.axes[ax]); len(at) == 1 && at[0].kind == 'C' && len(idx.data) == 1 {
 		return im.gatherChannels(nd, v, ax, at[0], idx)
 	}
@@ -316,6 +323,9 @@ func (im *importer) tokSlice(nd *onnx.NodeProto, v value, axes, starts, ends, st
 	}
 	rank := len(v.tok.axes)
 	ax := axisOf(int64(axes[0]), rank)
+	if ax < 0 || ax >= rank {
+		return im.errorf(nd, "axis %d of a rank-%d tensor", axes[0], rank)
+	}
 	n := im.tokDims(v, 1)[ax]
 	perm := sliceAxis(n, starts[0], ends[0], steps[0])
 	switch {

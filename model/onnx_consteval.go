@@ -30,6 +30,48 @@ func numel(shape []int) int {
 	return n
 }
 
+// maxConstValues bounds what constant evaluation may create beyond the size of its inputs
+// (ConstantOfShape, Expand, Range, broadcasting, Gather, Concat): 2^24 values, over 50 times
+// the largest such constant of the torchvision exports (Swin's shifted-window masks), so that
+// a graph asking for more is an error, not an allocation or a loop without end.
+const maxConstValues = 1 << 24
+
+// maxSlotValues bounds one activation of an imported graph, per image: 2^28 values (1 GiB of
+// float32), some ten times a 1024×1024 ResNet stem's, so that a graph whose input or padding
+// claims more is refused before the importer builds pixel maps of that size.
+const maxSlotValues = 1 << 28
+
+// shapeSize is the number of values of shape, or an error when a dimension is negative or
+// there are more than limit (computed without overflow).
+func shapeSize(shape []int, limit int) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		if d != 0 && n > limit/d {
+			return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+		}
+		n *= d
+	}
+	if n > limit {
+		return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+	}
+	return n, nil
+}
+
+// constLimit is the most values an operation on the constants in may produce: maxConstValues,
+// or as many as its largest input holds.
+func constLimit(in ...*constant) int {
+	limit := maxConstValues
+	for _, c := range in {
+		if c != nil {
+			limit = max(limit, len(c.data))
+		}
+	}
+	return limit
+}
+
 // strides are the row-major strides of shape.
 func strides(shape []int) []int {
 	s := make([]int, len(shape))
@@ -68,19 +110,20 @@ func evalConst(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", nd.Label(), err)
 	}
-	if numel(c.shape) != len(c.data) {
+	if n, err := shapeSize(c.shape, math.MaxInt); err != nil || n != len(c.data) {
 		return nil, fmt.Errorf("%s: evaluated to %d values for shape %v", nd.Label(), len(c.data), c.shape)
 	}
 	return c, nil
 }
 
 func evalConstOp(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, error) {
-	for i, x := range in {
-		if x == nil && i == 0 {
-			return nil, fmt.Errorf("no first input")
-		}
-	}
 	typ := nd.GetOpType()
+	if typ != "Constant" && (len(in) == 0 || in[0] == nil) {
+		return nil, fmt.Errorf("no first input")
+	}
+	if (typ == "Gather" || typ == "Expand") && (len(in) < 2 || in[1] == nil) {
+		return nil, fmt.Errorf("want two inputs")
+	}
 	if f, ok := unaryFuncs[typ]; ok {
 		c := &constant{shape: in[0].shape, data: make([]float64, len(in[0].data)), isInt: in[0].isInt && typ != "Sqrt" && typ != "Reciprocal"}
 		for i, v := range in[0].data {
@@ -238,8 +281,12 @@ func broadcast2(a, b *constant, f func(a, b float64) float64, isInt bool) (*cons
 	if err != nil {
 		return nil, err
 	}
+	n, err := shapeSize(shape, constLimit(a, b))
+	if err != nil {
+		return nil, err
+	}
 	st := strides(shape)
-	c := &constant{shape: shape, data: make([]float64, numel(shape)), isInt: isInt}
+	c := &constant{shape: shape, data: make([]float64, n), isInt: isInt}
 	for i := range c.data {
 		c.data[i] = f(a.data[bcIndex(i, shape, st, a.shape)], b.data[bcIndex(i, shape, st, b.shape)])
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"landscape/onnx"
@@ -77,7 +78,11 @@ func evalGather(data, idx *constant, axis int) (*constant, error) {
 	n := data.shape[axis]
 	inner := numel(data.shape[axis+1:])
 	shape := append(append(slices.Clone(data.shape[:axis]), idx.shape...), data.shape[axis+1:]...)
-	c := &constant{shape: shape, isInt: data.isInt}
+	size, err := shapeSize(shape, constLimit(data, idx))
+	if err != nil {
+		return nil, err
+	}
+	c := &constant{shape: shape, data: make([]float64, 0, size), isInt: data.isInt}
 	for o := range outer {
 		for _, v := range idx.data {
 			i := int(v)
@@ -161,6 +166,9 @@ func evalConcat(in []*constant, axis int) (*constant, error) {
 		shape[axis] += x.shape[axis]
 		c.isInt = c.isInt && x.isInt
 	}
+	if _, err := shapeSize(shape, constLimit(parts...)); err != nil {
+		return nil, err
+	}
 	outer := numel(shape[:axis])
 	for o := range outer {
 		for _, x := range parts {
@@ -215,6 +223,9 @@ func evalSlice(nd *onnx.NodeProto, in []*constant, opset int64) (*constant, erro
 	x := in[0]
 	var starts, ends, axes, steps []int
 	if len(in) >= 3 {
+		if in[1] == nil || in[2] == nil {
+			return nil, fmt.Errorf("want starts and ends")
+		}
 		starts, ends = in[1].ints(), in[2].ints()
 		if len(in) > 3 && in[3] != nil {
 			axes = in[3].ints()
@@ -246,8 +257,8 @@ func sliceRanges(shape, starts, ends, axes, steps []int) ([][]int, error) {
 			sel[d] = append(sel[d], i)
 		}
 	}
-	if len(ends) != len(starts) {
-		return nil, fmt.Errorf("%d starts, %d ends", len(starts), len(ends))
+	if len(ends) != len(starts) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("%d starts, %d ends, %d axes, %d steps", len(starts), len(ends), len(axes), len(steps))
 	}
 	for j := range starts {
 		axis := j
@@ -371,7 +382,11 @@ func evalConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error)
 		v, isInt = c.data[0], c.isInt
 	}
 	s := shape.ints()
-	c := &constant{shape: s, data: make([]float64, numel(s)), isInt: isInt}
+	n, err := shapeSize(s, maxConstValues)
+	if err != nil {
+		return nil, err
+	}
+	c := &constant{shape: s, data: make([]float64, n), isInt: isInt}
 	for i := range c.data {
 		c.data[i] = v
 	}
@@ -380,7 +395,11 @@ func evalConstantOfShape(nd *onnx.NodeProto, shape *constant) (*constant, error)
 
 func evalExpand(x, shape *constant) (*constant, error) {
 	ones := &constant{shape: shape.ints()}
-	ones.data = make([]float64, numel(ones.shape))
+	n, err := shapeSize(ones.shape, constLimit(x))
+	if err != nil {
+		return nil, err
+	}
+	ones.data = make([]float64, n)
 	c, err := broadcast2(x, ones, func(a, _ float64) float64 { return a }, x.isInt)
 	if err == nil && len(c.data) == len(x.data) {
 		c.viewOf = x0view(x) // expanded to batch 1 (a class token): the parameter's values
@@ -389,18 +408,23 @@ func evalExpand(x, shape *constant) (*constant, error) {
 }
 
 func evalRange(in []*constant) (*constant, error) {
-	if len(in) != 3 || in[1] == nil || in[2] == nil {
-		return nil, fmt.Errorf("want start, limit, delta")
+	if len(in) != 3 || slices.ContainsFunc(in, func(c *constant) bool { return c == nil || len(c.data) != 1 }) {
+		return nil, fmt.Errorf("want start, limit, delta: one number each")
 	}
 	start, limit, delta := in[0].data[0], in[1].data[0], in[2].data[0]
 	if delta == 0 {
 		return nil, fmt.Errorf("delta 0")
 	}
-	c := &constant{isInt: in[0].isInt}
-	for v := start; (delta > 0 && v < limit) || (delta < 0 && v > limit); v += delta {
-		c.data = append(c.data, v)
+	// ONNX's definition: max(ceil((limit − start)/delta), 0) values start + i·delta
+	n := math.Ceil((limit - start) / delta)
+	if math.IsNaN(n) || n > maxConstValues {
+		return nil, fmt.Errorf("range from %g to %g by %g: more than %d values", start, limit, delta, maxConstValues)
 	}
-	c.shape = []int{len(c.data)}
+	n = max(n, 0) // also −Inf
+	c := &constant{shape: []int{int(n)}, data: make([]float64, int(n)), isInt: in[0].isInt}
+	for i := range c.data {
+		c.data[i] = start + float64(i)*delta
+	}
 	return c, nil
 }
 
@@ -416,8 +440,12 @@ func evalWhere(in []*constant) (*constant, error) {
 	if err != nil {
 		return nil, err
 	}
+	size, err := shapeSize(shape, constLimit(cond, x, y))
+	if err != nil {
+		return nil, err
+	}
 	st := strides(shape)
-	c := &constant{shape: shape, data: make([]float64, numel(shape)), isInt: x.isInt && y.isInt}
+	c := &constant{shape: shape, data: make([]float64, size), isInt: x.isInt && y.isInt}
 	for i := range c.data {
 		if cond.data[bcIndex(i, shape, st, cond.shape)] != 0 {
 			c.data[i] = x.data[bcIndex(i, shape, st, x.shape)]

@@ -233,6 +233,9 @@ func (im *importer) slice(nd *onnx.NodeProto) error {
 	if len(in) > 4 && in[4] != nil {
 		steps = in[4].ints()
 	}
+	if len(ends) != len(starts) || len(axes) != len(starts) || len(steps) != len(starts) {
+		return im.errorf(nd, "slice with %d starts, %d ends, %d axes and %d steps; want as many of each", len(starts), len(ends), len(axes), len(steps))
+	}
 	if v.tok != nil {
 		return im.tokSlice(nd, v, axes, starts, ends, steps)
 	}

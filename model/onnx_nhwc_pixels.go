@@ -56,6 +56,9 @@ func (im *importer) nhwcPad(nd *onnx.NodeProto, v value, pads []float64) error {
 		im.vals[nd.GetOutput()[0]] = v
 		return nil
 	}
+	if _, err := shapeSize([]int{s[0], oh, ow}, maxSlotValues); err != nil {
+		return im.errorf(nd, "pads %v: %v", pads, err)
+	}
 	src := make([]int, oh*ow)
 	for y := range oh {
 		for x := range ow {

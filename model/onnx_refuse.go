@@ -73,7 +73,10 @@ func (im *importer) visit(nd *onnx.NodeProto) {
 		}
 		err = errUnsupported
 	default:
-		err = im.node(nd)
+		before := len(im.net.Slots)
+		if err = im.node(nd); err == nil {
+			err = im.checkSlots(nd, before)
+		}
 	}
 	switch {
 	case err == nil:
@@ -99,6 +102,17 @@ func (im *importer) visit(nd *onnx.NodeProto) {
 		im.refused = append(im.refused, msg)
 	}
 	im.poison(nd)
+}
+
+// checkSlots refuses node nd when an activation it made (the slots from before on) holds
+// more than maxSlotValues values per image, before any later node allocates from its size.
+func (im *importer) checkSlots(nd *onnx.NodeProto, before int) error {
+	for _, s := range im.net.Slots[before:] {
+		if _, err := shapeSize(s[:], maxSlotValues); err != nil {
+			return im.errorf(nd, "activation [C, H, W] = %v: %v", s, err)
+		}
+	}
+	return nil
 }
 
 func (im *importer) poison(nd *onnx.NodeProto) {

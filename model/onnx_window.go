@@ -50,17 +50,22 @@ func (im *importer) logicalPix(v value) []atom {
 // inOrder returns v with its slot's pixels in the order its logical axes read them: v itself
 // when they are, else a copy (one OpPixels of node nd, composed with the pixel map that made
 // v's slot, if one did) whose pixels are renumbered P atoms.
-// The copy's slot has as rows the pixels of the first logical axis that holds pixels.
-func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
+// The copy's slot has as rows the pixels of the first logical axis that holds pixels. A view
+// that reads pixels the slot does not have (a reshape of a damaged graph) is an error.
+func (im *importer) inOrder(nd *onnx.NodeProto, v value) (value, error) {
 	order := im.logicalPix(v)
 	if slices.Equal(order, im.pixAtoms(v)) {
-		return v
+		return v, nil
 	}
+	npix := im.net.Slots[v.slot][1] * im.net.Slots[v.slot][2]
 	sizes := make([]int, len(order))
 	total := 1
 	for k, a := range order {
 		sizes[k] = im.size(v, a)
 		total *= sizes[k]
+	}
+	if _, err := shapeSize(sizes, npix); err != nil {
+		return v, im.errorf(nd, "a view of %v pixels of a slot of %d", sizes, npix)
 	}
 	from, m := im.pixelSource(v.slot) // v's slot a pixel map (a padding, a roll): compose with it
 	perm := make([]int, total)
@@ -69,6 +74,9 @@ func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 		for k := len(order) - 1; k >= 0; k-- {
 			src += rem % sizes[k] * im.stride(v, order[k])
 			rem /= sizes[k]
+		}
+		if src < 0 || src >= npix {
+			return v, im.errorf(nd, "a view of %v pixels reads pixel %d of %d", sizes, src, npix)
 		}
 		if m != nil {
 			src = m[src]
@@ -91,6 +99,9 @@ func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 		}
 		t.axes = append(t.axes, out)
 	}
+	if rows == 0 {
+		return v, im.errorf(nd, "a view of %v pixels on no axis", sizes)
+	}
 	h := 1
 	for _, a := range t.axes[rows-1] {
 		if a.kind == 'P' {
@@ -101,7 +112,7 @@ func (im *importer) inOrder(nd *onnx.NodeProto, v value) value {
 	n := im.net
 	n.Slots = append(n.Slots, [3]int{s[0], h, total / h})
 	n.Ops = append(n.Ops, Op{Kind: OpPixels, In: from, Out: len(n.Slots) - 1, Perm: perm})
-	return value{slot: len(n.Slots) - 1, tok: t}
+	return value{slot: len(n.Slots) - 1, tok: t}, nil
 }
 
 // elementIndex maps each element of v's slot, pixel-major (pixel p, channel c at p·C + c), to

@@ -31,6 +31,17 @@ var (
 	wrnRe    = regexp.MustCompile(`^wrn(\d+)-(\d+)(-noshort)?$`)
 )
 
+// Bounds on the sizes a zoo name may ask for, checked before anything is built: ResNet-1202
+// is the deepest CIFAR ResNet of He et al. (2016), and 4096 channels in the first stage
+// (16384 in the last) is far past any network that fits a GPU; a name such as
+// wrn56-99999999999 is refused, not built into shapes whose element counts overflow, and a
+// network of over 2^31 parameters (vgg5-c4096 on large images) before they are allocated.
+const (
+	maxZooDepth    = 1202
+	maxZooChannels = 4096
+	maxZooParams   = 1 << 31
+)
+
 // Build returns the named zoo network for the given input shape and class count.
 // ResNets take any depth 6n+2 ("resnet20" … "resnet110"), wide ResNets "wrnD-K" any width K.
 //
@@ -45,15 +56,41 @@ func Build(name string, c Config) (*Net, error) {
 	if c.InC <= 0 || c.HW <= 0 || c.Classes <= 0 {
 		return nil, fmt.Errorf("model %s: bad input config %+v", name, c)
 	}
+	n, err := buildZoo(name, c)
+	if err != nil {
+		return nil, err
+	}
+	if total := paramCount(n); total > maxZooParams {
+		return nil, fmt.Errorf("model %s: %.0f parameters for %d×%d×%d inputs, more than %d (%d GiB of float32)", name, total, c.InC, c.HW, c.HW, maxZooParams, maxZooParams>>28)
+	}
+	return n, nil
+}
+
+// paramCount is the number of values n's parameters and buffers hold (in float64: shapes from
+// large inputs may hold more than an int counts).
+func paramCount(n *Net) float64 {
+	var total float64
+	for _, p := range n.Params {
+		e := 1.0
+		for _, d := range p.Shape {
+			e *= float64(d)
+		}
+		total += e
+	}
+	return total
+}
+
+// buildZoo builds the zoo network called name (Canonical) for c.
+func buildZoo(name string, c Config) (*Net, error) {
 	if m := resnetRe.FindStringSubmatch(name); m != nil {
 		depth, _ := strconv.Atoi(m[1])
 		return resnet(name, depth, 16, m[2] == "", c)
 	}
 	if m := wrnRe.FindStringSubmatch(name); m != nil {
 		depth, _ := strconv.Atoi(m[1])
-		width, _ := strconv.Atoi(m[2])
-		if width < 1 {
-			return nil, fmt.Errorf("model %s: width must be at least 1", name)
+		width, err := strconv.Atoi(m[2])
+		if err != nil || width < 1 || width > maxZooChannels/16 {
+			return nil, fmt.Errorf("model %s: width must be 1 to %d", name, maxZooChannels/16)
 		}
 		return resnet(name, depth, 16*width, m[3] == "", c)
 	}
@@ -152,8 +189,8 @@ func newBuilder(name string, c Config) *builder {
 // shortcut where the shape changes (identity otherwise, none at all without shortcuts),
 // global average pooling and a linear classifier.
 func resnet(name string, depth, ch int, shortcut bool, c Config) (*Net, error) {
-	if depth < 8 || (depth-2)%6 != 0 {
-		return nil, fmt.Errorf("model %s: ResNet depth must be 6n+2 with n ≥ 1, got %d", name, depth)
+	if depth < 8 || depth > maxZooDepth || (depth-2)%6 != 0 {
+		return nil, fmt.Errorf("model %s: ResNet depth must be 6n+2 with 1 ≤ n ≤ %d, got %d", name, (maxZooDepth-2)/6, depth)
 	}
 	n := (depth - 2) / 6
 	b := newBuilder(name, c)

@@ -35,16 +35,16 @@ func buildSmall(name string, c Config) (n *Net, ok bool, err error) {
 	if m := narrowResnetRe.FindStringSubmatch(name); m != nil {
 		depth, _ := strconv.Atoi(m[1])
 		ch, err := strconv.Atoi(m[2])
-		if err != nil || ch < 1 {
-			return nil, true, fmt.Errorf("model %s: channel count must be at least 1", name)
+		if err != nil || ch < 1 || ch > maxZooChannels {
+			return nil, true, fmt.Errorf("model %s: channel count must be 1 to %d", name, maxZooChannels)
 		}
 		n, err := resnet(name, depth, ch, m[3] == "", c)
 		return n, true, err
 	}
 	if m := vgg5Re.FindStringSubmatch(name); m != nil {
 		ch, err := strconv.Atoi(m[1])
-		if err != nil || ch < 1 {
-			return nil, true, fmt.Errorf("model %s: channel count must be at least 1", name)
+		if err != nil || ch < 1 || ch > maxZooChannels {
+			return nil, true, fmt.Errorf("model %s: channel count must be 1 to %d", name, maxZooChannels)
 		}
 		return vgg(name, []int{ch, -1, 2 * ch, -1, 4 * ch, -1}, 4*ch, c), true, nil
 	}

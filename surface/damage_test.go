@@ -53,3 +53,23 @@ func TestLoadRefusesDamagedFile(t *testing.T) {
 		}
 	}
 }
+
+// A surface file of format 1 (as landscape wrote them before format 2, through npyio: members
+// named without ".npy", 2-D grids) with one bit flipped in any member is refused the same way.
+func TestLoadRefusesDamagedFormat1(t *testing.T) {
+	s := testSurface(3, 4)
+	for _, member := range []string{s.Split + "_loss", s.Split + "_acc", "computed", "xcoordinates", "ycoordinates", "settings"} {
+		path := filepath.Join(t.TempDir(), "s1.npz")
+		if err := s.SaveFormat1(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err != nil {
+			t.Fatalf("intact format-1 file: %v", err)
+		}
+		flipInMember(t, path, member)
+		_, err := Load(path)
+		if !IsDamaged(err) || !strings.Contains(err.Error(), "s1.npz: "+member) || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("%s flipped: got %v, want a damaged-file error naming the member", member, err)
+		}
+	}
+}

@@ -226,7 +226,7 @@ func TestTrainBadInputs(t *testing.T) {
 	}{
 		{[]string{"--model", "alexnet", "--out", out}, `unknown model "alexnet"`},
 		{[]string{"--model", "resnet7", "--out", out}, "ResNet depth must be 6n+2"},
-		{[]string{"--model", "resnet8-c0", "--out", out}, "channel count must be at least 1"},
+		{[]string{"--model", "resnet8-c0", "--out", out}, "channel count must be 1 to 4096"},
 		{[]string{"--model", "resnet8-c2", "--out", filepath.Join(notDir, "o.safetensors")}, "cannot write there"},
 		{[]string{"--model", "resnet8-c2", "--out", filepath.Join(dir, "o.pt")}, "ending in .safetensors"},
 		{[]string{"--model", "resnet8-c2", "--out", out, "--batch-size", "0"}, "--batch-size 0"},
