@@ -17,29 +17,8 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 	v.tok = t
 	im.factorPixels(v)
 	in := im.tokDims(v, 1)
-	numel := 1
-	for _, d := range in {
-		numel *= d
-	}
-	t1 := slices.Clone(target)
-	known, free := 1, -1
-	for j, d := range t1 {
-		switch {
-		case d == 0 && j < len(in):
-			t1[j] = in[j]
-		case d == -1 && free < 0:
-			free = j
-			continue
-		case d < 1:
-			return im.tokErr(nd, v, "reshape to "+shapeStr(target))
-		}
-		known *= t1[j]
-	}
-	if free >= 0 {
-		t1[free] = numel / known
-		known *= t1[free]
-	}
-	if known != numel {
+	t1, ok := reshapeDims(in, target)
+	if !ok {
 		return im.tokErr(nd, v, "reshape to "+shapeStr(target))
 	}
 	bAxis := im.batchAxis(v, target, alt)
@@ -91,6 +70,35 @@ func (im *importer) tokReshape(nd *onnx.NodeProto, v value, target, alt []int) e
 	}
 	im.vals[nd.GetOutput()[0]] = im.classic(w)
 	return nil
+}
+
+// reshapeDims resolves ONNX Reshape's target for an input of dims in: 0 copies the input's
+// dimension, one −1 takes what is left; ok is false when the element counts differ or a
+// dimension is otherwise below 1.
+func reshapeDims(in, target []int) (dims []int, ok bool) {
+	numel := 1
+	for _, d := range in {
+		numel *= d
+	}
+	dims = slices.Clone(target)
+	known, free := 1, -1
+	for j, d := range dims {
+		switch {
+		case d == 0 && j < len(in):
+			dims[j] = in[j]
+		case d == -1 && free < 0:
+			free = j
+			continue
+		case d < 1:
+			return nil, false
+		}
+		known *= dims[j]
+	}
+	if free >= 0 && known > 0 {
+		dims[free] = numel / known
+		known *= dims[free]
+	}
+	return dims, known == numel
 }
 
 // renumber shifts the atoms of a's kind after it by one (a was split in two).
