@@ -789,7 +789,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		switch st.kind {
 		case convShift, convPhase, convCol, linear:
 			switch {
-			case st.kind == convPhase && st.fillTmp:
+			case st.kind == convPhase && st.fillTmp && !st.tiled:
 				e.phasePlanes(st, in, ldIn, ldOut, nb)
 			case st.kind == convCol:
 				e.im2col(st, in, ldIn, ldOut, nb)
