@@ -91,6 +91,12 @@ func (e *Engine) forwardConvPool(i int, ws *prepared, out []float32, ldOut, nb i
 			for c := range l.Cout() {
 				o := out[c*ldOut+b*poh*pow+p0*pow:][:(p1-p0)*pow]
 				maxPoolRows(o, e.band[c*ldb:][:(y1-y0)*w], y0, h, w, win, e.poolRow, p0, p1)
+				if pl.roundOut {
+					gemm.RoundBF16s(o)
+				}
+				if pl.pairsOut && c%2 == 1 {
+					poolPairs(pl, out, ldOut, c/2, b, p0, p1)
+				}
 			}
 		}
 	}
@@ -108,4 +114,42 @@ func (e *Engine) bandProduct(i int, ws *prepared, j0, n, ldb int) {
 		return
 	}
 	e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &src, e.band, ldb, ws.b[i], nil, 0, st.l.ReLU)
+}
+
+// roundPooled lets, in bfloat16, each pooled max pool whose output a product reads next
+// round its output as it stores it, band by band while in cache (roundOut, so that the
+// product's input is inRounded), instead of a pass over the whole output before the product:
+// the maximum of the rounded numbers is the rounded maximum. A tiled reader then gets the
+// pairs from the pool too (linkPairs, poolPairs).
+func (e *Engine) roundPooled() {
+	for i := range e.steps {
+		pl := &e.steps[i]
+		if !pl.pooled {
+			continue
+		}
+		for j := i + 1; j < len(e.steps); j++ {
+			nx := &e.steps[j]
+			if nx.reads(pl.l.Out) {
+				if nx.product() && nx.l.In == pl.l.Out {
+					pl.roundOut, nx.inRounded = true, true
+				}
+				break
+			}
+			if nx.l.Out == pl.l.Out {
+				break
+			}
+		}
+	}
+}
+
+// poolPairs stores pool rows p0..p1-1 of image b of channels 2q and 2q+1 of the pooled step
+// pl's output (rows ldOut apart, rounded) as pair row q of its grid pl.outGrid.
+func poolPairs(pl *step, out []float32, ldOut, q, b, p0, p1 int) {
+	tg, g := pl.outGrid, pl.grid(b+1)
+	hw := g.H * g.W
+	lo, hi := out[2*q*ldOut+b*hw:], out[(2*q+1)*ldOut+b*hw:]
+	dst := tg.data[q*tg.ld+tg.org:]
+	for y := p0; y < p1; y++ {
+		gemm.PackPairs(dst[g.Pos(b, y, 0):][:g.W], lo[y*g.W:][:g.W], hi[y*g.W:][:g.W])
+	}
 }

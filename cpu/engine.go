@@ -161,6 +161,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	e.bf16 = o.BF16
 	if e.bf16 {
 		e.roundFlags()
+		e.roundPooled()
 		e.pairSteps()
 	}
 	e.planWinograd(o)
