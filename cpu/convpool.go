@@ -88,15 +88,20 @@ func (e *Engine) forwardConvPool(i int, ws *prepared, out []float32, ldOut, nb i
 			if y1 > y0 {
 				e.bandProduct(i, ws, b*h*w+y0*w, (y1-y0)*w, ldb)
 			}
+			var lo []float32
 			for c := range l.Cout() {
 				o := out[c*ldOut+b*poh*pow+p0*pow:][:(p1-p0)*pow]
+				if pl.pairsOnly { // the float32 rows only until their pairs are stored
+					o = e.band[len(e.band)-(2-c%2)*st.bandRows*pow:][:(p1-p0)*pow]
+				}
 				maxPoolRows(o, e.band[c*ldb:][:(y1-y0)*w], y0, h, w, win, e.poolRow, p0, p1)
 				if pl.roundOut {
 					gemm.RoundBF16s(o)
 				}
 				if pl.pairsOut && c%2 == 1 {
-					poolPairs(pl, out, ldOut, c/2, b, p0, p1)
+					poolPairs(pl, lo, o, c/2, b, p0, p1)
 				}
+				lo = o
 			}
 		}
 	}
@@ -132,6 +137,8 @@ func (e *Engine) roundPooled() {
 			if nx.reads(pl.l.Out) {
 				if nx.product() && nx.l.In == pl.l.Out {
 					pl.roundOut, nx.inRounded = true, true
+					// Room after the band for two channels' pool rows (a pairsOnly pool).
+					e.band = append(e.band, make([]float32, 2*e.steps[i-1].bandRows*pl.l.OutShape[2])...)
 				}
 				break
 			}
@@ -143,13 +150,12 @@ func (e *Engine) roundPooled() {
 }
 
 // poolPairs stores pool rows p0..p1-1 of image b of channels 2q and 2q+1 of the pooled step
-// pl's output (rows ldOut apart, rounded) as pair row q of its grid pl.outGrid.
-func poolPairs(pl *step, out []float32, ldOut, q, b, p0, p1 int) {
+// pl's output (lo and hi: those rows, rounded) as pair row q of its grid pl.outGrid.
+func poolPairs(pl *step, lo, hi []float32, q, b, p0, p1 int) {
 	tg, g := pl.outGrid, pl.grid(b+1)
-	hw := g.H * g.W
-	lo, hi := out[2*q*ldOut+b*hw:], out[(2*q+1)*ldOut+b*hw:]
 	dst := tg.data[q*tg.ld+tg.org:]
 	for y := p0; y < p1; y++ {
-		gemm.PackPairs(dst[g.Pos(b, y, 0):][:g.W], lo[y*g.W:][:g.W], hi[y*g.W:][:g.W])
+		r := (y - p0) * g.W
+		gemm.PackPairs(dst[g.Pos(b, y, 0):][:g.W], lo[r:][:g.W], hi[r:][:g.W])
 	}
 }

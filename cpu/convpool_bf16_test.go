@@ -37,8 +37,9 @@ func stemBlockNet(hw int) *model.Net {
 // TestConvPoolPairsBF16 checks, in bfloat16, that a max pool computed with its convolution
 // (convpool.go) rounds its output as it stores it for the 3×3 convolution after it
 // (roundPooled) and, on AMX, stores the channel pairs that convolution and the residual read
-// (poolPairs): the flags, and the loss against refForwardBF16 up to the order of the sums,
-// with a last batch of fewer images, pool outputs of 8×8 and 24×24.
+// (poolPairs), and only those (pairsOnly: nothing reads its float32 output): the flags, and
+// the loss against refForwardBF16 up to the order of the sums, with a last batch of fewer
+// images, pool outputs of 8×8 and 24×24.
 func TestConvPoolPairsBF16(t *testing.T) {
 	for _, hw := range []int{32, 96} {
 		const images = 5
@@ -57,8 +58,8 @@ func TestConvPoolPairsBF16(t *testing.T) {
 		if !pl.pooled || !pl.roundOut || !nx.inRounded {
 			t.Fatalf("%d×%d: pooled %v, rounds its output %v, the next product's input rounded %v", hw, hw, pl.pooled, pl.roundOut, nx.inRounded)
 		}
-		if tiled := gemm.BF16Tiled(); pl.pairsOut != tiled || nx.pairsIn != tiled || (e.steps[3].resGrid != nil) != tiled {
-			t.Errorf("%d×%d: the pool stores pairs %v, read as input %v and as residual %v; want %v", hw, hw, pl.pairsOut, nx.pairsIn, e.steps[3].resGrid != nil, tiled)
+		if tiled := gemm.BF16Tiled(); pl.pairsOut != tiled || nx.pairsIn != tiled || (e.steps[3].resGrid != nil) != tiled || pl.pairsOnly != tiled {
+			t.Errorf("%d×%d: the pool stores pairs %v (only %v), read as input %v and as residual %v; want %v", hw, hw, pl.pairsOut, pl.pairsOnly, nx.pairsIn, e.steps[3].resGrid != nil, tiled)
 		}
 		pt := engine.Point{A: 0.3, B: -0.1}
 		got, err := e.Evaluate(context.Background(), []engine.Point{pt}, 0, images)
