@@ -28,6 +28,8 @@ type tileGrid struct {
 	data    []uint32
 	ld, org int
 	split   []float32 // phase grids: one image's pair of channels as phase planes (fillPhaseTiles)
+	// floatPhases: phase grids, the phases the filling step also stores as float32 in e.tmp
+	floatPhases uint8
 }
 
 // tiledFits reports whether step st can read its input from a grid on this machine: a 3×3
@@ -45,9 +47,8 @@ func tiledFits(st *step) bool {
 	w := l.Window()
 	if st.kind == convPhase {
 		s2 := w.SH == 2 && w.SW == 2 && w.DH == 1 && w.DW == 1 && l.InShape[1] == 2*l.OutShape[1] && l.InShape[2] == 2*l.OutShape[2]
-		k1 := w == model.Window{KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1}
 		k3 := w == model.Window{KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
-		return s2 && (k1 || k3)
+		return s2 && k3
 	}
 	return w == model.Window{KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
 }
@@ -136,8 +137,8 @@ func (st *step) tileSource(tg *tileGrid) {
 	}
 }
 
-// unsharePhasePlanes lets a float32 phase step whose planes a tiled step was to fill
-// (sharePhasePlanes) fill them itself, all four. A tiled stride-2 step fills its grid's
+// unsharePhasePlanes lets a tiled step that fills phase planes (sharePhasePlanes) also store
+// in e.tmp, as float32, those a float32 step sharing them reads. A tiled stride-2 step fills its grid's
 // phases, unless the step that fills its planes is tiled on the same grid (then that one
 // fills them all, and this one reads them as pairsIn).
 func (e *Engine) unsharePhasePlanes() {
@@ -150,7 +151,7 @@ func (e *Engine) unsharePhasePlanes() {
 			filler = st
 		case filler == nil:
 		case !st.tiled && filler.tiled:
-			st.fillTmp, st.phases, filler = true, 0xf, st
+			filler.tgrid.floatPhases |= st.phases
 		case st.tiled && filler.tiled && filler.tgrid == st.tgrid:
 			st.pairsIn = true
 		}
@@ -239,31 +240,38 @@ func (e *Engine) productTiled(st *step, bw *gemm.BF16Weights, in, out, bias, res
 // fillPhaseTiles packs the phase planes a stride-2 tiled step reads (st.phases) of the first
 // nb images of in (rows ld apart) into its grid: pair q of phase ph = 2·ry + rx in grid row
 // ph·C/2 + q, its pixel (b, y, x) from the input's pixel (b, 2y + ry, 2x + rx). Each image's
-// pair of channels is packed as pairs in tg.split (whole planes, in vectors), split into its
-// phase planes there (the words moved as floats), and copied row by row into the grid.
+// two channels are split into phase planes in tg.split, or in e.tmp for the phases a float32
+// step reads there (tg.floatPhases), each phase's two planes packed as pairs (whole planes,
+// in vectors) and copied row by row into the grid.
 func (e *Engine) fillPhaseTiles(st *step, in []float32, ld, nb int) {
 	tg, g := st.tgrid, st.grid(nb)
-	q, hw := st.l.InShape[0]/2, g.H*g.W
-	if len(tg.split) < 8*hw {
-		tg.split = make([]float32, 8*hw)
+	cin, hw, ldT := st.l.InShape[0], g.H*g.W, e.ld(st.outHW)
+	if len(tg.split) < 9*hw {
+		tg.split = make([]float32, 9*hw)
 	}
-	words := unsafe.Slice((*uint32)(unsafe.Pointer(&tg.split[0])), 4*hw)
-	var d [4][]float32
-	for ph := range d {
-		d[ph] = tg.split[(4+ph)*hw:][:hw]
-	}
-	for qi := range q {
+	words := unsafe.Slice((*uint32)(unsafe.Pointer(&tg.split[8*hw])), hw)
+	tmp := e.tmp[e.guard:]
+	for qi := range cin / 2 {
 		for b := range nb {
-			gemm.PackPairs(words, in[2*qi*ld+4*b*hw:][:4*hw], in[(2*qi+1)*ld+4*b*hw:][:4*hw])
-			splitPhases(tg.split[:4*hw], 2*g.W, g.H, d)
+			var d [2][4][]float32
+			for c := range 2 {
+				ci := 2*qi + c
+				for ph := range 4 {
+					d[c][ph] = tg.split[(4*c+ph)*hw:][:hw]
+					if tg.floatPhases&(1<<ph) != 0 {
+						d[c][ph] = tmp[(ph*cin+ci)*ldT+b*hw:][:hw]
+					}
+				}
+				splitPhases(in[ci*ld+4*b*hw:][:4*hw], 2*g.W, g.H, d[c])
+			}
 			for ph := range 4 {
 				if st.phases&(1<<ph) == 0 {
 					continue
 				}
-				dst := tg.data[(ph*q+qi)*tg.ld+tg.org:]
-				plane := unsafe.Slice((*uint32)(unsafe.Pointer(&d[ph][0])), hw)
+				gemm.PackPairs(words, d[0][ph], d[1][ph])
+				dst := tg.data[(ph*cin/2+qi)*tg.ld+tg.org:]
 				for y := range g.H {
-					copy(dst[g.Pos(b, y, 0):][:g.W], plane[y*g.W:][:g.W])
+					copy(dst[g.Pos(b, y, 0):][:g.W], words[y*g.W:][:g.W])
 				}
 			}
 		}

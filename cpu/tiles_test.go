@@ -10,11 +10,11 @@ import (
 	"landscape/internal/enginetest"
 )
 
-// TestPhaseTilesBF16 checks the stride-2 convolutions that read their input's phase planes
-// from a grid of channel pairs (tiles.go) on AMX: that those of 32 channels or more do (3×3
-// and the 1×1 projection, which reads the planes the 3×3 stored), the odd 7×7 output of
-// resnet8 at 28 pixels and a last batch of fewer images included, and that the loss is refForwardBF16's
-// up to the order of the sums.
+// TestPhaseTilesBF16 checks the stride-2 3×3 convolutions that read their input's phase
+// planes from a grid of channel pairs (tiles.go) on AMX: that those of 32 channels or more do,
+// that they store phase plane 0 as float32 for the 1×1 projection beside them (which does
+// not read a grid), the odd 7×7 output of resnet8 at 28 pixels and a last batch of fewer
+// images included, and that the loss is refForwardBF16's up to the order of the sums.
 func TestPhaseTilesBF16(t *testing.T) {
 	if !gemm.BF16Tiled() {
 		t.Skip("no AMX tiles on this machine")
@@ -35,20 +35,23 @@ func TestPhaseTilesBF16(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			phase, shared := 0, 0
+			tiled, float := 0, 0
 			for _, st := range e.steps {
-				if st.kind == convPhase && st.l.InShape[0]%32 == 0 {
-					if !st.tiled {
-						t.Errorf("stride-2 step %v→%v does not read a grid", st.l.InShape, st.l.OutShape)
-					}
-					phase++
-					if st.pairsIn {
-						shared++
+				if st.kind != convPhase || st.l.InShape[0]%32 != 0 {
+					continue
+				}
+				if k3 := st.l.Window().KH == 3; st.tiled != k3 {
+					t.Errorf("stride-2 step %v→%v (k %d) reads a grid: %v", st.l.InShape, st.l.OutShape, st.l.Window().KH, st.tiled)
+				}
+				if st.tiled {
+					tiled++
+					if st.tgrid.floatPhases == 1 {
+						float++
 					}
 				}
 			}
-			if phase < 2 || shared == 0 {
-				t.Errorf("%d stride-2 steps of ≥ 32 channels, %d reading the planes another stored; want ≥ 2 and ≥ 1", phase, shared)
+			if tiled == 0 || float == 0 {
+				t.Errorf("%d stride-2 3×3 steps read a grid, %d of them store phase 0 for a 1×1; want ≥ 1 and ≥ 1", tiled, float)
 			}
 			got, err := e.Evaluate(context.Background(), []engine.Point{pt}, 0, images)
 			if err != nil {
