@@ -42,7 +42,7 @@ func (e *Engine) planConvPool() {
 func (e *Engine) convPoolFits(i int) bool {
 	st, pl := &e.steps[i], &e.steps[i+1]
 	l := &st.l
-	if st.kind != convPhase && st.kind != convCol || l.HasAct || l.Residual >= 0 || st.roundOut || st.paired {
+	if st.kind != convPhase && st.kind != convCol || l.HasAct || l.Residual >= 0 || st.roundOut || st.paired || st.tiled {
 		return false
 	}
 	if pl.kind != poolWin || pl.l.Kind != model.OpMaxPool || pl.l.In != l.Out || l.OutShape[2]%gemm.FusedNR != 0 {
@@ -88,9 +88,20 @@ func (e *Engine) forwardConvPool(i int, ws *prepared, out []float32, ldOut, nb i
 			if y1 > y0 {
 				e.bandProduct(i, ws, b*h*w+y0*w, (y1-y0)*w, ldb)
 			}
+			var lo []float32
 			for c := range l.Cout() {
 				o := out[c*ldOut+b*poh*pow+p0*pow:][:(p1-p0)*pow]
+				if pl.pairsOnly { // the float32 rows only until their pairs are stored
+					o = e.band[len(e.band)-(2-c%2)*st.bandRows*pow:][:(p1-p0)*pow]
+				}
 				maxPoolRows(o, e.band[c*ldb:][:(y1-y0)*w], y0, h, w, win, e.poolRow, p0, p1)
+				if pl.roundOut {
+					gemm.RoundBF16s(o)
+				}
+				if pl.pairsOut && c%2 == 1 {
+					poolPairs(pl, lo, o, c/2, b, p0, p1)
+				}
+				lo = o
 			}
 		}
 	}
@@ -108,4 +119,43 @@ func (e *Engine) bandProduct(i int, ws *prepared, j0, n, ldb int) {
 		return
 	}
 	e.ws.Fused(st.m, n, st.k, ws.w[i], st.k, &src, e.band, ldb, ws.b[i], nil, 0, st.l.ReLU)
+}
+
+// roundPooled lets, in bfloat16, each pooled max pool whose output a product reads next
+// round its output as it stores it, band by band while in cache (roundOut, so that the
+// product's input is inRounded), instead of a pass over the whole output before the product:
+// the maximum of the rounded numbers is the rounded maximum. A tiled reader then gets the
+// pairs from the pool too (linkPairs, poolPairs).
+func (e *Engine) roundPooled() {
+	for i := range e.steps {
+		pl := &e.steps[i]
+		if !pl.pooled {
+			continue
+		}
+		for j := i + 1; j < len(e.steps); j++ {
+			nx := &e.steps[j]
+			if nx.reads(pl.l.Out) {
+				if nx.product() && nx.l.In == pl.l.Out {
+					pl.roundOut, nx.inRounded = true, true
+					// Room after the band for two channels' pool rows (a pairsOnly pool).
+					e.band = append(e.band, make([]float32, 2*e.steps[i-1].bandRows*pl.l.OutShape[2])...)
+				}
+				break
+			}
+			if nx.l.Out == pl.l.Out {
+				break
+			}
+		}
+	}
+}
+
+// poolPairs stores pool rows p0..p1-1 of image b of channels 2q and 2q+1 of the pooled step
+// pl's output (lo and hi: those rows, rounded) as pair row q of its grid pl.outGrid.
+func poolPairs(pl *step, lo, hi []float32, q, b, p0, p1 int) {
+	tg, g := pl.outGrid, pl.grid(b+1)
+	dst := tg.data[q*tg.ld+tg.org:]
+	for y := p0; y < p1; y++ {
+		r := (y - p0) * g.W
+		gemm.PackPairs(dst[g.Pos(b, y, 0):][:g.W], lo[r:][:g.W], hi[r:][:g.W])
+	}
 }

@@ -174,6 +174,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 	e.bf16, e.unfused = o.BF16, o.unfused
 	if e.bf16 {
 		e.roundFlags()
+		e.roundPooled()
 		e.pairSteps()
 	}
 	e.planWinograd(o)
@@ -810,7 +811,7 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 		switch st.kind {
 		case convShift, convPhase, convCol, linear:
 			switch {
-			case st.kind == convPhase && st.fillTmp:
+			case st.kind == convPhase && st.fillTmp && !st.tiled:
 				e.phasePlanes(st, in, ldIn, ldOut, nb)
 			case st.kind == convCol:
 				e.im2col(st, in, ldIn, ldOut, nb)

@@ -45,6 +45,12 @@ func refForwardBF16(p *engine.Problem, w, b [][]float32, img []float32) []float3
 			gemm.RoundBF16s(in[:n])
 			Linear(out[:l.Cout()], in[:n], rw[i], b[i], l.ReLU)
 		case model.OpMaxPool:
+			if h, w := l.InShape[1], l.InShape[2]; l.Win.KH > 0 { // imported geometry
+				for c := range l.InShape[0] {
+					PoolWindow(out[c*l.OutShape[1]*l.OutShape[2]:], in[c*h*w:], h, w, l.Win, false)
+				}
+				break
+			}
 			MaxPool(out, in, l.InShape[0], l.InShape[1], l.InShape[2], l.K)
 		case model.OpGlobalAvgPool:
 			GlobalAvgPool(out[:l.InShape[0]], in, l.InShape[1]*l.InShape[2])

@@ -135,7 +135,7 @@ func (e *Engine) linkPairs() {
 		w := writer[st.l.In]
 		switch {
 		case w == nil || !w.roundOut || w.l.HasAct: // pairs stored before the activation would miss it
-		case st.tiled && (!w.pairsOut || w.outGrid == st.tgrid):
+		case st.tiled && st.kind == convShift && (!w.pairsOut || w.outGrid == st.tgrid):
 			w.pairsOut, w.outGrid, st.pairsIn = true, st.tgrid, true
 		case st.paired && !w.tiled && w.outGrid == nil:
 			w.pairsOut, st.pairsIn = true, true
