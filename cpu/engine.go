@@ -118,8 +118,9 @@ type step struct {
 	tiled                   bool
 	tsrc                    gemm.Tiled
 	tgrid, outGrid, resGrid *tileGrid
-	wino                    bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
-	dw                      *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	wino                    bool       // computed by Winograd's F(4×4, 3×3) (winograd.go)
+	dw                      *dwConv    // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	grp                     *groupPlan // a grouped, not depthwise, convolution's products (groupconv.go)
 	// poolNext: the max pool after this product reads its output, and nothing else does; the
 	// two run together band by band, bandRows pool rows at a time (convpool.go), and the pool
 	// step is pooled (skipped).
@@ -140,6 +141,7 @@ type prepared struct {
 	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 	wp   [][]float32        // paired steps: w with columns in pair order (pairWeights)
 	wu   [][]float32        // Winograd steps: the transformed weights (winoWeights)
+	grp  []groupWeights     // grouped steps: the block-diagonal weights of their products (groupconv.go)
 }
 
 const cacheSize = 4
@@ -220,7 +222,7 @@ func (e *Engine) roundFlags() {
 func (st *step) fused() bool {
 	switch st.kind {
 	case convShift, convPhase, convCol, linear:
-		return true
+		return st.grp == nil
 	}
 	return false
 }
@@ -335,12 +337,16 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 	st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
 	switch l.Kind {
 	case model.OpConv:
+		if gemmGrouped(&l) {
+			l = squareGroups(l)
+			st.l = l
+		}
 		win := l.Window()
 		st.m = roundUp(l.Cout(), gemm.FusedMR)
 		st.k = l.InShape[0] * win.KH * win.KW
-		simple := l.Win.KH == 0 // square kernel, symmetric padding: K, Stride, Pad
+		simple := l.Win.KH == 0 || l.K > 0 // square kernel, symmetric padding: K, Stride, Pad
 		switch {
-		case l.Groups > 1:
+		case l.Groups > 1 && !gemmGrouped(&l):
 			st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
 			st.dw = newDWConv(&l)
 		case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
@@ -349,6 +355,9 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 			st.kind = convPhase
 		default:
 			st.kind = convCol
+		}
+		if gemmGrouped(&l) {
+			st.k, st.grp = st.k/l.Groups, newGroupPlan(&l)
 		}
 	case model.OpLinear:
 		st.kind = linear
@@ -440,8 +449,9 @@ func (e *Engine) planGathers() int {
 			})
 			tmp = max(tmp, 4*cin*ldOut+2*e.guard)
 		case convCol:
-			st.src = e.rowsSource(st.k, 0, ldOut, masks)
-			tmp = max(tmp, st.k*ldOut)
+			k := st.srcK()
+			st.src = e.rowsSource(k, 0, ldOut, masks)
+			tmp = max(tmp, k*ldOut)
 		case linear:
 			if st.inHW == 1 {
 				st.src = e.rowsSource(st.k, e.guard, ldIn, masks)
@@ -697,7 +707,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		e.cache = e.cache[:cacheSize-1]
 	} else {
 		n := len(e.steps)
-		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n)}
+		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n), grp: make([]groupWeights, n)}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -724,9 +734,12 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 				case st.paired:
 					pairWeights(st, s.wp[i], s.w[i])
 					s.bw[i].Pack(st.m, st.kp, s.wp[i], st.kp)
-				case st.kind != convGroup:
+				case st.kind != convGroup && st.grp == nil:
 					s.bw[i].Pack(st.m, st.k, s.w[i], st.k)
 				}
+			}
+			if st.grp != nil {
+				st.grp.weights(&s.grp[i], s.w[i], e.bf16)
 			}
 		}
 	}
@@ -816,6 +829,10 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.im2col(st, in, ldIn, ldOut, nb)
 			case st.kind == linear && st.inHW > 1:
 				e.flatten(st, in, ldIn, nb)
+			}
+			if st.grp != nil {
+				e.groupProducts(st, &ws.grp[i], ws.b[i], out, res, ldOut, nb)
+				continue
 			}
 			if st.poolNext {
 				pl := &e.steps[i+1]
