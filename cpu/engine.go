@@ -337,10 +337,8 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 	st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
 	switch l.Kind {
 	case model.OpConv:
-		if gemmGrouped(&l) {
-			l = squareGroups(l)
-			st.l = l
-		}
+		l = squareWindow(l)
+		st.l = l
 		win := l.Window()
 		st.m = roundUp(l.Cout(), gemm.FusedMR)
 		st.k = l.InShape[0] * win.KH * win.KW
@@ -426,7 +424,7 @@ func (e *Engine) allocBuffers() {
 // and the flattened input of a linear layer over a spatial input. Those sources' Data is
 // set by allocScratch; the others read their input buffer in place.
 func (e *Engine) planGathers() int {
-	masks := map[[5]int][]uint16{}
+	masks := map[[6]int][]uint16{}
 	tmp := 0
 	for i := range e.steps {
 		st := &e.steps[i]
@@ -435,7 +433,8 @@ func (e *Engine) planGathers() int {
 		switch st.kind {
 		case convShift:
 			st.src = e.shiftSource(l, masks, 1, ldIn, func(ci, kh, kw int) (int, int) {
-				return ci * ldIn, (kh-l.Pad)*l.InShape[2] + kw - l.Pad
+				d := dilation(l)
+				return ci * ldIn, (kh*d-l.Pad)*l.InShape[2] + kw*d - l.Pad
 			})
 			st.src.Data = e.bufs[l.In]
 		case convPhase:
@@ -579,7 +578,7 @@ func (e *Engine) ld(hw int) int {
 func (st *step) shiftRange() (lo, hi int) {
 	l := &st.l
 	for _, k := range []int{0, l.K - 1} {
-		t := k - l.Pad
+		t := k*dilation(l) - l.Pad
 		var s int
 		if st.kind == convShift {
 			s = t*l.InShape[2] + t
@@ -594,12 +593,12 @@ func (st *step) shiftRange() (lo, hi int) {
 
 // shiftSource builds the Gathered B of a shifted convolution: row (ci, kh, kw) reads the
 // window at guard + base + shift of the source (base, shift = at(ci, kh, kw)), masked where
-// output pixel (oh, ow) would read input pixel (oh·stride+kh−pad, ow·stride+kw−pad) outside
-// the image. Masks are shared between steps of the same geometry.
-func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, ld int, at func(ci, kh, kw int) (base, shift int)) gemm.Gathered {
-	oh, ow, h, w := l.OutShape[1], l.OutShape[2], l.InShape[1], l.InShape[2]
+// output pixel (oh, ow) would read input pixel (oh·stride+kh·d−pad, ow·stride+kw·d−pad)
+// outside the image (d the dilation). Masks are shared between steps of the same geometry.
+func (e *Engine) shiftSource(l *model.Layer, cache map[[6]int][]uint16, stride, ld int, at func(ci, kh, kw int) (base, shift int)) gemm.Gathered {
+	oh, ow, h, w, d := l.OutShape[1], l.OutShape[2], l.InShape[1], l.InShape[2], dilation(l)
 	words := ld / 16
-	key := [5]int{stride, l.K, l.Pad, h, w}
+	key := [6]int{stride, l.K, l.Pad, h, w, d}
 	masks, ok := cache[key]
 	if !ok {
 		masks = make([]uint16, l.K*l.K*words)
@@ -608,7 +607,7 @@ func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, 
 				m := masks[(kh*l.K+kw)*words:][:words]
 				for q := range e.bmax * oh * ow {
 					pos := q % (oh * ow)
-					y, x := pos/ow*stride+kh-l.Pad, pos%ow*stride+kw-l.Pad
+					y, x := pos/ow*stride+kh*d-l.Pad, pos%ow*stride+kw*d-l.Pad
 					if y >= 0 && y < h && x >= 0 && x < w {
 						m[q/16] |= 1 << (q % 16)
 					}
@@ -633,8 +632,8 @@ func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, 
 }
 
 // rowsSource builds a Gathered B whose row p is the whole window at first + p·ld.
-func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Gathered {
-	key := [5]int{0, 0, 0, 0, ld}
+func (e *Engine) rowsSource(k, first, ld int, cache map[[6]int][]uint16) gemm.Gathered {
+	key := [6]int{0, 0, 0, 0, ld, 0}
 	masks, ok := cache[key]
 	if !ok {
 		masks = make([]uint16, ld/16)

@@ -126,13 +126,3 @@ func (st *step) srcK() int {
 	win := st.l.Window()
 	return st.l.InShape[0] * win.KH * win.KW
 }
-
-// squareGroups returns grouped layer l with K, Stride and Pad set where its window is square
-// (model.Window.Square; the importer sets them only for ungrouped convolutions), so that it
-// runs on shifted rows or phase planes as an ungrouped convolution of its shape would.
-func squareGroups(l model.Layer) model.Layer {
-	if l.Win.Square() {
-		l.K, l.Stride, l.Pad = l.Win.KH, l.Win.SH, l.Win.PadT
-	}
-	return l
-}

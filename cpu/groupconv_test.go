@@ -9,6 +9,7 @@ import (
 
 	"landscape/cpu/gemm"
 	"landscape/internal/enginetest"
+	"landscape/model"
 )
 
 // groupCase is a grouped convolution to test: cin → cout channels in g groups, a k×k window
@@ -35,12 +36,13 @@ func groupGraph(dir string, c groupCase) (string, error) {
 	}
 	y = b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{y})})
 	out := b.Node("Gemm", []string{y, b.Init("fc.weight", false, 10, c.cout), b.Init("fc.bias", false, 10)}, enginetest.AInt("transB", 1))
-	path := filepath.Join(dir, fmt.Sprintf("group%d.onnx", c.g))
+	path := filepath.Join(dir, fmt.Sprintf("group%d_dil%d_pad%d_s%d_%d.onnx", c.g, c.dil, c.pad, c.s, c.cin))
 	return path, b.Write(path, out, 10)
 }
 
 // TestGroupProducts checks grouped convolutions computed as gemm products per group
-// (groupconv.go) against GroupConv, the direct loop, on the same input and folded weights (in
+// (groupconv.go), and dilated ones on shifted rows where they keep their input's size
+// (shiftwin.go; else im2col), against GroupConv, the direct loop, on the same input and folded weights (in
 // bfloat16 both rounded, for each implementation): groups 2, 4 and 32, channels per group not
 // multiples of 8 (products over several groups with zero blocks) and multiples, stride 1
 // (shifted rows), stride 2 (phase planes), padding 0, dilation 2 and 1×1 windows (im2col), a
@@ -64,7 +66,12 @@ func TestGroupProducts(t *testing.T) {
 		{cin: 128, cout: 128, g: 32, k: 3, s: 1, pad: 1, dil: 1, h: 6, w: 5, relu: true, res: true, kind: convShift},
 		{cin: 64, cout: 64, g: 32, k: 3, s: 2, pad: 1, dil: 1, h: 8, w: 8, relu: true, kind: convPhase},
 		{cin: 20, cout: 24, g: 4, k: 3, s: 2, pad: 0, dil: 1, h: 9, w: 9, kind: convCol},
-		{cin: 6, cout: 16, g: 2, k: 3, s: 1, pad: 2, dil: 2, h: 8, w: 6, relu: true, kind: convCol},
+		{cin: 6, cout: 16, g: 2, k: 3, s: 1, pad: 2, dil: 2, h: 8, w: 6, relu: true, kind: convShift},
+		{cin: 6, cout: 16, g: 2, k: 3, s: 1, pad: 1, dil: 2, h: 8, w: 6, kind: convCol},
+		{cin: 5, cout: 7, g: 1, k: 3, s: 1, pad: 2, dil: 2, h: 7, w: 9, relu: true, kind: convShift},
+		{cin: 5, cout: 5, g: 1, k: 3, s: 1, pad: 3, dil: 3, h: 11, w: 10, res: true, kind: convShift},
+		{cin: 4, cout: 9, g: 1, k: 5, s: 1, pad: 4, dil: 2, h: 6, w: 6, kind: convShift},
+		{cin: 5, cout: 8, g: 1, k: 3, s: 2, pad: 2, dil: 2, h: 10, w: 10, kind: convCol},
 		{cin: 32, cout: 64, g: 4, k: 3, s: 1, pad: 1, dil: 1, h: 5, w: 5, kind: convShift},
 		{cin: 8, cout: 16, g: 4, k: 1, s: 1, pad: 0, dil: 1, h: 4, w: 6, kind: convShift},
 	}
@@ -101,12 +108,12 @@ func TestGroupProducts(t *testing.T) {
 func checkGroupStep(t *testing.T, e *Engine, c groupCase, nb int) {
 	gi := -1
 	for i := range e.steps {
-		if e.steps[i].grp != nil {
+		if e.steps[i].l.Kind == model.OpConv {
 			gi = i
 		}
 	}
-	if gi < 0 || e.steps[gi].kind != c.kind {
-		t.Fatalf("no grouped gemm step of kind %d in %d steps (%+v)", c.kind, len(e.steps), e.steps[0].l)
+	if gi < 0 || e.steps[gi].kind != c.kind || (e.steps[gi].grp != nil) != (c.g > 1) {
+		t.Fatalf("no convolution step (grouped on the gemm where g > 1) of kind %d in %d steps (%+v)", c.kind, len(e.steps), e.steps[0].l)
 	}
 	st := &e.steps[gi]
 	l := &st.l

@@ -31,7 +31,7 @@ type tileGrid struct {
 // is rounded or paired in the tile kernels' store, before an activation could be applied).
 func tiledFits(st *step) bool {
 	l := &st.l
-	if st.kind != convShift || st.grp != nil || !gemm.BF16Tiled() || l.HasAct { // the tile kernels call no Workspace.After
+	if st.kind != convShift || st.grp != nil || dilation(l) > 1 || !gemm.BF16Tiled() || l.HasAct { // the tile kernels call no Workspace.After
 		return false
 	}
 	w := l.Window()
