@@ -97,10 +97,13 @@ func (p *groupPlan) weights(gw *groupWeights, w []float32, bf16 bool) {
 }
 
 // groupProducts computes grouped step st (its source filled, its input rounded in bfloat16)
-// as its products, then its bias, residual, ReLU and activation: out = act(ReLU?(conv + b + res)).
+// as its products, with its bias, residual and ReLU in their epilogue and its activation as
+// they store (actStore, on each product's rows: the products' rows do not overlap) or after:
+// out = act(ReLU?(conv + b + res)).
 func (e *Engine) groupProducts(st *step, gw *groupWeights, b, out, res []float32, ldOut, nb int) {
 	l := &st.l
 	n := roundUp(nb*st.outHW, gemm.FusedNR)
+	stored := false
 	for j, pr := range st.grp.prods {
 		src := gemm.Gathered{Data: st.src.Data, Off: st.src.Off[pr.p0:][:pr.k], Mask: st.src.Mask[pr.p0:][:pr.k], Masks: st.src.Masks}
 		var r []float32
@@ -108,13 +111,17 @@ func (e *Engine) groupProducts(st *step, gw *groupWeights, b, out, res []float32
 			r = res[pr.row0*ldOut:]
 		}
 		o, bias := out[pr.row0*ldOut:], b[pr.row0:]
+		stored = e.storeAct(st, o, ldOut, nb*st.outHW) // rows from Cout − row0 on are padding
 		if e.bf16 {
 			e.ws.FusedBF16W(&gw.bw[j], n, &src, o, ldOut, bias, r, ldOut, l.ReLU, false)
 		} else {
 			e.ws.Fused(pr.m, n, pr.k, gw.a[gw.off[j]:], pr.k, &src, o, ldOut, bias, r, ldOut, l.ReLU)
 		}
+		e.clearAct()
 	}
-	activateRows(l, out, ldOut, nb*st.outHW)
+	if !stored {
+		activateRows(l, out, ldOut, nb*st.outHW)
+	}
 }
 
 // srcK is the number of rows of a convolution step's gathered source: Cin·KH·KW (st.k of an

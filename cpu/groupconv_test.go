@@ -17,7 +17,7 @@ import (
 // input, when the shapes match) where set.
 type groupCase struct {
 	cin, cout, g, k, s, pad, dil, h, w int
-	relu, res                          bool
+	relu, res, clip                    bool     // clip: ReLU6, a fused activation (HasAct)
 	kind                               stepKind // the geometry the engine should choose
 }
 
@@ -34,9 +34,12 @@ func groupGraph(dir string, c groupCase) (string, error) {
 	if c.relu {
 		y = b.Node("Relu", []string{y})
 	}
+	if c.clip {
+		y = b.Node("Clip", []string{y, b.Scalar(0), b.Scalar(6)})
+	}
 	y = b.Node("Flatten", []string{b.Node("GlobalAveragePool", []string{y})})
 	out := b.Node("Gemm", []string{y, b.Init("fc.weight", false, 10, c.cout), b.Init("fc.bias", false, 10)}, enginetest.AInt("transB", 1))
-	path := filepath.Join(dir, fmt.Sprintf("group%d_dil%d_pad%d_s%d_%d.onnx", c.g, c.dil, c.pad, c.s, c.cin))
+	path := filepath.Join(dir, fmt.Sprintf("group%d_dil%d_pad%d_s%d_%d_%d.onnx", c.g, c.dil, c.pad, c.s, c.cin, c.cout))
 	return path, b.Write(path, out, 10)
 }
 
@@ -65,6 +68,7 @@ func TestGroupProducts(t *testing.T) {
 		{cin: 12, cout: 12, g: 4, k: 3, s: 2, pad: 1, dil: 1, h: 10, w: 12, res: false, kind: convPhase},
 		{cin: 128, cout: 128, g: 32, k: 3, s: 1, pad: 1, dil: 1, h: 6, w: 5, relu: true, res: true, kind: convShift},
 		{cin: 64, cout: 64, g: 32, k: 3, s: 2, pad: 1, dil: 1, h: 8, w: 8, relu: true, kind: convPhase},
+		{cin: 24, cout: 20, g: 4, k: 3, s: 1, pad: 1, dil: 1, h: 7, w: 9, clip: true, kind: convShift},
 		{cin: 20, cout: 24, g: 4, k: 3, s: 2, pad: 0, dil: 1, h: 9, w: 9, kind: convCol},
 		{cin: 6, cout: 16, g: 2, k: 3, s: 1, pad: 2, dil: 2, h: 8, w: 6, relu: true, kind: convShift},
 		{cin: 6, cout: 16, g: 2, k: 3, s: 1, pad: 1, dil: 2, h: 8, w: 6, kind: convCol},
@@ -117,7 +121,7 @@ func checkGroupStep(t *testing.T, e *Engine, c groupCase, nb int) {
 	}
 	st := &e.steps[gi]
 	l := &st.l
-	if l.ReLU != c.relu || (l.Residual >= 0) != c.res {
+	if l.ReLU != c.relu || (l.Residual >= 0) != c.res || l.HasAct != c.clip {
 		t.Fatalf("step: ReLU %v, residual %d; want %v, %v", l.ReLU, l.Residual, c.relu, c.res)
 	}
 	ldIn, ldOut := e.ld(st.inHW), e.ld(st.outHW)
@@ -159,6 +163,9 @@ func checkGroupStep(t *testing.T, e *Engine, c groupCase, nb int) {
 			r = in[co*ldIn:][:n] // the residual is the input
 		}
 		addReLU(want[co*ldOut:][:n], r, l.ReLU)
+		if l.HasAct {
+			ActivateLayer(l.Act, l, want[co*ldOut:][:n], want[co*ldOut:][:n])
+		}
 		for j := range n {
 			i := co*ldOut + j
 			tol := 2e-6 * float64(mag[i]+1)
