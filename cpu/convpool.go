@@ -42,7 +42,7 @@ func (e *Engine) planConvPool() {
 func (e *Engine) convPoolFits(i int) bool {
 	st, pl := &e.steps[i], &e.steps[i+1]
 	l := &st.l
-	if st.kind != convPhase && st.kind != convCol || l.HasAct || l.Residual >= 0 || st.roundOut || st.paired || st.tiled {
+	if st.kind != convPhase && st.kind != convCol || st.grp != nil || l.HasAct || l.Residual >= 0 || st.roundOut || st.paired || st.tiled {
 		return false
 	}
 	if pl.kind != poolWin || pl.l.Kind != model.OpMaxPool || pl.l.In != l.Out || l.OutShape[2]%gemm.FusedNR != 0 {

@@ -118,8 +118,9 @@ type step struct {
 	tiled                   bool
 	tsrc                    gemm.Tiled
 	tgrid, outGrid, resGrid *tileGrid
-	wino                    bool    // computed by Winograd's F(4×4, 3×3) (winograd.go)
-	dw                      *dwConv // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	wino                    bool       // computed by Winograd's F(4×4, 3×3) (winograd.go)
+	dw                      *dwConv    // convGroup: the direct kernel's geometry (depthwise.go), or nil: GroupConv
+	grp                     *groupPlan // a grouped, not depthwise, convolution's products (groupconv.go)
 	// poolNext: the max pool after this product reads its output, and nothing else does; the
 	// two run together band by band, bandRows pool rows at a time (convpool.go), and the pool
 	// step is pooled (skipped).
@@ -140,6 +141,7 @@ type prepared struct {
 	bw   []gemm.BF16Weights // in bfloat16: the weights of each gemm product, packed
 	wp   [][]float32        // paired steps: w with columns in pair order (pairWeights)
 	wu   [][]float32        // Winograd steps: the transformed weights (winoWeights)
+	grp  []groupWeights     // grouped steps: the block-diagonal weights of their products (groupconv.go)
 }
 
 const cacheSize = 4
@@ -221,7 +223,7 @@ func (e *Engine) roundFlags() {
 func (st *step) fused() bool {
 	switch st.kind {
 	case convShift, convPhase, convCol, linear:
-		return true
+		return st.grp == nil
 	}
 	return false
 }
@@ -336,12 +338,14 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 	st := step{l: l, inHW: l.InShape[1] * l.InShape[2], outHW: l.OutShape[1] * l.OutShape[2]}
 	switch l.Kind {
 	case model.OpConv:
+		l = squareWindow(l)
+		st.l = l
 		win := l.Window()
 		st.m = roundUp(l.Cout(), gemm.FusedMR)
 		st.k = l.InShape[0] * win.KH * win.KW
-		simple := l.Win.KH == 0 // square kernel, symmetric padding: K, Stride, Pad
+		simple := l.Win.KH == 0 || l.K > 0 // square kernel, symmetric padding: K, Stride, Pad
 		switch {
-		case l.Groups > 1:
+		case l.Groups > 1 && !gemmGrouped(&l):
 			st.kind, st.m, st.k = convGroup, l.Cout(), st.k/l.Groups
 			st.dw = newDWConv(&l)
 		case simple && l.Stride == 1 && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]:
@@ -350,6 +354,9 @@ func newStep(i int, l model.Layer, net *model.Net) (step, error) {
 			st.kind = convPhase
 		default:
 			st.kind = convCol
+		}
+		if gemmGrouped(&l) {
+			st.k, st.grp = st.k/l.Groups, newGroupPlan(&l)
 		}
 	case model.OpLinear:
 		st.kind = linear
@@ -418,7 +425,7 @@ func (e *Engine) allocBuffers() {
 // and the flattened input of a linear layer over a spatial input. Those sources' Data is
 // set by allocScratch; the others read their input buffer in place.
 func (e *Engine) planGathers() int {
-	masks := map[[5]int][]uint16{}
+	masks := map[[6]int][]uint16{}
 	tmp := 0
 	for i := range e.steps {
 		st := &e.steps[i]
@@ -427,7 +434,8 @@ func (e *Engine) planGathers() int {
 		switch st.kind {
 		case convShift:
 			st.src = e.shiftSource(l, masks, 1, ldIn, func(ci, kh, kw int) (int, int) {
-				return ci * ldIn, (kh-l.Pad)*l.InShape[2] + kw - l.Pad
+				d := dilation(l)
+				return ci * ldIn, (kh*d-l.Pad)*l.InShape[2] + kw*d - l.Pad
 			})
 			st.src.Data = e.bufs[l.In]
 		case convPhase:
@@ -441,8 +449,9 @@ func (e *Engine) planGathers() int {
 			})
 			tmp = max(tmp, 4*cin*ldOut+2*e.guard)
 		case convCol:
-			st.src = e.rowsSource(st.k, 0, ldOut, masks)
-			tmp = max(tmp, st.k*ldOut)
+			k := st.srcK()
+			st.src = e.rowsSource(k, 0, ldOut, masks)
+			tmp = max(tmp, k*ldOut)
 		case linear:
 			if st.inHW == 1 {
 				st.src = e.rowsSource(st.k, e.guard, ldIn, masks)
@@ -570,7 +579,7 @@ func (e *Engine) ld(hw int) int {
 func (st *step) shiftRange() (lo, hi int) {
 	l := &st.l
 	for _, k := range []int{0, l.K - 1} {
-		t := k - l.Pad
+		t := k*dilation(l) - l.Pad
 		var s int
 		if st.kind == convShift {
 			s = t*l.InShape[2] + t
@@ -585,12 +594,12 @@ func (st *step) shiftRange() (lo, hi int) {
 
 // shiftSource builds the Gathered B of a shifted convolution: row (ci, kh, kw) reads the
 // window at guard + base + shift of the source (base, shift = at(ci, kh, kw)), masked where
-// output pixel (oh, ow) would read input pixel (oh·stride+kh−pad, ow·stride+kw−pad) outside
-// the image. Masks are shared between steps of the same geometry.
-func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, ld int, at func(ci, kh, kw int) (base, shift int)) gemm.Gathered {
-	oh, ow, h, w := l.OutShape[1], l.OutShape[2], l.InShape[1], l.InShape[2]
+// output pixel (oh, ow) would read input pixel (oh·stride+kh·d−pad, ow·stride+kw·d−pad)
+// outside the image (d the dilation). Masks are shared between steps of the same geometry.
+func (e *Engine) shiftSource(l *model.Layer, cache map[[6]int][]uint16, stride, ld int, at func(ci, kh, kw int) (base, shift int)) gemm.Gathered {
+	oh, ow, h, w, d := l.OutShape[1], l.OutShape[2], l.InShape[1], l.InShape[2], dilation(l)
 	words := ld / 16
-	key := [5]int{stride, l.K, l.Pad, h, w}
+	key := [6]int{stride, l.K, l.Pad, h, w, d}
 	masks, ok := cache[key]
 	if !ok {
 		masks = make([]uint16, l.K*l.K*words)
@@ -599,7 +608,7 @@ func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, 
 				m := masks[(kh*l.K+kw)*words:][:words]
 				for q := range e.bmax * oh * ow {
 					pos := q % (oh * ow)
-					y, x := pos/ow*stride+kh-l.Pad, pos%ow*stride+kw-l.Pad
+					y, x := pos/ow*stride+kh*d-l.Pad, pos%ow*stride+kw*d-l.Pad
 					if y >= 0 && y < h && x >= 0 && x < w {
 						m[q/16] |= 1 << (q % 16)
 					}
@@ -624,8 +633,8 @@ func (e *Engine) shiftSource(l *model.Layer, cache map[[5]int][]uint16, stride, 
 }
 
 // rowsSource builds a Gathered B whose row p is the whole window at first + p·ld.
-func (e *Engine) rowsSource(k, first, ld int, cache map[[5]int][]uint16) gemm.Gathered {
-	key := [5]int{0, 0, 0, 0, ld}
+func (e *Engine) rowsSource(k, first, ld int, cache map[[6]int][]uint16) gemm.Gathered {
+	key := [6]int{0, 0, 0, 0, ld, 0}
 	masks, ok := cache[key]
 	if !ok {
 		masks = make([]uint16, ld/16)
@@ -698,7 +707,7 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 		e.cache = e.cache[:cacheSize-1]
 	} else {
 		n := len(e.steps)
-		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n)}
+		s = &prepared{w: make([][]float32, n), b: make([][]float32, n), bw: make([]gemm.BF16Weights, n), wp: make([][]float32, n), wu: make([][]float32, n), grp: make([]groupWeights, n)}
 		for i, st := range e.steps {
 			if st.m > 0 {
 				s.w[i] = make([]float32, st.m*st.k)
@@ -725,9 +734,12 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 				case st.paired:
 					pairWeights(st, s.wp[i], s.w[i])
 					s.bw[i].Pack(st.m, st.kp, s.wp[i], st.kp)
-				case st.kind != convGroup:
+				case st.kind != convGroup && st.grp == nil:
 					s.bw[i].Pack(st.m, st.k, s.w[i], st.k)
 				}
+			}
+			if st.grp != nil {
+				st.grp.weights(&s.grp[i], s.w[i], e.bf16)
 			}
 		}
 	}
@@ -817,6 +829,10 @@ func (e *Engine) forward(ws *prepared, first, nb int) (logits []float32, ld int)
 				e.im2col(st, in, ldIn, ldOut, nb)
 			case st.kind == linear && st.inHW > 1:
 				e.flatten(st, in, ldIn, nb)
+			}
+			if st.grp != nil {
+				e.groupProducts(st, &ws.grp[i], ws.b[i], out, res, ldOut, nb)
+				continue
 			}
 			if st.poolNext {
 				pl := &e.steps[i+1]

@@ -23,7 +23,7 @@ func (e *Engine) pairSteps() {
 	e.tileSteps()
 	for i := range e.steps {
 		st := &e.steps[i]
-		if st.kind != convShift || st.tiled {
+		if st.kind != convShift || st.tiled || st.grp != nil {
 			continue
 		}
 		l := &st.l

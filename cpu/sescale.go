@@ -33,7 +33,7 @@ func (e *Engine) planSE() {
 	for i := 0; i+1 < len(e.steps); i++ {
 		mu, nx := &e.steps[i], &e.steps[i+1]
 		l, x := &nx.l, mu.l.In
-		if mu.kind != mul || !mu.l.Broadcast || mu.l.In == mu.l.In2 || nx.kind != convShift ||
+		if mu.kind != mul || !mu.l.Broadcast || mu.l.In == mu.l.In2 || nx.kind != convShift || nx.grp != nil ||
 			l.K != 1 || l.Pad != 0 || l.In != mu.l.Out || l.InShape != mu.l.OutShape || nx.wino ||
 			l.Out == x || l.Residual == x || l.Residual == mu.l.Out || e.readLater(i+1, x) || e.readLater(i+2, mu.l.Out) {
 			continue

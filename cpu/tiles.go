@@ -40,7 +40,7 @@ type tileGrid struct {
 // applied: the tile kernels call no Workspace.After).
 func tiledFits(st *step) bool {
 	l := &st.l
-	if st.kind != convShift && st.kind != convPhase || !gemm.BF16Tiled() || l.HasAct {
+	if st.kind != convShift && st.kind != convPhase || st.grp != nil || !gemm.BF16Tiled() || l.HasAct {
 		return false
 	}
 	if l.InShape[0]%32 != 0 || st.m%32 != 0 || l.Cout() != st.m {
