@@ -55,7 +55,7 @@ for model in $models; do
         --workers "$threads" 2>&1 || true)
       us=$(sed -n 's/.*img_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
       gf=$(sed -n 's/.*gflops=\([0-9.]*\).*/\1/p' <<<"$line")
-      kern=$(sed -n 's/.*in bfloat16 with the \([a-z0-9-]*\) kernels.*/\1/p' <<<"$line")
+      kern=$(sed -n "s/.*cpu_kernel=\([a-z0-9+-]*\).*/\1/p" <<<"$line")
       theirs=
       for batch in $batches; do
         t=$("$py" "$peer/torch_scan.py" --device cpu --model "$model" --hw "$(peerhw "$model")" --threads "$threads" \
