@@ -261,6 +261,15 @@ func KernelName(o Options) string {
 	return gemm.KernelName()
 }
 
+// PlanKernelName is KernelName for engines computing plan: "+winograd" only where at least one
+// of its layers is computed by Winograd's algorithm (what a run's records name).
+func PlanKernelName(plan *model.Plan, o Options) string {
+	if !o.BF16 && o.winograd() && !planWinograd(plan, o) {
+		return gemm.KernelName()
+	}
+	return KernelName(o)
+}
+
 // DefaultBatch returns the number of images an engine from New pushes through the network at
 // once: as many as keep the largest activation of the batch within 512 KiB (half the L2 cache
 // of the machine this was tuned on; 8 for the CIFAR ResNets), from 1 to 32, and at least as

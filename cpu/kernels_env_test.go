@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"landscape/cpu/gemm"
+	"landscape/model"
 )
 
 // TestKernelsFromEnv selects every implementation this machine has through the environment
@@ -48,5 +49,32 @@ func TestKernelsFromEnv(t *testing.T) {
 			t.Errorf("$%s=sse9: error %v, want one naming the variable and the choices", env, err)
 		}
 		t.Setenv(env, "")
+	}
+}
+
+// TestPlanKernelName checks that a record names Winograd only for a network some layer of which
+// it computes: resnet20's 16–64-channel layers stay direct on the vector path (winoVecPays),
+// while WinogradOn takes every 3×3 stride-1 layer.
+func TestPlanKernelName(t *testing.T) {
+	net, err := model.Build("resnet20", model.Config{InC: 3, HW: 32, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := model.Compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := PlanKernelName(plan, Options{Winograd: WinogradOn})
+	if !strings.HasSuffix(on, "+winograd") {
+		t.Errorf("WinogradOn: %q, want a +winograd name", on)
+	}
+	if off := PlanKernelName(plan, Options{Winograd: WinogradOff}); off != gemm.KernelName() {
+		t.Errorf("WinogradOff: %q, want %q", off, gemm.KernelName())
+	}
+	if auto, pays := PlanKernelName(plan, Options{}), planWinograd(plan, Options{}); strings.HasSuffix(auto, "+winograd") != pays {
+		t.Errorf("WinogradAuto: %q while planWinograd says %v", auto, pays)
+	}
+	if winoVec() && planWinograd(plan, Options{}) {
+		t.Errorf("resnet20 on the vector path: planWinograd true, want its layers direct")
 	}
 }

@@ -159,15 +159,28 @@ func winoVecBatch(plan *model.Plan, o Options) int {
 	if !o.winograd() || !winoVec() || batch >= winoVecMinBatch {
 		return batch
 	}
+	if planWinograd(plan, o) {
+		return winoVecMinBatch
+	}
+	return batch
+}
+
+// planWinograd reports whether an engine with options o computes any layer of plan by
+// Winograd's algorithm (Engine.planWinograd's rule, on the layers before they become steps).
+func planWinograd(plan *model.Plan, o Options) bool {
+	if !o.winograd() {
+		return false
+	}
+	vec := winoVec()
 	for i := range plan.Layers {
 		l := &plan.Layers[i]
 		shift := l.Kind == model.OpConv && l.Groups <= 1 && l.Win.KH == 0 && l.K == 3 && l.Pad == 1 && l.Stride == 1 &&
 			l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]
-		if shift && (o.Winograd == WinogradOn || winoVecPays(l.InShape[0], l.Cout(), winoGeomOf(l))) {
-			return winoVecMinBatch
+		if shift && (!vec || o.Winograd == WinogradOn || winoVecPays(l.InShape[0], l.Cout(), winoGeomOf(l))) {
+			return true
 		}
 	}
-	return batch
+	return false
 }
 
 const winoVecMinBatch = 8

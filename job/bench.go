@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"landscape/cpu"
 	"landscape/direction"
 	"landscape/engine"
 	"landscape/model"
@@ -33,6 +34,7 @@ type BenchResult struct {
 	Loss0    float64 // the loss at the first point
 	RelErr   float64 // tf32/bf16: the largest relative loss difference to fp32 on the same device
 	HasError bool    // whether RelErr was measured
+	Kernel   string  // the CPU kernels (cpu.PlanKernelName), for the record
 }
 
 // Bench times a scan of Points points after a warm-up call of every engine on the first
@@ -64,7 +66,8 @@ func Bench(ctx context.Context, s BenchSpec) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &BenchResult{Engine: es.List[0].Name(), Engines: len(es.List), Seconds: el, FLOPs: p.Net.FLOPs(), Loss0: losses[0]}
+	r := &BenchResult{Engine: es.List[0].Name(), Engines: len(es.List), Seconds: el, FLOPs: p.Net.FLOPs(), Loss0: losses[0],
+		Kernel: cpu.PlanKernelName(p.Plan, s.Device.CPUOptions())}
 	if s.Device.Precision != "fp32" {
 		ref := s.Device
 		ref.Precision = "fp32"

@@ -90,7 +90,7 @@ func (d Device) Open(ctx context.Context, p *engine.Problem, workers, batch int,
 	out := &Engines{Kind: "cpu", Options: opt}
 	co := d.CPUOptions()
 	if co.BF16 {
-		log("CPU engine in bfloat16 with the %s kernels", cpu.KernelName(co))
+		log("CPU engine in bfloat16 with the %s kernels", cpu.PlanKernelName(p.Plan, co))
 	}
 	for range workers {
 		e, err := cpu.NewWith(p, co)

@@ -164,6 +164,7 @@ func PrepareScan(spec ScanSpec) (*Scan, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.CPUKernel = cpu.PlanKernelName(p.Plan, spec.Device.CPUOptions())
 	sc := &Scan{Spec: spec, Problem: p, Surface: surface.New(xa, ya, spec.Split, st)}
 	if err := sc.resume(st); err != nil {
 		return nil, err
@@ -195,7 +196,7 @@ func (spec *ScanSpec) settings(set *data.Set, xa, ya surface.Axis) (surface.Sett
 	st := surface.Settings{Format: surface.Format, Numerics: surface.Numerics, Model: spec.Model, Weights: spec.Weights,
 		Data: spec.Data, DataSHA256: set.SHA256(), Split: spec.Split, Limit: spec.Limit, Examples: set.N, Raw: spec.Raw,
 		X: xa.String(), DirType: spec.DirType, Seed: spec.Seed, Dirs: spec.Dirs, Weights2: spec.Weights2, Weights3: spec.Weights3,
-		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian, CPUKernel: cpu.KernelName(spec.Device.CPUOptions()),
+		Precision: spec.Device.Precision, Shard: spec.Shard, Hessian: spec.Hessian,
 		CPU: cpuinfo.Model()}
 	if ya.Num > 0 {
 		st.Y = ya.String()

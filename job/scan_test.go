@@ -82,7 +82,7 @@ func runScan(t *testing.T, spec ScanSpec) *surface.Surface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := cpu.KernelName(spec.Device.CPUOptions()); s.Settings.CPUKernel != k || s.Settings.CPU != cpuinfo.Model() {
+	if k := cpu.PlanKernelName(sc.Problem.Plan, spec.Device.CPUOptions()); s.Settings.CPUKernel != k || s.Settings.CPU != cpuinfo.Model() {
 		t.Errorf("settings name CPU kernel %q on %q, want %q on %q", s.Settings.CPUKernel, s.Settings.CPU, k, cpuinfo.Model())
 	}
 	return s

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"landscape/cpu"
 	"landscape/internal/cpuinfo"
 	"landscape/job"
 )
@@ -60,7 +59,7 @@ func runBench(ctx context.Context, f *benchFlags) error {
 	}
 	fmt.Printf("engine=%s device=%s precision=%s model=%s images=%d points=%d workers=%d img_per_s=%.1f points_per_s=%.3f gflops=%.1f loss0=%.5f%s cpu_kernel=%s cpu=%q\n",
 		r.Engine, s.Device.Device, s.Device.Precision, s.Model, s.Images, s.Points, r.Engines,
-		imgs/r.Seconds, float64(s.Points)/r.Seconds, imgs*r.FLOPs/r.Seconds/1e9, r.Loss0, extra, cpu.KernelName(s.Device.CPUOptions()), cpuinfo.Model())
+		imgs/r.Seconds, float64(s.Points)/r.Seconds, imgs*r.FLOPs/r.Seconds/1e9, r.Loss0, extra, r.Kernel, cpuinfo.Model())
 	fmt.Fprintf(os.Stderr, "(%d images x %d points in %.2f s; %.1f MFLOP per image)\n", s.Images, s.Points, r.Seconds, r.FLOPs/1e6)
 	return nil
 }
