@@ -10,7 +10,9 @@ import (
 // otherwise computed by the reference functions (ActivateLayer, the Go loops below). ReLU,
 // Clip, HardSigmoid, HardSwish, add and multiply give the reference's results bit for bit;
 // Sigmoid and SiLU compute e^(−x) in float32 (Cephes' expf: within a few ulp of the float64
-// reference, as PyTorch's own vectorised float32 exponential is).
+// reference, as PyTorch's own vectorised float32 exponential is), carried as e^(−x)·2^64 and
+// unscaled last, so that no subnormal operand arises (each a microcode assist at Go's default
+// MXCSR) and a subnormal result is rounded once (eltwise_amd64.s, SIGMOIDF).
 
 // actOp is an activation with a vector kernel.
 type actOp int

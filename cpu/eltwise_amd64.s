@@ -249,23 +249,32 @@ done:
 
 // EXPCONST loads the constants of SIGMOIDF: Z16 log2(e), Z17 and Z18 ln 2 split in two
 // (Cephes' C1 = 0.693359375, C2 = −2.12194440e−4), Z19–Z24 Cephes expf's polynomial
-// p0…p5, Z25 1, Z27 −104 (below which e^t is 0 in float32), Z28 0, Z29 the sign bit.
+// p0…p5, Z25 1, Z26 2^K (K = 64), Z27 −110 (below which e^t and t·e^t are 0 in float32),
+// Z28 0, Z29 the sign bit, Z30 2^−K, Z31 −K.
 #define EXPCONST \
 	BCAST($0x3fb8aa3b, Z16); BCAST($0x3f318000, Z17); BCAST($0xb95e8083, Z18) \
 	BCAST($0x39506967, Z19); BCAST($0x3ab743ce, Z20); BCAST($0x3c088908, Z21) \
 	BCAST($0x3d2aa9c1, Z22); BCAST($0x3e2aaaaa, Z23); BCAST($0x3f000000, Z24) \
-	BCAST($0x3f800000, Z25); BCAST($0xc2d00000, Z27); BCAST($0x80000000, Z29) \
+	BCAST($0x3f800000, Z25); BCAST($0x5f800000, Z26); BCAST($0xc2dc0000, Z27) \
+	BCAST($0x80000000, Z29); BCAST($0x1f800000, Z30); BCAST($0xc2800000, Z31) \
 	VPXORD Z28, Z28, Z28
 
-// SIGMOIDF sets Z7 = σ(x) = 1/(1 + e^(−x)) for the 16 floats x of Z0, without a division:
-// e = e^(−|x|) ∈ [0, 1] (t = −|x| clamped below at −104, NaN kept; n = round(t·log2 e),
-// r = t − n·ln 2 in two fused parts, e^r = 1 + r + r²·P(r) (Cephes expf, within about 1 ulp
-// on |r| ≤ ln2/2), scaled by 2^n with VSCALEFPS, which underflows to subnormals and 0
-// correctly); d = 1 + e ∈ [1, 2] and 1/d by VRCP14PS and one Newton step; σ = 1/d for
-// x ≥ 0 and e/d for x < 0 (no cancellation either way). Uses Z1–Z7 and K2.
+// SIGMOIDF sets Z7 = σ(x) = 1/(1 + e^(−x)) for x ≥ 0 (and NaN) and Z7 = σ_s = σ(x)·2^K for
+// x < 0 (mask K2), for the 16 floats x of Z0, without a division and without a subnormal
+// operand or result (each costs a microcode assist of 100+ cycles at Go's default MXCSR: no
+// FTZ/DAZ): e_s = e^(−|x|)·2^K (t = −|x| clamped below at −110, NaN kept; n = round(t·log2 e),
+// r = t − n·ln 2 in two fused parts, e^r·2^K = (r + r²·P(r))·2^K + 2^K in one FMA (Cephes
+// expf, within about 1 ulp on |r| ≤ ln2/2), scaled by 2^n with VSCALEFPS: n ≥ −159, e_s ≥
+// 2^−96 is normal; e_s = 0 where t was clamped, mask K3: there e^(−|x|) and x·σ(x) round to
+// 0, so σ(x) = 0 or 1 and x·σ(x) = x·0, −0 or NaN for −Inf as in the reference);
+// d = 1 + e = e_s·2^−K + 1 ∈ [1, 2] in one FMA (the product exact inside it), 1/d by
+// VRCP14PS and one Newton step; σ = 1/d for x ≥ 0 and σ_s = e_s·(1/d) for x < 0 (no
+// cancellation either way). Where e is normal, σ_s·2^−K is the float σ = e·(1/d) rounds to.
+// The callers unscale under K2 (SIGMOIDOUT, SILUOUT). Uses Z1–Z7, K2 and K3.
 #define SIGMOIDF \
 	VPORD        Z29, Z0, Z1 \
 	VMAXPS       Z1, Z27, Z1 \
+	VCMPPS       $6, Z27, Z1, K3 \
 	VMULPS       Z16, Z1, Z2 \
 	VRNDSCALEPS  $0, Z2, Z2 \
 	VFNMADD231PS Z17, Z2, Z1 \
@@ -278,15 +287,28 @@ done:
 	VFMADD213PS  Z24, Z1, Z3 \
 	VMULPS       Z1, Z1, Z4 \
 	VFMADD213PS  Z1, Z4, Z3 \
-	VADDPS       Z25, Z3, Z3 \
-	VSCALEFPS    Z2, Z3, Z3 \
-	VADDPS       Z25, Z3, Z5 \
+	VFMADD213PS  Z26, Z26, Z3 \
+	VSCALEFPS.Z  Z2, Z3, K3, Z3 \
+	VMOVAPS      Z25, Z5 \
+	VFMADD231PS  Z30, Z3, Z5 \
 	VRCP14PS     Z5, Z6 \
 	VMOVAPS      Z25, Z7 \
 	VFNMADD231PS Z6, Z5, Z7 \
 	VFMADD213PS  Z6, Z6, Z7 \
 	VCMPPS       $1, Z28, Z0, K2 \
 	VMULPS       Z3, Z7, K2, Z7
+
+// SIGMOIDOUT turns SIGMOIDF's Z7 into σ(x): σ_s·2^−K for x < 0 (exact where σ is normal, one
+// rounding where σ is subnormal, 0 below x ≈ −103.97).
+#define SIGMOIDOUT \
+	VSCALEFPS Z31, Z7, K2, Z7
+
+// SILUOUT turns SIGMOIDF's Z7 into x·σ(x): (x·σ_s)·2^−K for x < 0, x·σ_s a normal number or
+// 0 (so x ∈ [−110, −87] multiplies no subnormal σ; the result is subnormal only where x·σ(x)
+// is).
+#define SILUOUT \
+	VMULPS    Z7, Z0, Z7 \
+	VSCALEFPS Z31, Z7, K2, Z7
 
 // func sigmoidAVX512(dst, src *float32, n int)
 //
@@ -302,6 +324,7 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 loop:
 	VMOVUPS (SI), Z0
 	SIGMOIDF
+	SIGMOIDOUT
 	VMOVUPS Z7, (DI)
 	ADDQ    $64, SI
 	ADDQ    $64, DI
@@ -315,6 +338,7 @@ tail:
 	TAILMASK
 	VMOVUPS.Z (SI), K1, Z0
 	SIGMOIDF
+	SIGMOIDOUT
 	VMOVUPS   Z7, K1, (DI)
 
 done:
@@ -335,7 +359,7 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-24
 loop:
 	VMOVUPS (SI), Z0
 	SIGMOIDF
-	VMULPS  Z7, Z0, Z7
+	SILUOUT
 	VMOVUPS Z7, (DI)
 	ADDQ    $64, SI
 	ADDQ    $64, DI
@@ -349,7 +373,7 @@ tail:
 	TAILMASK
 	VMOVUPS.Z (SI), K1, Z0
 	SIGMOIDF
-	VMULPS    Z7, Z0, Z7
+	SILUOUT
 	VMOVUPS   Z7, K1, (DI)
 
 done:
@@ -430,7 +454,7 @@ chunk:
 	JLT     tail
 	VMOVUPS (BX), Z0
 	SIGMOIDF
-	VMULPS  Z7, Z0, Z7
+	SILUOUT
 	VMOVUPS Z7, (DX)
 	ADDQ    $64, BX
 	ADDQ    $64, DX
@@ -442,7 +466,7 @@ tail:
 	JZ        next
 	VMOVUPS.Z (BX), K1, Z0
 	SIGMOIDF
-	VMULPS    Z7, Z0, Z7
+	SILUOUT
 	VMOVUPS   Z7, K1, (DX)
 
 next:

@@ -171,7 +171,8 @@ done:
 	RET
 
 // Cephes expf's constants (as EXPCONST in eltwise_amd64.s), read by VBROADCASTSS: log2(e),
-// C1, C2 (ln 2 = C1 − C2'), p0…p5, 1, −104, the sign bit, and 127 (the exponent bias, int32).
+// C1, C2 (ln 2 = C1 − C2'), p0…p5, 1, −110, the sign bit, 127 + K (the exponent bias plus
+// K = 64, int32) and 2^−K.
 DATA expAVX2<>+0(SB)/4, $0x3fb8aa3b
 DATA expAVX2<>+4(SB)/4, $0x3f318000
 DATA expAVX2<>+8(SB)/4, $0xb95e8083
@@ -182,23 +183,25 @@ DATA expAVX2<>+24(SB)/4, $0x3d2aa9c1
 DATA expAVX2<>+28(SB)/4, $0x3e2aaaaa
 DATA expAVX2<>+32(SB)/4, $0x3f000000
 DATA expAVX2<>+36(SB)/4, $0x3f800000
-DATA expAVX2<>+40(SB)/4, $0xc2d00000
+DATA expAVX2<>+40(SB)/4, $0xc2dc0000
 DATA expAVX2<>+44(SB)/4, $0x80000000
-DATA expAVX2<>+48(SB)/4, $127
-GLOBL expAVX2<>(SB), RODATA|NOPTR, $52
+DATA expAVX2<>+48(SB)/4, $191
+DATA expAVX2<>+52(SB)/4, $0x1f800000
+GLOBL expAVX2<>(SB), RODATA|NOPTR, $56
 
-// EXPCONST2 loads Y9 log2(e), Y10 C1, Y11 C2, Y12 1, Y13 −104, Y14 the sign bit, Y15 127.
+// EXPCONST2 loads Y9 log2(e), Y10 C1, Y11 C2, Y12 1, Y13 −110, Y14 the sign bit, Y15 127 + K.
 #define EXPCONST2 \
 	VBROADCASTSS expAVX2<>+0(SB), Y9; VBROADCASTSS expAVX2<>+4(SB), Y10 \
 	VBROADCASTSS expAVX2<>+8(SB), Y11; VBROADCASTSS expAVX2<>+36(SB), Y12 \
 	VBROADCASTSS expAVX2<>+40(SB), Y13; VBROADCASTSS expAVX2<>+44(SB), Y14 \
 	VBROADCASTSS expAVX2<>+48(SB), Y15
 
-// SIGMOID2 sets Y7 = σ(x) for the 8 floats x of Y0, as SIGMOIDF: e = e^(−|x|) by Cephes' expf
-// (t = −|x| clamped at −104, NaN kept; n = round(t·log2 e); r = t − n·ln 2 in two fused parts;
-// e^r = 1 + r + r²·P(r)), scaled by 2^n as two exact powers of two 2^⌊n/2⌋·2^(n−⌊n/2⌋), each
-// normal (n ≥ −150), so the product rounds once as VSCALEFPS does; σ = 1/(1 + e) (a division)
-// for x ≥ 0 and e·(1/(1 + e)) for x < 0. Uses Y1–Y8.
+// SIGMOID2 is SIGMOIDF for the 8 floats x of Y0, without a subnormal operand or result:
+// e_s = e^(−|x|)·2^K by Cephes' expf (t = −|x| clamped at −110, NaN kept; n = round(t·log2 e);
+// r = t − n·ln 2 in two fused parts; e^r = 1 + r + r²·P(r)), scaled by the one normal power
+// 2^(n+K) (n + K ≥ −95; the product exact, as VSCALEFPS's); d = e_s·2^−K + 1 in one FMA;
+// Y7 = 1/d (a division), Y6 = σ_s = e_s·(1/d) (σ(x)·2^K for x < 0), Y8 the mask x < 0, Y4 2^−K.
+// Uses Y1–Y8.
 #define SIGMOID2 \
 	VORPS        Y14, Y0, Y1 \
 	VMAXPS       Y1, Y13, Y1 \
@@ -221,20 +224,31 @@ GLOBL expAVX2<>(SB), RODATA|NOPTR, $52
 	VFMADD213PS  Y1, Y4, Y3 \
 	VADDPS       Y12, Y3, Y3 \
 	VCVTPS2DQ    Y2, Y2 \
-	VPSRAD       $1, Y2, Y4 \
-	VPSUBD       Y4, Y2, Y2 \
-	VPADDD       Y15, Y4, Y4 \
-	VPSLLD       $23, Y4, Y4 \
 	VPADDD       Y15, Y2, Y2 \
 	VPSLLD       $23, Y2, Y2 \
-	VMULPS       Y4, Y3, Y3 \
 	VMULPS       Y2, Y3, Y3 \
-	VADDPS       Y12, Y3, Y5 \
+	VBROADCASTSS expAVX2<>+52(SB), Y4 \
+	VMOVAPS      Y12, Y5 \
+	VFMADD231PS  Y4, Y3, Y5 \
 	VDIVPS       Y5, Y12, Y7 \
 	VMULPS       Y7, Y3, Y6 \
 	VXORPS       Y8, Y8, Y8 \
-	VCMPPS       $1, Y8, Y0, Y8 \
-	VBLENDVPS    Y8, Y6, Y7, Y7
+	VCMPPS       $1, Y8, Y0, Y8
+
+// SIGMOIDOUT2 sets Y7 = σ(x): 1/d for x ≥ 0, σ_s·2^−K for x < 0 (one rounding).
+#define SIGMOIDOUT2 \
+	VMULPS    Y4, Y6, Y6 \
+	VBLENDVPS Y8, Y6, Y7, Y7
+
+// SILUOUT2 sets Y7 = x·σ(x): x·(1/d) for x ≥ 0, (x·σ_s)·2^−K for x < 0, σ_s set to 0 below
+// −110 as SILUOUT does.
+#define SILUOUT2 \
+	VBLENDVPS Y8, Y6, Y7, Y7 \
+	VCMPPS    $1, Y13, Y0, Y5 \
+	VANDNPS   Y7, Y5, Y7 \
+	VMULPS    Y7, Y0, Y7 \
+	VMULPS    Y4, Y7, Y6 \
+	VBLENDVPS Y8, Y6, Y7, Y7
 
 // func sigmoidAVX2(dst, src *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
@@ -248,6 +262,7 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 loop:
 	VMOVUPS (SI), Y0
 	SIGMOID2
+	SIGMOIDOUT2
 	VMOVUPS Y7, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
@@ -270,7 +285,7 @@ TEXT ·siluAVX2(SB), NOSPLIT, $0-24
 loop:
 	VMOVUPS (SI), Y0
 	SIGMOID2
-	VMULPS  Y7, Y0, Y7
+	SILUOUT2
 	VMOVUPS Y7, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI

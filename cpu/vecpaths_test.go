@@ -29,6 +29,7 @@ func forEachPath(t *testing.T, has512, has2 bool, set func(avx512, avx2 bool), b
 func TestEltwisePaths(t *testing.T) {
 	forEachPath(t, hasEltAsm, hasEltAVX2, func(a, b bool) { hasEltAsm, hasEltAVX2 = a, b }, func(t *testing.T) {
 		TestActivateMatchesReference(t)
+		TestSigmoidSiLUTails(t)
 		TestRowArith(t)
 		TestMeanRow(t)
 		TestGELUKernels(t)
