@@ -137,7 +137,7 @@ func (e *Engine) linkPairs() {
 		case w == nil || !w.roundOut || w.l.HasAct: // pairs stored before the activation would miss it
 		case st.tiled && st.kind == convShift && (!w.pairsOut || w.outGrid == st.tgrid):
 			w.pairsOut, w.outGrid, st.pairsIn = true, st.tgrid, true
-		case st.paired && !w.tiled && w.outGrid == nil:
+		case st.paired && !w.tiled && w.outGrid == nil && !w.pooled: // a pool with its convolution stores pairs only into a grid (poolPairs)
 			w.pairsOut, st.pairsIn = true, true
 			buf := &e.pairBufs[st.l.In]
 			if need := w.m/2*e.ld(w.outHW) + 2*e.guard; len(*buf) < need {
