@@ -45,9 +45,12 @@ const (
 
 // winogradFits reports whether a step can be computed by F(4×4, 3×3): a dense 3×3 convolution of
 // stride 1 with padding 1 (convShift keeps the size of its input).
-func (st *step) winogradFits() bool {
-	l := &st.l
-	return st.kind == convShift && l.K == 3 && l.Pad == 1 && l.Stride == 1 && l.Win.KH == 0 && l.Groups <= 1
+func (st *step) winogradFits() bool { return st.kind == convShift && winoLayer(&st.l) }
+
+// winoLayer reports whether layer l is a dense 3×3 convolution of stride 1 with padding 1 (the
+// layer rule of winogradFits and planWinograd).
+func winoLayer(l *model.Layer) bool {
+	return l.K == 3 && l.Pad == 1 && l.Stride == 1 && l.Win.KH == 0 && l.Groups <= 1
 }
 
 // winoGeom is the tiling of one image: th × tw tiles of winoM × winoM output pixels (the last

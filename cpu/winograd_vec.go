@@ -174,8 +174,7 @@ func planWinograd(plan *model.Plan, o Options) bool {
 	vec := winoVec()
 	for i := range plan.Layers {
 		l := &plan.Layers[i]
-		shift := l.Kind == model.OpConv && l.Groups <= 1 && l.Win.KH == 0 && l.K == 3 && l.Pad == 1 && l.Stride == 1 &&
-			l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]
+		shift := l.Kind == model.OpConv && winoLayer(l) && l.OutShape[1] == l.InShape[1] && l.OutShape[2] == l.InShape[2]
 		if shift && (!vec || o.Winograd == WinogradOn || winoVecPays(l.InShape[0], l.Cout(), winoGeomOf(l))) {
 			return true
 		}
