@@ -59,6 +59,8 @@ type Engine struct {
 	band     []float32 // a band of a poolNext step's output (convpool.go)
 	outHW    int       // pixels per image of the network's output slot
 	wino     winoScratch
+	// keepDenormals: Evaluate leaves the thread's floating-point mode alone (Options.KeepDenormals).
+	keepDenormals bool
 	// onStep, when set (BenchmarkSteps), is called with i as step i starts and with
 	// len(steps) after the last.
 	onStep   func(i int)
@@ -158,6 +160,9 @@ type Options struct {
 	// zero value, on the portable Go kernel and, with AVX-512, on the layers winoVecPays
 	// chooses (unless $LANDSCAPE_CPU_WINOGRAD is 0).
 	Winograd WinogradUse
+	// KeepDenormals: compute with IEEE subnormal numbers rather than flush them to zero (the
+	// default, unless $LANDSCAPE_CPU_DENORMALS is "keep": denormals.go).
+	KeepDenormals bool
 	// unfused: activations and squeeze-excitation scales in passes of their own, as before they
 	// were fused into the products (actstore.go): the reference the tests compare with.
 	unfused bool
@@ -174,6 +179,7 @@ func NewWith(p *engine.Problem, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.bf16, e.unfused = o.BF16, o.unfused
+	e.keepDenormals = o.KeepDenormals || keepDenormals()
 	if e.bf16 {
 		e.roundFlags()
 		e.roundPooled()
@@ -759,8 +765,10 @@ func (e *Engine) prepare(pt engine.Point) *prepared {
 // SumsSquares implements engine.Squares: Evaluate's sums carry Σ loss².
 func (e *Engine) SumsSquares() bool { return true }
 
-// Evaluate implements engine.Engine.
+// Evaluate implements engine.Engine, its thread flushing subnormals to zero unless the engine
+// keeps them (denormals.go).
 func (e *Engine) Evaluate(ctx context.Context, pts []engine.Point, lo, hi int) ([]engine.Sums, error) {
+	defer restoreDenormals(flushDenormals(e.keepDenormals))
 	out := make([]engine.Sums, len(pts))
 	d := e.p.Data
 	for k, pt := range pts {
