@@ -7,6 +7,7 @@
 #
 #   scripts/bf16-error.sh MODEL WEIGHTS DATA [LIMIT] [X]
 #   e.g. scripts/bf16-error.sh resnet20 r20.safetensors fashion-mnist:/usr/share/datasets/fashion-mnist 2000 -0.5:0.5:5
+# SEED (environment) picks the random directions (landscape scan --seed; default: scan's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 L=${LANDSCAPE:-./bin/landscape}
@@ -14,6 +15,7 @@ model=$1 weights=$2 data=$3 limit=${4:-2000} x=${5:--0.5:0.5:5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(--model "$model" --weights "$weights" --data "$data" --split test --limit "$limit" --x "$x" --device cpu --quiet)
+if [ -n "${SEED:-}" ]; then common+=(--seed "$SEED"); fi
 "$L" scan "${common[@]}" --precision fp32 --save-dirs "$tmp/dirs.safetensors" --out "$tmp/fp32.npz" >/dev/null
 "$L" scan "${common[@]}" --precision bf16 --dirs "$tmp/dirs.safetensors" --out "$tmp/bf16.npz" >/dev/null
 points=$(/usr/bin/python3 -c "import numpy as n; print(';'.join(f'{a:.17g},0' for a in n.load('$tmp/fp32.npz')['xcoordinates']))")
