@@ -13,6 +13,10 @@
 # binary), PEER_BATCHES (PyTorch's images per forward pass, default "64 256"; each pair's
 # PyTorch figure is the best of one run at each — on the 2-core machines of bench/RESULTS.md
 # resnet20 was fastest at 64–128 and resnet56 at 256–512; use "16 64" for 224×224 networks).
+# landscape splits a scan into tasks of one point and at most 64 images (224×224) or more (small
+# images), one worker per task; PyTorch splits each batch over its threads. Give at least as
+# many tasks as cores (POINTS × ⌈IMAGES/64⌉ ≥ cores: e.g. "64 4 2" for the 224×224 networks on 2
+# cores), as a real scan has, or landscape computes on fewer cores than PyTorch (a warning says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 images=${1:-512}; points=${2:-2}; reps=${3:-3}
@@ -24,6 +28,9 @@ bin=${LANDSCAPE:-bin/landscape}
 batches=${PEER_BATCHES:-64 256}
 onnx=${ONNX_DIR:-${TMPDIR:-/tmp}/landscape-onnx}
 threads=$(nproc)
+if [ $((points * ((images + 63) / 64))) -lt "$threads" ]; then
+  echo "bench-cpu.sh: $points point(s) of $images images make fewer landscape tasks than the $threads cores: landscape will use fewer cores than PyTorch" >&2
+fi
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 
