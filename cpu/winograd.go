@@ -103,10 +103,20 @@ func winoFilt(g0, g1, g2 float64) [winoAlpha]float64 {
 
 // winoFilters writes the transformed filters of a cout × cin 3×3 convolution whose weights are
 // w (row co at co·ldw, tap (ci, kh, kw) at ci·9 + kh·3 + kw): u[(ξ·cout + co)·cin + ci] =
-// (G g Gᵀ)_ξ, rounded to float32 once. Each output channel's 36 rows are made in row, then
-// copied out whole (written in place, 36 strided stores a filter, it ran 2–3 times slower on
-// resnet18's 512-channel layers, whose u is 36 MiB).
+// (G g Gᵀ)_ξ. With AVX-512 it computes them in float32 (winoFiltersAsm: within a few float32
+// steps of the largest |(G g Gᵀ)_ξ| of each filter, TestWinoFiltersAsm), elsewhere in float64
+// (winoFilters64).
 func winoFilters(u, w []float32, ldw, cout, cin int) {
+	if !winoFiltersAsm(u, w, ldw, cout, cin) {
+		winoFilters64(u, w, ldw, cout, cin)
+	}
+}
+
+// winoFilters64 is winoFilters in float64, each value rounded to float32 once: the portable
+// path and the reference. Each output channel's 36 rows are made in row, then copied out whole
+// (written in place, 36 strided stores a filter, it ran 2–3 times slower on resnet18's
+// 512-channel layers, whose u is 36 MiB).
+func winoFilters64(u, w []float32, ldw, cout, cin int) {
 	row := make([]float32, winoXi*cin)
 	for co := range cout {
 		for ci := range cin {
