@@ -57,6 +57,10 @@ func Bench(ctx context.Context, s BenchSpec) (*BenchResult, error) {
 	}
 	defer es.Close()
 	pts := BenchGrid(s.Points)
+	if t := sched.Tasks(es.Options, es.List, len(pts), p.Data.N); t < len(es.List) && s.Log != nil {
+		s.Log("bench: %d point(s) of %d images make %d task(s) for %d engines: only %d compute at once (give more points or images to time them all)",
+			len(pts), p.Data.N, t, len(es.List), t)
+	}
 	for _, e := range es.List { // warm-up
 		if _, err := e.Evaluate(ctx, pts[:1], 0, min(p.Data.N, 256)); err != nil {
 			return nil, fmt.Errorf("warm-up on %s: %w", e.Name(), err)

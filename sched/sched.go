@@ -148,6 +148,14 @@ func checkBound(p *engine.Problem, es []engine.Engine) error {
 	return nil
 }
 
+// Tasks returns how many tasks Run makes of n images at each of pts points on engines es with
+// options opt (without a tolerance): ⌈pts/K⌉·⌈n/B⌉, K and B as sizes chooses them. At most that
+// many engines compute at once.
+func Tasks(opt Options, es []engine.Engine, pts, n int) int {
+	k, b := sizes(opt, es)
+	return (pts + k - 1) / k * ((n + b - 1) / b)
+}
+
 // sizes returns the points and images per task for engines es: the options', else the first
 // engine's Capacity, else 1 point and 128 images.
 func sizes(opt Options, es []engine.Engine) (k, b int) {

@@ -304,3 +304,35 @@ func TestDoneOutsideTheLock(t *testing.T) {
 		t.Fatalf("err %v, %d reported", err, reported.Load())
 	}
 }
+
+// TestTasksCountsRunsCalls: Tasks says how many Evaluate calls Run makes, for task sizes from
+// the engine's Capacity and from the options, whole and partial.
+func TestTasksCountsRunsCalls(t *testing.T) {
+	p, pts := problem(t) // 7 images
+	for _, c := range []struct {
+		sized  bool
+		opt    Options
+		points int
+	}{
+		{true, Options{}, 5},           // 5 points a task, 7 images: 1
+		{true, Options{}, 1},           // 1
+		{false, Options{Images: 3}, 2}, // 2 points × ⌈7/3⌉
+		{false, Options{Images: 7, Points: 2}, 5},
+		{false, Options{Images: 2, Points: 4}, 5},
+	} {
+		var calls atomic.Int64
+		var inner engine.Engine = cpus(p, 1)[0]
+		if c.sized {
+			inner = sized{inner}
+		}
+		e := &counting{Engine: inner, calls: &calls}
+		todo := []int{0, 1, 2, 3, 4}[:c.points]
+		var got sync.Map
+		if err := Run(context.Background(), p, pts, todo, []engine.Engine{e}, c.opt, collect(&got)); err != nil {
+			t.Fatal(err)
+		}
+		if n := Tasks(c.opt, []engine.Engine{e}, c.points, p.Data.N); int64(n) != calls.Load() {
+			t.Errorf("sized %v, %+v, %d points: Tasks %d, Run made %d calls", c.sized, c.opt, c.points, n, calls.Load())
+		}
+	}
+}
