@@ -44,3 +44,11 @@ func restoreDenormals(old uint32, on bool) {
 		runtime.UnlockOSThread()
 	}
 }
+
+// flushOn sets the thread's flushBits (getFPMode and setFPMode: x86-64 MXCSR, arm64 FPCR) and
+// returns its previous mode.
+func flushOn() uint32 {
+	old := getFPMode()
+	setFPMode(old | flushBits)
+	return old
+}

@@ -13,10 +13,3 @@ func getFPMode() uint32
 
 // setFPMode loads m into the thread's MXCSR.
 func setFPMode(m uint32)
-
-// flushOn sets DAZ and FTZ in MXCSR and returns its previous value.
-func flushOn() uint32 {
-	old := getFPMode()
-	setFPMode(old | flushBits)
-	return old
-}

@@ -13,10 +13,3 @@ func getFPMode() uint32
 
 // setFPMode loads m into the thread's FPCR.
 func setFPMode(m uint32)
-
-// flushOn sets FPCR.FZ and returns FPCR's previous value.
-func flushOn() uint32 {
-	old := getFPMode()
-	setFPMode(old | flushBits)
-	return old
-}

@@ -10,4 +10,3 @@ const flushBits = 0
 
 func getFPMode() uint32 { return 0 }
 func setFPMode(uint32)  {}
-func flushOn() uint32   { return 0 }
