@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 L=${LANDSCAPE:-./bin/landscape}
 model=$1 weights=$2 data=$3 limit=${4:-2000} x=${5:--0.5:0.5:5}
 torch_model=${TORCH_MODEL:-$model}
-case $torch_model in *.onnx) echo "bf16-error.sh: $model is ONNX: set TORCH_MODEL to the network PyTorch builds (e.g. tv:resnet18)" >&2; exit 2 ;; esac
+case $torch_model in *.onnx) echo "bf16-error.sh: PyTorch cannot build $torch_model (an ONNX file): set TORCH_MODEL to the network it is, e.g. tv:resnet18" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(--model "$model" --weights "$weights" --data "$data" --split test --limit "$limit" --x "$x" --device cpu --quiet)
