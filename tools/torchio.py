@@ -5,7 +5,7 @@ written independently of the Go code, plus the small resnetD-cC[-noshort] and vg
 its pieces), the IDX/CIFAR data normalised as torchvision's ToTensor + Normalize, and the loss
 and accuracy at points of a plane (eval_points)."""
 import collections
-import gzip, json, os, re, struct, sys
+import json, os, re, sys
 import numpy as np
 import torch
 import torch.nn as nn
@@ -14,6 +14,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
 
+from idx_np import find, idx  # noqa: E402
 from safetensors_np import st_read, st_write  # noqa: F401 (re-exported)
 
 
@@ -66,24 +67,6 @@ def build(name, in_ch, classes, hw):
     if m:
         return nets.CifarResNet(int(m.group(1)), in_ch, classes, m.group(3) is None, int(m.group(2)))
     return nets.build(name, in_ch, classes, hw=hw)
-
-
-def idx(path):
-    raw = open(path, "rb").read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    magic, n = struct.unpack(">II", raw[:8])
-    if magic == 0x803:
-        r, c = struct.unpack(">II", raw[8:16])
-        return np.frombuffer(raw[16:], np.uint8).reshape(n, 1, r, c)
-    return np.frombuffer(raw[8:], np.uint8)
-
-
-def find(d, base):
-    for s in ("", ".gz"):
-        if os.path.exists(os.path.join(d, base + s)):
-            return os.path.join(d, base + s)
-    raise FileNotFoundError(base)
 
 
 def load_data(spec, split, limit):
