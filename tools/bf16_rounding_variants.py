@@ -6,7 +6,7 @@ convolution, folded weights and convolution inputs rounded), unfolded weights an
 with convolution and batch-norm outputs rounded too, as autocast does. A diagnostic for issue 20
 item 2 (bench/RESULTS.md "bf16 error over several directions"), not a test.
 
-  bf16_rounding_variants.py WEIGHTS.safetensors DIRS.safetensors ALPHA
+  bf16_rounding_variants.py WEIGHTS.safetensors DIRS.safetensors ALPHA[,ALPHA...]
 
 DIRS as `landscape scan --save-dirs` writes them; 2000 Fashion-MNIST test images.
 """
@@ -16,13 +16,16 @@ from torchio import build, load_data, st_read, load_state
 torch.set_num_threads(2)
 x, y = load_data("fashion-mnist:/usr/share/datasets/fashion-mnist", "test", 2000)
 w, d = st_read(sys.argv[1]), st_read(sys.argv[2])
-alpha = float(sys.argv[3])
 net = build("resnet56", 1, 10, 28).eval()
 base = {k: torch.from_numpy(v) for k, v in w.items()}
-sd = {}
-for k, v in base.items():
-    sd[k] = v + torch.from_numpy(d["x." + k]).type(v.dtype) * alpha if "x." + k in d else v
-load_state(net, sd)
+
+
+def move(alpha):
+    sd = {}
+    for k, v in base.items():
+        sd[k] = v + torch.from_numpy(d["x." + k]).type(v.dtype) * alpha if "x." + k in d else v
+    load_state(net, sd)
+
 bf = lambda t: t.bfloat16().float()
 
 def loss(model):
@@ -65,13 +68,16 @@ def variant(fold, round_in=True, round_out=False, bn_bf16=False):
             mod.register_forward_hook(lambda mm, inp, out: bf(out))
     return loss(m)
 
-f32 = loss(net)
-with torch.autocast("cpu", dtype=torch.bfloat16):
-    ac = loss(net)
-res = {"fp32": f32, "autocast": ac,
-       "ours (fold, round folded w + inputs)": variant(True),
-       "unfolded w rounded + inputs": variant(False),
-       "unfolded + inputs + conv outputs": variant(False, round_out=True),
-       "unfolded + in + out + bn out": variant(False, round_out=True, bn_bf16=True)}
-for k, v in res.items():
-    print(f"alpha {alpha:+.2f} {k:40s} loss {v:.6f} rel err {abs(v - f32) / f32:.2e}")
+for alpha in (float(a) for a in sys.argv[3].split(",")):
+    move(alpha)
+    f32 = loss(net)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ac = loss(net)
+    res = {"fp32": f32, "autocast": ac,
+           "ours (fold, round folded w + inputs)": variant(True),
+           "ours + folded conv outputs": variant(True, round_out=True),
+           "unfolded w rounded + inputs": variant(False),
+           "unfolded + inputs + conv outputs": variant(False, round_out=True),
+           "unfolded + in + out + bn out": variant(False, round_out=True, bn_bf16=True)}
+    for k, v in res.items():
+        print(f"alpha {alpha:+.2f} {k:40s} loss {v:.6f} rel err {abs(v - f32) / f32:.2e}", flush=True)
