@@ -103,12 +103,11 @@ func winoFilt(g0, g1, g2 float64) [winoAlpha]float64 {
 
 // winoFilters writes the transformed filters of a cout × cin 3×3 convolution whose weights are
 // w (row co at co·ldw, tap (ci, kh, kw) at ci·9 + kh·3 + kw): u[(ξ·cout + co)·cin + ci] =
-// (G g Gᵀ)_ξ. On the AVX-512 path (winoVec) it computes them in float32 (winoFiltersAsm: within a few float32
-// steps of the largest |(G g Gᵀ)_ξ| of each filter, TestWinoFiltersAsm), elsewhere in float64
-// (winoFilters64).
+// (G g Gᵀ)_ξ. On the AVX-512 path (winoVec) it computes them in float32 (winoFiltersAsm:
+// within a few float32 steps of the largest |(G g Gᵀ)_ξ| of each filter, TestWinoFiltersAsm);
+// elsewhere, LANDSCAPE_CPU_KERNELS=portable included, in float64 (winoFilters64), as a CPU
+// without AVX-512 does.
 func winoFilters(u, w []float32, ldw, cout, cin int) {
-	// The float32 assembly only where the products run on the AVX-512 path: the portable
-	// kernels (LANDSCAPE_CPU_KERNELS=portable included) compute as a CPU without it does.
 	if !winoVec() || !winoFiltersAsm(u, w, ldw, cout, cin) {
 		winoFilters64(u, w, ldw, cout, cin)
 	}

@@ -30,9 +30,13 @@ type exactPlan struct {
 	delivered []bool
 }
 
+// shape returns how many groups of k points and batches of b images an exact plan of pts points
+// over n images has: ⌈pts/k⌉ and ⌈n/b⌉ (its tasks are every group with every batch).
+func shape(pts, k, b, n int) (groups, batches int) { return (pts + k - 1) / k, (n + b - 1) / b }
+
 func newExactPlan(todo []int, k, b, n int) *exactPlan {
-	groups := (len(todo) + k - 1) / k
-	p := &exactPlan{todo: todo, k: k, b: b, n: n, batches: (n + b - 1) / b,
+	groups, batches := shape(len(todo), k, b, n)
+	p := &exactPlan{todo: todo, k: k, b: b, n: n, batches: batches,
 		partial: make([][][]engine.Sums, groups), missing: make([]int, groups), delivered: make([]bool, groups)}
 	for g := range groups {
 		p.partial[g] = make([][]engine.Sums, p.batches)

@@ -149,11 +149,12 @@ func checkBound(p *engine.Problem, es []engine.Engine) error {
 }
 
 // Tasks returns how many tasks Run makes of n images at each of pts points on engines es with
-// options opt (without a tolerance): ⌈pts/K⌉·⌈n/B⌉, K and B as sizes chooses them. At most that
-// many engines compute at once.
+// options opt (without a tolerance): its groups times its batches (shape), with K and B as sizes
+// chooses them. At most that many engines compute at once.
 func Tasks(opt Options, es []engine.Engine, pts, n int) int {
 	k, b := sizes(opt, es)
-	return (pts + k - 1) / k * ((n + b - 1) / b)
+	groups, batches := shape(pts, k, b, n)
+	return groups * batches
 }
 
 // sizes returns the points and images per task for engines es: the options', else the first
